@@ -1,0 +1,163 @@
+//! Plugin routes: list, upload (hot swap), enable, disable, rollback; and the source list.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::plugins::{FileFailure, InstallOutcome, Origin, PluginKind, PluginView};
+
+/// `GET /api/plugins` body.
+#[derive(Serialize)]
+pub struct PluginList {
+    pub plugins: Vec<PluginView>,
+    /// Files in the plugins directory that failed to load.
+    pub load_errors: Vec<FileFailure>,
+}
+
+/// `GET /api/plugins`
+pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
+    let (plugins, load_errors) = state.plugins.registry().views();
+    Json(PluginList {
+        plugins,
+        load_errors,
+    })
+}
+
+/// `POST /api/plugins` answer.
+#[derive(Serialize)]
+pub struct UploadResult {
+    /// `loaded`, `swapped` or `unchanged`.
+    pub outcome: &'static str,
+    pub previous_version: Option<String>,
+    pub plugin: Option<PluginView>,
+}
+
+/// `POST /api/plugins`: the body is a `.wasm` component.
+pub async fn upload(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<UploadResult>), ApiError> {
+    let body = body.map_err(|rejection| {
+        ApiError::new(rejection.status(), "bad_body", rejection.body_text())
+    })?;
+    if body.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            "the body must be a .wasm component",
+        ));
+    }
+    let registry = state.plugins.registry();
+    let (loaded, outcome) = registry.install(body.to_vec(), Origin::Upload).await?;
+    let (status, outcome, previous_version) = match outcome {
+        InstallOutcome::Loaded => (StatusCode::CREATED, "loaded", None),
+        InstallOutcome::Swapped { from } => (StatusCode::OK, "swapped", Some(from)),
+        InstallOutcome::Unchanged => (StatusCode::OK, "unchanged", None),
+    };
+    Ok((
+        status,
+        Json(UploadResult {
+            outcome,
+            previous_version,
+            plugin: find(&state, loaded.name()),
+        }),
+    ))
+}
+
+/// `POST /api/plugins/{name}/enable`
+pub async fn enable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginView>, ApiError> {
+    switch(&state, &name, true)
+}
+
+/// `POST /api/plugins/{name}/disable`
+pub async fn disable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginView>, ApiError> {
+    switch(&state, &name, false)
+}
+
+fn switch(state: &AppState, name: &str, enabled: bool) -> Result<Json<PluginView>, ApiError> {
+    state.plugins.registry().set_enabled(name, enabled)?;
+    found(state, name)
+}
+
+/// `POST /api/plugins/{name}/rollback`
+pub async fn rollback(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginView>, ApiError> {
+    state.plugins.registry().rollback(&name).await?;
+    found(&state, &name)
+}
+
+fn find(state: &AppState, name: &str) -> Option<PluginView> {
+    state
+        .plugins
+        .registry()
+        .views()
+        .0
+        .into_iter()
+        .find(|p| p.name == name)
+}
+
+fn found(state: &AppState, name: &str) -> Result<Json<PluginView>, ApiError> {
+    find(state, name).map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "plugin_not_found",
+            format!("plugin `{name}` is not loaded"),
+        )
+    })
+}
+
+/// One row of `GET /api/source/list` (N-A3).
+#[derive(Serialize)]
+pub struct SourceRow {
+    pub name: String,
+    pub version: String,
+    pub weight: i32,
+    pub enabled: bool,
+    /// `ok`, `failing` (the last calls failed) or `unused`.
+    pub health: &'static str,
+    pub calls: u64,
+    pub failures: u64,
+    pub last_failure: Option<String>,
+}
+
+/// `GET /api/source/list`: sources by descending weight.
+pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
+    let (plugins, _) = state.plugins.registry().views();
+    let mut rows: Vec<SourceRow> = plugins
+        .into_iter()
+        .filter(|p| p.kind == PluginKind::Source)
+        .map(|p| {
+            let failures = p.stats.timeouts + p.stats.crashes + p.stats.memory_limits;
+            let health = match (p.stats.calls, failures) {
+                (0, _) => "unused",
+                (calls, failures) if failures * 2 > calls => "failing",
+                _ => "ok",
+            };
+            SourceRow {
+                name: p.name,
+                version: p.version,
+                weight: p.weight,
+                enabled: p.enabled,
+                health,
+                calls: p.stats.calls,
+                failures,
+                last_failure: p.stats.last_failure,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
+    Json(rows)
+}

@@ -1,0 +1,235 @@
+//! The command line: `kura serve` and the operator and plugin-author commands.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::events::EventBus;
+use crate::fetch::FetchClient;
+use crate::plugins::{PluginHost, PluginKind};
+
+/// Kura, a self-hosted media library server with WebAssembly site plugins.
+#[derive(Debug, Parser)]
+#[command(name = "kura", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file (default: config/config.yaml when present, else built-in defaults).
+    #[arg(long, global = true, env = "KURA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, plugins, cache, media, logs).
+    #[arg(long, global = true, env = "KURA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log filter in RUST_LOG syntax, e.g. `info,kura::plugins=debug`.
+    #[arg(long, global = true, env = "KURA_LOG")]
+    pub log: Option<String>,
+    /// Only warnings and errors on the terminal.
+    #[arg(long, global = true)]
+    pub silent: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: API, plugins, watcher.
+    Serve {
+        /// Address to bind (default 127.0.0.1).
+        #[arg(long, env = "KURA_HOST")]
+        host: Option<IpAddr>,
+        /// Port to bind (default 8380; 0 picks one).
+        #[arg(long, env = "KURA_PORT")]
+        port: Option<u16>,
+    },
+    /// Inspect, list and call plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List the plugins in the plugins directory, and the files that fail to load.
+    List,
+    /// Show a plugin file's manifest, hash, imports and exports, and any problem.
+    Inspect {
+        /// A `.wasm` component.
+        file: PathBuf,
+    },
+    /// Call a loaded plugin: a source resolves INPUT as a code (or searches it with
+    /// --search), a scraper scrapes it (or finds an avatar with --avatar), a cleaner
+    /// cleans it.
+    Call {
+        name: String,
+        input: String,
+        #[arg(long)]
+        search: bool,
+        #[arg(long)]
+        avatar: bool,
+        /// For scrapers: the page a source found.
+        #[arg(long)]
+        page_url: Option<String>,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut overrides = Overrides {
+        data_dir: cli.global.data_dir.clone(),
+        log_filter: cli.global.log.clone(),
+        ..Overrides::default()
+    };
+    if let Command::Serve { host, port } = &cli.command {
+        overrides.host = *host;
+        overrides.port = *port;
+    }
+    if let Command::Plugin(PluginCommand::Inspect { file }) = &cli.command {
+        crate::logging::init("warn", cli.global.silent);
+        return inspect(file);
+    }
+    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+    match cli.command {
+        Command::Serve { .. } => {
+            crate::logging::init(&config.log_filter, cli.global.silent);
+            crate::server::run(config, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(command) => {
+            crate::logging::init("warn", cli.global.silent);
+            let host = offline_host(&config).await?;
+            match command {
+                PluginCommand::List => list(&host),
+                PluginCommand::Call {
+                    name,
+                    input,
+                    search,
+                    avatar,
+                    page_url,
+                } => call(&host, &name, &input, search, avatar, page_url.as_deref()).await,
+                PluginCommand::Inspect { .. } => Ok(ExitCode::SUCCESS),
+            }
+        }
+    }
+}
+
+async fn offline_host(config: &Config) -> anyhow::Result<PluginHost> {
+    let fetch = FetchClient::new(&config.fetch)?;
+    Ok(PluginHost::start(config, fetch, EventBus::default()).await?)
+}
+
+fn inspect(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let inspection = crate::plugins::inspect(&bytes);
+    println!("{}", serde_json::to_string_pretty(&inspection)?);
+    Ok(if inspection.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn list(host: &PluginHost) -> anyhow::Result<ExitCode> {
+    let (plugins, failures) = host.registry().views();
+    println!(
+        "{:<24} {:<8} {:<10} {:<8} {:>6}  {:<12}",
+        "NAME", "KIND", "VERSION", "ENABLED", "WEIGHT", "SHA256"
+    );
+    for p in &plugins {
+        println!(
+            "{:<24} {:<8} {:<10} {:<8} {:>6}  {:<12}",
+            p.name,
+            p.kind,
+            p.version,
+            p.enabled,
+            p.weight,
+            &p.sha256[..12]
+        );
+    }
+    for f in &failures {
+        let file = f
+            .file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        println!("REJECTED {file}: {}", f.error);
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+async fn call(
+    host: &PluginHost,
+    name: &str,
+    input: &str,
+    search: bool,
+    avatar: bool,
+    page_url: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let plugin = host
+        .registry()
+        .current(name)
+        .with_context(|| format!("plugin `{name}` is not loaded (see `kura plugin list`)"))?;
+    let answer = match plugin.kind() {
+        PluginKind::Source if search => host.search(name, input).await.map(serde_json::to_value),
+        PluginKind::Source => host.resolve(name, input).await.map(serde_json::to_value),
+        PluginKind::Scraper if avatar => host.avatar(name, input).await.map(serde_json::to_value),
+        PluginKind::Scraper => host
+            .scrape(name, input, page_url)
+            .await
+            .map(serde_json::to_value),
+        PluginKind::Cleaner => host.clean(name, input).await.map(serde_json::to_value),
+    };
+    match answer {
+        Ok(value) => {
+            println!("{}", serde_json::to_string_pretty(&value?)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,472 @@
+//! Configuration: load the YAML file (or the embedded defaults), validate it into typed
+//! settings, and apply command-line overrides.
+//!
+//! `raw` is the file format; [`Config`] is what the rest of the server reads.
+
+pub mod raw;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::fetch::HostPattern;
+use raw::{RawConfig, RawPluginEntry};
+
+/// Where the server looks for its config when no `--config` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
+
+/// A config problem, naming the file and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub data_dir: PathBuf,
+    pub log_filter: String,
+    pub plugins: PluginsConfig,
+    pub fetch: FetchConfig,
+    /// Per-plugin settings by name, from `sources:`, `scrapers:` and `cleaners:`.
+    pub plugin_entries: BTreeMap<String, PluginEntry>,
+}
+
+/// `server:` validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+/// `plugins:` validated, with paths resolved against the data directory.
+#[derive(Debug, Clone)]
+pub struct PluginsConfig {
+    pub dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub watch: bool,
+    pub watch_debounce: Duration,
+    pub memory_bytes: usize,
+    pub call_timeout: Duration,
+    pub cleaner_timeout: Duration,
+    pub max_concurrent_calls: u32,
+    pub max_log_bytes_per_call: usize,
+    pub keep_versions: usize,
+}
+
+/// `fetch:` and `proxy:` validated.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    pub accept_language: String,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_response_bytes: u64,
+    pub max_redirects: u32,
+    pub max_requests_per_call: u32,
+    pub allow_private_hosts: Vec<PrivateHost>,
+    pub resolve: BTreeMap<String, IpAddr>,
+    pub proxy: Option<url::Url>,
+}
+
+/// A host allowed to resolve to a non-public address, optionally on one port only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateHost {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// One plugin's operator settings.
+#[derive(Debug, Clone, Default)]
+pub struct PluginEntry {
+    pub enabled: Option<bool>,
+    pub weight: Option<i32>,
+    pub domain: Option<url::Url>,
+    pub approved_hosts: Option<Vec<HostPattern>>,
+    pub settings: BTreeMap<String, String>,
+}
+
+/// Command-line and environment overrides, applied after the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub host: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+    pub log_filter: Option<String>,
+}
+
+impl Config {
+    /// Loads `path`, or `config/config.yaml` when it exists, or the embedded defaults.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+        let raw = match path {
+            Some(path) => Self::read_raw(path)?,
+            None if Path::new(DEFAULT_CONFIG_PATH).is_file() => {
+                Self::read_raw(Path::new(DEFAULT_CONFIG_PATH))?
+            }
+            None => RawConfig::default(),
+        };
+        Self::from_raw(raw, overrides)
+    }
+
+    /// Parses YAML text; `origin` names the source in errors.
+    pub fn parse(text: &str, origin: &Path, overrides: &Overrides) -> Result<Self> {
+        Self::from_raw(parse_raw(text, origin)?, overrides)
+    }
+
+    /// The embedded defaults with `overrides` applied.
+    pub fn defaults(overrides: &Overrides) -> Result<Self> {
+        Self::from_raw(RawConfig::default(), overrides)
+    }
+
+    fn read_raw(path: &Path) -> Result<RawConfig> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        parse_raw(&text, path)
+    }
+
+    fn from_raw(mut raw: RawConfig, overrides: &Overrides) -> Result<Self> {
+        if let Some(host) = overrides.host {
+            raw.server.host = host;
+        }
+        if let Some(port) = overrides.port {
+            raw.server.port = port;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            raw.data_dir = dir.clone();
+        }
+        if let Some(filter) = &overrides.log_filter {
+            raw.log.filter = filter.clone();
+        }
+        validate(raw)
+    }
+}
+
+fn parse_raw(text: &str, origin: &Path) -> Result<RawConfig> {
+    if text.trim().is_empty() {
+        return Ok(RawConfig::default());
+    }
+    serde_saphyr::from_str(text).map_err(|error| ConfigError::Parse {
+        path: origin.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+fn positive(key: &str, value: u64) -> Result<u64> {
+    if value == 0 {
+        return Err(invalid(key, "must be greater than 0"));
+    }
+    Ok(value)
+}
+
+fn validate(raw: RawConfig) -> Result<Config> {
+    let data_dir = raw.data_dir.clone();
+    if data_dir.as_os_str().is_empty() {
+        return Err(invalid("data_dir", "must not be empty"));
+    }
+    let under_data = |path: &Path| {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            data_dir.join(path)
+        }
+    };
+    let server = ServerConfig {
+        listen: SocketAddr::new(raw.server.host, raw.server.port),
+        max_body_bytes: usize::try_from(positive(
+            "server.max_body_bytes",
+            raw.server.max_body_bytes,
+        )?)
+        .map_err(|_| invalid("server.max_body_bytes", "too large"))?,
+        header_read_timeout: Duration::from_millis(positive(
+            "server.header_read_timeout_ms",
+            raw.server.header_read_timeout_ms,
+        )?),
+        request_timeout: Duration::from_millis(positive(
+            "server.request_timeout_ms",
+            raw.server.request_timeout_ms,
+        )?),
+    };
+    tracing_subscriber::EnvFilter::try_new(&raw.log.filter)
+        .map_err(|error| invalid("log.filter", error.to_string()))?;
+    let p = &raw.plugins;
+    if !(1..=4096).contains(&p.memory_mb) {
+        return Err(invalid("plugins.memory_mb", "must be between 1 and 4096"));
+    }
+    if !(1..=1024).contains(&p.max_concurrent_calls) {
+        return Err(invalid(
+            "plugins.max_concurrent_calls",
+            "must be between 1 and 1024",
+        ));
+    }
+    if p.keep_versions < 2 {
+        return Err(invalid(
+            "plugins.keep_versions",
+            "must be at least 2 (the running version and one to roll back to)",
+        ));
+    }
+    let plugins = PluginsConfig {
+        dir: under_data(&p.dir),
+        cache_dir: under_data(&p.cache_dir),
+        watch: p.watch,
+        watch_debounce: Duration::from_millis(p.watch_debounce_ms),
+        memory_bytes: (p.memory_mb as usize) << 20,
+        call_timeout: Duration::from_millis(positive(
+            "plugins.call_timeout_ms",
+            p.call_timeout_ms,
+        )?),
+        cleaner_timeout: Duration::from_millis(positive(
+            "plugins.cleaner_timeout_ms",
+            p.cleaner_timeout_ms,
+        )?),
+        max_concurrent_calls: p.max_concurrent_calls,
+        max_log_bytes_per_call: p.max_log_bytes_per_call as usize,
+        keep_versions: p.keep_versions as usize,
+    };
+    let fetch = validate_fetch(&raw)?;
+    let mut plugin_entries = BTreeMap::new();
+    for (section, entries) in [
+        ("sources", &raw.sources),
+        ("scrapers", &raw.scrapers),
+        ("cleaners", &raw.cleaners),
+    ] {
+        for (name, entry) in entries {
+            let key = format!("{section}.{name}");
+            let entry = validate_entry(&key, entry)?;
+            if plugin_entries.insert(name.clone(), entry).is_some() {
+                return Err(invalid(key, "the same plugin is configured twice"));
+            }
+        }
+    }
+    Ok(Config {
+        server,
+        data_dir,
+        log_filter: raw.log.filter,
+        plugins,
+        fetch,
+        plugin_entries,
+    })
+}
+
+fn validate_fetch(raw: &RawConfig) -> Result<FetchConfig> {
+    let f = &raw.fetch;
+    if f.user_agent.trim().is_empty() {
+        return Err(invalid("fetch.user_agent", "must not be empty"));
+    }
+    if f.max_redirects > 20 {
+        return Err(invalid("fetch.max_redirects", "must be at most 20"));
+    }
+    let allow_private_hosts = f
+        .allow_private_hosts
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            parse_private_host(entry)
+                .map_err(|message| invalid(format!("fetch.allow_private_hosts[{index}]"), message))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let proxy = match (&raw.proxy.enabled, &raw.proxy.url) {
+        (false, _) => None,
+        (true, None) => return Err(invalid("proxy.url", "required when proxy.enabled is true")),
+        (true, Some(text)) => {
+            let url =
+                url::Url::parse(text).map_err(|error| invalid("proxy.url", error.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
+                return Err(invalid("proxy.url", "scheme must be http, https or socks5"));
+            }
+            Some(url)
+        }
+    };
+    Ok(FetchConfig {
+        user_agent: f.user_agent.clone(),
+        accept_language: f.accept_language.clone(),
+        timeout: Duration::from_millis(positive("fetch.timeout_ms", f.timeout_ms)?),
+        connect_timeout: Duration::from_millis(positive(
+            "fetch.connect_timeout_ms",
+            f.connect_timeout_ms,
+        )?),
+        max_response_bytes: positive("fetch.max_response_bytes", f.max_response_bytes)?,
+        max_redirects: f.max_redirects,
+        max_requests_per_call: positive(
+            "fetch.max_requests_per_call",
+            f.max_requests_per_call.into(),
+        )? as u32,
+        allow_private_hosts,
+        resolve: f
+            .resolve
+            .iter()
+            .map(|(host, ip)| (host.to_ascii_lowercase(), *ip))
+            .collect(),
+        proxy,
+    })
+}
+
+/// Parses `host` or `host:port` (IPv6 in brackets).
+fn parse_private_host(entry: &str) -> std::result::Result<PrivateHost, String> {
+    let url = url::Url::parse(&format!("http://{entry}"))
+        .map_err(|error| format!("`{entry}` is not a host or host:port: {error}"))?;
+    if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
+        return Err(format!("`{entry}` must be a bare host or host:port"));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("`{entry}` has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    Ok(PrivateHost {
+        host,
+        port: url.port(),
+    })
+}
+
+fn validate_entry(key: &str, raw: &RawPluginEntry) -> Result<PluginEntry> {
+    let domain = match &raw.domain {
+        None => None,
+        Some(text) => {
+            let url = url::Url::parse(text)
+                .map_err(|error| invalid(format!("{key}.domain"), error.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(invalid(
+                    format!("{key}.domain"),
+                    "must be an absolute http or https URL",
+                ));
+            }
+            Some(url)
+        }
+    };
+    let approved_hosts = match &raw.allowed_hosts {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(index, text)| {
+                    HostPattern::parse(text).map_err(|error| {
+                        invalid(format!("{key}.allowed_hosts[{index}]"), error.to_string())
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+    };
+    if raw.settings.contains_key("domain") {
+        return Err(invalid(
+            format!("{key}.settings.domain"),
+            "set the domain with the `domain` key, not under settings",
+        ));
+    }
+    Ok(PluginEntry {
+        enabled: raw.enabled,
+        weight: raw.weight,
+        domain,
+        approved_hosts,
+        settings: raw.settings.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("test.yaml"), &Overrides::default())
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = parse("").expect("empty config is valid");
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8380");
+        assert_eq!(config.plugins.dir, Path::new("data/plugins"));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key() {
+        for (text, needle) in [
+            ("servr: {}\n", "servr"),
+            ("server:\n  prot: 1\n", "prot"),
+            ("sources:\n  a:\n    wieght: 3\n", "wieght"),
+        ] {
+            let error = parse(text).expect_err(text).to_string();
+            assert!(error.contains(needle), "{text:?} gave {error}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (text, key) in [
+            ("plugins:\n  memory_mb: 0\n", "plugins.memory_mb"),
+            ("fetch:\n  max_redirects: 99\n", "fetch.max_redirects"),
+            ("proxy:\n  enabled: true\n", "proxy.url"),
+            ("sources:\n  a:\n    domain: ftp://x\n", "sources.a.domain"),
+            (
+                "sources:\n  a:\n    allowed_hosts: [\"http://a/b\"]\n",
+                "sources.a.allowed_hosts[0]",
+            ),
+            (
+                "fetch:\n  allow_private_hosts: [\"a/b\"]\n",
+                "fetch.allow_private_hosts[0]",
+            ),
+            ("log:\n  filter: \"=[\"\n", "log.filter"),
+        ] {
+            let error = parse(text).expect_err(text).to_string();
+            assert!(error.contains(key), "{text:?} gave {error}");
+        }
+        let error = parse("server:\n  port: 99999\n")
+            .expect_err("port")
+            .to_string();
+        assert!(error.contains("port"), "{error}");
+    }
+
+    #[test]
+    fn overrides_win_over_the_file() {
+        let overrides = Overrides {
+            port: Some(9000),
+            data_dir: Some(PathBuf::from("/tmp/kura")),
+            ..Overrides::default()
+        };
+        let config =
+            Config::parse("server:\n  port: 1\n", Path::new("t"), &overrides).expect("valid");
+        assert_eq!(config.server.listen.port(), 9000);
+        assert_eq!(config.plugins.dir, Path::new("/tmp/kura/plugins"));
+    }
+
+    #[test]
+    fn private_hosts_parse() {
+        assert_eq!(
+            parse_private_host("127.0.0.1:8399"),
+            Ok(PrivateHost {
+                host: "127.0.0.1".into(),
+                port: Some(8399)
+            })
+        );
+        assert_eq!(
+            parse_private_host("[::1]"),
+            Ok(PrivateHost {
+                host: "::1".into(),
+                port: None
+            })
+        );
+        assert!(parse_private_host("a b").is_err());
+    }
+}

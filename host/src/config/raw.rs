@@ -1,0 +1,207 @@
+//! The config file as written by the operator: every key, its default and its documentation.
+//!
+//! `RawConfig` mirrors `config/template-config.yaml` one to one. Unknown keys are errors
+//! (`deny_unknown_fields`), so a typo never silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// Where the HTTP API listens.
+    pub server: RawServer,
+    /// Directory for the database, plugins, compiled-plugin cache, media and logs.
+    pub data_dir: PathBuf,
+    /// Log output.
+    pub log: RawLog,
+    /// The plugin runtime.
+    pub plugins: RawPlugins,
+    /// The outbound HTTP client shared by plugins and downloads.
+    pub fetch: RawFetch,
+    /// The global outbound proxy.
+    pub proxy: RawProxy,
+    /// Per-source settings, by plugin name.
+    pub sources: BTreeMap<String, RawPluginEntry>,
+    /// Per-scraper settings, by plugin name.
+    pub scrapers: BTreeMap<String, RawPluginEntry>,
+    /// Per-cleaner settings, by plugin name.
+    pub cleaners: BTreeMap<String, RawPluginEntry>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            server: RawServer::default(),
+            data_dir: PathBuf::from("data"),
+            log: RawLog::default(),
+            plugins: RawPlugins::default(),
+            fetch: RawFetch::default(),
+            proxy: RawProxy::default(),
+            sources: BTreeMap::new(),
+            scrapers: BTreeMap::new(),
+            cleaners: BTreeMap::new(),
+        }
+    }
+}
+
+/// `server:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawServer {
+    /// Address to bind. Loopback by default; anything else requires an API token.
+    pub host: IpAddr,
+    /// TCP port; 0 picks a free one.
+    pub port: u16,
+    /// Largest accepted request body, in bytes (plugin uploads included).
+    pub max_body_bytes: u64,
+    /// Time allowed to read a request's headers, in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Time allowed for a whole non-streaming request, in milliseconds.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8380,
+            max_body_bytes: 32 * 1024 * 1024,
+            header_read_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// `log:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`.
+    pub filter: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// `plugins:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPlugins {
+    /// Directory of `.wasm` plugin files; relative paths are under `data_dir`.
+    pub dir: PathBuf,
+    /// Directory of compiled plugins; relative paths are under `data_dir`.
+    pub cache_dir: PathBuf,
+    /// Watch `dir` and hot-swap changed files.
+    pub watch: bool,
+    /// Quiet period after a file change before it is loaded, in milliseconds.
+    pub watch_debounce_ms: u64,
+    /// Linear-memory cap per plugin call, in MiB.
+    pub memory_mb: u64,
+    /// Deadline of a source or scraper call, in milliseconds.
+    pub call_timeout_ms: u64,
+    /// Deadline of a cleaner call, in milliseconds.
+    pub cleaner_timeout_ms: u64,
+    /// Plugin calls running at once across all plugins.
+    pub max_concurrent_calls: u32,
+    /// Log bytes a plugin may write per call (log import plus stdout/stderr).
+    pub max_log_bytes_per_call: u64,
+    /// Versions kept per plugin for rollback, the running one included.
+    pub keep_versions: u32,
+}
+
+impl Default for RawPlugins {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("plugins"),
+            cache_dir: PathBuf::from("cache/plugins"),
+            watch: true,
+            watch_debounce_ms: 150,
+            memory_mb: 64,
+            call_timeout_ms: 15_000,
+            cleaner_timeout_ms: 2_000,
+            max_concurrent_calls: 32,
+            max_log_bytes_per_call: 64 * 1024,
+            keep_versions: 2,
+        }
+    }
+}
+
+/// `fetch:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawFetch {
+    /// The User-Agent sent with every request.
+    pub user_agent: String,
+    /// `Accept-Language` sent with every request.
+    pub accept_language: String,
+    /// Deadline of one request including its redirects, in milliseconds.
+    pub timeout_ms: u64,
+    /// Connect timeout, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Largest response body a plugin may read, in bytes.
+    pub max_response_bytes: u64,
+    /// Redirect hops followed (each re-checked) before giving up.
+    pub max_redirects: u32,
+    /// Requests one plugin call may make.
+    pub max_requests_per_call: u32,
+    /// Hosts (name or IP, optionally `:port`) that may resolve to loopback,
+    /// private or link-local addresses. Empty by default: such addresses are refused.
+    pub allow_private_hosts: Vec<String>,
+    /// Static name resolution, like curl's `--resolve`: host name to IP address.
+    pub resolve: BTreeMap<String, IpAddr>,
+}
+
+impl Default for RawFetch {
+    fn default() -> Self {
+        Self {
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+                .to_owned(),
+            accept_language: "en-US,en;q=0.8,ja;q=0.6".to_owned(),
+            timeout_ms: 20_000,
+            connect_timeout_ms: 5_000,
+            max_response_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            max_requests_per_call: 20,
+            allow_private_hosts: Vec::new(),
+            resolve: BTreeMap::new(),
+        }
+    }
+}
+
+/// `proxy:`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawProxy {
+    /// Send all outbound traffic through `url`.
+    pub enabled: bool,
+    /// `http://`, `https://` or `socks5://` proxy URL.
+    pub url: Option<String>,
+}
+
+/// One entry under `sources:`, `scrapers:` or `cleaners:`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPluginEntry {
+    /// Off by config; the manifest's default is on.
+    pub enabled: Option<bool>,
+    /// Order of lookup, highest first; the manifest's default weight when unset.
+    pub weight: Option<i32>,
+    /// The site's base URL, when it moved; passed to the plugin as setting `domain`
+    /// and approved for its fetches.
+    pub domain: Option<String>,
+    /// The hosts the operator approves; fetches must match the manifest AND this list.
+    /// Unset means the manifest's list is approved as is.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Values for the plugin's declared settings.
+    pub settings: BTreeMap<String, String>,
+}

@@ -1,0 +1,337 @@
+//! The one outbound HTTP client, shared by plugins and downloads.
+//!
+//! Every request is checked before it leaves: scheme, the caller's egress policy, the
+//! resolved addresses (no loopback, private or link-local unless the config allows the
+//! host), and again at every redirect hop, which is followed by hand. Responses are
+//! capped in size and time; each caller has its own cookie jar.
+
+mod address;
+mod allowlist;
+mod cookies;
+mod headers;
+mod resolver;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::Method;
+use url::Url;
+
+pub use allowlist::{EgressPolicy, HostPattern, PatternError, PolicyDenial};
+pub use cookies::CookieJar;
+use resolver::{AddressRules, CheckedResolver, DeniedAddress, ResolveError};
+
+use crate::config::FetchConfig;
+
+/// A request as a caller (a plugin) asks for it.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// A shorter timeout than the configured one.
+    pub timeout: Option<Duration>,
+    pub follow_redirects: bool,
+}
+
+impl FetchRequest {
+    /// A plain GET that follows redirects.
+    pub fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            timeout: None,
+            follow_redirects: true,
+        }
+    }
+}
+
+/// A complete answer (any status).
+#[derive(Debug, Clone)]
+pub struct FetchResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub final_url: String,
+}
+
+/// Why a fetch did not produce an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("denied: {0}")]
+    Denied(String),
+    #[error("invalid url: {0}")]
+    InvalidUrl(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("response larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("too many redirects")]
+    TooManyRedirects,
+    #[error("request budget of this call exhausted")]
+    BudgetExhausted,
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+/// Who is fetching: the rules and state that differ per caller.
+pub struct FetchScope<'a> {
+    /// Name for logs (the plugin's name).
+    pub caller: &'a str,
+    pub policy: &'a EgressPolicy,
+    pub cookies: &'a CookieJar,
+    /// The caller's own deadline (a plugin call's); requests never outlive it.
+    pub deadline: Option<Instant>,
+}
+
+/// The shared client.
+#[derive(Clone)]
+pub struct FetchClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    rules: Arc<AddressRules>,
+    config: FetchConfig,
+}
+
+impl FetchClient {
+    /// Builds the client from config: proxy, timeouts, the checked resolver.
+    pub fn new(config: &FetchConfig) -> Result<Self, FetchError> {
+        let mut allow_private = config.allow_private_hosts.clone();
+        if let Some(proxy) = &config.proxy {
+            // The operator's proxy may live on a private address.
+            if let Some(host) = proxy.host_str() {
+                allow_private.push(crate::config::PrivateHost {
+                    host: host
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_owned(),
+                    port: proxy.port_or_known_default(),
+                });
+            }
+        }
+        let rules = Arc::new(AddressRules::new(allow_private, config.resolve.clone()));
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .dns_resolver(Arc::new(CheckedResolver::new(rules.clone())))
+            .no_proxy();
+        if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|error| FetchError::InvalidUrl(format!("proxy: {error}")))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
+            .build()
+            .map_err(|error| FetchError::Network(format!("cannot build HTTP client: {error}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                rules,
+                config: config.clone(),
+            }),
+        })
+    }
+
+    /// The config this client was built from.
+    pub fn config(&self) -> &FetchConfig {
+        &self.inner.config
+    }
+
+    /// Sends a request, following redirects by hand with a check at every hop.
+    pub async fn fetch(
+        &self,
+        scope: &FetchScope<'_>,
+        request: FetchRequest,
+    ) -> Result<FetchResponse, FetchError> {
+        let now = Instant::now();
+        let mut budget = self.inner.config.timeout;
+        if let Some(requested) = request.timeout {
+            budget = budget.min(requested);
+        }
+        if let Some(deadline) = scope.deadline {
+            budget = budget.min(deadline.saturating_duration_since(now));
+        }
+        let result = tokio::time::timeout(budget, self.fetch_hops(scope, request))
+            .await
+            .unwrap_or(Err(FetchError::Timeout));
+        if let Err(FetchError::Denied(reason)) = &result {
+            tracing::warn!(caller = scope.caller, %reason, "fetch denied");
+        }
+        result
+    }
+
+    async fn fetch_hops(
+        &self,
+        scope: &FetchScope<'_>,
+        request: FetchRequest,
+    ) -> Result<FetchResponse, FetchError> {
+        let mut url = Url::parse(&request.url)
+            .map_err(|error| FetchError::InvalidUrl(format!("{}: {error}", request.url)))?;
+        let mut method = request.method;
+        let mut body = request.body;
+        let mut extra = headers::sanitize(&request.headers);
+        let first_origin = url.origin();
+        for _hop in 0..=self.inner.config.max_redirects {
+            self.check_url(scope, &url).await?;
+            let response = self
+                .send_once(scope, &method, &url, &extra, body.clone())
+                .await?;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            match location {
+                Some(location) if status.is_redirection() && request.follow_redirects => {
+                    url = url.join(&location).map_err(|error| {
+                        FetchError::InvalidUrl(format!("redirect to {location}: {error}"))
+                    })?;
+                    if status.as_u16() == 303
+                        || (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
+                    {
+                        method = Method::GET;
+                        body = None;
+                    }
+                    if url.origin() != first_origin {
+                        headers::drop_credentials(&mut extra);
+                    }
+                }
+                _ => return self.read_response(response, url).await,
+            }
+        }
+        Err(FetchError::TooManyRedirects)
+    }
+
+    /// Scheme, policy and address checks for one hop.
+    async fn check_url(&self, scope: &FetchScope<'_>, url: &Url) -> Result<(), FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Denied(format!(
+                "scheme `{}` is not allowed ({url})",
+                url.scheme()
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::Denied(format!(
+                "credentials in URL are not allowed ({})",
+                redact(url)
+            )));
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| FetchError::InvalidUrl(format!("{url} has no host")))?;
+        scope
+            .policy
+            .check(url)
+            .map_err(|denial| FetchError::Denied(format!("{denial}: {}", origin_text(url))))?;
+        self.inner
+            .rules
+            .resolve_checked(host, url.port_or_known_default())
+            .await
+            .map_err(|error| match error {
+                ResolveError::Denied(denied) => FetchError::Denied(denied.to_string()),
+                ResolveError::Lookup(message) => FetchError::Network(message),
+            })?;
+        Ok(())
+    }
+
+    async fn send_once(
+        &self,
+        scope: &FetchScope<'_>,
+        method: &Method,
+        url: &Url,
+        extra: &reqwest::header::HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut header_map = headers::defaults(&self.inner.config);
+        for (name, value) in extra {
+            header_map.insert(name.clone(), value.clone());
+        }
+        if let Some(cookie) = scope.cookies.header_for(url) {
+            header_map.insert(reqwest::header::COOKIE, cookie);
+        }
+        let mut builder = self
+            .inner
+            .client
+            .request(method.clone(), url.clone())
+            .headers(header_map);
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let response = builder.send().await.map_err(classify)?;
+        scope.cookies.store_from(url, response.headers());
+        Ok(response)
+    }
+
+    async fn read_response(
+        &self,
+        mut response: reqwest::Response,
+        final_url: Url,
+    ) -> Result<FetchResponse, FetchError> {
+        let cap = self.inner.config.max_response_bytes;
+        if response.content_length().is_some_and(|length| length > cap) {
+            return Err(FetchError::TooLarge(cap));
+        }
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(FetchError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(FetchResponse {
+            status,
+            headers,
+            body: body.freeze(),
+            final_url: final_url.to_string(),
+        })
+    }
+}
+
+/// Maps a reqwest error, finding the resolver's denial in the source chain.
+fn classify(error: reqwest::Error) -> FetchError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(current) = source {
+        if let Some(denied) = current.downcast_ref::<DeniedAddress>() {
+            return FetchError::Denied(denied.to_string());
+        }
+        source = current.source();
+    }
+    if error.is_timeout() {
+        return FetchError::Timeout;
+    }
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(current) = source {
+        message.push_str(": ");
+        message.push_str(&current.to_string());
+        source = current.source();
+    }
+    FetchError::Network(message)
+}
+
+fn origin_text(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+fn redact(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}

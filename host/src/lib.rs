@@ -1,0 +1,17 @@
+//! Kura: a self-hosted media library server whose site integrations are sandboxed
+//! WebAssembly plugins.
+//!
+//! `main.rs` parses the command line and calls into [`server`] or [`cli`].
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod events;
+pub mod fetch;
+pub mod logging;
+pub mod plugins;
+pub mod server;
+pub(crate) mod util;
+
+pub use config::Config;
+pub use server::{Server, run};

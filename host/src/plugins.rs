@@ -1,0 +1,161 @@
+//! The plugin runtime and registry: WebAssembly components that know the sites.
+//!
+//! Files come from the plugins directory (watched), uploads and the CLI. Each is
+//! compiled once (cached on disk), checked against its kind's WIT world and the import
+//! policy, smoke-tested, then swapped in atomically. Calls run in fresh, capped stores.
+//! Nothing generated from WIT leaves this module.
+
+mod bindings;
+mod compile;
+mod engine;
+mod error;
+mod golden;
+mod inspect;
+mod loaded;
+mod manifest;
+mod output;
+mod policy;
+mod registry;
+mod runtime;
+mod state;
+mod types;
+mod view;
+mod watcher;
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+pub use compile::CompileSource;
+pub use error::{CallError, LoadError, RegistryError};
+pub use golden::{GoldenCase, cases as golden_cases};
+pub use inspect::{Inspection, inspect};
+pub use loaded::{LoadedPlugin, StatsSnapshot};
+pub use manifest::{HOST_WIT_VERSION, MANIFEST_SECTION, Manifest, ManifestError, SettingSpec};
+pub use registry::{InstallOutcome, LoadFailure, Origin, Registry};
+pub use runtime::PluginRuntime;
+pub use types::{Metadata, Person, PluginError, PluginKind, SearchHit, StreamHit};
+pub use view::{FileFailure, PluginView, VersionView};
+
+use crate::config::Config;
+use crate::events::EventBus;
+use crate::fetch::FetchClient;
+use runtime::{Answer, Request};
+
+/// The plugin side of the server: the registry plus typed calls by plugin name.
+#[derive(Clone)]
+pub struct PluginHost {
+    registry: Arc<Registry>,
+}
+
+impl PluginHost {
+    /// Builds the runtime and loads every file in the plugins directory.
+    pub async fn start(
+        config: &Config,
+        fetch: FetchClient,
+        events: EventBus,
+    ) -> Result<Self, LoadError> {
+        std::fs::create_dir_all(&config.plugins.dir)
+            .map_err(|error| LoadError::Io(format!("{}: {error}", config.plugins.dir.display())))?;
+        let runtime = Arc::new(PluginRuntime::new(config, fetch)?);
+        let registry = Arc::new(Registry::new(runtime, events));
+        registry.sync_dir().await;
+        Ok(Self { registry })
+    }
+
+    /// The registry (list, install, rollback, enable).
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Watches the plugins directory until `shutdown`; returns the loop to spawn.
+    pub fn watcher(
+        &self,
+        shutdown: CancellationToken,
+    ) -> notify::Result<impl Future<Output = ()> + Send + 'static> {
+        let debounce = self.registry.runtime().config().watch_debounce;
+        watcher::watch(self.registry.clone(), debounce, shutdown)
+    }
+
+    /// Asks a source for a code's stream.
+    pub async fn resolve(&self, source: &str, code: &str) -> Result<StreamHit, CallError> {
+        match self
+            .call(source, PluginKind::Source, Request::Resolve(code))
+            .await?
+        {
+            Answer::Hit(hit) => Ok(hit),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Searches a source.
+    pub async fn search(&self, source: &str, query: &str) -> Result<Vec<SearchHit>, CallError> {
+        match self
+            .call(source, PluginKind::Source, Request::Search(query))
+            .await?
+        {
+            Answer::Hits(hits) => Ok(hits),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Asks a scraper for a code's metadata.
+    pub async fn scrape(
+        &self,
+        scraper: &str,
+        code: &str,
+        page_url: Option<&str>,
+    ) -> Result<Metadata, CallError> {
+        match self
+            .call(
+                scraper,
+                PluginKind::Scraper,
+                Request::Scrape(code, page_url),
+            )
+            .await?
+        {
+            Answer::Metadata(metadata) => Ok(metadata),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Asks a scraper for a person's avatar URL.
+    pub async fn avatar(&self, scraper: &str, name: &str) -> Result<Option<String>, CallError> {
+        match self
+            .call(scraper, PluginKind::Scraper, Request::Avatar(name))
+            .await?
+        {
+            Answer::Avatar(url) => Ok(url),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Cleans an LLM answer with a cleaner.
+    pub async fn clean(&self, cleaner: &str, raw: &str) -> Result<String, CallError> {
+        match self
+            .call(cleaner, PluginKind::Cleaner, Request::Clean(raw))
+            .await?
+        {
+            Answer::Clean(text) => Ok(text),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn call(
+        &self,
+        name: &str,
+        kind: PluginKind,
+        request: Request<'_>,
+    ) -> Result<Answer, CallError> {
+        let plugin = self.registry.callable(name, kind)?;
+        self.registry
+            .runtime()
+            .invoke(&plugin, Some(request), true)
+            .await?
+            .ok_or_else(unexpected)
+    }
+}
+
+fn unexpected() -> CallError {
+    CallError::Crashed("the plugin returned an answer of the wrong shape".to_owned())
+}

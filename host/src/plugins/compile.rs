@@ -1,0 +1,84 @@
+//! Compiling components, with an on-disk cache keyed by content hash and engine
+//! compatibility, so a restart does not recompile.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Whether the compiled code came from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileSource {
+    Cache,
+    Compiled,
+}
+
+/// Compiles `bytes` (whose sha256 is `sha256`) or loads the cached artifact.
+///
+/// Artifacts are written to a temporary file and renamed into place, and a file is
+/// never rewritten in place, because loaded artifacts are memory-mapped.
+pub fn compile_cached(
+    engine: &Engine,
+    cache_dir: &Path,
+    bytes: &[u8],
+    sha256: &str,
+) -> wasmtime::Result<(Component, CompileSource)> {
+    let path = artifact_path(engine, cache_dir, sha256);
+    if path.is_file() {
+        match deserialize(engine, &path) {
+            Ok(component) => return Ok((component, CompileSource::Cache)),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "discarding unusable compiled plugin");
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    let artifact = engine.precompile_component(bytes)?;
+    match write_atomically(&path, &artifact) {
+        Ok(()) => Ok((deserialize(engine, &path)?, CompileSource::Compiled)),
+        Err(error) => {
+            // A read-only or full cache directory costs a recompile next time, nothing more.
+            tracing::warn!(path = %path.display(), %error, "cannot write the compiled-plugin cache");
+            Ok((Component::new(engine, bytes)?, CompileSource::Compiled))
+        }
+    }
+}
+
+/// `{cache_dir}/{sha256}-{engine hash}.cwasm`.
+pub fn artifact_path(engine: &Engine, cache_dir: &Path, sha256: &str) -> PathBuf {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    cache_dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()))
+}
+
+#[allow(unsafe_code)]
+fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the cache directory is written only by this host, with artifacts it
+    // compiled itself from the content-hashed source, renamed into place and never
+    // modified afterwards; wasmtime rejects artifacts from another engine version.
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("artifact"),
+        std::process::id()
+    ));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes a file atomically (temporary file, fsync, rename); used for plugin files too.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically(path, bytes)
+}

@@ -1,0 +1,61 @@
+//! Inspecting a plugin file without running it: manifest, hash, imports and exports,
+//! and whether this host would accept it.
+
+use serde::Serialize;
+use wasmtime::component::Component;
+
+use super::manifest::Manifest;
+use super::policy::check_imports;
+
+/// What `kura plugin inspect` prints.
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    pub sha256: String,
+    pub size_bytes: usize,
+    pub manifest: Option<Manifest>,
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+    /// Every reason this host would refuse the file; empty when it is acceptable.
+    pub problems: Vec<String>,
+}
+
+/// Reads the manifest and, when the file is a component, its imports and exports.
+pub fn inspect(bytes: &[u8]) -> Inspection {
+    let mut problems = Vec::new();
+    let manifest = Manifest::from_component(bytes)
+        .map_err(|error| problems.push(error.to_string()))
+        .ok();
+    let engine = wasmtime::Engine::default();
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    match Component::new(&engine, bytes) {
+        Ok(component) => {
+            let ty = component.component_type();
+            imports = ty
+                .imports(&engine)
+                .map(|(name, _)| name.to_owned())
+                .collect();
+            exports = ty
+                .exports(&engine)
+                .map(|(name, _)| name.to_owned())
+                .collect();
+            if let Some(manifest) = &manifest {
+                if let Err(problem) = check_imports(&engine, &component, manifest.kind) {
+                    problems.push(problem);
+                }
+                let expected = format!("kura:plugin/{}@", manifest.kind);
+                if !exports.iter().any(|e| e.starts_with(&expected)) {
+                    problems.push(format!("does not export `{expected}{}`", manifest.wit));
+                }
+            }
+        }
+        Err(error) => problems.push(format!("not a loadable component: {error:#}")),
+    }
+    Inspection {
+        sha256: crate::util::sha256_hex(bytes),
+        size_bytes: bytes.len(),
+        manifest,
+        imports,
+        exports,
+        problems,
+    }
+}

@@ -1,0 +1,143 @@
+//! A compiled, checked plugin version ready to be called, and its call statistics.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::bindings::{
+    cleaner::CleanerPluginPre, scraper::ScraperPluginPre, source::SourcePluginPre,
+};
+use super::compile::CompileSource;
+use super::manifest::Manifest;
+use super::state::PluginState;
+use super::types::PluginKind;
+use crate::fetch::EgressPolicy;
+
+/// The pre-instantiated component, by kind.
+pub(crate) enum KindPre {
+    Source(SourcePluginPre<PluginState>),
+    Scraper(ScraperPluginPre<PluginState>),
+    Cleaner(CleanerPluginPre<PluginState>),
+}
+
+/// One loaded version. Calls hold an `Arc` to it, so a swap never disturbs them.
+pub struct LoadedPlugin {
+    pub manifest: Manifest,
+    pub sha256: String,
+    pub bytes: Arc<[u8]>,
+    pub loaded_at: SystemTime,
+    /// How long compiling (or loading from cache) and checking took.
+    pub load_time: Duration,
+    pub compiled_from: CompileSource,
+    /// Lookup order, highest first (config over the manifest's default).
+    pub weight: i32,
+    /// Whether the config enables it (a run-time switch may override).
+    pub config_enabled: bool,
+    pub(crate) pre: KindPre,
+    pub(crate) settings: Arc<BTreeMap<String, String>>,
+    pub(crate) policy: Arc<EgressPolicy>,
+    pub(crate) stats: Arc<PluginStats>,
+}
+
+impl LoadedPlugin {
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.manifest.version
+    }
+
+    pub fn kind(&self) -> PluginKind {
+        self.manifest.kind
+    }
+
+    /// The settings the plugin sees (declared keys with defaults, config values, domain).
+    pub fn settings(&self) -> &BTreeMap<String, String> {
+        &self.settings
+    }
+
+    /// Call statistics of this plugin across its versions.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+}
+
+/// Counters per plugin name; shared by all its versions.
+#[derive(Default)]
+pub struct PluginStats {
+    calls: AtomicU64,
+    succeeded: AtomicU64,
+    plugin_errors: AtomicU64,
+    timeouts: AtomicU64,
+    memory_limits: AtomicU64,
+    crashes: AtomicU64,
+    total_micros: AtomicU64,
+    last_failure: Mutex<Option<(String, SystemTime)>>,
+}
+
+/// The outcome class of one call, for the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    PluginError,
+    Timeout,
+    MemoryLimit,
+    Crashed,
+}
+
+impl PluginStats {
+    pub(crate) fn record(&self, outcome: Outcome, elapsed: Duration, failure: Option<String>) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.total_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        let counter = match outcome {
+            Outcome::Succeeded => &self.succeeded,
+            Outcome::PluginError => &self.plugin_errors,
+            Outcome::Timeout => &self.timeouts,
+            Outcome::MemoryLimit => &self.memory_limits,
+            Outcome::Crashed => &self.crashes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let (Some(message), Ok(mut last)) = (failure, self.last_failure.lock()) {
+            *last = Some((message, SystemTime::now()));
+        }
+    }
+
+    fn snapshot(&self) -> StatsSnapshot {
+        let calls = self.calls.load(Ordering::Relaxed);
+        let last = self.last_failure.lock().ok().and_then(|last| last.clone());
+        StatsSnapshot {
+            calls,
+            succeeded: self.succeeded.load(Ordering::Relaxed),
+            plugin_errors: self.plugin_errors.load(Ordering::Relaxed),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+            memory_limits: self.memory_limits.load(Ordering::Relaxed),
+            crashes: self.crashes.load(Ordering::Relaxed),
+            mean_ms: if calls == 0 {
+                0.0
+            } else {
+                self.total_micros.load(Ordering::Relaxed) as f64 / calls as f64 / 1000.0
+            },
+            last_failure: last.as_ref().map(|(message, _)| message.clone()),
+            last_failure_at: last.map(|(_, at)| crate::util::unix_ms(at)),
+        }
+    }
+}
+
+/// Counters as shown by the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsSnapshot {
+    pub calls: u64,
+    pub succeeded: u64,
+    pub plugin_errors: u64,
+    pub timeouts: u64,
+    pub memory_limits: u64,
+    pub crashes: u64,
+    pub mean_ms: f64,
+    pub last_failure: Option<String>,
+    pub last_failure_at: Option<u64>,
+}

@@ -1,0 +1,242 @@
+//! The plugin manifest: JSON in the component's `kura:manifest` custom section, read
+//! without compiling or running the plugin.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::PluginKind;
+use crate::fetch::HostPattern;
+
+/// The custom section that carries the manifest.
+pub const MANIFEST_SECTION: &str = "kura:manifest";
+
+/// The WIT package version this host implements.
+pub const HOST_WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
+
+/// A manifest or component-format problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
+    #[error(
+        "no `{MANIFEST_SECTION}` custom section: the file was not built with the Kura plugin SDK"
+    )]
+    Missing,
+    #[error("more than one `{MANIFEST_SECTION}` section")]
+    Duplicate,
+    #[error("manifest is not valid JSON: {0}")]
+    Json(String),
+    #[error("manifest field `{field}`: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    #[error(
+        "plugin was built for WIT kura:plugin@{plugin}, this host implements @{}.{}.{} (compatible: the same major.minor, patch not newer)",
+        HOST_WIT_VERSION.0, HOST_WIT_VERSION.1, HOST_WIT_VERSION.2
+    )]
+    IncompatibleWit { plugin: String },
+}
+
+/// A setting the plugin reads, with its default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingSpec {
+    pub key: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub default: Option<String>,
+}
+
+/// The manifest as validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    /// The WIT package version the plugin was built against.
+    pub wit: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub settings: Vec<SettingSpec>,
+    #[serde(default = "default_weight")]
+    pub default_weight: i32,
+}
+
+fn default_weight() -> i32 {
+    50
+}
+
+impl Manifest {
+    /// Reads and validates the manifest of a component file.
+    pub fn from_component(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let data = manifest_section(bytes)?;
+        let manifest: Manifest = serde_json::from_slice(&data)
+            .map_err(|error| ManifestError::Json(error.to_string()))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// The declared hosts as parsed patterns.
+    pub fn host_patterns(&self) -> Result<Vec<HostPattern>, ManifestError> {
+        self.allowed_hosts
+            .iter()
+            .map(|text| {
+                HostPattern::parse(text).map_err(|error| ManifestError::Field {
+                    field: "allowed_hosts",
+                    message: error.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    fn validate(&self) -> Result<(), ManifestError> {
+        let field = |field, message: &str| ManifestError::Field {
+            field,
+            message: message.to_owned(),
+        };
+        if self.name.is_empty()
+            || self.name.len() > 64
+            || !self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || self.name.starts_with('-')
+        {
+            return Err(field("name", "1-64 characters of a-z, 0-9 and `-`"));
+        }
+        if parse_version(&self.version).is_none() {
+            return Err(field("version", "must be a semantic version like 1.2.3"));
+        }
+        let Some(wit) = parse_version(&self.wit) else {
+            return Err(field("wit", "must be a semantic version like 0.1.0"));
+        };
+        let (major, minor, patch) = HOST_WIT_VERSION;
+        if wit.0 != major || wit.1 != minor || wit.2 > patch {
+            return Err(ManifestError::IncompatibleWit {
+                plugin: self.wit.clone(),
+            });
+        }
+        if self.kind == PluginKind::Cleaner && !self.allowed_hosts.is_empty() {
+            return Err(field("allowed_hosts", "cleaners cannot reach the network"));
+        }
+        self.host_patterns()?;
+        let mut keys: Vec<&str> = self.settings.iter().map(|s| s.key.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(field("settings", "a key is declared twice"));
+        }
+        Ok(())
+    }
+}
+
+/// `major.minor.patch` with an optional `-pre` or `+build` suffix.
+pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let core = text.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
+
+/// Finds the manifest section anywhere in the component (it sits in the core module).
+fn manifest_section(bytes: &[u8]) -> Result<Vec<u8>, ManifestError> {
+    let mut found = None;
+    let mut first = true;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|error| ManifestError::NotAComponent(error.to_string()))?;
+        match payload {
+            wasmparser::Payload::Version { encoding, .. }
+                if first && encoding != wasmparser::Encoding::Component =>
+            {
+                return Err(ManifestError::NotAComponent(
+                    "a core module, not a component (build for wasm32-wasip2)".to_owned(),
+                ));
+            }
+            wasmparser::Payload::CustomSection(reader) if reader.name() == MANIFEST_SECTION => {
+                if found.is_some() {
+                    return Err(ManifestError::Duplicate);
+                }
+                found = Some(reader.data().to_vec());
+            }
+            _ => {}
+        }
+        first = false;
+    }
+    found.ok_or(ManifestError::Missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(json: serde_json::Value) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest =
+            serde_json::from_value(json).map_err(|error| ManifestError::Json(error.to_string()))?;
+        manifest.validate().map(|()| manifest)
+    }
+
+    fn base() -> serde_json::Value {
+        serde_json::json!({
+            "name": "fixture-alpha", "version": "1.0.0", "kind": "source", "wit": "0.1.0",
+            "allowed_hosts": ["http://127.0.0.1:*"], "default_weight": 100
+        })
+    }
+
+    #[test]
+    fn valid_manifest_passes() {
+        let m = manifest(base()).expect("valid");
+        assert_eq!(m.kind, PluginKind::Source);
+        assert_eq!(m.host_patterns().expect("patterns").len(), 1);
+    }
+
+    #[test]
+    fn invalid_fields_are_named() {
+        let cases: Vec<(&str, serde_json::Value)> = vec![
+            ("name", serde_json::json!("Bad Name")),
+            ("version", serde_json::json!("one")),
+            ("wit", serde_json::json!("0.2.0")),
+            ("wit", serde_json::json!("0.1.9")),
+            ("allowed_hosts", serde_json::json!(["http://*"])),
+        ];
+        for (key, value) in cases {
+            let mut json = base();
+            json[key] = value;
+            let error = manifest(json).expect_err(key).to_string();
+            assert!(
+                error.contains(key) || error.contains("WIT"),
+                "{key}: {error}"
+            );
+        }
+        let mut json = base();
+        json["surprise"] = serde_json::json!(1);
+        assert!(matches!(manifest(json), Err(ManifestError::Json(_))));
+    }
+
+    #[test]
+    fn core_modules_and_garbage_are_refused() {
+        assert!(matches!(
+            Manifest::from_component(b"\0asm\x01\0\0\0"),
+            Err(ManifestError::NotAComponent(_))
+        ));
+        assert!(matches!(
+            Manifest::from_component(b"not wasm at all"),
+            Err(ManifestError::NotAComponent(_))
+        ));
+        assert!(matches!(
+            Manifest::from_component(b"\0asm\x0d\0\x01\0"),
+            Err(ManifestError::Missing)
+        ));
+    }
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(parse_version("1.2.3"), Some((1, 2, 3)));
+        assert_eq!(parse_version("1.2.3-rc.1"), Some((1, 2, 3)));
+        assert_eq!(parse_version("1.2"), None);
+        assert_eq!(parse_version("1.2.3.4"), None);
+    }
+}

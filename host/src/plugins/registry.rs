@@ -1,0 +1,449 @@
+//! The registry of loaded plugins: one slot per name with its current version and the
+//! previous ones, swapped atomically. Calls take an `Arc` of the current version, so
+//! calls in flight finish on the version they started with.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::compile::write_file_atomically;
+use super::error::{CallError, LoadError, RegistryError};
+use super::loaded::{LoadedPlugin, PluginStats};
+use super::runtime::PluginRuntime;
+use super::types::PluginKind;
+use super::view::{FileFailure, PluginView};
+use crate::events::EventBus;
+
+/// Where a plugin file came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    File(PathBuf),
+    Upload,
+}
+
+/// What an install did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallOutcome {
+    Loaded,
+    Swapped { from: String },
+    Unchanged,
+}
+
+/// A failed load, kept for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadFailure {
+    pub error: String,
+    pub at_ms: u64,
+    pub file: Option<PathBuf>,
+    pub version: Option<String>,
+    pub sha256: String,
+}
+
+pub(crate) struct Slot {
+    pub(crate) versions: VecDeque<Arc<LoadedPlugin>>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) last_error: Option<LoadFailure>,
+    pub(crate) stats: Arc<PluginStats>,
+}
+
+/// All plugins, by name.
+pub struct Registry {
+    runtime: Arc<PluginRuntime>,
+    events: EventBus,
+    slots: RwLock<BTreeMap<String, Slot>>,
+    /// sha256 of each file in the plugins directory as last seen, loaded or not.
+    known_files: Mutex<HashMap<PathBuf, String>>,
+    file_failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
+    enabled_overrides: RwLock<BTreeMap<String, bool>>,
+    install_lock: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    /// An empty registry; run-time enable/disable switches are read from the state file.
+    pub fn new(runtime: Arc<PluginRuntime>, events: EventBus) -> Self {
+        let overrides = std::fs::read(state_file(&runtime))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Self {
+            runtime,
+            events,
+            slots: RwLock::new(BTreeMap::new()),
+            known_files: Mutex::new(HashMap::new()),
+            file_failures: RwLock::new(BTreeMap::new()),
+            enabled_overrides: RwLock::new(overrides),
+            install_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The runtime that prepares and calls plugins.
+    pub fn runtime(&self) -> &Arc<PluginRuntime> {
+        &self.runtime
+    }
+
+    /// Loads a component and, if it passes every check, makes it the current version.
+    pub async fn install(
+        &self,
+        bytes: Vec<u8>,
+        origin: Origin,
+    ) -> Result<(Arc<LoadedPlugin>, InstallOutcome), LoadError> {
+        let _guard = self.install_lock.lock().await;
+        let bytes: Arc<[u8]> = bytes.into();
+        let sha256 = crate::util::sha256_hex(&bytes);
+        let name = super::manifest::Manifest::from_component(&bytes)
+            .ok()
+            .map(|m| m.name);
+        if let Some(current) = name.as_deref().and_then(|name| self.current(name))
+            && current.sha256 == sha256
+        {
+            self.remember_file(&origin, &sha256, Some(current.name()));
+            return Ok((current, InstallOutcome::Unchanged));
+        }
+        let stats = name
+            .as_deref()
+            .and_then(|name| self.read_slots().get(name).map(|slot| slot.stats.clone()))
+            .unwrap_or_default();
+        let prepared = self.runtime.prepare(bytes.clone(), stats).await;
+        let loaded = match prepared {
+            Ok(loaded) => Arc::new(loaded),
+            Err(error) => {
+                self.record_failure(&origin, name.as_deref(), &sha256, &bytes, &error);
+                return Err(error);
+            }
+        };
+        if let Origin::Upload = origin {
+            self.persist_upload(&loaded)?;
+        }
+        let outcome = self.publish(loaded.clone(), &origin);
+        self.remember_file(&origin, &sha256, Some(loaded.name()));
+        Ok((loaded, outcome))
+    }
+
+    fn publish(&self, loaded: Arc<LoadedPlugin>, origin: &Origin) -> InstallOutcome {
+        let keep = self.runtime.config().keep_versions;
+        let mut slots = self.write_slots();
+        let slot = slots
+            .entry(loaded.name().to_owned())
+            .or_insert_with(|| Slot {
+                versions: VecDeque::new(),
+                file: None,
+                last_error: None,
+                stats: loaded.stats.clone(),
+            });
+        let previous = slot.versions.front().map(|v| v.version().to_owned());
+        slot.versions.retain(|v| v.sha256 != loaded.sha256);
+        slot.versions.push_front(loaded.clone());
+        slot.versions.truncate(keep);
+        slot.last_error = None;
+        if let Origin::File(path) = origin {
+            slot.file = Some(path.clone());
+        }
+        drop(slots);
+        let data = json!({
+            "name": loaded.name(), "version": loaded.version(), "kind": loaded.kind(),
+            "sha256": loaded.sha256, "load_ms": loaded.load_time.as_secs_f64() * 1000.0,
+            "previous_version": previous,
+        });
+        tracing::info!(
+            plugin = loaded.name(), version = loaded.version(), previous = ?previous,
+            load_ms = loaded.load_time.as_millis() as u64, from = ?loaded.compiled_from,
+            "plugin ready"
+        );
+        match previous {
+            Some(from) => {
+                self.events.publish("plugin_swapped", data);
+                InstallOutcome::Swapped { from }
+            }
+            None => {
+                self.events.publish("plugin_loaded", data);
+                InstallOutcome::Loaded
+            }
+        }
+    }
+
+    /// An upload is written into the plugins directory, so it survives a restart; it
+    /// replaces the file the plugin came from, if any.
+    fn persist_upload(&self, loaded: &LoadedPlugin) -> Result<(), LoadError> {
+        let path = self.slot_file(loaded.name());
+        write_file_atomically(&path, &loaded.bytes)
+            .map_err(|error| LoadError::Io(format!("{}: {error}", path.display())))?;
+        if let Some(slot) = self.write_slots().get_mut(loaded.name()) {
+            slot.file = Some(path.clone());
+        }
+        self.remember_file(&Origin::File(path), &loaded.sha256, Some(loaded.name()));
+        Ok(())
+    }
+
+    fn slot_file(&self, name: &str) -> PathBuf {
+        self.read_slots()
+            .get(name)
+            .and_then(|slot| slot.file.clone())
+            .unwrap_or_else(|| self.runtime.config().dir.join(format!("{name}.wasm")))
+    }
+
+    fn record_failure(
+        &self,
+        origin: &Origin,
+        name: Option<&str>,
+        sha256: &str,
+        bytes: &[u8],
+        error: &LoadError,
+    ) {
+        let version = super::manifest::Manifest::from_component(bytes)
+            .ok()
+            .map(|m| m.version);
+        let file = match origin {
+            Origin::File(path) => Some(path.clone()),
+            Origin::Upload => None,
+        };
+        let failure = LoadFailure {
+            error: error.to_string(),
+            at_ms: crate::util::unix_ms(SystemTime::now()),
+            file: file.clone(),
+            version,
+            sha256: sha256.to_owned(),
+        };
+        tracing::warn!(plugin = ?name, file = ?file, %error, "plugin file rejected; the running version, if any, keeps serving");
+        self.events.publish(
+            "plugin_failed",
+            json!({ "name": name, "file": file, "error": error.to_string() }),
+        );
+        if let Some(name) = name
+            && let Some(slot) = self.write_slots().get_mut(name)
+        {
+            slot.last_error = Some(failure.clone());
+        }
+        if let Some(path) = file {
+            self.write_failures().insert(path.clone(), failure);
+            self.remember_file(&Origin::File(path), sha256, None);
+        }
+    }
+
+    fn remember_file(&self, origin: &Origin, sha256: &str, loaded_name: Option<&str>) {
+        if let Origin::File(path) = origin {
+            if let Ok(mut known) = self.known_files.lock() {
+                known.insert(path.clone(), sha256.to_owned());
+            }
+            if loaded_name.is_some() {
+                self.write_failures().remove(path);
+            }
+        }
+    }
+
+    /// Brings the registry in line with the plugins directory: new or changed files are
+    /// installed, plugins whose file disappeared are unloaded.
+    pub async fn sync_dir(&self) {
+        let dir = self.runtime.config().dir.clone();
+        let mut present = Vec::new();
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.extension().is_some_and(|ext| ext == "wasm") && path.is_file() {
+                        present.push(path);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), %error, "cannot read the plugins directory")
+            }
+        }
+        present.sort();
+        for path in &present {
+            let Ok(bytes) = std::fs::read(path) else {
+                continue;
+            };
+            let sha256 = crate::util::sha256_hex(&bytes);
+            let known = self
+                .known_files
+                .lock()
+                .ok()
+                .and_then(|k| k.get(path).cloned());
+            if known.as_deref() == Some(sha256.as_str()) {
+                continue;
+            }
+            // Failures are recorded and reported by `install`.
+            let _ = self.install(bytes, Origin::File(path.clone())).await;
+        }
+        self.forget_removed(&present);
+    }
+
+    fn forget_removed(&self, present: &[PathBuf]) {
+        let removed: Vec<PathBuf> = match self.known_files.lock() {
+            Ok(mut known) => {
+                let gone: Vec<PathBuf> = known
+                    .keys()
+                    .filter(|p| !present.contains(p))
+                    .cloned()
+                    .collect();
+                for path in &gone {
+                    known.remove(path);
+                }
+                gone
+            }
+            Err(_) => Vec::new(),
+        };
+        for path in removed {
+            self.write_failures().remove(&path);
+            let mut slots = self.write_slots();
+            let names: Vec<String> = slots
+                .iter()
+                .filter(|(_, slot)| slot.file.as_deref() == Some(path.as_path()))
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in names {
+                slots.remove(&name);
+                tracing::info!(plugin = %name, file = %path.display(), "plugin file removed; plugin unloaded");
+                self.events
+                    .publish("plugin_unloaded", json!({ "name": name }));
+            }
+        }
+    }
+
+    /// Makes the previous version current again, and writes it back to the plugin's file.
+    pub async fn rollback(&self, name: &str) -> Result<Arc<LoadedPlugin>, RegistryError> {
+        let _guard = self.install_lock.lock().await;
+        let (previous, file) = {
+            let mut slots = self.write_slots();
+            let slot = slots
+                .get_mut(name)
+                .ok_or_else(|| RegistryError::NotLoaded(name.to_owned()))?;
+            if slot.versions.len() < 2 {
+                return Err(RegistryError::NoPrevious(name.to_owned()));
+            }
+            slot.versions.swap(0, 1);
+            (slot.versions[0].clone(), slot.file.clone())
+        };
+        if let Some(path) = file {
+            write_file_atomically(&path, &previous.bytes)
+                .map_err(|error| LoadError::Io(format!("{}: {error}", path.display())))?;
+            self.remember_file(&Origin::File(path), &previous.sha256, Some(name));
+        }
+        tracing::info!(
+            plugin = name,
+            version = previous.version(),
+            "plugin rolled back"
+        );
+        self.events.publish(
+            "plugin_rolled_back",
+            json!({ "name": name, "version": previous.version(), "sha256": previous.sha256 }),
+        );
+        Ok(previous)
+    }
+
+    /// Switches a plugin on or off at run time; remembered across restarts.
+    pub fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), RegistryError> {
+        if !self.read_slots().contains_key(name) {
+            return Err(RegistryError::NotLoaded(name.to_owned()));
+        }
+        let snapshot = {
+            let mut overrides = self
+                .enabled_overrides
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            overrides.insert(name.to_owned(), enabled);
+            overrides.clone()
+        };
+        let path = state_file(&self.runtime);
+        let bytes = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();
+        write_file_atomically(&path, &bytes)
+            .map_err(|error| LoadError::Io(format!("{}: {error}", path.display())))?;
+        let kind = if enabled {
+            "plugin_enabled"
+        } else {
+            "plugin_disabled"
+        };
+        self.events.publish(kind, json!({ "name": name }));
+        Ok(())
+    }
+
+    /// Whether a plugin is switched on (run-time switch over config).
+    pub fn is_enabled(&self, plugin: &LoadedPlugin) -> bool {
+        self.enabled_overrides
+            .read()
+            .ok()
+            .and_then(|o| o.get(plugin.name()).copied())
+            .unwrap_or(plugin.config_enabled)
+    }
+
+    /// The current version of a plugin, enabled or not.
+    pub fn current(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
+        self.read_slots()
+            .get(name)
+            .and_then(|slot| slot.versions.front().cloned())
+    }
+
+    /// The current version, if it is loaded, enabled and of the expected kind.
+    pub fn callable(&self, name: &str, kind: PluginKind) -> Result<Arc<LoadedPlugin>, CallError> {
+        let plugin = self
+            .current(name)
+            .ok_or_else(|| CallError::NotLoaded(name.to_owned()))?;
+        if plugin.kind() != kind {
+            return Err(CallError::WrongKind {
+                name: name.to_owned(),
+                expected: kind,
+                actual: plugin.kind(),
+            });
+        }
+        if !self.is_enabled(&plugin) {
+            return Err(CallError::Disabled(name.to_owned()));
+        }
+        Ok(plugin)
+    }
+
+    /// Enabled plugins of a kind, highest weight first (then by name).
+    pub fn enabled_by_weight(&self, kind: PluginKind) -> Vec<Arc<LoadedPlugin>> {
+        let mut list: Vec<_> = self
+            .read_slots()
+            .values()
+            .filter_map(|slot| slot.versions.front().cloned())
+            .filter(|p| p.kind() == kind && self.is_enabled(p))
+            .collect();
+        list.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.name().cmp(b.name())));
+        list
+    }
+
+    /// Every plugin for display, and the files that failed to load.
+    pub fn views(&self) -> (Vec<PluginView>, Vec<FileFailure>) {
+        let slots = self.read_slots();
+        let plugins = slots
+            .iter()
+            .filter_map(|(name, slot)| PluginView::new(name, slot, self))
+            .collect();
+        let failures = self
+            .file_failures
+            .read()
+            .map(|f| f.values().cloned().map(FileFailure::from).collect())
+            .unwrap_or_default();
+        (plugins, failures)
+    }
+
+    fn read_slots(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Slot>> {
+        // A panic while holding the lock cannot leave a slot half-written (every write
+        // is a single assignment), so a poisoned lock is still consistent.
+        self.slots.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_slots(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Slot>> {
+        self.slots.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_failures(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<PathBuf, LoadFailure>> {
+        self.file_failures
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn state_file(runtime: &PluginRuntime) -> PathBuf {
+    runtime
+        .config()
+        .dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("plugin-state.json")
+}

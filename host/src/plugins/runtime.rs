@@ -1,0 +1,399 @@
+//! The plugin runtime: prepares components (compile, check, pre-instantiate, smoke
+//! test) and runs calls, each in a fresh store with a memory cap, an epoch deadline
+//! and an outer timeout that also covers time spent in host imports.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+
+use super::bindings::{cleaner, scraper, source, types as wit};
+use super::compile::compile_cached;
+use super::engine::{EPOCH_TICK, Linkers, build_engine};
+use super::error::{CallError, LoadError};
+use super::golden;
+use super::loaded::{KindPre, LoadedPlugin, Outcome, PluginStats};
+use super::manifest::Manifest;
+use super::output::BoundedOutput;
+use super::policy::check_imports;
+use super::state::{CallContext, PluginState};
+use super::types::{Metadata, PluginKind, SearchHit, StreamHit};
+use crate::config::{Config, PluginEntry, PluginsConfig};
+use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
+
+/// Extra time after the deadline before the outer timeout drops a call stuck in a host import.
+const OUTER_GRACE: Duration = Duration::from_millis(100);
+
+/// One request to a plugin export.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Request<'a> {
+    Resolve(&'a str),
+    Search(&'a str),
+    Scrape(&'a str, Option<&'a str>),
+    Avatar(&'a str),
+    Clean(&'a str),
+}
+
+/// The answer to a [`Request`].
+pub(crate) enum Answer {
+    Hit(StreamHit),
+    Hits(Vec<SearchHit>),
+    Metadata(Metadata),
+    Avatar(Option<String>),
+    Clean(String),
+}
+
+/// Engine, linkers, limits and the shared fetch client.
+pub struct PluginRuntime {
+    engine: Engine,
+    linkers: Linkers,
+    permits: Arc<Semaphore>,
+    fetch: FetchClient,
+    config: PluginsConfig,
+    max_requests_per_call: u32,
+    entries: BTreeMap<String, PluginEntry>,
+    jars: Mutex<HashMap<String, CookieJar>>,
+}
+
+impl PluginRuntime {
+    /// Builds the engine and linkers from config.
+    pub fn new(config: &Config, fetch: FetchClient) -> Result<Self, LoadError> {
+        let plugins = config.plugins.clone();
+        let engine = build_engine(plugins.max_concurrent_calls, plugins.memory_bytes)
+            .map_err(|error| LoadError::Engine(format!("{error:#}")))?;
+        let linkers =
+            Linkers::new(&engine).map_err(|error| LoadError::Engine(format!("{error:#}")))?;
+        Ok(Self {
+            engine,
+            linkers,
+            permits: Arc::new(Semaphore::new(plugins.max_concurrent_calls as usize)),
+            max_requests_per_call: fetch.config().max_requests_per_call,
+            fetch,
+            config: plugins,
+            entries: config.plugin_entries.clone(),
+            jars: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The plugins section of the config.
+    pub fn config(&self) -> &PluginsConfig {
+        &self.config
+    }
+
+    /// The engine (for inspection tools).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles and checks a component; nothing is published here.
+    pub async fn prepare(
+        &self,
+        bytes: Arc<[u8]>,
+        stats: Arc<PluginStats>,
+    ) -> Result<LoadedPlugin, LoadError> {
+        let started = Instant::now();
+        let manifest = Manifest::from_component(&bytes)?;
+        let sha256 = crate::util::sha256_hex(&bytes);
+        let (engine, cache_dir) = (self.engine.clone(), self.config.cache_dir.clone());
+        let (compile_bytes, compile_sha) = (bytes.clone(), sha256.clone());
+        let (component, compiled_from) = tokio::task::spawn_blocking(move || {
+            compile_cached(&engine, &cache_dir, &compile_bytes, &compile_sha)
+        })
+        .await
+        .map_err(|error| LoadError::Compile(error.to_string()))?
+        .map_err(|error| LoadError::Compile(format!("{error:#}")))?;
+        check_imports(&self.engine, &component, manifest.kind).map_err(LoadError::Import)?;
+        let link = |error: wasmtime::Error| LoadError::Link(format!("{error:#}"));
+        let pre = match manifest.kind {
+            PluginKind::Source => KindPre::Source(
+                source::SourcePluginPre::new(
+                    self.linkers
+                        .network
+                        .instantiate_pre(&component)
+                        .map_err(link)?,
+                )
+                .map_err(link)?,
+            ),
+            PluginKind::Scraper => KindPre::Scraper(
+                scraper::ScraperPluginPre::new(
+                    self.linkers
+                        .network
+                        .instantiate_pre(&component)
+                        .map_err(link)?,
+                )
+                .map_err(link)?,
+            ),
+            PluginKind::Cleaner => KindPre::Cleaner(
+                cleaner::CleanerPluginPre::new(
+                    self.linkers
+                        .pure
+                        .instantiate_pre(&component)
+                        .map_err(link)?,
+                )
+                .map_err(link)?,
+            ),
+        };
+        let entry = self
+            .entries
+            .get(&manifest.name)
+            .cloned()
+            .unwrap_or_default();
+        let settings = effective_settings(&manifest, &entry);
+        let policy = match manifest.kind {
+            PluginKind::Cleaner => EgressPolicy::deny_all(),
+            _ => EgressPolicy::new(
+                manifest.host_patterns()?,
+                entry.approved_hosts.clone(),
+                entry.domain.as_ref(),
+            ),
+        };
+        let loaded = LoadedPlugin {
+            weight: entry.weight.unwrap_or(manifest.default_weight),
+            config_enabled: entry.enabled.unwrap_or(true),
+            manifest,
+            sha256,
+            bytes,
+            loaded_at: SystemTime::now(),
+            load_time: Duration::ZERO,
+            compiled_from,
+            pre,
+            settings: Arc::new(settings),
+            policy: Arc::new(policy),
+            stats,
+        };
+        self.smoke_test(&loaded).await?;
+        Ok(LoadedPlugin {
+            load_time: started.elapsed(),
+            ..loaded
+        })
+    }
+
+    /// Instantiates once; a cleaner must also pass every golden case.
+    async fn smoke_test(&self, plugin: &LoadedPlugin) -> Result<(), LoadError> {
+        if plugin.kind() != PluginKind::Cleaner {
+            return self
+                .invoke(plugin, None, false)
+                .await
+                .map(|_| ())
+                .map_err(|error| LoadError::SmokeTest(error.to_string()));
+        }
+        let cases = golden::cases().map_err(LoadError::Golden)?;
+        let mut failures = Vec::new();
+        for case in &cases {
+            match self
+                .invoke(plugin, Some(Request::Clean(&case.input)), false)
+                .await
+            {
+                Ok(Some(Answer::Clean(out))) if out == case.expected => {}
+                Ok(Some(Answer::Clean(out))) => failures.push(format!(
+                    "{}: {:?} gave {:?}, expected {:?}",
+                    case.rule, case.input, out, case.expected
+                )),
+                Ok(_) => failures.push(format!("{}: no answer", case.rule)),
+                Err(error) => failures.push(format!("{}: {error}", case.rule)),
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError::Golden(format!(
+                "{} of {} golden cases failed; first: {}",
+                failures.len(),
+                cases.len(),
+                failures[0]
+            )))
+        }
+    }
+
+    /// Runs one request in a fresh instance. `None` only instantiates.
+    pub(crate) async fn invoke(
+        &self,
+        plugin: &LoadedPlugin,
+        request: Option<Request<'_>>,
+        record: bool,
+    ) -> Result<Option<Answer>, CallError> {
+        let timeout = match plugin.kind() {
+            PluginKind::Cleaner => self.config.cleaner_timeout,
+            _ => self.config.call_timeout,
+        };
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| CallError::ShuttingDown)?;
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let output = BoundedOutput::new(self.config.max_log_bytes_per_call);
+        let ctx = CallContext {
+            plugin: Arc::from(plugin.name()),
+            fetch: (plugin.kind() != PluginKind::Cleaner).then(|| self.fetch.clone()),
+            policy: plugin.policy.clone(),
+            cookies: self.jar(plugin.name()),
+            settings: plugin.settings.clone(),
+            deadline,
+            max_requests: self.max_requests_per_call,
+        };
+        let mut store = Store::new(
+            &self.engine,
+            PluginState::new(ctx, self.config.memory_bytes, output.clone()),
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        store.set_epoch_deadline(1);
+        let outcome = tokio::time::timeout(
+            timeout + OUTER_GRACE + EPOCH_TICK,
+            call_export(&mut store, &plugin.pre, request),
+        )
+        .await;
+        output.flush_to_log(plugin.name());
+        let memory_cap_hit = store.data().limiter.memory_cap_hit;
+        let result = match outcome {
+            Err(_elapsed) => Err(CallError::Timeout(timeout)),
+            Ok(Ok(Ok(answer))) => Ok(answer),
+            Ok(Ok(Err(error))) => Err(CallError::Plugin(error.into())),
+            Ok(Err(trap)) => Err(classify_trap(
+                &trap,
+                memory_cap_hit,
+                timeout,
+                self.config.memory_bytes,
+            )),
+        };
+        if record {
+            let (class, failure) = match &result {
+                Ok(_) => (Outcome::Succeeded, None),
+                Err(error @ CallError::Plugin(_)) => {
+                    (Outcome::PluginError, Some(error.to_string()))
+                }
+                Err(error @ CallError::Timeout(_)) => (Outcome::Timeout, Some(error.to_string())),
+                Err(error @ CallError::MemoryLimit(_)) => {
+                    (Outcome::MemoryLimit, Some(error.to_string()))
+                }
+                Err(error) => (Outcome::Crashed, Some(error.to_string())),
+            };
+            if let Some(message) = &failure
+                && class != Outcome::PluginError
+            {
+                tracing::warn!(plugin = plugin.name(), version = plugin.version(), error = %message, "plugin call failed");
+            }
+            plugin.stats.record(class, started.elapsed(), failure);
+        }
+        result
+    }
+
+    /// The plugin's cookie jar; it outlives versions.
+    pub fn jar(&self, plugin: &str) -> CookieJar {
+        match self.jars.lock() {
+            Ok(mut jars) => jars.entry(plugin.to_owned()).or_default().clone(),
+            Err(_) => CookieJar::default(),
+        }
+    }
+}
+
+async fn call_export(
+    store: &mut Store<PluginState>,
+    pre: &KindPre,
+    request: Option<Request<'_>>,
+) -> wasmtime::Result<Result<Option<Answer>, wit::Error>> {
+    use Request as R;
+    let wrong = || wasmtime::Error::msg("request does not match the plugin kind");
+    Ok(match pre {
+        KindPre::Source(pre) => {
+            let guest = pre.instantiate_async(&mut *store).await?;
+            let api = guest.kura_plugin_source();
+            match request {
+                None => Ok(None),
+                Some(R::Resolve(code)) => api
+                    .call_resolve(&mut *store, code)
+                    .await?
+                    .map(|h| Some(Answer::Hit(h.into()))),
+                Some(R::Search(query)) => api
+                    .call_search(&mut *store, query)
+                    .await?
+                    .map(|hits| Some(Answer::Hits(hits.into_iter().map(Into::into).collect()))),
+                Some(_) => return Err(wrong()),
+            }
+        }
+        KindPre::Scraper(pre) => {
+            let guest = pre.instantiate_async(&mut *store).await?;
+            let api = guest.kura_plugin_scraper();
+            match request {
+                None => Ok(None),
+                Some(R::Scrape(code, page)) => api
+                    .call_scrape(&mut *store, code, page)
+                    .await?
+                    .map(|m| Some(Answer::Metadata(m.into()))),
+                Some(R::Avatar(name)) => api
+                    .call_avatar(&mut *store, name)
+                    .await?
+                    .map(|a| Some(Answer::Avatar(a))),
+                Some(_) => return Err(wrong()),
+            }
+        }
+        KindPre::Cleaner(pre) => {
+            let guest = pre.instantiate_async(&mut *store).await?;
+            match request {
+                None => Ok(None),
+                Some(R::Clean(raw)) => guest
+                    .kura_plugin_cleaner()
+                    .call_clean(&mut *store, raw)
+                    .await?
+                    .map(|s| Some(Answer::Clean(s))),
+                Some(_) => return Err(wrong()),
+            }
+        }
+    })
+}
+
+fn classify_trap(
+    error: &wasmtime::Error,
+    memory_cap_hit: bool,
+    timeout: Duration,
+    memory: usize,
+) -> CallError {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => CallError::Timeout(timeout),
+        _ if memory_cap_hit => CallError::MemoryLimit(memory >> 20),
+        Some(Trap::UnreachableCodeReached) => {
+            CallError::Crashed("the plugin panicked or aborted (wasm `unreachable`)".to_owned())
+        }
+        Some(trap) => CallError::Crashed(format!("trap: {trap}")),
+        None => CallError::Crashed(first_line(&format!("{error:#}"))),
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text);
+    line.chars().take(500).collect()
+}
+
+/// Declared settings with their defaults, then the config's values for declared keys,
+/// then `domain` from config.
+fn effective_settings(manifest: &Manifest, entry: &PluginEntry) -> BTreeMap<String, String> {
+    let mut settings: BTreeMap<String, String> = manifest
+        .settings
+        .iter()
+        .filter_map(|spec| Some((spec.key.clone(), spec.default.clone()?)))
+        .collect();
+    for (key, value) in &entry.settings {
+        if manifest.settings.iter().any(|spec| &spec.key == key) {
+            settings.insert(key.clone(), value.clone());
+        } else {
+            tracing::warn!(plugin = %manifest.name, key, "config sets a setting the plugin does not declare; ignored");
+        }
+    }
+    if let Some(domain) = &entry.domain {
+        settings.insert(
+            "domain".to_owned(),
+            domain.as_str().trim_end_matches('/').to_owned(),
+        );
+    }
+    settings
+}

@@ -1,0 +1,99 @@
+//! Read-only views of the registry for the API and the CLI.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::compile::CompileSource;
+use super::loaded::StatsSnapshot;
+use super::registry::{LoadFailure, Registry, Slot};
+use super::types::PluginKind;
+
+/// One plugin as `GET /api/plugins` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginView {
+    pub name: String,
+    pub kind: PluginKind,
+    pub version: String,
+    pub description: String,
+    pub enabled: bool,
+    pub weight: i32,
+    pub sha256: String,
+    pub size_bytes: usize,
+    pub file: Option<PathBuf>,
+    pub loaded_at_ms: u64,
+    pub load_ms: f64,
+    pub from_cache: bool,
+    pub wit: String,
+    pub allowed_hosts: Vec<String>,
+    pub settings: Vec<String>,
+    /// Older versions kept for rollback, newest first.
+    pub previous_versions: Vec<VersionView>,
+    pub stats: StatsSnapshot,
+    /// The last file for this plugin that failed to load, if it failed after the
+    /// current version was loaded.
+    pub last_error: Option<LoadFailure>,
+}
+
+/// A kept version.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    pub version: String,
+    pub sha256: String,
+}
+
+/// A file in the plugins directory that failed to load.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileFailure {
+    pub file: Option<PathBuf>,
+    pub version: Option<String>,
+    pub sha256: String,
+    pub error: String,
+    pub at_ms: u64,
+}
+
+impl From<LoadFailure> for FileFailure {
+    fn from(f: LoadFailure) -> Self {
+        Self {
+            file: f.file,
+            version: f.version,
+            sha256: f.sha256,
+            error: f.error,
+            at_ms: f.at_ms,
+        }
+    }
+}
+
+impl PluginView {
+    pub(crate) fn new(name: &str, slot: &Slot, registry: &Registry) -> Option<Self> {
+        let current = slot.versions.front()?;
+        Some(Self {
+            name: name.to_owned(),
+            kind: current.kind(),
+            version: current.version().to_owned(),
+            description: current.manifest.description.clone(),
+            enabled: registry.is_enabled(current),
+            weight: current.weight,
+            sha256: current.sha256.clone(),
+            size_bytes: current.bytes.len(),
+            file: slot.file.clone(),
+            loaded_at_ms: crate::util::unix_ms(current.loaded_at),
+            load_ms: current.load_time.as_secs_f64() * 1000.0,
+            from_cache: current.compiled_from == CompileSource::Cache,
+            wit: current.manifest.wit.clone(),
+            allowed_hosts: current.manifest.allowed_hosts.clone(),
+            settings: current.settings().keys().cloned().collect(),
+            previous_versions: slot
+                .versions
+                .iter()
+                .skip(1)
+                .map(|v| VersionView {
+                    version: v.version().to_owned(),
+                    sha256: v.sha256.clone(),
+                })
+                .collect(),
+            stats: current.stats(),
+            last_error: slot.last_error.clone(),
+        })
+    }
+}

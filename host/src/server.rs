@@ -1,0 +1,117 @@
+//! The running server: plugins, the plugin-directory watcher and the HTTP API, started
+//! together and stopped together through one cancellation token and task tracker.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::events::EventBus;
+use crate::fetch::FetchClient;
+use crate::plugins::PluginHost;
+
+/// How long shutdown waits for background loops.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A started server.
+pub struct Server {
+    addr: SocketAddr,
+    plugins: PluginHost,
+    events: EventBus,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Server {
+    /// Loads plugins, binds the listener and spawns every long-lived loop.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+        let started = Instant::now();
+        let events = EventBus::default();
+        let fetch = FetchClient::new(&config.fetch).context("cannot build the HTTP client")?;
+        let plugins = PluginHost::start(&config, fetch, events.clone())
+            .await
+            .context("cannot start the plugin runtime")?;
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        if config.plugins.watch {
+            let watcher = plugins
+                .watcher(shutdown.child_token())
+                .context("cannot watch the plugins directory")?;
+            tracker.spawn(watcher);
+        }
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "listening on a non-loopback address: anyone who can reach it can manage plugins");
+        }
+        let state = AppState {
+            plugins: plugins.clone(),
+            events: events.clone(),
+            started,
+        };
+        let router = api::router(state, &config.server);
+        tracker.spawn(api::serve(
+            listener,
+            router,
+            config.server.clone(),
+            shutdown.child_token(),
+        ));
+        let (loaded, failed) = plugins.registry().views();
+        tracing::info!(
+            %addr, plugins = loaded.len(), rejected_files = failed.len(),
+            startup_ms = started.elapsed().as_millis() as u64, "kura is serving"
+        );
+        Ok(Self {
+            addr,
+            plugins,
+            events,
+            shutdown,
+            tracker,
+        })
+    }
+
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The plugin host (for in-process callers and tests).
+    pub fn plugins(&self) -> &PluginHost {
+        &self.plugins
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// Stops every loop and waits for them, up to a deadline.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background tasks did not stop within {SHUTDOWN_TIMEOUT:?}");
+        }
+    }
+}
+
+/// Runs the server until `signal` completes, then shuts down cleanly.
+pub async fn run(config: Config, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let server = Server::start(config).await?;
+    signal.await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
