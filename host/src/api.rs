@@ -38,6 +38,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/api/plugins/{name}/enable", post(plugins::enable))
         .route("/api/plugins/{name}/disable", post(plugins::disable))
         .route("/api/plugins/{name}/rollback", post(plugins::rollback))
+        .route("/api/plugins/{name}/call", post(plugins::call))
         .route("/api/source/list", get(plugins::sources))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

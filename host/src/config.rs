@@ -470,3 +470,66 @@ mod tests {
         assert!(parse_private_host("a b").is_err());
     }
 }
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+
+    /// The documented templates must always load.
+    #[test]
+    fn shipped_config_files_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        for name in ["template-config.yaml", "config.yaml"] {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).expect("config file readable");
+            Config::parse(&text, &path, &Overrides::default())
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+        }
+    }
+
+    /// Every key of the raw config appears in the template (the template documents all).
+    #[test]
+    fn template_mentions_every_default_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/template-config.yaml");
+        let text = std::fs::read_to_string(path).expect("template readable");
+        for key in [
+            "host:",
+            "port:",
+            "max_body_bytes:",
+            "header_read_timeout_ms:",
+            "request_timeout_ms:",
+            "data_dir:",
+            "filter:",
+            "dir:",
+            "cache_dir:",
+            "watch:",
+            "watch_debounce_ms:",
+            "memory_mb:",
+            "call_timeout_ms:",
+            "cleaner_timeout_ms:",
+            "max_concurrent_calls:",
+            "max_log_bytes_per_call:",
+            "keep_versions:",
+            "user_agent:",
+            "accept_language:",
+            "timeout_ms:",
+            "connect_timeout_ms:",
+            "max_response_bytes:",
+            "max_redirects:",
+            "max_requests_per_call:",
+            "allow_private_hosts:",
+            "resolve:",
+            "enabled:",
+            "url:",
+            "weight:",
+            "domain:",
+            "allowed_hosts:",
+            "settings:",
+        ] {
+            assert!(
+                text.contains(key),
+                "template-config.yaml does not document `{key}`"
+            );
+        }
+    }
+}

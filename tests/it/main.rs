@@ -1,1 +1,11 @@
+//! Kura's integration tests: the real server, real plugins built for wasm32-wasip2, and
+//! the fixture site on loopback. Run through `cargo xtask test`, which builds the
+//! plugins and the `kura` binary first.
 
+mod support;
+
+mod api;
+mod egress;
+mod hot_swap;
+mod plugins;
+mod sandbox;

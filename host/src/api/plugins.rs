@@ -161,3 +161,57 @@ pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
     rows.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
     Json(rows)
 }
+
+/// `POST /api/plugins/{name}/call` body: what to ask the plugin.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallBody {
+    /// A code for sources and scrapers, a name with `avatar`, a query with `search`,
+    /// the raw text for cleaners.
+    pub input: String,
+    #[serde(default)]
+    pub search: bool,
+    #[serde(default)]
+    pub avatar: bool,
+    #[serde(default)]
+    pub page_url: Option<String>,
+}
+
+/// `POST /api/plugins/{name}/call`: a test call on the running version, for operators
+/// and plugin authors.
+pub async fn call(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Result<Json<CallBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(body) = body.map_err(|rejection| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text())
+    })?;
+    let host = &state.plugins;
+    let plugin = host.registry().current(&name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "plugin_not_found",
+            format!("plugin `{name}` is not loaded"),
+        )
+    })?;
+    let input = body.input.as_str();
+    let value = match plugin.kind() {
+        PluginKind::Source if body.search => serde_json::to_value(host.search(&name, input).await?),
+        PluginKind::Source => serde_json::to_value(host.resolve(&name, input).await?),
+        PluginKind::Scraper if body.avatar => {
+            serde_json::to_value(host.avatar(&name, input).await?)
+        }
+        PluginKind::Scraper => {
+            serde_json::to_value(host.scrape(&name, input, body.page_url.as_deref()).await?)
+        }
+        PluginKind::Cleaner => serde_json::to_value(host.clean(&name, input).await?),
+    };
+    value.map(Json).map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            error.to_string(),
+        )
+    })
+}

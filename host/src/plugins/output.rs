@@ -126,6 +126,7 @@ mod tests {
         assert!(output.admit("x").is_none());
         let buffer = output.inner.lock().expect("lock");
         assert_eq!(buffer.stdio, b"01");
-        assert_eq!(buffer.dropped, 8);
+        // 8 bytes of the write plus the refused one-byte message.
+        assert_eq!(buffer.dropped, 9);
     }
 }

@@ -244,7 +244,9 @@ impl PluginRuntime {
             Ok(if Instant::now() >= deadline {
                 UpdateDeadline::Interrupt
             } else {
-                UpdateDeadline::Yield(1)
+                // `yield_now` lets tokio poll its I/O driver before the guest runs again;
+                // a plain self-wake would starve sockets for dozens of ticks.
+                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
             })
         });
         store.set_epoch_deadline(1);

@@ -1,1 +1,20 @@
-//! The fixture site (in progress).
+//! A deterministic local site standing in for the remote sites Kura's plugins read: catalog pages, HLS streams,
+//! covers, an Ollama-compatible endpoint and fault routes. The crate README is the contract.
+
+pub mod catalog;
+mod covers;
+mod crypto;
+mod faults;
+mod fmp4;
+mod h264;
+mod hls;
+mod llm;
+pub mod media;
+mod pages;
+mod playback;
+mod prng;
+mod server;
+mod ts;
+
+pub use llm::{NoisePattern, llm_answer, llm_noise_pattern, llm_reply};
+pub use server::{FixtureConfig, FixtureSite};

@@ -1,0 +1,73 @@
+//! The three plugin traits, mirroring the WIT exports, and their glue to the generated bindings.
+
+use crate::wit::{cleaner, scraper, source};
+use crate::{Error, Metadata, SearchHit, StreamHit};
+
+/// A source locates a resource's stream on one site (`kura:plugin/source`).
+///
+/// Export it with [`export_source!`](crate::export_source).
+pub trait Source {
+    /// Finds the stream for a code in canonical form (`DEMO-001`).
+    ///
+    /// Returns `not-found` when the site has no such code, `blocked` when the site refuses
+    /// access, `network` when a fetch fails, `parse` when the page has an unexpected shape.
+    fn resolve(code: String) -> Result<StreamHit, Error>;
+
+    /// Searches the site by free text; an empty list when nothing matches.
+    ///
+    /// The default answers `unsupported`.
+    fn search(query: String) -> Result<Vec<SearchHit>, Error> {
+        let _ = query;
+        Err(Error::unsupported("search"))
+    }
+}
+
+/// A scraper reads metadata about a code and its people from one site (`kura:plugin/scraper`).
+///
+/// Export it with [`export_scraper!`](crate::export_scraper).
+pub trait Scraper {
+    /// Reads the metadata for a code; `page_url` is the page a source found, if any.
+    fn scrape(code: String, page_url: Option<String>) -> Result<Metadata, Error>;
+
+    /// Finds an avatar image URL for a person: `None` when known without an avatar.
+    ///
+    /// The default answers `unsupported`.
+    fn avatar(name: String) -> Result<Option<String>, Error> {
+        let _ = name;
+        Err(Error::unsupported("avatar"))
+    }
+}
+
+/// A cleaner turns an LLM's raw answer into a clean title (`kura:plugin/cleaner`).
+///
+/// Export it with [`export_cleaner!`](crate::export_cleaner).
+pub trait Cleaner {
+    /// Cleans one answer; `invalid-input` when nothing usable remains.
+    fn clean(raw: String) -> Result<String, Error>;
+}
+
+impl<T: Source> source::exports::kura::plugin::source::Guest for T {
+    fn resolve(code: String) -> Result<StreamHit, Error> {
+        <T as Source>::resolve(code)
+    }
+
+    fn search(query: String) -> Result<Vec<SearchHit>, Error> {
+        <T as Source>::search(query)
+    }
+}
+
+impl<T: Scraper> scraper::exports::kura::plugin::scraper::Guest for T {
+    fn scrape(code: String, page_url: Option<String>) -> Result<Metadata, Error> {
+        <T as Scraper>::scrape(code, page_url)
+    }
+
+    fn avatar(name: String) -> Result<Option<String>, Error> {
+        <T as Scraper>::avatar(name)
+    }
+}
+
+impl<T: Cleaner> cleaner::exports::kura::plugin::cleaner::Guest for T {
+    fn clean(raw: String) -> Result<String, Error> {
+        <T as Cleaner>::clean(raw)
+    }
+}

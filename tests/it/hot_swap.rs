@@ -1,0 +1,271 @@
+//! Hot swap: a new file or upload replaces the running version without a failed call;
+//! rollback; files that fail to load leave the running version serving (K-2).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{self, TestServer, plugin_wasm};
+
+/// Writes `bytes` as `dir/name` the way an operator's copy lands: temp file, then rename.
+fn drop_in(dir: &std::path::Path, name: &str, bytes: &[u8]) {
+    let tmp = dir.join(format!(".{name}.incoming"));
+    std::fs::write(&tmp, bytes).expect("write");
+    std::fs::rename(&tmp, dir.join(name)).expect("rename");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swap_under_load_then_rollback() {
+    let fixture = support::fixture().await;
+    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    drop_in(
+        &server.plugin_dir(),
+        "test-swap.wasm",
+        &std::fs::read(plugin_wasm("test-swap-v1")).expect("v1"),
+    );
+    let host = server.plugins().clone();
+    let ready = Instant::now();
+    while host.registry().current("test-swap").is_none() {
+        assert!(ready.elapsed() < Duration::from_secs(10), "v1 never loaded");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicU64::new(0));
+    let first_v2_at = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let (host, stop, failures, first_v2_at) = (
+            host.clone(),
+            stop.clone(),
+            failures.clone(),
+            first_v2_at.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            let (mut calls, mut titles) = (0u64, Vec::new());
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match host.resolve("test-swap", "DEMO-001").await {
+                    Ok(hit) => {
+                        let title = hit.title.unwrap_or_default();
+                        if title == "v2" {
+                            let mut first = first_v2_at.lock().expect("lock");
+                            first.get_or_insert_with(Instant::now);
+                        }
+                        if titles.last() != Some(&title) {
+                            titles.push(title);
+                        }
+                    }
+                    Err(error) => {
+                        eprintln!("call failed: {error}");
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                calls += 1;
+            }
+            (calls, titles)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let landed = Instant::now();
+    drop_in(
+        &server.plugin_dir(),
+        "test-swap.wasm",
+        &std::fs::read(plugin_wasm("test-swap-v2")).expect("v2"),
+    );
+    while first_v2_at.lock().expect("lock").is_none() && landed.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let swap_latency = first_v2_at
+        .lock()
+        .expect("lock")
+        .map(|at| at.duration_since(landed));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/rollback", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], "1.0.0");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut total = 0;
+    for client in clients {
+        let (calls, titles) = client.await.expect("client");
+        total += calls;
+        assert_eq!(
+            titles,
+            ["v1", "v2", "v1"],
+            "each client sees v1, then v2, then v1 after rollback"
+        );
+    }
+    println!("swap latency {swap_latency:?}, {total} calls by 8 clients");
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        0,
+        "calls failed during the swap"
+    );
+    let swap_latency = swap_latency.expect("v2 never answered");
+    assert!(
+        swap_latency < Duration::from_secs(1),
+        "v2 answered {swap_latency:?} after the file landed"
+    );
+    // The rollback wrote v1 back to the file, so a restart keeps v1.
+    let on_disk = std::fs::read(server.plugin_dir().join("test-swap.wasm")).expect("file");
+    assert_eq!(
+        on_disk,
+        std::fs::read(plugin_wasm("test-swap-v1")).expect("v1")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn broken_files_leave_the_running_version_serving() {
+    let fixture = support::fixture().await;
+    let server = TestServer::start(
+        &support::base_config(&fixture.base_url(), ""),
+        &["default-cleaner"],
+    )
+    .await;
+    let (_, before) = server.get_json("/api/plugins").await;
+    let version = before["plugins"][0]["version"].clone();
+    // A cleaner that fails the golden cases, under the same name.
+    drop_in(
+        &server.plugin_dir(),
+        "default-cleaner.wasm",
+        &std::fs::read(plugin_wasm("test-cleaner-bad")).expect("bad"),
+    );
+    // Garbage bytes in a new file.
+    drop_in(
+        &server.plugin_dir(),
+        "garbage.wasm",
+        b"\0asm this is not a component",
+    );
+    let waited = Instant::now();
+    let list = loop {
+        let (_, list) = server.get_json("/api/plugins").await;
+        if list["load_errors"].as_array().map_or(0, Vec::len) >= 2 {
+            break list;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "failures never reported: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        list["plugins"][0]["version"], version,
+        "the running cleaner stayed"
+    );
+    let cleaner_error = list["plugins"][0]["last_error"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(cleaner_error.contains("golden"), "{list}");
+    let (status, body) = server
+        .post_json(
+            "/api/plugins/default-cleaner/call",
+            json!({"input": "Translation: Summer Seaside"}),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!("Summer Seaside")));
+    // The same bad cleaner uploaded through the API is refused with the reason.
+    let response = server
+        .client
+        .post(server.url("/api/plugins"))
+        .body(std::fs::read(plugin_wasm("test-cleaner-bad")).expect("bad"))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "plugin_rejected");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upload_swap_rollback_enable_disable_and_restart_from_cache() {
+    let fixture = support::fixture().await;
+    let yaml = support::base_config(&fixture.base_url(), "");
+    let server = TestServer::start(&yaml, &["test-swap-v1"]).await;
+    let upload = |bytes: Vec<u8>| {
+        server
+            .client
+            .post(server.url("/api/plugins"))
+            .body(bytes)
+            .send()
+    };
+    let response = upload(std::fs::read(plugin_wasm("test-swap-v2")).expect("v2"))
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["outcome"], "swapped");
+    assert_eq!(body["previous_version"], "1.0.0");
+    assert_eq!(body["plugin"]["version"], "2.0.0");
+    assert_eq!(body["plugin"]["previous_versions"][0]["version"], "1.0.0");
+    let response = upload(std::fs::read(plugin_wasm("test-swap-v2")).expect("v2"))
+        .await
+        .expect("upload");
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["outcome"], "unchanged");
+    // The upload replaced the file the plugin came from.
+    let files: Vec<_> = std::fs::read_dir(server.plugin_dir())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.to_string_lossy().ends_with(".wasm"))
+            .count(),
+        1,
+        "{files:?}"
+    );
+
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/disable", json!({}))
+        .await;
+    assert_eq!((status, body["enabled"].clone()), (200, json!(false)));
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/call", json!({"input": "DEMO-001"}))
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (409, json!("plugin_disabled"))
+    );
+    let (status, _) = server
+        .post_json("/api/plugins/test-swap/enable", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/rollback", json!({}))
+        .await;
+    assert_eq!((status, body["version"].clone()), (200, json!("1.0.0")));
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/disable", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Restart on the same data directory: compiled code comes from the cache, and the
+    // run-time switch is remembered.
+    let data = server.data.path().to_path_buf();
+    let mut server = server;
+    if let Some(running) = server.server.take() {
+        running.shutdown().await;
+    }
+    let overrides = kura::config::Overrides {
+        data_dir: Some(data),
+        ..Default::default()
+    };
+    let config =
+        kura::Config::parse(&yaml, std::path::Path::new("t.yaml"), &overrides).expect("config");
+    let restarted = kura::Server::start(config).await.expect("restart");
+    let (plugins, failures) = restarted.plugins().registry().views();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(plugins.len(), 1);
+    assert_eq!(plugins[0].version, "1.0.0");
+    assert!(plugins[0].from_cache, "the restart recompiled the plugin");
+    assert!(!plugins[0].enabled, "the disable switch was forgotten");
+    restarted.shutdown().await;
+}

@@ -1,0 +1,274 @@
+//! Misbehaving plugins are stopped or refused, and the server keeps answering (K-3).
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{self, Canary, ChildServer, TestServer};
+
+fn config(fixture_url: &str, extra: &str) -> String {
+    support::base_config(fixture_url, extra)
+}
+
+#[tokio::test]
+async fn infinite_loop_ends_within_deadline_plus_250ms() {
+    let fixture = support::fixture().await;
+    let yaml = config(&fixture.base_url(), "").replacen(
+        "plugins:\n",
+        "plugins:\n  call_timeout_ms: 1000\n",
+        1,
+    );
+    let server = TestServer::start(&yaml, &["test-spin"]).await;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (status, body) = server
+            .post_json("/api/plugins/test-spin/call", json!({"input": "DEMO-001"}))
+            .await;
+        let elapsed = started.elapsed();
+        assert_eq!(status, 504, "{body}");
+        assert_eq!(body["code"], "plugin_timeout");
+        assert!(
+            elapsed >= Duration::from_millis(1000),
+            "ended early: {elapsed:?}"
+        );
+        assert!(elapsed <= Duration::from_millis(1250), "took {elapsed:?}");
+    }
+    let (_, list) = server.get_json("/api/plugins").await;
+    assert_eq!(list["plugins"][0]["stats"]["timeouts"], 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn panic_fails_only_that_call() {
+    let fixture = support::fixture().await;
+    let server = TestServer::start(
+        &config(&fixture.base_url(), ""),
+        &["test-panic", "fixture-alpha"],
+    )
+    .await;
+    let (status, body) = server
+        .post_json("/api/plugins/test-panic/call", json!({"input": "DEMO-001"}))
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["code"], "plugin_crashed");
+    let (status, body) = server
+        .post_json(
+            "/api/plugins/fixture-alpha/call",
+            json!({"input": "DEMO-001"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = server
+        .post_json("/api/plugins/test-panic/call", json!({"input": "DEMO-001"}))
+        .await;
+    assert_eq!(
+        status, 502,
+        "a fresh instance per call: the plugin fails the same way, not worse"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn undeclared_host_is_denied() {
+    let fixture = support::fixture().await;
+    let server = TestServer::start(&config(&fixture.base_url(), ""), &["test-undeclared"]).await;
+    let (status, body) = server
+        .post_json(
+            "/api/plugins/test-undeclared/call",
+            json!({"input": "DEMO-001"}),
+        )
+        .await;
+    assert_eq!(status, 502, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("denied"), "{message}");
+    assert!(message.contains("not declared"), "{message}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn redirect_to_loopback_is_denied_and_never_connects() {
+    let fixture = support::fixture().await;
+    let canary = Canary::start().await;
+    let target = format!(
+        "{}/fault/redirect?to=http://127.0.0.2:{}/",
+        fixture.base_url(),
+        canary.port
+    );
+    let extra = format!("  test-redirect:\n    settings:\n      target: \"{target}\"\n");
+    let yaml =
+        config(&fixture.base_url(), "").replacen("scrapers:\n", &format!("{extra}scrapers:\n"), 1);
+    let server = TestServer::start(&yaml, &["test-redirect"]).await;
+    let (status, body) = server
+        .post_json(
+            "/api/plugins/test-redirect/call",
+            json!({"input": "DEMO-001"}),
+        )
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("denied"),
+        "{body}"
+    );
+    assert_eq!(
+        fixture.hits("/fault/redirect"),
+        1,
+        "the first hop is allowed"
+    );
+    assert_eq!(canary.hits(), 0, "the canary was reached");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn forbidden_import_and_wrong_wit_are_refused_with_reasons() {
+    let fixture = support::fixture().await;
+    let server = TestServer::start(
+        &config(&fixture.base_url(), ""),
+        &[
+            "test-forbidden-import",
+            "test-wit-mismatch",
+            "fixture-alpha",
+        ],
+    )
+    .await;
+    let (_, list) = server.get_json("/api/plugins").await;
+    let names: Vec<&str> = list["plugins"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["fixture-alpha"], "only the good plugin loads");
+    let errors: Vec<String> = list["load_errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| format!("{} {}", e["file"], e["error"]))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("test-forbidden-import")
+            && e.contains("forbidden import")
+            && (e.contains("wasi:filesystem") || e.contains("wasi:sockets"))),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("test-wit-mismatch") && e.contains("WIT")),
+        "{errors:?}"
+    );
+    let (status, _) = server.get_json("/healthz").await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}
+
+/// Spinning and hogging plugins run while /healthz is polled: it always answers within
+/// 100 ms, and the process never grows beyond the memory cap + 32 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_stays_responsive_and_bounded_under_attack() {
+    let fixture = support::fixture().await;
+    let yaml = config(&fixture.base_url(), "").replacen(
+        "plugins:\n",
+        "plugins:\n  call_timeout_ms: 2000\n  memory_mb: 64\n",
+        1,
+    );
+    let server = ChildServer::start(&yaml, &["test-spin", "test-hog"]).await;
+    let client = reqwest::Client::new();
+    // Warm up: one call of each, so lazily mapped code is resident in the baseline.
+    for name in ["test-spin", "test-hog"] {
+        let _ = client
+            .post(format!("{}/api/plugins/{name}/call", server.base))
+            .json(&json!({"input": "X"}))
+            .send()
+            .await;
+    }
+    let baseline = server.rss_bytes();
+    let attack_until = Instant::now() + Duration::from_secs(4);
+    let mut attackers = Vec::new();
+    // One hog at a time: the bound is per call (cap + 32 MiB).
+    for name in ["test-spin", "test-spin", "test-hog"] {
+        let (client, url) = (
+            client.clone(),
+            format!("{}/api/plugins/{name}/call", server.base),
+        );
+        attackers.push(tokio::spawn(async move {
+            let mut codes = Vec::new();
+            while Instant::now() < attack_until {
+                let response = client
+                    .post(&url)
+                    .json(&json!({"input": "X"}))
+                    .send()
+                    .await
+                    .expect("attack call");
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                codes.push(body["code"].as_str().unwrap_or_default().to_owned());
+            }
+            codes
+        }));
+    }
+    let (mut worst, mut peak_rss, mut samples) = (Duration::ZERO, baseline, 0);
+    while Instant::now() < attack_until {
+        let started = Instant::now();
+        let response = client
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .expect("healthz");
+        assert!(response.status().is_success());
+        worst = worst.max(started.elapsed());
+        peak_rss = peak_rss.max(server.rss_bytes());
+        samples += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut codes = Vec::new();
+    for attacker in attackers {
+        codes.extend(attacker.await.expect("attacker"));
+    }
+    println!(
+        "healthz worst {worst:?} over {samples} samples; rss baseline {} MiB, peak {} MiB",
+        baseline >> 20,
+        peak_rss >> 20
+    );
+    assert!(codes.iter().any(|c| c == "plugin_timeout"), "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .all(|c| c == "plugin_timeout" || c == "plugin_crashed"),
+        "{codes:?}"
+    );
+    assert!(samples > 50, "only {samples} health samples");
+    assert!(worst < Duration::from_millis(100), "healthz took {worst:?}");
+    let growth = peak_rss.saturating_sub(baseline);
+    assert!(
+        growth <= (64 + 32) << 20,
+        "RSS grew by {} MiB",
+        growth >> 20
+    );
+}
+
+#[tokio::test]
+async fn memory_hog_is_reported_as_memory_limit() {
+    let fixture = support::fixture().await;
+    let yaml =
+        config(&fixture.base_url(), "").replacen("plugins:\n", "plugins:\n  memory_mb: 32\n", 1);
+    let server = TestServer::start(&yaml, &["test-hog"]).await;
+    let started = Instant::now();
+    let (status, body) = server
+        .post_json("/api/plugins/test-hog/call", json!({"input": "X"}))
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("memory cap of 32 MiB"),
+        "{body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let (_, list) = server.get_json("/api/plugins").await;
+    assert_eq!(list["plugins"][0]["stats"]["memory_limits"], 1);
+    server.stop().await;
+}

@@ -1,0 +1,92 @@
+//! Test support: paths to built plugins and binaries, a fixture site, an in-process
+//! server, a server in a child process, and a canary listener.
+
+pub mod child;
+pub mod server;
+
+use std::path::PathBuf;
+
+pub use child::ChildServer;
+pub use server::TestServer;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// A built plugin by crate name (`fixture-alpha`, `test-spin`, ...).
+pub fn plugin_wasm(name: &str) -> PathBuf {
+    let path = root()
+        .join("plugins/target/wasm32-wasip2/release")
+        .join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask test` (it builds the plugins first)",
+        path.display()
+    );
+    path
+}
+
+/// The `kura` binary built by `cargo xtask test`.
+pub fn kura_bin() -> PathBuf {
+    let path = root().join("target/debug/kura");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask test`",
+        path.display()
+    );
+    path
+}
+
+/// A started fixture site on a random loopback port.
+pub async fn fixture() -> fixture_site::FixtureSite {
+    fixture_site::FixtureSite::start(fixture_site::FixtureConfig::default())
+        .await
+        .expect("fixture site starts")
+}
+
+/// The config YAML for a server that may reach the fixture site at `fixture_url`.
+pub fn base_config(fixture_url: &str, extra: &str) -> String {
+    let host_port = fixture_url.trim_start_matches("http://");
+    format!(
+        "server:\n  port: 0\nplugins:\n  watch_debounce_ms: 50\nfetch:\n  allow_private_hosts: [\"{host_port}\"]\n\
+         sources:\n  fixture-alpha:\n    domain: \"{fixture_url}/alpha\"\n  fixture-beta:\n    domain: \"{fixture_url}/beta\"\n\
+         scrapers:\n  fixture-meta:\n    domain: \"{fixture_url}/meta\"\n  jsonld:\n    settings:\n      url_template: \"{fixture_url}/meta/{{code}}\"\n{extra}"
+    )
+}
+
+/// A TCP listener on 127.0.0.2 that counts connections: nothing a plugin does may reach it.
+pub struct Canary {
+    pub port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Canary {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.2:0")
+            .await
+            .expect("bind 127.0.0.2");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Self {
+            port,
+            hits,
+            _task: task,
+        }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

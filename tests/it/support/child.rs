@@ -1,0 +1,91 @@
+//! `kura serve` in a child process, for tests that measure the process (RSS) or kill it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::kura_bin;
+
+/// A server process; killed on drop.
+pub struct ChildServer {
+    pub child: Child,
+    pub base: String,
+    _data: tempfile::TempDir,
+}
+
+impl ChildServer {
+    /// Starts `kura serve` with `config_yaml` and the given plugins, and waits for /healthz.
+    pub async fn start(config_yaml: &str, plugins: &[&str]) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let plugin_dir = data.path().join("plugins");
+        std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
+        for name in plugins {
+            super::server::install_file(&plugin_dir, name);
+        }
+        let config = data.path().join("config.yaml");
+        std::fs::write(&config, config_yaml).expect("write config");
+        let port = free_port();
+        let child = Command::new(kura_bin())
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["--silent", "serve", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn kura");
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _data: data,
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("kura did not become ready within 60 s");
+    }
+
+    /// Resident set size of the process, in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map(|kb| kb * 1024)
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}

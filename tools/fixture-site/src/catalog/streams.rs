@@ -1,0 +1,100 @@
+//! Stream bytes as pure functions of (code, variant, index) and the segment size the server was started with.
+
+use super::{StreamKind, VARIANTS, Variant, code, segment_count, stream_kind};
+use crate::prng::{SplitMix64, hash};
+use crate::{crypto, fmp4, h264, ts};
+
+/// The plaintext of segment `index` of `variant` of `n`, about `segment_size` bytes (scaled by variant).
+///
+/// MPEG-TS for [`StreamKind::Ts`] and [`StreamKind::TsAes128`], a `moof` + `mdat` fragment for [`StreamKind::Fmp4`].
+pub fn segment_bytes(n: u32, variant: usize, index: usize, segment_size: usize) -> Vec<u8> {
+    let (seed, target) = seed_and_size(n, variant, index, segment_size);
+    match stream_kind(n) {
+        StreamKind::Ts | StreamKind::TsAes128 => {
+            let video_packets_before = (0..index)
+                .map(|earlier| ts_packets(seed_and_size(n, variant, earlier, segment_size).1) - 2)
+                .sum::<usize>();
+            let packets = ts_packets(target);
+            let rendition = rendition(variant);
+            let prefix = h264::annex_b_prefix(rendition.width, rendition.height);
+            ts::segment(
+                seed,
+                index as u64,
+                packets,
+                video_packets_before as u64,
+                &prefix,
+            )
+        }
+        StreamKind::Fmp4 => fmp4::media_segment(seed, index as u64, target),
+    }
+}
+
+/// The variant's rendition; the first for an out-of-range index.
+fn rendition(variant: usize) -> Variant {
+    VARIANTS.get(variant).copied().unwrap_or(VARIANTS[0])
+}
+
+/// The payload seed and approximate byte size of one segment.
+fn seed_and_size(n: u32, variant: usize, index: usize, segment_size: usize) -> (u64, usize) {
+    let seed = hash(&[
+        b"segment",
+        code(n).as_bytes(),
+        &variant.to_le_bytes(),
+        &index.to_le_bytes(),
+    ]);
+    // Higher variants are larger, and sizes wobble a little from segment to segment.
+    let size = segment_size * (variant + 2) / 3 + (seed % 8) as usize * ts::PACKET_SIZE;
+    (seed, size)
+}
+
+/// Transport packets in a segment of about `size` bytes.
+fn ts_packets(size: usize) -> usize {
+    (size / ts::PACKET_SIZE).max(ts::MIN_PACKETS)
+}
+
+/// The segment as served: [`segment_bytes`], AES-128-CBC encrypted for [`StreamKind::TsAes128`].
+pub fn served_segment(n: u32, variant: usize, index: usize, segment_size: usize) -> Vec<u8> {
+    let plaintext = segment_bytes(n, variant, index, segment_size);
+    match stream_kind(n) {
+        StreamKind::TsAes128 => crypto::encrypt(&aes_key(n), &aes_iv(n, variant), &plaintext),
+        StreamKind::Ts | StreamKind::Fmp4 => plaintext,
+    }
+}
+
+/// The `init.mp4` of an fMP4 stream; `None` for MPEG-TS streams.
+pub fn init_segment(n: u32, variant: usize) -> Option<Vec<u8>> {
+    let rendition = rendition(variant);
+    let width = u16::try_from(rendition.width).unwrap_or(u16::MAX);
+    let height = u16::try_from(rendition.height).unwrap_or(u16::MAX);
+    (stream_kind(n) == StreamKind::Fmp4).then(|| fmp4::init_segment(width, height))
+}
+
+/// What a correct download of `variant` of `n` contains: the init segment (fMP4) and every segment, decrypted.
+pub fn full_stream(n: u32, variant: usize, segment_size: usize) -> Vec<u8> {
+    let mut out = init_segment(n, variant).unwrap_or_default();
+    for index in 0..segment_count(n) {
+        out.extend_from_slice(&segment_bytes(n, variant, index, segment_size));
+    }
+    out
+}
+
+/// The AES-128 key of `n` (served at `/stream/{CODE}/key.bin`); meaningful for [`StreamKind::TsAes128`].
+pub fn aes_key(n: u32) -> [u8; 16] {
+    sixteen_bytes(&[b"key", code(n).as_bytes()])
+}
+
+/// The IV of `variant` of `n`, given in that variant's playlist as `IV=0x...`; every segment uses it.
+pub fn aes_iv(n: u32, variant: usize) -> [u8; 16] {
+    sixteen_bytes(&[b"iv", code(n).as_bytes(), &variant.to_le_bytes()])
+}
+
+fn sixteen_bytes(parts: &[&[u8]]) -> [u8; 16] {
+    let mut out = [0; 16];
+    SplitMix64::new(hash(parts)).fill(&mut out);
+    out
+}
+
+/// Decrypts a segment served for an AES-128 stream with `key` and `iv`; `None` when the padding is invalid.
+pub fn decrypt_segment(key: &[u8; 16], iv: &[u8; 16], ciphertext: &[u8]) -> Option<Vec<u8>> {
+    crypto::decrypt(key, iv, ciphertext)
+}

@@ -1,0 +1,130 @@
+//! HLS playlist text: the master playlist and the media playlist of one variant.
+//!
+//! URIs are relative to the playlist and carry the `?site=` query through, so protection follows the whole stream.
+
+use std::fmt::Write as _;
+
+use crate::catalog::{self, SEGMENT_SECONDS, Site, StreamKind, VARIANTS};
+use crate::h264;
+
+/// The `?site=...` suffix for URIs, empty for unprotected requests.
+fn site_query(site: Option<Site>) -> String {
+    site.map(|site| format!("?site={}", site.as_str()))
+        .unwrap_or_default()
+}
+
+/// The master playlist of `n`: three variants, each at `{variant}/index.m3u8`.
+pub(crate) fn master_playlist(n: u32, site: Option<Site>) -> String {
+    let query = site_query(site);
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:");
+    out.push_str(version(n));
+    out.push_str("\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    for (index, variant) in VARIANTS.iter().enumerate() {
+        let _ = write!(
+            out,
+            "#EXT-X-STREAM-INF:BANDWIDTH={},RESOLUTION={}x{},CODECS=\"{}\"\n{index}/index.m3u8{query}\n",
+            variant.bandwidth,
+            variant.width,
+            variant.height,
+            h264::CODECS,
+        );
+    }
+    out
+}
+
+/// The media playlist of `variant` of `n`: `segment_count(n)` segments of 4 s, then `#EXT-X-ENDLIST`.
+pub(crate) fn media_playlist(n: u32, variant: usize, site: Option<Site>) -> String {
+    let query = site_query(site);
+    let kind = catalog::stream_kind(n);
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:");
+    out.push_str(version(n));
+    let _ = write!(
+        out,
+        "\n#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+    );
+    match kind {
+        StreamKind::Fmp4 => {
+            let _ = writeln!(out, "#EXT-X-MAP:URI=\"init.mp4{query}\"");
+        }
+        StreamKind::TsAes128 => {
+            let iv: String = catalog::aes_iv(n, variant)
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin{query}\",IV=0x{iv}"
+            );
+        }
+        StreamKind::Ts => {}
+    }
+    let extension = kind.segment_extension();
+    for index in 0..catalog::segment_count(n) {
+        let _ = write!(
+            out,
+            "#EXTINF:{SEGMENT_SECONDS}.0,\nseg{index}.{extension}{query}\n"
+        );
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    out
+}
+
+/// `#EXT-X-VERSION`: 7 for fMP4 (`#EXT-X-MAP` outside I-frame playlists), 3 otherwise.
+fn version(n: u32) -> &'static str {
+    match catalog::stream_kind(n) {
+        StreamKind::Fmp4 => "7",
+        StreamKind::Ts | StreamKind::TsAes128 => "3",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(actual: &str, expected: &str) {
+        assert_eq!(actual, expected, "\nactual:\n{actual}");
+    }
+
+    #[test]
+    fn master_lists_three_variants() {
+        check(
+            &master_playlist(1, Some(Site::Alpha)),
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n\
+             #EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=640x360,CODECS=\"avc1.42c028\"\n0/index.m3u8?site=alpha\n\
+             #EXT-X-STREAM-INF:BANDWIDTH=1200000,RESOLUTION=1280x720,CODECS=\"avc1.42c028\"\n1/index.m3u8?site=alpha\n\
+             #EXT-X-STREAM-INF:BANDWIDTH=2500000,RESOLUTION=1920x1080,CODECS=\"avc1.42c028\"\n2/index.m3u8?site=alpha\n",
+        );
+    }
+
+    #[test]
+    fn plain_ts_playlist() {
+        check(
+            &media_playlist(5, 0, None),
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n\
+             #EXTINF:4.0,\nseg0.ts\n#EXTINF:4.0,\nseg1.ts\n#EXTINF:4.0,\nseg2.ts\n\
+             #EXTINF:4.0,\nseg3.ts\n#EXTINF:4.0,\nseg4.ts\n#EXTINF:4.0,\nseg5.ts\n#EXT-X-ENDLIST\n",
+        );
+    }
+
+    #[test]
+    fn aes_playlist_has_key_and_iv() {
+        let playlist = media_playlist(7, 2, Some(Site::Beta));
+        let iv: String = catalog::aes_iv(7, 2)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let key_line = format!(
+            "#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin?site=beta\",IV=0x{iv}\n#EXTINF:4.0,\nseg0.ts?site=beta\n"
+        );
+        assert!(playlist.contains(&key_line), "{playlist}");
+        assert_eq!(playlist.matches("#EXTINF:4.0,").count(), 8);
+    }
+
+    #[test]
+    fn fmp4_playlist_has_map() {
+        let playlist = media_playlist(11, 1, None);
+        assert!(playlist.contains("#EXT-X-VERSION:7\n"));
+        assert!(playlist.contains("#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:4.0,\nseg0.m4s\n"));
+        assert!(playlist.ends_with("seg6.m4s\n#EXT-X-ENDLIST\n"));
+    }
+}

@@ -1,0 +1,162 @@
+//! The running site: configuration, start-up, the route table, request counters and shutdown.
+
+mod state;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{any, get, post};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{covers, faults, llm, pages, playback};
+pub(crate) use state::{AppState, SharedState};
+
+/// How long [`FixtureSite::shutdown`] waits for open connections before dropping them.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How to run the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureConfig {
+    /// The address to bind; only loopback is meant. Default `127.0.0.1`.
+    pub host: IpAddr,
+    /// The port; `0` picks a free one. Default `0`.
+    pub port: u16,
+    /// How long the LLM model `slow` waits before answering, in milliseconds. Default 3000.
+    pub llm_slow_ms: u64,
+    /// The approximate size of one stream segment at the middle variant, in bytes. Default 32 KiB.
+    pub segment_bytes: usize,
+}
+
+impl Default for FixtureConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            llm_slow_ms: 3000,
+            segment_bytes: 32 * 1024,
+        }
+    }
+}
+
+/// A running fixture site; dropping it stops the server too.
+pub struct FixtureSite {
+    state: SharedState,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FixtureSite {
+    /// Binds `config.host:config.port` and serves in a background task.
+    pub async fn start(config: FixtureConfig) -> io::Result<FixtureSite> {
+        let listener = TcpListener::bind((config.host, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let state = Arc::new(AppState::new(config, addr, shutdown.clone()));
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let serve =
+                axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
+            if let Err(error) = serve.await {
+                tracing::warn!(%error, "fixture site stopped with an error");
+            }
+        });
+        tracing::info!(%addr, "fixture site listening");
+        Ok(FixtureSite {
+            state,
+            task: Some(task),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.state.addr
+    }
+
+    /// `http://{addr}`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.state.addr)
+    }
+
+    /// The configuration the site runs with.
+    pub fn config(&self) -> &FixtureConfig {
+        &self.state.config
+    }
+
+    /// The number of requests received whose path (without query) equals `path`.
+    pub fn hits(&self, path: &str) -> u64 {
+        self.state.hits(path)
+    }
+
+    /// The number of requests received in all.
+    pub fn total_hits(&self) -> u64 {
+        self.state.total_hits()
+    }
+
+    /// Stops accepting, ends stalled responses, and waits (at most 5 s) for open connections to finish.
+    pub async fn shutdown(mut self) {
+        self.state.shutdown.cancel();
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_DEADLINE, &mut task)
+                .await
+                .is_err()
+        {
+            tracing::warn!("fixture site connections still open after the deadline; dropping them");
+            task.abort();
+        }
+    }
+}
+
+impl Drop for FixtureSite {
+    fn drop(&mut self) {
+        self.state.shutdown.cancel();
+    }
+}
+
+/// The route table (see the README).
+fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/alpha/v/{code}", get(pages::alpha::item))
+        .route("/alpha/search", get(pages::alpha::search))
+        .route("/alpha/img/{file}", get(covers::alpha))
+        .route("/beta/api/search", get(pages::beta::search))
+        .route("/beta/item/{id}", get(pages::beta::item))
+        .route("/beta/img/{file}", get(covers::beta))
+        .route("/stream/{code}/master.m3u8", get(playback::master))
+        .route("/stream/{code}/key.bin", get(playback::key))
+        .route(
+            "/stream/{code}/{variant}/{file}",
+            get(playback::variant_file),
+        )
+        .route("/meta/{code}", get(pages::meta::item))
+        .route("/meta/person/{id}", get(pages::meta::person))
+        .route("/meta/people/search", get(pages::meta::search_people))
+        .route("/media/cover/{file}", get(covers::meta))
+        .route("/media/avatar/{file}", get(covers::avatar))
+        .route("/api/generate", post(llm::generate))
+        .route("/api/chat", post(llm::chat))
+        .route("/api/tags", get(llm::tags))
+        .route("/api/version", get(llm::version))
+        .route("/fault/slow", get(faults::slow))
+        .route("/fault/status/{code}", any(faults::status))
+        .route("/fault/429", any(faults::too_many_requests))
+        .route("/fault/truncated", get(faults::truncated))
+        .route("/fault/reset", get(faults::reset))
+        .route("/fault/redirect-loop", any(faults::redirect_loop))
+        .route("/fault/redirect", any(faults::redirect))
+        .route("/fault/big", get(faults::big))
+        .route("/fault/stall", get(faults::stall))
+        .route("/echo", any(faults::echo))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            state::count_hits,
+        ))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests;
