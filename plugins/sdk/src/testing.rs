@@ -135,3 +135,102 @@ fn manifest_defaults() -> BTreeMap<String, String> {
         .filter_map(|setting| Some((setting.key, setting.default?)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cookies, http, settings};
+
+    const CASSETTE: &str = r#"[
+      {"request": {"method": "GET", "url": "http://a.test/1"},
+       "response": {"status": 200, "headers": [["set-cookie", "sid=abc; Path=/"]], "body": "first", "final_url": "http://a.test/1"}},
+      {"request": {"method": "GET", "url": "http://a.test/1"},
+       "response": {"status": 404, "body": "second", "final_url": "http://a.test/1"}},
+      {"request": {"method": "GET", "url": "http://a.test/bin"},
+       "response": {"status": 200, "body": "/9j/", "encoding": "base64", "final_url": "http://a.test/bin"}},
+      {"request": {"method": "GET", "url": "http://b.test/"},
+       "error": {"kind": "denied", "detail": "host not allowed"}}
+    ]"#;
+
+    fn cassette_path() -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("kura-sdk-replay-{}.json", std::process::id()));
+        std::fs::write(&path, CASSETTE).expect("write the cassette");
+        path
+    }
+
+    #[test]
+    fn replays_in_order_with_settings_and_cookies() {
+        let path = cassette_path();
+        let outcome = Replay::new(&path)
+            .setting("domain", "http://a.test/")
+            .run(|| {
+                let first = http::get("http://a.test/1", &[]).map(|response| response.text());
+                let sid = cookies::value("http://a.test/other", "sid");
+                let second = http::get("http://a.test/1", &[]).map(|response| response.status);
+                let again = http::get("http://a.test/1", &[]).map(|response| response.status);
+                let binary = http::get("http://a.test/bin", &[]).map(|response| response.body);
+                let denied = http::get("http://b.test/", &[]);
+                (
+                    first,
+                    sid,
+                    second,
+                    again,
+                    binary,
+                    denied,
+                    settings::domain(),
+                )
+            });
+        let _ = std::fs::remove_file(&path);
+        let (first, sid, second, again, binary, denied, domain) = outcome;
+        assert_eq!(first, Ok("first".to_string()));
+        assert_eq!(sid.as_deref(), Some("abc"));
+        assert_eq!((second, again), (Ok(404), Ok(404)));
+        assert_eq!(binary, Ok(vec![0xff, 0xd8, 0xff]));
+        assert_eq!(
+            denied,
+            Err(crate::Error::network("denied: host not allowed"))
+        );
+        assert_eq!(domain, Ok("http://a.test".to_string()));
+    }
+
+    #[test]
+    fn without_a_session_fetches_are_denied_and_settings_empty() {
+        assert!(matches!(
+            http::fetch(&http::Request::get("http://a.test/")),
+            Err(http::FetchError::Denied(_))
+        ));
+        assert_eq!(settings::get("domain"), None);
+        let offline = Replay::offline()
+            .setting("k", "v")
+            .run(|| (settings::all(), http::get("http://a.test/", &[])));
+        assert_eq!(offline.0, vec![("k".to_string(), "v".to_string())]);
+        assert!(offline.1.is_err());
+    }
+
+    #[test]
+    fn error_for_status_maps_statuses() {
+        let response = |status| http::Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            final_url: "http://a.test/".to_string(),
+        };
+        assert!(response(204).error_for_status().is_ok());
+        for (status, kind) in [
+            (401, "blocked"),
+            (403, "blocked"),
+            (404, "not-found"),
+            (503, "network"),
+            (418, "other"),
+        ] {
+            assert_eq!(
+                response(status)
+                    .error_for_status()
+                    .map_err(|error| error.kind())
+                    .err(),
+                Some(kind)
+            );
+        }
+    }
+}

@@ -1,1 +1,264 @@
-fn main() {}
+//! Prints Kura's plugin-runtime figures: per-call overhead against native Rust,
+//! hot-swap latency, and cold start of `kura serve` with and without the compiled cache.
+//!
+//! Run after `cargo xtask build-plugins`: `cargo run --release -p kura-bench`.
+
+/// The default cleaner's rules compiled natively: the same source as the plugin.
+#[path = "../../../plugins/default-cleaner/src"]
+#[allow(dead_code)]
+mod cleaner_source {
+    pub mod rules;
+}
+
+use cleaner_source::rules;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use kura::config::{Config, Overrides};
+use kura::plugins::{PluginHost, StreamHit};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn wasm(name: &str) -> PathBuf {
+    root()
+        .join("plugins/target/wasm32-wasip2/release")
+        .join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// A data directory with `plugins` copied in, and its config.
+fn data_dir(plugins: &[&str], watch: bool) -> Result<(tempfile::TempDir, Config)> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("plugins"))?;
+    for name in plugins {
+        std::fs::copy(
+            wasm(name),
+            dir.path().join("plugins").join(format!("{name}.wasm")),
+        )
+        .with_context(|| format!("{name}: run `cargo xtask build-plugins` first"))?;
+    }
+    let yaml = format!("server:\n  port: 0\nplugins:\n  watch: {watch}\n");
+    let overrides = Overrides {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Overrides::default()
+    };
+    let config = Config::parse(&yaml, Path::new("bench.yaml"), &overrides)?;
+    Ok((dir, config))
+}
+
+struct Summary {
+    median: Duration,
+    p99: Duration,
+}
+
+fn summarize(mut samples: Vec<Duration>) -> Summary {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    Summary {
+        median: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+fn row(name: &str, s: &Summary) {
+    println!(
+        "{name:<48} median {:>10.2?}  p99 {:>10.2?}",
+        s.median, s.p99
+    );
+}
+
+fn noisy_title() -> String {
+    let mut text = String::from(
+        "Translation: **\"Summer Seaside Memories\"** (Note: a literal rendering)\n\n",
+    );
+    while text.len() < 1024 {
+        text.push_str(
+            "This title describes a quiet afternoon by the sea and the memories it brings back. ",
+        );
+    }
+    text
+}
+
+async fn call_overhead(iterations: usize) -> Result<()> {
+    let (_dir, config) = data_dir(&["test-swap-v1", "default-cleaner"], false)?;
+    let fetch = kura::fetch::FetchClient::new(&config.fetch)?;
+    let host = PluginHost::start(&config, fetch, kura::events::EventBus::default()).await?;
+    let noisy = noisy_title();
+    for _ in 0..200 {
+        host.resolve("test-swap", "DEMO-001").await?;
+        host.clean("default-cleaner", &noisy).await?;
+    }
+    let mut wasm_resolve = Vec::with_capacity(iterations);
+    let mut wasm_clean = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        black_box(host.resolve("test-swap", black_box("DEMO-001")).await?);
+        wasm_resolve.push(started.elapsed());
+        let started = Instant::now();
+        black_box(host.clean("default-cleaner", black_box(&noisy)).await?);
+        wasm_clean.push(started.elapsed());
+    }
+    let mut native_resolve = Vec::with_capacity(iterations);
+    let mut native_clean = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        black_box(native_hit(black_box("DEMO-001")));
+        native_resolve.push(started.elapsed());
+        let started = Instant::now();
+        black_box(rules::clean(black_box(&noisy)));
+        native_clean.push(started.elapsed());
+    }
+    println!(
+        "\n## Per-call overhead ({iterations} calls each; fresh store + instance per wasm call)"
+    );
+    row(
+        "wasm  source.resolve (no network)",
+        &summarize(wasm_resolve),
+    );
+    row("native same answer", &summarize(native_resolve));
+    row(
+        "wasm  cleaner.clean (1 KiB noisy answer)",
+        &summarize(wasm_clean),
+    );
+    row(
+        "native same rules (default-cleaner/src/rules.rs)",
+        &summarize(native_clean),
+    );
+    Ok(())
+}
+
+fn native_hit(code: &str) -> StreamHit {
+    StreamHit {
+        page_url: format!("http://127.0.0.1/{code}"),
+        playlist_url: "http://127.0.0.1/v1.m3u8".to_owned(),
+        title: Some("v1".to_owned()),
+        cover_url: None,
+        headers: Vec::new(),
+    }
+}
+
+async fn swap_latency(rounds: usize) -> Result<()> {
+    let (dir, config) = data_dir(&["test-swap-v1"], true)?;
+    let debounce = config.plugins.watch_debounce;
+    let server = kura::Server::start(config).await?;
+    let host = server.plugins().clone();
+    let target = dir.path().join("plugins/test-swap-v1.wasm");
+    let mut samples = Vec::new();
+    for round in 0..rounds {
+        let (file, title) = if round % 2 == 0 {
+            ("test-swap-v2", "v2")
+        } else {
+            ("test-swap-v1", "v1")
+        };
+        let bytes = std::fs::read(wasm(file))?;
+        let tmp = dir.path().join("plugins/.incoming");
+        std::fs::write(&tmp, &bytes)?;
+        let landed = Instant::now();
+        std::fs::rename(&tmp, &target)?;
+        loop {
+            let hit = host.resolve("test-swap", "DEMO-001").await?;
+            if hit.title.as_deref() == Some(title) {
+                samples.push(landed.elapsed());
+                break;
+            }
+            anyhow::ensure!(
+                landed.elapsed() < Duration::from_secs(10),
+                "swap never happened"
+            );
+        }
+    }
+    server.shutdown().await;
+    println!(
+        "\n## Hot swap: file renamed into the watched directory -> first call answered by the new version"
+    );
+    println!(
+        "(watch debounce {debounce:?}; versions alternate, so rounds after the first two hit the compiled cache)"
+    );
+    row(&format!("{rounds} swaps"), &summarize(samples));
+    Ok(())
+}
+
+async fn cold_start(rounds: usize) -> Result<()> {
+    let kura = std::env::current_exe()?.with_file_name("kura");
+    anyhow::ensure!(
+        kura.is_file(),
+        "{} missing: build the workspace in this profile",
+        kura.display()
+    );
+    let shipped = [
+        "fixture-alpha",
+        "fixture-beta",
+        "fixture-meta",
+        "jsonld",
+        "default-cleaner",
+    ];
+    let (mut cold, mut warm) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (dir, _) = data_dir(&shipped, true)?;
+        cold.push(start_once(&kura, dir.path()).await?);
+        warm.push(start_once(&kura, dir.path()).await?);
+    }
+    println!("\n## Cold start of `kura serve` with the 5 shipped plugins, until /healthz answers");
+    row("empty compiled cache", &summarize(cold));
+    row("warm compiled cache (restart)", &summarize(warm));
+    Ok(())
+}
+
+async fn start_once(kura: &Path, data: &Path) -> Result<Duration> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let started = Instant::now();
+    let mut child = Command::new(kura)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--silent", "serve", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .spawn()?;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let elapsed = loop {
+        if client
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break started.elapsed();
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "kura did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    child.kill()?;
+    child.wait()?;
+    Ok(elapsed)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let iterations = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5000);
+    println!(
+        "kura-bench: {} cores, profile {}",
+        std::thread::available_parallelism()?,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    call_overhead(iterations).await?;
+    swap_latency(10).await?;
+    cold_start(3).await?;
+    Ok(())
+}

@@ -91,26 +91,26 @@ fn plugin_out_dir() -> PathBuf {
     root().join("plugins/target/wasm32-wasip2/release")
 }
 
-/// Builds each plugin on its own, so SDK features never unify across plugins.
+/// Builds every plugin (the plugins workspace's default members) in one cargo run.
 fn build_plugins() -> Result<Vec<(String, PathBuf)>> {
     ensure_wasm_target()?;
-    let crates = plugin_crates()?;
+    status(cargo().current_dir(root().join("plugins")).args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+    ]))?;
     let mut built = Vec::new();
-    for name in &crates {
-        status(cargo().current_dir(root().join("plugins")).args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "-p",
-            name,
-        ]))?;
+    for name in plugin_crates()? {
         let file = plugin_out_dir().join(format!("{}.wasm", name.replace('-', "_")));
         if !file.is_file() {
-            bail!("{name} built but {} is missing", file.display());
+            bail!(
+                "{name} is not a default member of plugins/Cargo.toml: {} is missing",
+                file.display()
+            );
         }
-        built.push((name.clone(), file));
+        built.push((name, file));
     }
     println!(
         "built {} plugins into {}",
