@@ -152,3 +152,47 @@ async fn egress_matrix() {
     assert!(denied.len() + allowed.len() >= 30);
     server.stop().await;
 }
+
+/// With `proxy.enabled`, plugin fetches go through the proxy (N-A6); the allowlist and
+/// address checks still apply to the target. The fixture site plays the proxy: it
+/// answers absolute-form requests by path.
+#[tokio::test]
+async fn fetches_go_through_the_configured_proxy() {
+    let fixture = support::fixture().await;
+    let f = fixture.base_url();
+    // The manifest declares only loopback; the operator's `domain` approves this origin.
+    let extra = "  test-probe:\n    domain: \"http://proxied.example\"\n";
+    let yaml = support::base_config(&f, "")
+        .replacen("scrapers:\n", &format!("{extra}scrapers:\n"), 1)
+        .replacen(
+            "fetch:\n",
+            &format!("proxy:\n  enabled: true\n  url: \"{f}\"\nfetch:\n  resolve: {{\"proxied.example\": \"93.184.216.34\"}}\n"),
+            1,
+        );
+    let server = TestServer::start(&yaml, &["test-probe"]).await;
+    let before = fixture.hits("/echo");
+    let answer = probe(&server, "http://proxied.example/echo", json!([]))
+        .await
+        .expect("proxied fetch");
+    assert_eq!(answer["code"], "STATUS-200", "{answer}");
+    assert_eq!(
+        fixture.hits("/echo"),
+        before + 1,
+        "the request did not reach the proxy"
+    );
+    let echoed = answer["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        echoed.contains("proxied.example"),
+        "the proxy did not see the target host: {echoed}"
+    );
+    // The target is still checked: an undeclared host is denied before the proxy sees it.
+    let denied = probe(&server, "http://other.example/echo", json!([]))
+        .await
+        .expect_err("undeclared");
+    assert!(denied.contains("denied"), "{denied}");
+    assert_eq!(fixture.hits("/echo"), before + 1);
+    server.stop().await;
+}
