@@ -4,6 +4,7 @@
 
 mod error;
 mod plugins;
+mod security;
 mod server;
 
 use std::time::Instant;
@@ -16,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use security::Guard;
 pub use server::serve;
 
 use crate::config::ServerConfig;
@@ -30,9 +32,9 @@ pub struct AppState {
     pub started: Instant,
 }
 
-/// The whole router.
-pub fn router(state: AppState, config: &ServerConfig) -> Router {
-    Router::new()
+/// The whole router, behind the request guards.
+pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
+    let router = Router::new()
         .route("/healthz", get(health))
         .route("/api/plugins", get(plugins::list).post(plugins::upload))
         .route("/api/plugins/{name}/enable", post(plugins::enable))
@@ -46,8 +48,13 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(guard, security::guard));
+    // CORS sits outside the guard so preflights are answered without a token.
+    let router = match security::cors(config) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// `GET /healthz`: always cheap; never waits on plugins.

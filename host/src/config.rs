@@ -51,6 +51,11 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub header_read_timeout: Duration,
     pub request_timeout: Duration,
+    pub require_token: bool,
+    /// Lower-case host names accepted in `Host` (loopback names always are).
+    pub allowed_hosts: Vec<String>,
+    /// Exact origins (`scheme://host[:port]`) allowed by CORS.
+    pub cors_origins: Vec<String>,
 }
 
 /// `plugins:` validated, with paths resolved against the data directory.
@@ -208,7 +213,28 @@ fn validate(raw: RawConfig) -> Result<Config> {
             "server.request_timeout_ms",
             raw.server.request_timeout_ms,
         )?),
+        require_token: raw
+            .server
+            .require_token
+            .unwrap_or(!raw.server.host.is_loopback()),
+        allowed_hosts: raw
+            .server
+            .allowed_hosts
+            .iter()
+            .map(|host| host.trim().to_ascii_lowercase())
+            .collect(),
+        cors_origins: validate_origins(&raw.server.cors_origins)?,
     };
+    if server
+        .allowed_hosts
+        .iter()
+        .any(|h| h.is_empty() || h.contains(['/', ' ', '@']))
+    {
+        return Err(invalid(
+            "server.allowed_hosts",
+            "entries are bare host names",
+        ));
+    }
     tracing_subscriber::EnvFilter::try_new(&raw.log.filter)
         .map_err(|error| invalid("log.filter", error.to_string()))?;
     let p = &raw.plugins;
@@ -321,6 +347,26 @@ fn validate_fetch(raw: &RawConfig) -> Result<FetchConfig> {
             .collect(),
         proxy,
     })
+}
+
+/// CORS origins must be exact `scheme://host[:port]`; `*` and `null` are refused.
+fn validate_origins(origins: &[String]) -> Result<Vec<String>> {
+    origins
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let key = format!("server.cors_origins[{index}]");
+            let url = url::Url::parse(text).map_err(|error| invalid(&key, error.to_string()))?;
+            let origin = url.origin();
+            if !origin.is_tuple() || url.path() != "/" || text.ends_with('/') {
+                return Err(invalid(
+                    key,
+                    "must be an exact origin like https://app.example:8443",
+                ));
+            }
+            Ok(origin.ascii_serialization())
+        })
+        .collect()
 }
 
 /// Parses `host` or `host:port` (IPv6 in brackets).

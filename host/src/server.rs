@@ -58,7 +58,9 @@ impl Server {
             events: events.clone(),
             started,
         };
-        let router = api::router(state, &config.server);
+        let guard = api::Guard::new(&config.server, &config.data_dir)
+            .context("cannot set up the API token")?;
+        let router = api::router(state, &config.server, guard);
         tracker.spawn(api::serve(
             listener,
             router,

@@ -9,3 +9,4 @@ mod egress;
 mod hot_swap;
 mod plugins;
 mod sandbox;
+mod security;

@@ -63,6 +63,14 @@ pub struct RawServer {
     pub header_read_timeout_ms: u64,
     /// Time allowed for a whole non-streaming request, in milliseconds.
     pub request_timeout_ms: u64,
+    /// Require `Authorization: Bearer <token>` on every route but `/healthz`.
+    /// Unset: required exactly when `host` is not a loopback address.
+    pub require_token: Option<bool>,
+    /// Host names (besides localhost, 127.0.0.1 and [::1]) the server answers to;
+    /// other `Host` headers are refused (DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
+    /// Origins allowed to call the API from a browser (CORS); empty means CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for RawServer {
@@ -73,6 +81,9 @@ impl Default for RawServer {
             max_body_bytes: 32 * 1024 * 1024,
             header_read_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
+            require_token: None,
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -1,0 +1,228 @@
+//! Request guards: the `Host` allowlist (DNS rebinding), the `Origin` check on
+//! state-changing requests, and the bearer token required when the server is reachable
+//! from other machines. `/healthz` is always open.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use crate::config::ServerConfig;
+
+/// What the guards check against.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<GuardInner>,
+}
+
+struct GuardInner {
+    allowed_hosts: Vec<String>,
+    cors_origins: Vec<String>,
+    /// SHA-256 of the token, when a token is required.
+    token_hash: Option<[u8; 32]>,
+}
+
+/// Where the token lives under the data directory.
+const TOKEN_FILE: &str = "api-token";
+const TOKEN_HASH_FILE: &str = "api-token.sha256";
+
+impl Guard {
+    /// Builds the guard; when a token is required and none exists yet, generates one,
+    /// writes it once to `<data_dir>/api-token` (0600) and keeps only its hash.
+    pub fn new(config: &ServerConfig, data_dir: &Path) -> std::io::Result<Self> {
+        let token_hash = if config.require_token {
+            Some(load_or_create_token(data_dir)?)
+        } else {
+            None
+        };
+        let mut allowed_hosts = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "[::1]".to_owned(),
+        ];
+        allowed_hosts.extend(config.allowed_hosts.iter().cloned());
+        if !config.listen.ip().is_unspecified() {
+            allowed_hosts.push(host_text(config.listen.ip()));
+        }
+        Ok(Self {
+            inner: Arc::new(GuardInner {
+                allowed_hosts,
+                cors_origins: config.cors_origins.clone(),
+                token_hash,
+            }),
+        })
+    }
+
+    fn host_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+            // HTTP/2 requests carry the authority in the URI; hyper maps it to Host.
+            return false;
+        };
+        let name = strip_port(host).to_ascii_lowercase();
+        self.inner.allowed_hosts.contains(&name)
+    }
+
+    fn origin_allowed(&self, origin: &str) -> bool {
+        if self.inner.cors_origins.iter().any(|o| o == origin) {
+            return true;
+        }
+        match url::Url::parse(origin) {
+            Ok(url) => url
+                .host_str()
+                .map(|h| {
+                    if h.contains(':') {
+                        format!("[{h}]")
+                    } else {
+                        h.to_ascii_lowercase()
+                    }
+                })
+                .is_some_and(|h| self.inner.allowed_hosts.contains(&h)),
+            Err(_) => false,
+        }
+    }
+
+    fn token_ok(&self, headers: &HeaderMap) -> bool {
+        let Some(expected) = &self.inner.token_hash else {
+            return true;
+        };
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match presented {
+            Some(token) => constant_time_eq(&sha256(token.as_bytes()), expected),
+            None => false,
+        }
+    }
+}
+
+/// The middleware: Host first (cheapest, and it defeats rebinding), then Origin on
+/// state-changing methods, then the token.
+pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if !guard.host_allowed(headers) {
+        return ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "forbidden_host",
+            "this server does not answer to that Host",
+        )
+        .into_response();
+    }
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let is_upgrade = headers.contains_key(header::UPGRADE);
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if (changes_state || is_upgrade)
+        && let Some(origin) = origin
+        && !guard.origin_allowed(origin)
+    {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_origin",
+            "requests from that origin are not allowed",
+        )
+        .into_response();
+    }
+    if request.uri().path() != "/healthz" && !guard.token_ok(headers) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The CORS layer for the configured origins, if any.
+pub fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
+    if config.cors_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<_> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect();
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+    )
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_inclusive(']').next().unwrap_or(host);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+fn host_text(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn load_or_create_token(data_dir: &Path) -> std::io::Result<[u8; 32]> {
+    let hash_path = data_dir.join(TOKEN_HASH_FILE);
+    if let Ok(text) = std::fs::read_to_string(&hash_path) {
+        let mut hash = [0u8; 32];
+        if hex::decode_to_slice(text.trim(), &mut hash).is_ok() {
+            return Ok(hash);
+        }
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let token = hex::encode(secret);
+    let token_path = data_dir.join(TOKEN_FILE);
+    write_private(&token_path, format!("{token}\n").as_bytes())?;
+    let hash = sha256(token.as_bytes());
+    write_private(&hash_path, hex::encode(hash).as_bytes())?;
+    tracing::warn!(file = %token_path.display(), "generated the API token; read it from this file, then delete the file");
+    Ok(hash)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_stripped() {
+        for (host, name) in [
+            ("localhost:8380", "localhost"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("[::1]:80", "[::1]"),
+            ("evil.test:80", "evil.test"),
+        ] {
+            assert_eq!(strip_port(host), name);
+        }
+    }
+}
