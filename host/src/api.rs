@@ -1,11 +1,18 @@
 //! The HTTP API: axum routers, the error shape, and the accept loop.
 //!
-//! The API calls the plugin host and the event bus; it never touches wasmtime or SQL.
+//! The API calls the library, the plugin host and the event bus; it never touches
+//! wasmtime or SQL.
 
 mod error;
+mod library;
+mod media;
+mod openapi;
+mod params;
+mod people;
 mod plugins;
 mod security;
 mod server;
+mod settings;
 
 use std::time::Instant;
 
@@ -20,16 +27,22 @@ pub use error::ApiError;
 pub use security::Guard;
 pub use server::serve;
 
-use crate::config::ServerConfig;
+use crate::config::{DisplayTitle, ServerConfig};
 use crate::events::EventBus;
+use crate::library::Library;
 use crate::plugins::PluginHost;
 
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
     pub plugins: PluginHost,
+    pub library: Library,
     pub events: EventBus,
     pub started: Instant,
+    /// Which title lists and details show (N-C7).
+    pub display_title: DisplayTitle,
+    /// Put before video paths by `GET /api/downloads/abspath` (N-D5).
+    pub file_path_prefix: String,
 }
 
 /// The whole router, behind the request guards.
@@ -42,6 +55,28 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
         .route("/api/plugins/{name}/rollback", post(plugins::rollback))
         .route("/api/plugins/{name}/call", post(plugins::call))
         .route("/api/source/list", get(plugins::sources))
+        .route("/api/source/cookie", post(settings::set_cookie))
+        .route("/api/resources", get(library::resources))
+        .route("/api/resources/batch", post(library::batch))
+        .route("/api/resource", post(library::add))
+        .route("/api/resource/refresh/{code}", post(library::refresh))
+        .route(
+            "/api/resource/{code}",
+            axum::routing::delete(library::delete),
+        )
+        .route("/api/resource/{code}/preview", get(library::preview))
+        .route("/api/resource/{code}/metadata", get(library::metadata))
+        .route("/api/resource/{code}/cover", get(media::cover))
+        .route("/api/actors", get(people::actors))
+        .route("/api/actors/{id}/avatar", get(media::avatar))
+        .route("/api/genres", get(people::genres))
+        .route(
+            "/api/setting",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route("/api/downloads/abspath", get(settings::abspath))
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .route("/api/docs", get(openapi::docs))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -58,6 +93,7 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
 }
 
 /// `GET /healthz`: always cheap; never waits on plugins.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "uptime_s": state.started.elapsed().as_secs() }))
 }

@@ -12,6 +12,8 @@ use crate::events::EventBus;
 use crate::fetch::FetchClient;
 use crate::plugins::{PluginHost, PluginKind};
 
+mod library;
+
 /// Kura, a self-hosted media library server with WebAssembly site plugins.
 #[derive(Debug, Parser)]
 #[command(name = "kura", version, about)]
@@ -53,6 +55,26 @@ pub enum Command {
     /// Inspect, list and call plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Rewrite stored codes that predate normalisation to their canonical form, with
+    /// their files (N-B6). Without --execute, only reports.
+    FixCodes {
+        /// Only count and list what would change (the default).
+        #[arg(long, conflicts_with = "execute")]
+        stats: bool,
+        /// Carry out the renames.
+        #[arg(long)]
+        execute: bool,
+    },
+    /// Generate missing or stale cover thumbnails (N-I2); --force regenerates all.
+    Thumbnails {
+        #[arg(long)]
+        force: bool,
+    },
+    /// Fill the library with COUNT synthetic resources (SEED-000001 on), for benchmarks.
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +129,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let config = Config::load(cli.global.config.as_deref(), &overrides)?;
     match cli.command {
+        Command::FixCodes { execute, .. } => {
+            crate::logging::init("warn", cli.global.silent);
+            library::fix_codes(&config, execute).await
+        }
+        Command::Thumbnails { force } => {
+            crate::logging::init("warn", cli.global.silent);
+            library::thumbnails(&config, force).await
+        }
+        Command::Seed { count } => {
+            crate::logging::init("warn", cli.global.silent);
+            library::seed(&config, count).await
+        }
         Command::Serve { .. } => {
             crate::logging::init(&config.log_filter, cli.global.silent);
             crate::server::run(config, shutdown_signal()).await?;

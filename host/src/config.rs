@@ -38,6 +38,9 @@ pub struct Config {
     pub server: ServerConfig,
     pub data_dir: PathBuf,
     pub log_filter: String,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    pub library: LibraryConfig,
     pub plugins: PluginsConfig,
     pub fetch: FetchConfig,
     /// Per-plugin settings by name, from `sources:`, `scrapers:` and `cleaners:`.
@@ -56,6 +59,21 @@ pub struct ServerConfig {
     pub allowed_hosts: Vec<String>,
     /// Exact origins (`scheme://host[:port]`) allowed by CORS.
     pub cors_origins: Vec<String>,
+}
+
+/// Which title the API shows (N-C7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayTitle {
+    Translated,
+    Source,
+    Original,
+}
+
+/// `library:` validated.
+#[derive(Debug, Clone)]
+pub struct LibraryConfig {
+    pub display_title: DisplayTitle,
+    pub file_path_prefix: String,
 }
 
 /// `plugins:` validated, with paths resolved against the data directory.
@@ -115,6 +133,12 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The media root: `resource/cover`, `resource/video` and `resource/avatar` live
+    /// under it (N-I1).
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.clone()
+    }
+
     /// Loads `path`, or `config/config.yaml` when it exists, or the embedded defaults.
     pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self> {
         let raw = match path {
@@ -286,10 +310,42 @@ fn validate(raw: RawConfig) -> Result<Config> {
             }
         }
     }
+    let database_url = match &raw.database.url {
+        Some(url)
+            if url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://") =>
+        {
+            url.clone()
+        }
+        Some(_) => {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        None => format!("sqlite://{}", data_dir.join("kura.db").display()),
+    };
+    let display_title = match raw.library.display_title.as_str() {
+        "translated" => DisplayTitle::Translated,
+        "source" => DisplayTitle::Source,
+        "original" => DisplayTitle::Original,
+        _ => {
+            return Err(invalid(
+                "library.display_title",
+                "must be translated, source or original",
+            ));
+        }
+    };
     Ok(Config {
         server,
         data_dir,
         log_filter: raw.log.filter,
+        database_url,
+        library: LibraryConfig {
+            display_title,
+            file_path_prefix: raw.library.file_path_prefix.clone(),
+        },
         plugins,
         fetch,
         plugin_entries,
@@ -474,6 +530,11 @@ mod tests {
                 "fetch.allow_private_hosts[0]",
             ),
             ("log:\n  filter: \"=[\"\n", "log.filter"),
+            ("database:\n  url: mysql://x\n", "database.url"),
+            (
+                "library:\n  display_title: fancy\n",
+                "library.display_title",
+            ),
         ] {
             let error = parse(text).expect_err(text).to_string();
             assert!(error.contains(key), "{text:?} gave {error}");

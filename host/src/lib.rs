@@ -5,12 +5,16 @@
 
 pub mod api;
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod events;
 pub mod fetch;
+pub mod library;
 pub mod logging;
+pub mod media;
 pub mod plugins;
 pub mod server;
+pub mod store;
 pub(crate) mod util;
 
 pub use config::Config;

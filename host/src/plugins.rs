@@ -141,6 +141,27 @@ impl PluginHost {
         }
     }
 
+    /// Puts a cookie in a plugin's jar (it outlives versions, so a plugin loaded later
+    /// finds it too).
+    pub fn set_cookie(&self, plugin: &str, name: &str, value: &str, url: &url::Url) {
+        self.registry.runtime().jar(plugin).set(name, value, url);
+    }
+
+    /// Fetches a URL a plugin named (a cover, an avatar) under that plugin's egress
+    /// policy and cookie jar. The plugin must be loaded; it need not be enabled.
+    pub async fn fetch_as(
+        &self,
+        plugin: &str,
+        request: crate::fetch::FetchRequest,
+    ) -> Result<crate::fetch::FetchResponse, crate::fetch::FetchError> {
+        let Some(loaded) = self.registry.current(plugin) else {
+            return Err(crate::fetch::FetchError::Denied(format!(
+                "plugin `{plugin}` is not loaded"
+            )));
+        };
+        self.registry.runtime().fetch_for(&loaded, request).await
+    }
+
     async fn call(
         &self,
         name: &str,

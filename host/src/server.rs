@@ -12,7 +12,10 @@ use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::fetch::FetchClient;
+use crate::library::Library;
+use crate::media::MediaStore;
 use crate::plugins::PluginHost;
+use crate::store::Store;
 
 /// How long shutdown waits for background loops.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -21,6 +24,7 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Server {
     addr: SocketAddr,
     plugins: PluginHost,
+    library: Library,
     events: EventBus,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -35,9 +39,26 @@ impl Server {
         let started = Instant::now();
         let events = EventBus::default();
         let fetch = FetchClient::new(&config.fetch).context("cannot build the HTTP client")?;
+        let store = Store::open(&config.database_url).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::store::redact(&config.database_url)
+            )
+        })?;
+        let media = MediaStore::new(config.media_dir()).with_context(|| {
+            format!(
+                "cannot open the media directory {}",
+                config.media_dir().display()
+            )
+        })?;
         let plugins = PluginHost::start(&config, fetch, events.clone())
             .await
             .context("cannot start the plugin runtime")?;
+        let library = Library::new(store, plugins.clone(), media, events.clone());
+        library
+            .restore_cookies()
+            .await
+            .context("cannot load the stored source cookies")?;
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         if config.plugins.watch {
@@ -55,8 +76,11 @@ impl Server {
         }
         let state = AppState {
             plugins: plugins.clone(),
+            library: library.clone(),
             events: events.clone(),
             started,
+            display_title: config.library.display_title,
+            file_path_prefix: config.library.file_path_prefix.clone(),
         };
         let guard = api::Guard::new(&config.server, &config.data_dir)
             .context("cannot set up the API token")?;
@@ -75,6 +99,7 @@ impl Server {
         Ok(Self {
             addr,
             plugins,
+            library,
             events,
             shutdown,
             tracker,
@@ -89,6 +114,11 @@ impl Server {
     /// The plugin host (for in-process callers and tests).
     pub fn plugins(&self) -> &PluginHost {
         &self.plugins
+    }
+
+    /// The library (for in-process callers and tests).
+    pub fn library(&self) -> &Library {
+        &self.library
     }
 
     /// The event bus.
@@ -106,6 +136,7 @@ impl Server {
         {
             tracing::warn!("background tasks did not stop within {SHUTDOWN_TIMEOUT:?}");
         }
+        self.library.store().close().await;
     }
 }
 

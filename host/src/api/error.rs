@@ -21,6 +21,15 @@ struct Body<'a> {
     message: &'a str,
 }
 
+/// The error shape, for the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code.
+    pub code: String,
+    /// Human-readable detail.
+    pub message: String,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -32,6 +41,20 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A 500 whose detail goes to the log under a correlation id; the client sees only
+    /// the id, never SQL or paths.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        let mut id = [0u8; 6];
+        let _ = getrandom::fill(&mut id);
+        let id = hex::encode(id);
+        tracing::error!(error_id = %id, %error, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("internal error (id {id}); the server log has the detail"),
+        )
     }
 }
 

@@ -20,6 +20,7 @@ pub struct PluginList {
 }
 
 /// `GET /api/plugins`
+#[utoipa::path(get, path = "/api/plugins", tag = "plugins", responses((status = 200, description = "Plugins and files that failed to load")))]
 pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
     let (plugins, load_errors) = state.plugins.registry().views();
     Json(PluginList {
@@ -38,6 +39,7 @@ pub struct UploadResult {
 }
 
 /// `POST /api/plugins`: the body is a `.wasm` component.
+#[utoipa::path(post, path = "/api/plugins", tag = "plugins", request_body(content = Vec<u8>, content_type = "application/wasm", description = "A .wasm component"), responses((status = 201, description = "Loaded"), (status = 200, description = "Swapped or unchanged"), (status = 422, description = "Rejected, with the reason", body = super::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -70,6 +72,7 @@ pub async fn upload(
 }
 
 /// `POST /api/plugins/{name}/enable`
+#[utoipa::path(post, path = "/api/plugins/{name}/enable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -78,6 +81,7 @@ pub async fn enable(
 }
 
 /// `POST /api/plugins/{name}/disable`
+#[utoipa::path(post, path = "/api/plugins/{name}/disable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -91,6 +95,7 @@ fn switch(state: &AppState, name: &str, enabled: bool) -> Result<Json<PluginView
 }
 
 /// `POST /api/plugins/{name}/rollback`
+#[utoipa::path(post, path = "/api/plugins/{name}/rollback", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin, now on its previous version"), (status = 409, body = super::error::ErrorBody)))]
 pub async fn rollback(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -134,6 +139,7 @@ pub struct SourceRow {
 }
 
 /// `GET /api/source/list`: sources by descending weight.
+#[utoipa::path(get, path = "/api/source/list", tag = "sources", responses((status = 200, description = "Sources by descending weight")))]
 pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
     let (plugins, _) = state.plugins.registry().views();
     let mut rows: Vec<SourceRow> = plugins
@@ -179,6 +185,7 @@ pub struct CallBody {
 
 /// `POST /api/plugins/{name}/call`: a test call on the running version, for operators
 /// and plugin authors.
+#[utoipa::path(post, path = "/api/plugins/{name}/call", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body(content = Object, description = "{input, search?, avatar?, page_url?}"), responses((status = 200, description = "The plugin's answer"), (status = 502, body = super::error::ErrorBody), (status = 504, body = super::error::ErrorBody)))]
 pub async fn call(
     State(state): State<AppState>,
     Path(name): Path<String>,

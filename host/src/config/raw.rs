@@ -19,6 +19,10 @@ pub struct RawConfig {
     pub data_dir: PathBuf,
     /// Log output.
     pub log: RawLog,
+    /// The database.
+    pub database: RawDatabase,
+    /// The library: what the API shows.
+    pub library: RawLibrary,
     /// The plugin runtime.
     pub plugins: RawPlugins,
     /// The outbound HTTP client shared by plugins and downloads.
@@ -39,6 +43,8 @@ impl Default for RawConfig {
             server: RawServer::default(),
             data_dir: PathBuf::from("data"),
             log: RawLog::default(),
+            database: RawDatabase::default(),
+            library: RawLibrary::default(),
             plugins: RawPlugins::default(),
             fetch: RawFetch::default(),
             proxy: RawProxy::default(),
@@ -100,6 +106,35 @@ impl Default for RawLog {
     fn default() -> Self {
         Self {
             filter: "info".to_owned(),
+        }
+    }
+}
+
+/// `database:`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDatabase {
+    /// `sqlite://path` or `postgres://user@host/db`; unset: `sqlite://<data_dir>/kura.db`.
+    pub url: Option<String>,
+}
+
+/// `library:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLibrary {
+    /// Which title lists and details show: `translated` (falling back to the source
+    /// title), `source` or `original`.
+    pub display_title: String,
+    /// Prefix put before video paths by `GET /api/downloads/abspath`, e.g. for a player
+    /// that sees the media directory under another mount point. Empty: the real path.
+    pub file_path_prefix: String,
+}
+
+impl Default for RawLibrary {
+    fn default() -> Self {
+        Self {
+            display_title: "translated".to_owned(),
+            file_path_prefix: String::new(),
         }
     }
 }

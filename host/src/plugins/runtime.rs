@@ -290,6 +290,23 @@ impl PluginRuntime {
         result
     }
 
+    /// Fetches on a plugin's behalf (a cover or avatar it named): its egress policy and
+    /// cookie jar apply, as if the plugin had fetched it.
+    pub async fn fetch_for(
+        &self,
+        plugin: &LoadedPlugin,
+        request: crate::fetch::FetchRequest,
+    ) -> Result<crate::fetch::FetchResponse, crate::fetch::FetchError> {
+        let jar = self.jar(plugin.name());
+        let scope = crate::fetch::FetchScope {
+            caller: plugin.name(),
+            policy: &plugin.policy,
+            cookies: &jar,
+            deadline: None,
+        };
+        self.fetch.fetch(&scope, request).await
+    }
+
     /// The plugin's cookie jar; it outlives versions.
     pub fn jar(&self, plugin: &str) -> CookieJar {
         match self.jars.lock() {

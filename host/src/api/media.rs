@@ -1,0 +1,86 @@
+//! Images by code or person id: covers with thumbnails (N-H6) and avatars (N-B3),
+//! with ETag, Last-Modified and 304.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::*;
+use crate::media::ThumbnailSize;
+
+/// `GET /api/actors/{id}/avatar` (N-B3)
+#[utoipa::path(get, path = "/api/actors/{id}/avatar", tag = "media", params(("id" = i64, Path)), responses((status = 200, content_type = "image/jpeg", description = "The avatar; ETag, 304"), (status = 404, body = super::error::ErrorBody)))]
+pub async fn avatar(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let library = &state.library;
+    let id: i64 = id.parse().map_err(|_| bad("the person id is a number"))?;
+    let person = library.store().get_person(id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "person_not_found",
+            format!("no person {id}"),
+        )
+    })?;
+    if person.avatar_file.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_avatar",
+            format!("{} has no avatar", person.name),
+        ));
+    }
+    let path = library
+        .media()
+        .avatar_path(id)
+        .map_err(|e| ApiError::not_found(e.to_string()))?;
+    Ok(crate::media::serve_file(&path, &headers, "image/jpeg").await)
+}
+
+/// `GET /api/resource/{code}/cover?size=small|medium|large` (N-H6)
+#[utoipa::path(get, path = "/api/resource/{code}/cover", tag = "media", params(("code" = String, Path), ("size" = Option<String>, Query, description = "small, medium, large")), responses((status = 200, content_type = "image/jpeg", description = "Cover or thumbnail; ETag, 304"), (status = 404, body = super::error::ErrorBody)))]
+pub async fn cover(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Params,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let library = &state.library;
+    let q = params(&query, &["size"])?;
+    let code = code(&raw)?;
+    let detail = library
+        .store()
+        .get_resource(code.as_str())
+        .await?
+        .ok_or_else(|| not_in_library(&code))?;
+    if detail.resource.cover_file.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_cover",
+            format!("{code} has no cover"),
+        ));
+    }
+    let size = match q.get("size").map(String::as_str) {
+        None | Some("original") => None,
+        Some("small") => Some(ThumbnailSize::Small),
+        Some("medium") => Some(ThumbnailSize::Medium),
+        Some("large") => Some(ThumbnailSize::Large),
+        Some(other) => {
+            return Err(bad(format!(
+                "unknown size `{other}` (small, medium, large)"
+            )));
+        }
+    };
+    let media = library.media().clone();
+    let path = tokio::task::spawn_blocking(move || match size {
+        Some(size) => media.thumbnail(&code, size),
+        None => media.cover_path(&code),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "no_cover", e.to_string()))?;
+    Ok(crate::media::serve_file(&path, &headers, "image/jpeg").await)
+}

@@ -1,0 +1,80 @@
+//! People (actors) and tags (genres) lists with work counts (N-H2, N-H3).
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::*;
+use crate::store::{PeopleQuery, PeopleSort, TagQuery, TagSort};
+
+/// `GET /api/actors` (N-H2)
+#[utoipa::path(get, path = "/api/actors", tag = "library", params(("search" = Option<String>, Query), ("has_avatar" = Option<bool>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of people with work counts")))]
+pub async fn actors(
+    State(state): State<AppState>,
+    Query(query): Params,
+) -> Result<Json<Value>, ApiError> {
+    let library = &state.library;
+    let q = params(
+        &query,
+        &["search", "has_avatar", "sort", "order", "page", "page_size"],
+    )?;
+    let sort = match q.get("sort").map(String::as_str) {
+        None | Some("name") => PeopleSort::Name,
+        Some("work_count") => PeopleSort::WorkCount,
+        Some(other) => return Err(bad(format!("unknown sort `{other}` (name, work_count)"))),
+    };
+    let (page, page_size) = paging(q)?;
+    let page = library
+        .store()
+        .list_people(&PeopleQuery {
+            search: q.get("search").filter(|s| !s.trim().is_empty()).cloned(),
+            has_avatar: parse_bool(q, "has_avatar")?,
+            sort,
+            descending: descending(q, sort == PeopleSort::WorkCount)?,
+            page,
+            page_size,
+        })
+        .await?;
+    let items: Vec<Value> = page
+        .items
+        .into_iter()
+        .map(|p| {
+            let avatar = p.has_avatar.then(|| format!("/api/actors/{}/avatar", p.id));
+            let mut value = serde_json::to_value(&p).unwrap_or_default();
+            value["avatar_path"] = json!(avatar);
+            value
+        })
+        .collect();
+    Ok(Json(
+        json!({ "items": items, "total": page.total, "page": page.page, "page_size": page.page_size }),
+    ))
+}
+
+/// `GET /api/genres` (N-H3)
+#[utoipa::path(get, path = "/api/genres", tag = "library", params(("search" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of tags with work counts")))]
+pub async fn genres(
+    State(state): State<AppState>,
+    Query(query): Params,
+) -> Result<Json<Value>, ApiError> {
+    let library = &state.library;
+    let q = params(&query, &["search", "sort", "order", "page", "page_size"])?;
+    let sort = match q.get("sort").map(String::as_str) {
+        None | Some("name") => TagSort::Name,
+        Some("work_count") => TagSort::WorkCount,
+        Some(other) => return Err(bad(format!("unknown sort `{other}` (name, work_count)"))),
+    };
+    let (page, page_size) = paging(q)?;
+    let page = library
+        .store()
+        .list_tags(&TagQuery {
+            search: q.get("search").filter(|s| !s.trim().is_empty()).cloned(),
+            sort,
+            descending: descending(q, sort == TagSort::WorkCount)?,
+            page,
+            page_size,
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(page).unwrap_or_default()))
+}

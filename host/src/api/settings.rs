@@ -1,0 +1,119 @@
+//! User settings (N-H11), the video path (N-D5) and source cookies (N-A4).
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::*;
+
+/// `GET /api/setting` (N-H11)
+#[utoipa::path(get, path = "/api/setting", tag = "settings", responses((status = 200, description = "User settings")))]
+pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(Value::Object(
+        state.library.store().get_settings().await?,
+    )))
+}
+
+/// `PUT /api/setting` (N-H11): merges the given keys.
+#[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings")))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let library = &state.library;
+    let Value::Object(map) = json_body(body)? else {
+        return Err(bad("the body is a JSON object of settings"));
+    };
+    library.store().put_settings(map).await?;
+    Ok(Json(Value::Object(library.store().get_settings().await?)))
+}
+
+/// `GET /api/downloads/abspath?code=` (N-D5)
+#[utoipa::path(get, path = "/api/downloads/abspath", tag = "library", params(("code" = String, Query)), responses((status = 200, description = "The video path with file_path_prefix")))]
+pub async fn abspath(
+    State(state): State<AppState>,
+    Query(query): Params,
+) -> Result<Json<Value>, ApiError> {
+    let library = &state.library;
+    let q = params(&query, &["code"])?;
+    let code = code(q.get("code").ok_or_else(|| bad("`code` is required"))?)?;
+    let detail = library
+        .store()
+        .get_resource(code.as_str())
+        .await?
+        .ok_or_else(|| not_in_library(&code))?;
+    let path = library
+        .media()
+        .video_path(&code)
+        .map_err(|e| bad(e.to_string()))?;
+    let shown = if state.file_path_prefix.is_empty() {
+        path.display().to_string()
+    } else {
+        let relative = path.strip_prefix(library.media().root()).unwrap_or(&path);
+        format!(
+            "{}/{}",
+            state.file_path_prefix.trim_end_matches('/'),
+            relative.display()
+        )
+    };
+    Ok(Json(
+        json!({ "code": code.as_str(), "path": shown, "exists": detail.resource.video_file.is_some() && path.is_file() }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CookieBody {
+    pub source: String,
+    pub name: String,
+    pub value: String,
+    pub url: Option<String>,
+}
+
+/// `POST /api/source/cookie` (N-A4): stored, and put in the source's jar at once.
+#[utoipa::path(post, path = "/api/source/cookie", tag = "sources", request_body(content = Object, description = "{source, name, value, url?}"), responses((status = 200, description = "Stored")))]
+pub async fn set_cookie(
+    State(state): State<AppState>,
+    body: Result<Json<CookieBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let library = &state.library;
+    let body = json_body(body)?;
+    let plugin = state
+        .plugins
+        .registry()
+        .current(&body.source)
+        .filter(|p| p.kind() == crate::plugins::PluginKind::Source)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "plugin_not_found",
+                format!("no source `{}`", body.source),
+            )
+        })?;
+    let url_text = match &body.url {
+        Some(url) => url.clone(),
+        None => plugin
+            .settings()
+            .get("domain")
+            .cloned()
+            .ok_or_else(|| bad("`url` is required: the source has no domain setting"))?,
+    };
+    let url = url::Url::parse(&url_text).map_err(|e| bad(format!("`url`: {e}")))?;
+    if body.name.is_empty()
+        || body.name.contains(['=', ';', ' '])
+        || body.value.contains([';', '\n', '\r'])
+    {
+        return Err(bad("invalid cookie name or value"));
+    }
+    library
+        .set_cookie(&body.source, &body.name, &body.value, &url)
+        .await?;
+    Ok(Json(
+        json!({ "source": body.source, "name": body.name, "url": url.as_str() }),
+    ))
+}

@@ -1,0 +1,375 @@
+//! The library: adding a resource by code (sources by weight, then scrapers, merge,
+//! cover, people and avatars), refreshing, deleting and batches. It calls `plugins`,
+//! `store` and `media`, and reports to `events`.
+
+mod fix_codes;
+mod images;
+mod merge;
+mod names;
+mod seed;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use fix_codes::{FixCodesReport, fix_codes};
+pub use names::{SplitName, split_name};
+pub use seed::{SeedReport, seed, seed_code};
+
+use crate::code::Code;
+use crate::events::EventBus;
+use crate::media::MediaStore;
+use crate::plugins::{CallError, PluginError, PluginHost, PluginKind, StreamHit};
+use crate::store::{
+    PersonWrite, ResourceDetail, ResourceWrite, Store, StoreError, TranslationStatus,
+};
+use merge::{Found, merge};
+
+/// How many people get an avatar fetched while a resource is added.
+const MAX_AVATARS_PER_ADD: usize = 20;
+
+/// A library operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("no source knows {code}")]
+    NotFound { code: String, lookups: Vec<Lookup> },
+    #[error("{0} is not in the library")]
+    NotInLibrary(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("media: {0}")]
+    Media(String),
+}
+
+/// What one plugin said during a lookup.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lookup {
+    pub plugin: String,
+    pub version: String,
+    /// `hit`, `miss` or `error`.
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+}
+
+/// The result of an add or refresh.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub resource: ResourceDetail,
+    pub lookups: Vec<Lookup>,
+    /// The URL the stored cover came from.
+    pub cover_url: Option<String>,
+    /// Why no cover was stored, when none was.
+    pub cover_error: Option<String>,
+    pub avatars_fetched: usize,
+}
+
+/// The switches of a refresh (N-H8).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RefreshOptions {
+    pub refresh_m3u8: bool,
+    pub refresh_metadata: bool,
+    pub retranslate: bool,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        Self {
+            refresh_m3u8: true,
+            refresh_metadata: true,
+            retranslate: false,
+        }
+    }
+}
+
+/// The library service.
+#[derive(Clone)]
+pub struct Library {
+    store: Store,
+    plugins: PluginHost,
+    media: MediaStore,
+    events: EventBus,
+}
+
+impl Library {
+    pub fn new(store: Store, plugins: PluginHost, media: MediaStore, events: EventBus) -> Self {
+        Self {
+            store,
+            plugins,
+            media,
+            events,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn media(&self) -> &MediaStore {
+        &self.media
+    }
+
+    pub fn plugins(&self) -> &PluginHost {
+        &self.plugins
+    }
+
+    /// Puts the stored source cookies (N-A4) into the sources' jars; run at start-up.
+    pub async fn restore_cookies(&self) -> Result<usize, LibraryError> {
+        let cookies = self.store.all_cookies().await?;
+        let mut restored = 0;
+        for (source, cookie) in &cookies {
+            let Some(url) = cookie.url.as_deref().and_then(|u| url::Url::parse(u).ok()) else {
+                tracing::warn!(%source, name = %cookie.name, "stored cookie without a usable URL skipped");
+                continue;
+            };
+            self.plugins
+                .set_cookie(source, &cookie.name, &cookie.value, &url);
+            restored += 1;
+        }
+        Ok(restored)
+    }
+
+    /// Stores a cookie for a source and puts it in the source's jar at once (N-A4).
+    pub async fn set_cookie(
+        &self,
+        source: &str,
+        name: &str,
+        value: &str,
+        url: &url::Url,
+    ) -> Result<(), LibraryError> {
+        self.store
+            .set_cookie(source, name, value, Some(url.as_str()))
+            .await?;
+        self.plugins.set_cookie(source, name, value, url);
+        Ok(())
+    }
+
+    /// Adds a resource (or brings an existing one up to date): nothing is written unless
+    /// a source knows the code.
+    pub async fn add(&self, code: &Code) -> Result<Report, LibraryError> {
+        let mut lookups = Vec::new();
+        let (source, version, hit) = self.find_stream(code, &mut lookups).await?;
+        self.write_metadata(code, &source, &version, &hit, lookups, "resource_added")
+            .await
+    }
+
+    /// Refreshes a stored resource (N-H8).
+    pub async fn refresh(
+        &self,
+        code: &Code,
+        options: RefreshOptions,
+    ) -> Result<Report, LibraryError> {
+        let stored = self
+            .store
+            .get_resource(code.as_str())
+            .await?
+            .ok_or_else(|| LibraryError::NotInLibrary(code.to_string()))?;
+        let mut lookups = Vec::new();
+        let row = &stored.resource;
+        let (source, version, hit) = if options.refresh_m3u8 {
+            self.find_stream(code, &mut lookups).await?
+        } else {
+            let hit = StreamHit {
+                page_url: row.page_url.clone().unwrap_or_default(),
+                playlist_url: row.stream_url.clone().unwrap_or_default(),
+                title: row.title_source.clone(),
+                cover_url: None,
+                headers: row.stream_headers.clone().into_iter().collect(),
+            };
+            (
+                row.source_plugin.clone().unwrap_or_default(),
+                row.source_version.clone().unwrap_or_default(),
+                hit,
+            )
+        };
+        let mut report = if options.refresh_metadata {
+            self.write_metadata(code, &source, &version, &hit, lookups, "resource_refreshed")
+                .await?
+        } else {
+            if options.refresh_m3u8 {
+                let headers = hit.headers.iter().cloned().collect();
+                self.store
+                    .set_stream(code.as_str(), &hit.playlist_url, &headers)
+                    .await?;
+            }
+            Report {
+                resource: stored.clone(),
+                lookups,
+                cover_url: None,
+                cover_error: Some("metadata not refreshed".to_owned()),
+                avatars_fetched: 0,
+            }
+        };
+        if options.retranslate {
+            self.store
+                .set_translation(code.as_str(), TranslationStatus::Pending, None)
+                .await?;
+        }
+        if (options.retranslate || !options.refresh_metadata)
+            && let Some(fresh) = self.store.get_resource(code.as_str()).await?
+        {
+            report.resource = fresh;
+        }
+        Ok(report)
+    }
+
+    /// Deletes the resource, its cover, thumbnails and video (N-H9).
+    pub async fn delete(&self, code: &Code) -> Result<(), LibraryError> {
+        let deleted = self.store.delete_resource(code.as_str()).await?;
+        if deleted.is_none() {
+            return Err(LibraryError::NotInLibrary(code.to_string()));
+        }
+        self.media
+            .delete_all(code)
+            .map_err(|error| LibraryError::Media(error.to_string()))?;
+        self.events
+            .publish("resource_deleted", json!({ "code": code.as_str() }));
+        Ok(())
+    }
+
+    /// Asks every enabled source by descending weight; the first hit wins (N-A1).
+    async fn find_stream(
+        &self,
+        code: &Code,
+        lookups: &mut Vec<Lookup>,
+    ) -> Result<(String, String, StreamHit), LibraryError> {
+        for source in self
+            .plugins
+            .registry()
+            .enabled_by_weight(PluginKind::Source)
+        {
+            let (name, version) = (source.name().to_owned(), source.version().to_owned());
+            match self.plugins.resolve(&name, code.as_str()).await {
+                Ok(hit) => {
+                    lookups.push(Lookup {
+                        plugin: name.clone(),
+                        version: version.clone(),
+                        outcome: "hit",
+                        detail: None,
+                    });
+                    return Ok((name, version, hit));
+                }
+                Err(error) => lookups.push(miss_or_error(name, version, &error)),
+            }
+        }
+        Err(LibraryError::NotFound {
+            code: code.to_string(),
+            lookups: std::mem::take(lookups),
+        })
+    }
+
+    async fn write_metadata(
+        &self,
+        code: &Code,
+        source: &str,
+        source_version: &str,
+        hit: &StreamHit,
+        mut lookups: Vec<Lookup>,
+        event: &'static str,
+    ) -> Result<Report, LibraryError> {
+        let scrapers = self
+            .plugins
+            .registry()
+            .enabled_by_weight(PluginKind::Scraper);
+        let mut answers = Vec::new();
+        for scraper in &scrapers {
+            let (name, version) = (scraper.name().to_owned(), scraper.version().to_owned());
+            match self
+                .plugins
+                .scrape(&name, code.as_str(), Some(&hit.page_url))
+                .await
+            {
+                Ok(metadata) => {
+                    lookups.push(Lookup {
+                        plugin: name.clone(),
+                        version: version.clone(),
+                        outcome: "hit",
+                        detail: None,
+                    });
+                    answers.push((name, version, metadata));
+                }
+                Err(error) => lookups.push(miss_or_error(name, version, &error)),
+            }
+        }
+        let found: Vec<Found<'_>> = answers
+            .iter()
+            .map(|(plugin, version, metadata)| Found {
+                plugin,
+                version,
+                metadata,
+            })
+            .collect();
+        let merged = merge(&found, (source, source_version, hit));
+        let existed = self.store.get_resource(code.as_str()).await?.is_some();
+        let cover = self.fetch_cover(code, &merged.covers).await;
+        let write = ResourceWrite {
+            code: code.to_string(),
+            title_source: merged.title.clone(),
+            title_original: merged.original_title.clone(),
+            source_plugin: Some(source.to_owned()),
+            source_version: Some(source_version.to_owned()),
+            page_url: Some(hit.page_url.clone()),
+            stream_url: Some(hit.playlist_url.clone()),
+            stream_headers: hit.headers.iter().cloned().collect(),
+            release_date: merged.release_date.clone(),
+            duration_seconds: merged.duration_seconds.map(i64::from),
+            studio: merged.studio.clone(),
+            label: merged.label.clone(),
+            series: merged.series.clone(),
+            description: merged.description.clone(),
+            field_sources: merged.provenance.clone(),
+            people: merged
+                .people
+                .iter()
+                .map(|(raw, page_url, avatar_url)| {
+                    let split = split_name(raw);
+                    PersonWrite {
+                        alias: split.alias_text(),
+                        name: split.name,
+                        page_url: page_url.clone(),
+                        avatar_url: avatar_url.clone(),
+                    }
+                })
+                .collect(),
+            tags: merged.tags.clone(),
+        };
+        if let Err(error) = self.store.upsert_resource(&write).await {
+            if !existed && cover.is_ok() {
+                // Nothing half-written: a new resource's cover goes with its failed row.
+                let _ = self.media.delete_all(code);
+            }
+            return Err(error.into());
+        }
+        if let Ok((url, file)) = &cover {
+            self.store.set_cover(code.as_str(), file, url).await?;
+        }
+        let scraper_names: Vec<String> = scrapers.iter().map(|s| s.name().to_owned()).collect();
+        let avatars_fetched = self.fetch_avatars(code, &scraper_names).await;
+        let resource = self
+            .store
+            .get_resource(code.as_str())
+            .await?
+            .ok_or_else(|| LibraryError::NotInLibrary(code.to_string()))?;
+        self.events
+            .publish(event, json!({ "code": code.as_str(), "source": source }));
+        Ok(Report {
+            resource,
+            lookups,
+            cover_error: cover.as_ref().err().cloned(),
+            cover_url: cover.ok().map(|(url, _)| url),
+            avatars_fetched,
+        })
+    }
+}
+
+fn miss_or_error(plugin: String, version: String, error: &CallError) -> Lookup {
+    let outcome = match error {
+        CallError::Plugin(PluginError::NotFound(_)) => "miss",
+        _ => "error",
+    };
+    Lookup {
+        plugin,
+        version,
+        outcome,
+        detail: Some(error.to_string()),
+    }
+}

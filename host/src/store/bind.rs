@@ -1,0 +1,128 @@
+//! A small builder for queries whose filters vary: SQL text with `$N` placeholders and
+//! the values to bind, in order. Values are always bound, never spliced into the text.
+
+use sqlx::AssertSqlSafe;
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::{Query, QueryAs};
+
+/// One value to bind.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text and its bound values.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    pub text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends literal SQL (never user input).
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: Value) -> &mut Self {
+        self.values.push(value);
+        self.text.push_str(&format!("${}", self.values.len()));
+        self
+    }
+
+    /// Replaces the text, keeping the values (for a count over the same filters).
+    pub fn with_text(&self, text: String) -> Self {
+        Self {
+            text,
+            values: self.values.clone(),
+        }
+    }
+
+    /// The same values behind `head` (for a count over the same WHERE clause).
+    pub fn with_head(&self, head: &str) -> Self {
+        self.with_text(format!("{head}{}", self.text))
+    }
+
+    /// Runs a query whose one row is one integer (`SELECT COUNT(*) ...`).
+    pub async fn fetch_count(&self, pool: &sqlx::AnyPool) -> Result<i64, sqlx::Error> {
+        let row: (i64,) = self.query_as().fetch_one(pool).await?;
+        Ok(row.0)
+    }
+
+    /// A query with every value bound.
+    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
+        self.values.iter().fold(
+            sqlx::query(AssertSqlSafe(self.text.clone())),
+            |query, value| match value {
+                Value::Text(text) => query.bind(text.clone()),
+                Value::Int(int) => query.bind(*int),
+            },
+        )
+    }
+
+    /// A typed query with every value bound.
+    pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        self.values.iter().fold(
+            sqlx::query_as(AssertSqlSafe(self.text.clone())),
+            |query, value| match value {
+                Value::Text(text) => query.bind(text.clone()),
+                Value::Int(int) => query.bind(*int),
+            },
+        )
+    }
+}
+
+/// A `LIKE` pattern matching `needle` anywhere, lower-cased, with `%`, `_` and `\`
+/// escaped (used with `ESCAPE '\'`).
+pub fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in needle.trim().to_ascii_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.bind(Value::Int(1))
+            .push(" AND b = ")
+            .bind(Value::Text("x".into()));
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b = $2");
+        assert_eq!(sql.values.len(), 2);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        for (input, expected) in [
+            ("Abc", "%abc%"),
+            ("50%", "%50\\%%"),
+            ("a_b", "%a\\_b%"),
+            ("back\\slash", "%back\\\\slash%"),
+            ("  夏の海辺 ", "%夏の海辺%"),
+        ] {
+            assert_eq!(contains_pattern(input), expected, "{input:?}");
+        }
+    }
+}

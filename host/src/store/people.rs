@@ -1,0 +1,174 @@
+//! People (actors) and tags (genres): reads, lists with work counts, avatars.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::bind::{Sql, Value, contains_pattern};
+use super::resources::offset;
+use super::{
+    Page, PeopleQuery, PeopleSort, PersonRow, PersonSummary, Result, Store, TagQuery, TagSort,
+    TagSummary, now_ms,
+};
+
+impl Store {
+    /// One person, or None.
+    pub async fn get_person(&self, id: i64) -> Result<Option<PersonRow>> {
+        sqlx::query(
+            "SELECT id, name, alias, avatar_file, avatar_url, page_url, created_at, updated_at \
+             FROM people WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(person_row)
+        .transpose()
+    }
+
+    /// Records a person's stored avatar file (None forgets it).
+    pub async fn set_person_avatar(&self, id: i64, file: Option<&str>) -> Result<bool> {
+        let result =
+            sqlx::query("UPDATE people SET avatar_file = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(file)
+                .bind(now_ms())
+                .execute(self.pool())
+                .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// People without a stored avatar, in id order (for avatar backfill), at most `limit`.
+    pub async fn people_without_avatar(&self, limit: u32) -> Result<Vec<PersonRow>> {
+        sqlx::query(
+            "SELECT id, name, alias, avatar_file, avatar_url, page_url, created_at, updated_at \
+             FROM people WHERE avatar_file IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(person_row)
+        .collect()
+    }
+
+    /// A page of people with their work counts (N-H2).
+    pub async fn list_people(&self, query: &PeopleQuery) -> Result<Page<PersonSummary>> {
+        let mut filter = Sql::new(" WHERE 1 = 1");
+        if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
+            let pattern = contains_pattern(search);
+            filter
+                .push(" AND (lower(p.name) LIKE ")
+                .bind(Value::Text(pattern.clone()))
+                .push(" ESCAPE '\\' OR lower(p.alias) LIKE ")
+                .bind(Value::Text(pattern))
+                .push(" ESCAPE '\\')");
+        }
+        match query.has_avatar {
+            Some(true) => filter.push(" AND p.avatar_file IS NOT NULL"),
+            Some(false) => filter.push(" AND p.avatar_file IS NULL"),
+            None => &mut filter,
+        };
+        let total = filter
+            .with_head("SELECT COUNT(*) FROM people p")
+            .fetch_count(self.pool())
+            .await?;
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let order = match query.sort {
+            PeopleSort::Name => format!("p.name {direction}, p.id {direction}"),
+            PeopleSort::WorkCount => format!("work_count {direction}, p.id {direction}"),
+        };
+        let mut page = filter.with_text(format!(
+            "SELECT p.id, p.name, p.alias, p.avatar_url, \
+             CASE WHEN p.avatar_file IS NULL THEN 0 ELSE 1 END AS has_avatar, \
+             (SELECT COUNT(*) FROM resource_people rp WHERE rp.person_id = p.id) AS work_count \
+             FROM people p{} ORDER BY {order} LIMIT ",
+            filter.text
+        ));
+        page.bind(Value::Int(i64::from(query.page_size)))
+            .push(" OFFSET ")
+            .bind(Value::Int(offset(query.page, query.page_size)));
+        let items = page
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(PersonSummary {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    alias: row.try_get("alias")?,
+                    has_avatar: row.try_get::<i64, _>("has_avatar")? != 0,
+                    avatar_url: row.try_get("avatar_url")?,
+                    work_count: row.try_get::<i64, _>("work_count")?.max(0) as u64,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total: total.max(0) as u64,
+            page: query.page,
+            page_size: query.page_size,
+        })
+    }
+
+    /// A page of tags with their work counts (N-H3).
+    pub async fn list_tags(&self, query: &TagQuery) -> Result<Page<TagSummary>> {
+        let mut filter = Sql::new(" WHERE 1 = 1");
+        if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
+            filter
+                .push(" AND lower(t.name) LIKE ")
+                .bind(Value::Text(contains_pattern(search)))
+                .push(" ESCAPE '\\'");
+        }
+        let total = filter
+            .with_head("SELECT COUNT(*) FROM tags t")
+            .fetch_count(self.pool())
+            .await?;
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let order = match query.sort {
+            TagSort::Name => format!("t.name {direction}, t.id {direction}"),
+            TagSort::WorkCount => format!("work_count {direction}, t.id {direction}"),
+        };
+        let mut page = filter.with_text(format!(
+            "SELECT t.id, t.name, \
+             (SELECT COUNT(*) FROM resource_tags rt WHERE rt.tag_id = t.id) AS work_count \
+             FROM tags t{} ORDER BY {order} LIMIT ",
+            filter.text
+        ));
+        page.bind(Value::Int(i64::from(query.page_size)))
+            .push(" OFFSET ")
+            .bind(Value::Int(offset(query.page, query.page_size)));
+        let items = page
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(TagSummary {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    work_count: row.try_get::<i64, _>("work_count")?.max(0) as u64,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total: total.max(0) as u64,
+            page: query.page,
+            page_size: query.page_size,
+        })
+    }
+}
+
+pub(super) fn person_row(row: &AnyRow) -> Result<PersonRow> {
+    Ok(PersonRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        alias: row.try_get("alias")?,
+        avatar_file: row.try_get("avatar_file")?,
+        avatar_url: row.try_get("avatar_url")?,
+        page_url: row.try_get("page_url")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}

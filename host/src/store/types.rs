@@ -1,0 +1,338 @@
+//! What callers write to and read from the store: plain structs, no SQL or sqlx types.
+//!
+//! Times are unix milliseconds. Files are paths relative to the media root.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a resource's translated title stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TranslationStatus {
+    Pending,
+    Translating,
+    Completed,
+    Failed,
+    Skipped,
+}
+
+impl TranslationStatus {
+    /// Every status, in the order of the lifecycle.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Translating,
+        Self::Completed,
+        Self::Failed,
+        Self::Skipped,
+    ];
+
+    /// The lower-case name stored in the database and used by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Translating => "translating",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for TranslationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a translation status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown translation status `{0}` (expected pending, translating, completed, failed or skipped)"
+)]
+pub struct UnknownTranslationStatus(pub String);
+
+impl FromStr for TranslationStatus {
+    type Err = UnknownTranslationStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownTranslationStatus(s.to_owned()))
+    }
+}
+
+/// Everything a metadata write sets on a resource, with its people and tags.
+///
+/// Files (cover, video) and the translation are not part of it: they have their own
+/// setters, and an update keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceWrite {
+    /// The normalised catalog code; the resource's identity.
+    pub code: String,
+    pub title_source: Option<String>,
+    pub title_original: Option<String>,
+    pub source_plugin: Option<String>,
+    pub source_version: Option<String>,
+    pub page_url: Option<String>,
+    pub stream_url: Option<String>,
+    pub stream_headers: BTreeMap<String, String>,
+    /// `YYYY-MM-DD`.
+    pub release_date: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub studio: Option<String>,
+    pub label: Option<String>,
+    pub series: Option<String>,
+    pub description: Option<String>,
+    /// Which plugin wrote each field: field name -> `plugin@version`. Replaced as a whole.
+    pub field_sources: BTreeMap<String, String>,
+    /// In display order; replaces the resource's people. Duplicate names keep the first.
+    pub people: Vec<PersonWrite>,
+    /// In display order; replaces the resource's tags. Duplicates keep the first.
+    pub tags: Vec<String>,
+}
+
+/// A person named by a resource write; found or created by name. Given fields overwrite
+/// the stored ones, absent fields keep them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonWrite {
+    pub name: String,
+    pub alias: Option<String>,
+    pub page_url: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// A stored resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRow {
+    pub id: i64,
+    pub code: String,
+    pub title_source: Option<String>,
+    pub title_original: Option<String>,
+    pub title_translated: Option<String>,
+    pub translation_status: TranslationStatus,
+    pub source_plugin: Option<String>,
+    pub source_version: Option<String>,
+    pub page_url: Option<String>,
+    pub stream_url: Option<String>,
+    pub stream_headers: BTreeMap<String, String>,
+    pub release_date: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub studio: Option<String>,
+    pub label: Option<String>,
+    pub series: Option<String>,
+    pub description: Option<String>,
+    pub cover_file: Option<String>,
+    pub cover_source: Option<String>,
+    pub video_file: Option<String>,
+    pub video_size: Option<i64>,
+    pub video_saved_at: Option<i64>,
+    pub field_sources: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A resource with its people and tags, in display order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceDetail {
+    #[serde(flatten)]
+    pub resource: ResourceRow,
+    pub people: Vec<PersonRow>,
+    pub tags: Vec<TagRow>,
+}
+
+/// One line of the resource list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceSummary {
+    pub id: i64,
+    pub code: String,
+    pub title_source: Option<String>,
+    pub title_original: Option<String>,
+    pub title_translated: Option<String>,
+    pub translation_status: TranslationStatus,
+    pub source_plugin: Option<String>,
+    pub release_date: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub has_cover: bool,
+    pub has_video: bool,
+    pub video_size: Option<i64>,
+    pub video_saved_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A stored person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonRow {
+    pub id: i64,
+    pub name: String,
+    pub alias: Option<String>,
+    pub avatar_file: Option<String>,
+    pub avatar_url: Option<String>,
+    pub page_url: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One line of the people list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonSummary {
+    pub id: i64,
+    pub name: String,
+    pub alias: Option<String>,
+    pub has_avatar: bool,
+    pub avatar_url: Option<String>,
+    pub work_count: u64,
+}
+
+/// A stored tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagRow {
+    pub id: i64,
+    pub name: String,
+}
+
+/// One line of the tag list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagSummary {
+    pub id: i64,
+    pub name: String,
+    pub work_count: u64,
+}
+
+/// A cookie stored for one source plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceCookie {
+    pub name: String,
+    pub value: String,
+    pub url: Option<String>,
+}
+
+/// One page of a list, with the number of matches over all pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// The largest page a list returns.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// How the resource list is ordered; ties are broken by id in the same direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceSort {
+    #[default]
+    Code,
+    /// Missing dates come first ascending, last descending.
+    ReleaseDate,
+    AddedAt,
+    /// Only resources with a video.
+    VideoTime,
+}
+
+/// A resource list request; `None` filters match everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceQuery {
+    /// Case-insensitive (ASCII) substring of the code or any of the three titles.
+    pub search: Option<String>,
+    pub downloaded: Option<bool>,
+    pub translation_status: Option<TranslationStatus>,
+    pub person_id: Option<i64>,
+    pub tag_id: Option<i64>,
+    /// The source plugin that found the resource.
+    pub source: Option<String>,
+    pub sort: ResourceSort,
+    pub descending: bool,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl Default for ResourceQuery {
+    fn default() -> Self {
+        Self {
+            search: None,
+            downloaded: None,
+            translation_status: None,
+            person_id: None,
+            tag_id: None,
+            source: None,
+            sort: ResourceSort::default(),
+            descending: false,
+            page: 1,
+            page_size: 50,
+        }
+    }
+}
+
+/// How the people list is ordered; ties are broken by id in the same direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeopleSort {
+    #[default]
+    Name,
+    WorkCount,
+}
+
+/// A people list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleQuery {
+    /// Case-insensitive (ASCII) substring of the name or alias.
+    pub search: Option<String>,
+    pub has_avatar: Option<bool>,
+    pub sort: PeopleSort,
+    pub descending: bool,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl Default for PeopleQuery {
+    fn default() -> Self {
+        Self {
+            search: None,
+            has_avatar: None,
+            sort: PeopleSort::default(),
+            descending: false,
+            page: 1,
+            page_size: 50,
+        }
+    }
+}
+
+/// How the tag list is ordered; ties are broken by id in the same direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagSort {
+    #[default]
+    Name,
+    WorkCount,
+}
+
+/// A tag list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagQuery {
+    /// Case-insensitive (ASCII) substring of the name.
+    pub search: Option<String>,
+    pub sort: TagSort,
+    pub descending: bool,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl Default for TagQuery {
+    fn default() -> Self {
+        Self {
+            search: None,
+            sort: TagSort::default(),
+            descending: false,
+            page: 1,
+            page_size: 50,
+        }
+    }
+}
