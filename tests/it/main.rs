@@ -6,6 +6,7 @@ mod support;
 
 mod api;
 mod egress;
+mod fix_codes;
 mod hot_swap;
 mod plugins;
 mod sandbox;
