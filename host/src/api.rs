@@ -3,6 +3,7 @@
 //! The API calls the library, the plugin host and the event bus; it never touches
 //! wasmtime or SQL.
 
+mod downloads;
 mod error;
 mod library;
 mod media;
@@ -13,6 +14,8 @@ mod plugins;
 mod security;
 mod server;
 mod settings;
+mod tasks;
+mod ws;
 
 use std::time::Instant;
 
@@ -20,6 +23,9 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -37,12 +43,17 @@ use crate::plugins::PluginHost;
 pub struct AppState {
     pub plugins: PluginHost,
     pub library: Library,
+    pub tasks: crate::tasks::TaskQueue,
     pub events: EventBus,
     pub started: Instant,
     /// Which title lists and details show (N-C7).
     pub display_title: DisplayTitle,
     /// Put before video paths by `GET /api/downloads/abspath` (N-D5).
     pub file_path_prefix: String,
+    /// Cancelled when shutdown starts: long-lived connections (WebSockets) end on it.
+    pub shutdown: CancellationToken,
+    /// Tracks those connections, so shutdown waits for their close frames.
+    pub connections: TaskTracker,
 }
 
 /// The whole router, behind the request guards.
@@ -58,6 +69,11 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
         .route("/api/source/cookie", post(settings::set_cookie))
         .route("/api/resources", get(library::resources))
         .route("/api/resources/batch", post(library::batch))
+        .route("/api/tasks", get(tasks::list).post(tasks::create))
+        .route("/api/tasks/queue/status", get(tasks::queue_status))
+        .route("/api/tasks/{id}", get(tasks::get).delete(tasks::delete))
+        .route("/api/quick/avatars", post(tasks::quick_avatars))
+        .route("/api/quick/refresh-metadata", post(tasks::quick_refresh))
         .route("/api/resource", post(library::add))
         .route("/api/resource/refresh/{code}", post(library::refresh))
         .route(
@@ -75,21 +91,39 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
             get(settings::get_settings).put(settings::put_settings),
         )
         .route("/api/downloads/abspath", get(settings::abspath))
+        .route("/api/downloads/batch_submit", post(downloads::submit_batch))
+        .route("/api/downloads/mock/{code}", post(downloads::mock))
+        .route(
+            "/api/downloads/{code}",
+            post(downloads::submit_one).delete(downloads::delete),
+        )
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/docs", get(openapi::docs))
+        .route("/ws/tasks", get(ws::tasks));
+    // Static files (the web UI) sit behind the same guards and layers as the API.
+    let router = match &config.web_dir {
+        Some(dir) => router.nest_service("/ui", ServeDir::new(dir)),
+        None => router,
+    };
+    let router = router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(guard, security::guard));
     // CORS sits outside the guard so preflights are answered without a token.
     let router = match security::cors(config) {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    // Spans carry the path only: a query may hold the WebSocket `token`, never logged.
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+        tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+    });
+    router.layer(trace).with_state(state)
 }
 
 /// `GET /healthz`: always cheap; never waits on plugins.

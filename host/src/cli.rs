@@ -12,6 +12,7 @@ use crate::events::EventBus;
 use crate::fetch::FetchClient;
 use crate::plugins::{PluginHost, PluginKind};
 
+mod download;
 mod library;
 
 /// Kura, a self-hosted media library server with WebAssembly site plugins.
@@ -75,6 +76,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u64,
     },
+    /// Download an HLS stream (master or media playlist URL) to a file with the native
+    /// engine, as the server does; resumes from FILE.parts/ when run again.
+    Download(download::DownloadArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +144,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed { count } => {
             crate::logging::init("warn", cli.global.silent);
             library::seed(&config, count).await
+        }
+        Command::Download(args) => {
+            crate::logging::init("warn", cli.global.silent);
+            download::run(&config, args, cli.global.silent).await
         }
         Command::Serve { .. } => {
             crate::logging::init(&config.log_filter, cli.global.silent);

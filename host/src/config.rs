@@ -4,6 +4,7 @@
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
 pub mod raw;
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use crate::fetch::HostPattern;
 use raw::{RawConfig, RawPluginEntry};
+pub use tasks::{RawTasks, TasksConfig};
 
 /// Where the server looks for its config when no `--config` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
@@ -41,8 +43,10 @@ pub struct Config {
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
     pub library: LibraryConfig,
+    pub tasks: TasksConfig,
     pub plugins: PluginsConfig,
     pub fetch: FetchConfig,
+    pub download: DownloadConfig,
     /// Per-plugin settings by name, from `sources:`, `scrapers:` and `cleaners:`.
     pub plugin_entries: BTreeMap<String, PluginEntry>,
 }
@@ -59,6 +63,8 @@ pub struct ServerConfig {
     pub allowed_hosts: Vec<String>,
     /// Exact origins (`scheme://host[:port]`) allowed by CORS.
     pub cors_origins: Vec<String>,
+    /// Served read-only at `/ui/*` when set.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Which title the API shows (N-C7).
@@ -104,6 +110,17 @@ pub struct FetchConfig {
     pub allow_private_hosts: Vec<PrivateHost>,
     pub resolve: BTreeMap<String, IpAddr>,
     pub proxy: Option<url::Url>,
+}
+
+/// `download:` validated.
+#[derive(Debug, Clone)]
+pub struct DownloadConfig {
+    pub concurrency: usize,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub idle_timeout: Duration,
+    pub variant: crate::download::VariantRule,
+    pub remux: bool,
 }
 
 /// A host allowed to resolve to a non-public address, optionally on one port only.
@@ -248,6 +265,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
             .map(|host| host.trim().to_ascii_lowercase())
             .collect(),
         cors_origins: validate_origins(&raw.server.cors_origins)?,
+        web_dir: raw.server.web_dir.as_deref().map(under_data),
     };
     if server
         .allowed_hosts
@@ -296,6 +314,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         keep_versions: p.keep_versions as usize,
     };
     let fetch = validate_fetch(&raw)?;
+    let download = validate_download(&raw.download)?;
     let mut plugin_entries = BTreeMap::new();
     for (section, entries) in [
         ("sources", &raw.sources),
@@ -346,9 +365,34 @@ fn validate(raw: RawConfig) -> Result<Config> {
             display_title,
             file_path_prefix: raw.library.file_path_prefix.clone(),
         },
+        tasks: tasks::validate_tasks(&raw.tasks)?,
         plugins,
         fetch,
+        download,
         plugin_entries,
+    })
+}
+
+fn validate_download(raw: &raw::RawDownload) -> Result<DownloadConfig> {
+    if !(1..=64).contains(&raw.concurrency) {
+        return Err(invalid("download.concurrency", "must be between 1 and 64"));
+    }
+    if raw.retries > 100 {
+        return Err(invalid("download.retries", "must be at most 100"));
+    }
+    Ok(DownloadConfig {
+        concurrency: raw.concurrency as usize,
+        retries: raw.retries,
+        retry_delay: Duration::from_millis(raw.retry_delay_ms),
+        idle_timeout: Duration::from_millis(positive(
+            "download.idle_timeout_ms",
+            raw.idle_timeout_ms,
+        )?),
+        variant: raw
+            .variant
+            .parse()
+            .map_err(|message: String| invalid("download.variant", message))?,
+        remux: raw.remux,
     })
 }
 
@@ -531,6 +575,8 @@ mod tests {
             ),
             ("log:\n  filter: \"=[\"\n", "log.filter"),
             ("database:\n  url: mysql://x\n", "database.url"),
+            ("download:\n  concurrency: 0\n", "download.concurrency"),
+            ("download:\n  variant: fast\n", "download.variant"),
             (
                 "library:\n  display_title: fancy\n",
                 "library.display_title",
@@ -556,6 +602,18 @@ mod tests {
             Config::parse("server:\n  port: 1\n", Path::new("t"), &overrides).expect("valid");
         assert_eq!(config.server.listen.port(), 9000);
         assert_eq!(config.plugins.dir, Path::new("/tmp/kura/plugins"));
+    }
+
+    #[test]
+    fn web_dir_is_unset_by_default_and_resolves_under_the_data_dir() {
+        assert_eq!(parse("").expect("valid").server.web_dir, None);
+        let config = parse("server:\n  web_dir: web\n").expect("valid");
+        assert_eq!(
+            config.server.web_dir.as_deref(),
+            Some(Path::new("data/web"))
+        );
+        let config = parse("server:\n  web_dir: /srv/ui\n").expect("valid");
+        assert_eq!(config.server.web_dir.as_deref(), Some(Path::new("/srv/ui")));
     }
 
     #[test]
@@ -605,7 +663,16 @@ mod template_tests {
             "max_body_bytes:",
             "header_read_timeout_ms:",
             "request_timeout_ms:",
+            "web_dir:",
             "data_dir:",
+            "display_title:",
+            "file_path_prefix:",
+            "general_concurrency:",
+            "lease_seconds:",
+            "retry_base_seconds:",
+            "retry_max_seconds:",
+            "max_attempts:",
+            "mock_downloads:",
             "filter:",
             "dir:",
             "cache_dir:",
@@ -625,6 +692,12 @@ mod template_tests {
             "max_redirects:",
             "max_requests_per_call:",
             "allow_private_hosts:",
+            "concurrency:",
+            "retries:",
+            "retry_delay_ms:",
+            "idle_timeout_ms:",
+            "variant:",
+            "remux:",
             "resolve:",
             "enabled:",
             "url:",

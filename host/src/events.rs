@@ -1,15 +1,27 @@
 //! The event bus: every module reports what happened here; the API streams it.
 //!
-//! Each event has a monotonic id so a client that reconnects can tell what it missed.
+//! Each event has a monotonic id; the bus keeps the newest [`BACKLOG`] of them so a
+//! client that reconnects with the last id it saw gets what it missed, then live events,
+//! with no gap and no duplicate. Ids restart at 1 with each run of the server; the run's
+//! random `boot` id tells a client that this happened.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod backlog;
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-/// One event, as sent to clients: `{id, type, data}`.
-#[derive(Debug, Clone, Serialize)]
+use backlog::{Backlog, Since};
+
+/// How many past events the bus keeps for clients that reconnect.
+pub const BACKLOG: usize = 2048;
+
+/// How many events a live subscriber may fall behind before it lags (and is told so).
+pub const LIVE_CAPACITY: usize = 1024;
+
+/// One event, as sent to clients: `{id, type, at_ms, data}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub id: u64,
     #[serde(rename = "type")]
@@ -21,41 +33,223 @@ pub struct Event {
 /// A cheap-to-clone handle on the bus.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<Event>,
-    next_id: Arc<AtomicU64>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    boot: String,
+    sender: broadcast::Sender<Arc<Event>>,
+    /// Held while an event is numbered, appended and sent, and while a subscriber takes
+    /// its snapshot and its receiver: that is what makes replay + live gap-free.
+    state: Mutex<State>,
+}
+
+struct State {
+    latest: u64,
+    backlog: Backlog,
+}
+
+/// What [`EventBus::subscribe_since`] hands a client.
+pub struct Subscription {
+    /// This run's id (random per start).
+    pub boot: String,
+    /// The newest id at the moment of subscribing (0 before the first event).
+    pub latest: u64,
+    /// The missed events, oldest first; then [`Subscription::live`] continues right after.
+    pub replay: Vec<Arc<Event>>,
+    /// The client's state cannot be brought up to date by replay: it should reload.
+    pub resync: bool,
+    /// How many events after the client's id are gone (0 when unknown or none).
+    pub missed: u64,
+    /// Events published after the snapshot.
+    pub live: broadcast::Receiver<Arc<Event>>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
-        Self::new(1024)
+        Self::new(LIVE_CAPACITY)
     }
 }
 
 impl EventBus {
     /// A bus whose slow subscribers lag (and are told so) after `capacity` events.
     pub fn new(capacity: usize) -> Self {
-        let (sender, _) = broadcast::channel(capacity);
-        Self {
-            sender,
-            next_id: Arc::new(AtomicU64::new(1)),
+        Self::with_backlog(capacity, BACKLOG)
+    }
+
+    /// A bus with a chosen backlog size (tests use small ones).
+    pub fn with_backlog(capacity: usize, backlog: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        let mut boot = [0u8; 8];
+        if getrandom::fill(&mut boot).is_err() {
+            // Not secret, only distinct per run: the clock will do.
+            boot = crate::util::unix_ms(std::time::SystemTime::now()).to_le_bytes();
         }
+        Self {
+            inner: Arc::new(Inner {
+                boot: hex::encode(boot),
+                sender,
+                state: Mutex::new(State {
+                    latest: 0,
+                    backlog: Backlog::new(backlog),
+                }),
+            }),
+        }
+    }
+
+    /// This run's id, so a client can tell a restart (ids start again at 1).
+    pub fn boot(&self) -> &str {
+        &self.inner.boot
     }
 
     /// Publishes an event; no subscriber is fine.
     pub fn publish(&self, kind: &'static str, data: serde_json::Value) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let event = Event {
+        let mut state = self.lock();
+        let id = state.latest + 1;
+        let event = Arc::new(Event {
             id,
             kind,
             at_ms: crate::util::unix_ms(std::time::SystemTime::now()),
             data,
-        };
-        let _ = self.sender.send(event);
+        });
+        state.latest = id;
+        state.backlog.push(event.clone());
+        let _ = self.inner.sender.send(event);
         id
     }
 
     /// Receives events published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.sender.subscribe()
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.inner.sender.subscribe()
+    }
+
+    /// Receives the events after `last_id` still in the backlog, then live ones, with
+    /// no gap and no duplicate. `None` (a fresh client) replays nothing.
+    pub fn subscribe_since(&self, last_id: Option<u64>) -> Subscription {
+        let state = self.lock();
+        let live = self.inner.sender.subscribe();
+        let (replay, resync, missed) = match last_id.map(|id| state.backlog.since(id, state.latest))
+        {
+            None => (Vec::new(), false, 0),
+            Some(Since::Replay(events)) => (events, false, 0),
+            Some(Since::TooOld { missed }) => (Vec::new(), true, missed),
+            Some(Since::Unknown) => (Vec::new(), true, 0),
+        };
+        let latest = state.latest;
+        drop(state);
+        Subscription {
+            boot: self.inner.boot.clone(),
+            latest,
+            replay,
+            resync,
+            missed,
+            live,
+        }
+    }
+
+    /// How many events the backlog holds now.
+    pub fn backlog_len(&self) -> usize {
+        self.lock().backlog.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; if something did, the state is still whole.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_are_monotonic_and_the_backlog_bounded() {
+        let bus = EventBus::with_backlog(8, 16);
+        for n in 1..=100 {
+            assert_eq!(bus.publish("test", json!({ "n": n })), n);
+        }
+        assert_eq!(bus.backlog_len(), 16);
+        let sub = bus.subscribe_since(Some(90));
+        assert_eq!(sub.latest, 100);
+        assert!(!sub.resync);
+        let ids: Vec<u64> = sub.replay.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (91..=100).collect::<Vec<_>>());
+        let old = bus.subscribe_since(Some(10));
+        assert!(old.resync);
+        assert_eq!(old.missed, 74);
+        let foreign = bus.subscribe_since(Some(1000));
+        assert!(foreign.resync && foreign.replay.is_empty());
+        let fresh = bus.subscribe_since(None);
+        assert!(!fresh.resync && fresh.replay.is_empty());
+    }
+
+    #[test]
+    fn the_wire_shape_is_kept() {
+        let bus = EventBus::default();
+        bus.publish("resource_added", json!({ "code": "ABC-123" }));
+        let sub = bus.subscribe_since(Some(0));
+        let wire = serde_json::to_value(&*sub.replay[0]).expect("serializes");
+        assert_eq!(wire["id"], 1);
+        assert_eq!(wire["type"], "resource_added");
+        assert_eq!(wire["data"]["code"], "ABC-123");
+        assert!(wire["at_ms"].as_u64().is_some_and(|ms| ms > 0));
+        assert_eq!(bus.boot().len(), 16);
+        assert_ne!(bus.boot(), EventBus::default().boot());
+    }
+
+    /// Subscribers that join while several threads publish see every id after their
+    /// cursor exactly once, in order: replay then live, no gap, no duplicate.
+    #[test]
+    fn no_gap_and_no_duplicate_under_concurrent_publish() {
+        const PUBLISHERS: u64 = 4;
+        const EACH: u64 = 20_000;
+        const TOTAL: u64 = PUBLISHERS * EACH;
+        let bus = EventBus::with_backlog(TOTAL as usize, 512);
+        let publishers: Vec<_> = (0..PUBLISHERS)
+            .map(|_| {
+                let bus = bus.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..EACH {
+                        bus.publish("test", serde_json::Value::Null);
+                    }
+                })
+            })
+            .collect();
+        while !publishers.iter().all(|p| p.is_finished()) {
+            let cursor = bus.lock().latest.saturating_sub(100);
+            let mut sub = bus.subscribe_since(Some(cursor));
+            if sub.resync {
+                // Publishers ran more than the backlog ahead between the two locks.
+                assert!(sub.latest > cursor + 512 && sub.replay.is_empty());
+                continue;
+            }
+            let mut expected = cursor + 1;
+            for event in &sub.replay {
+                assert_eq!(event.id, expected, "replay");
+                expected += 1;
+            }
+            assert_eq!(expected, sub.latest + 1, "replay ends at the snapshot");
+            // Live continues exactly where the snapshot ended.
+            let until = (sub.latest + 1_000).min(TOTAL);
+            while expected <= until {
+                match sub.live.try_recv() {
+                    Ok(event) => {
+                        assert_eq!(event.id, expected, "live");
+                        expected += 1;
+                    }
+                    Err(broadcast::error::TryRecvError::Empty) => std::thread::yield_now(),
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+        }
+        for publisher in publishers {
+            publisher.join().expect("publisher");
+        }
+        assert_eq!(bus.lock().latest, TOTAL);
+        assert_eq!(bus.backlog_len(), 512);
     }
 }

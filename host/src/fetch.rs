@@ -150,28 +150,55 @@ impl FetchClient {
         scope: &FetchScope<'_>,
         request: FetchRequest,
     ) -> Result<FetchResponse, FetchError> {
-        let now = Instant::now();
+        let budget = self.budget(scope, &request);
+        let result = tokio::time::timeout(budget, async {
+            let (response, final_url) = self.send_following(scope, request).await?;
+            self.read_response(response, final_url).await
+        })
+        .await
+        .unwrap_or(Err(FetchError::Timeout));
+        log_denial(scope, &result);
+        result
+    }
+
+    /// Like [`Self::fetch`] (the same URL, redirect and address checks), but hands back
+    /// the body as a stream of chunks, without the size cap: downloads write segments to
+    /// disk as they arrive. The configured timeout covers reaching the final answer's
+    /// headers only; the caller bounds the body (an idle timeout per chunk).
+    pub async fn fetch_streaming(
+        &self,
+        scope: &FetchScope<'_>,
+        request: FetchRequest,
+    ) -> Result<StreamingResponse, FetchError> {
+        let budget = self.budget(scope, &request);
+        let result = tokio::time::timeout(budget, self.send_following(scope, request))
+            .await
+            .unwrap_or(Err(FetchError::Timeout))
+            .map(|(response, final_url)| StreamingResponse::new(response, final_url));
+        log_denial(scope, &result);
+        result
+    }
+
+    /// The time one request may take: the config's, shortened by the request and by the
+    /// caller's deadline.
+    fn budget(&self, scope: &FetchScope<'_>, request: &FetchRequest) -> Duration {
         let mut budget = self.inner.config.timeout;
         if let Some(requested) = request.timeout {
             budget = budget.min(requested);
         }
         if let Some(deadline) = scope.deadline {
-            budget = budget.min(deadline.saturating_duration_since(now));
+            budget = budget.min(deadline.saturating_duration_since(Instant::now()));
         }
-        let result = tokio::time::timeout(budget, self.fetch_hops(scope, request))
-            .await
-            .unwrap_or(Err(FetchError::Timeout));
-        if let Err(FetchError::Denied(reason)) = &result {
-            tracing::warn!(caller = scope.caller, %reason, "fetch denied");
-        }
-        result
+        budget
     }
 
-    async fn fetch_hops(
+    /// Sends the request and follows redirects, checking every hop; returns the first
+    /// answer that is not a followed redirect, with its URL.
+    async fn send_following(
         &self,
         scope: &FetchScope<'_>,
         request: FetchRequest,
-    ) -> Result<FetchResponse, FetchError> {
+    ) -> Result<(reqwest::Response, Url), FetchError> {
         let mut url = Url::parse(&request.url)
             .map_err(|error| FetchError::InvalidUrl(format!("{}: {error}", request.url)))?;
         let mut method = request.method;
@@ -204,7 +231,7 @@ impl FetchClient {
                         headers::drop_credentials(&mut extra);
                     }
                 }
-                _ => return self.read_response(response, url).await,
+                _ => return Ok((response, url)),
             }
         }
         Err(FetchError::TooManyRedirects)
@@ -280,13 +307,7 @@ impl FetchClient {
             return Err(FetchError::TooLarge(cap));
         }
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-            })
-            .collect();
+        let headers = header_pairs(response.headers());
         let mut body = BytesMut::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if (body.len() + chunk.len()) as u64 > cap {
@@ -300,6 +321,68 @@ impl FetchClient {
             body: body.freeze(),
             final_url: final_url.to_string(),
         })
+    }
+}
+
+/// An answer whose body is read chunk by chunk ([`FetchClient::fetch_streaming`]).
+pub struct StreamingResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The URL that answered, after redirects.
+    pub final_url: String,
+    response: reqwest::Response,
+}
+
+impl std::fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingResponse")
+            .field("status", &self.status)
+            .field("final_url", &self.final_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingResponse {
+    fn new(response: reqwest::Response, final_url: Url) -> Self {
+        Self {
+            status: response.status().as_u16(),
+            headers: header_pairs(response.headers()),
+            final_url: final_url.to_string(),
+            response,
+        }
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body length the server announced (`Content-Length`), if any.
+    pub fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The next chunk of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, FetchError> {
+        self.response.chunk().await.map_err(classify)
+    }
+}
+
+fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect()
+}
+
+fn log_denial<T>(scope: &FetchScope<'_>, result: &Result<T, FetchError>) {
+    if let Err(FetchError::Denied(reason)) = result {
+        tracing::warn!(caller = scope.caller, %reason, "fetch denied");
     }
 }
 

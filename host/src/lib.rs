@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod code;
 pub mod config;
+pub mod download;
 pub mod events;
 pub mod fetch;
 pub mod library;
@@ -15,6 +16,7 @@ pub mod media;
 pub mod plugins;
 pub mod server;
 pub mod store;
+pub mod tasks;
 pub(crate) mod util;
 
 pub use config::Config;

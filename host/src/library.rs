@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use fix_codes::{FixCodesReport, fix_codes};
+pub use images::AvatarReport;
 pub use names::{SplitName, split_name};
 pub use seed::{SeedReport, seed, seed_code};
 
@@ -30,7 +31,7 @@ const MAX_AVATARS_PER_ADD: usize = 20;
 /// A library operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
-    #[error("no source knows {code}")]
+    #[error("no source knows {code} (tried {})", tried(lookups))]
     NotFound { code: String, lookups: Vec<Lookup> },
     #[error("{0} is not in the library")]
     NotInLibrary(String),
@@ -226,6 +227,62 @@ impl Library {
         Ok(())
     }
 
+    /// Resolves a fresh stream URL for a stored resource (N-D6, K-8): its own source
+    /// first, then every source by weight; stores it and returns it with its headers.
+    pub async fn refresh_stream(
+        &self,
+        code: &Code,
+    ) -> Result<(String, Vec<(String, String)>), LibraryError> {
+        let stored = self
+            .store
+            .get_resource(code.as_str())
+            .await?
+            .ok_or_else(|| LibraryError::NotInLibrary(code.to_string()))?;
+        let mut lookups = Vec::new();
+        let own = stored.resource.source_plugin.clone();
+        let hit = match own {
+            Some(source) => match self.plugins.resolve(&source, code.as_str()).await {
+                Ok(hit) => Some(hit),
+                Err(error) => {
+                    let version = self
+                        .plugins
+                        .registry()
+                        .current(&source)
+                        .map(|p| p.version().to_owned())
+                        .unwrap_or_default();
+                    lookups.push(miss_or_error(source, version, &error));
+                    None
+                }
+            },
+            None => None,
+        };
+        let hit = match hit {
+            Some(hit) => hit,
+            None => self.find_stream(code, &mut lookups).await?.2,
+        };
+        let headers: std::collections::BTreeMap<String, String> =
+            hit.headers.iter().cloned().collect();
+        self.store
+            .set_stream(code.as_str(), &hit.playlist_url, &headers)
+            .await?;
+        Ok((hit.playlist_url, hit.headers))
+    }
+
+    /// Removes the resource's video file and forgets it (N-D4); the resource stays.
+    /// Returns whether a file was removed.
+    pub async fn delete_video(&self, code: &Code) -> Result<bool, LibraryError> {
+        let removed = self
+            .media
+            .delete_video(code)
+            .map_err(|error| LibraryError::Media(error.to_string()))?;
+        self.store.clear_video(code.as_str()).await?;
+        if removed {
+            self.events
+                .publish("video_deleted", json!({ "code": code.as_str() }));
+        }
+        Ok(removed)
+    }
+
     /// Asks every enabled source by descending weight; the first hit wins (N-A1).
     async fn find_stream(
         &self,
@@ -359,6 +416,18 @@ impl Library {
             avatars_fetched,
         })
     }
+}
+
+/// `plugin: what it said` for each lookup, for messages.
+fn tried(lookups: &[Lookup]) -> String {
+    if lookups.is_empty() {
+        return "no enabled source".to_owned();
+    }
+    lookups
+        .iter()
+        .map(|l| format!("{}: {}", l.plugin, l.detail.as_deref().unwrap_or(l.outcome)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn miss_or_error(plugin: String, version: String, error: &CallError) -> Lookup {

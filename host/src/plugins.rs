@@ -141,6 +141,11 @@ impl PluginHost {
         }
     }
 
+    /// A plugin's cookie jar, for fetches made for it (its stream's segments).
+    pub fn jar(&self, plugin: &str) -> crate::fetch::CookieJar {
+        self.registry.runtime().jar(plugin)
+    }
+
     /// Puts a cookie in a plugin's jar (it outlives versions, so a plugin loaded later
     /// finds it too).
     pub fn set_cookie(&self, plugin: &str, name: &str, value: &str, url: &url::Url) {

@@ -16,6 +16,7 @@ use crate::library::Library;
 use crate::media::MediaStore;
 use crate::plugins::PluginHost;
 use crate::store::Store;
+use crate::tasks::TaskQueue;
 
 /// How long shutdown waits for background loops.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -25,6 +26,7 @@ pub struct Server {
     addr: SocketAddr,
     plugins: PluginHost,
     library: Library,
+    tasks: TaskQueue,
     events: EventBus,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -51,7 +53,7 @@ impl Server {
                 config.media_dir().display()
             )
         })?;
-        let plugins = PluginHost::start(&config, fetch, events.clone())
+        let plugins = PluginHost::start(&config, fetch.clone(), events.clone())
             .await
             .context("cannot start the plugin runtime")?;
         let library = Library::new(store, plugins.clone(), media, events.clone());
@@ -59,8 +61,25 @@ impl Server {
             .restore_cookies()
             .await
             .context("cannot load the stored source cookies")?;
+        let holder = crate::tasks::host_id(&config.data_dir).context("cannot read the host id")?;
+        let mut kinds = crate::tasks::Registry::default();
+        crate::tasks::library_kinds(&mut kinds, &library, config.tasks.mock_downloads);
+        kinds.register(crate::tasks::Download {
+            library: library.clone(),
+            fetch: fetch.clone(),
+            settings: config.download.clone(),
+            work_root: config.data_dir.join("work").join("download"),
+        });
+        let tasks = TaskQueue::new(
+            library.store().clone(),
+            events.clone(),
+            kinds,
+            config.tasks.clone(),
+            holder,
+        );
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
+        tasks.start_workers(&tracker, shutdown.child_token()).await;
         if config.plugins.watch {
             let watcher = plugins
                 .watcher(shutdown.child_token())
@@ -77,10 +96,13 @@ impl Server {
         let state = AppState {
             plugins: plugins.clone(),
             library: library.clone(),
+            tasks: tasks.clone(),
             events: events.clone(),
             started,
             display_title: config.library.display_title,
             file_path_prefix: config.library.file_path_prefix.clone(),
+            shutdown: shutdown.child_token(),
+            connections: tracker.clone(),
         };
         let guard = api::Guard::new(&config.server, &config.data_dir)
             .context("cannot set up the API token")?;
@@ -100,6 +122,7 @@ impl Server {
             addr,
             plugins,
             library,
+            tasks,
             events,
             shutdown,
             tracker,
@@ -119,6 +142,11 @@ impl Server {
     /// The library (for in-process callers and tests).
     pub fn library(&self) -> &Library {
         &self.library
+    }
+
+    /// The task queue (for in-process callers and tests).
+    pub fn tasks(&self) -> &TaskQueue {
+        &self.tasks
     }
 
     /// The event bus.

@@ -10,6 +10,8 @@ mod bind;
 mod people;
 mod resources;
 mod settings;
+mod task_types;
+mod tasks;
 mod types;
 
 use std::str::FromStr;
@@ -19,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use resources::{BulkMark, RenamedFiles};
+pub use task_types::*;
 pub use types::*;
 
 /// The migrations of each backend, embedded at build time.

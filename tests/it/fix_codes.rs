@@ -73,7 +73,10 @@ async fn fix_codes_reports_then_renames_rows_and_files() {
     );
     assert!(report.contains("rename   demo_07 -> DEMO-007"), "{report}");
     assert!(report.contains("rename   abc123 -> ABC-123"), "{report}");
-    assert!(report.contains("conflict seed_000001 -> SEED-000001"), "{report}");
+    assert!(
+        report.contains("conflict seed_000001 -> SEED-000001"),
+        "{report}"
+    );
     assert!(report.contains("invalid  ../etc"), "{report}");
     assert!(
         data.path().join("resource/cover/demo_07.jpg").is_file(),

@@ -5,9 +5,13 @@
 mod support;
 
 mod api;
+mod downloads;
 mod egress;
 mod fix_codes;
 mod hot_swap;
+mod library;
 mod plugins;
 mod sandbox;
 mod security;
+mod tasks;
+mod websocket;

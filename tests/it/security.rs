@@ -30,7 +30,14 @@ async fn foreign_host_and_origin_are_refused() {
         let body: serde_json::Value = response.json().await.expect("json");
         assert_eq!(body["code"], "forbidden_host");
     }
-    for origin in ["https://evil.test", "null", "http://127.0.0.1.evil.test"] {
+    // Another port of the same host is another origin (another local app).
+    let other_port = "http://127.0.0.1:1".to_owned();
+    for origin in [
+        "https://evil.test",
+        "null",
+        "http://127.0.0.1.evil.test",
+        &other_port,
+    ] {
         let response = client
             .post(server.url("/api/plugins/test-swap/disable"))
             .header("Origin", origin)

@@ -1,7 +1,10 @@
 //! Test support: paths to built plugins and binaries, a fixture site, an in-process
-//! server, a server in a child process, and a canary listener.
+//! server, a server in a child process, a canary listener, the test databases and raw
+//! HTTP requests.
 
 pub mod child;
+pub mod database;
+pub mod raw_http;
 pub mod server;
 
 use std::path::PathBuf;

@@ -120,3 +120,48 @@ impl From<CallError> for ApiError {
         Self::new(status, code, error.to_string())
     }
 }
+
+/// Largest plain-text error body rewritten into the JSON shape; framework rejections are
+/// one line.
+const MAX_PLAIN_ERROR: usize = 4096;
+
+/// Rewrites the framework's own plain-text errors (a path segment that is not UTF-8, a
+/// wrong method, a body over the limit, a request timeout) into the one `{code, message}`
+/// shape, so a client never has to parse two kinds of error.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !is_plain {
+        return response;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "bad_body",
+        status if status.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let (parts, body) = response.into_parts();
+    let message = match axum::body::to_bytes(body, MAX_PLAIN_ERROR).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_ascii_lowercase(),
+    };
+    let mut rewritten = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}

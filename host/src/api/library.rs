@@ -12,23 +12,16 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::params::*;
+use super::tasks::{optional_body, priority_of, submit, wait_param};
 use crate::config::DisplayTitle;
-use crate::library::{LibraryError, RefreshOptions};
+use crate::library::LibraryError;
 use crate::store::{ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
 
 impl From<LibraryError> for ApiError {
     fn from(error: LibraryError) -> Self {
         match &error {
-            LibraryError::NotFound { lookups, .. } => {
-                let tried: Vec<String> = lookups
-                    .iter()
-                    .map(|l| format!("{}: {}", l.plugin, l.detail.as_deref().unwrap_or(l.outcome)))
-                    .collect();
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "code_not_found",
-                    format!("{error} (tried {})", tried.join("; ")),
-                )
+            LibraryError::NotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "code_not_found", error.to_string())
             }
             LibraryError::NotInLibrary(_) => ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -235,38 +228,71 @@ pub async fn metadata(
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
     pub code: String,
+    #[serde(default)]
+    pub priority: Value,
 }
 
-/// `POST /api/resource` (N-H7)
-#[utoipa::path(post, path = "/api/resource", tag = "library", request_body(content = Object, description = "{code}"), responses((status = 201, description = "Added: resource, lookups, cover"), (status = 404, description = "No source knows the code", body = super::error::ErrorBody)))]
+/// `POST /api/resource` (N-H7): queues an `add_resource` task; `?wait=SECONDS` answers
+/// with its outcome (201 with the report, or 404 `code_not_found`).
+#[utoipa::path(post, path = "/api/resource", tag = "library", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "{code, priority?}"), responses((status = 202, description = "Queued: the task"), (status = 201, description = "With wait: added; the task and its report"), (status = 404, description = "With wait: no source knows the code", body = super::error::ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
+    Query(query): Params,
     body: Result<Json<AddBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let library = &state.library;
-    let code = code(&json_body(body)?.code)?;
-    let report = library.add(&code).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(report).unwrap_or_default()),
-    ))
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
+    let body = json_body(body)?;
+    let code = code(&body.code)?;
+    let payload = json!({ "code": code.as_str() });
+    submit(
+        &state.tasks,
+        "add_resource",
+        payload,
+        priority_of(&body.priority)?,
+        wait_param(q)?,
+    )
+    .await
 }
 
-/// `POST /api/resource/refresh/{code}` (N-H8)
-#[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path)), request_body(content = Object, description = "{refresh_m3u8 = true, refresh_metadata = true, retranslate = false}"), responses((status = 200, description = "Refreshed"), (status = 404, body = super::error::ErrorBody)))]
+/// `POST /api/resource/refresh/{code}` (N-H8): queues a `refresh_resource` task with the
+/// three switches; `?wait=SECONDS` answers with its outcome.
+#[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = Object, description = "{refresh_m3u8 = true, refresh_metadata = true, retranslate = false, priority?}"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: refreshed"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    body: Result<Json<RefreshOptions>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let library = &state.library;
+    Query(query): Params,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
     let code = code(&raw)?;
-    let options = match body {
-        Err(JsonRejection::MissingJsonContentType(_)) => RefreshOptions::default(),
-        other => json_body(other)?,
-    };
-    let report = library.refresh(&code, options).await?;
-    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+    let body = optional_body(body)?;
+    let allowed = [
+        "refresh_m3u8",
+        "refresh_metadata",
+        "retranslate",
+        "priority",
+    ];
+    if let Some(unknown) = body
+        .as_object()
+        .and_then(|map| map.keys().find(|key| !allowed.contains(&key.as_str())))
+    {
+        return Err(bad(format!(
+            "unknown field `{unknown}` (allowed: {})",
+            allowed.join(", ")
+        )));
+    }
+    let mut payload = json!({ "code": code.as_str() });
+    for switch in ["refresh_m3u8", "refresh_metadata", "retranslate"] {
+        payload[switch] = body[switch].clone();
+    }
+    submit(
+        &state.tasks,
+        "refresh_resource",
+        payload,
+        priority_of(&body["priority"])?,
+        wait_param(q)?,
+    )
+    .await
 }
 
 /// `DELETE /api/resource/{code}` (N-H9)
@@ -280,64 +306,23 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BatchItem {
-    pub action: String,
-    pub code: String,
-    #[serde(default)]
-    pub refresh_m3u8: Option<bool>,
-    #[serde(default)]
-    pub refresh_metadata: Option<bool>,
-    #[serde(default)]
-    pub retranslate: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BatchBody {
-    pub items: Vec<BatchItem>,
-}
-
-/// `POST /api/resources/batch` (N-H10): per-item result, never all-or-nothing.
-#[utoipa::path(post, path = "/api/resources/batch", tag = "library", request_body(content = Object, description = "{items: [{action: add|refresh|delete, code, refresh_m3u8?, refresh_metadata?, retranslate?}]}"), responses((status = 200, description = "Per-item results")))]
+/// `POST /api/resources/batch` (N-H10): queues one `batch` task; each item (add,
+/// refresh or delete with its switches) gets its own result, never all-or-nothing.
+#[utoipa::path(post, path = "/api/resources/batch", tag = "library", params(("wait" = Option<u64>, Query)), request_body(content = Object, description = "{items: [{action: add|refresh|delete, code, refresh_m3u8?, refresh_metadata?, retranslate?}], priority?}"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: per-item results")))]
 pub async fn batch(
     State(state): State<AppState>,
-    body: Result<Json<BatchBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let library = &state.library;
-    let body = json_body(body)?;
-    if body.items.len() > 500 {
-        return Err(bad("at most 500 items per batch"));
-    }
-    let mut results = Vec::with_capacity(body.items.len());
-    for item in body.items {
-        let outcome: Result<Value, ApiError> = async {
-            let code = code(&item.code)?;
-            match item.action.as_str() {
-                "add" => Ok(json!({ "code": library.add(&code).await?.resource.resource.code })),
-                "refresh" => {
-                    let defaults = RefreshOptions::default();
-                    let options = RefreshOptions {
-                        refresh_m3u8: item.refresh_m3u8.unwrap_or(defaults.refresh_m3u8),
-                        refresh_metadata: item.refresh_metadata.unwrap_or(defaults.refresh_metadata),
-                        retranslate: item.retranslate.unwrap_or(defaults.retranslate),
-                    };
-                    Ok(json!({ "code": library.refresh(&code, options).await?.resource.resource.code }))
-                }
-                "delete" => {
-                    library.delete(&code).await?;
-                    Ok(json!({ "code": code.as_str() }))
-                }
-                other => Err(bad(format!("unknown action `{other}` (add, refresh, delete)"))),
-            }
-        }
-        .await;
-        results.push(match outcome {
-            Ok(value) => json!({ "input": item.code, "action": item.action, "ok": true, "result": value }),
-            Err(error) => json!({ "input": item.code, "action": item.action, "ok": false, "error": { "code": error.code, "message": error.message } }),
-        });
-    }
-    let failed = results.iter().filter(|r| r["ok"] == false).count();
-    Ok(Json(json!({ "results": results, "failed": failed })))
+    Query(query): Params,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
+    let body = optional_body(body)?;
+    let payload = json!({ "items": body["items"] });
+    submit(
+        &state.tasks,
+        "batch",
+        payload,
+        priority_of(&body["priority"])?,
+        wait_param(q)?,
+    )
+    .await
 }

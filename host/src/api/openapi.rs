@@ -6,7 +6,7 @@ use axum::response::Html;
 use serde_json::Value;
 use utoipa::OpenApi;
 
-use super::{library, media, people, plugins, settings};
+use super::{downloads, library, media, people, plugins, settings, tasks, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,18 @@ use super::{library, media, people, plugins, settings};
         settings::put_settings,
         settings::abspath,
         settings::set_cookie,
+        tasks::list,
+        tasks::create,
+        tasks::get,
+        tasks::delete,
+        tasks::queue_status,
+        downloads::submit_one,
+        downloads::submit_batch,
+        downloads::delete,
+        downloads::mock,
+        ws::tasks,
+        tasks::quick_avatars,
+        tasks::quick_refresh,
         openapi_json,
         docs,
     ),

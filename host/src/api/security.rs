@@ -1,6 +1,8 @@
 //! Request guards: the `Host` allowlist (DNS rebinding), the `Origin` check on
-//! state-changing requests, and the bearer token required when the server is reachable
-//! from other machines. `/healthz` is always open.
+//! state-changing requests and WebSocket upgrades (cross-site WebSocket hijacking), and
+//! the bearer token required when the server is reachable from other machines (on `/ws/`
+//! also as `?token=`, since browsers cannot set headers on a WebSocket). `/healthz` is
+//! always open.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -66,26 +68,27 @@ impl Guard {
         self.inner.allowed_hosts.contains(&name)
     }
 
-    fn origin_allowed(&self, origin: &str) -> bool {
+    /// A configured CORS origin, or the request's own origin: the page was served by this
+    /// server under the same Host (a page on another port of the same host is another
+    /// origin, and may not drive this API or open its WebSocket).
+    fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
         if self.inner.cors_origins.iter().any(|o| o == origin) {
             return true;
         }
-        match url::Url::parse(origin) {
-            Ok(url) => url
-                .host_str()
-                .map(|h| {
-                    if h.contains(':') {
-                        format!("[{h}]")
-                    } else {
-                        h.to_ascii_lowercase()
-                    }
-                })
-                .is_some_and(|h| self.inner.allowed_hosts.contains(&h)),
-            Err(_) => false,
-        }
+        let (Ok(url), Some(host)) = (url::Url::parse(origin), host) else {
+            return false;
+        };
+        let Some(name) = url.host_str() else {
+            return false;
+        };
+        let authority = match url.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name.to_owned(),
+        };
+        authority.eq_ignore_ascii_case(host.trim())
     }
 
-    fn token_ok(&self, headers: &HeaderMap) -> bool {
+    fn token_ok(&self, headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
         let Some(expected) = &self.inner.token_hash else {
             return true;
         };
@@ -93,7 +96,8 @@ impl Guard {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .map(|v| std::borrow::Cow::Borrowed(v.trim()))
+            .or_else(|| query_token(uri));
         match presented {
             Some(token) => constant_time_eq(&sha256(token.as_bytes()), expected),
             None => false,
@@ -121,7 +125,10 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if (changes_state || is_upgrade)
         && let Some(origin) = origin
-        && !guard.origin_allowed(origin)
+        && !guard.origin_allowed(
+            origin,
+            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        )
     {
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -130,7 +137,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         )
         .into_response();
     }
-    if request.uri().path() != "/healthz" && !guard.token_ok(headers) {
+    if request.uri().path() != "/healthz" && !guard.token_ok(headers, request.uri()) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -157,6 +164,17 @@ pub fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
     )
+}
+
+/// `?token=` on `/ws/` paths only: elsewhere a token in the URL would end up in
+/// browser history and referrers for no reason.
+fn query_token(uri: &axum::http::Uri) -> Option<std::borrow::Cow<'_, str>> {
+    if !uri.path().starts_with("/ws/") {
+        return None;
+    }
+    url::form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(key, _)| key == "token")
+        .map(|(_, value)| value)
 }
 
 fn strip_port(host: &str) -> &str {

@@ -23,10 +23,14 @@ pub struct RawConfig {
     pub database: RawDatabase,
     /// The library: what the API shows.
     pub library: RawLibrary,
+    /// The task queue: lanes, leases, retries.
+    pub tasks: super::RawTasks,
     /// The plugin runtime.
     pub plugins: RawPlugins,
     /// The outbound HTTP client shared by plugins and downloads.
     pub fetch: RawFetch,
+    /// The HLS download engine.
+    pub download: RawDownload,
     /// The global outbound proxy.
     pub proxy: RawProxy,
     /// Per-source settings, by plugin name.
@@ -45,8 +49,10 @@ impl Default for RawConfig {
             log: RawLog::default(),
             database: RawDatabase::default(),
             library: RawLibrary::default(),
+            tasks: super::RawTasks::default(),
             plugins: RawPlugins::default(),
             fetch: RawFetch::default(),
+            download: RawDownload::default(),
             proxy: RawProxy::default(),
             sources: BTreeMap::new(),
             scrapers: BTreeMap::new(),
@@ -77,6 +83,9 @@ pub struct RawServer {
     pub allowed_hosts: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS); empty means CORS off.
     pub cors_origins: Vec<String>,
+    /// Directory whose files are served read-only at `/ui/*` (the web UI); relative
+    /// paths are under `data_dir`. Unset: nothing is served there.
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Default for RawServer {
@@ -90,6 +99,7 @@ impl Default for RawServer {
             require_token: None,
             allowed_hosts: Vec::new(),
             cors_origins: Vec::new(),
+            web_dir: None,
         }
     }
 }
@@ -220,6 +230,41 @@ impl Default for RawFetch {
             max_requests_per_call: 20,
             allow_private_hosts: Vec::new(),
             resolve: BTreeMap::new(),
+        }
+    }
+}
+
+/// `download:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDownload {
+    /// Segments of one download fetched at once.
+    pub concurrency: u32,
+    /// Retries of one segment (or playlist, or key) after its first try.
+    pub retries: u32,
+    /// First wait between tries, in milliseconds; doubled each try (half of it random),
+    /// at most 30 s. A `Retry-After` from the server wins.
+    pub retry_delay_ms: u64,
+    /// A segment whose body sends nothing for this long is dropped and tried again, in
+    /// milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Which variant of a master playlist: `best`, `worst`, or a bandwidth cap in bits
+    /// per second (the best variant not above it).
+    pub variant: String,
+    /// Remux to MP4 with `ffmpeg -c copy` when ffmpeg is installed; otherwise (or when
+    /// off) the file keeps the stream's MPEG-TS or fMP4 container.
+    pub remux: bool,
+}
+
+impl Default for RawDownload {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            retries: 5,
+            retry_delay_ms: 500,
+            idle_timeout_ms: 30_000,
+            variant: "best".to_owned(),
+            remux: true,
         }
     }
 }

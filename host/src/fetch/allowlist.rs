@@ -181,6 +181,7 @@ pub struct EgressPolicy {
     declared: Vec<HostPattern>,
     approved: Option<Vec<HostPattern>>,
     domain_origin: Option<url::Origin>,
+    any_host: bool,
 }
 
 impl EgressPolicy {
@@ -194,6 +195,17 @@ impl EgressPolicy {
             declared,
             approved,
             domain_origin: domain.map(Url::origin),
+            any_host: false,
+        }
+    }
+
+    /// A policy that allows every host (downloads: stream CDNs are not declared in plugin
+    /// manifests). The address rules still apply: loopback, private and link-local
+    /// addresses stay refused unless `fetch.allow_private_hosts` names the host.
+    pub fn any_public() -> Self {
+        Self {
+            any_host: true,
+            ..Self::default()
         }
     }
 
@@ -204,6 +216,9 @@ impl EgressPolicy {
 
     /// Checks one URL.
     pub fn check(&self, url: &Url) -> Result<(), PolicyDenial> {
+        if self.any_host {
+            return Ok(());
+        }
         if self.domain_origin.as_ref() == Some(&url.origin()) {
             return Ok(());
         }
@@ -314,6 +329,10 @@ mod tests {
             EgressPolicy::deny_all()
                 .check(&url("http://127.0.0.1/"))
                 .is_err()
+        );
+        assert_eq!(
+            EgressPolicy::any_public().check(&url("https://cdn.example/a.ts")),
+            Ok(())
         );
     }
 }

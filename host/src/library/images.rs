@@ -3,12 +3,70 @@
 //! Images are fetched under the naming plugin's egress policy and decoded off the async
 //! threads.
 
-use super::{Library, MAX_AVATARS_PER_ADD};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{Library, LibraryError, MAX_AVATARS_PER_ADD};
 use crate::code::Code;
 use crate::fetch::{FetchError, FetchRequest};
 use crate::media::SavedImage;
+use crate::plugins::PluginKind;
+
+/// What an avatar backfill did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AvatarReport {
+    /// People without an avatar that were looked at.
+    pub people: usize,
+    pub fetched: usize,
+    /// No scraper knows an avatar for them.
+    pub none: usize,
+    /// (name, reason) of the failures.
+    pub failed: Vec<(String, String)>,
+}
 
 impl Library {
+    /// Fetches avatars for up to `limit` people who have none (N-B3), asking the enabled
+    /// scrapers by weight; stops between people when `cancel` fires.
+    pub async fn backfill_avatars(
+        &self,
+        limit: u32,
+        cancel: &CancellationToken,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<AvatarReport, LibraryError> {
+        let people = self.store.people_without_avatar(limit).await?;
+        let scrapers: Vec<String> = self
+            .plugins
+            .registry()
+            .enabled_by_weight(PluginKind::Scraper)
+            .iter()
+            .map(|scraper| scraper.name().to_owned())
+            .collect();
+        let mut report = AvatarReport {
+            people: people.len(),
+            ..AvatarReport::default()
+        };
+        for (done, person) in people.iter().enumerate() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match self
+                .fetch_avatar(
+                    person.id,
+                    &person.name,
+                    person.avatar_url.as_deref(),
+                    &scrapers,
+                )
+                .await
+            {
+                Ok(true) => report.fetched += 1,
+                Ok(false) => report.none += 1,
+                Err(reason) => report.failed.push((person.name.clone(), reason)),
+            }
+            progress(done + 1, people.len());
+        }
+        Ok(report)
+    }
+
     /// Tries each candidate in order; a 403 is retried once, then the next candidate is
     /// tried (N-B4). Returns (url, stored file).
     pub(super) async fn fetch_cover(

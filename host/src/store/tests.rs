@@ -7,6 +7,8 @@ use serde_json::json;
 
 use super::*;
 
+mod queue;
+
 /// Stores under test, and what to remove afterwards.
 struct Stores {
     _dir: tempfile::TempDir,

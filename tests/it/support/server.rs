@@ -17,7 +17,12 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server whose plugins directory holds copies of `plugins` (crate names).
     pub async fn start(config_yaml: &str, plugins: &[&str]) -> Self {
-        let data = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), config_yaml, plugins).await
+    }
+
+    /// Starts a server on an existing data directory (a restart, or a directory placed
+    /// where the test wants it); `plugins` are copied in again.
+    pub async fn start_in(data: tempfile::TempDir, config_yaml: &str, plugins: &[&str]) -> Self {
         let plugin_dir = data.path().join("plugins");
         std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
         for name in plugins {
@@ -84,6 +89,14 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
+    }
+
+    /// Stops the server and hands back its data directory, for a restart on the same data.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        self.data
     }
 }
 

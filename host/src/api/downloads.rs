@@ -1,0 +1,154 @@
+//! Download routes (N-D3, N-D4, N-D7): queue a resource's download (one runs at a time
+//! across the deployment), queue many, delete a video (the resource stays), and the
+//! debug-only mock download.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::{Params, bad, code, not_in_library, params};
+use super::tasks::{optional_body, priority_of, submit, wait_param};
+use crate::store::Priority;
+use crate::tasks::TaskError;
+
+/// Most codes one batch submit takes.
+const MAX_BATCH_CODES: usize = 1000;
+
+/// `POST /api/downloads/{code}` (N-D3): queues the download of a resource in the library.
+#[utoipa::path(post, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = Object, description = "{priority?}"), responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 404, body = super::error::ErrorBody)))]
+pub async fn submit_one(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Params,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
+    let code = code(&raw)?;
+    let body = optional_body(body)?;
+    if state
+        .library
+        .store()
+        .get_resource(code.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(not_in_library(&code));
+    }
+    let payload = json!({ "code": code.as_str() });
+    submit(
+        &state.tasks,
+        "download",
+        payload,
+        priority_of(&body["priority"])?,
+        wait_param(q)?,
+    )
+    .await
+}
+
+/// `POST /api/downloads/batch_submit` (N-D3): `{codes, priority?}`; a result per code.
+#[utoipa::path(post, path = "/api/downloads/batch_submit", tag = "downloads", request_body(content = Object, description = "{codes: [..], priority?}"), responses((status = 202, description = "Per-code results")))]
+pub async fn submit_batch(
+    State(state): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = optional_body(body)?;
+    let priority = priority_of(&body["priority"])?;
+    let codes = body["codes"]
+        .as_array()
+        .filter(|codes| !codes.is_empty() && codes.len() <= MAX_BATCH_CODES)
+        .ok_or_else(|| bad(format!("`codes` is a list of 1 to {MAX_BATCH_CODES} codes")))?;
+    let mut results = Vec::with_capacity(codes.len());
+    for raw in codes {
+        results.push(match submit_code(&state, raw, priority).await {
+            Ok((task_id, deduplicated)) => {
+                json!({ "input": raw, "ok": true, "task_id": task_id, "deduplicated": deduplicated })
+            }
+            Err(error) => json!({
+                "input": raw, "ok": false, "error": { "code": error.code, "message": error.message },
+            }),
+        });
+    }
+    let failed = results.iter().filter(|r| r["ok"] == false).count();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "results": results, "failed": failed })),
+    ))
+}
+
+async fn submit_code(
+    state: &AppState,
+    raw: &Value,
+    priority: Priority,
+) -> Result<(i64, bool), ApiError> {
+    let code = code(raw.as_str().ok_or_else(|| bad("a code is a string"))?)?;
+    if state
+        .library
+        .store()
+        .get_resource(code.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(not_in_library(&code));
+    }
+    let submitted = state
+        .tasks
+        .submit("download", json!({ "code": code.as_str() }), priority)
+        .await?;
+    Ok((submitted.task.id, submitted.deduplicated))
+}
+
+/// `DELETE /api/downloads/{code}` (N-D4): stops a queued or running download of it and
+/// removes the video file; the resource stays in the library.
+#[utoipa::path(delete, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path)), responses((status = 200, description = "What was removed"), (status = 404, body = super::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let code = code(&raw)?;
+    if state
+        .library
+        .store()
+        .get_resource(code.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(not_in_library(&code));
+    }
+    let cancelled = match state.tasks.cancel_active("download", code.as_str()).await {
+        Ok(task) => task.map(|task| task.id),
+        Err(TaskError::NotFound(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let removed = state.library.delete_video(&code).await?;
+    Ok(Json(
+        json!({ "code": code.as_str(), "video_removed": removed, "cancelled_task": cancelled }),
+    ))
+}
+
+/// `POST /api/downloads/mock/{code}` (N-D7): a fake download (no network) that occupies
+/// the download lane for `duration_ms`; only when `tasks.mock_downloads` is on.
+#[utoipa::path(post, path = "/api/downloads/mock/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = Object, description = "{duration_ms?, priority?}"), responses((status = 202, description = "Queued"), (status = 403, description = "Mock downloads are off", body = super::error::ErrorBody)))]
+pub async fn mock(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Params,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
+    let code = code(&raw)?;
+    let body = optional_body(body)?;
+    let payload = json!({ "code": code.as_str(), "duration_ms": body["duration_ms"] });
+    submit(
+        &state.tasks,
+        "mock_download",
+        payload,
+        priority_of(&body["priority"])?,
+        wait_param(q)?,
+    )
+    .await
+}

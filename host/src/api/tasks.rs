@@ -1,0 +1,323 @@
+//! Task routes (T-C1, T-C2, N-D8): list, submit, inspect, cancel and remove tasks, the
+//! queue status, and the quick operations. Also the one way every route that starts
+//! background work answers: the task, or with `?wait=SECONDS` its outcome.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::{Params, bad, json_body, paging, params};
+use crate::store::{Priority, TaskQuery, TaskStatus};
+use crate::tasks::{TaskError, TaskQueue};
+
+/// The longest `?wait=` a request may ask for.
+const MAX_WAIT_SECONDS: u64 = 300;
+
+impl From<TaskError> for ApiError {
+    fn from(error: TaskError) -> Self {
+        match &error {
+            TaskError::UnknownKind(..) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_task_type",
+                error.to_string(),
+            ),
+            TaskError::KindDisabled(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "task_type_disabled",
+                error.to_string(),
+            ),
+            TaskError::BadPayload { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_task_data", error.to_string())
+            }
+            TaskError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "task_not_found", error.to_string())
+            }
+            TaskError::Active(_) => {
+                ApiError::new(StatusCode::CONFLICT, "task_active", error.to_string())
+            }
+            TaskError::Store(_) => ApiError::internal(&error),
+        }
+    }
+}
+
+/// `?wait=SECONDS` of a route that starts a task; None: answer at once.
+pub(super) fn wait_param(query: &HashMap<String, String>) -> Result<Option<Duration>, ApiError> {
+    match query.get("wait") {
+        None => Ok(None),
+        Some(text) => {
+            let seconds: u64 = text
+                .parse()
+                .ok()
+                .filter(|s| *s <= MAX_WAIT_SECONDS)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`wait` is a number of seconds up to {MAX_WAIT_SECONDS}"
+                    ))
+                })?;
+            Ok(Some(Duration::from_secs(seconds)))
+        }
+    }
+}
+
+/// `priority` of a body: a number 1..4 or a name; absent: normal.
+pub(super) fn priority_of(value: &Value) -> Result<Priority, ApiError> {
+    match value {
+        Value::Null => Ok(Priority::Normal),
+        Value::Number(number) => number
+            .as_i64()
+            .and_then(Priority::from_number)
+            .ok_or_else(|| bad("`priority` is 1 (low) to 4 (urgent)")),
+        Value::String(text) => {
+            Priority::parse(text).ok_or_else(|| bad("`priority` is low, normal, high or urgent"))
+        }
+        _ => Err(bad("`priority` is a number or a name")),
+    }
+}
+
+/// Submits a task and answers: 202 with the task (200 when an identical task was already
+/// queued or running), or with `wait`, its outcome once finished: 201 with the result,
+/// or the error it ended with (`code_not_found` is a 404, as a direct call would be).
+pub(super) async fn submit(
+    queue: &TaskQueue,
+    kind: &str,
+    payload: Value,
+    priority: Priority,
+    wait: Option<Duration>,
+) -> Result<Response, ApiError> {
+    let submitted = queue.submit(kind, payload, priority).await?;
+    let Some(wait) = wait else {
+        let status = if submitted.deduplicated {
+            StatusCode::OK
+        } else {
+            StatusCode::ACCEPTED
+        };
+        return Ok((status, Json(json!(submitted))).into_response());
+    };
+    let task = queue.wait(submitted.task.id, wait).await?;
+    match task.status {
+        TaskStatus::Completed => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "task": task, "deduplicated": submitted.deduplicated, "result": task.result })),
+        )
+            .into_response()),
+        TaskStatus::Failed | TaskStatus::Cancelled => Err(task_error(task.error.as_deref())),
+        _ => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "task": task, "deduplicated": submitted.deduplicated })),
+        )
+            .into_response()),
+    }
+}
+
+/// The error a finished task reports, as the API error a direct call would give: the
+/// message starts with the stable code when the kind knows one.
+fn task_error(error: Option<&str>) -> ApiError {
+    let text = error.unwrap_or("the task failed");
+    let (code, message) = match text.split_once(": ") {
+        Some((code, rest))
+            if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+        {
+            (code, rest)
+        }
+        _ => ("task_failed", text),
+    };
+    let (status, code) = match code {
+        "code_not_found" => (StatusCode::NOT_FOUND, "code_not_found"),
+        "resource_not_found" => (StatusCode::NOT_FOUND, "resource_not_found"),
+        "cancelled" => (StatusCode::CONFLICT, "task_cancelled"),
+        _ => (StatusCode::BAD_GATEWAY, "task_failed"),
+    };
+    ApiError::new(status, code, message)
+}
+
+/// `GET /api/tasks`
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(("status" = Option<String>, Query), ("kind" = Option<String>, Query), ("lane" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "Tasks, newest first")))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Params,
+) -> Result<Json<Value>, ApiError> {
+    let q = params(&query, &["status", "kind", "lane", "page", "page_size"])?;
+    let status = q
+        .get("status")
+        .map(|s| s.parse::<TaskStatus>().map_err(bad))
+        .transpose()?;
+    let (page, page_size) = paging(q)?;
+    let page = state
+        .tasks
+        .list(&TaskQuery {
+            status,
+            kind: q.get("kind").cloned(),
+            lane: q.get("lane").cloned(),
+            page,
+            page_size,
+        })
+        .await?;
+    Ok(Json(json!(page)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub priority: Value,
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// `POST /api/tasks`: `{type, priority, data}`.
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "{type, priority?, data}"), responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 400, body = super::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Query(query): Params,
+    body: Result<Json<SubmitBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
+    let body = json_body(body)?;
+    let data = if body.data.is_null() {
+        json!({})
+    } else {
+        body.data
+    };
+    submit(
+        &state.tasks,
+        &body.kind,
+        data,
+        priority_of(&body.priority)?,
+        wait_param(q)?,
+    )
+    .await
+}
+
+fn task_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| bad("the task id is a number"))
+}
+
+/// `GET /api/tasks/{id}`
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "The task"), (status = 404, body = super::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(state.tasks.get(task_id(&raw)?).await?)))
+}
+
+/// `DELETE /api/tasks/{id}`: cancels an active task (200 with it); removes a finished
+/// one (204).
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "Cancelled (a running task stops shortly)"), (status = 204, description = "Removed"), (status = 404, body = super::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = task_id(&raw)?;
+    let task = state.tasks.get(id).await?;
+    if task.status.is_finished() {
+        state.tasks.remove(id).await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Json(json!(state.tasks.cancel(id).await?)).into_response())
+}
+
+/// `GET /api/tasks/queue/status` (N-D8)
+#[utoipa::path(get, path = "/api/tasks/queue/status", tag = "tasks", responses((status = 200, description = "Running tasks with progress, pending tasks in order, counts")))]
+pub async fn queue_status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(state.tasks.status().await?)))
+}
+
+/// `POST /api/quick/avatars` (T-C2): person avatars for everyone without one.
+#[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = Object, description = "{limit?, priority?}"), responses((status = 202, description = "Queued")))]
+pub async fn quick_avatars(
+    State(state): State<AppState>,
+    Query(query): Params,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let q = params(&query, &["wait"])?;
+    let body = optional_body(body)?;
+    let payload = json!({ "limit": body["limit"] });
+    submit(
+        &state.tasks,
+        "person_avatars",
+        payload,
+        priority_of(&body["priority"])?,
+        wait_param(q)?,
+    )
+    .await
+}
+
+/// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the
+/// `codes` given), at low priority unless said otherwise.
+#[utoipa::path(post, path = "/api/quick/refresh-metadata", tag = "tasks", request_body(content = Object, description = "{codes?, priority?, refresh_m3u8?, refresh_metadata?, retranslate?}"), responses((status = 202, description = "Counts of queued and already-queued tasks")))]
+pub async fn quick_refresh(
+    State(state): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = optional_body(body)?;
+    let priority = match &body["priority"] {
+        Value::Null => Priority::Low,
+        other => priority_of(other)?,
+    };
+    let codes: Vec<String> = match &body["codes"] {
+        Value::Null => state
+            .library
+            .store()
+            .all_codes()
+            .await?
+            .into_iter()
+            .map(|(_, code)| code)
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad("`codes` is a list of strings"))
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(bad("`codes` is a list of strings")),
+    };
+    let (mut queued, mut already, mut invalid) = (0, 0, Vec::new());
+    for code in codes {
+        let mut payload = json!({ "code": code });
+        for switch in ["refresh_m3u8", "refresh_metadata", "retranslate"] {
+            payload[switch] = body[switch].clone();
+        }
+        match state
+            .tasks
+            .submit("refresh_resource", payload, priority)
+            .await
+        {
+            Ok(submitted) if submitted.deduplicated => already += 1,
+            Ok(_) => queued += 1,
+            Err(TaskError::BadPayload { message, .. }) => {
+                invalid.push(json!({ "code": code, "error": message }))
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "queued": queued, "already_queued": already, "invalid": invalid })),
+    ))
+}
+
+/// A JSON object body, or `{}` when there is none.
+pub(super) fn optional_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
+    match body {
+        Err(JsonRejection::MissingJsonContentType(_)) => Ok(json!({})),
+        other => match json_body(other)? {
+            Value::Object(map) => Ok(Value::Object(map)),
+            Value::Null => Ok(json!({})),
+            _ => Err(bad("the body is a JSON object")),
+        },
+    }
+}

@@ -1,0 +1,81 @@
+//! `tasks:`: the queue's lanes, leases and retries, as written and as validated.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{ConfigError, invalid};
+
+/// `tasks:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawTasks {
+    /// Tasks of the `general` lane (adding, refreshing, avatars, batches) that run at
+    /// once. The `download` lane always runs one at a time across the deployment.
+    pub general_concurrency: u32,
+    /// How long a running task's lease lasts without a heartbeat; a task whose worker
+    /// died is taken again after this long. Heartbeats renew it every third of it.
+    pub lease_seconds: u64,
+    /// First retry delay; doubled each attempt, with ±25% jitter.
+    pub retry_base_seconds: u64,
+    /// Longest retry delay.
+    pub retry_max_seconds: u64,
+    /// Attempts per task before it ends failed, unless a kind sets its own.
+    pub max_attempts: u32,
+    /// Allow the debug-only `mock_download` task (N-D7): a fake download that only
+    /// sleeps and reports progress.
+    pub mock_downloads: bool,
+}
+
+impl Default for RawTasks {
+    fn default() -> Self {
+        Self {
+            general_concurrency: 3,
+            lease_seconds: 30,
+            retry_base_seconds: 5,
+            retry_max_seconds: 600,
+            max_attempts: 3,
+            mock_downloads: false,
+        }
+    }
+}
+
+/// `tasks:` validated.
+#[derive(Debug, Clone)]
+pub struct TasksConfig {
+    pub general_concurrency: usize,
+    pub lease: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub max_attempts: u32,
+    pub mock_downloads: bool,
+}
+
+pub(super) fn validate_tasks(raw: &RawTasks) -> Result<TasksConfig, ConfigError> {
+    if !(1..=64).contains(&raw.general_concurrency) {
+        return Err(invalid(
+            "tasks.general_concurrency",
+            "must be between 1 and 64",
+        ));
+    }
+    if !(3..=3600).contains(&raw.lease_seconds) {
+        return Err(invalid("tasks.lease_seconds", "must be between 3 and 3600"));
+    }
+    if raw.retry_base_seconds == 0 || raw.retry_base_seconds > raw.retry_max_seconds {
+        return Err(invalid(
+            "tasks.retry_base_seconds",
+            "must be at least 1 and at most tasks.retry_max_seconds",
+        ));
+    }
+    if !(1..=100).contains(&raw.max_attempts) {
+        return Err(invalid("tasks.max_attempts", "must be between 1 and 100"));
+    }
+    Ok(TasksConfig {
+        general_concurrency: raw.general_concurrency as usize,
+        lease: Duration::from_secs(raw.lease_seconds),
+        retry_base: Duration::from_secs(raw.retry_base_seconds),
+        retry_max: Duration::from_secs(raw.retry_max_seconds),
+        max_attempts: raw.max_attempts,
+        mock_downloads: raw.mock_downloads,
+    })
+}

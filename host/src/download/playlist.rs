@@ -1,0 +1,335 @@
+//! HLS playlists: parse (m3u8-rs, lenient), pick a variant, and flatten a media playlist
+//! into the parts to fetch, each with its absolute URL, byte range, key and IV.
+//!
+//! Pure functions: the network side is in `remote.rs`. m3u8-rs attaches `#EXT-X-KEY` and
+//! `#EXT-X-MAP` only to the first segment after the tag, so both are carried forward
+//! here in segment order, as the HLS spec says they apply until the next such tag.
+
+use std::fmt;
+use std::str::FromStr;
+
+use m3u8_rs::{KeyMethod, MediaPlaylist, Playlist as Parsed};
+use url::Url;
+
+/// Which variant of a master playlist to download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VariantRule {
+    /// The highest `BANDWIDTH` (ties: the larger resolution).
+    #[default]
+    Best,
+    /// The lowest `BANDWIDTH`.
+    Worst,
+    /// The highest `BANDWIDTH` not above this many bits per second; the lowest variant
+    /// when every variant is above it.
+    MaxBandwidth(u64),
+}
+
+impl FromStr for VariantRule {
+    type Err = String;
+
+    /// `best`, `worst` or a bandwidth cap in bits per second (`1500000`).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "best" => Ok(Self::Best),
+            "worst" => Ok(Self::Worst),
+            number => number.parse().map(Self::MaxBandwidth).map_err(|_| {
+                format!("`{text}` is not best, worst or a bandwidth in bits per second")
+            }),
+        }
+    }
+}
+
+impl fmt::Display for VariantRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Best => f.write_str("best"),
+            Self::Worst => f.write_str("worst"),
+            Self::MaxBandwidth(cap) => write!(f, "{cap}"),
+        }
+    }
+}
+
+/// One entry of a master playlist.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Variant {
+    pub url: Url,
+    pub bandwidth: u64,
+    /// Width times height, 0 when unknown.
+    pub pixels: u64,
+}
+
+/// A parsed playlist: a master playlist's variants or a media playlist's parts.
+#[derive(Debug)]
+pub(crate) enum Playlist {
+    Master(Vec<Variant>),
+    Media(Stream),
+}
+
+/// The container the segments are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SourceContainer {
+    Ts,
+    Fmp4,
+}
+
+/// A sub-range of a resource (`#EXT-X-BYTERANGE`, `BYTERANGE` of `#EXT-X-MAP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ByteRange {
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// How a part is encrypted (`METHOD=AES-128`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PartKey {
+    pub uri: Url,
+    pub iv: [u8; 16],
+}
+
+/// One file to fetch: an init section (`init-K`) or a media segment (`seg-N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// Its file name in the work directory; also its identity across URL refreshes.
+    pub name: String,
+    pub url: Url,
+    pub range: Option<ByteRange>,
+    pub key: Option<PartKey>,
+    /// A media segment (counted in progress) rather than an init section.
+    pub is_segment: bool,
+}
+
+/// A media playlist flattened for downloading.
+#[derive(Debug, Clone)]
+pub(crate) struct Stream {
+    /// Unique parts, in the order they are first needed.
+    pub parts: Vec<Part>,
+    /// Indices into `parts` in assembly order (an init section again when the map
+    /// changes back).
+    pub order: Vec<usize>,
+    pub n_segments: usize,
+    pub container: SourceContainer,
+    pub duration_seconds: f64,
+    /// No `#EXT-X-ENDLIST`: a live playlist, downloaded as listed now.
+    pub live: bool,
+    /// Identifies the content (segment count, durations, ranges, encryption), not the
+    /// URLs, which change when a stream URL is refreshed.
+    pub fingerprint: String,
+}
+
+/// Parses a playlist fetched from `base` (its final URL, after redirects).
+pub(crate) fn parse(text: &[u8], base: &Url) -> Result<Playlist, String> {
+    let parsed = m3u8_rs::parse_playlist_res(text).map_err(|error| {
+        let shown: String = format!("{error:?}").chars().take(200).collect();
+        format!("not an HLS playlist: {shown}")
+    })?;
+    match parsed {
+        Parsed::MasterPlaylist(master) => {
+            let variants = master
+                .variants
+                .iter()
+                .filter(|variant| !variant.is_i_frame)
+                .map(|variant| {
+                    Ok(Variant {
+                        url: resolve(base, &variant.uri)?,
+                        bandwidth: variant.bandwidth,
+                        pixels: variant
+                            .resolution
+                            .map(|r| r.width.saturating_mul(r.height))
+                            .unwrap_or(0),
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            if variants.is_empty() {
+                return Err("master playlist lists no variant".to_owned());
+            }
+            Ok(Playlist::Master(variants))
+        }
+        Parsed::MediaPlaylist(media) => flatten(&media, base).map(Playlist::Media),
+    }
+}
+
+/// The variant `rule` picks.
+pub(crate) fn choose(variants: &[Variant], rule: VariantRule) -> Option<&Variant> {
+    let rank = |variant: &&Variant| (variant.bandwidth, variant.pixels);
+    match rule {
+        VariantRule::Best => variants.iter().max_by_key(rank),
+        VariantRule::Worst => variants.iter().min_by_key(rank),
+        VariantRule::MaxBandwidth(cap) => variants
+            .iter()
+            .filter(|variant| variant.bandwidth <= cap)
+            .max_by_key(rank)
+            .or_else(|| variants.iter().min_by_key(rank)),
+    }
+}
+
+fn resolve(base: &Url, uri: &str) -> Result<Url, String> {
+    base.join(uri.trim())
+        .map_err(|error| format!("bad URI `{uri}`: {error}"))
+}
+
+/// The key in effect: its URI and the IV the tag gave, if any.
+type KeyState = Option<(Url, Option<[u8; 16]>)>;
+
+/// The key state after an `#EXT-X-KEY` tag.
+fn key_after(
+    method: &KeyMethod,
+    uri: Option<&str>,
+    iv: Option<&str>,
+    base: &Url,
+) -> Result<KeyState, String> {
+    match method {
+        KeyMethod::None => Ok(None),
+        KeyMethod::AES128 => {
+            let uri = uri.ok_or("`#EXT-X-KEY` with METHOD=AES-128 has no URI")?;
+            let iv = iv.map(parse_iv).transpose()?;
+            Ok(Some((resolve(base, uri)?, iv)))
+        }
+        other => Err(format!(
+            "encryption METHOD={other} is not supported (only AES-128; SAMPLE-AES is DRM)"
+        )),
+    }
+}
+
+/// `0x` followed by up to 32 hex digits, right-aligned in 16 bytes.
+fn parse_iv(text: &str) -> Result<[u8; 16], String> {
+    let digits = text
+        .trim()
+        .strip_prefix("0x")
+        .or_else(|| text.trim().strip_prefix("0X"))
+        .ok_or_else(|| format!("IV `{text}` does not start with 0x"))?;
+    let value = u128::from_str_radix(digits, 16)
+        .ok()
+        .filter(|_| digits.len() <= 32)
+        .ok_or_else(|| format!("IV `{text}` is not 128-bit hex"))?;
+    Ok(value.to_be_bytes())
+}
+
+/// The key tag m3u8-rs could not parse and kept as an unknown tag: it refuses
+/// `METHOD=NONE` without an IV, which is the normal way to write it.
+fn unparsed_key(segment: &m3u8_rs::MediaSegment) -> Option<KeyMethod> {
+    segment
+        .unknown_tags
+        .iter()
+        .rev()
+        .find(|tag| tag.tag == "X-KEY")
+        .map(|tag| {
+            let rest = tag.rest.as_deref().unwrap_or("");
+            let method = rest
+                .split(',')
+                .find_map(|pair| pair.trim().strip_prefix("METHOD="))
+                .unwrap_or("");
+            method
+                .parse()
+                .unwrap_or(KeyMethod::Other(method.to_owned()))
+        })
+}
+
+fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
+    if media.segments.is_empty() {
+        return Err("media playlist lists no segment".to_owned());
+    }
+    let mut stream = Stream {
+        parts: Vec::new(),
+        order: Vec::new(),
+        n_segments: media.segments.len(),
+        container: SourceContainer::Ts,
+        duration_seconds: 0.0,
+        live: !media.end_list,
+        fingerprint: String::new(),
+    };
+    let mut fingerprint = format!("hls-v1 segments={}\n", media.segments.len());
+    let mut key: KeyState = None;
+    // (url, range) of each distinct init section, its index = position.
+    let mut maps: Vec<(Url, Option<ByteRange>)> = Vec::new();
+    let mut current_map: Option<usize> = None;
+    let mut previous_range_end: Option<(Url, u64)> = None;
+    for (index, segment) in media.segments.iter().enumerate() {
+        if let Some(tag) = &segment.key {
+            key = key_after(&tag.method, tag.uri.as_deref(), tag.iv.as_deref(), base)?;
+        } else if let Some(method) = unparsed_key(segment) {
+            key = key_after(&method, None, None, base)?;
+        }
+        if let Some(map) = &segment.map {
+            let url = resolve(base, &map.uri)?;
+            let range = map.byte_range.as_ref().map(|r| ByteRange {
+                offset: r.offset.unwrap_or(0),
+                length: r.length,
+            });
+            let position = match maps.iter().position(|m| *m == (url.clone(), range)) {
+                Some(position) => position,
+                None => {
+                    maps.push((url.clone(), range));
+                    // The init section is encrypted only when the key names its IV (the
+                    // spec requires one then); the sequence-number IV is for segments.
+                    let init_key = key.as_ref().and_then(|(uri, iv)| {
+                        iv.map(|iv| PartKey {
+                            uri: uri.clone(),
+                            iv,
+                        })
+                    });
+                    stream.parts.push(Part {
+                        name: format!("init-{}", maps.len() - 1),
+                        url,
+                        range,
+                        key: init_key,
+                        is_segment: false,
+                    });
+                    maps.len() - 1
+                }
+            };
+            if current_map != Some(position) {
+                let part_index = stream
+                    .parts
+                    .iter()
+                    .position(|p| p.name == format!("init-{position}"))
+                    .ok_or("init section lost")?;
+                stream.order.push(part_index);
+                current_map = Some(position);
+            }
+        }
+        let url = resolve(base, &segment.uri)?;
+        let range = segment.byte_range.as_ref().map(|r| {
+            let offset = r.offset.unwrap_or(match &previous_range_end {
+                // No offset: the sub-range follows the previous segment's, in the same
+                // resource.
+                Some((previous, end)) if *previous == url => *end,
+                _ => 0,
+            });
+            ByteRange {
+                offset,
+                length: r.length,
+            }
+        });
+        previous_range_end = range.map(|r| (url.clone(), r.offset + r.length));
+        let sequence = media.media_sequence.saturating_add(index as u64);
+        let part_key = key.as_ref().map(|(uri, iv)| PartKey {
+            uri: uri.clone(),
+            iv: iv.unwrap_or(u128::from(sequence).to_be_bytes()),
+        });
+        fingerprint.push_str(&format!(
+            "seg {} {} {:?} {} {:?}\n",
+            index,
+            (f64::from(segment.duration) * 1000.0).round(),
+            range.map(|r| (r.offset, r.length)),
+            part_key.is_some(),
+            current_map,
+        ));
+        stream.duration_seconds += f64::from(segment.duration);
+        stream.order.push(stream.parts.len());
+        stream.parts.push(Part {
+            name: format!("seg-{index}"),
+            url,
+            range,
+            key: part_key,
+            is_segment: true,
+        });
+    }
+    if !maps.is_empty() {
+        stream.container = SourceContainer::Fmp4;
+    }
+    stream.fingerprint = crate::util::sha256_hex(fingerprint.as_bytes());
+    Ok(stream)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,304 @@
+//! The fetching phase of a download: load the playlist, reconcile the work directory,
+//! then keep up to `concurrency` part fetches running, report progress, and when the
+//! stream URL expires let the in-flight parts finish, ask for a fresh URL, reload the
+//! playlist and go on with the parts still missing.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::playlist::Stream;
+use super::progress::{self, Meter, Progress, Snapshot};
+use super::remote::{self, Remote};
+use super::segments::{self, PartFetcher};
+use super::{DownloadError, DownloadRequest, FreshStream, StreamRefresh, workdir};
+use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
+
+/// Refreshes in a row that may go without a part completing before giving up: a source
+/// that keeps handing out dead URLs must not loop forever.
+const MAX_REFRESHES_WITHOUT_PROGRESS: u32 = 3;
+
+/// One download's fetching state.
+pub(crate) struct Schedule<'a, P> {
+    pub client: &'a FetchClient,
+    pub jar: &'a CookieJar,
+    pub policy: &'a EgressPolicy,
+    pub request: &'a DownloadRequest,
+    pub refresh: Option<&'a dyn StreamRefresh>,
+    pub cancel: &'a CancellationToken,
+    pub progress: P,
+    /// The stream URL and headers in use (changed by refreshes).
+    pub source: FreshStream,
+    pub refreshed: u32,
+}
+
+/// What the fetching phase leaves for assembly.
+pub(crate) struct Fetched {
+    pub stream: Stream,
+    pub downloaded_bytes: u64,
+    pub reused_segments: usize,
+    pub meter: Meter,
+    pub last: Snapshot,
+}
+
+impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
+    /// Fetches every part not already complete in the work directory.
+    pub(crate) async fn run(&mut self) -> Result<Fetched, DownloadError> {
+        let mut refreshes_without_progress = 0;
+        let mut stream = loop {
+            match self.cancellable(self.load_stream()).await {
+                Err(error @ DownloadError::Expired { .. }) => {
+                    self.refresh_source(error, &mut refreshes_without_progress)
+                        .await?;
+                }
+                other => break other?,
+            }
+        };
+        if stream.live {
+            tracing::warn!(
+                "live playlist (no #EXT-X-ENDLIST): downloading the segments listed now"
+            );
+        }
+        let work_dir = &self.request.work_dir;
+        let existing = workdir::prepare(work_dir, &stream.fingerprint).await?;
+        let done: Vec<bool> = stream
+            .parts
+            .iter()
+            .map(|part| existing.contains_key(&part.name))
+            .collect();
+        let reused_bytes: u64 = stream
+            .parts
+            .iter()
+            .filter_map(|part| existing.get(&part.name))
+            .sum();
+        let is_segment: Vec<bool> = stream.parts.iter().map(|p| p.is_segment).collect();
+        let mut snapshot = Snapshot {
+            segments_done: (0..done.len())
+                .filter(|&i| done[i] && is_segment[i])
+                .count(),
+            bytes: reused_bytes,
+            completed_bytes: reused_bytes,
+        };
+        let reused_segments = snapshot.segments_done;
+        let mut meter = Meter::new(stream.n_segments, reused_bytes);
+        let written = Arc::new(AtomicU64::new(reused_bytes));
+        self.emit(&mut meter, snapshot);
+
+        let mut pending: VecDeque<usize> = (0..done.len()).filter(|&i| !done[i]).collect();
+        let mut keys: HashMap<Url, [u8; 16]> = HashMap::new();
+        let mut generation: Option<Arc<PartFetcher>> = None;
+        let mut expired: Option<DownloadError> = None;
+        let mut tasks: JoinSet<(usize, Result<u64, DownloadError>)> = JoinSet::new();
+        let mut ticker = tokio::time::interval(progress::INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let concurrency = self.request.concurrency.max(1);
+        loop {
+            if tasks.is_empty() {
+                if let Some(error) = expired.take() {
+                    // Every in-flight part has finished: now swap the URL.
+                    self.refresh_source(error, &mut refreshes_without_progress)
+                        .await?;
+                    match self.reload(&stream).await {
+                        Ok(fresh) => stream = fresh,
+                        Err(error @ DownloadError::Expired { .. }) => expired = Some(error),
+                        Err(error) => return Err(error),
+                    }
+                    generation = None;
+                    continue;
+                }
+                if pending.is_empty() {
+                    break;
+                }
+            }
+            let fetcher = match &generation {
+                Some(fetcher) => Arc::clone(fetcher),
+                None => match self
+                    .start_generation(&stream, &pending, &mut keys, &written)
+                    .await
+                {
+                    Ok(fresh) => Arc::clone(generation.insert(Arc::new(fresh))),
+                    Err(error @ DownloadError::Expired { .. }) if tasks.is_empty() => {
+                        expired = Some(error);
+                        continue;
+                    }
+                    Err(error) => return Err(self.stop(&mut tasks, error).await),
+                },
+            };
+            while expired.is_none() && tasks.len() < concurrency {
+                let Some(index) = pending.pop_front() else {
+                    break;
+                };
+                let part = stream.parts[index].clone();
+                let key = part.key.as_ref().and_then(|k| keys.get(&k.uri).copied());
+                let fetcher = Arc::clone(&fetcher);
+                tasks.spawn(async move { (index, segments::fetch_part(fetcher, part, key).await) });
+            }
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => {
+                    return Err(self.stop(&mut tasks, DownloadError::Cancelled).await);
+                }
+                Some(joined) = tasks.join_next() => match joined {
+                    Ok((index, Ok(bytes))) => {
+                        refreshes_without_progress = 0;
+                        if is_segment[index] {
+                            snapshot.segments_done += 1;
+                        }
+                        snapshot.completed_bytes += bytes;
+                        snapshot.bytes = written.load(Ordering::Relaxed);
+                        self.emit(&mut meter, snapshot);
+                    }
+                    Ok((index, Err(error @ DownloadError::Expired { status, .. }))) => {
+                        tracing::info!(part = %stream.parts[index].name, status, "stream URL expired");
+                        pending.push_front(index);
+                        expired.get_or_insert(error);
+                    }
+                    Ok((_, Err(error))) => return Err(self.stop(&mut tasks, error).await),
+                    Err(join_error) => {
+                        let error = DownloadError::Internal(format!("part task: {join_error}"));
+                        return Err(self.stop(&mut tasks, error).await);
+                    }
+                },
+                _ = ticker.tick() => {
+                    snapshot.bytes = written.load(Ordering::Relaxed);
+                    self.emit(&mut meter, snapshot);
+                }
+            }
+        }
+        snapshot.bytes = written.load(Ordering::Relaxed);
+        Ok(Fetched {
+            stream,
+            downloaded_bytes: snapshot.bytes.saturating_sub(reused_bytes),
+            reused_segments,
+            meter,
+            last: snapshot,
+        })
+    }
+
+    /// The last report, once the output is published.
+    pub(crate) fn report_final(&mut self, meter: &mut Meter, snapshot: Snapshot) {
+        let report = meter.finish(Instant::now(), snapshot);
+        (self.progress)(&report);
+    }
+
+    fn emit(&mut self, meter: &mut Meter, snapshot: Snapshot) {
+        if let Some(report) = meter.sample(Instant::now(), snapshot) {
+            (self.progress)(&report);
+        }
+    }
+
+    fn remote(&self) -> Remote<'_> {
+        Remote {
+            client: self.client,
+            jar: self.jar,
+            policy: self.policy,
+            headers: &self.source.headers,
+            retries: self.request.retries,
+            retry_delay: self.request.retry_delay,
+        }
+    }
+
+    async fn load_stream(&self) -> Result<Stream, DownloadError> {
+        remote::load_stream(
+            &self.remote(),
+            &self.source.playlist_url,
+            self.request.variant,
+        )
+        .await
+    }
+
+    /// The playlist again from the fresh URL; it must describe the same content.
+    async fn reload(&self, current: &Stream) -> Result<Stream, DownloadError> {
+        let fresh = self.cancellable(self.load_stream()).await?;
+        if fresh.fingerprint != current.fingerprint {
+            return Err(DownloadError::StreamChanged(format!(
+                "{} segments before, {} now, or other durations",
+                current.n_segments, fresh.n_segments
+            )));
+        }
+        Ok(fresh)
+    }
+
+    /// Asks the caller for a fresh URL after `error` (an expiry), within limits.
+    async fn refresh_source(
+        &mut self,
+        error: DownloadError,
+        refreshes_without_progress: &mut u32,
+    ) -> Result<(), DownloadError> {
+        let Some(refresh) = self.refresh else {
+            return Err(error);
+        };
+        if *refreshes_without_progress >= MAX_REFRESHES_WITHOUT_PROGRESS {
+            return Err(error);
+        }
+        let fresh = self
+            .cancellable(async { refresh.refresh().await.map_err(DownloadError::Refresh) })
+            .await?;
+        tracing::info!("stream URL refreshed");
+        self.source = fresh;
+        self.refreshed += 1;
+        *refreshes_without_progress += 1;
+        Ok(())
+    }
+
+    /// The shared state of the part fetches for the current URL, with the keys the
+    /// pending parts need (each key URI fetched once).
+    async fn start_generation(
+        &self,
+        stream: &Stream,
+        pending: &VecDeque<usize>,
+        keys: &mut HashMap<Url, [u8; 16]>,
+        written: &Arc<AtomicU64>,
+    ) -> Result<PartFetcher, DownloadError> {
+        for &index in pending {
+            if let Some(part_key) = &stream.parts[index].key
+                && !keys.contains_key(&part_key.uri)
+            {
+                let key = self
+                    .cancellable(remote::load_key(&self.remote(), &part_key.uri))
+                    .await?;
+                keys.insert(part_key.uri.clone(), key);
+            }
+        }
+        Ok(PartFetcher {
+            client: self.client.clone(),
+            jar: self.jar.clone(),
+            policy: self.policy.clone(),
+            headers: self.source.headers.clone(),
+            work_dir: self.request.work_dir.clone(),
+            retries: self.request.retries,
+            retry_delay: self.request.retry_delay,
+            idle_timeout: self.request.idle_timeout,
+            written: Arc::clone(written),
+        })
+    }
+
+    /// Aborts the running fetches (dropping their requests), removes their partial
+    /// files and hands back `error`.
+    async fn stop(
+        &self,
+        tasks: &mut JoinSet<(usize, Result<u64, DownloadError>)>,
+        error: DownloadError,
+    ) -> DownloadError {
+        tasks.shutdown().await;
+        workdir::remove_partials(&self.request.work_dir).await;
+        error
+    }
+
+    async fn cancellable<T>(
+        &self,
+        work: impl Future<Output = Result<T, DownloadError>>,
+    ) -> Result<T, DownloadError> {
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(DownloadError::Cancelled),
+            result = work => result,
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Fetching one part (a segment or an init section) to its file in the work directory:
+//! streamed chunk by chunk through the shared client, decrypted on the way, checked for
+//! length, written to `NAME.part`, fsynced once and renamed; retried with backoff.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use super::DownloadError;
+use super::decrypt::StreamDecryptor;
+use super::playlist::Part;
+use super::retry::{self, Failure};
+use super::workdir::{self, io_error};
+use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchScope};
+
+/// Bytes gathered before one write to the file: few, large writes.
+const WRITE_BUFFER: usize = 512 * 1024;
+
+/// What every part fetch of one stream URL shares.
+pub(crate) struct PartFetcher {
+    pub client: FetchClient,
+    pub jar: CookieJar,
+    pub policy: EgressPolicy,
+    pub headers: Vec<(String, String)>,
+    pub work_dir: PathBuf,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub idle_timeout: Duration,
+    /// Plain bytes written by all parts, in-flight ones included (for progress).
+    pub written: Arc<AtomicU64>,
+}
+
+/// Why one try failed.
+enum TryError {
+    Failure(Failure),
+    /// Local trouble (disk full, I/O): no retry helps.
+    Fatal(DownloadError),
+}
+
+impl From<Failure> for TryError {
+    fn from(failure: Failure) -> Self {
+        Self::Failure(failure)
+    }
+}
+
+/// Fetches `part` to its file, retrying; returns the bytes written.
+pub(crate) async fn fetch_part(
+    fetcher: Arc<PartFetcher>,
+    part: Part,
+    key: Option<[u8; 16]>,
+) -> Result<u64, DownloadError> {
+    let mut attempt = 0;
+    loop {
+        let mut counted = 0;
+        let error = match try_once(&fetcher, &part, key, &mut counted).await {
+            Ok(written) => return Ok(written),
+            Err(error) => error,
+        };
+        // Undo this try's bytes and its partial file; the next try starts afresh.
+        fetcher.written.fetch_sub(counted, Ordering::Relaxed);
+        let (_, part_path) = workdir::part_paths(&fetcher.work_dir, &part.name);
+        let _ = tokio::fs::remove_file(&part_path).await;
+        let failure = match error {
+            TryError::Fatal(error) => return Err(error),
+            TryError::Failure(failure) => failure,
+        };
+        let segment_error = |reason: String| DownloadError::Segment {
+            name: part.name.clone(),
+            url: part.url.to_string(),
+            reason,
+        };
+        match failure {
+            Failure::Expired { status } => {
+                return Err(DownloadError::Expired {
+                    url: part.url.to_string(),
+                    status,
+                });
+            }
+            Failure::Permanent { reason } => return Err(segment_error(reason)),
+            Failure::Retry { reason, .. } if attempt >= fetcher.retries => {
+                return Err(segment_error(format!(
+                    "{reason} (after {} tries)",
+                    attempt + 1
+                )));
+            }
+            Failure::Retry { ref reason, .. } => {
+                let wait = retry::delay(&failure, fetcher.retry_delay, attempt);
+                tracing::debug!(part = %part.name, %reason, ?wait, "retrying part");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn try_once(
+    fetcher: &PartFetcher,
+    part: &Part,
+    key: Option<[u8; 16]>,
+    counted: &mut u64,
+) -> Result<u64, TryError> {
+    let scope = FetchScope {
+        caller: "download",
+        policy: &fetcher.policy,
+        cookies: &fetcher.jar,
+        deadline: None,
+    };
+    let mut request = FetchRequest::get(part.url.as_str());
+    request.headers = fetcher.headers.clone();
+    if let Some(range) = part.range {
+        let last = range.offset + range.length.saturating_sub(1);
+        request
+            .headers
+            .push(("Range".to_owned(), format!("bytes={}-{last}", range.offset)));
+    }
+    let mut response = fetcher
+        .client
+        .fetch_streaming(&scope, request)
+        .await
+        .map_err(|error| retry::classify_fetch_error(&error))?;
+    if !matches!(response.status, 200 | 206) {
+        return Err(retry::classify_status(response.status, response.header("retry-after")).into());
+    }
+    // With a range the server ignored (200: the whole resource), skip to the range.
+    let (mut skip, mut take) = match (part.range, response.status) {
+        (Some(range), 200) => (range.offset, Some(range.length)),
+        (Some(range), _) => (0, Some(range.length)),
+        (None, _) => (0, None),
+    };
+    // Past a range inside a whole resource the rest is not needed: stop reading there.
+    // A 206 is read to its end, so its connection goes back to the pool.
+    let stop_at_range_end = response.status == 200 && part.range.is_some();
+    let announced = response.content_length();
+    let (final_path, part_path) = workdir::part_paths(&fetcher.work_dir, &part.name);
+    let file = tokio::fs::File::create(&part_path)
+        .await
+        .map_err(|error| TryError::Fatal(io_error(&part_path, error)))?;
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut decryptor = match (key, &part.key) {
+        (Some(key), Some(part_key)) => Some(StreamDecryptor::new(key, part_key.iv)),
+        _ => None,
+    };
+    let write_error = |error| TryError::Fatal(io_error(&part_path, error));
+    let retry = |reason: String| {
+        TryError::Failure(Failure::Retry {
+            reason,
+            retry_after: None,
+        })
+    };
+    let mut received = 0u64;
+    let mut ended = false;
+    while !(stop_at_range_end && take == Some(0)) {
+        let chunk = match tokio::time::timeout(fetcher.idle_timeout, response.chunk()).await {
+            Err(_) => {
+                return Err(retry(format!(
+                    "no data for {} s",
+                    fetcher.idle_timeout.as_secs_f32()
+                )));
+            }
+            Ok(Err(error)) => return Err(retry::classify_fetch_error(&error).into()),
+            Ok(Ok(None)) => {
+                ended = true;
+                break;
+            }
+            Ok(Ok(Some(chunk))) => chunk,
+        };
+        received += chunk.len() as u64;
+        let mut data = &chunk[..];
+        if skip > 0 {
+            let n = data.len().min(usize::try_from(skip).unwrap_or(usize::MAX));
+            data = &data[n..];
+            skip -= n as u64;
+        }
+        if let Some(left) = take.as_mut() {
+            let n = data.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+            data = &data[..n];
+            *left -= n as u64;
+        }
+        let plain = match decryptor.as_mut() {
+            Some(decryptor) => Cow::Owned(
+                decryptor
+                    .update(data)
+                    .map_err(|error| retry(error.to_string()))?,
+            ),
+            None => Cow::Borrowed(data),
+        };
+        out.write_all(&plain).await.map_err(write_error)?;
+        *counted += plain.len() as u64;
+        fetcher
+            .written
+            .fetch_add(plain.len() as u64, Ordering::Relaxed);
+    }
+    if let Some(left) = take.filter(|left| *left > 0) {
+        return Err(retry(format!(
+            "body ended {left} bytes before the range did"
+        )));
+    }
+    if let Some(announced) = announced.filter(|announced| ended && *announced != received) {
+        return Err(retry(format!("truncated: {received} of {announced} bytes")));
+    }
+    if let Some(decryptor) = decryptor {
+        let tail = decryptor
+            .finish()
+            .map_err(|error| retry(error.to_string()))?;
+        out.write_all(&tail).await.map_err(write_error)?;
+        *counted += tail.len() as u64;
+        fetcher
+            .written
+            .fetch_add(tail.len() as u64, Ordering::Relaxed);
+    }
+    if *counted == 0 {
+        return Err(retry("empty body".to_owned()));
+    }
+    out.flush().await.map_err(write_error)?;
+    let file = out.into_inner();
+    // Once per file, never per chunk: the rename below publishes only complete data.
+    file.sync_all().await.map_err(write_error)?;
+    drop(file);
+    tokio::fs::rename(&part_path, &final_path)
+        .await
+        .map_err(write_error)?;
+    Ok(*counted)
+}

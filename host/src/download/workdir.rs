@@ -1,0 +1,201 @@
+//! The work directory of one download: one file per part (`seg-N`, `init-K`), written
+//! as `NAME.part`, fsynced and renamed, so a file without `.part` is always complete;
+//! and `stream-id`, the fingerprint of the stream the files belong to.
+//!
+//! On start the directory is reconciled: leftover `.part` files are removed, and when
+//! the fingerprint names another stream (a different video or variant) every part is
+//! discarded rather than mixed into the new download.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::DownloadError;
+
+/// The file holding the stream fingerprint.
+const STREAM_ID: &str = "stream-id";
+
+/// Complete part files found on disk: name to size.
+pub(crate) type Existing = HashMap<String, u64>;
+
+/// Creates `dir` if needed and returns the complete parts it holds for the stream with
+/// `fingerprint`.
+pub(crate) async fn prepare(dir: &Path, fingerprint: &str) -> Result<Existing, DownloadError> {
+    let dir = dir.to_owned();
+    let fingerprint = fingerprint.to_owned();
+    tokio::task::spawn_blocking(move || prepare_blocking(&dir, &fingerprint))
+        .await
+        .map_err(|error| DownloadError::Internal(format!("work directory task: {error}")))?
+}
+
+fn prepare_blocking(dir: &Path, fingerprint: &str) -> Result<Existing, DownloadError> {
+    std::fs::create_dir_all(dir).map_err(|error| io_error(dir, error))?;
+    let id_path = dir.join(STREAM_ID);
+    let same_stream = match std::fs::read_to_string(&id_path) {
+        Ok(text) => text.trim() == fingerprint,
+        // Parts without a fingerprint (placed by hand, or an older run): trusted.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => true,
+        Err(error) => return Err(io_error(&id_path, error)),
+    };
+    let mut existing = Existing::new();
+    for entry in std::fs::read_dir(dir).map_err(|error| io_error(dir, error))? {
+        let entry = entry.map_err(|error| io_error(dir, error))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let is_part_name = is_part_name(name.trim_end_matches(".part"));
+        if name.ends_with(".part") || (is_part_name && !same_stream) {
+            remove_file(&path)?;
+            continue;
+        }
+        if !is_part_name {
+            continue;
+        }
+        let size = entry
+            .metadata()
+            .map_err(|error| io_error(&path, error))?
+            .len();
+        if size == 0 {
+            // Never counted as complete: fetched again.
+            remove_file(&path)?;
+        } else {
+            existing.insert(name, size);
+        }
+    }
+    if !same_stream {
+        tracing::info!(dir = %dir.display(), "work directory held another stream; starting over");
+    }
+    write_synced(&id_path, fingerprint.as_bytes())?;
+    Ok(existing)
+}
+
+/// `seg-N` or `init-K`.
+fn is_part_name(name: &str) -> bool {
+    let digits = name
+        .strip_prefix("seg-")
+        .or_else(|| name.strip_prefix("init-"));
+    digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Removes leftover `.part` files (after a cancel or failure).
+pub(crate) async fn remove_partials(dir: &Path) {
+    let dir = dir.to_owned();
+    let _ = tokio::task::spawn_blocking(move || {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().ends_with(".part") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    })
+    .await;
+}
+
+/// Removes the whole work directory (after success).
+pub(crate) async fn remove(dir: &Path) {
+    if let Err(error) = tokio::fs::remove_dir_all(dir).await {
+        tracing::warn!(dir = %dir.display(), %error, "cannot remove the download work directory");
+    }
+}
+
+fn remove_file(path: &Path) -> Result<(), DownloadError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(io_error(path, error)),
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), DownloadError> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path).map_err(|error| io_error(path, error))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|error| io_error(path, error))
+}
+
+/// Fsyncs a directory so the renames in it survive a crash.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), DownloadError> {
+    std::fs::File::open(dir)
+        .and_then(|file| file.sync_all())
+        .map_err(|error| io_error(dir, error))
+}
+
+/// Maps an I/O error on `path`: a full disk (or quota) gets its own error.
+pub(crate) fn io_error(path: &Path, error: io::Error) -> DownloadError {
+    if is_disk_full(&error) {
+        DownloadError::DiskFull {
+            path: path.to_owned(),
+        }
+    } else {
+        DownloadError::Io {
+            path: path.to_owned(),
+            source: error,
+        }
+    }
+}
+
+fn is_disk_full(error: &io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    matches!(
+        error.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    ) || matches!(error.raw_os_error(), Some(ENOSPC | EDQUOT))
+}
+
+/// `dir/NAME` and `dir/NAME.part`.
+pub(crate) fn part_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    (dir.join(name), dir.join(format!("{name}.part")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disk_full_is_recognised() {
+        for error in [
+            io::Error::from_raw_os_error(28),
+            io::Error::from(io::ErrorKind::StorageFull),
+        ] {
+            assert!(matches!(
+                io_error(Path::new("/x"), error),
+                DownloadError::DiskFull { .. }
+            ));
+        }
+        assert!(matches!(
+            io_error(Path::new("/x"), io::Error::from_raw_os_error(13)),
+            DownloadError::Io { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn prepare_keeps_complete_parts_of_the_same_stream_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path();
+        for (name, bytes) in [
+            ("seg-0", &b"aaaa"[..]),
+            ("seg-1", b""),
+            ("seg-2.part", b"half"),
+            ("init-0", b"ii"),
+            ("notes.txt", b"keep"),
+        ] {
+            std::fs::write(path.join(name), bytes).expect("write");
+        }
+        let existing = prepare(path, "one").await.expect("prepared");
+        let mut names: Vec<_> = existing.keys().cloned().collect();
+        names.sort();
+        assert_eq!(names, ["init-0", "seg-0"]);
+        assert!(!path.join("seg-1").exists() && !path.join("seg-2.part").exists());
+        // Same fingerprint: kept; another: discarded.
+        assert_eq!(prepare(path, "one").await.expect("again").len(), 2);
+        assert!(prepare(path, "two").await.expect("other").is_empty());
+        assert!(path.join("notes.txt").exists());
+        assert_eq!(
+            std::fs::read_to_string(path.join(STREAM_ID)).expect("id"),
+            "two"
+        );
+    }
+}

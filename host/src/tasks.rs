@@ -1,0 +1,356 @@
+//! Tasks: every unit of background work is a row in the database's queue, run by the
+//! workers of its lane. `download` runs one task at a time across the deployment;
+//! `general` runs a few. Tasks survive restarts, never run twice at once for the same
+//! (kind, key), report progress, and end completed, failed or cancelled.
+//!
+//! [`TaskQueue`] is what the API and the scheduler call; `worker.rs` claims and runs;
+//! `kind.rs` defines a kind; `kinds.rs` holds the library's kinds.
+
+mod download_kind;
+mod kind;
+mod kinds;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub use download_kind::Download;
+pub use kind::{
+    DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
+};
+pub use kinds::library_kinds;
+
+use crate::config::TasksConfig;
+use crate::events::EventBus;
+use crate::store::{
+    Enqueued, NewTask, Page, Priority, Store, StoreError, TaskQuery, TaskRow, TaskStatus,
+};
+
+/// How many pending tasks the queue status lists.
+const STATUS_PENDING_LIMIT: u32 = 200;
+
+/// A queue operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("unknown task type `{0}` (known: {1})")]
+    UnknownKind(String, String),
+    #[error("task type `{0}` is not enabled on this server")]
+    KindDisabled(String),
+    #[error("invalid data for {kind}: {message}")]
+    BadPayload { kind: String, message: String },
+    #[error("no task {0}")]
+    NotFound(i64),
+    #[error("task {0} is still active; cancel it first")]
+    Active(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of a submit: the task, and whether it was already queued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Submitted {
+    pub task: TaskRow,
+    /// True when a pending-or-running task with the same kind and key was returned.
+    pub deduplicated: bool,
+}
+
+/// Running and pending tasks (N-D8).
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueStatus {
+    pub running: Vec<TaskRow>,
+    /// In the order they will run, per lane.
+    pub pending: Vec<TaskRow>,
+    pub counts: HashMap<&'static str, u64>,
+}
+
+/// The queue: cheap to clone.
+#[derive(Clone)]
+pub struct TaskQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    events: EventBus,
+    registry: Registry,
+    config: TasksConfig,
+    /// This process's name in leases; stable across restarts of the same data directory.
+    holder: String,
+    /// Woken when a task is queued, so idle workers claim it at once.
+    wake: Notify,
+    /// Attempts running in this process, by task id.
+    running: Mutex<HashMap<i64, Running>>,
+}
+
+struct Running {
+    cancel: CancellationToken,
+    progress: Arc<kind::ProgressSink>,
+}
+
+impl TaskQueue {
+    pub fn new(
+        store: Store,
+        events: EventBus,
+        registry: Registry,
+        config: TasksConfig,
+        holder: String,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                events,
+                registry,
+                config,
+                holder,
+                wake: Notify::new(),
+                running: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The kinds clients may submit.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.inner.registry.names()
+    }
+
+    /// This process's lease holder name.
+    pub fn holder(&self) -> &str {
+        &self.inner.holder
+    }
+
+    /// Queues a task of `kind` (T-C1), or returns the one already pending or running
+    /// for the same thing (N-E1).
+    pub async fn submit(
+        &self,
+        kind: &str,
+        payload: Value,
+        priority: Priority,
+    ) -> Result<Submitted, TaskError> {
+        let handler = self
+            .inner
+            .registry
+            .get(kind)
+            .ok_or_else(|| TaskError::UnknownKind(kind.to_owned(), self.kinds().join(", ")))?;
+        if !handler.enabled() {
+            return Err(TaskError::KindDisabled(kind.to_owned()));
+        }
+        let prepared = handler
+            .prepare(payload)
+            .map_err(|message| TaskError::BadPayload {
+                kind: kind.to_owned(),
+                message,
+            })?;
+        let new = NewTask {
+            kind: kind.to_owned(),
+            lane: handler.lane().to_owned(),
+            priority,
+            dedup_key: prepared.dedup_key,
+            payload: prepared.payload.to_string(),
+            max_attempts: handler
+                .max_attempts()
+                .unwrap_or(self.inner.config.max_attempts),
+            run_after: 0,
+        };
+        let submitted = match self.inner.store.enqueue(&new).await? {
+            Enqueued::Created(task) => {
+                self.inner.events.publish("task_queued", task_event(&task));
+                self.inner.wake.notify_waiters();
+                self.publish_status().await;
+                Submitted {
+                    task,
+                    deduplicated: false,
+                }
+            }
+            Enqueued::Existing(task) => Submitted {
+                task,
+                deduplicated: true,
+            },
+        };
+        Ok(submitted)
+    }
+
+    /// One task, with its live progress when it runs here.
+    pub async fn get(&self, id: i64) -> Result<TaskRow, TaskError> {
+        let task = self
+            .inner
+            .store
+            .get_task(id)
+            .await?
+            .ok_or(TaskError::NotFound(id))?;
+        Ok(self.with_live_progress(task))
+    }
+
+    /// A page of tasks, newest first.
+    pub async fn list(&self, query: &TaskQuery) -> Result<Page<TaskRow>, TaskError> {
+        let mut page = self.inner.store.list_tasks(query).await?;
+        page.items = page
+            .items
+            .into_iter()
+            .map(|task| self.with_live_progress(task))
+            .collect();
+        Ok(page)
+    }
+
+    /// Cancels a task: a pending one leaves the queue at once; a running one stops
+    /// promptly (a download between segments, keeping what it has).
+    pub async fn cancel(&self, id: i64) -> Result<TaskRow, TaskError> {
+        let task = self
+            .inner
+            .store
+            .cancel_task(id)
+            .await?
+            .ok_or(TaskError::NotFound(id))?;
+        if task.status == TaskStatus::Cancelled && task.started_at.is_none() {
+            self.inner
+                .events
+                .publish("task_cancelled", task_event(&task));
+            self.publish_status().await;
+        }
+        if let Some((cancel, _)) = self.running_entry(id) {
+            cancel.cancel();
+        }
+        Ok(task)
+    }
+
+    /// Cancels the pending-or-running task of `kind` for `key` (a code), if any.
+    pub async fn cancel_active(&self, kind: &str, key: &str) -> Result<Option<TaskRow>, TaskError> {
+        match self.inner.store.active_task(kind, key).await? {
+            Some(task) => Ok(Some(self.cancel(task.id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes a finished task from the list.
+    pub async fn remove(&self, id: i64) -> Result<(), TaskError> {
+        if self.inner.store.delete_task(id).await? {
+            return Ok(());
+        }
+        match self.inner.store.get_task(id).await? {
+            Some(_) => Err(TaskError::Active(id)),
+            None => Err(TaskError::NotFound(id)),
+        }
+    }
+
+    /// Running tasks with progress and pending ones in order (N-D8).
+    pub async fn status(&self) -> Result<QueueStatus, TaskError> {
+        let (running, pending) = self
+            .inner
+            .store
+            .queue_snapshot(STATUS_PENDING_LIMIT)
+            .await?;
+        let counts = self
+            .inner
+            .store
+            .task_counts()
+            .await?
+            .into_iter()
+            .map(|(status, count)| (status.as_str(), count))
+            .collect();
+        Ok(QueueStatus {
+            running: running
+                .into_iter()
+                .map(|task| self.with_live_progress(task))
+                .collect(),
+            pending,
+            counts,
+        })
+    }
+
+    /// Waits until the task is finished, up to `timeout`; returns it as it is then.
+    pub async fn wait(&self, id: i64, timeout: Duration) -> Result<TaskRow, TaskError> {
+        let mut events = self.inner.events.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let task = self.get(id).await?;
+            if task.status.is_finished() {
+                return Ok(task);
+            }
+            // An event about the task, or a periodic look (events can lag), or the end.
+            let tick = tokio::time::sleep(Duration::from_millis(500));
+            tokio::select! {
+                _ = events.recv() => {}
+                () = tick => {}
+                () = tokio::time::sleep_until(deadline) => return self.get(id).await,
+            }
+        }
+    }
+
+    fn running_entry(&self, id: i64) -> Option<(CancellationToken, Arc<kind::ProgressSink>)> {
+        let running = self.inner.running.lock().ok()?;
+        running
+            .get(&id)
+            .map(|entry| (entry.cancel.clone(), entry.progress.clone()))
+    }
+
+    fn with_live_progress(&self, mut task: TaskRow) -> TaskRow {
+        if task.status == TaskStatus::Running
+            && let Some((_, progress)) = self.running_entry(task.id)
+            && let Some(latest) = progress.latest()
+        {
+            task.progress = Some(latest);
+        }
+        task
+    }
+
+    async fn publish_status(&self) {
+        match self.status().await {
+            Ok(status) => {
+                let running: Vec<Value> = status.running.iter().map(task_event).collect();
+                self.inner.events.publish(
+                    "queue_status",
+                    json!({
+                        "running": running,
+                        "pending": status.pending.len(),
+                        "counts": status.counts,
+                    }),
+                );
+            }
+            Err(error) => tracing::warn!(%error, "queue status not published"),
+        }
+    }
+}
+
+/// This host's name in leases: `{hostname}-{random}`, made once and kept in
+/// `<data_dir>/host-id`, so after a restart the host knows which tasks were its own.
+pub fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
+    let path = data_dir.join("host-id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "kura".to_owned());
+    let mut random = [0u8; 4];
+    getrandom::fill(&mut random).map_err(std::io::Error::other)?;
+    let id = format!("{hostname}-{}", hex::encode(random));
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}
+
+/// The data of a task event: what a client shows in a queue.
+fn task_event(task: &TaskRow) -> Value {
+    json!({
+        "task_id": task.id,
+        "kind": task.kind,
+        "lane": task.lane,
+        "status": task.status,
+        "priority": task.priority,
+        "code": task.payload.get("code"),
+        "attempts": task.attempts,
+        "max_attempts": task.max_attempts,
+        "error": task.error,
+        "progress": task.progress,
+        "result": task.result,
+    })
+}

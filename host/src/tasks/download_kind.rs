@@ -1,0 +1,175 @@
+//! `download {code}` (N-D1, N-D2, N-F1, K-8): the resource's HLS stream to
+//! `resource/video/{CODE}.mp4` on the download lane, one at a time across the
+//! deployment. Parts are kept in `<data_dir>/work/download/{CODE}` so a retried or
+//! restarted task resumes; an expired stream URL is resolved again through the source.
+
+use std::path::PathBuf;
+
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::kind::{DOWNLOAD_LANE, Prepared, TaskContext, TaskFailure, TaskKind};
+use crate::code::{Code, normalize};
+use crate::config::DownloadConfig;
+use crate::download::{DownloadError, DownloadRequest, FreshStream, StreamRefresh, download};
+use crate::fetch::FetchClient;
+use crate::library::Library;
+
+/// The download task kind.
+pub struct Download {
+    pub library: Library,
+    pub fetch: FetchClient,
+    pub settings: DownloadConfig,
+    /// `<data_dir>/work/download`.
+    pub work_root: PathBuf,
+}
+
+impl TaskKind for Download {
+    fn name(&self) -> &'static str {
+        "download"
+    }
+
+    fn lane(&self) -> &'static str {
+        DOWNLOAD_LANE
+    }
+
+    fn max_attempts(&self) -> Option<u32> {
+        // Segments on disk survive attempts, so more attempts cost little.
+        Some(5)
+    }
+
+    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
+        let text = payload["code"]
+            .as_str()
+            .ok_or("`code` (a string) is required")?;
+        let code = normalize(text).map_err(|error| error.to_string())?;
+        Ok(Prepared {
+            payload: json!({ "code": code.as_str() }),
+            dedup_key: Some(code.as_str().to_owned()),
+        })
+    }
+
+    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        let library = self.library.clone();
+        let fetch = self.fetch.clone();
+        let settings = self.settings.clone();
+        let work_root = self.work_root.clone();
+        Box::pin(async move {
+            let text = context.text("code")?;
+            let code = normalize(&text).map_err(|error| TaskFailure::Fatal(error.to_string()))?;
+            run(library, fetch, settings, work_root, code, context).await
+        })
+    }
+}
+
+async fn run(
+    library: Library,
+    fetch: FetchClient,
+    settings: DownloadConfig,
+    work_root: PathBuf,
+    code: Code,
+    context: TaskContext,
+) -> Result<Value, TaskFailure> {
+    let detail = library
+        .store()
+        .get_resource(code.as_str())
+        .await
+        .map_err(|error| TaskFailure::Retry(error.to_string()))?
+        .ok_or_else(|| {
+            TaskFailure::Fatal(format!("resource_not_found: {code} is not in the library"))
+        })?;
+    let resource = detail.resource;
+    let (playlist_url, headers) = match resource.stream_url.filter(|url| !url.is_empty()) {
+        Some(url) => (url, resource.stream_headers.into_iter().collect()),
+        // Never resolved (or cleared): ask the sources now.
+        None => library
+            .refresh_stream(&code)
+            .await
+            .map_err(|error| TaskFailure::Retry(error.to_string()))?,
+    };
+    let output = library
+        .media()
+        .video_path(&code)
+        .map_err(|error| TaskFailure::Fatal(error.to_string()))?;
+    let mut request = DownloadRequest::new(
+        playlist_url,
+        &output,
+        work_root.join(code.as_str()),
+        &settings,
+    );
+    request.headers = headers;
+    let jar = match &resource.source_plugin {
+        Some(source) => library.plugins().jar(source),
+        None => crate::fetch::CookieJar::default(),
+    };
+    let refresher = Refresher {
+        library: library.clone(),
+        code: code.clone(),
+    };
+    let progress_context = context.clone();
+    let outcome = download(
+        &fetch,
+        &jar,
+        request,
+        Some(&refresher),
+        context.cancel.clone(),
+        move |progress| progress_context.progress(json!(progress)),
+    )
+    .await;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => return Err(failure(error)),
+    };
+    let relative = output
+        .strip_prefix(library.media().root())
+        .map(|path| path.to_string_lossy().replace('\\', "/"))
+        .map_err(|_| {
+            TaskFailure::Fatal(format!("{} is outside the media root", output.display()))
+        })?;
+    library
+        .store()
+        .set_video(code.as_str(), &relative, outcome.bytes as i64)
+        .await
+        .map_err(|error| TaskFailure::Retry(error.to_string()))?;
+    tracing::info!(
+        code = %code, bytes = outcome.bytes, segments = outcome.segments,
+        reused = outcome.reused_segments, seconds = outcome.elapsed_seconds, "download finished"
+    );
+    let mut result = json!(outcome);
+    result["code"] = json!(code.as_str());
+    result["file"] = json!(relative);
+    Ok(result)
+}
+
+/// Which download errors another attempt may fix.
+fn failure(error: DownloadError) -> TaskFailure {
+    match error {
+        DownloadError::Cancelled => TaskFailure::Cancelled,
+        DownloadError::DiskFull { .. }
+        | DownloadError::InvalidRequest(_)
+        | DownloadError::StreamChanged(_) => TaskFailure::Fatal(error.to_string()),
+        _ => TaskFailure::Retry(error.to_string()),
+    }
+}
+
+/// Re-resolves the stream through the source plugin when its URL expired (K-8).
+struct Refresher {
+    library: Library,
+    code: Code,
+}
+
+impl StreamRefresh for Refresher {
+    fn refresh(&self) -> BoxFuture<'_, Result<FreshStream, String>> {
+        Box::pin(async move {
+            let (playlist_url, headers) = self
+                .library
+                .refresh_stream(&self.code)
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(FreshStream {
+                playlist_url,
+                headers,
+            })
+        })
+    }
+}

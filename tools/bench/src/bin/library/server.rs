@@ -1,0 +1,258 @@
+//! One Kura under test: a temporary data directory (config, `plugins/`, `web/`), the
+//! library seeded by `kura seed`, the `kura serve` process and its memory; and, for the
+//! PostgreSQL run, a fresh database created and dropped around it.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use sqlx::{AnyPool, AssertSqlSafe};
+
+/// Longest `kura seed` may take.
+const SEED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Longest the server may take to answer `/healthz` (migrations included).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest a graceful stop may take before the process is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The database one run uses.
+pub struct Database {
+    /// `sqlite` or `postgres`, for the table.
+    pub name: &'static str,
+    /// The fresh PostgreSQL database, and the URL it was created through.
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    /// The default `sqlite://<data_dir>/kura.db`.
+    pub fn sqlite() -> Self {
+        Self {
+            name: "sqlite",
+            postgres: None,
+        }
+    }
+
+    /// Creates `kura_bench_<pid>` on the server of `admin_url`.
+    pub async fn fresh_postgres(admin_url: &str) -> Result<Self> {
+        let name = format!("kura_bench_{}", std::process::id());
+        execute(admin_url, format!("CREATE DATABASE {name}")).await?;
+        let mut url = url::Url::parse(admin_url).context("the PostgreSQL URL")?;
+        url.set_path(&name);
+        Ok(Self {
+            name: "postgres",
+            postgres: Some((url.to_string(), admin_url.to_owned())),
+        })
+    }
+
+    /// Drops the fresh PostgreSQL database (nothing for SQLite, whose file goes with the
+    /// data directory).
+    pub async fn drop_database(self) -> Result<()> {
+        let Some((url, admin_url)) = self.postgres else {
+            return Ok(());
+        };
+        let name = url.rsplit('/').next().unwrap_or_default();
+        execute(
+            &admin_url,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await
+    }
+
+    fn config_yaml(&self) -> String {
+        match &self.postgres {
+            Some((url, _)) => format!("database:\n  url: \"{url}\"\n"),
+            None => String::new(),
+        }
+    }
+}
+
+async fn execute(admin_url: &str, sql: String) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let admin = AnyPool::connect(admin_url)
+        .await
+        .with_context(|| format!("cannot connect to {admin_url}"))?;
+    let result = sqlx::query(AssertSqlSafe(sql.clone()))
+        .execute(&admin)
+        .await;
+    admin.close().await;
+    result.with_context(|| format!("`{sql}` failed"))?;
+    Ok(())
+}
+
+/// A data directory with its config; the server's files go away with it.
+pub struct Instance {
+    dir: tempfile::TempDir,
+    kura: PathBuf,
+}
+
+impl Instance {
+    /// Writes the config: `database`, `server.web_dir: web`, quiet logs, no watcher.
+    pub fn new(kura: &Path, database: &Database) -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("kura-bench-").tempdir()?;
+        std::fs::create_dir_all(dir.path().join("plugins"))?;
+        std::fs::create_dir_all(dir.path().join("web"))?;
+        let yaml = format!(
+            "server:\n  web_dir: web\nlog:\n  filter: warn\nplugins:\n  watch: false\n{}",
+            database.config_yaml()
+        );
+        std::fs::write(dir.path().join("config.yaml"), yaml)?;
+        Ok(Self {
+            dir,
+            kura: kura.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn web_dir(&self) -> PathBuf {
+        self.path().join("web")
+    }
+
+    fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.kura);
+        command
+            .arg("--config")
+            .arg(self.path().join("config.yaml"))
+            .arg("--data-dir")
+            .arg(self.path())
+            .arg("--silent")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Runs `kura seed --count N`; the wall time and what it printed.
+    pub async fn seed(&self, count: u64) -> Result<(Duration, String)> {
+        let started = Instant::now();
+        let child = self
+            .command()
+            .args(["seed", "--count", &count.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot run kura seed")?;
+        let output = tokio::time::timeout(SEED_TIMEOUT, child.wait_with_output())
+            .await
+            .context("kura seed did not finish in time (killed)")??;
+        let elapsed = started.elapsed();
+        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        anyhow::ensure!(
+            output.status.success(),
+            "kura seed failed ({}): {stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok((elapsed, stdout))
+    }
+
+    /// Starts `kura serve` on a free loopback port and waits for `/healthz`.
+    pub async fn serve(&self) -> Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(self.path().join("serve.log"))?;
+        let child = self
+            .command()
+            .args(["serve", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("cannot run kura serve")?;
+        let pid = child.id().context("kura serve exited at once")?;
+        let mut server = Server {
+            child,
+            pid,
+            base: format!("http://127.0.0.1:{port}"),
+            log: self.path().join("serve.log"),
+        };
+        let client = client()?;
+        let started = Instant::now();
+        loop {
+            let health = client.get(format!("{}/healthz", server.base)).send().await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                anyhow::bail!("kura serve exited ({status}):\n{}", server.log());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                let log = server.log();
+                server.stop().await?;
+                anyhow::bail!(
+                    "kura serve did not answer /healthz within {START_TIMEOUT:?}:\n{log}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// An HTTP client for loopback only (no proxy from the environment).
+pub fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// A running `kura serve`.
+pub struct Server {
+    child: tokio::process::Child,
+    pid: u32,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    log: PathBuf,
+}
+
+/// `VmRSS` and `VmHWM` of the server process, in KiB.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub rss_kib: u64,
+    pub hwm_kib: u64,
+}
+
+impl Server {
+    pub fn memory(&self) -> Result<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .context("cannot read the server's /proc status")?;
+        let field = |name: &str| -> Result<u64> {
+            let line = status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .with_context(|| format!("no {name} in /proc status"))?;
+            let kib = line.trim().trim_end_matches("kB").trim();
+            Ok(kib.parse()?)
+        };
+        Ok(Memory {
+            rss_kib: field("VmRSS:")?,
+            hwm_kib: field("VmHWM:")?,
+        })
+    }
+
+    /// The server's log so far (warnings and errors).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM (a graceful drain), then SIGKILL after a deadline.
+    pub async fn stop(mut self) -> Result<()> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        let term = tokio::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await;
+        let graceful = term.is_ok_and(|s| s.success())
+            && tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+                .await
+                .is_ok();
+        if !graceful {
+            self.child.kill().await?;
+        }
+        Ok(())
+    }
+}
