@@ -11,6 +11,7 @@ mod openapi;
 mod params;
 mod people;
 mod plugins;
+mod reports;
 mod security;
 mod server;
 mod settings;
@@ -44,12 +45,15 @@ pub struct AppState {
     pub plugins: PluginHost,
     pub library: Library,
     pub tasks: crate::tasks::TaskQueue,
+    pub scheduler: crate::schedule::Scheduler,
     pub events: EventBus,
     pub started: Instant,
     /// Which title lists and details show (N-C7).
     pub display_title: DisplayTitle,
     /// Put before video paths by `GET /api/downloads/abspath` (N-D5).
     pub file_path_prefix: String,
+    /// Where maintenance reports are written (`GET /api/reports`, N-L7).
+    pub reports_dir: std::path::PathBuf,
     /// Cancelled when shutdown starts: long-lived connections (WebSockets) end on it.
     pub shutdown: CancellationToken,
     /// Tracks those connections, so shutdown waits for their close frames.
@@ -71,8 +75,13 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
         .route("/api/resources/batch", post(library::batch))
         .route("/api/tasks", get(tasks::list).post(tasks::create))
         .route("/api/tasks/queue/status", get(tasks::queue_status))
+        .route("/api/schedules", get(tasks::schedules))
+        .route("/api/reports", get(reports::list))
+        .route("/api/reports/{name}", get(reports::get))
         .route("/api/tasks/{id}", get(tasks::get).delete(tasks::delete))
         .route("/api/quick/avatars", post(tasks::quick_avatars))
+        .route("/api/quick/db-upgrade", post(tasks::quick_db_upgrade))
+        .route("/api/quick/translate", post(tasks::quick_translate))
         .route("/api/quick/refresh-metadata", post(tasks::quick_refresh))
         .route("/api/resource", post(library::add))
         .route("/api/resource/refresh/{code}", post(library::refresh))
@@ -113,7 +122,8 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
             config.request_timeout,
         ))
         .layer(axum::middleware::map_response(error::json_errors))
-        .layer(axum::middleware::from_fn_with_state(guard, security::guard));
+        .layer(axum::middleware::from_fn_with_state(guard, security::guard))
+        .layer(axum::middleware::from_fn(access_log));
     // CORS sits outside the guard so preflights are answered without a token.
     let router = match security::cors(config) {
         Some(cors) => router.layer(cors),
@@ -130,6 +140,25 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "uptime_s": state.started.elapsed().as_secs() }))
+}
+
+/// One `access.log` line per request: method, path without the query (it may hold a
+/// token), status, milliseconds.
+async fn access_log(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: crate::logging::ACCESS_TARGET,
+        "{method} {path} {} {}ms",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
 }
 
 async fn not_found() -> ApiError {

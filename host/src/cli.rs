@@ -14,6 +14,8 @@ use crate::plugins::{PluginHost, PluginKind};
 
 mod download;
 mod library;
+mod maintenance;
+mod translate;
 
 /// Kura, a self-hosted media library server with WebAssembly site plugins.
 #[derive(Debug, Parser)]
@@ -79,6 +81,13 @@ pub enum Command {
     /// Download an HLS stream (master or media playlist URL) to a file with the native
     /// engine, as the server does; resumes from FILE.parts/ when run again.
     Download(download::DownloadArgs),
+    /// Translate titles through the active translator profile (N-C5), in this process,
+    /// also while a server runs on the same data directory. Without --execute or
+    /// --force, only counts.
+    Translate(translate::TranslateArgs),
+    /// Backups, their sync, consistency checks and database upgrades (N-L1..N-L7, T-A3).
+    #[command(flatten)]
+    Maintenance(maintenance::MaintenanceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,8 +158,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::logging::init("warn", cli.global.silent);
             download::run(&config, args, cli.global.silent).await
         }
+        Command::Translate(args) => {
+            crate::logging::init("warn", cli.global.silent);
+            translate::run(&config, args).await
+        }
+        Command::Maintenance(command) => {
+            crate::logging::init("warn", cli.global.silent);
+            maintenance::run(&config, command, cli.global.silent).await
+        }
         Command::Serve { .. } => {
-            crate::logging::init(&config.log_filter, cli.global.silent);
+            let _log_files = crate::logging::init_server(
+                &config.log_filter,
+                cli.global.silent,
+                config.log_files.as_ref(),
+            );
             crate::server::run(config, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

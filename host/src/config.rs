@@ -3,8 +3,11 @@
 //!
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
+mod maintenance;
 pub mod raw;
+mod schedules;
 mod tasks;
+mod translator;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -12,8 +15,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::fetch::HostPattern;
+pub use maintenance::{MaintenanceConfig, RawMaintenance};
 use raw::{RawConfig, RawPluginEntry};
+pub use schedules::{JobConfig, RawJob, RawSchedules, SchedulesConfig, Zone, parse_cron};
 pub use tasks::{RawTasks, TasksConfig};
+pub use translator::{
+    DEFAULT_PROMPT, RawTranslator, RawTranslatorProfile, TranslatorApi, TranslatorConfig,
+    TranslatorProfile,
+};
 
 /// Where the server looks for its config when no `--config` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
@@ -40,13 +49,20 @@ pub struct Config {
     pub server: ServerConfig,
     pub data_dir: PathBuf,
     pub log_filter: String,
+    /// Log files of `kura serve` (N-M2); None: terminal only.
+    pub log_files: Option<LogFiles>,
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
     pub library: LibraryConfig,
     pub tasks: TasksConfig,
+    /// Backups, their sync target, reports, consistency checks.
+    pub maintenance: MaintenanceConfig,
+    pub schedules: SchedulesConfig,
     pub plugins: PluginsConfig,
     pub fetch: FetchConfig,
     pub download: DownloadConfig,
+    /// Title translation: the LLM profiles (N-C2).
+    pub translator: TranslatorConfig,
     /// Per-plugin settings by name, from `sources:`, `scrapers:` and `cleaners:`.
     pub plugin_entries: BTreeMap<String, PluginEntry>,
 }
@@ -110,6 +126,14 @@ pub struct FetchConfig {
     pub allow_private_hosts: Vec<PrivateHost>,
     pub resolve: BTreeMap<String, IpAddr>,
     pub proxy: Option<url::Url>,
+}
+
+/// Where log files go and how long they are kept.
+#[derive(Debug, Clone)]
+pub struct LogFiles {
+    pub dir: PathBuf,
+    pub keep_days: usize,
+    pub access_log: bool,
 }
 
 /// `download:` validated.
@@ -356,9 +380,24 @@ fn validate(raw: RawConfig) -> Result<Config> {
             ));
         }
     };
+    let maintenance_config = maintenance::validate_maintenance(&raw.maintenance, &data_dir)?;
+    let log_files = match &raw.log.dir {
+        Some(dir) => {
+            if !(1..=3650).contains(&raw.log.keep_days) {
+                return Err(invalid("log.keep_days", "must be between 1 and 3650"));
+            }
+            Some(LogFiles {
+                dir: under_data(dir),
+                keep_days: raw.log.keep_days as usize,
+                access_log: raw.log.access_log,
+            })
+        }
+        None => None,
+    };
     Ok(Config {
         server,
         data_dir,
+        log_files,
         log_filter: raw.log.filter,
         database_url,
         library: LibraryConfig {
@@ -366,9 +405,12 @@ fn validate(raw: RawConfig) -> Result<Config> {
             file_path_prefix: raw.library.file_path_prefix.clone(),
         },
         tasks: tasks::validate_tasks(&raw.tasks)?,
+        maintenance: maintenance_config,
+        schedules: schedules::validate_schedules(&raw.schedules)?,
         plugins,
         fetch,
         download,
+        translator: translator::validate_translator(&raw.translator)?,
         plugin_entries,
     })
 }
@@ -673,6 +715,16 @@ mod template_tests {
             "retry_max_seconds:",
             "max_attempts:",
             "mock_downloads:",
+            "backup_path:",
+            "backup_days:",
+            "report_days:",
+            "stale_part_hours:",
+            "pg_bin_dir:",
+            "timezone:",
+            "catch_up:",
+            "keep_days:",
+            "access_log:",
+            "jobs:",
             "filter:",
             "dir:",
             "cache_dir:",
@@ -698,6 +750,13 @@ mod template_tests {
             "idle_timeout_ms:",
             "variant:",
             "remux:",
+            "active:",
+            "profiles:",
+            "api:",
+            "model:",
+            "temperature:",
+            "target_language:",
+            "prompt:",
             "resolve:",
             "enabled:",
             "url:",

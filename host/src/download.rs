@@ -57,7 +57,8 @@ pub struct DownloadRequest {
     pub retries: u32,
     /// Base of the exponential backoff between tries.
     pub retry_delay: Duration,
-    /// A body that sends nothing for this long is abandoned and retried.
+    /// A segment request that sends nothing for this long (no headers yet, or no next
+    /// chunk of the body) is abandoned and retried.
     pub idle_timeout: Duration,
     /// Remux to MP4 with ffmpeg when it is installed; otherwise (or when ffmpeg fails)
     /// keep TS or fMP4.

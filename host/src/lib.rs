@@ -12,11 +12,14 @@ pub mod events;
 pub mod fetch;
 pub mod library;
 pub mod logging;
+pub mod maintenance;
 pub mod media;
 pub mod plugins;
+pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod tasks;
+pub mod translate;
 pub(crate) mod util;
 
 pub use config::Config;

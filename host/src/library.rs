@@ -8,6 +8,9 @@ mod merge;
 mod names;
 mod seed;
 
+use std::sync::{Arc, OnceLock};
+
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -82,6 +85,15 @@ impl Default for RefreshOptions {
     }
 }
 
+/// Where the library asks for a title translation: the server queues a `translate`
+/// task (`tasks/translate_kind.rs`); without one (the CLI, or no active translator
+/// profile) titles just stay `pending`. A trait, so the library does not depend on the
+/// task queue.
+pub trait TranslationRequests: Send + Sync {
+    /// Asks for `code`'s title to be translated; `force` re-translates a finished one.
+    fn request<'a>(&'a self, code: &'a Code, force: bool) -> BoxFuture<'a, Result<(), String>>;
+}
+
 /// The library service.
 #[derive(Clone)]
 pub struct Library {
@@ -89,6 +101,8 @@ pub struct Library {
     plugins: PluginHost,
     media: MediaStore,
     events: EventBus,
+    /// Set once, after the task queue exists (the queue's kinds hold this library).
+    translations: Arc<OnceLock<Arc<dyn TranslationRequests>>>,
 }
 
 impl Library {
@@ -98,6 +112,15 @@ impl Library {
             plugins,
             media,
             events,
+            translations: Arc::default(),
+        }
+    }
+
+    /// Sends translation requests to `requests` from now on (N-C1, N-C6); a second call
+    /// is ignored.
+    pub fn set_translation_requests(&self, requests: Arc<dyn TranslationRequests>) {
+        if self.translations.set(requests).is_err() {
+            tracing::warn!("translation requests were already set; the new target is ignored");
         }
     }
 
@@ -149,8 +172,14 @@ impl Library {
     pub async fn add(&self, code: &Code) -> Result<Report, LibraryError> {
         let mut lookups = Vec::new();
         let (source, version, hit) = self.find_stream(code, &mut lookups).await?;
-        self.write_metadata(code, &source, &version, &hit, lookups, "resource_added")
-            .await
+        let report = self
+            .write_metadata(code, &source, &version, &hit, lookups, "resource_added")
+            .await?;
+        // A new resource (or one never translated) gets its title translated.
+        if report.resource.resource.translation_status == TranslationStatus::Pending {
+            self.request_translation(code, false).await;
+        }
+        Ok(report)
     }
 
     /// Refreshes a stored resource (N-H8).
@@ -204,6 +233,7 @@ impl Library {
             self.store
                 .set_translation(code.as_str(), TranslationStatus::Pending, None)
                 .await?;
+            self.request_translation(code, true).await;
         }
         if (options.retranslate || !options.refresh_metadata)
             && let Some(fresh) = self.store.get_resource(code.as_str()).await?
@@ -281,6 +311,17 @@ impl Library {
                 .publish("video_deleted", json!({ "code": code.as_str() }));
         }
         Ok(removed)
+    }
+
+    /// Queues a translation when something takes requests; a failure to queue leaves the
+    /// title `pending` (`kura translate --execute` picks it up) and is only logged.
+    async fn request_translation(&self, code: &Code, force: bool) {
+        let Some(requests) = self.translations.get() else {
+            return;
+        };
+        if let Err(error) = requests.request(code, force).await {
+            tracing::warn!(code = %code, %error, "translation not queued; the title stays pending");
+        }
     }
 
     /// Asks every enabled source by descending weight; the first hit wins (N-A1).

@@ -1,21 +1,123 @@
-//! Log setup: a filter in `RUST_LOG` syntax (flag over environment over config), and
-//! `--silent`, which keeps only warnings and errors on the terminal.
+//! Log setup: a filter in `RUST_LOG` syntax (flag over environment over config) for the
+//! terminal (stderr; `--silent` keeps only warnings there), and for `kura serve` two
+//! files rotated daily and kept `log.keep_days` days (N-M2): `kura.log` with everything
+//! the filter lets through, and `access.log` with one line per HTTP request.
 
-use tracing_subscriber::EnvFilter;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{Builder, Rotation};
+use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, fmt};
 
-/// Installs the global subscriber; a second call is ignored.
+use crate::config::LogFiles;
+
+/// The target of access-log lines.
+pub const ACCESS_TARGET: &str = "kura::access";
+
+/// Keeps the file writers flushing; drop it last (at exit).
+#[must_use = "log files stop being written when the guard is dropped"]
+pub struct LogGuard {
+    _guards: Vec<WorkerGuard>,
+}
+
+/// Installs the global subscriber for a command: the terminal only. A second call is
+/// ignored.
 pub fn init(filter: &str, silent: bool) {
-    let filter = if silent {
-        "warn".to_owned()
-    } else {
-        std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned())
-    };
-    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    // stderr: stdout belongs to what a command prints (reports, JSON), so a warning
-    // never ends up inside it.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter)
-        .with_target(true)
+    let _ = tracing_subscriber::registry()
+        .with(terminal_layer(filter, silent))
         .try_init();
+}
+
+/// Installs the global subscriber for the server: the terminal, and the log files when
+/// configured. A directory that cannot be written is reported on the terminal and the
+/// server goes on without files.
+pub fn init_server(filter: &str, silent: bool, files: Option<&LogFiles>) -> LogGuard {
+    let mut guards = Vec::new();
+    let (main, access) = match files.map(open_files) {
+        Some(Ok((main, access))) => (Some(main), access),
+        Some(Err(error)) => {
+            eprintln!("warning: log files disabled: {error}");
+            (None, None)
+        }
+        None => (None, None),
+    };
+    let main_layer = main.map(|appender| {
+        let (writer, guard) = tracing_appender::non_blocking(appender);
+        guards.push(guard);
+        fmt::layer()
+            .with_ansi(false)
+            .with_writer(writer)
+            .with_filter(env_filter(filter, true))
+    });
+    let access_layer = access.map(|appender| {
+        let (writer, guard) = tracing_appender::non_blocking(appender);
+        guards.push(guard);
+        fmt::layer()
+            .with_ansi(false)
+            .with_target(false)
+            .with_level(false)
+            .with_writer(writer)
+            .with_filter(Targets::new().with_target(ACCESS_TARGET, tracing::Level::INFO))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(terminal_layer(filter, silent))
+        .with(main_layer)
+        .with(access_layer)
+        .try_init();
+    LogGuard { _guards: guards }
+}
+
+type Appender = tracing_appender::rolling::RollingFileAppender;
+
+fn open_files(files: &LogFiles) -> Result<(Appender, Option<Appender>), String> {
+    std::fs::create_dir_all(&files.dir)
+        .map_err(|error| format!("cannot create {}: {error}", files.dir.display()))?;
+    let appender = |prefix: &str| {
+        Builder::new()
+            .rotation(Rotation::DAILY)
+            .filename_prefix(prefix)
+            .filename_suffix("log")
+            .max_log_files(files.keep_days)
+            .build(&files.dir)
+            .map_err(|error| {
+                format!(
+                    "cannot open {prefix} log in {}: {error}",
+                    files.dir.display()
+                )
+            })
+    };
+    let main = appender("kura")?;
+    let access = files.access_log.then(|| appender("access")).transpose()?;
+    Ok((main, access))
+}
+
+/// stderr: stdout belongs to what a command prints (reports, JSON), so a warning never
+/// ends up inside it. Access lines stay in their own file.
+fn terminal_layer<S>(filter: &str, silent: bool) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let filter = if silent {
+        env_filter("warn", false)
+    } else {
+        env_filter(filter, true)
+    };
+    fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .with_filter(filter)
+}
+
+/// The filter (`RUST_LOG` wins when `from_env`), without the access lines.
+fn env_filter(filter: &str, from_env: bool) -> EnvFilter {
+    let text = match std::env::var("RUST_LOG") {
+        Ok(text) if from_env => text,
+        _ => filter.to_owned(),
+    };
+    let filter = EnvFilter::try_new(&text).unwrap_or_else(|_| EnvFilter::new("info"));
+    match format!("{ACCESS_TARGET}=off").parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
 }

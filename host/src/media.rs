@@ -161,6 +161,33 @@ impl MediaStore {
         })
     }
 
+    /// Where the cover is or would be stored (it may not exist).
+    pub fn cover_target(&self, code: &Code) -> Result<PathBuf> {
+        paths::cover(&self.root, code)
+    }
+
+    /// Where the thumbnail of `size` is or would be stored (it may not exist).
+    pub fn thumbnail_target(&self, code: &Code, size: ThumbnailSize) -> Result<PathBuf> {
+        paths::thumbnail(&self.root, code, size)
+    }
+
+    /// Where the avatar is or would be stored (it may not exist).
+    pub fn avatar_target(&self, person_id: i64) -> Result<PathBuf> {
+        paths::avatar(&self.root, person_id)
+    }
+
+    /// The directories the maintenance checks list: covers with their thumbnails,
+    /// videos, avatars.
+    pub fn directories(&self) -> [PathBuf; 3] {
+        [paths::COVER_DIR, paths::VIDEO_DIR, paths::AVATAR_DIR].map(|dir| self.root.join(dir))
+    }
+
+    /// A path under the root as the store records it: relative, forward slashes.
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        let rest = path.strip_prefix(&self.root).ok()?;
+        Some(rest.to_string_lossy().replace('\\', "/"))
+    }
+
     fn save_image(&self, target: &Path, relative: String, bytes: &[u8]) -> Result<SavedImage> {
         let prepared = codec::prepare_jpeg(bytes)?;
         files::write_atomic(target, &prepared.bytes, None)?;

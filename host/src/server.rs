@@ -41,16 +41,16 @@ impl Server {
         let started = Instant::now();
         let events = EventBus::default();
         let fetch = FetchClient::new(&config.fetch).context("cannot build the HTTP client")?;
-        let store = Store::open(&config.database_url).await.with_context(|| {
-            format!(
-                "cannot open the database {}",
-                crate::store::redact(&config.database_url)
-            )
-        })?;
         let media = MediaStore::new(config.media_dir()).with_context(|| {
             format!(
                 "cannot open the media directory {}",
                 config.media_dir().display()
+            )
+        })?;
+        let store = open_store(&config, &media).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::store::redact(&config.database_url)
             )
         })?;
         let plugins = PluginHost::start(&config, fetch.clone(), events.clone())
@@ -70,6 +70,17 @@ impl Server {
             settings: config.download.clone(),
             work_root: config.data_dir.join("work").join("download"),
         });
+        let translator =
+            crate::translate::from_config(&config, library.store().clone(), plugins.clone())
+                .context("cannot set up the translator")?;
+        let translating = translator.is_some();
+        kinds.register(crate::tasks::Translate { translator });
+        let maintenance = crate::maintenance::Maintenance::new(
+            library.store().clone(),
+            library.media().clone(),
+            &config,
+        );
+        crate::tasks::maintenance_kinds(&mut kinds, &maintenance, &library);
         let tasks = TaskQueue::new(
             library.store().clone(),
             events.clone(),
@@ -77,9 +88,23 @@ impl Server {
             config.tasks.clone(),
             holder,
         );
+        if translating {
+            // Adding a resource queues its translation; a refresh with `retranslate` a
+            // forced one (N-C1, N-C6).
+            library.set_translation_requests(std::sync::Arc::new(
+                crate::tasks::TranslationTasks::new(tasks.downgrade()),
+            ));
+        }
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         tasks.start_workers(&tracker, shutdown.child_token()).await;
+        let scheduler = crate::schedule::Scheduler::new(
+            library.store().clone(),
+            tasks.clone(),
+            events.clone(),
+            config.schedules.clone(),
+        );
+        tracker.spawn(scheduler.clone().run(shutdown.child_token()));
         if config.plugins.watch {
             let watcher = plugins
                 .watcher(shutdown.child_token())
@@ -97,10 +122,12 @@ impl Server {
             plugins: plugins.clone(),
             library: library.clone(),
             tasks: tasks.clone(),
+            scheduler,
             events: events.clone(),
             started,
             display_title: config.library.display_title,
             file_path_prefix: config.library.file_path_prefix.clone(),
+            reports_dir: crate::maintenance::reports_dir(&config.data_dir),
             shutdown: shutdown.child_token(),
             connections: tracker.clone(),
         };
@@ -165,6 +192,35 @@ impl Server {
             tracing::warn!("background tasks did not stop within {SHUTDOWN_TIMEOUT:?}");
         }
         self.library.store().close().await;
+    }
+}
+
+/// Opens the database. A new one gets its schema at once; one that holds data and has
+/// migrations pending goes through the guarded upgrade (T-A3: backup, migrate, validate,
+/// put the backup back on failure), and the server does not start unless it succeeded.
+/// A schema newer than this binary knows is refused.
+async fn open_store(config: &Config, media: &MediaStore) -> anyhow::Result<Store> {
+    use crate::maintenance::{Maintenance, UpgradeOutcome};
+    let store = Store::open_without_migrating(&config.database_url).await?;
+    let status = store.schema_status(store.migrator()).await?;
+    if status.applied.is_empty() || status.pending.is_empty() {
+        store.close().await;
+        return Ok(Store::open(&config.database_url).await?);
+    }
+    tracing::info!(pending = ?status.pending, "database schema upgrade: backing up first");
+    let report = Maintenance::new(store.clone(), media.clone(), config)
+        .upgrade_database(store.migrator())
+        .await?;
+    match report.outcome {
+        UpgradeOutcome::Upgraded | UpgradeOutcome::UpToDate => {
+            tracing::info!(from = report.from_version, to = report.to_version, backup = ?report.backup, "database schema upgraded");
+            Ok(store)
+        }
+        outcome => anyhow::bail!(
+            "the database upgrade ended {outcome:?}; nothing was started (report {}; backup {:?})",
+            report.report,
+            report.backup
+        ),
     }
 }
 

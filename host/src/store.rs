@@ -7,11 +7,14 @@
 //! out. Each backend has its own migrations directory with the same schema.
 
 mod bind;
+mod maintenance;
 mod people;
 mod resources;
+mod schedules;
 mod settings;
 mod task_types;
 mod tasks;
+mod translations;
 mod types;
 
 use std::str::FromStr;
@@ -20,8 +23,11 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use maintenance::{FileCheck, ResourceFiles, SchemaStatus, inspect_sqlite_file};
 pub use resources::{BulkMark, RenamedFiles};
+pub use schedules::ScheduleState;
 pub use task_types::*;
+pub use translations::{TranslationInfo, TranslationRecord, TranslationSource};
 pub use types::*;
 
 /// The migrations of each backend, embedded at build time.
@@ -45,6 +51,14 @@ pub enum StoreError {
     },
     #[error("database schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database schema (version {database}) is newer than this kura knows ({known}); upgrade kura"
+    )]
+    SchemaTooNew { database: i64, known: i64 },
+    #[error(
+        "the database has migration {0}, which this kura does not know (a build from another branch?)"
+    )]
+    UnknownMigration(i64),
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
@@ -71,8 +85,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating a SQLite file when missing) and migrates the database at `url`.
+    /// Opens (creating a SQLite file when missing) and migrates the database at `url`;
+    /// refuses a database with migrations this binary does not know
+    /// ([`StoreError::SchemaTooNew`]).
     pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::open_without_migrating(url).await?;
+        store.migrate(store.migrator()).await?;
+        Ok(store)
+    }
+
+    /// Opens the database at `url` as it is, without applying migrations (`kura db
+    /// upgrade` and the backups, which must not change the schema).
+    pub async fn open_without_migrating(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -105,11 +129,15 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_error)?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
         Ok(Self { pool, backend })
+    }
+
+    /// The migrations embedded in this binary for the backend in use.
+    pub fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
     }
 
     /// The backend in use.

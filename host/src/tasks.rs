@@ -9,10 +9,12 @@
 mod download_kind;
 mod kind;
 mod kinds;
+mod maintenance_kinds;
+mod translate_kind;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -25,6 +27,8 @@ pub use kind::{
     DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
 };
 pub use kinds::library_kinds;
+pub use maintenance_kinds::maintenance_kinds;
+pub use translate_kind::{TRANSLATE_KIND, Translate, TranslationTasks};
 
 use crate::config::TasksConfig;
 use crate::events::EventBus;
@@ -75,6 +79,20 @@ pub struct TaskQueue {
     inner: Arc<Inner>,
 }
 
+/// A handle that does not keep the queue alive: for kinds that queue follow-up tasks
+/// (the queue owns the kinds, so a strong handle would be a cycle).
+#[derive(Clone)]
+pub struct WeakTaskQueue {
+    inner: Weak<Inner>,
+}
+
+impl WeakTaskQueue {
+    /// The queue, while it exists.
+    pub fn upgrade(&self) -> Option<TaskQueue> {
+        self.inner.upgrade().map(|inner| TaskQueue { inner })
+    }
+}
+
 struct Inner {
     store: Store,
     events: EventBus,
@@ -111,6 +129,13 @@ impl TaskQueue {
                 wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
             }),
+        }
+    }
+
+    /// A handle that does not keep the queue alive.
+    pub fn downgrade(&self) -> WeakTaskQueue {
+        WeakTaskQueue {
+            inner: Arc::downgrade(&self.inner),
         }
     }
 

@@ -18,6 +18,7 @@ fn drop_in(dir: &std::path::Path, name: &str, bytes: &[u8]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swap_under_load_then_rollback() {
+    let _exclusive = crate::support::exclusive().await;
     let fixture = support::fixture().await;
     let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
     drop_in(

@@ -12,6 +12,7 @@ fn config(fixture_url: &str, extra: &str) -> String {
 
 #[tokio::test]
 async fn infinite_loop_ends_within_deadline_plus_250ms() {
+    let _exclusive = crate::support::exclusive().await;
     let fixture = support::fixture().await;
     let yaml = config(&fixture.base_url(), "").replacen(
         "plugins:\n",
@@ -169,6 +170,7 @@ async fn forbidden_import_and_wrong_wit_are_refused_with_reasons() {
 /// 100 ms, and the process never grows beyond the memory cap + 32 MiB.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_stays_responsive_and_bounded_under_attack() {
+    let _exclusive = crate::support::exclusive().await;
     let fixture = support::fixture().await;
     let yaml = config(&fixture.base_url(), "").replacen(
         "plugins:\n",

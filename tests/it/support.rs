@@ -12,6 +12,14 @@ use std::path::PathBuf;
 pub use child::ChildServer;
 pub use server::TestServer;
 
+/// Taken by the tests whose assertions involve time (deadlines, swap latency) and by the
+/// tests that load the machine (soaks, floods), so none of them runs beside another: on
+/// a 2-core machine a flood in one test would otherwise show up as latency in another.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

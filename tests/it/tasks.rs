@@ -167,6 +167,7 @@ async fn priorities_order_the_queue_fifo_within_one() {
 
 #[tokio::test]
 async fn sixty_four_concurrent_submits_make_one_task_per_round() {
+    let _exclusive = crate::support::exclusive().await;
     let (_fixture, server) = server().await;
     // The lane is kept busy so every round's task stays pending while it is submitted.
     mock(&server, "BUSY-001", 600_000, "urgent").await;
@@ -298,6 +299,17 @@ async fn task_api_errors_and_quick_operations() {
         "{answer}"
     );
 
+    let (status, answer) = server.post_json("/api/quick/translate", json!({})).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (403, Some("task_type_disabled")),
+        "no translator profile is active: {answer}"
+    );
+    let (status, upgrade) = server
+        .post_json("/api/quick/db-upgrade?wait=60", json!({}))
+        .await;
+    assert_eq!(status, 201, "{upgrade}");
+    assert_eq!(upgrade["result"]["outcome"], "up_to_date", "{upgrade}");
     let (status, avatars) = server
         .post_json("/api/quick/avatars?wait=30", json!({}))
         .await;

@@ -3,9 +3,9 @@
 -- once across restarts and across hosts sharing the database.
 
 CREATE TABLE schedules (
-    name         TEXT    NOT NULL PRIMARY KEY,
+    name         TEXT   NOT NULL PRIMARY KEY,
     last_fire_at BIGINT,
     last_task_id BIGINT,
     last_error   TEXT,
-    updated_at   BIGINT  NOT NULL
+    updated_at   BIGINT NOT NULL
 );

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::params::{Params, bad, code, not_in_library, params};
-use super::tasks::{optional_body, priority_of, submit, wait_param};
+use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param};
 use crate::store::Priority;
 use crate::tasks::TaskError;
 
@@ -139,16 +139,13 @@ pub async fn mock(
     Query(query): Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let q = params(&query, &["wait"])?;
     let code = code(&raw)?;
-    let body = optional_body(body)?;
-    let payload = json!({ "code": code.as_str(), "duration_ms": body["duration_ms"] });
-    submit(
-        &state.tasks,
+    submit_body(
+        &state,
         "mock_download",
-        payload,
-        priority_of(&body["priority"])?,
-        wait_param(q)?,
+        &query,
+        body,
+        |body| json!({ "code": code.as_str(), "duration_ms": body["duration_ms"] }),
     )
     .await
 }

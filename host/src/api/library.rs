@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::params::*;
-use super::tasks::{optional_body, priority_of, submit, wait_param};
+use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param};
 use crate::config::DisplayTitle;
 use crate::library::LibraryError;
 use crate::store::{ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
@@ -187,6 +187,19 @@ pub async fn metadata(
         .ok_or_else(|| not_in_library(&code))?;
     let r = &detail.resource;
     let mut body = serde_json::to_value(&detail).unwrap_or_default();
+    // What made the translated title (profile, model, cleaner and version) or why the
+    // last attempt failed (N-C3, N-C4).
+    if let Some(info) = library.store().translation_info(code.as_str()).await? {
+        body["translation"] = json!({
+            "status": info.status,
+            "error": info.error,
+            "profile": info.profile,
+            "model": info.model,
+            "cleaner": info.cleaner,
+            "cleaner_version": info.cleaner_version,
+            "translated_at": info.translated_at,
+        });
+    }
     body["display_title"] = json!(display_title(
         state.display_title,
         &r.title_source,
@@ -314,15 +327,12 @@ pub async fn batch(
     Query(query): Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let q = params(&query, &["wait"])?;
-    let body = optional_body(body)?;
-    let payload = json!({ "items": body["items"] });
-    submit(
-        &state.tasks,
+    submit_body(
+        &state,
         "batch",
-        payload,
-        priority_of(&body["priority"])?,
-        wait_param(q)?,
+        &query,
+        body,
+        |body| json!({ "items": body["items"] }),
     )
     .await
 }

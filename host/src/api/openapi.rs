@@ -6,7 +6,7 @@ use axum::response::Html;
 use serde_json::Value;
 use utoipa::OpenApi;
 
-use super::{downloads, library, media, people, plugins, settings, tasks, ws};
+use super::{downloads, library, media, people, plugins, reports, settings, tasks, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,12 +43,17 @@ use super::{downloads, library, media, people, plugins, settings, tasks, ws};
         tasks::get,
         tasks::delete,
         tasks::queue_status,
+        tasks::schedules,
+        reports::list,
+        reports::get,
         downloads::submit_one,
         downloads::submit_batch,
         downloads::delete,
         downloads::mock,
         ws::tasks,
         tasks::quick_avatars,
+        tasks::quick_db_upgrade,
+        tasks::quick_translate,
         tasks::quick_refresh,
         openapi_json,
         docs,

@@ -118,6 +118,28 @@ pub(super) async fn submit(
     }
 }
 
+/// A route that starts one task from a JSON body: `?wait=` as in [`submit`], the body's
+/// `priority`, and the task's data made from the body by `payload`.
+pub(super) async fn submit_body(
+    state: &AppState,
+    kind: &str,
+    query: &HashMap<String, String>,
+    body: Result<Json<Value>, JsonRejection>,
+    payload: impl FnOnce(&Value) -> Value,
+) -> Result<Response, ApiError> {
+    let q = params(query, &["wait"])?;
+    let body = optional_body(body)?;
+    let data = payload(&body);
+    submit(
+        &state.tasks,
+        kind,
+        data,
+        priority_of(&body["priority"])?,
+        wait_param(q)?,
+    )
+    .await
+}
+
 /// The error a finished task reports, as the API error a direct call would give: the
 /// message starts with the stable code when the kind knows one.
 fn task_error(error: Option<&str>) -> ApiError {
@@ -234,6 +256,17 @@ pub async fn queue_status(State(state): State<AppState>) -> Result<Json<Value>, 
     Ok(Json(json!(state.tasks.status().await?)))
 }
 
+/// `GET /api/schedules`: each schedule with its next and last run and last outcome.
+#[utoipa::path(get, path = "/api/schedules", tag = "tasks", responses((status = 200, description = "Schedules in name order")))]
+pub async fn schedules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let views = state
+        .scheduler
+        .views(chrono::Utc::now())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "schedules": views })))
+}
+
 /// `POST /api/quick/avatars` (T-C2): person avatars for everyone without one.
 #[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = Object, description = "{limit?, priority?}"), responses((status = 202, description = "Queued")))]
 pub async fn quick_avatars(
@@ -241,17 +274,70 @@ pub async fn quick_avatars(
     Query(query): Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let q = params(&query, &["wait"])?;
-    let body = optional_body(body)?;
-    let payload = json!({ "limit": body["limit"] });
-    submit(
-        &state.tasks,
+    submit_body(
+        &state,
         "person_avatars",
-        payload,
-        priority_of(&body["priority"])?,
-        wait_param(q)?,
+        &query,
+        body,
+        |body| json!({ "limit": body["limit"] }),
     )
     .await
+}
+
+/// `POST /api/quick/translate` (T-C2): a translate task per title that is pending or
+/// failed; with `force`, per title whatever its status (answers come from the cache
+/// where the LLM was already asked).
+#[utoipa::path(post, path = "/api/quick/translate", tag = "tasks", request_body(content = Object, description = "{force?, priority?}"), responses((status = 202, description = "Counts of queued and already-queued tasks"), (status = 403, description = "No translator profile is active", body = super::error::ErrorBody)))]
+pub async fn quick_translate(
+    State(state): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    use crate::store::TranslationStatus;
+    let body = optional_body(body)?;
+    let force = match &body["force"] {
+        Value::Null => false,
+        Value::Bool(force) => *force,
+        _ => return Err(bad("`force` must be true or false")),
+    };
+    let priority = match &body["priority"] {
+        Value::Null => Priority::Low,
+        other => priority_of(other)?,
+    };
+    if !state.tasks.kinds().contains(&"translate") {
+        return Err(TaskError::KindDisabled("translate".to_owned()).into());
+    }
+    let statuses = [TranslationStatus::Pending, TranslationStatus::Failed];
+    let sources = state
+        .library
+        .store()
+        .translation_sources((!force).then_some(&statuses[..]))
+        .await?;
+    let (mut queued, mut already) = (0, 0);
+    for source in sources {
+        let payload = json!({ "code": source.code, "force": force });
+        let submitted = state.tasks.submit("translate", payload, priority).await?;
+        if submitted.deduplicated {
+            already += 1;
+        } else {
+            queued += 1;
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "queued": queued, "already_queued": already })),
+    ))
+}
+
+/// `POST /api/quick/db-upgrade` (T-C2): the guarded database upgrade as a task (backup,
+/// migrate, validate, restore on failure); a running server is normally up to date, so
+/// this mostly validates.
+#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body(content = Object, description = "{priority?}"), responses((status = 202, description = "Queued")))]
+pub async fn quick_db_upgrade(
+    State(state): State<AppState>,
+    Query(query): Params,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    submit_body(&state, "db_upgrade", &query, body, |_| json!({})).await
 }
 
 /// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the

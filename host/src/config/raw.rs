@@ -25,12 +25,18 @@ pub struct RawConfig {
     pub library: RawLibrary,
     /// The task queue: lanes, leases, retries.
     pub tasks: super::RawTasks,
+    /// Backups, their sync target, reports and consistency checks.
+    pub maintenance: super::RawMaintenance,
+    /// Cron schedules, each queueing a task.
+    pub schedules: super::RawSchedules,
     /// The plugin runtime.
     pub plugins: RawPlugins,
     /// The outbound HTTP client shared by plugins and downloads.
     pub fetch: RawFetch,
     /// The HLS download engine.
     pub download: RawDownload,
+    /// Title translation through an LLM server.
+    pub translator: super::RawTranslator,
     /// The global outbound proxy.
     pub proxy: RawProxy,
     /// Per-source settings, by plugin name.
@@ -50,9 +56,12 @@ impl Default for RawConfig {
             database: RawDatabase::default(),
             library: RawLibrary::default(),
             tasks: super::RawTasks::default(),
+            maintenance: super::RawMaintenance::default(),
+            schedules: super::RawSchedules::default(),
             plugins: RawPlugins::default(),
             fetch: RawFetch::default(),
             download: RawDownload::default(),
+            translator: super::RawTranslator::default(),
             proxy: RawProxy::default(),
             sources: BTreeMap::new(),
             scrapers: BTreeMap::new(),
@@ -110,12 +119,22 @@ impl Default for RawServer {
 pub struct RawLog {
     /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`.
     pub filter: String,
+    /// Where `kura serve` writes `kura.log` and `access.log`, rotated daily; relative
+    /// paths are under `data_dir`. Null: no log files, the terminal only.
+    pub dir: Option<PathBuf>,
+    /// Days of rotated files kept per log.
+    pub keep_days: u32,
+    /// One line per HTTP request in `access.log`.
+    pub access_log: bool,
 }
 
 impl Default for RawLog {
     fn default() -> Self {
         Self {
             filter: "info".to_owned(),
+            dir: Some(PathBuf::from("logs")),
+            keep_days: 30,
+            access_log: true,
         }
     }
 }

@@ -254,10 +254,18 @@ impl Registry {
         }
         present.sort();
         for path in &present {
-            let Ok(bytes) = std::fs::read(path) else {
+            // Reading and hashing every plugin file is blocking work: off the async threads.
+            let file = path.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                std::fs::read(&file).map(|bytes| {
+                    let sha256 = crate::util::sha256_hex(&bytes);
+                    (bytes, sha256)
+                })
+            })
+            .await;
+            let Ok(Ok((bytes, sha256))) = read else {
                 continue;
             };
-            let sha256 = crate::util::sha256_hex(&bytes);
             let known = self
                 .known_files
                 .lock()

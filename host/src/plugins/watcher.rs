@@ -21,8 +21,15 @@ pub fn watch(
     let (sender, mut receiver) = mpsc::channel::<()>(1);
     let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
         match result {
-            // A full channel already holds a pending rescan, which will see this change.
-            Ok(events) if !events.is_empty() => {
+            // Only changes count: opening and reading files (the rescan itself hashes
+            // every plugin file, and `kura` commands read them) would otherwise start
+            // rescans forever. A full channel already holds a pending rescan, which will
+            // see this change.
+            Ok(events)
+                if events
+                    .iter()
+                    .any(|event| !matches!(event.kind, notify::EventKind::Access(_))) =>
+            {
                 let _ = sender.try_send(());
             }
             Ok(_) => {}

@@ -99,6 +99,43 @@ pub fn contains_pattern(needle: &str) -> String {
     pattern
 }
 
+/// One page of a filtered list: counts the matches of `filter` (a WHERE clause) under
+/// `count_head`, then selects them under `select_head` in `order`, mapping each row.
+pub async fn fetch_page<T>(
+    pool: &sqlx::AnyPool,
+    filter: &Sql,
+    heads: (&str, &str),
+    order: &str,
+    (page, page_size): (u32, u32),
+    map: impl Fn(&sqlx::any::AnyRow) -> super::Result<T>,
+) -> super::Result<super::Page<T>> {
+    let (count_head, select_head) = heads;
+    let total = filter.with_head(count_head).fetch_count(pool).await?;
+    let mut select = filter.with_text(format!(
+        "{select_head}{} ORDER BY {order} LIMIT ",
+        filter.text
+    ));
+    select
+        .bind(Value::Int(i64::from(page_size)))
+        .push(" OFFSET ")
+        .bind(Value::Int(
+            i64::from(page.saturating_sub(1)) * i64::from(page_size),
+        ));
+    let items = select
+        .query()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(map)
+        .collect::<super::Result<Vec<_>>>()?;
+    Ok(super::Page {
+        items,
+        total: total.max(0) as u64,
+        page,
+        page_size,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

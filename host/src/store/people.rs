@@ -3,8 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::bind::{Sql, Value, contains_pattern};
-use super::resources::offset;
+use super::bind::{Sql, Value, contains_pattern, fetch_page};
 use super::{
     Page, PeopleQuery, PeopleSort, PersonRow, PersonSummary, Result, Store, TagQuery, TagSort,
     TagSummary, now_ms,
@@ -68,31 +67,22 @@ impl Store {
             Some(false) => filter.push(" AND p.avatar_file IS NULL"),
             None => &mut filter,
         };
-        let total = filter
-            .with_head("SELECT COUNT(*) FROM people p")
-            .fetch_count(self.pool())
-            .await?;
         let direction = if query.descending { "DESC" } else { "ASC" };
         let order = match query.sort {
             PeopleSort::Name => format!("p.name {direction}, p.id {direction}"),
             PeopleSort::WorkCount => format!("work_count {direction}, p.id {direction}"),
         };
-        let mut page = filter.with_text(format!(
-            "SELECT p.id, p.name, p.alias, p.avatar_url, \
+        let select = "SELECT p.id, p.name, p.alias, p.avatar_url, \
              CASE WHEN p.avatar_file IS NULL THEN 0 ELSE 1 END AS has_avatar, \
              (SELECT COUNT(*) FROM resource_people rp WHERE rp.person_id = p.id) AS work_count \
-             FROM people p{} ORDER BY {order} LIMIT ",
-            filter.text
-        ));
-        page.bind(Value::Int(i64::from(query.page_size)))
-            .push(" OFFSET ")
-            .bind(Value::Int(offset(query.page, query.page_size)));
-        let items = page
-            .query()
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| {
+             FROM people p";
+        fetch_page(
+            self.pool(),
+            &filter,
+            ("SELECT COUNT(*) FROM people p", select),
+            &order,
+            (query.page, query.page_size),
+            |row| {
                 Ok(PersonSummary {
                     id: row.try_get("id")?,
                     name: row.try_get("name")?,
@@ -101,14 +91,9 @@ impl Store {
                     avatar_url: row.try_get("avatar_url")?,
                     work_count: row.try_get::<i64, _>("work_count")?.max(0) as u64,
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page {
-            items,
-            total: total.max(0) as u64,
-            page: query.page,
-            page_size: query.page_size,
-        })
+            },
+        )
+        .await
     }
 
     /// A page of tags with their work counts (N-H3).
@@ -120,43 +105,29 @@ impl Store {
                 .bind(Value::Text(contains_pattern(search)))
                 .push(" ESCAPE '\\'");
         }
-        let total = filter
-            .with_head("SELECT COUNT(*) FROM tags t")
-            .fetch_count(self.pool())
-            .await?;
         let direction = if query.descending { "DESC" } else { "ASC" };
         let order = match query.sort {
             TagSort::Name => format!("t.name {direction}, t.id {direction}"),
             TagSort::WorkCount => format!("work_count {direction}, t.id {direction}"),
         };
-        let mut page = filter.with_text(format!(
-            "SELECT t.id, t.name, \
+        let select = "SELECT t.id, t.name, \
              (SELECT COUNT(*) FROM resource_tags rt WHERE rt.tag_id = t.id) AS work_count \
-             FROM tags t{} ORDER BY {order} LIMIT ",
-            filter.text
-        ));
-        page.bind(Value::Int(i64::from(query.page_size)))
-            .push(" OFFSET ")
-            .bind(Value::Int(offset(query.page, query.page_size)));
-        let items = page
-            .query()
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| {
+             FROM tags t";
+        fetch_page(
+            self.pool(),
+            &filter,
+            ("SELECT COUNT(*) FROM tags t", select),
+            &order,
+            (query.page, query.page_size),
+            |row| {
                 Ok(TagSummary {
                     id: row.try_get("id")?,
                     name: row.try_get("name")?,
                     work_count: row.try_get::<i64, _>("work_count")?.max(0) as u64,
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page {
-            items,
-            total: total.max(0) as u64,
-            page: query.page,
-            page_size: query.page_size,
-        })
+            },
+        )
+        .await
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::bind::{Sql, Value, contains_pattern};
+use super::bind::{Sql, Value, contains_pattern, fetch_page};
 use super::{
     Page, PersonRow, ResourceDetail, ResourceQuery, ResourceRow, ResourceSort, ResourceSummary,
     ResourceWrite, Result, Store, StoreError, TagRow, TranslationStatus, now_ms,
@@ -263,10 +263,6 @@ impl Store {
                 .push(" AND source_plugin = ")
                 .bind(Value::Text(source.clone()));
         }
-        let total = filter
-            .with_head("SELECT COUNT(*) FROM resources")
-            .fetch_count(self.pool())
-            .await?;
         let direction = if query.descending { "DESC" } else { "ASC" };
         let order = match query.sort {
             ResourceSort::Code => format!("code {direction}, id {direction}"),
@@ -277,26 +273,18 @@ impl Store {
             ResourceSort::AddedAt => format!("created_at {direction}, id {direction}"),
             ResourceSort::VideoTime => format!("video_saved_at {direction}, id {direction}"),
         };
-        let mut page = filter.with_text(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM resources{} ORDER BY {order} LIMIT ",
-            filter.text
-        ));
-        page.bind(Value::Int(i64::from(query.page_size)))
-            .push(" OFFSET ")
-            .bind(Value::Int(offset(query.page, query.page_size)));
-        let items = page
-            .query()
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(summary_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page {
-            items,
-            total: total.max(0) as u64,
-            page: query.page,
-            page_size: query.page_size,
-        })
+        fetch_page(
+            self.pool(),
+            &filter,
+            (
+                "SELECT COUNT(*) FROM resources",
+                &format!("SELECT {SUMMARY_COLUMNS} FROM resources"),
+            ),
+            &order,
+            (query.page, query.page_size),
+            summary_row,
+        )
+        .await
     }
 
     /// Every stored code with its id, in id order (for fix-codes and code backups).
@@ -472,11 +460,6 @@ pub struct BulkMark {
 pub struct RenamedFiles {
     pub cover_file: Option<String>,
     pub video_file: Option<String>,
-}
-
-/// Zero-based row offset of a 1-based page.
-pub(super) fn offset(page: u32, page_size: u32) -> i64 {
-    i64::from(page.saturating_sub(1)) * i64::from(page_size)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {

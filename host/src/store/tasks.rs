@@ -9,8 +9,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::bind::{Sql, Value};
-use super::resources::offset;
+use super::bind::{Sql, Value, fetch_page};
 use super::{
     AttemptEnd, Backend, Enqueued, Lease, NewTask, Page, Priority, Result, Store, StoreError,
     TaskQuery, TaskRow, TaskStatus, now_ms,
@@ -109,30 +108,18 @@ impl Store {
         if let Some(lane) = &query.lane {
             filter.push(" AND lane = ").bind(Value::Text(lane.clone()));
         }
-        let total = filter
-            .with_head("SELECT COUNT(*) FROM tasks")
-            .fetch_count(self.pool())
-            .await?;
-        let mut page = filter.with_text(format!(
-            "SELECT {TASK_COLUMNS} FROM tasks{} ORDER BY id DESC LIMIT ",
-            filter.text
-        ));
-        page.bind(Value::Int(i64::from(query.page_size)))
-            .push(" OFFSET ")
-            .bind(Value::Int(offset(query.page, query.page_size)));
-        let items = page
-            .query()
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(task_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page {
-            items,
-            total: total.max(0) as u64,
-            page: query.page,
-            page_size: query.page_size,
-        })
+        fetch_page(
+            self.pool(),
+            &filter,
+            (
+                "SELECT COUNT(*) FROM tasks",
+                &format!("SELECT {TASK_COLUMNS} FROM tasks"),
+            ),
+            "id DESC",
+            (query.page, query.page_size),
+            task_row,
+        )
+        .await
     }
 
     /// Running tasks (oldest first) and pending ones in the order they will run.

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::*;
 
 mod queue;
+mod translations;
 
 /// Stores under test, and what to remove afterwards.
 struct Stores {

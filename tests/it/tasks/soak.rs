@@ -68,6 +68,7 @@ async fn integrity(data: &Path) -> String {
 
 #[tokio::test]
 async fn kill_nine_soak_loses_no_task() {
+    let _exclusive = crate::support::exclusive().await;
     let data = tempfile::tempdir().expect("temp dir");
     std::fs::write(data.path().join("config.yaml"), CONFIG).expect("config");
     let port = std::net::TcpListener::bind("127.0.0.1:0")

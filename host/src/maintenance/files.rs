@@ -1,0 +1,285 @@
+//! File helpers of the maintenance jobs: listings with sizes and times, writes through a
+//! temporary file that never replace an existing name, copies that keep the time, and
+//! retention by the stamp in a name. All blocking.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::{MaintenanceError, Result, stamp};
+
+/// Temporary files of this module start with this; listings skip them.
+pub(super) const TEMP_PREFIX: &str = ".kura-";
+
+/// One directory entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub name: String,
+    pub is_dir: bool,
+    pub size: u64,
+    /// Unix milliseconds.
+    pub modified_ms: i64,
+}
+
+pub(super) fn io_error(path: &Path) -> impl Fn(io::Error) -> MaintenanceError + '_ {
+    move |source| MaintenanceError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The entries of `dir` (files and directories; symbolic links and names that are not
+/// UTF-8 left out); a missing directory is empty.
+pub(super) fn list(dir: &Path) -> Result<Vec<Entry>> {
+    let reader = match std::fs::read_dir(dir) {
+        Ok(reader) => reader,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(io_error(dir)(error)),
+    };
+    let mut entries = Vec::new();
+    for entry in reader {
+        let entry = entry.map_err(io_error(dir))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let metadata = match entry.metadata() {
+            Ok(metadata) => metadata,
+            // Gone between the listing and now (a rename of a download, a delete).
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(io_error(&entry.path())(error)),
+        };
+        if metadata.file_type().is_symlink() {
+            continue;
+        }
+        entries.push(Entry {
+            name,
+            is_dir: metadata.is_dir(),
+            size: metadata.len(),
+            modified_ms: metadata
+                .modified()
+                .map(|time| crate::util::unix_ms(time) as i64)
+                .unwrap_or(0),
+        });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
+/// Writes `bytes` as `{base}.{extension}` in `dir`, or `{base}-2.{extension}` and so on
+/// when the name is taken: through a synced temporary file, never replacing a file.
+pub(super) fn write_new(dir: &Path, base: &str, extension: &str, bytes: &[u8]) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let mut temp = temp_file(dir, extension)?;
+    temp.write_all(bytes).map_err(io_error(dir))?;
+    temp.as_file().sync_all().map_err(io_error(dir))?;
+    persist_new(temp, dir, base, extension)
+}
+
+/// A temporary file in `dir` (mode 0600), removed when dropped.
+pub(super) fn temp_file(dir: &Path, extension: &str) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(&format!(".{extension}.tmp"))
+        .tempfile_in(dir)
+        .map_err(io_error(dir))
+}
+
+/// Renames a complete temporary file to the first free `{base}[-N].{extension}`.
+pub(super) fn persist_new(
+    mut temp: tempfile::NamedTempFile,
+    dir: &Path,
+    base: &str,
+    extension: &str,
+) -> Result<PathBuf> {
+    for attempt in 1..=100 {
+        let name = if attempt == 1 {
+            format!("{base}.{extension}")
+        } else {
+            format!("{base}-{attempt}.{extension}")
+        };
+        let target = dir.join(name);
+        match temp.persist_noclobber(&target) {
+            Ok(_) => {
+                sync_dir(dir);
+                return Ok(target);
+            }
+            Err(error) if error.error.kind() == io::ErrorKind::AlreadyExists => temp = error.file,
+            Err(error) => return Err(io_error(&target)(error.error)),
+        }
+    }
+    Err(MaintenanceError::Refused(format!(
+        "no free name for {base}.{extension} in {}",
+        dir.display()
+    )))
+}
+
+/// Copies `source` to `target` through a temporary file beside `target`, with the
+/// source's modification time; returns the bytes copied.
+pub(super) fn copy_with_time(source: &Path, target: &Path) -> Result<u64> {
+    let dir = target.parent().ok_or_else(|| {
+        MaintenanceError::Refused(format!("{} has no directory", target.display()))
+    })?;
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let modified = std::fs::metadata(source)
+        .and_then(|metadata| metadata.modified())
+        .map_err(io_error(source))?;
+    let mut input = std::fs::File::open(source).map_err(io_error(source))?;
+    let mut temp = temp_file(dir, "copy")?;
+    let bytes = io::copy(&mut input, &mut temp).map_err(io_error(target))?;
+    temp.as_file()
+        .set_modified(modified)
+        .map_err(io_error(target))?;
+    temp.as_file().sync_all().map_err(io_error(target))?;
+    temp.persist(target)
+        .map_err(|error| io_error(target)(error.error))?;
+    sync_dir(dir);
+    Ok(bytes)
+}
+
+/// Syncs a file to disk.
+pub(super) fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|file| file.sync_all())
+        .map_err(io_error(path))
+}
+
+/// Makes renames in `dir` durable; best effort.
+pub(super) fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Err(error) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        tracing::debug!(dir = %dir.display(), %error, "cannot sync directory");
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Removes a file; false when it was already gone.
+pub(super) fn remove_file(path: &Path) -> Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(io_error(path)(error)),
+    }
+}
+
+/// Removes this module's temporary files in `dir` older than `older_than_ms` (left by a
+/// killed run); returns how many.
+pub(super) fn remove_stale_temps(dir: &Path, older_than_ms: i64) -> Result<usize> {
+    let mut removed = 0;
+    for entry in list(dir)? {
+        if !entry.is_dir
+            && entry.name.starts_with(TEMP_PREFIX)
+            && entry.name.ends_with(".tmp")
+            && entry.modified_ms < older_than_ms
+            && remove_file(&dir.join(&entry.name))?
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Retention: removes the files of `dir` whose name starts with `prefix` and holds a
+/// stamp older than `days` before `now_ms`. Files with the newest stamp are always kept,
+/// so retention never removes the last backup. Returns the names removed.
+pub(super) fn prune(dir: &Path, prefix: &str, days: u32, now_ms: i64) -> Result<Vec<String>> {
+    let cutoff = now_ms - i64::from(days) * 86_400_000;
+    let stamped: Vec<(String, i64)> = list(dir)?
+        .into_iter()
+        .filter(|entry| !entry.is_dir && entry.name.starts_with(prefix))
+        .filter_map(|entry| {
+            let at = stamp::find_compact(&entry.name[prefix.len()..])?;
+            Some((entry.name, at))
+        })
+        .collect();
+    let Some(newest) = stamped.iter().map(|(_, at)| *at).max() else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for (name, at) in stamped {
+        if at < cutoff && at != newest && remove_file(&dir.join(&name))? {
+            removed.push(name);
+        }
+    }
+    if !removed.is_empty() {
+        sync_dir(dir);
+    }
+    Ok(removed)
+}
+
+/// The modification time of a path in unix milliseconds; None when it is gone.
+#[cfg(test)]
+fn modified_ms(path: &Path) -> Option<i64> {
+    std::fs::metadata(path)
+        .and_then(|metadata| metadata.modified())
+        .ok()
+        .map(|time| crate::util::unix_ms(time) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_new_never_replaces_a_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = write_new(dir.path(), "report", "json", b"1").unwrap();
+        let second = write_new(dir.path(), "report", "json", b"2").unwrap();
+        assert_eq!(first.file_name().unwrap(), "report.json");
+        assert_eq!(second.file_name().unwrap(), "report-2.json");
+        assert_eq!(std::fs::read(&first).unwrap(), b"1");
+        let names: Vec<String> = list(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["report-2.json", "report.json"]);
+    }
+
+    #[test]
+    fn prune_removes_old_stamps_but_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = 86_400_000;
+        let now = stamp::parse_compact("20250301T000000Z").unwrap();
+        for name in [
+            "kura-20250101T000000Z.db",
+            "kura-20250101T000000Z.json",
+            "kura-20250225T000000Z.db",
+            "kura-20250225T000000Z.json",
+            "notes-20240101T000000Z.txt",
+            "kura.db",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let mut removed = prune(dir.path(), "kura-", 30, now).unwrap();
+        removed.sort();
+        assert_eq!(
+            removed,
+            ["kura-20250101T000000Z.db", "kura-20250101T000000Z.json"]
+        );
+        // Everything is old now, but the newest backup stays.
+        let removed = prune(dir.path(), "kura-", 1, now + 60 * day).unwrap();
+        assert!(removed.is_empty(), "{removed:?}");
+        assert!(dir.path().join("kura-20250225T000000Z.db").is_file());
+        assert!(dir.path().join("notes-20240101T000000Z.txt").is_file());
+        assert!(dir.path().join("kura.db").is_file());
+    }
+
+    #[test]
+    fn copy_keeps_the_modification_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("a.json");
+        std::fs::write(&source, b"hello").unwrap();
+        let when =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        let target = dir.path().join("copy/sub/a.json");
+        assert_eq!(copy_with_time(&source, &target).unwrap(), 5);
+        assert_eq!(std::fs::read(&target).unwrap(), b"hello");
+        assert_eq!(modified_ms(&target), Some(1_600_000_000_000));
+    }
+}

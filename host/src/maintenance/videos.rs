@@ -1,0 +1,223 @@
+//! `kura check-videos [--apply] [--delete-files] [--limit N] [--report PATH]` (N-L5,
+//! N-K5): the video files themselves. Each recorded video (the most recently saved
+//! first; `--limit` checks only that many) must exist (`missing_video`: `--apply`
+//! clears it), start like a video (`corrupt_video`: deleted and cleared only with
+//! `--delete-files`, so it can be downloaded again) and have the recorded size
+//! (`size_mismatch`: the file's size is recorded). A video file of a resource that does
+//! not record it is recorded when it looks like a video (`unrecorded_video`); one of no
+//! resource is an `orphan_file` (deleted only with `--delete-files`).
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+use std::path::Path;
+
+use tokio_util::sync::CancellationToken;
+
+use super::files;
+use super::repair::{Finding, Repair};
+use super::report::{Issue, Report};
+use super::resources::YOUNG_MS;
+use super::{CheckOptions, Maintenance, Progress, ProgressFn, Result, blocking};
+use crate::code::{Code, normalize};
+use crate::store::ResourceFiles;
+
+impl Maintenance {
+    /// Runs the check; repairs with `options.apply`; writes the report.
+    pub async fn check_videos(
+        &self,
+        options: &CheckOptions,
+        cancel: &CancellationToken,
+        progress: ProgressFn,
+    ) -> Result<Report> {
+        let mut report = Report::start("check_videos", options.apply);
+        let rows = self.store.all_resource_files().await?;
+        let media = self.media.clone();
+        let limit = options.limit;
+        let young_after_ms = report.started_at_ms - YOUNG_MS;
+        let scan_cancel = cancel.clone();
+        let scan_progress = progress.clone();
+        let (findings, checked) = blocking(move || {
+            let mut findings = Vec::new();
+            let mut recorded: Vec<(&ResourceFiles, Code)> = rows
+                .iter()
+                .filter(|row| row.video_file.is_some())
+                .filter_map(|row| Some((row, canonical(&row.code)?)))
+                .collect();
+            let recorded_total = recorded.len();
+            recorded.sort_by_key(|(row, _)| Reverse(row.video_saved_at.unwrap_or(0)));
+            if let Some(limit) = limit {
+                recorded.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            }
+            let total = recorded.len() as u64;
+            let mut bytes = 0;
+            for (index, (row, code)) in recorded.iter().enumerate() {
+                super::check_cancelled(&scan_cancel)?;
+                let path = media.video_path(code)?;
+                let relative = media.relative(&path).unwrap_or_default();
+                let issue = |kind: &str, detail: String| {
+                    Issue::new(kind, detail)
+                        .code(code.as_str())
+                        .file(relative.clone())
+                };
+                match std::fs::metadata(&path) {
+                    Err(_) => findings.push(Finding::new(
+                        issue("missing_video", "recorded but missing".to_owned()),
+                        Repair::ClearVideo(code.clone()),
+                    )),
+                    Ok(metadata) if metadata.len() == 0 || !looks_like_video(&path) => {
+                        findings.push(Finding::new(
+                            issue(
+                                "corrupt_video",
+                                format!("{} bytes that do not start like a video", metadata.len()),
+                            ),
+                            Repair::DeleteVideo(code.clone(), path.clone()),
+                        ));
+                    }
+                    Ok(metadata) if row.video_size != Some(metadata.len() as i64) => {
+                        bytes += metadata.len();
+                        findings.push(Finding::new(
+                            issue(
+                                "size_mismatch",
+                                format!(
+                                    "recorded {} bytes, the file has {}",
+                                    row.video_size.unwrap_or(0),
+                                    metadata.len()
+                                ),
+                            ),
+                            Repair::VideoSize(code.clone(), metadata.len() as i64),
+                        ));
+                    }
+                    Ok(metadata) => bytes += metadata.len(),
+                }
+                scan_progress(Progress {
+                    stage: "checking",
+                    done: index as u64 + 1,
+                    total,
+                    bytes: Some(bytes),
+                });
+            }
+            // Files in the directory the rows do not record.
+            let unrecorded: HashSet<&str> = rows
+                .iter()
+                .filter(|row| row.video_file.is_none())
+                .map(|row| row.code.as_str())
+                .collect();
+            let known: HashSet<&str> = rows.iter().map(|row| row.code.as_str()).collect();
+            let [_, video_dir, _] = media.directories();
+            for entry in files::list(&video_dir)? {
+                let Some(stem) = entry.name.strip_suffix(".mp4") else {
+                    continue;
+                };
+                let Some(code) = canonical(stem) else {
+                    continue;
+                };
+                let path = media.video_path(&code)?;
+                if entry.is_dir
+                    || entry.modified_ms >= young_after_ms
+                    || path != video_dir.join(&entry.name)
+                {
+                    continue;
+                }
+                let relative = media.relative(&path).unwrap_or_default();
+                if !known.contains(stem) {
+                    findings.push(Finding::new(
+                        Issue::new("orphan_file", "a video of no resource")
+                            .code(stem)
+                            .file(relative),
+                        Repair::DeleteMedia(path),
+                    ));
+                } else if unrecorded.contains(stem) {
+                    findings.push(if looks_like_video(&path) {
+                        Finding::new(
+                            Issue::new("unrecorded_video", "a video file the row does not record")
+                                .code(stem)
+                                .file(relative.clone()),
+                            Repair::RecordVideo(code, relative, entry.size as i64),
+                        )
+                    } else {
+                        Finding::new(
+                            Issue::new("corrupt_video", "an unrecorded file that is no video")
+                                .code(stem)
+                                .file(relative),
+                            Repair::DeleteMedia(path),
+                        )
+                    });
+                }
+            }
+            let checked = [
+                ("videos_recorded", recorded_total as u64),
+                ("videos_checked", total),
+                ("bytes_checked", bytes),
+            ];
+            Ok((findings, checked))
+        })
+        .await?;
+        report.summary.checked = checked
+            .into_iter()
+            .map(|(name, count)| (name.to_owned(), count))
+            .collect();
+        report.issues = self
+            .repair_all(findings, options, cancel, &progress)
+            .await?;
+        self.save_report(&mut report, options.report_copy.as_deref())
+            .await?;
+        Ok(report)
+    }
+}
+
+/// The code when `text` is one in canonical form (legacy rows are fix-codes' business).
+fn canonical(text: &str) -> Option<Code> {
+    normalize(text).ok().filter(|code| code.as_str() == text)
+}
+
+/// A file that starts like a video: MP4/MOV boxes, MPEG-TS sync bytes, Matroska/WebM.
+pub(super) fn looks_like_video(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 189];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(_) => return false,
+        }
+    }
+    video_signature(&head[..read])
+}
+
+/// The byte test of [`looks_like_video`].
+fn video_signature(head: &[u8]) -> bool {
+    let mp4 = head.len() >= 8
+        && matches!(
+            &head[4..8],
+            b"ftyp" | b"styp" | b"moov" | b"moof" | b"mdat" | b"free" | b"skip" | b"wide"
+        );
+    let ts = head.len() >= 188 && head[0] == 0x47 && head.get(188).is_none_or(|b| *b == 0x47);
+    let matroska = head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]);
+    mp4 || ts || matroska
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn video_signatures() {
+        let mut mp4 = vec![0, 0, 0, 0x20];
+        mp4.extend_from_slice(b"ftypisom");
+        assert!(video_signature(&mp4));
+        let mut ts = vec![0u8; 376];
+        ts[0] = 0x47;
+        ts[188] = 0x47;
+        assert!(video_signature(&ts));
+        ts[188] = 0;
+        assert!(!video_signature(&ts));
+        assert!(video_signature(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0]));
+        assert!(!video_signature(b""));
+        assert!(!video_signature(b"<html><body>403</body></html>"));
+        assert!(!video_signature(&[0x47]));
+    }
+}

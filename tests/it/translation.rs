@@ -1,0 +1,133 @@
+//! Title translation end to end against the fixture site's Ollama-compatible LLM and the
+//! real `default-cleaner` plugin: every noise pattern comes out clean, a failing, garbled
+//! or slow LLM is retried and ends `failed` with the reason, a swapped cleaner takes
+//! effect on the next translation, cached answers cost no LLM call, and `kura translate`
+//! counts, translates and re-translates while a server runs (N-C1..N-C6).
+
+mod cli;
+mod failures;
+mod noise;
+mod swap;
+
+use std::time::Duration;
+
+use kura::store::{TaskQuery, TaskRow, TaskStatus, TranslationInfo};
+
+use crate::support::{self, TestServer};
+
+/// The library plugins and the shipped cleaner.
+pub const PLUGINS: [&str; 5] = [
+    "fixture-alpha",
+    "fixture-beta",
+    "fixture-meta",
+    "jsonld",
+    "default-cleaner",
+];
+
+/// How long any one task may take to finish in these tests.
+const TASK_WAIT: Duration = Duration::from_secs(90);
+
+/// The `translator:` section for a profile `fixture` on the fixture's LLM, plus quick
+/// retries (two attempts, `retry_seconds` apart).
+pub fn translator_yaml(
+    fixture_url: &str,
+    api: &str,
+    model: &str,
+    timeout_ms: u64,
+    retry_seconds: u64,
+) -> String {
+    format!(
+        "translator:\n  active: fixture\n  profiles:\n    fixture:\n      url: \"{fixture_url}\"\n      \
+         api: {api}\n      model: \"{model}\"\n      timeout_ms: {timeout_ms}\n      temperature: 0\n\
+         tasks:\n  retry_base_seconds: {retry_seconds}\n  retry_max_seconds: {retry_seconds}\n  max_attempts: 2\n"
+    )
+}
+
+/// A server whose active translator profile calls `model` through `api`.
+pub async fn start(
+    fixture: &fixture_site::FixtureSite,
+    api: &str,
+    model: &str,
+    timeout_ms: u64,
+) -> TestServer {
+    start_on(fixture, api, model, timeout_ms, "").await
+}
+
+/// [`start`] with `database_yaml` (a `database:` section, or nothing for SQLite).
+pub async fn start_on(
+    fixture: &fixture_site::FixtureSite,
+    api: &str,
+    model: &str,
+    timeout_ms: u64,
+    database_yaml: &str,
+) -> TestServer {
+    let translator = translator_yaml(&fixture.base_url(), api, model, timeout_ms, 1);
+    let extra = format!("{translator}{database_yaml}");
+    TestServer::start(
+        &unwatched(&support::base_config(&fixture.base_url(), &extra)),
+        &PLUGINS,
+    )
+    .await
+}
+
+/// `yaml` with the plugin directory watcher off, for tests that install plugins through
+/// the API or read the directory from another process: the watcher reacts to the
+/// directory's files being opened (notify 8 reports opens), so every rescan would start
+/// another and keep a runtime thread busy hashing plugin files.
+pub fn unwatched(yaml: &str) -> String {
+    assert!(yaml.contains("plugins:\n"), "{yaml}");
+    yaml.replacen("plugins:\n", "plugins:\n  watch: false\n", 1)
+}
+
+/// The latest `translate` task of `code`, once it has finished.
+pub async fn translate_task(server: &TestServer, code: &str) -> TaskRow {
+    let tasks = server.server.as_ref().expect("running").tasks();
+    let query = TaskQuery {
+        kind: Some("translate".to_owned()),
+        page: 1,
+        page_size: 500,
+        ..TaskQuery::default()
+    };
+    let task = tasks
+        .list(&query)
+        .await
+        .expect("list tasks")
+        .items
+        .into_iter()
+        .filter(|task| task.payload["code"] == code)
+        .max_by_key(|task| task.id)
+        .unwrap_or_else(|| panic!("no translate task was queued for {code}"));
+    let task = tasks.wait(task.id, TASK_WAIT).await.expect("wait");
+    assert!(
+        task.status.is_finished(),
+        "the translate task of {code} did not finish: {task:?}"
+    );
+    task
+}
+
+/// The translate task of `code`, which must have completed.
+pub async fn completed_translation(server: &TestServer, code: &str) -> TaskRow {
+    let task = translate_task(server, code).await;
+    assert_eq!(task.status, TaskStatus::Completed, "{code}: {task:?}");
+    task
+}
+
+/// The resource's translation as stored.
+pub async fn info(server: &TestServer, code: &str) -> TranslationInfo {
+    server
+        .server
+        .as_ref()
+        .expect("running")
+        .library()
+        .store()
+        .translation_info(code)
+        .await
+        .expect("read translation")
+        .unwrap_or_else(|| panic!("{code} is not in the library"))
+}
+
+/// Catalog numbers with a metadata page (so the title comes from the scraper), from 1.
+pub fn catalog_numbers() -> impl Iterator<Item = u32> {
+    fixture_site::catalog::all()
+        .filter(|&n| fixture_site::catalog::is_known(n) && fixture_site::catalog::has_metadata(n))
+}
