@@ -5,6 +5,7 @@
 mod support;
 
 mod api;
+mod download_faults;
 mod downloads;
 mod egress;
 mod fix_codes;

@@ -264,8 +264,8 @@ pub struct RawDownload {
     /// First wait between tries, in milliseconds; doubled each try (half of it random),
     /// at most 30 s. A `Retry-After` from the server wins.
     pub retry_delay_ms: u64,
-    /// A segment whose body sends nothing for this long is dropped and tried again, in
-    /// milliseconds.
+    /// A segment request that gets no answer, or whose body sends nothing, for this
+    /// long is dropped and tried again, in milliseconds.
     pub idle_timeout_ms: u64,
     /// Which variant of a master playlist: `best`, `worst`, or a bandwidth cap in bits
     /// per second (the best variant not above it).

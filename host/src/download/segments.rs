@@ -111,6 +111,9 @@ async fn try_once(
     };
     let mut request = FetchRequest::get(part.url.as_str());
     request.headers = fetcher.headers.clone();
+    // Waiting for the headers is idle time too: a server that accepts the request and
+    // never answers is given up on as a stalled body is (else `fetch.timeout_ms`).
+    request.timeout = Some(fetcher.idle_timeout);
     if let Some(range) = part.range {
         let last = range.offset + range.length.saturating_sub(1);
         request

@@ -1,7 +1,9 @@
 //! Downloads end to end against the fixture site (real streams: plain TS, AES-128,
 //! fMP4, variants, site protection, resume, progress, remux); `faults.rs` uses a small
-//! test server for what the fixture cannot do (429, 404, expiry, hangs, ranges).
+//! test server for what the fixture cannot do (429, 404, expiry, hangs, ranges);
+//! `armed.rs` arms the fixture's per-path faults on its real streams.
 
+mod armed;
 mod faults;
 mod server;
 

@@ -113,7 +113,14 @@ async fn run(
         request,
         Some(&refresher),
         context.cancel.clone(),
-        move |progress| progress_context.progress(json!(progress)),
+        move |progress| {
+            // The last figure always goes out, whatever the throttle says.
+            if progress.segments_done == progress.segments_total {
+                progress_context.progress_now(json!(progress));
+            } else {
+                progress_context.progress(json!(progress));
+            }
+        },
     )
     .await;
     let outcome = match outcome {

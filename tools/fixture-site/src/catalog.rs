@@ -4,7 +4,8 @@ mod streams;
 mod words;
 
 pub use streams::{
-    aes_iv, aes_key, decrypt_segment, full_stream, init_segment, segment_bytes, served_segment,
+    aes_iv, aes_key, decrypt_segment, full_stream, full_stream_with_segments, init_segment,
+    segment_bytes, served_segment,
 };
 
 /// The first catalog number (`DEMO-001`).

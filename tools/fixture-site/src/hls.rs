@@ -32,8 +32,13 @@ pub(crate) fn master_playlist(n: u32, site: Option<Site>) -> String {
     out
 }
 
-/// The media playlist of `variant` of `n`: `segment_count(n)` segments of 4 s, then `#EXT-X-ENDLIST`.
-pub(crate) fn media_playlist(n: u32, variant: usize, site: Option<Site>) -> String {
+/// The media playlist of `variant` of `n`: `n_segments` segments of 4 s, then `#EXT-X-ENDLIST`.
+pub(crate) fn media_playlist(
+    n: u32,
+    variant: usize,
+    site: Option<Site>,
+    n_segments: usize,
+) -> String {
     let query = site_query(site);
     let kind = catalog::stream_kind(n);
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:");
@@ -59,7 +64,7 @@ pub(crate) fn media_playlist(n: u32, variant: usize, site: Option<Site>) -> Stri
         StreamKind::Ts => {}
     }
     let extension = kind.segment_extension();
-    for index in 0..catalog::segment_count(n) {
+    for index in 0..n_segments {
         let _ = write!(
             out,
             "#EXTINF:{SEGMENT_SECONDS}.0,\nseg{index}.{extension}{query}\n"
@@ -99,7 +104,7 @@ mod tests {
     #[test]
     fn plain_ts_playlist() {
         check(
-            &media_playlist(5, 0, None),
+            &media_playlist(5, 0, None, catalog::segment_count(5)),
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n\
              #EXTINF:4.0,\nseg0.ts\n#EXTINF:4.0,\nseg1.ts\n#EXTINF:4.0,\nseg2.ts\n\
              #EXTINF:4.0,\nseg3.ts\n#EXTINF:4.0,\nseg4.ts\n#EXTINF:4.0,\nseg5.ts\n#EXT-X-ENDLIST\n",
@@ -108,7 +113,7 @@ mod tests {
 
     #[test]
     fn aes_playlist_has_key_and_iv() {
-        let playlist = media_playlist(7, 2, Some(Site::Beta));
+        let playlist = media_playlist(7, 2, Some(Site::Beta), catalog::segment_count(7));
         let iv: String = catalog::aes_iv(7, 2)
             .iter()
             .map(|byte| format!("{byte:02x}"))
@@ -122,7 +127,7 @@ mod tests {
 
     #[test]
     fn fmp4_playlist_has_map() {
-        let playlist = media_playlist(11, 1, None);
+        let playlist = media_playlist(11, 1, None, catalog::segment_count(11));
         assert!(playlist.contains("#EXT-X-VERSION:7\n"));
         assert!(playlist.contains("#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:4.0,\nseg0.m4s\n"));
         assert!(playlist.ends_with("seg6.m4s\n#EXT-X-ENDLIST\n"));

@@ -8,6 +8,7 @@ mod faults;
 mod fmp4;
 mod h264;
 mod hls;
+mod injection;
 mod llm;
 pub mod media;
 mod pages;
@@ -16,5 +17,6 @@ mod prng;
 mod server;
 mod ts;
 
+pub use injection::{FOREVER, Fault};
 pub use llm::{NoisePattern, llm_answer, llm_noise_pattern, llm_reply};
 pub use server::{FixtureConfig, FixtureSite};

@@ -24,6 +24,15 @@ struct Args {
     /// The approximate size of one stream segment, in bytes.
     #[arg(long, default_value_t = 32 * 1024)]
     segment_bytes: usize,
+    /// Every stream has this many segments instead of the catalog's `6 + n % 5`.
+    #[arg(long)]
+    stream_segments: Option<usize>,
+    /// Every request waits this long before it is answered, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Keep every stream segment in memory after its first request (for benchmarks).
+    #[arg(long)]
+    cache_segments: bool,
 }
 
 #[tokio::main]
@@ -42,6 +51,9 @@ async fn main() -> anyhow::Result<()> {
         port: args.port,
         llm_slow_ms: args.llm_slow_ms,
         segment_bytes: args.segment_bytes,
+        stream_segments: args.stream_segments,
+        latency_ms: args.latency_ms,
+        cache_segments: args.cache_segments,
     };
     let site = FixtureSite::start(config)
         .await

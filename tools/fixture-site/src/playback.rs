@@ -3,10 +3,15 @@
 //! `?site=alpha` requires `Referer: {base}/alpha/v/{CODE}`, `?site=beta` an issued `beta_session` cookie;
 //! without `site=` nothing is checked.
 
+use std::convert::Infallible;
+
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE, REFERER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 
 use crate::catalog::{self, Site, StreamKind, VARIANTS};
@@ -74,19 +79,19 @@ pub(crate) async fn variant_file(
         return missing();
     };
     let kind = catalog::stream_kind(n);
-    let size = state.config.segment_bytes;
+    let n_segments = state.segment_count(n);
     match file.as_str() {
         "index.m3u8" => (
             [(CONTENT_TYPE, PLAYLIST)],
-            hls::media_playlist(n, variant, site),
+            hls::media_playlist(n, variant, site, n_segments),
         )
             .into_response(),
-        "full" => octets(catalog::full_stream(n, variant, size)),
+        "full" => full(state, n, variant, n_segments),
         "init.mp4" => match catalog::init_segment(n, variant) {
             Some(init) => ([(CONTENT_TYPE, "video/mp4")], init).into_response(),
             None => missing(),
         },
-        _ => match segment_index(&file, kind).filter(|&index| index < catalog::segment_count(n)) {
+        _ => match segment_index(&file, kind).filter(|&index| index < n_segments) {
             Some(index) => {
                 let content_type = match kind {
                     StreamKind::Ts | StreamKind::TsAes128 => "video/mp2t",
@@ -94,7 +99,7 @@ pub(crate) async fn variant_file(
                 };
                 (
                     [(CONTENT_TYPE, content_type)],
-                    catalog::served_segment(n, variant, index, size),
+                    state.segment(n, variant, index, true),
                 )
                     .into_response()
             }
@@ -113,6 +118,20 @@ fn segment_index(file: &str, kind: StreamKind) -> Option<usize> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// `full`: the init segment and every segment, decrypted, generated one segment at a time as the body is sent
+/// (a long stream is hundreds of megabytes), so it has no `Content-Length`.
+fn full(state: SharedState, n: u32, variant: usize, n_segments: usize) -> Response {
+    let init = catalog::init_segment(n, variant).map(Bytes::from);
+    let segments =
+        stream::iter(0..n_segments).map(move |index| state.segment(n, variant, index, false));
+    let chunks = stream::iter(init).chain(segments).map(Ok::<_, Infallible>);
+    (
+        [(CONTENT_TYPE, "application/octet-stream")],
+        Body::from_stream(chunks),
+    )
+        .into_response()
 }
 
 fn octets(bytes: Vec<u8>) -> Response {

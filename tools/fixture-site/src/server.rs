@@ -1,4 +1,4 @@
-//! The running site: configuration, start-up, the route table, request counters and shutdown.
+//! The running site: configuration, start-up, the route table, request counters, armed faults and shutdown.
 
 mod state;
 
@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{covers, faults, llm, pages, playback};
+use crate::injection::Fault;
+use crate::{catalog, covers, faults, injection, llm, pages, playback};
 pub(crate) use state::{AppState, SharedState};
 
 /// How long [`FixtureSite::shutdown`] waits for open connections before dropping them.
@@ -30,6 +31,15 @@ pub struct FixtureConfig {
     pub llm_slow_ms: u64,
     /// The approximate size of one stream segment at the middle variant, in bytes. Default 32 KiB.
     pub segment_bytes: usize,
+    /// Every stream has this many segments instead of the catalog's `6 + n % 5` (a long stream for resume tests
+    /// and benchmarks: 200 segments of 2 MB make a 400 MB download). Default `None`.
+    pub stream_segments: Option<usize>,
+    /// Every request waits this long before it is answered, in milliseconds (a remote CDN's round trip). Default 0.
+    pub latency_ms: u64,
+    /// Keep every stream segment in memory after its first request, so that repeated downloads measure the
+    /// client rather than the generator (about 80 MB/s on one core). A 400 MB stream then holds 400 MB, twice
+    /// that for AES-128 (`full` is plaintext). Default `false`.
+    pub cache_segments: bool,
 }
 
 impl Default for FixtureConfig {
@@ -39,6 +49,9 @@ impl Default for FixtureConfig {
             port: 0,
             llm_slow_ms: 3000,
             segment_bytes: 32 * 1024,
+            stream_segments: None,
+            latency_ms: 0,
+            cache_segments: false,
         }
     }
 }
@@ -52,6 +65,12 @@ pub struct FixtureSite {
 impl FixtureSite {
     /// Binds `config.host:config.port` and serves in a background task.
     pub async fn start(config: FixtureConfig) -> io::Result<FixtureSite> {
+        if config.stream_segments == Some(0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "stream_segments must be at least 1",
+            ));
+        }
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
@@ -94,6 +113,38 @@ impl FixtureSite {
     /// The number of requests received in all.
     pub fn total_hits(&self) -> u64 {
         self.state.total_hits()
+    }
+
+    /// Answers the next `times` requests whose path (without query) equals `path` with `fault` instead of their
+    /// normal answer ([`crate::FOREVER`]: every request from now on). Faults armed for the same path are used in
+    /// the order they were armed; other paths are not affected. Faulted requests count in [`Self::hits`].
+    pub fn arm_fault(&self, path: &str, fault: Fault, times: u32) {
+        self.state.armed.arm(path, fault, times);
+    }
+
+    /// Requests to `path` that armed faults will still answer ([`crate::FOREVER`] when one never runs out).
+    pub fn faults_left(&self, path: &str) -> u32 {
+        self.state.armed.left(path)
+    }
+
+    /// Forgets every armed fault: from now on every path answers normally.
+    pub fn disarm_faults(&self) {
+        self.state.armed.clear();
+    }
+
+    /// The segments per variant of `n`'s stream on this site: the catalog's, or `stream_segments` when set.
+    pub fn segment_count(&self, n: u32) -> usize {
+        self.state.segment_count(n)
+    }
+
+    /// What a correct download of `variant` of `n` from this site contains (the bytes of `/stream/{CODE}/{variant}/full`).
+    pub fn full_stream(&self, n: u32, variant: usize) -> Vec<u8> {
+        catalog::full_stream_with_segments(
+            n,
+            variant,
+            self.state.config.segment_bytes,
+            self.segment_count(n),
+        )
     }
 
     /// Stops accepting, ends stalled responses, and waits (at most 5 s) for open connections to finish.
@@ -151,6 +202,11 @@ fn router(state: SharedState) -> Router {
         .route("/fault/stall", get(faults::stall))
         .route("/echo", any(faults::echo))
         .fallback(pages::not_found)
+        // Outermost first: count, then wait and inject.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            injection::apply,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             state::count_hits,

@@ -71,8 +71,18 @@ pub fn init_segment(n: u32, variant: usize) -> Option<Vec<u8>> {
 
 /// What a correct download of `variant` of `n` contains: the init segment (fMP4) and every segment, decrypted.
 pub fn full_stream(n: u32, variant: usize, segment_size: usize) -> Vec<u8> {
+    full_stream_with_segments(n, variant, segment_size, segment_count(n))
+}
+
+/// [`full_stream`] of a stream with `n_segments` segments (a site started with `stream_segments`).
+pub fn full_stream_with_segments(
+    n: u32,
+    variant: usize,
+    segment_size: usize,
+    n_segments: usize,
+) -> Vec<u8> {
     let mut out = init_segment(n, variant).unwrap_or_default();
-    for index in 0..segment_count(n) {
+    for index in 0..n_segments {
         out.extend_from_slice(&segment_bytes(n, variant, index, segment_size));
     }
     out

@@ -1,4 +1,5 @@
-//! What the handlers share: the config, request counters, issued sessions, one-time 403s and the image cache.
+//! What the handlers share: the config, request counters, armed faults, issued sessions, one-time 403s and the
+//! image cache.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -10,9 +11,12 @@ use axum::http::HeaderMap;
 use axum::http::header::HOST;
 use axum::middleware::Next;
 use axum::response::Response;
+use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
 use super::FixtureConfig;
+use crate::catalog::{self, StreamKind};
+use crate::injection::Armed;
 use crate::media::ImageCache;
 use crate::prng::hash;
 
@@ -29,6 +33,10 @@ pub(crate) struct AppState {
     pub(crate) shutdown: CancellationToken,
     /// Drawn covers and avatars.
     pub(crate) images: ImageCache,
+    /// Faults armed per path ([`super::FixtureSite::arm_fault`]).
+    pub(crate) armed: Armed,
+    /// Segments kept after their first request when `cache_segments` is on: (n, variant, index, encrypted).
+    segments: Mutex<HashMap<(u32, usize, usize, bool), Bytes>>,
     hits: Mutex<HashMap<String, u64>>,
     total_hits: AtomicU64,
     sessions: Mutex<HashSet<String>>,
@@ -47,6 +55,8 @@ impl AppState {
             addr,
             shutdown,
             images: ImageCache::default(),
+            armed: Armed::default(),
+            segments: Mutex::default(),
             hits: Mutex::default(),
             total_hits: AtomicU64::new(0),
             sessions: Mutex::default(),
@@ -63,6 +73,46 @@ impl AppState {
             .get(path)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Segments per variant of `n`'s stream: `stream_segments` when configured, else the catalog's.
+    pub(crate) fn segment_count(&self, n: u32) -> usize {
+        self.config
+            .stream_segments
+            .unwrap_or_else(|| catalog::segment_count(n))
+    }
+
+    /// Segment `index` of `variant` of `n` as served (encrypted for AES-128 streams), or its plaintext (the parts
+    /// of `full`); from the cache when `cache_segments` is on.
+    pub(crate) fn segment(&self, n: u32, variant: usize, index: usize, served: bool) -> Bytes {
+        let size = self.config.segment_bytes;
+        let encrypted = served && catalog::stream_kind(n) == StreamKind::TsAes128;
+        let make = || {
+            Bytes::from(if encrypted {
+                catalog::served_segment(n, variant, index, size)
+            } else {
+                catalog::segment_bytes(n, variant, index, size)
+            })
+        };
+        if !self.config.cache_segments {
+            return make();
+        }
+        let key = (n, variant, index, encrypted);
+        if let Some(bytes) = self
+            .segments
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return bytes.clone();
+        }
+        // Made outside the lock: two first requests may both make it, with the same bytes.
+        let bytes = make();
+        self.segments
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, bytes.clone());
+        bytes
     }
 
     /// Requests received in all.

@@ -1,6 +1,7 @@
 //! The running server over real HTTP on 127.0.0.1:0: pages, protection, streams, covers and counters.
 
 mod faults;
+mod injection;
 mod llm;
 
 use reqwest::StatusCode;

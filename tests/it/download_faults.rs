@@ -1,0 +1,103 @@
+//! Downloads through the real server under faults (N-D1, N-F1, K-8, N-D2, T-A1), with
+//! faults armed on single paths of the fixture site's real streams:
+//! - `matrix.rs`: reset, short body, stall, hang, 5xx, 429 with `Retry-After`, 404 and
+//!   expired URLs on segments, keys, init sections and playlists; every recoverable case
+//!   ends with the file byte for byte the stream, every unrecoverable one ends `failed`
+//!   with a reason and no file;
+//! - `resume.rs`: `kura serve` killed with SIGKILL ten times during a 200-segment
+//!   download; each restart fetches again at most the segments that were in flight;
+//! - `events.rs`: a WebSocket client sees started, progress and completed in order, and
+//!   catches up after a reconnect;
+//! - `lane.rs`: 20 downloads and 50 general tasks queued: never two downloads at once,
+//!   and downloads start in priority order, FIFO within one.
+
+mod events;
+mod lane;
+mod matrix;
+mod resume;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{self, TestServer};
+
+/// Remux off (the file is compared byte for byte), four segments at once, four tries per
+/// request with quick backoff, a one-second idle timeout; failed attempts are retried
+/// after about a second.
+pub const CONFIG: &str = "download:\n  remux: false\n  concurrency: 4\n  retries: 3\n  retry_delay_ms: 20\n  idle_timeout_ms: 1000\ntasks:\n  retry_base_seconds: 1\n  retry_max_seconds: 1\n";
+
+/// The variant the default rule (`best`) picks.
+pub const BEST_VARIANT: usize = 2;
+
+/// A server with the fixture plugins and `CONFIG` plus `extra`.
+pub async fn server(fixture: &fixture_site::FixtureSite, extra: &str) -> TestServer {
+    let config = support::base_config(&fixture.base_url(), &format!("{CONFIG}{extra}"));
+    TestServer::start(&config, &["fixture-alpha", "fixture-beta", "fixture-meta"]).await
+}
+
+/// Adds `code` to the library through the source plugins.
+pub async fn add(server: &TestServer, code: &str) {
+    let (status, body) = server
+        .post_json("/api/resource?wait=60", json!({ "code": code }))
+        .await;
+    assert_eq!(status, 201, "{code}: {body}");
+}
+
+/// Queues the download of `code` without waiting; its task id.
+pub async fn submit_download(server: &TestServer, code: &str, priority: &str) -> i64 {
+    let (status, body) = server
+        .post_json(
+            &format!("/api/downloads/{code}"),
+            json!({ "priority": priority }),
+        )
+        .await;
+    assert_eq!(status, 202, "{code}: {body}");
+    body["task"]["id"].as_i64().expect("task id")
+}
+
+/// What `GET /stream/{CODE}/2/full` answers: the file a download must produce.
+pub async fn full_stream(fixture: &fixture_site::FixtureSite, code: &str) -> Vec<u8> {
+    let url = format!("{}/stream/{code}/{BEST_VARIANT}/full", fixture.base_url());
+    reqwest::get(url)
+        .await
+        .expect("full")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec()
+}
+
+/// `resource/video/{CODE}.mp4` in the server's data directory.
+pub fn video_path(server: &TestServer, code: &str) -> PathBuf {
+    server
+        .data
+        .path()
+        .join("resource/video")
+        .join(format!("{code}.mp4"))
+}
+
+pub fn queue(server: &TestServer) -> &kura::tasks::TaskQueue {
+    server.server.as_ref().expect("running").tasks()
+}
+
+/// Waits (at most `limit`) for task `id` to finish.
+pub async fn finished(server: &TestServer, id: i64, limit: Duration) -> kura::store::TaskRow {
+    let task = queue(server).wait(id, limit).await.expect("task");
+    assert!(
+        task.status.is_finished(),
+        "task {id} did not finish within {limit:?}: {task:?}"
+    );
+    task
+}
+
+/// The `/stream/...` path (no query) of segment `index` of `code`'s best variant.
+pub fn segment_path(code: &str, index: usize, extension: &str) -> String {
+    format!("/stream/{code}/{BEST_VARIANT}/seg{index}.{extension}")
+}
+
+/// A JSON number field as `u64`, 0 when absent.
+pub fn number(value: &Value) -> u64 {
+    value.as_u64().unwrap_or(0)
+}

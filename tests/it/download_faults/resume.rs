@@ -1,0 +1,290 @@
+//! Kill -9 during a 200-segment download, ten times (N-D1, T-A1): `kura serve` runs as a
+//! child process on one data directory while the fixture site runs here and counts every
+//! segment request. Each kill lands at a random point (after a random number of new
+//! segments, plus a random delay); the restarted server takes its task back at once and
+//! resumes from the part files. After every kill the segments fetched but not complete on
+//! disk (the ones in flight) are at most `concurrency`, and in the end every segment was
+//! fetched once plus once per kill that caught it in flight: a restart fetches again at
+//! most what was in flight. The file is the stream, byte for byte.
+//!
+//! A kill during an attempt uses that attempt up (a task that kills its worker must not
+//! loop forever), and a download task has five: after its last kill the task ends
+//! `failed` ("the worker stopped during every attempt") and the download is submitted
+//! again, which resumes from the same part files.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fixture_site::{FixtureConfig, FixtureSite};
+use serde_json::{Value, json};
+
+use super::number;
+use crate::support::{self, kura_bin};
+
+const CODE: &str = "DEMO-001";
+const SEGMENTS: usize = 200;
+const CONCURRENCY: usize = 4;
+const KILLS: usize = 10;
+/// New segments fetched between two kills: at most this many, so ten kills land before
+/// the end of the stream.
+const MOST_NEW_SEGMENTS: u64 = 15;
+
+/// A small deterministic generator; the seed is printed so a failure can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn start(data: &Path, port: u16) -> Child {
+    Command::new(kura_bin())
+        .arg("--config")
+        .arg(data.join("config.yaml"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--silent", "serve", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kura")
+}
+
+async fn ready(client: &reqwest::Client, base: &str) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("kura did not become ready within 60 s");
+}
+
+fn segment_path(index: usize) -> String {
+    super::segment_path(CODE, index, "ts")
+}
+
+/// Segments requested at least once.
+fn fetched(fixture: &FixtureSite) -> BTreeSet<usize> {
+    (0..SEGMENTS)
+        .filter(|&index| fixture.hits(&segment_path(index)) > 0)
+        .collect()
+}
+
+/// Segments complete in the work directory (`seg-N`, never `seg-N.part`).
+fn complete_on_disk(work_dir: &Path) -> BTreeSet<usize> {
+    std::fs::read_dir(work_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| {
+                    entry
+                        .file_name()
+                        .to_str()?
+                        .strip_prefix("seg-")?
+                        .parse()
+                        .ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until the fixture has seen every request the dead process sent (its count stops
+/// moving for 100 ms; at most 3 s).
+async fn settle(fixture: &FixtureSite) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut last = fixture.total_hits();
+    let mut still_since = Instant::now();
+    while Instant::now() < deadline && still_since.elapsed() < Duration::from_millis(100) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let now = fixture.total_hits();
+        if now != last {
+            (last, still_since) = (now, Instant::now());
+        }
+    }
+}
+
+async fn task(client: &reqwest::Client, base: &str, id: i64) -> Value {
+    client
+        .get(format!("{base}/api/tasks/{id}"))
+        .send()
+        .await
+        .expect("task")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn submit(client: &reqwest::Client, base: &str) -> i64 {
+    let response = client
+        .post(format!("{base}/api/downloads/{CODE}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 202);
+    let body: Value = response.json().await.expect("json");
+    body["task"]["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
+    let _exclusive = crate::support::exclusive().await;
+    // 200 segments of about 21 KB with 25 ms per request: four seconds of download at
+    // four segments at once, long enough for ten kills.
+    let fixture = FixtureSite::start(FixtureConfig {
+        segment_bytes: 16 * 1024,
+        stream_segments: Some(SEGMENTS),
+        latency_ms: 25,
+        ..FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site");
+    let data = tempfile::tempdir().expect("temp dir");
+    let config = support::base_config(
+        &fixture.base_url(),
+        &format!("download:\n  remux: false\n  concurrency: {CONCURRENCY}\n"),
+    );
+    std::fs::write(data.path().join("config.yaml"), config).expect("config");
+    let plugin_dir = data.path().join("plugins");
+    std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
+    for name in ["fixture-alpha", "fixture-beta", "fixture-meta"] {
+        support::server::install_file(&plugin_dir, name);
+    }
+    let work_dir = data.path().join("work/download").join(CODE);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(7);
+    eprintln!("resume seed {seed}");
+    let mut random = Lcg(seed);
+
+    let mut child = start(data.path(), port);
+    ready(&client, &base).await;
+    let response = client
+        .post(format!("{base}/api/resource?wait=60"))
+        .json(&json!({ "code": CODE }))
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(response.status(), 201);
+    let mut id = submit(&client, &base).await;
+    let max_attempts = number(&task(&client, &base, id).await["max_attempts"]) as usize;
+
+    let mut in_flight_per_kill: Vec<BTreeSet<usize>> = Vec::new();
+    let mut resubmitted = 0;
+    for kill in 0..KILLS {
+        let target = fetched(&fixture).len() as u64 + 1 + random.below(MOST_NEW_SEGMENTS);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while (fetched(&fixture).len() as u64) < target {
+            assert!(
+                Instant::now() < deadline,
+                "kill {kill}: no progress to {target} segments"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(random.below(25))).await;
+        child.kill().expect("kill -9");
+        child.wait().expect("reaped");
+        settle(&fixture).await;
+        let on_disk = complete_on_disk(&work_dir);
+        let in_flight: BTreeSet<usize> = fetched(&fixture).difference(&on_disk).copied().collect();
+        assert!(
+            in_flight.len() <= CONCURRENCY,
+            "kill {kill}: {} segments fetched but not on disk: {in_flight:?}",
+            in_flight.len()
+        );
+        assert!(on_disk.len() < SEGMENTS, "kill {kill} came after the end");
+        in_flight_per_kill.push(in_flight);
+
+        child = start(data.path(), port);
+        ready(&client, &base).await;
+        // Taken back at once; after its last attempt the task is failed instead.
+        let state = task(&client, &base, id).await;
+        if state["status"] == "failed" {
+            assert_eq!(state["attempts"], state["max_attempts"], "{state}");
+            assert!(
+                state["error"]
+                    .as_str()
+                    .is_some_and(|error| error.contains("worker stopped")),
+                "{state}"
+            );
+            id = submit(&client, &base).await;
+            resubmitted += 1;
+        } else {
+            assert!(
+                state["status"] == "pending" || state["status"] == "running",
+                "kill {kill}: {state}"
+            );
+        }
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let state = task(&client, &base, id).await;
+        if state["status"] == "completed" {
+            break state;
+        }
+        assert!(
+            state["status"] == "pending" || state["status"] == "running",
+            "{state}"
+        );
+        assert!(Instant::now() < deadline, "not done after 120 s: {state}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+
+    let written = std::fs::read(
+        data.path()
+            .join("resource/video")
+            .join(format!("{CODE}.mp4")),
+    )
+    .expect("video");
+    assert!(
+        written == fixture.full_stream(1, super::BEST_VARIANT),
+        "the file is the stream"
+    );
+    assert!(!work_dir.exists(), "work dir removed");
+    let mut refetched = 0;
+    for index in 0..SEGMENTS {
+        let hits = fixture.hits(&segment_path(index));
+        let caught = in_flight_per_kill
+            .iter()
+            .filter(|in_flight| in_flight.contains(&index))
+            .count() as u64;
+        assert!(
+            (1..=1 + caught).contains(&hits),
+            "segment {index}: fetched {hits} times, in flight at {caught} kills"
+        );
+        refetched += hits - 1;
+    }
+    let in_flight_total: usize = in_flight_per_kill.iter().map(BTreeSet::len).sum();
+    eprintln!(
+        "resume: {KILLS} kills, {in_flight_total} segments in flight at them, {refetched} fetched again, \
+         {resubmitted} resubmissions after a task's last attempt, last task reused {} segments",
+        number(&done["result"]["reused_segments"])
+    );
+    assert_eq!(
+        resubmitted,
+        KILLS / max_attempts,
+        "every kill used an attempt"
+    );
+}

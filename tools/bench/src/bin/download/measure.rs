@@ -1,0 +1,181 @@
+//! One timed run of `curl` or `kura download` under GNU time: wall time (measured here),
+//! user and system CPU time and peak RSS (from `/usr/bin/time -f '%U %S %M'`), and the
+//! size of the file written.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::process::Command;
+
+use super::fixture::Fixture;
+use super::{Binaries, Options, Stream};
+
+/// The longest one run may take before it is killed and the bench fails.
+const RUN_LIMIT: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Curl,
+    Kura,
+}
+
+impl Tool {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Curl => "curl",
+            Tool::Kura => "kura",
+        }
+    }
+}
+
+/// What one run cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    pub wall: Duration,
+    pub user: Duration,
+    pub system: Duration,
+    pub peak_rss_bytes: u64,
+}
+
+impl Usage {
+    pub fn cpu(&self) -> Duration {
+        self.user + self.system
+    }
+
+    /// The run with the median wall time (the lower middle one of an even count).
+    pub fn median(runs: &[Usage]) -> Usage {
+        let mut sorted = runs.to_vec();
+        sorted.sort_by_key(|usage| usage.wall);
+        sorted[(sorted.len() - 1) / 2]
+    }
+}
+
+pub struct Outcome {
+    pub usage: Usage,
+    /// Size of the file written.
+    pub bytes: u64,
+}
+
+/// `curl --version` runs.
+pub fn check_curl() -> Result<()> {
+    let status = std::process::Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .context("curl is not installed")?;
+    anyhow::ensure!(status.success(), "curl --version failed");
+    Ok(())
+}
+
+/// Runs `tool` for `stream` writing `file` (replaced), under `/usr/bin/time`.
+pub async fn run(
+    binaries: &Binaries,
+    options: &Options,
+    fixture: &Fixture,
+    stream: Stream,
+    tool: Tool,
+    file: &Path,
+) -> Result<Outcome> {
+    let scratch = file.parent().context("the output has a directory")?;
+    let times = scratch.join("time.txt");
+    let mut command = Command::new(&binaries.time);
+    command
+        .args(["-f", "%U %S %M", "-o"])
+        .arg(&times)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    match tool {
+        Tool::Curl => {
+            command
+                .args(["curl", "-sS", "--fail", "-o"])
+                .arg(file)
+                .args(["-H", &fixture.referer(stream.code)])
+                .arg(fixture.full_url(stream.code));
+        }
+        Tool::Kura => {
+            let config = scratch.join("config.yaml");
+            std::fs::write(
+                &config,
+                format!(
+                    "fetch:\n  allow_private_hosts: [\"{}\"]\n",
+                    fixture.host_port()
+                ),
+            )?;
+            command
+                .arg(&binaries.kura)
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(scratch.join("data"))
+                .args(["--silent", "download", "--no-remux", "--output"])
+                .arg(file)
+                .args(["--header", &fixture.referer(stream.code)]);
+            if let Some(concurrency) = options.concurrency {
+                command.args(["--concurrency", &concurrency.to_string()]);
+            }
+            command.arg(fixture.playlist_url(stream.code));
+        }
+    }
+    let started = Instant::now();
+    let output = tokio::time::timeout(RUN_LIMIT, command.output())
+        .await
+        .with_context(|| format!("{} took more than {RUN_LIMIT:?}", tool.name()))??;
+    let wall = started.elapsed();
+    anyhow::ensure!(
+        output.status.success(),
+        "{} failed ({}): {}",
+        tool.name(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    let text = std::fs::read_to_string(&times)?;
+    // GNU time may put a line about the child's signal first; the figures come last.
+    let fields: Vec<&str> = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let [user, system, rss_kb] = fields[..] else {
+        anyhow::bail!("unexpected /usr/bin/time output: {text:?}");
+    };
+    let seconds = |field: &str| -> Result<Duration> {
+        Ok(Duration::from_secs_f64(field.parse::<f64>().with_context(
+            || format!("not a number of seconds: {field}"),
+        )?))
+    };
+    let usage = Usage {
+        wall,
+        user: seconds(user)?,
+        system: seconds(system)?,
+        peak_rss_bytes: rss_kb.parse::<u64>()? * 1024,
+    };
+    let bytes = std::fs::metadata(file)
+        .with_context(|| format!("{} wrote no {}", tool.name(), file.display()))?
+        .len();
+    Ok(Outcome { usage, bytes })
+}
+
+/// Whether two files hold the same bytes.
+pub fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
+    if std::fs::metadata(a)?.len() != std::fs::metadata(b)?.len() {
+        return Ok(false);
+    }
+    let (mut a, mut b) = (std::fs::File::open(a)?, std::fs::File::open(b)?);
+    let (mut left, mut right) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = a.read(&mut left)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        b.read_exact(&mut right[..n])?;
+        if left[..n] != right[..n] {
+            return Ok(false);
+        }
+    }
+}
