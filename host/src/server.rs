@@ -204,8 +204,10 @@ async fn open_store(config: &Config, media: &MediaStore) -> anyhow::Result<Store
     let store = Store::open_without_migrating(&config.database_url).await?;
     let status = store.schema_status(store.migrator()).await?;
     if status.applied.is_empty() || status.pending.is_empty() {
-        store.close().await;
-        return Ok(Store::open(&config.database_url).await?);
+        // A new database, or one up to date: `migrate` creates the schema, or checks
+        // it and refuses one newer than this binary.
+        store.migrate(store.migrator()).await?;
+        return Ok(store);
     }
     tracing::info!(pending = ?status.pending, "database schema upgrade: backing up first");
     let report = Maintenance::new(store.clone(), media.clone(), config)

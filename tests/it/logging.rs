@@ -3,18 +3,14 @@
 //! terminal to warnings while the files keep everything.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::kura_bin;
+use crate::support::process::{free_port, wait_healthy};
 
 #[tokio::test]
 async fn serve_writes_rotated_logs_and_an_access_log() {
     let data = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     std::fs::write(
         data.path().join("config.yaml"),
         format!("server:\n  port: {port}\n"),
@@ -32,19 +28,7 @@ async fn serve_writes_rotated_logs_and_an_access_log() {
         .expect("spawn kura");
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "kura did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&base).await;
     let secret = client
         .get(format!("{base}/api/resources?token=s3cr3t-value"))
         .send()

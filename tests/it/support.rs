@@ -4,6 +4,7 @@
 
 pub mod child;
 pub mod database;
+pub mod process;
 pub mod raw_http;
 pub mod server;
 

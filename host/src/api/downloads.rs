@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::params::{Params, bad, code, not_in_library, params};
+use super::params::{Params, bad, code, params, stored_resource};
 use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param};
 use crate::store::Priority;
 use crate::tasks::TaskError;
@@ -30,15 +30,7 @@ pub async fn submit_one(
     let q = params(&query, &["wait"])?;
     let code = code(&raw)?;
     let body = optional_body(body)?;
-    if state
-        .library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .is_none()
-    {
-        return Err(not_in_library(&code));
-    }
+    stored_resource(&state, &code).await?;
     let payload = json!({ "code": code.as_str() });
     submit(
         &state.tasks,
@@ -86,15 +78,7 @@ async fn submit_code(
     priority: Priority,
 ) -> Result<(i64, bool), ApiError> {
     let code = code(raw.as_str().ok_or_else(|| bad("a code is a string"))?)?;
-    if state
-        .library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .is_none()
-    {
-        return Err(not_in_library(&code));
-    }
+    stored_resource(state, &code).await?;
     let submitted = state
         .tasks
         .submit("download", json!({ "code": code.as_str() }), priority)
@@ -110,15 +94,7 @@ pub async fn delete(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let code = code(&raw)?;
-    if state
-        .library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .is_none()
-    {
-        return Err(not_in_library(&code));
-    }
+    stored_resource(&state, &code).await?;
     let cancelled = match state.tasks.cancel_active("download", code.as_str()).await {
         Ok(task) => task.map(|task| task.id),
         Err(TaskError::NotFound(_)) => None,

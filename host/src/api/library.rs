@@ -145,13 +145,8 @@ pub async fn preview(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let library = &state.library;
     let code = code(&raw)?;
-    let detail = library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .ok_or_else(|| not_in_library(&code))?;
+    let detail = stored_resource(&state, &code).await?;
     let r = &detail.resource;
     let cover = r
         .cover_file
@@ -178,28 +173,10 @@ pub async fn metadata(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let library = &state.library;
     let code = code(&raw)?;
-    let detail = library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .ok_or_else(|| not_in_library(&code))?;
+    let detail = stored_resource(&state, &code).await?;
     let r = &detail.resource;
     let mut body = serde_json::to_value(&detail).unwrap_or_default();
-    // What made the translated title (profile, model, cleaner and version) or why the
-    // last attempt failed (N-C3, N-C4).
-    if let Some(info) = library.store().translation_info(code.as_str()).await? {
-        body["translation"] = json!({
-            "status": info.status,
-            "error": info.error,
-            "profile": info.profile,
-            "model": info.model,
-            "cleaner": info.cleaner,
-            "cleaner_version": info.cleaner_version,
-            "translated_at": info.translated_at,
-        });
-    }
     body["display_title"] = json!(display_title(
         state.display_title,
         &r.title_source,

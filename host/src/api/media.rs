@@ -51,11 +51,7 @@ pub async fn cover(
     let library = &state.library;
     let q = params(&query, &["size"])?;
     let code = code(&raw)?;
-    let detail = library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .ok_or_else(|| not_in_library(&code))?;
+    let detail = stored_resource(&state, &code).await?;
     if detail.resource.cover_file.is_none() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -90,6 +90,19 @@ pub(super) fn descending(query: &HashMap<String, String>, default: bool) -> Resu
     }
 }
 
+/// The stored resource of `code`, or a 404 `resource_not_found`.
+pub(super) async fn stored_resource(
+    state: &super::AppState,
+    code: &Code,
+) -> Result<crate::store::ResourceDetail, ApiError> {
+    state
+        .library
+        .store()
+        .get_resource(code.as_str())
+        .await?
+        .ok_or_else(|| not_in_library(code))
+}
+
 pub(super) fn not_in_library(code: &Code) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -42,11 +42,7 @@ pub async fn abspath(
     let library = &state.library;
     let q = params(&query, &["code"])?;
     let code = code(q.get("code").ok_or_else(|| bad("`code` is required"))?)?;
-    let detail = library
-        .store()
-        .get_resource(code.as_str())
-        .await?
-        .ok_or_else(|| not_in_library(&code))?;
+    let detail = stored_resource(&state, &code).await?;
     let path = library
         .media()
         .video_path(&code)

@@ -77,22 +77,23 @@ async fn rename(
 ) -> Result<(), LibraryError> {
     let old = store.resource_files(id).await?;
     let root = media.root().to_path_buf();
-    let moves: Vec<(PathBuf, PathBuf, String)> = [&old.cover_file, &old.video_file]
-        .into_iter()
-        .flatten()
-        .filter_map(|file| renamed(&root, file, stored, canonical))
-        .collect();
-    let new = RenamedFiles {
-        cover_file: old
-            .cover_file
-            .as_ref()
-            .map(|f| renamed(&root, f, stored, canonical).map_or(f.clone(), |m| m.2)),
-        video_file: old
-            .video_file
-            .as_ref()
-            .map(|f| renamed(&root, f, stored, canonical).map_or(f.clone(), |m| m.2)),
+    let mut moves = Vec::new();
+    // Each file column as it becomes: renamed when the file is named by the stored code.
+    let mut rename_column = |file: &Option<String>| {
+        file.as_ref()
+            .map(|file| match renamed(&root, file, stored, canonical) {
+                Some((from, to, text)) => {
+                    moves.push((from, to));
+                    text
+                }
+                None => file.clone(),
+            })
     };
-    for (from, to, _) in &moves {
+    let new = RenamedFiles {
+        cover_file: rename_column(&old.cover_file),
+        video_file: rename_column(&old.video_file),
+    };
+    for (from, to) in &moves {
         if from.is_file() && !to.exists() {
             std::fs::rename(from, to).map_err(|error| {
                 LibraryError::Media(format!("cannot rename {}: {error}", from.display()))
@@ -101,7 +102,7 @@ async fn rename(
     }
     if let Err(error) = store.rename_code(id, canonical, &new).await {
         // Put the files back so the row and the files still agree.
-        for (from, to, _) in &moves {
+        for (from, to) in &moves {
             if to.is_file() && !from.exists() {
                 let _ = std::fs::rename(to, from);
             }

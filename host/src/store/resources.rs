@@ -15,7 +15,9 @@ use super::{
 const RESOURCE_COLUMNS: &str = "id, code, title_source, title_original, title_translated, \
      translation_status, source_plugin, source_version, page_url, stream_url, stream_headers, \
      release_date, duration_seconds, studio, label, series, description, cover_file, \
-     cover_source, video_file, video_size, video_saved_at, field_sources, created_at, updated_at";
+     cover_source, video_file, video_size, video_saved_at, field_sources, translation_error, \
+     translation_profile, translation_model, translation_cleaner, translation_cleaner_version, \
+     translated_at, created_at, updated_at";
 
 const SUMMARY_COLUMNS: &str = "id, code, title_source, title_original, title_translated, \
      translation_status, source_plugin, release_date, duration_seconds, \
@@ -503,6 +505,14 @@ fn resource_row(row: &AnyRow) -> Result<ResourceRow> {
         video_size: row.try_get("video_size")?,
         video_saved_at: row.try_get("video_saved_at")?,
         field_sources: from_json(&sources, "field_sources")?,
+        translation: super::TranslationProvenance {
+            error: row.try_get("translation_error")?,
+            profile: row.try_get("translation_profile")?,
+            model: row.try_get("translation_model")?,
+            cleaner: row.try_get("translation_cleaner")?,
+            cleaner_version: row.try_get("translation_cleaner_version")?,
+            translated_at: row.try_get("translated_at")?,
+        },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

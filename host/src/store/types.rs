@@ -131,8 +131,25 @@ pub struct ResourceRow {
     pub video_size: Option<i64>,
     pub video_saved_at: Option<i64>,
     pub field_sources: BTreeMap<String, String>,
+    /// What made the translated title, or why the last attempt failed.
+    pub translation: TranslationProvenance,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// What made a resource's translated title (N-C3, N-C4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TranslationProvenance {
+    /// Why the last attempt failed (kept while a retry is pending).
+    pub error: Option<String>,
+    /// The translator profile and model.
+    pub profile: Option<String>,
+    pub model: Option<String>,
+    /// The cleaner plugin that cleaned the answer, and its version.
+    pub cleaner: Option<String>,
+    pub cleaner_version: Option<String>,
+    /// When the title was translated or skipped (unix milliseconds).
+    pub translated_at: Option<i64>,
 }
 
 /// A resource with its people and tags, in display order.

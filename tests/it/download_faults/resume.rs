@@ -14,14 +14,14 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixture_site::{FixtureConfig, FixtureSite};
 use serde_json::{Value, json};
 
 use super::number;
-use crate::support::{self, kura_bin};
+use crate::support::process::{Lcg, free_port, spawn_serve, wait_healthy};
+use crate::support::{self};
 
 const CODE: &str = "DEMO-001";
 const SEGMENTS: usize = 200;
@@ -30,45 +30,6 @@ const KILLS: usize = 10;
 /// New segments fetched between two kills: at most this many, so ten kills land before
 /// the end of the stream.
 const MOST_NEW_SEGMENTS: u64 = 15;
-
-/// A small deterministic generator; the seed is printed so a failure can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-fn start(data: &Path, port: u16) -> Child {
-    Command::new(kura_bin())
-        .arg("--config")
-        .arg(data.join("config.yaml"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--silent", "serve", "--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn kura")
-}
-
-async fn ready(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("kura did not become ready within 60 s");
-}
 
 fn segment_path(index: usize) -> String {
     super::segment_path(CODE, index, "ts")
@@ -163,10 +124,7 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
         support::server::install_file(&plugin_dir, name);
     }
     let work_dir = data.path().join("work/download").join(CODE);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let seed = std::time::SystemTime::now()
@@ -176,8 +134,8 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
     eprintln!("resume seed {seed}");
     let mut random = Lcg(seed);
 
-    let mut child = start(data.path(), port);
-    ready(&client, &base).await;
+    let mut child = spawn_serve(data.path(), port);
+    wait_healthy(&base).await;
     let response = client
         .post(format!("{base}/api/resource?wait=60"))
         .json(&json!({ "code": CODE }))
@@ -214,8 +172,8 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
         assert!(on_disk.len() < SEGMENTS, "kill {kill} came after the end");
         in_flight_per_kill.push(in_flight);
 
-        child = start(data.path(), port);
-        ready(&client, &base).await;
+        child = spawn_serve(data.path(), port);
+        wait_healthy(&base).await;
         // Taken back at once; after its last attempt the task is failed instead.
         let state = task(&client, &base, id).await;
         if state["status"] == "failed" {

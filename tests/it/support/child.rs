@@ -1,7 +1,6 @@
 //! `kura serve` in a child process, for tests that measure the process (RSS) or kill it.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use super::kura_bin;
 
@@ -23,7 +22,7 @@ impl ChildServer {
         }
         let config = data.path().join("config.yaml");
         std::fs::write(&config, config_yaml).expect("write config");
-        let port = free_port();
+        let port = super::process::free_port();
         let child = Command::new(kura_bin())
             .arg("--config")
             .arg(&config)
@@ -44,17 +43,7 @@ impl ChildServer {
     }
 
     async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) {
-            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("kura did not become ready within 60 s");
+        super::process::wait_healthy(&self.base).await;
     }
 
     /// Resident set size of the process, in bytes.
@@ -81,11 +70,4 @@ impl Drop for ChildServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }

@@ -4,55 +4,15 @@
 //! tasks that ran more than once (killed mid-attempt) are counted and reported.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::kura_bin;
+use crate::support::process::{Lcg, free_port, spawn_serve, wait_healthy};
 
 const TASK_COUNT: usize = 300;
 const KILLS: usize = 20;
 const CONFIG: &str = "tasks:\n  mock_downloads: true\n  lease_seconds: 3\n  max_attempts: 50\n  retry_base_seconds: 1\n  retry_max_seconds: 2\nplugins:\n  watch: false\n";
-
-/// A small deterministic generator; the seed is printed so a failure can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-fn start(data: &Path, port: u16) -> Child {
-    Command::new(kura_bin())
-        .arg("--config")
-        .arg(data.join("config.yaml"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--silent", "serve", "--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn kura")
-}
-
-async fn ready(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("kura did not become ready within 60 s");
-}
 
 async fn integrity(data: &Path) -> String {
     sqlx::any::install_default_drivers();
@@ -71,11 +31,7 @@ async fn kill_nine_soak_loses_no_task() {
     let _exclusive = crate::support::exclusive().await;
     let data = tempfile::tempdir().expect("temp dir");
     std::fs::write(data.path().join("config.yaml"), CONFIG).expect("config");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let seed = std::time::SystemTime::now()
@@ -85,8 +41,8 @@ async fn kill_nine_soak_loses_no_task() {
     eprintln!("soak seed {seed}");
     let mut random = Lcg(seed);
 
-    let mut child = start(data.path(), port);
-    ready(&client, &base).await;
+    let mut child = spawn_serve(data.path(), port);
+    wait_healthy(&base).await;
     let priorities = ["low", "normal", "high", "urgent"];
     for n in 0..TASK_COUNT {
         let priority = priorities[random.below(4) as usize];
@@ -105,8 +61,8 @@ async fn kill_nine_soak_loses_no_task() {
         child.kill().expect("kill -9");
         child.wait().expect("reaped");
         assert_eq!(integrity(data.path()).await, "ok", "after kill {kill}");
-        child = start(data.path(), port);
-        ready(&client, &base).await;
+        child = spawn_serve(data.path(), port);
+        wait_healthy(&base).await;
     }
 
     let deadline = Instant::now() + Duration::from_secs(180);
