@@ -1,17 +1,20 @@
 //! Native HLS downloads (N-D1, N-F1, K-8): master playlist -> variant -> media playlist
 //! -> segments fetched concurrently through the shared [`FetchClient`] into a work
-//! directory -> assembled in order (remuxed to MP4 by ffmpeg when installed) ->
-//! published atomically.
+//! directory and joined in order as they land -> remuxed to MP4 by ffmpeg when
+//! installed -> published atomically.
 //!
-//! Robustness rules: a part file exists only when complete (`.part`, fsync, rename), so
-//! a restarted download re-uses what is on disk; segments retry with backoff and honour
-//! `Retry-After`; a 401/403/410 asks the caller for a fresh stream URL and continues;
-//! the output is never presented with a missing or short segment; memory stays bounded
-//! (bodies stream to disk). The server runs it per download task, `kura download` from
-//! the command line.
+//! Robustness rules: a part file exists only when complete (`.part`, rename) and the
+//! join journal records each part appended to the stream, so a restarted download
+//! re-uses what is on disk (after a restart of the machine, what an fsync covered);
+//! segments retry with backoff and honour `Retry-After`; a 401/403/410 asks the caller
+//! for a fresh stream URL and continues; the output is never presented with a missing
+//! or short segment; memory stays bounded (bodies stream to disk through a bounded
+//! queue). The server runs it per download task, `kura download` from the command line.
 
 mod assemble;
 mod decrypt;
+mod join;
+mod journal;
 mod playlist;
 mod progress;
 mod remote;
@@ -33,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use playlist::VariantRule;
 pub use progress::Progress;
+pub use workdir::saved_parts;
 
 use crate::config::DownloadConfig;
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
@@ -45,10 +49,11 @@ pub struct DownloadRequest {
     /// Sent with every request of the stream (`Referer`, `Origin`...); cookies come
     /// from the jar passed to [`download`].
     pub headers: Vec<(String, String)>,
-    /// The finished file; `<output>.part` is written beside it first.
+    /// The finished file; a remux writes `<output>.part` beside it first.
     pub output: PathBuf,
-    /// Where parts are kept until the output is published (then removed); the same
-    /// directory resumes an interrupted download.
+    /// Where the stream is joined and early parts wait until the output is published
+    /// (then removed); the same directory resumes an interrupted download. Best on the
+    /// output's filesystem: publishing is then a rename, not a copy.
     pub work_dir: PathBuf,
     /// Parts fetched at once (at least 1).
     pub concurrency: usize,
@@ -265,11 +270,6 @@ pub async fn download(
         },
         refreshed: 0,
     };
-    let fetched = schedule.run().await?;
-    let stream = fetched.stream;
-    if cancel.is_cancelled() {
-        return Err(DownloadError::Cancelled);
-    }
     let ffmpeg = if request.remux {
         let found = assemble::find_ffmpeg();
         if found.is_none() {
@@ -279,16 +279,26 @@ pub async fn download(
     } else {
         None
     };
+    // Without a remux the joined stream is the published file: fsync it as it grows.
+    let fetched = schedule.run(ffmpeg.is_none()).await?;
+    if cancel.is_cancelled() {
+        return Err(DownloadError::Cancelled);
+    }
+    let joined = fetched
+        .joined
+        .as_ref()
+        .ok_or_else(|| DownloadError::Internal("the stream was not joined".to_owned()))?;
+    let stream = &fetched.stream;
     let assembled = assemble::assemble(
-        &request.work_dir,
-        &stream,
+        &joined.path,
+        stream,
         &request.output,
         ffmpeg.as_deref(),
         &cancel,
     )
     .await?;
     workdir::remove(&request.work_dir).await;
-    let mut meter = fetched.meter;
+    let (stream, mut meter) = (fetched.stream, fetched.meter);
     schedule.report_final(&mut meter, fetched.last);
     let outcome = DownloadOutcome {
         output: request.output.clone(),

@@ -6,11 +6,13 @@
 //!   with a reason and no file;
 //! - `resume.rs`: `kura serve` killed with SIGKILL ten times during a 200-segment
 //!   download; each restart fetches again at most the segments that were in flight;
+//! - `disk.rs`: a full disk fails the task with its reason and loses nothing;
 //! - `events.rs`: a WebSocket client sees started, progress and completed in order, and
 //!   catches up after a reconnect;
 //! - `lane.rs`: 20 downloads and 50 general tasks queued: never two downloads at once,
 //!   and downloads start in priority order, FIFO within one.
 
+mod disk;
 mod events;
 mod lane;
 mod matrix;

@@ -1,21 +1,18 @@
-//! Assembly: check every part is on disk and non-empty, join them in order into
-//! `<output>.part` (or pipe them through `ffmpeg -c copy` into it, giving MP4), fsync,
-//! and rename onto the output path, so the output either is complete or does not exist.
-//! When ffmpeg fails (a stream it cannot parse) the parts are joined as they are, as
-//! when it is not installed, and the outcome says why.
+//! Publishing: the joined stream is remuxed by `ffmpeg -c copy` into `<output>.part`
+//! (MP4) or taken as it is, fsynced and renamed onto the output path, so the output
+//! either is complete or does not exist. When ffmpeg fails (a stream it cannot parse)
+//! the joined stream is published as it is, as when ffmpeg is not installed, and the
+//! outcome says why.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use tokio::io::{AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use super::playlist::{SourceContainer, Stream};
 use super::workdir::{self, io_error};
 use super::{Container, DownloadError};
-
-/// Read size when feeding ffmpeg.
-const READ_BUFFER: usize = 1024 * 1024;
 
 /// The published file.
 #[derive(Debug)]
@@ -42,16 +39,14 @@ pub(crate) fn part_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-/// Joins the parts of `stream` from `work_dir` into `output`, remuxing with `ffmpeg`
-/// when given.
+/// Publishes the joined stream at `output`, remuxed with `ffmpeg` when given.
 pub(crate) async fn assemble(
-    work_dir: &Path,
+    joined: &Path,
     stream: &Stream,
     output: &Path,
     ffmpeg: Option<&Path>,
     cancel: &CancellationToken,
 ) -> Result<Assembled, DownloadError> {
-    let files = verified_parts(work_dir, stream).await?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(parent)
             .await
@@ -60,7 +55,7 @@ pub(crate) async fn assemble(
     let part = part_path(output);
     let mut remux_error = None;
     if let Some(ffmpeg) = ffmpeg {
-        match remux(ffmpeg, &files, &part, cancel).await {
+        match remux(ffmpeg, joined, &part, cancel).await {
             Ok(()) => {}
             Err(failure) => {
                 let _ = tokio::fs::remove_file(&part).await;
@@ -75,19 +70,9 @@ pub(crate) async fn assemble(
         }
     }
     let remuxed = ffmpeg.is_some() && remux_error.is_none();
-    if !remuxed {
-        let (files, part_owned) = (files.clone(), part.clone());
-        let joined = tokio::task::spawn_blocking(move || concat(&files, &part_owned))
-            .await
-            .map_err(|error| DownloadError::Internal(format!("assembly task: {error}")))
-            .and_then(|result| result);
-        if let Err(error) = joined {
-            let _ = tokio::fs::remove_file(&part).await;
-            return Err(error);
-        }
-    }
-    let (part, output_owned) = (part.clone(), output.to_owned());
-    let bytes = tokio::task::spawn_blocking(move || publish(&part, &output_owned))
+    let source = if remuxed { part } else { joined.to_owned() };
+    let output_owned = output.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || publish(&source, &output_owned))
         .await
         .map_err(|error| DownloadError::Internal(format!("publish task: {error}")))??;
     let container = match (remuxed, stream.container) {
@@ -111,48 +96,19 @@ pub(crate) fn find_ffmpeg() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The part files in assembly order, each present and non-empty.
-async fn verified_parts(work_dir: &Path, stream: &Stream) -> Result<Vec<PathBuf>, DownloadError> {
-    let mut files = Vec::with_capacity(stream.order.len());
-    for &index in &stream.order {
-        let name = &stream.parts[index].name;
-        let (path, _) = workdir::part_paths(work_dir, name);
-        match tokio::fs::metadata(&path).await {
-            Ok(metadata) if metadata.len() > 0 => files.push(path),
-            _ => {
-                return Err(DownloadError::Incomplete {
-                    missing: name.clone(),
-                });
-            }
-        }
-    }
-    Ok(files)
-}
-
-/// Concatenates `files` into `target` (the kernel copies: `copy_file_range` on Linux);
-/// [`publish`] fsyncs it.
-fn concat(files: &[PathBuf], target: &Path) -> Result<(), DownloadError> {
-    let mut out = std::fs::File::create(target).map_err(|error| io_error(target, error))?;
-    for file in files {
-        let mut input = std::fs::File::open(file).map_err(|error| io_error(file, error))?;
-        std::io::copy(&mut input, &mut out).map_err(|error| io_error(target, error))?;
-    }
-    Ok(())
-}
-
-/// Pipes `files` in order into `ffmpeg -c copy`, which writes MP4 to `target`; no
-/// joined copy of the video is ever written.
+/// Runs `ffmpeg -c copy` on the joined stream, which writes MP4 to `target`.
 async fn remux(
     ffmpeg: &Path,
-    files: &[PathBuf],
+    joined: &Path,
     target: &Path,
     cancel: &CancellationToken,
 ) -> Result<(), RemuxError> {
     let mut child = tokio::process::Command::new(ffmpeg)
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-i", "pipe:0"])
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
+        .arg(joined)
         .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
         .arg(target)
-        .stdin(Stdio::piped())
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -160,38 +116,17 @@ async fn remux(
         .map_err(|error| {
             RemuxError::Failed(format!("cannot start {}: {error}", ffmpeg.display()))
         })?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| RemuxError::Failed("no stdin pipe".to_owned()))?;
     let mut stderr = child
         .stderr
         .take()
         .ok_or_else(|| RemuxError::Failed("no stderr pipe".to_owned()))?;
-    let feed = async move {
-        for file in files {
-            let input = tokio::fs::File::open(file)
-                .await
-                .map_err(|error| io_error(file, error))?;
-            let mut reader = BufReader::with_capacity(READ_BUFFER, input);
-            if let Err(error) = tokio::io::copy_buf(&mut reader, &mut stdin).await {
-                // ffmpeg stopped reading: its exit status and message tell why.
-                if error.kind() == std::io::ErrorKind::BrokenPipe {
-                    break;
-                }
-                return Err(io_error(file, error));
-            }
-        }
-        drop(stdin);
-        Ok(())
-    };
     let messages = async move {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text).await;
         text
     };
-    let work = async { tokio::join!(feed, child.wait(), messages) };
-    let (fed, status, messages) = tokio::select! {
+    let work = async { tokio::join!(child.wait(), messages) };
+    let (status, messages) = tokio::select! {
         biased;
         () = cancel.cancelled() => return Err(RemuxError::Fatal(DownloadError::Cancelled)),
         done = work => done,
@@ -216,22 +151,38 @@ async fn remux(
             "ffmpeg exited with {status}: {reason}"
         )));
     }
-    fed.map_err(RemuxError::Fatal)
+    Ok(())
 }
 
-/// Fsyncs `part`, renames it onto `output` and fsyncs the directory; returns the size.
-fn publish(part: &Path, output: &Path) -> Result<u64, DownloadError> {
+/// Fsyncs `source`, renames it onto `output` and fsyncs the directory; returns the
+/// size. A `source` on another filesystem than `output` is copied to `<output>.part`
+/// first, so the output still appears whole or not at all.
+fn publish(source: &Path, output: &Path) -> Result<u64, DownloadError> {
     let file = std::fs::OpenOptions::new()
         .write(true)
-        .open(part)
-        .map_err(|error| io_error(part, error))?;
-    file.sync_all().map_err(|error| io_error(part, error))?;
+        .open(source)
+        .map_err(|error| io_error(source, error))?;
+    file.sync_all().map_err(|error| io_error(source, error))?;
     let bytes = file
         .metadata()
-        .map_err(|error| io_error(part, error))?
+        .map_err(|error| io_error(source, error))?
         .len();
     drop(file);
-    std::fs::rename(part, output).map_err(|error| io_error(output, error))?;
+    match std::fs::rename(source, output) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => {
+            let part = part_path(output);
+            let copied = std::fs::copy(source, &part)
+                .and_then(|_| std::fs::File::open(&part)?.sync_all())
+                .map_err(|error| io_error(&part, error));
+            if let Err(error) = copied {
+                let _ = std::fs::remove_file(&part);
+                return Err(error);
+            }
+            std::fs::rename(&part, output).map_err(|error| io_error(output, error))?;
+        }
+        Err(error) => return Err(io_error(output, error)),
+    }
     let parent = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -1,7 +1,8 @@
 //! The fetching phase of a download: load the playlist, reconcile the work directory,
-//! then keep up to `concurrency` part fetches running, report progress, and when the
-//! stream URL expires let the in-flight parts finish, ask for a fresh URL, reload the
-//! playlist and go on with the parts still missing.
+//! then keep up to `concurrency` part fetches running while the joiner appends the
+//! completed ones in order, report progress, and when the stream URL expires let the
+//! in-flight parts finish, ask for a fresh URL, reload the playlist and go on with the
+//! parts still missing.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -13,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::join::{self, Joined, Joiner};
 use super::playlist::Stream;
 use super::progress::{self, Meter, Progress, Snapshot};
 use super::remote::{self, Remote};
@@ -45,13 +47,16 @@ pub(crate) struct Fetched {
     pub reused_segments: usize,
     pub meter: Meter,
     pub last: Snapshot,
+    /// The whole stream in the work directory (set once the joiner finished).
+    pub joined: Option<Joined>,
 }
 
 impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
-    /// Fetches every part not already complete in the work directory.
-    pub(crate) async fn run(&mut self) -> Result<Fetched, DownloadError> {
+    /// Fetches every part not already on disk while the joiner appends them in order;
+    /// `checkpoints`: fsync the joined stream as it grows (it is published as it is).
+    pub(crate) async fn run(&mut self, checkpoints: bool) -> Result<Fetched, DownloadError> {
         let mut refreshes_without_progress = 0;
-        let mut stream = loop {
+        let stream = loop {
             match self.cancellable(self.load_stream()).await {
                 Err(error @ DownloadError::Expired { .. }) => {
                     self.refresh_source(error, &mut refreshes_without_progress)
@@ -65,18 +70,78 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                 "live playlist (no #EXT-X-ENDLIST): downloading the segments listed now"
             );
         }
-        let work_dir = &self.request.work_dir;
-        let existing = workdir::prepare(work_dir, &stream.fingerprint).await?;
-        let done: Vec<bool> = stream
-            .parts
+        let order_names = stream
+            .order
             .iter()
-            .map(|part| existing.contains_key(&part.name))
+            .map(|&index| stream.parts[index].name.clone())
             .collect();
-        let reused_bytes: u64 = stream
+        let resume =
+            workdir::prepare(&self.request.work_dir, &stream.fingerprint, order_names).await?;
+        let committed = resume.joined.entries.len();
+        let mut last_use: Vec<Option<usize>> = vec![None; stream.parts.len()];
+        for (position, &index) in stream.order.iter().enumerate() {
+            last_use[index] = Some(position);
+        }
+        let on_disk: Vec<bool> = stream
             .parts
             .iter()
-            .filter_map(|part| existing.get(&part.name))
+            .map(|part| resume.parts.contains_key(&part.name))
+            .collect();
+        // Done: on disk, or joined for the last time (or never needed).
+        let done: Vec<bool> = (0..stream.parts.len())
+            .map(|i| on_disk[i] || last_use[i].is_none_or(|last| last < committed))
+            .collect();
+        let waiting_bytes: u64 = stream
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| on_disk[i] && last_use[i].is_some_and(|last| last >= committed))
+            .filter_map(|(_, part)| resume.parts.get(&part.name))
             .sum();
+        let reused_bytes = resume.joined.end() + waiting_bytes;
+        let joiner = Joiner::start(join::Plan {
+            dir: self.request.work_dir.clone(),
+            names: stream.parts.iter().map(|part| part.name.clone()).collect(),
+            order: stream.order.clone(),
+            committed,
+            end: resume.joined.end(),
+            on_disk,
+            checkpoints,
+        })?;
+        let fetched = self
+            .fetch_missing(
+                stream,
+                &done,
+                reused_bytes,
+                &joiner,
+                &mut refreshes_without_progress,
+            )
+            .await;
+        let joined = joiner.finish().await;
+        let (mut fetched, joined) = match (fetched, joined) {
+            // The joiner's error (a full disk...) is the cause of the fetches stopping.
+            (_, Err(error)) | (Err(error), Ok(_)) => return Err(error),
+            (Ok(fetched), Ok(joined)) => (fetched, joined),
+        };
+        match joined {
+            join::Progress::Whole(joined) => fetched.joined = Some(joined),
+            join::Progress::Waiting { next } => {
+                return Err(DownloadError::Incomplete { missing: next });
+            }
+        }
+        Ok(fetched)
+    }
+
+    /// The fetch loop: keeps up to `concurrency` part fetches running and hands each
+    /// completed part to the joiner.
+    async fn fetch_missing(
+        &mut self,
+        mut stream: Stream,
+        done: &[bool],
+        reused_bytes: u64,
+        joiner: &Joiner,
+        refreshes_without_progress: &mut u32,
+    ) -> Result<Fetched, DownloadError> {
         let is_segment: Vec<bool> = stream.parts.iter().map(|p| p.is_segment).collect();
         let mut snapshot = Snapshot {
             segments_done: (0..done.len())
@@ -90,6 +155,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         let written = Arc::new(AtomicU64::new(reused_bytes));
         self.emit(&mut meter, snapshot);
 
+        let joiner_failed = joiner.failed();
         let mut pending: VecDeque<usize> = (0..done.len()).filter(|&i| !done[i]).collect();
         let mut keys: HashMap<Url, [u8; 16]> = HashMap::new();
         let mut generation: Option<Arc<PartFetcher>> = None;
@@ -102,7 +168,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             if tasks.is_empty() {
                 if let Some(error) = expired.take() {
                     // Every in-flight part has finished: now swap the URL.
-                    self.refresh_source(error, &mut refreshes_without_progress)
+                    self.refresh_source(error, refreshes_without_progress)
                         .await?;
                     match self.reload(&stream).await {
                         Ok(fresh) => stream = fresh,
@@ -119,7 +185,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             let fetcher = match &generation {
                 Some(fetcher) => Arc::clone(fetcher),
                 None => match self
-                    .start_generation(&stream, &pending, &mut keys, &written)
+                    .start_generation(&stream, &pending, &mut keys, &written, joiner)
                     .await
                 {
                     Ok(fresh) => Arc::clone(generation.insert(Arc::new(fresh))),
@@ -137,16 +203,23 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                 let part = stream.parts[index].clone();
                 let key = part.key.as_ref().and_then(|k| keys.get(&k.uri).copied());
                 let fetcher = Arc::clone(&fetcher);
-                tasks.spawn(async move { (index, segments::fetch_part(fetcher, part, key).await) });
+                tasks.spawn(async move {
+                    (index, segments::fetch_part(fetcher, index, part, key).await)
+                });
             }
             tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => {
                     return Err(self.stop(&mut tasks, DownloadError::Cancelled).await);
                 }
+                () = joiner_failed.cancelled() => {
+                    // The joiner's own error is what the caller reports.
+                    let error = DownloadError::Internal("joining stopped".to_owned());
+                    return Err(self.stop(&mut tasks, error).await);
+                }
                 Some(joined) = tasks.join_next() => match joined {
                     Ok((index, Ok(bytes))) => {
-                        refreshes_without_progress = 0;
+                        *refreshes_without_progress = 0;
                         if is_segment[index] {
                             snapshot.segments_done += 1;
                         }
@@ -178,6 +251,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             reused_segments,
             meter,
             last: snapshot,
+            joined: None,
         })
     }
 
@@ -255,6 +329,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         pending: &VecDeque<usize>,
         keys: &mut HashMap<Url, [u8; 16]>,
         written: &Arc<AtomicU64>,
+        joiner: &Joiner,
     ) -> Result<PartFetcher, DownloadError> {
         for &index in pending {
             if let Some(part_key) = &stream.parts[index].key
@@ -271,7 +346,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             jar: self.jar.clone(),
             policy: self.policy.clone(),
             headers: self.source.headers.clone(),
-            work_dir: self.request.work_dir.clone(),
+            sink: joiner.sink(),
             retries: self.request.retries,
             retry_delay: self.request.retry_delay,
             idle_timeout: self.request.idle_timeout,
@@ -279,15 +354,14 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         })
     }
 
-    /// Aborts the running fetches (dropping their requests), removes their partial
-    /// files and hands back `error`.
+    /// Aborts the running fetches (dropping their requests; the disk thread drops
+    /// what they wrote) and hands back `error`.
     async fn stop(
         &self,
         tasks: &mut JoinSet<(usize, Result<u64, DownloadError>)>,
         error: DownloadError,
     ) -> DownloadError {
         tasks.shutdown().await;
-        workdir::remove_partials(&self.request.work_dir).await;
         error
     }
 

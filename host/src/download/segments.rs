@@ -1,24 +1,19 @@
-//! Fetching one part (a segment or an init section) to its file in the work directory:
-//! streamed chunk by chunk through the shared client, decrypted on the way, checked for
-//! length, written to `NAME.part`, fsynced once and renamed; retried with backoff.
+//! Fetching one part (a segment or an init section): streamed chunk by chunk through
+//! the shared client, decrypted on the way, checked for length and handed to the disk
+//! thread ([`super::join`]) as it arrives, without a copy; retried with backoff.
 
-use std::borrow::Cow;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncWriteExt, BufWriter};
+use bytes::Bytes;
 
 use super::DownloadError;
 use super::decrypt::StreamDecryptor;
+use super::join::PartSink;
 use super::playlist::Part;
 use super::retry::{self, Failure};
-use super::workdir::{self, io_error};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchScope};
-
-/// Bytes gathered before one write to the file: few, large writes.
-const WRITE_BUFFER: usize = 512 * 1024;
 
 /// What every part fetch of one stream URL shares.
 pub(crate) struct PartFetcher {
@@ -26,7 +21,7 @@ pub(crate) struct PartFetcher {
     pub jar: CookieJar,
     pub policy: EgressPolicy,
     pub headers: Vec<(String, String)>,
-    pub work_dir: PathBuf,
+    pub sink: PartSink,
     pub retries: u32,
     pub retry_delay: Duration,
     pub idle_timeout: Duration,
@@ -47,23 +42,28 @@ impl From<Failure> for TryError {
     }
 }
 
-/// Fetches `part` to its file, retrying; returns the bytes written.
+/// The disk thread stopped: its own error is what the download reports.
+fn stopped() -> DownloadError {
+    DownloadError::Internal("the download's disk thread stopped".to_owned())
+}
+
+/// Fetches part `index` to the disk thread, retrying; returns the bytes written.
 pub(crate) async fn fetch_part(
     fetcher: Arc<PartFetcher>,
+    index: usize,
     part: Part,
     key: Option<[u8; 16]>,
 ) -> Result<u64, DownloadError> {
     let mut attempt = 0;
     loop {
         let mut counted = 0;
-        let error = match try_once(&fetcher, &part, key, &mut counted).await {
+        let error = match try_once(&fetcher, index, &part, key, &mut counted).await {
             Ok(written) => return Ok(written),
             Err(error) => error,
         };
-        // Undo this try's bytes and its partial file; the next try starts afresh.
+        // Undo this try's bytes; the next try starts afresh.
         fetcher.written.fetch_sub(counted, Ordering::Relaxed);
-        let (_, part_path) = workdir::part_paths(&fetcher.work_dir, &part.name);
-        let _ = tokio::fs::remove_file(&part_path).await;
+        fetcher.sink.abort(index).await.map_err(|_| stopped())?;
         let failure = match error {
             TryError::Fatal(error) => return Err(error),
             TryError::Failure(failure) => failure,
@@ -99,6 +99,7 @@ pub(crate) async fn fetch_part(
 
 async fn try_once(
     fetcher: &PartFetcher,
+    index: usize,
     part: &Part,
     key: Option<[u8; 16]>,
     counted: &mut u64,
@@ -138,16 +139,13 @@ async fn try_once(
     // A 206 is read to its end, so its connection goes back to the pool.
     let stop_at_range_end = response.status == 200 && part.range.is_some();
     let announced = response.content_length();
-    let (final_path, part_path) = workdir::part_paths(&fetcher.work_dir, &part.name);
-    let file = tokio::fs::File::create(&part_path)
-        .await
-        .map_err(|error| TryError::Fatal(io_error(&part_path, error)))?;
-    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let sink = &fetcher.sink;
+    let write_error = |_| TryError::Fatal(stopped());
+    sink.begin(index).await.map_err(write_error)?;
     let mut decryptor = match (key, &part.key) {
         (Some(key), Some(part_key)) => Some(StreamDecryptor::new(key, part_key.iv)),
         _ => None,
     };
-    let write_error = |error| TryError::Fatal(io_error(&part_path, error));
     let retry = |reason: String| {
         TryError::Failure(Failure::Retry {
             reason,
@@ -172,30 +170,32 @@ async fn try_once(
             Ok(Ok(Some(chunk))) => chunk,
         };
         received += chunk.len() as u64;
-        let mut data = &chunk[..];
+        let (mut start, mut end) = (0, chunk.len());
         if skip > 0 {
-            let n = data.len().min(usize::try_from(skip).unwrap_or(usize::MAX));
-            data = &data[n..];
+            let n = end.min(usize::try_from(skip).unwrap_or(usize::MAX));
+            start = n;
             skip -= n as u64;
         }
         if let Some(left) = take.as_mut() {
-            let n = data.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-            data = &data[..n];
+            let n = (end - start).min(usize::try_from(*left).unwrap_or(usize::MAX));
+            end = start + n;
             *left -= n as u64;
         }
         let plain = match decryptor.as_mut() {
-            Some(decryptor) => Cow::Owned(
+            Some(decryptor) => Bytes::from(
                 decryptor
-                    .update(data)
+                    .update(&chunk[start..end])
                     .map_err(|error| retry(error.to_string()))?,
             ),
-            None => Cow::Borrowed(data),
+            None => chunk.slice(start..end),
         };
-        out.write_all(&plain).await.map_err(write_error)?;
-        *counted += plain.len() as u64;
-        fetcher
-            .written
-            .fetch_add(plain.len() as u64, Ordering::Relaxed);
+        if plain.is_empty() {
+            continue;
+        }
+        let length = plain.len() as u64;
+        sink.write(index, plain).await.map_err(write_error)?;
+        *counted += length;
+        fetcher.written.fetch_add(length, Ordering::Relaxed);
     }
     if let Some(left) = take.filter(|left| *left > 0) {
         return Err(retry(format!(
@@ -209,22 +209,18 @@ async fn try_once(
         let tail = decryptor
             .finish()
             .map_err(|error| retry(error.to_string()))?;
-        out.write_all(&tail).await.map_err(write_error)?;
-        *counted += tail.len() as u64;
-        fetcher
-            .written
-            .fetch_add(tail.len() as u64, Ordering::Relaxed);
+        let length = tail.len() as u64;
+        if length > 0 {
+            sink.write(index, Bytes::from(tail))
+                .await
+                .map_err(write_error)?;
+            *counted += length;
+            fetcher.written.fetch_add(length, Ordering::Relaxed);
+        }
     }
     if *counted == 0 {
         return Err(retry("empty body".to_owned()));
     }
-    out.flush().await.map_err(write_error)?;
-    let file = out.into_inner();
-    // Once per file, never per chunk: the rename below publishes only complete data.
-    file.sync_all().await.map_err(write_error)?;
-    drop(file);
-    tokio::fs::rename(&part_path, &final_path)
-        .await
-        .map_err(write_error)?;
+    sink.finish(index).await.map_err(write_error)?;
     Ok(*counted)
 }

@@ -5,6 +5,7 @@
 
 mod armed;
 mod faults;
+mod restart;
 mod server;
 
 use std::path::{Path, PathBuf};

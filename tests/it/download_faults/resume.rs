@@ -42,23 +42,13 @@ fn fetched(fixture: &FixtureSite) -> BTreeSet<usize> {
         .collect()
 }
 
-/// Segments complete in the work directory (`seg-N`, never `seg-N.part`).
+/// Segments a restart will not fetch again: joined into the stream, per the work
+/// directory's journal, or complete (`seg-N`, never `seg-N.part`) and waiting their turn.
 fn complete_on_disk(work_dir: &Path) -> BTreeSet<usize> {
-    std::fs::read_dir(work_dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|entry| {
-                    entry
-                        .file_name()
-                        .to_str()?
-                        .strip_prefix("seg-")?
-                        .parse()
-                        .ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    kura::download::saved_parts(work_dir)
+        .iter()
+        .filter_map(|name| name.strip_prefix("seg-")?.parse().ok())
+        .collect()
 }
 
 /// Waits until the fixture has seen every request the dead process sent (its count stops

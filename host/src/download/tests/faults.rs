@@ -33,8 +33,16 @@ async fn cancellation_keeps_completed_segments_and_resumes() {
         .expect_err("cancelled");
     assert!(matches!(error, DownloadError::Cancelled), "{error}");
     assert_eq!(
-        part_files(&work_dir),
-        ["seg-0", "seg-1", "seg-2", "seg-3", "stream-id"]
+        saved_parts(&work_dir),
+        ["seg-0", "seg-1", "seg-2", "seg-3"]
+            .map(String::from)
+            .into()
+    );
+    assert!(
+        part_files(&work_dir)
+            .iter()
+            .all(|name| !name.ends_with(".part")),
+        "no partial file left"
     );
     assert!(!output.exists() && !assemble::part_path(&output).exists());
     server.hang_enabled.store(false, Ordering::SeqCst);

@@ -16,7 +16,7 @@
 //! ```sh
 //! cargo build --release -p kura -p fixture-site
 //! cargo run --release -p kura-bench --bin download -- [--runs N] [--segments N]
-//!     [--segment-bytes N] [--latencies 0,20] [--concurrency N]
+//!     [--segment-bytes N] [--latencies 0,20] [--concurrency 8,16]
 //! ```
 
 mod fixture;
@@ -44,8 +44,8 @@ pub struct Options {
     /// The fixture's `--segment-bytes`: variant 2 segments are 4/3 of it.
     pub segment_bytes: usize,
     pub latencies: Vec<u64>,
-    /// `kura download --concurrency`; `None`: the config's default.
-    pub concurrency: Option<usize>,
+    /// `kura download --concurrency` values, each timed (8 is the config's default).
+    pub concurrency: Vec<usize>,
 }
 
 impl Options {
@@ -55,7 +55,7 @@ impl Options {
             segments: 200,
             segment_bytes: 1_572_864,
             latencies: vec![0, 20],
-            concurrency: None,
+            concurrency: vec![8, 16],
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -69,10 +69,15 @@ impl Options {
                         .map(|ms| ms.trim().parse())
                         .collect::<Result<_, _>>()?;
                 }
-                "--concurrency" => options.concurrency = Some(value()?.parse()?),
+                "--concurrency" => {
+                    options.concurrency = value()?
+                        .split(',')
+                        .map(|n| n.trim().parse())
+                        .collect::<Result<_, _>>()?;
+                }
                 _ => anyhow::bail!(
                     "unknown argument `{flag}`; flags: --runs N, --segments N, \
-                     --segment-bytes N, --latencies MS[,MS..], --concurrency N"
+                     --segment-bytes N, --latencies MS[,MS..], --concurrency N[,N..]"
                 ),
             }
         }
@@ -88,6 +93,11 @@ impl Options {
         anyhow::ensure!(
             !options.latencies.is_empty() && options.latencies.iter().all(|ms| *ms <= 1000),
             "--latencies lists 0 to 1000 ms"
+        );
+        anyhow::ensure!(
+            !options.concurrency.is_empty()
+                && options.concurrency.iter().all(|n| (1..=64).contains(n)),
+            "--concurrency lists 1 to 64"
         );
         Ok(options)
     }
@@ -177,12 +187,9 @@ async fn main() -> Result<()> {
         options.segments, options.segment_bytes, options.segments
     );
     println!(
-        "kura: `kura download URL --output FILE --header 'Referer: ..' --no-remux{}`; \
-         curl: `curl -sf -o FILE -H 'Referer: ..' URL/2/full` (the same bytes, one request)",
-        options
-            .concurrency
-            .map(|n| format!(" --concurrency {n}"))
-            .unwrap_or_else(|| " (concurrency 8, the default)".to_owned())
+        "kura cN: `kura download URL --output FILE --header 'Referer: ..' --no-remux \
+         --concurrency N` (8 is the config's default); \
+         curl: `curl -sf -o FILE -H 'Referer: ..' URL/2/full` (the same bytes, one request)"
     );
     println!(
         "median of {} timed runs per tool after one untimed warm-up each; \
@@ -218,7 +225,8 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// Every stream at one latency: curl and kura, warm-up then timed runs.
+/// Every stream at one latency: curl and kura at each concurrency, warm-up then timed
+/// runs taken in turns, so a slow moment of the machine hits every tool alike.
 async fn run_latency(
     binaries: &Binaries,
     options: &Options,
@@ -226,66 +234,66 @@ async fn run_latency(
     latency: u64,
     scratch: &Path,
 ) -> Result<Vec<Row>> {
+    let tools: Vec<Tool> = std::iter::once(Tool::Curl)
+        .chain(options.concurrency.iter().map(|&n| Tool::Kura(n)))
+        .collect();
     let mut rows = Vec::new();
     for stream in STREAMS {
         let case = format!("{}, {latency} ms", stream.label);
         eprintln!("{case}: warm-up");
         let curl_file = scratch.join("curl.bin");
         let kura_file = scratch.join("kura.ts");
-        let expected = measure::run(binaries, options, fixture, stream, Tool::Curl, &curl_file)
+        let file = |tool: Tool| match tool {
+            Tool::Curl => &curl_file,
+            Tool::Kura(_) => &kura_file,
+        };
+        let expected = measure::run(binaries, fixture, stream, Tool::Curl, &curl_file)
             .await
             .with_context(|| format!("{case}: curl warm-up"))?
             .bytes;
-        measure::run(binaries, options, fixture, stream, Tool::Kura, &kura_file)
-            .await
-            .with_context(|| format!("{case}: kura warm-up"))?;
-        anyhow::ensure!(
-            measure::same_bytes(&curl_file, &kura_file)?,
-            "{case}: kura's file differs from curl's"
-        );
-        let mut curl_runs = Vec::new();
-        let mut kura_runs = Vec::new();
+        for &tool in &tools[1..] {
+            let _ = std::fs::remove_file(&kura_file);
+            measure::run(binaries, fixture, stream, tool, &kura_file)
+                .await
+                .with_context(|| format!("{case}: {} warm-up", tool.name()))?;
+            anyhow::ensure!(
+                measure::same_bytes(&curl_file, &kura_file)?,
+                "{case}: {}'s file differs from curl's",
+                tool.name()
+            );
+        }
+        let mut runs: Vec<Vec<Usage>> = vec![Vec::new(); tools.len()];
         for run in 0..options.runs {
             eprintln!("{case}: run {}", run + 1);
-            for tool in [Tool::Curl, Tool::Kura] {
-                let file = match tool {
-                    Tool::Curl => &curl_file,
-                    Tool::Kura => &kura_file,
-                };
-                let _ = std::fs::remove_file(file);
-                let outcome = measure::run(binaries, options, fixture, stream, tool, file)
+            for (slot, &tool) in tools.iter().enumerate() {
+                let _ = std::fs::remove_file(file(tool));
+                let outcome = measure::run(binaries, fixture, stream, tool, file(tool))
                     .await
-                    .with_context(|| format!("{case}: {tool:?} run {}", run + 1))?;
+                    .with_context(|| format!("{case}: {} run {}", tool.name(), run + 1))?;
                 anyhow::ensure!(
                     outcome.bytes == expected,
-                    "{case}: {tool:?} wrote {} bytes, expected {expected}",
+                    "{case}: {} wrote {} bytes, expected {expected}",
+                    tool.name(),
                     outcome.bytes
                 );
-                match tool {
-                    Tool::Curl => curl_runs.push(outcome.usage),
-                    Tool::Kura => kura_runs.push(outcome.usage),
-                }
+                runs[slot].push(outcome.usage);
             }
         }
         let _ = std::fs::remove_file(&curl_file);
         let _ = std::fs::remove_file(&kura_file);
-        let curl = Usage::median(&curl_runs);
-        let kura = Usage::median(&kura_runs);
-        let ratio = kura.wall.as_secs_f64() / curl.wall.as_secs_f64().max(1e-9);
-        rows.push(Row {
-            case: case.clone(),
-            tool: Tool::Curl,
-            usage: curl,
-            bytes: expected,
-            ratio: None,
-        });
-        rows.push(Row {
-            case,
-            tool: Tool::Kura,
-            usage: kura,
-            bytes: expected,
-            ratio: Some(ratio),
-        });
+        let curl = Usage::median(&runs[0]);
+        for (slot, &tool) in tools.iter().enumerate() {
+            let usage = Usage::median(&runs[slot]);
+            let ratio =
+                (slot > 0).then(|| usage.wall.as_secs_f64() / curl.wall.as_secs_f64().max(1e-9));
+            rows.push(Row {
+                case: case.clone(),
+                tool,
+                usage,
+                bytes: expected,
+                ratio,
+            });
+        }
     }
     Ok(rows)
 }
@@ -293,7 +301,7 @@ async fn run_latency(
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "{:<16} {:<5} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>9}  goals",
+        "{:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>9}  goals",
         "case", "tool", "MB", "wall s", "CPU s", "MB/s", "peak RSS", "vs curl", "CPU/GB"
     );
     for row in rows {
@@ -317,7 +325,7 @@ fn print_table(rows: &[Row]) {
             None => String::new(),
         };
         println!(
-            "{:<16} {:<5} {:>8.1} {:>8.2} {:>8.2} {:>8.0} {:>6.1} MiB {:>8} {:>8.2}s  {goals}",
+            "{:<16} {:<8} {:>8.1} {:>8.2} {:>8.2} {:>8.0} {:>6.1} MiB {:>8} {:>8.2}s  {goals}",
             row.case,
             row.tool.name(),
             megabytes,

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use tokio::process::Command;
 
 use super::fixture::Fixture;
-use super::{Binaries, Options, Stream};
+use super::{Binaries, Stream};
 
 /// The longest one run may take before it is killed and the bench fails.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
@@ -19,14 +19,15 @@ const RUN_LIMIT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
     Curl,
-    Kura,
+    /// `kura download --concurrency N`.
+    Kura(usize),
 }
 
 impl Tool {
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Tool::Curl => "curl",
-            Tool::Kura => "kura",
+            Tool::Curl => "curl".to_owned(),
+            Tool::Kura(concurrency) => format!("kura c{concurrency}"),
         }
     }
 }
@@ -73,7 +74,6 @@ pub fn check_curl() -> Result<()> {
 /// Runs `tool` for `stream` writing `file` (replaced), under `/usr/bin/time`.
 pub async fn run(
     binaries: &Binaries,
-    options: &Options,
     fixture: &Fixture,
     stream: Stream,
     tool: Tool,
@@ -97,7 +97,7 @@ pub async fn run(
                 .args(["-H", &fixture.referer(stream.code)])
                 .arg(fixture.full_url(stream.code));
         }
-        Tool::Kura => {
+        Tool::Kura(concurrency) => {
             let config = scratch.join("config.yaml");
             std::fs::write(
                 &config,
@@ -114,11 +114,9 @@ pub async fn run(
                 .arg(scratch.join("data"))
                 .args(["--silent", "download", "--no-remux", "--output"])
                 .arg(file)
-                .args(["--header", &fixture.referer(stream.code)]);
-            if let Some(concurrency) = options.concurrency {
-                command.args(["--concurrency", &concurrency.to_string()]);
-            }
-            command.arg(fixture.playlist_url(stream.code));
+                .args(["--header", &fixture.referer(stream.code)])
+                .args(["--concurrency", &concurrency.to_string()])
+                .arg(fixture.playlist_url(stream.code));
         }
     }
     let started = Instant::now();
