@@ -5,7 +5,8 @@
 //! Lines are appended with plain writes, never fsynced one by one: after the process
 //! dies (kill -9, OOM) the kernel still holds every byte written, so on the same boot
 //! every entry is trusted; after the machine restarted, only what a completed fsync
-//! covered (`synced N`) is. The kernel's boot id tells the two apart.
+//! covered (`synced N`) is. The kernel's boot id tells the two apart; where there is
+//! none (off Linux) a resume trusts only what was synced.
 //!
 //! ```text
 //! boot 5f0c6b0e-...        the boot that wrote the entries below

@@ -1,10 +1,12 @@
 //! Prints the download engine's figures (issue 4, N-D1): the fixture site serves a
 //! 200-segment stream of about 400 MB on loopback, plain MPEG-TS (DEMO-001) and AES-128
 //! (DEMO-007), with 0 ms and with 20 ms added to every request. In the same run,
-//! `kura download` fetches the stream and `curl` fetches one file of the same bytes from
-//! the same server (`/stream/{CODE}/2/full`, behind the same Referer check); both run
-//! under `/usr/bin/time` for wall time, CPU time (user + system) and peak RSS. Goals:
-//! kura within 1.5x of curl's wall time in all four cases, peak RSS under 64 MiB.
+//! `kura download` fetches the stream at each `--concurrency` asked for (8, the default,
+//! and 16: with 20 ms a request, 8 at once cannot fetch 200 segments in less than
+//! 25 x 20 ms) and `curl` fetches one file of the same bytes from the same server
+//! (`/stream/{CODE}/2/full`, behind the same Referer check); all run under
+//! `/usr/bin/time` for wall time, CPU time (user + system) and peak RSS. Goals: kura
+//! within 1.5x of curl's wall time in all four cases, peak RSS under 64 MiB.
 //! Then `kura serve` downloads the plain stream as a task, and a WebSocket client times
 //! `POST /api/downloads/{code}` to `task_started`, to the first `progress_update` and to
 //! `task_completed`.
