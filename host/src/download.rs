@@ -13,6 +13,7 @@
 
 mod assemble;
 mod decrypt;
+mod flusher;
 mod join;
 mod journal;
 mod playlist;

@@ -18,9 +18,6 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{Receiver, Sender};
@@ -29,6 +26,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::DownloadError;
+use super::flusher::Flusher;
 use super::journal::{JOINED, JournalWriter};
 use super::workdir::{io_error, part_paths};
 
@@ -429,68 +427,107 @@ impl State {
     }
 }
 
-/// The background fsync thread of `joined`.
-struct Flusher {
-    requests: SyncSender<u64>,
-    synced: Arc<AtomicU64>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Flusher {
-    fn start(joined: &File, path: &Path) -> Result<Self, DownloadError> {
-        let file = joined.try_clone().map_err(|error| io_error(path, error))?;
-        let path = path.to_owned();
-        let synced = Arc::new(AtomicU64::new(0));
-        let done = Arc::clone(&synced);
-        // One request waiting at most: a later one covers an earlier one.
-        let (requests, receiver) = std::sync::mpsc::sync_channel::<u64>(1);
-        let thread = std::thread::Builder::new()
-            .name("kura-join-sync".to_owned())
-            .spawn(move || {
-                for offset in receiver {
-                    match file.sync_data() {
-                        Ok(()) => done.store(offset, Ordering::Release),
-                        // The final fsync before publishing reports it.
-                        Err(error) => {
-                            tracing::warn!(path = %path.display(), %error, "background fsync failed");
-                        }
-                    }
-                }
-            })
-            .map_err(|error| DownloadError::Internal(format!("sync thread: {error}")))?;
-        Ok(Self {
-            requests,
-            synced,
-            thread,
-        })
-    }
-
-    /// Asks for an fsync covering `offset`; false when one is still queued.
-    fn request(&self, offset: u64) -> bool {
-        match self.requests.try_send(offset) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
-        }
-    }
-
-    /// How far `joined` is known to be on stable storage.
-    fn synced(&self) -> u64 {
-        self.synced.load(Ordering::Acquire)
-    }
-
-    /// Lets a queued or running fsync finish, ends the thread and returns how far
-    /// `joined` is synced.
-    fn stop(self) -> u64 {
-        drop(self.requests);
-        let _ = self.thread.join();
-        self.synced.load(Ordering::Acquire)
-    }
-}
-
 fn remove_quietly(path: &Path) {
     if let Err(error) = std::fs::remove_file(path)
         && error.kind() != std::io::ErrorKind::NotFound
     {
         tracing::warn!(path = %path.display(), %error, "cannot remove a part file");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::journal::{JOURNAL, joined_parts};
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    async fn part(sink: &PartSink, index: usize, tries: &[&'static [u8]]) {
+        for (n, bytes) in tries.iter().enumerate() {
+            sink.begin(index).await.expect("begin");
+            sink.write(index, Bytes::from_static(bytes))
+                .await
+                .expect("write");
+            if n + 1 < tries.len() {
+                sink.abort(index).await.expect("abort");
+            }
+        }
+        sink.finish(index).await.expect("finish");
+    }
+
+    #[tokio::test]
+    async fn parts_in_any_order_and_retries_join_into_the_stream() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // init-0 is needed again before seg-2, as when a stream's map changes back.
+        let joiner = Joiner::start(Plan {
+            dir: dir.path().to_owned(),
+            names: ["init-0", "seg-0", "seg-1", "seg-2"]
+                .map(String::from)
+                .into(),
+            order: vec![0, 1, 2, 0, 3],
+            committed: 0,
+            end: 0,
+            on_disk: vec![false; 4],
+            checkpoints: true,
+        })
+        .expect("started");
+        let sink = joiner.sink();
+        // Early: waits in its own file.
+        part(&sink, 2, &[b"bb"]).await;
+        assert!(dir.path().join("seg-1").exists());
+        // Joined, and kept for its second use.
+        part(&sink, 0, &[b"I"]).await;
+        assert!(dir.path().join("init-0").exists());
+        // Its turn: straight into the stream; the failed try is cut away. Then seg-1
+        // and init-0 follow at once.
+        part(&sink, 1, &[b"xxxx", b"aa"]).await;
+        part(&sink, 3, &[b"cc"]).await;
+        drop(sink);
+        let Progress::Whole(joined) = joiner.finish().await.expect("joined") else {
+            panic!("not whole");
+        };
+        assert_eq!(std::fs::read(&joined.path).expect("joined"), b"IaabbIcc");
+        assert_eq!(
+            joined_parts(dir.path()),
+            ["init-0", "seg-0", "seg-1", "init-0", "seg-2"]
+        );
+        assert_eq!(names(dir.path()), [JOINED, JOURNAL], "no part file left");
+    }
+
+    #[tokio::test]
+    async fn a_part_that_never_came_leaves_the_stream_waiting_for_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let joiner = Joiner::start(Plan {
+            dir: dir.path().to_owned(),
+            names: ["seg-0", "seg-1"].map(String::from).into(),
+            order: vec![0, 1],
+            committed: 0,
+            end: 0,
+            on_disk: vec![false; 2],
+            checkpoints: false,
+        })
+        .expect("started");
+        let sink = joiner.sink();
+        part(&sink, 1, &[b"bb"]).await;
+        // seg-0 was being fetched when the download stopped.
+        sink.begin(0).await.expect("begin");
+        sink.write(0, Bytes::from_static(b"a"))
+            .await
+            .expect("write");
+        drop(sink);
+        match joiner.finish().await.expect("stopped cleanly") {
+            Progress::Waiting { next } => assert_eq!(next, "seg-0"),
+            Progress::Whole(_) => panic!("whole without seg-0"),
+        }
+        assert_eq!(std::fs::read(dir.path().join(JOINED)).expect("joined"), b"");
+        assert_eq!(names(dir.path()), [JOINED, JOURNAL, "seg-1"]);
     }
 }
