@@ -16,6 +16,7 @@ mod decrypt;
 mod flusher;
 mod join;
 mod journal;
+mod keys;
 mod playlist;
 mod progress;
 mod remote;

@@ -4,7 +4,7 @@
 //! in-flight parts finish, ask for a fresh URL, reload the playlist and go on with the
 //! parts still missing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use super::join::{self, Joined, Joiner};
+use super::keys::Keys;
 use super::playlist::Stream;
 use super::progress::{self, Meter, Progress, Snapshot};
 use super::remote::{self, Remote};
@@ -157,7 +157,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
 
         let joiner_failed = joiner.failed();
         let mut pending: VecDeque<usize> = (0..done.len()).filter(|&i| !done[i]).collect();
-        let mut keys: HashMap<Url, [u8; 16]> = HashMap::new();
+        let keys = Arc::new(Keys::default());
         let mut generation: Option<Arc<PartFetcher>> = None;
         let mut expired: Option<DownloadError> = None;
         let mut tasks: JoinSet<(usize, Result<u64, DownloadError>)> = JoinSet::new();
@@ -176,36 +176,26 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                         Err(error) => return Err(error),
                     }
                     generation = None;
+                    keys.forget_failures();
                     continue;
                 }
                 if pending.is_empty() {
                     break;
                 }
             }
-            let fetcher = match &generation {
-                Some(fetcher) => Arc::clone(fetcher),
-                None => match self
-                    .start_generation(&stream, &pending, &mut keys, &written, joiner)
-                    .await
-                {
-                    Ok(fresh) => Arc::clone(generation.insert(Arc::new(fresh))),
-                    Err(error @ DownloadError::Expired { .. }) if tasks.is_empty() => {
-                        expired = Some(error);
-                        continue;
-                    }
-                    Err(error) => return Err(self.stop(&mut tasks, error).await),
-                },
-            };
+            let fetcher =
+                Arc::clone(generation.get_or_insert_with(|| {
+                    Arc::new(self.start_generation(&keys, &written, joiner))
+                }));
             while expired.is_none() && tasks.len() < concurrency {
                 let Some(index) = pending.pop_front() else {
                     break;
                 };
                 let part = stream.parts[index].clone();
-                let key = part.key.as_ref().and_then(|k| keys.get(&k.uri).copied());
                 let fetcher = Arc::clone(&fetcher);
-                tasks.spawn(async move {
-                    (index, segments::fetch_part(fetcher, index, part, key).await)
-                });
+                tasks.spawn(
+                    async move { (index, segments::fetch_part(fetcher, index, part).await) },
+                );
             }
             tokio::select! {
                 biased;
@@ -321,37 +311,25 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         Ok(())
     }
 
-    /// The shared state of the part fetches for the current URL, with the keys the
-    /// pending parts need (each key URI fetched once).
-    async fn start_generation(
+    /// The shared state of the part fetches for the current URL.
+    fn start_generation(
         &self,
-        stream: &Stream,
-        pending: &VecDeque<usize>,
-        keys: &mut HashMap<Url, [u8; 16]>,
+        keys: &Arc<Keys>,
         written: &Arc<AtomicU64>,
         joiner: &Joiner,
-    ) -> Result<PartFetcher, DownloadError> {
-        for &index in pending {
-            if let Some(part_key) = &stream.parts[index].key
-                && !keys.contains_key(&part_key.uri)
-            {
-                let key = self
-                    .cancellable(remote::load_key(&self.remote(), &part_key.uri))
-                    .await?;
-                keys.insert(part_key.uri.clone(), key);
-            }
-        }
-        Ok(PartFetcher {
+    ) -> PartFetcher {
+        PartFetcher {
             client: self.client.clone(),
             jar: self.jar.clone(),
             policy: self.policy.clone(),
             headers: self.source.headers.clone(),
+            keys: Arc::clone(keys),
             sink: joiner.sink(),
             retries: self.request.retries,
             retry_delay: self.request.retry_delay,
             idle_timeout: self.request.idle_timeout,
             written: Arc::clone(written),
-        })
+        }
     }
 
     /// Aborts the running fetches (dropping their requests; the disk thread drops

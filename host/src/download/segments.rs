@@ -11,7 +11,9 @@ use bytes::Bytes;
 use super::DownloadError;
 use super::decrypt::StreamDecryptor;
 use super::join::PartSink;
+use super::keys::Keys;
 use super::playlist::Part;
+use super::remote::Remote;
 use super::retry::{self, Failure};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchScope};
 
@@ -21,12 +23,28 @@ pub(crate) struct PartFetcher {
     pub jar: CookieJar,
     pub policy: EgressPolicy,
     pub headers: Vec<(String, String)>,
+    /// The stream's AES-128 keys, fetched by the first part that needs each.
+    pub keys: Arc<Keys>,
     pub sink: PartSink,
     pub retries: u32,
     pub retry_delay: Duration,
     pub idle_timeout: Duration,
     /// Plain bytes written by all parts, in-flight ones included (for progress).
     pub written: Arc<AtomicU64>,
+}
+
+impl PartFetcher {
+    /// The small requests (a key) of this stream URL.
+    fn remote(&self) -> Remote<'_> {
+        Remote {
+            client: &self.client,
+            jar: &self.jar,
+            policy: &self.policy,
+            headers: &self.headers,
+            retries: self.retries,
+            retry_delay: self.retry_delay,
+        }
+    }
 }
 
 /// Why one try failed.
@@ -52,12 +70,11 @@ pub(crate) async fn fetch_part(
     fetcher: Arc<PartFetcher>,
     index: usize,
     part: Part,
-    key: Option<[u8; 16]>,
 ) -> Result<u64, DownloadError> {
     let mut attempt = 0;
     loop {
         let mut counted = 0;
-        let error = match try_once(&fetcher, index, &part, key, &mut counted).await {
+        let error = match try_once(&fetcher, index, &part, &mut counted).await {
             Ok(written) => return Ok(written),
             Err(error) => error,
         };
@@ -101,7 +118,6 @@ async fn try_once(
     fetcher: &PartFetcher,
     index: usize,
     part: &Part,
-    key: Option<[u8; 16]>,
     counted: &mut u64,
 ) -> Result<u64, TryError> {
     let scope = FetchScope {
@@ -142,9 +158,17 @@ async fn try_once(
     let sink = &fetcher.sink;
     let write_error = |_| TryError::Fatal(stopped());
     sink.begin(index).await.map_err(write_error)?;
-    let mut decryptor = match (key, &part.key) {
-        (Some(key), Some(part_key)) => Some(StreamDecryptor::new(key, part_key.iv)),
-        _ => None,
+    // The key is asked for only now, while this request's answer is on its way.
+    let mut decryptor = match &part.key {
+        Some(part_key) => {
+            let key = fetcher
+                .keys
+                .get(&fetcher.remote(), &part_key.uri)
+                .await
+                .map_err(TryError::Fatal)?;
+            Some(StreamDecryptor::new(key, part_key.iv))
+        }
+        None => None,
     };
     let retry = |reason: String| {
         TryError::Failure(Failure::Retry {

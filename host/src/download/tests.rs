@@ -136,6 +136,27 @@ async fn aes_128_segments_are_decrypted() {
 }
 
 #[tokio::test]
+async fn a_missing_key_fails_once_for_every_part_waiting_for_it() {
+    let site = fixture().await;
+    site.arm_fault(
+        "/stream/DEMO-007/key.bin",
+        fixture_site::Fault::NotFound,
+        fixture_site::FOREVER,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let request = request(&stream_url(&site, 7), dir.path());
+    let (output, tries) = (request.output.clone(), u64::from(request.retries) + 1);
+    let error = run(request).await.expect_err("no key");
+    assert!(
+        matches!(&error, DownloadError::Key { reason, .. } if reason.contains("404")),
+        "{error}"
+    );
+    // Several parts asked for it at once; one fetch, with its retries, answered all.
+    assert_eq!(site.hits("/stream/DEMO-007/key.bin"), tries);
+    assert!(!output.exists());
+}
+
+#[tokio::test]
 async fn fmp4_starts_with_its_init_section() {
     let site = fixture().await;
     let dir = tempfile::tempdir().expect("temp dir");
