@@ -140,6 +140,7 @@ pub struct LogFiles {
 #[derive(Debug, Clone)]
 pub struct DownloadConfig {
     pub concurrency: usize,
+    pub request_ahead: usize,
     pub retries: u32,
     pub retry_delay: Duration,
     pub idle_timeout: Duration,
@@ -419,11 +420,15 @@ fn validate_download(raw: &raw::RawDownload) -> Result<DownloadConfig> {
     if !(1..=64).contains(&raw.concurrency) {
         return Err(invalid("download.concurrency", "must be between 1 and 64"));
     }
+    if raw.request_ahead > 64 {
+        return Err(invalid("download.request_ahead", "must be at most 64"));
+    }
     if raw.retries > 100 {
         return Err(invalid("download.retries", "must be at most 100"));
     }
     Ok(DownloadConfig {
         concurrency: raw.concurrency as usize,
+        request_ahead: raw.request_ahead as usize,
         retries: raw.retries,
         retry_delay: Duration::from_millis(raw.retry_delay_ms),
         idle_timeout: Duration::from_millis(positive(

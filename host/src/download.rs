@@ -14,6 +14,7 @@
 mod assemble;
 mod decrypt;
 mod flusher;
+mod gate;
 mod join;
 mod journal;
 mod keys;
@@ -57,8 +58,11 @@ pub struct DownloadRequest {
     /// (then removed); the same directory resumes an interrupted download. Best on the
     /// output's filesystem: publishing is then a rename, not a copy.
     pub work_dir: PathBuf,
-    /// Parts fetched at once (at least 1).
+    /// Parts whose bodies are read at once, the earliest in the stream first (at least 1).
     pub concurrency: usize,
+    /// Part requests sent ahead of their turn on top of `concurrency`: their answers wait
+    /// for a reader to finish, so the site's latency passes while bodies arrive.
+    pub request_ahead: usize,
     pub variant: VariantRule,
     /// Retries per request after the first try.
     pub retries: u32,
@@ -86,6 +90,7 @@ impl DownloadRequest {
             output: output.into(),
             work_dir: work_dir.into(),
             concurrency: settings.concurrency,
+            request_ahead: settings.request_ahead,
             variant: settings.variant,
             retries: settings.retries,
             retry_delay: settings.retry_delay,
@@ -103,6 +108,7 @@ impl std::fmt::Debug for DownloadRequest {
             .field("output", &self.output)
             .field("work_dir", &self.work_dir)
             .field("concurrency", &self.concurrency)
+            .field("request_ahead", &self.request_ahead)
             .field("variant", &self.variant)
             .field("retries", &self.retries)
             .field("remux", &self.remux)

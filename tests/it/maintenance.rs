@@ -64,7 +64,10 @@ pub fn read_json(path: &Path) -> Value {
 
 /// Sets a file's (or directory's) modification time to `age` ago.
 pub fn set_age(path: &Path, age: Duration) {
-    let when = SystemTime::now() - age;
+    set_modified(path, SystemTime::now() - age);
+}
+
+fn set_modified(path: &Path, when: SystemTime) {
     let file = std::fs::File::options()
         .read(true)
         .open(path)
@@ -72,15 +75,20 @@ pub fn set_age(path: &Path, age: Duration) {
     file.set_modified(when).expect("set mtime");
 }
 
-/// Ages every file under `dir` by `age`, as in a library that has been there a while.
+/// Ages every file under `dir` by `age`, as in a library that has been there a while:
+/// all to the same instant, so no file comes out older than one made before it.
 pub fn age_tree(dir: &Path, age: Duration) {
+    set_tree_modified(dir, SystemTime::now() - age);
+}
+
+fn set_tree_modified(dir: &Path, when: SystemTime) {
     for entry in std::fs::read_dir(dir).expect("list") {
         let entry = entry.expect("entry");
         let path = entry.path();
         if entry.file_type().expect("type").is_dir() {
-            age_tree(&path, age);
+            set_tree_modified(&path, when);
         } else {
-            set_age(&path, age);
+            set_modified(&path, when);
         }
     }
 }

@@ -29,9 +29,14 @@ pub struct DownloadArgs {
     /// The file to write (published only when complete).
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Segments fetched at once (default: the config's download.concurrency, 8).
+    /// Segments whose bodies are read at once (default: the config's
+    /// download.concurrency, 8).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Segment requests sent ahead of their turn on top of those (default: the config's
+    /// download.request_ahead, 8; 0 for none).
+    #[arg(long)]
+    pub request_ahead: Option<usize>,
     /// A request header, `Name: value`; repeatable. A `Cookie:` header goes into the
     /// cookie jar for the playlist's host.
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
@@ -59,6 +64,10 @@ pub async fn run(config: &Config, args: DownloadArgs, silent: bool) -> anyhow::R
             "--concurrency must be between 1 and 256"
         );
         request.concurrency = concurrency;
+    }
+    if let Some(ahead) = args.request_ahead {
+        anyhow::ensure!(ahead <= 256, "--request-ahead must be at most 256");
+        request.request_ahead = ahead;
     }
     if let Some(variant) = args.variant {
         request.variant = variant;

@@ -257,8 +257,11 @@ impl Default for RawFetch {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawDownload {
-    /// Segments of one download fetched at once.
+    /// Segments of one download whose bodies are read at once.
     pub concurrency: u32,
+    /// Segment requests sent ahead of their turn, on top of `concurrency`, so the site's
+    /// latency passes while other bodies arrive (0: none).
+    pub request_ahead: u32,
     /// Retries of one segment (or playlist, or key) after its first try.
     pub retries: u32,
     /// First wait between tries, in milliseconds; doubled each try (half of it random),
@@ -279,6 +282,7 @@ impl Default for RawDownload {
     fn default() -> Self {
         Self {
             concurrency: 8,
+            request_ahead: 8,
             retries: 5,
             retry_delay_ms: 500,
             idle_timeout_ms: 30_000,

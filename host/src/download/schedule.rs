@@ -13,6 +13,7 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::gate::ReadGate;
 use super::join::{self, Joined, Joiner};
 use super::keys::Keys;
 use super::playlist::Stream;
@@ -164,6 +165,8 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         let mut ticker = tokio::time::interval(progress::INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let concurrency = self.request.concurrency.max(1);
+        let in_flight = concurrency + self.request.request_ahead;
+        let gate = ReadGate::new(concurrency);
         loop {
             if tasks.is_empty() {
                 if let Some(error) = expired.take() {
@@ -187,15 +190,18 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                 Arc::clone(generation.get_or_insert_with(|| {
                     Arc::new(self.start_generation(&keys, &written, joiner))
                 }));
-            while expired.is_none() && tasks.len() < concurrency {
+            while expired.is_none() && tasks.len() < in_flight {
                 let Some(index) = pending.pop_front() else {
                     break;
                 };
                 let part = stream.parts[index].clone();
                 let fetcher = Arc::clone(&fetcher);
-                tasks.spawn(
-                    async move { (index, segments::fetch_part(fetcher, index, part).await) },
-                );
+                let ticket = gate.enter(index);
+                tasks.spawn(async move {
+                    let fetched = segments::fetch_part(fetcher, index, part, &ticket).await;
+                    drop(ticket);
+                    (index, fetched)
+                });
             }
             tokio::select! {
                 biased;

@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use super::DownloadError;
 use super::decrypt::StreamDecryptor;
+use super::gate::Ticket;
 use super::join::PartSink;
 use super::keys::Keys;
 use super::playlist::Part;
@@ -70,11 +71,12 @@ pub(crate) async fn fetch_part(
     fetcher: Arc<PartFetcher>,
     index: usize,
     part: Part,
+    ticket: &Ticket,
 ) -> Result<u64, DownloadError> {
     let mut attempt = 0;
     loop {
         let mut counted = 0;
-        let error = match try_once(&fetcher, index, &part, &mut counted).await {
+        let error = match try_once(&fetcher, index, &part, ticket, &mut counted).await {
             Ok(written) => return Ok(written),
             Err(error) => error,
         };
@@ -118,6 +120,7 @@ async fn try_once(
     fetcher: &PartFetcher,
     index: usize,
     part: &Part,
+    ticket: &Ticket,
     counted: &mut u64,
 ) -> Result<u64, TryError> {
     let scope = FetchScope {
@@ -155,9 +158,6 @@ async fn try_once(
     // A 206 is read to its end, so its connection goes back to the pool.
     let stop_at_range_end = response.status == 200 && part.range.is_some();
     let announced = response.content_length();
-    let sink = &fetcher.sink;
-    let write_error = |_| TryError::Fatal(stopped());
-    sink.begin(index).await.map_err(write_error)?;
     // The key is asked for only now, while this request's answer is on its way.
     let mut decryptor = match &part.key {
         Some(part_key) => {
@@ -170,6 +170,11 @@ async fn try_once(
         }
         None => None,
     };
+    // Headers in hand, the body waits for this part's turn among the readers.
+    ticket.wait_turn().await;
+    let sink = &fetcher.sink;
+    let write_error = |_| TryError::Fatal(stopped());
+    sink.begin(index).await.map_err(write_error)?;
     let retry = |reason: String| {
         TryError::Failure(Failure::Retry {
             reason,

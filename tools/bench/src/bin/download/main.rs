@@ -1,9 +1,11 @@
 //! Prints the download engine's figures (issue 4, N-D1): the fixture site serves a
 //! 200-segment stream of about 400 MB on loopback, plain MPEG-TS (DEMO-001) and AES-128
 //! (DEMO-007), with 0 ms and with 20 ms added to every request. In the same run,
-//! `kura download` fetches the stream at each `--concurrency` asked for (8, the default,
-//! and 16: with 20 ms a request, 8 at once cannot fetch 200 segments in less than
-//! 25 x 20 ms) and `curl` fetches one file of the same bytes from the same server
+//! `kura download` fetches the stream with each `--concurrency` and `--request-ahead`
+//! asked for (by default 8 at once, the config's default, with 0 and with 8 requests
+//! ahead, the config's default: 0 shows what sending requests ahead of their turn buys
+//! when the site adds latency) and `curl` fetches one file of the same bytes from the
+//! same server
 //! (`/stream/{CODE}/2/full`, behind the same Referer check); all run under
 //! `/usr/bin/time` for wall time, CPU time (user + system) and peak RSS. Goals: kura
 //! within 1.5x of curl's wall time in all four cases, peak RSS under 64 MiB.
@@ -18,7 +20,7 @@
 //! ```sh
 //! cargo build --release -p kura -p fixture-site
 //! cargo run --release -p kura-bench --bin download -- [--runs N] [--segments N]
-//!     [--segment-bytes N] [--latencies 0,20] [--concurrency 8,16]
+//!     [--segment-bytes N] [--latencies 0,20] [--concurrency 8] [--request-ahead 0,8]
 //! ```
 
 mod fixture;
@@ -48,6 +50,9 @@ pub struct Options {
     pub latencies: Vec<u64>,
     /// `kura download --concurrency` values, each timed (8 is the config's default).
     pub concurrency: Vec<usize>,
+    /// `kura download --request-ahead` values, each timed with each concurrency (8 is
+    /// the config's default).
+    pub request_ahead: Vec<usize>,
 }
 
 impl Options {
@@ -57,7 +62,8 @@ impl Options {
             segments: 200,
             segment_bytes: 1_572_864,
             latencies: vec![0, 20],
-            concurrency: vec![8, 16],
+            concurrency: vec![8],
+            request_ahead: vec![0, 8],
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -71,15 +77,12 @@ impl Options {
                         .map(|ms| ms.trim().parse())
                         .collect::<Result<_, _>>()?;
                 }
-                "--concurrency" => {
-                    options.concurrency = value()?
-                        .split(',')
-                        .map(|n| n.trim().parse())
-                        .collect::<Result<_, _>>()?;
-                }
+                "--concurrency" => options.concurrency = numbers(&value()?)?,
+                "--request-ahead" => options.request_ahead = numbers(&value()?)?,
                 _ => anyhow::bail!(
                     "unknown argument `{flag}`; flags: --runs N, --segments N, \
-                     --segment-bytes N, --latencies MS[,MS..], --concurrency N[,N..]"
+                     --segment-bytes N, --latencies MS[,MS..], --concurrency N[,N..], \
+                     --request-ahead N[,N..]"
                 ),
             }
         }
@@ -100,6 +103,10 @@ impl Options {
             !options.concurrency.is_empty()
                 && options.concurrency.iter().all(|n| (1..=64).contains(n)),
             "--concurrency lists 1 to 64"
+        );
+        anyhow::ensure!(
+            !options.request_ahead.is_empty() && options.request_ahead.iter().all(|n| *n <= 64),
+            "--request-ahead lists 0 to 64"
         );
         Ok(options)
     }
@@ -189,8 +196,8 @@ async fn main() -> Result<()> {
         options.segments, options.segment_bytes, options.segments
     );
     println!(
-        "kura cN: `kura download URL --output FILE --header 'Referer: ..' --no-remux \
-         --concurrency N` (8 is the config's default); \
+        "kura cN aM: `kura download URL --output FILE --header 'Referer: ..' --no-remux \
+         --concurrency N --request-ahead M` (the config's defaults: 8 and 8); \
          curl: `curl -sf -o FILE -H 'Referer: ..' URL/2/full` (the same bytes, one request)"
     );
     println!(
@@ -237,7 +244,12 @@ async fn run_latency(
     scratch: &Path,
 ) -> Result<Vec<Row>> {
     let tools: Vec<Tool> = std::iter::once(Tool::Curl)
-        .chain(options.concurrency.iter().map(|&n| Tool::Kura(n)))
+        .chain(options.concurrency.iter().flat_map(|&concurrency| {
+            options
+                .request_ahead
+                .iter()
+                .map(move |&ahead| Tool::Kura(concurrency, ahead))
+        }))
         .collect();
     let mut rows = Vec::new();
     for stream in STREAMS {
@@ -247,7 +259,7 @@ async fn run_latency(
         let kura_file = scratch.join("kura.ts");
         let file = |tool: Tool| match tool {
             Tool::Curl => &curl_file,
-            Tool::Kura(_) => &kura_file,
+            Tool::Kura(..) => &kura_file,
         };
         let expected = measure::run(binaries, fixture, stream, Tool::Curl, &curl_file)
             .await
@@ -303,7 +315,7 @@ async fn run_latency(
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "{:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>9}  goals",
+        "{:<16} {:<11} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>9}  goals",
         "case", "tool", "MB", "wall s", "CPU s", "MB/s", "peak RSS", "vs curl", "CPU/GB"
     );
     for row in rows {
@@ -327,7 +339,7 @@ fn print_table(rows: &[Row]) {
             None => String::new(),
         };
         println!(
-            "{:<16} {:<8} {:>8.1} {:>8.2} {:>8.2} {:>8.0} {:>6.1} MiB {:>8} {:>8.2}s  {goals}",
+            "{:<16} {:<11} {:>8.1} {:>8.2} {:>8.2} {:>8.0} {:>6.1} MiB {:>8} {:>8.2}s  {goals}",
             row.case,
             row.tool.name(),
             megabytes,
@@ -344,6 +356,14 @@ fn print_table(rows: &[Row]) {
          wall time, peak RSS under {} MiB)",
         GOAL_RSS_BYTES / (1024 * 1024)
     );
+}
+
+/// `8,16` as numbers.
+fn numbers(list: &str) -> Result<Vec<usize>> {
+    Ok(list
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<Result<_, _>>()?)
 }
 
 /// `/proc/loadavg`'s three averages.

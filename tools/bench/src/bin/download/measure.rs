@@ -19,15 +19,15 @@ const RUN_LIMIT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
     Curl,
-    /// `kura download --concurrency N`.
-    Kura(usize),
+    /// `kura download --concurrency N --request-ahead M`.
+    Kura(usize, usize),
 }
 
 impl Tool {
     pub fn name(self) -> String {
         match self {
             Tool::Curl => "curl".to_owned(),
-            Tool::Kura(concurrency) => format!("kura c{concurrency}"),
+            Tool::Kura(concurrency, ahead) => format!("kura c{concurrency} a{ahead}"),
         }
     }
 }
@@ -97,7 +97,7 @@ pub async fn run(
                 .args(["-H", &fixture.referer(stream.code)])
                 .arg(fixture.full_url(stream.code));
         }
-        Tool::Kura(concurrency) => {
+        Tool::Kura(concurrency, ahead) => {
             let config = scratch.join("config.yaml");
             std::fs::write(
                 &config,
@@ -116,6 +116,7 @@ pub async fn run(
                 .arg(file)
                 .args(["--header", &fixture.referer(stream.code)])
                 .args(["--concurrency", &concurrency.to_string()])
+                .args(["--request-ahead", &ahead.to_string()])
                 .arg(fixture.playlist_url(stream.code));
         }
     }
