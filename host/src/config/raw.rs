@@ -87,7 +87,7 @@ pub struct RawServer {
     /// Require `Authorization: Bearer <token>` on every route but `/healthz`.
     /// Unset: required exactly when `host` is not a loopback address.
     pub require_token: Option<bool>,
-    /// Host names (besides localhost, 127.0.0.1 and [::1]) the server answers to;
+    /// Host names (besides localhost, 127.0.0.1 and `[::1]`) the server answers to;
     /// other `Host` headers are refused (DNS-rebinding guard).
     pub allowed_hosts: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS); empty means CORS off.

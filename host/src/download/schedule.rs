@@ -1,8 +1,8 @@
 //! The fetching phase of a download: load the playlist, reconcile the work directory,
-//! then keep up to `concurrency` part fetches running while the joiner appends the
-//! completed ones in order, report progress, and when the stream URL expires let the
-//! in-flight parts finish, ask for a fresh URL, reload the playlist and go on with the
-//! parts still missing.
+//! then keep up to `concurrency + request_ahead` part fetches running while the joiner
+//! appends the completed ones in order, report progress, and when the stream URL
+//! expires let the in-flight parts finish, ask for a fresh URL, reload the playlist and
+//! go on with the parts still missing.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -133,8 +133,9 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         Ok(fetched)
     }
 
-    /// The fetch loop: keeps up to `concurrency` part fetches running and hands each
-    /// completed part to the joiner.
+    /// The fetch loop: keeps up to `concurrency + request_ahead` part fetches running
+    /// (the earliest `concurrency` reading, through the [`ReadGate`]), each handing its
+    /// bytes to the joiner.
     async fn fetch_missing(
         &mut self,
         mut stream: Stream,
