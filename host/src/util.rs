@@ -1,6 +1,15 @@
 //! Small helpers shared across modules.
 
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The program `name` on `PATH`, if installed.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
 
 /// Milliseconds since the Unix epoch (0 for times before it).
 pub fn unix_ms(at: SystemTime) -> u64 {

@@ -90,10 +90,7 @@ pub(crate) async fn assemble(
 
 /// `ffmpeg` on `PATH`, if installed.
 pub(crate) fn find_ffmpeg() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("ffmpeg"))
-        .find(|candidate| candidate.is_file())
+    crate::util::find_program("ffmpeg")
 }
 
 /// Runs `ffmpeg -c copy` on the joined stream, which writes MP4 to `target`.

@@ -1,8 +1,9 @@
 //! `kura check-videos [--apply] [--delete-files] [--limit N] [--report PATH]` (N-L5,
 //! N-K5): the video files themselves. Each recorded video (the most recently saved
 //! first; `--limit` checks only that many) must exist (`missing_video`: `--apply`
-//! clears it), start like a video (`corrupt_video`: deleted and cleared only with
-//! `--delete-files`, so it can be downloaded again) and have the recorded size
+//! clears it), be a video (`corrupt_video`: deleted and cleared only with
+//! `--delete-files`, so it can be downloaded again): its first bytes look like one and,
+//! when ffprobe is installed, ffprobe finds a video stream in it; and have the recorded size
 //! (`size_mismatch`: the file's size is recorded). A video file of a resource that does
 //! not record it is recorded when it looks like a video (`unrecorded_video`); one of no
 //! resource is an `orphan_file` (deleted only with `--delete-files`).
@@ -34,6 +35,7 @@ impl Maintenance {
         let media = self.media.clone();
         let limit = options.limit;
         let young_after_ms = report.started_at_ms - YOUNG_MS;
+        let ffprobe = crate::util::find_program("ffprobe");
         let scan_cancel = cancel.clone();
         let scan_progress = progress.clone();
         let (findings, checked) = blocking(move || {
@@ -59,16 +61,25 @@ impl Maintenance {
                         .code(code.as_str())
                         .file(relative.clone())
                 };
-                match std::fs::metadata(&path) {
+                let metadata = std::fs::metadata(&path);
+                let problem = match &metadata {
+                    Ok(metadata) if metadata.len() > 0 => video_problem(&path, ffprobe.as_deref()),
+                    _ => Some("an empty file".to_owned()),
+                };
+                match metadata {
                     Err(_) => findings.push(Finding::new(
                         issue("missing_video", "recorded but missing".to_owned()),
                         Repair::ClearVideo(code.clone()),
                     )),
-                    Ok(metadata) if metadata.len() == 0 || !looks_like_video(&path) => {
+                    Ok(metadata) if problem.is_some() => {
                         findings.push(Finding::new(
                             issue(
                                 "corrupt_video",
-                                format!("{} bytes that do not start like a video", metadata.len()),
+                                format!(
+                                    "{} bytes: {}",
+                                    metadata.len(),
+                                    problem.unwrap_or_default()
+                                ),
                             ),
                             Repair::DeleteVideo(code.clone(), path.clone()),
                         ));
@@ -127,7 +138,7 @@ impl Maintenance {
                         Repair::DeleteMedia(path),
                     ));
                 } else if unrecorded.contains(stem) {
-                    findings.push(if looks_like_video(&path) {
+                    findings.push(if video_problem(&path, ffprobe.as_deref()).is_none() {
                         Finding::new(
                             Issue::new("unrecorded_video", "a video file the row does not record")
                                 .code(stem)
@@ -168,6 +179,46 @@ impl Maintenance {
 /// The code when `text` is one in canonical form (legacy rows are fix-codes' business).
 fn canonical(text: &str) -> Option<Code> {
     normalize(text).ok().filter(|code| code.as_str() == text)
+}
+
+/// Why the file at `path` is no video, if it is not: its first bytes are no video's, or
+/// `ffprobe` (when given) finds no video stream in it (a header over garbage, a file
+/// cut before its index).
+fn video_problem(path: &Path, ffprobe: Option<&Path>) -> Option<String> {
+    if !looks_like_video(path) {
+        return Some("they do not start like a video".to_owned());
+    }
+    let ffprobe = ffprobe?;
+    let probed = std::process::Command::new(ffprobe)
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=codec_type", "-of", "csv=p=0"])
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output();
+    match probed {
+        // One line per listing of the stream (MPEG-TS lists it under its program too).
+        Ok(out)
+            if out.status.success()
+                && String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|line| line.trim() == "video") =>
+        {
+            None
+        }
+        Ok(out) => {
+            let message = String::from_utf8_lossy(&out.stderr);
+            let last = message
+                .lines()
+                .map(str::trim)
+                .rfind(|line| !line.is_empty());
+            Some(match last {
+                Some(line) => format!("ffprobe finds no video stream ({line})"),
+                None => "ffprobe finds no video stream".to_owned(),
+            })
+        }
+        // ffprobe could not run: the byte test stands.
+        Err(_) => None,
+    }
 }
 
 /// A file that starts like a video: MP4/MOV boxes, MPEG-TS sync bytes, Matroska/WebM.
@@ -219,5 +270,44 @@ mod tests {
         assert!(!video_signature(b""));
         assert!(!video_signature(b"<html><body>403</body></html>"));
         assert!(!video_signature(&[0x47]));
+    }
+
+    #[test]
+    fn ffprobe_tells_a_video_from_a_header_over_garbage() {
+        let (Some(ffprobe), Some(ffmpeg)) = (
+            crate::util::find_program("ffprobe"),
+            crate::util::find_program("ffmpeg"),
+        ) else {
+            eprintln!("skipped: ffmpeg and ffprobe are not installed");
+            return;
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let real = dir.path().join("real.mp4");
+        let made = std::process::Command::new(ffmpeg)
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=duration=1:size=64x64",
+            ])
+            .args(["-c:v", "mpeg4", "-y"])
+            .arg(&real)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(made.success(), "ffmpeg made a test video");
+        assert_eq!(video_problem(&real, Some(&ffprobe)), None);
+        // A real start, then garbage: the first bytes pass, ffprobe does not.
+        let mut fake = std::fs::read(&real).expect("video")[..32].to_vec();
+        fake.extend((0..64 * 1024).map(|i| (i * 7 % 251) as u8));
+        let broken = dir.path().join("broken.mp4");
+        std::fs::write(&broken, &fake).expect("write");
+        assert!(looks_like_video(&broken));
+        let problem = video_problem(&broken, Some(&ffprobe)).expect("no video");
+        assert!(problem.contains("ffprobe"), "{problem}");
+        // Without ffprobe the byte test stands.
+        assert_eq!(video_problem(&broken, None), None);
+        assert!(video_problem(Path::new("/nonexistent"), None).is_some());
     }
 }
