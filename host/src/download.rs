@@ -288,18 +288,13 @@ pub async fn download(
         None
     };
     // Without a remux the joined stream is the published file: fsync it as it grows.
-    let fetched = schedule.run(ffmpeg.is_none()).await?;
+    let (fetched, joined) = schedule.run(ffmpeg.is_none()).await?;
     if cancel.is_cancelled() {
         return Err(DownloadError::Cancelled);
     }
-    let joined = fetched
-        .joined
-        .as_ref()
-        .ok_or_else(|| DownloadError::Internal("the stream was not joined".to_owned()))?;
-    let stream = &fetched.stream;
     let assembled = assemble::assemble(
         &joined.path,
-        stream,
+        &fetched.stream,
         &request.output,
         ffmpeg.as_deref(),
         &cancel,

@@ -54,6 +54,16 @@ pub(crate) struct Plan {
     pub checkpoints: bool,
 }
 
+/// Each part's last assembly position (`None`: never needed), for `parts` parts joined
+/// in `order`: a part's file is kept until then.
+pub(crate) fn last_uses(order: &[usize], parts: usize) -> Vec<Option<usize>> {
+    let mut last = vec![None; parts];
+    for (position, &index) in order.iter().enumerate() {
+        last[index] = Some(position);
+    }
+    last
+}
+
 /// The joined stream, once every part was appended.
 #[derive(Debug)]
 pub(crate) struct Joined {
@@ -179,7 +189,7 @@ enum Target {
 struct State {
     plan: Plan,
     /// Each part's last assembly position: its file is deleted after that one.
-    last_use: Vec<usize>,
+    last_use: Vec<Option<usize>>,
     cursor: usize,
     /// Where `joined` ends after the last joined part.
     end: u64,
@@ -206,13 +216,10 @@ impl State {
         joined
             .seek(SeekFrom::Start(plan.end))
             .map_err(|error| io_error(&joined_path, error))?;
-        let mut last_use = vec![0; plan.names.len()];
-        for (position, &index) in plan.order.iter().enumerate() {
-            last_use[index] = position;
-        }
+        let last_use = last_uses(&plan.order, plan.names.len());
         // Files of parts joined for the last time (the process died before deleting).
         for (index, name) in plan.names.iter().enumerate() {
-            if plan.on_disk[index] && last_use[index] < plan.committed {
+            if plan.on_disk[index] && last_use[index].is_none_or(|last| last < plan.committed) {
                 remove_quietly(&plan.dir.join(name));
             }
         }
@@ -276,7 +283,7 @@ impl State {
     /// The part at the cursor, when this is its last use (a part needed again later,
     /// an init section, keeps its own file).
     fn is_turn_of(&self, part: usize) -> bool {
-        self.plan.order.get(self.cursor) == Some(&part) && self.last_use[part] == self.cursor
+        self.plan.order.get(self.cursor) == Some(&part) && self.last_use[part] == Some(self.cursor)
     }
 
     fn begin(&mut self, part: usize) -> Result<(), DownloadError> {
@@ -373,7 +380,7 @@ impl State {
                     missing: self.plan.names[part].clone(),
                 });
             }
-            if self.last_use[part] == self.cursor {
+            if self.last_use[part] == Some(self.cursor) {
                 remove_quietly(&path);
             }
             self.commit(part, copied)?;

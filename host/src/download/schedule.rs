@@ -48,14 +48,16 @@ pub(crate) struct Fetched {
     pub reused_segments: usize,
     pub meter: Meter,
     pub last: Snapshot,
-    /// The whole stream in the work directory (set once the joiner finished).
-    pub joined: Option<Joined>,
 }
 
 impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
-    /// Fetches every part not already on disk while the joiner appends them in order;
-    /// `checkpoints`: fsync the joined stream as it grows (it is published as it is).
-    pub(crate) async fn run(&mut self, checkpoints: bool) -> Result<Fetched, DownloadError> {
+    /// Fetches every part not already on disk while the joiner appends them in order,
+    /// and returns the whole joined stream with it; `checkpoints`: fsync the joined
+    /// stream as it grows (it is published as it is).
+    pub(crate) async fn run(
+        &mut self,
+        checkpoints: bool,
+    ) -> Result<(Fetched, Joined), DownloadError> {
         let mut refreshes_without_progress = 0;
         let stream = loop {
             match self.cancellable(self.load_stream()).await {
@@ -79,10 +81,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         let resume =
             workdir::prepare(&self.request.work_dir, &stream.fingerprint, order_names).await?;
         let committed = resume.joined.entries.len();
-        let mut last_use: Vec<Option<usize>> = vec![None; stream.parts.len()];
-        for (position, &index) in stream.order.iter().enumerate() {
-            last_use[index] = Some(position);
-        }
+        let last_use = join::last_uses(&stream.order, stream.parts.len());
         let on_disk: Vec<bool> = stream
             .parts
             .iter()
@@ -119,18 +118,14 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             )
             .await;
         let joined = joiner.finish().await;
-        let (mut fetched, joined) = match (fetched, joined) {
+        match (fetched, joined) {
             // The joiner's error (a full disk...) is the cause of the fetches stopping.
-            (_, Err(error)) | (Err(error), Ok(_)) => return Err(error),
-            (Ok(fetched), Ok(joined)) => (fetched, joined),
-        };
-        match joined {
-            join::Progress::Whole(joined) => fetched.joined = Some(joined),
-            join::Progress::Waiting { next } => {
-                return Err(DownloadError::Incomplete { missing: next });
+            (_, Err(error)) | (Err(error), Ok(_)) => Err(error),
+            (Ok(fetched), Ok(join::Progress::Whole(joined))) => Ok((fetched, joined)),
+            (Ok(_), Ok(join::Progress::Waiting { next })) => {
+                Err(DownloadError::Incomplete { missing: next })
             }
         }
-        Ok(fetched)
     }
 
     /// The fetch loop: keeps up to `concurrency + request_ahead` part fetches running
@@ -248,7 +243,6 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             reused_segments,
             meter,
             last: snapshot,
-            joined: None,
         })
     }
 
