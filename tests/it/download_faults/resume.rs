@@ -21,7 +21,7 @@ use fixture_site::{FixtureConfig, FixtureSite};
 use serde_json::{Value, json};
 
 use super::number;
-use crate::support::process::{Lcg, free_port, spawn_serve, wait_healthy};
+use crate::support::process::{Lcg, free_port, prepare_data_dir, spawn_serve, wait_healthy};
 use crate::support::{self};
 
 const CODE: &str = "DEMO-001";
@@ -112,22 +112,16 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
              request_ahead: {REQUEST_AHEAD}\n"
         ),
     );
-    std::fs::write(data.path().join("config.yaml"), config).expect("config");
-    let plugin_dir = data.path().join("plugins");
-    std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
-    for name in ["fixture-alpha", "fixture-beta", "fixture-meta"] {
-        support::server::install_file(&plugin_dir, name);
-    }
+    prepare_data_dir(
+        data.path(),
+        &config,
+        &["fixture-alpha", "fixture-beta", "fixture-meta"],
+    );
     let work_dir = data.path().join("work/download").join(CODE);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
-    eprintln!("resume seed {seed}");
-    let mut random = Lcg(seed);
+    let mut random = Lcg::seeded("resume");
 
     let mut child = spawn_serve(data.path(), port);
     wait_healthy(&base).await;

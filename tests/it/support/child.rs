@@ -15,13 +15,8 @@ impl ChildServer {
     /// Starts `kura serve` with `config_yaml` and the given plugins, and waits for /healthz.
     pub async fn start(config_yaml: &str, plugins: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
-        let plugin_dir = data.path().join("plugins");
-        std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
-        for name in plugins {
-            super::server::install_file(&plugin_dir, name);
-        }
+        super::process::prepare_data_dir(data.path(), config_yaml, plugins);
         let config = data.path().join("config.yaml");
-        std::fs::write(&config, config_yaml).expect("write config");
         let port = super::process::free_port();
         let child = Command::new(kura_bin())
             .arg("--config")

@@ -47,7 +47,28 @@ pub async fn wait_healthy(base: &str) {
 /// A small deterministic generator; print the seed so a failure can be replayed.
 pub struct Lcg(pub u64);
 
+/// Fills a data directory for `kura serve`: `config.yaml` and the built `plugins`.
+pub fn prepare_data_dir(data: &std::path::Path, config_yaml: &str, plugins: &[&str]) {
+    std::fs::write(data.join("config.yaml"), config_yaml).expect("write config");
+    let plugin_dir = data.join("plugins");
+    std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
+    for name in plugins {
+        super::server::install_file(&plugin_dir, name);
+    }
+}
+
 impl Lcg {
+    /// Seeded from the clock; the seed is printed under `label` so a failing run can be
+    /// replayed.
+    pub fn seeded(label: &str) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+        eprintln!("{label} seed {seed}");
+        Self(seed)
+    }
+
     /// A number below `n`.
     pub fn below(&mut self, n: u64) -> u64 {
         self.0 = self

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::process::{Lcg, free_port, spawn_serve, wait_healthy};
+use crate::support::process::{Lcg, free_port, prepare_data_dir, spawn_serve, wait_healthy};
 
 const TASK_COUNT: usize = 300;
 const KILLS: usize = 20;
@@ -30,16 +30,11 @@ async fn integrity(data: &Path) -> String {
 async fn kill_nine_soak_loses_no_task() {
     let _exclusive = crate::support::exclusive().await;
     let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("config.yaml"), CONFIG).expect("config");
+    prepare_data_dir(data.path(), CONFIG, &[]);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
-    eprintln!("soak seed {seed}");
-    let mut random = Lcg(seed);
+    let mut random = Lcg::seeded("soak");
 
     let mut child = spawn_serve(data.path(), port);
     wait_healthy(&base).await;
