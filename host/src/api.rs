@@ -5,6 +5,7 @@
 
 mod downloads;
 mod error;
+mod files;
 mod library;
 mod media;
 mod openapi;
@@ -30,7 +31,7 @@ use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use security::Guard;
 pub use server::serve;
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod code;
 pub mod config;
 pub mod download;
+pub mod error_code;
 pub mod events;
 pub mod fetch;
 pub mod library;

@@ -6,13 +6,12 @@
 //! checked to stay under the root (`paths.rs`); nothing here takes a path from a request.
 //!
 //! Everything on [`MediaStore`] is blocking file I/O and image work: call it from
-//! `spawn_blocking` (or a CLI), never directly on an async worker. [`serve_file`] is the
-//! async part, for handlers.
+//! `spawn_blocking` (or a CLI), never directly on an async worker. The API serves the
+//! files it names.
 
 mod codec;
 mod files;
 mod paths;
-mod serve;
 mod thumbnail;
 
 use std::io;
@@ -21,7 +20,6 @@ use std::sync::Arc;
 
 use crate::code::Code;
 
-pub use serve::serve_file;
 pub use thumbnail::{ThumbnailFailure, ThumbnailReport, ThumbnailSize};
 
 /// Why a media operation failed; messages never show more of a path than the caller gave.

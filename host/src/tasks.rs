@@ -24,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use download_kind::Download;
 pub use kind::{
-    DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
+    AnyKind, DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
+    parse_payload,
 };
 pub use kinds::library_kinds;
 pub use maintenance_kinds::maintenance_kinds;
@@ -371,10 +372,11 @@ fn task_event(task: &TaskRow) -> Value {
         "lane": task.lane,
         "status": task.status,
         "priority": task.priority,
-        "code": task.payload.get("code"),
+        "code": task.subject_code(),
         "attempts": task.attempts,
         "max_attempts": task.max_attempts,
         "error": task.error,
+        "error_code": task.error_code,
         "progress": task.progress,
         "result": task.result,
     })

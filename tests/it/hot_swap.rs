@@ -1,5 +1,8 @@
 //! Hot swap: a new file or upload replaces the running version without a failed call;
 //! rollback; files that fail to load leave the running version serving (K-2).
+//!
+//! These tests assert what happens, never how fast: the swap latency is measured by
+//! `cargo run --release -p kura-bench --bin hot_swap`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,11 +12,47 @@ use serde_json::json;
 
 use crate::support::{self, TestServer, plugin_wasm};
 
+/// How long a background change may take before a test gives up: a hang guard, far
+/// above any real figure, never a speed requirement.
+const PATIENCE: Duration = Duration::from_secs(120);
+
 /// Writes `bytes` as `dir/name` the way an operator's copy lands: temp file, then rename.
 fn drop_in(dir: &std::path::Path, name: &str, bytes: &[u8]) {
     let tmp = dir.join(format!(".{name}.incoming"));
     std::fs::write(&tmp, bytes).expect("write");
     std::fs::rename(&tmp, dir.join(name)).expect("rename");
+}
+
+/// Polls `done` until it holds; panics with `what` after [`PATIENCE`].
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < PATIENCE, "{what}: still waiting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// What one calling client has seen: the titles in the order they changed.
+#[derive(Default)]
+struct Seen {
+    titles: std::sync::Mutex<Vec<String>>,
+}
+
+impl Seen {
+    fn note(&self, title: String) {
+        let mut titles = self.titles.lock().expect("lock");
+        if titles.last() != Some(&title) {
+            titles.push(title);
+        }
+    }
+
+    fn last_is(&self, title: &str) -> bool {
+        self.titles.lock().expect("lock").last().map(String::as_str) == Some(title)
+    }
+
+    fn titles(&self) -> Vec<String> {
+        self.titles.lock().expect("lock").clone()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,89 +66,78 @@ async fn swap_under_load_then_rollback() {
         &std::fs::read(plugin_wasm("test-swap-v1")).expect("v1"),
     );
     let host = server.plugins().clone();
-    let ready = Instant::now();
-    while host.registry().current("test-swap").is_none() {
-        assert!(ready.elapsed() < Duration::from_secs(10), "v1 never loaded");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("v1 loads", || {
+        host.registry().current("test-swap").is_some()
+    })
+    .await;
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(AtomicU64::new(0));
-    let first_v2_at = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let seen: Vec<Arc<Seen>> = (0..8).map(|_| Arc::new(Seen::default())).collect();
     let mut clients = Vec::new();
-    for _ in 0..8 {
-        let (host, stop, failures, first_v2_at) = (
+    for client_seen in &seen {
+        let (host, stop, failures, client_seen) = (
             host.clone(),
             stop.clone(),
             failures.clone(),
-            first_v2_at.clone(),
+            client_seen.clone(),
         );
         clients.push(tokio::spawn(async move {
-            let (mut calls, mut titles) = (0u64, Vec::new());
-            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut calls = 0u64;
+            let deadline = Instant::now() + PATIENCE * 3;
             while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
                 match host.resolve("test-swap", "DEMO-001").await {
-                    Ok(hit) => {
-                        let title = hit.title.unwrap_or_default();
-                        if title == "v2" {
-                            let mut first = first_v2_at.lock().expect("lock");
-                            first.get_or_insert_with(Instant::now);
-                        }
-                        if titles.last() != Some(&title) {
-                            titles.push(title);
-                        }
-                    }
+                    Ok(hit) => client_seen.note(hit.title.unwrap_or_default()),
                     Err(error) => {
                         eprintln!("call failed: {error}");
                         failures.fetch_add(1, Ordering::SeqCst);
                     }
                 }
                 calls += 1;
+                // Let the other clients and the swap in between calls on a busy machine.
+                tokio::task::yield_now().await;
             }
-            (calls, titles)
+            calls
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let landed = Instant::now();
+    wait_until("every client calls v1", || {
+        seen.iter().all(|s| s.last_is("v1"))
+    })
+    .await;
     drop_in(
         &server.plugin_dir(),
         "test-swap.wasm",
         &std::fs::read(plugin_wasm("test-swap-v2")).expect("v2"),
     );
-    while first_v2_at.lock().expect("lock").is_none() && landed.elapsed() < Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let swap_latency = first_v2_at
-        .lock()
-        .expect("lock")
-        .map(|at| at.duration_since(landed));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until("every client sees v2", || {
+        seen.iter().all(|s| s.last_is("v2"))
+    })
+    .await;
     let (status, body) = server
         .post_json("/api/plugins/test-swap/rollback", json!({}))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["version"], "1.0.0");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until("every client sees v1 again", || {
+        seen.iter().all(|s| s.last_is("v1"))
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
     let mut total = 0;
     for client in clients {
-        let (calls, titles) = client.await.expect("client");
-        total += calls;
+        total += client.await.expect("client");
+    }
+    for client_seen in &seen {
         assert_eq!(
-            titles,
+            client_seen.titles(),
             ["v1", "v2", "v1"],
             "each client sees v1, then v2, then v1 after rollback"
         );
     }
-    println!("swap latency {swap_latency:?}, {total} calls by 8 clients");
+    println!("{total} calls by 8 clients across a swap and a rollback");
     assert_eq!(
         failures.load(Ordering::SeqCst),
         0,
         "calls failed during the swap"
-    );
-    let swap_latency = swap_latency.expect("v2 never answered");
-    assert!(
-        swap_latency < Duration::from_secs(1),
-        "v2 answered {swap_latency:?} after the file landed"
     );
     // The rollback wrote v1 back to the file, so a restart keeps v1.
     let on_disk = std::fs::read(server.plugin_dir().join("test-swap.wasm")).expect("file");
@@ -149,7 +177,7 @@ async fn broken_files_leave_the_running_version_serving() {
             break list;
         }
         assert!(
-            waited.elapsed() < Duration::from_secs(10),
+            waited.elapsed() < PATIENCE,
             "failures never reported: {list}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -57,7 +57,7 @@ async fn download_lane_runs_one_while_general_tasks_go_on() {
 
     // Wait for the long one to start and report progress.
     let mut running = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let (_, status) = server.get_json("/api/tasks/queue/status").await;
         if status["running"][0]["progress"]["segments_done"]
             .as_u64()
@@ -84,8 +84,8 @@ async fn download_lane_runs_one_while_general_tasks_go_on() {
         kura::store::TaskStatus::Running
     );
 
-    // Cancelling the running download stops it promptly; the next one then runs.
-    let started = std::time::Instant::now();
+    // Cancelling the running download stops it before its 20 s run is over; the next
+    // one then runs.
     let response = server
         .client
         .delete(server.url(&format!("/api/tasks/{long_id}")))
@@ -95,10 +95,11 @@ async fn download_lane_runs_one_while_general_tasks_go_on() {
     assert_eq!(response.status(), 200);
     let cancelled = finished(&server, long_id).await;
     assert_eq!(cancelled.status, kura::store::TaskStatus::Cancelled);
+    let ran_ms =
+        cancelled.finished_at.unwrap_or_default() - cancelled.started_at.unwrap_or_default();
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "cancel took {:?}",
-        started.elapsed()
+        ran_ms < 20_000,
+        "the cancelled download ran its whole length: {ran_ms} ms"
     );
     assert!(
         cancelled.progress.is_none(),
@@ -234,12 +235,17 @@ async fn a_dead_source_is_retried_then_fails_and_the_queue_goes_on() {
         task.attempts, 2,
         "retried once, then failed at max_attempts"
     );
+    assert_eq!(
+        task.error_code,
+        Some(kura::error_code::ErrorCode::CodeNotFound),
+        "{task:?}"
+    );
     assert!(
         task.error
             .as_deref()
             .unwrap_or_default()
-            .contains("code_not_found"),
-        "{task:?}"
+            .contains("DEMO-001"),
+        "the message explains, without the code glued in front: {task:?}"
     );
     let other = finished(&server, other["task"]["id"].as_i64().expect("id")).await;
     assert_eq!(

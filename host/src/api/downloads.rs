@@ -116,12 +116,9 @@ pub async fn mock(
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let code = code(&raw)?;
-    submit_body(
-        &state,
-        "mock_download",
-        &query,
-        body,
-        |body| json!({ "code": code.as_str(), "duration_ms": body["duration_ms"] }),
-    )
+    submit_body(&state, "mock_download", &query, body, |mut fields| {
+        fields.insert("code".to_owned(), Value::from(code.as_str()));
+        fields
+    })
     .await
 }

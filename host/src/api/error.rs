@@ -5,19 +5,21 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+pub use crate::error_code::ErrorCode;
 use crate::plugins::{CallError, LoadError, RegistryError};
 
-/// An API error; `code` values are stable and documented.
+/// An API error: a code from the one table ([`ErrorCode`]), the status it is answered
+/// with, and a message for people.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: &'a str,
 }
 
@@ -25,13 +27,20 @@ struct Body<'a> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable snake_case code.
-    pub code: String,
+    pub code: ErrorCode,
     /// Human-readable detail.
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error answered with its code's status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::with_status(code.status(), code, message)
+    }
+
+    /// An error answered with another status than its code's (a framework rejection
+    /// keeps its own: 413, 415, 422).
+    pub fn with_status(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -40,19 +49,18 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ErrorCode::NotFound, message)
     }
 
-    /// A 500 whose detail goes to the log under a correlation id; the client sees only
-    /// the id, never SQL or paths.
+    /// A 500 whose detail goes to the log, once, under a correlation id; the client sees
+    /// only the id, never SQL or paths.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         let mut id = [0u8; 6];
         let _ = getrandom::fill(&mut id);
         let id = hex::encode(id);
         tracing::error!(error_id = %id, %error, "internal error");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             format!("internal error (id {id}); the server log has the detail"),
         )
     }
@@ -60,8 +68,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(code = self.code, message = %self.message, "request failed");
+        // An internal error was logged with its detail when it was made.
+        if self.status.is_server_error() && self.code != ErrorCode::Internal {
+            tracing::warn!(code = %self.code, message = %self.message, "request failed");
         }
         let body = Body {
             code: self.code,
@@ -74,16 +83,9 @@ impl IntoResponse for ApiError {
 impl From<LoadError> for ApiError {
     fn from(error: LoadError) -> Self {
         match error {
-            LoadError::Io(_) | LoadError::Engine(_) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                error.to_string(),
-            ),
-            _ => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "plugin_rejected",
-                error.to_string(),
-            ),
+            // The server's own fault (a disk, the engine): an id, never a server path.
+            LoadError::Io(_) | LoadError::Engine(_) => Self::internal(error),
+            _ => Self::new(ErrorCode::PluginRejected, error.to_string()),
         }
     }
 }
@@ -91,14 +93,10 @@ impl From<LoadError> for ApiError {
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         match error {
-            RegistryError::NotLoaded(_) => {
-                Self::new(StatusCode::NOT_FOUND, "plugin_not_found", error.to_string())
+            RegistryError::NotLoaded(_) => Self::new(ErrorCode::PluginNotFound, error.to_string()),
+            RegistryError::NoPrevious(_) => {
+                Self::new(ErrorCode::NoPreviousVersion, error.to_string())
             }
-            RegistryError::NoPrevious(_) => Self::new(
-                StatusCode::CONFLICT,
-                "no_previous_version",
-                error.to_string(),
-            ),
             RegistryError::Load(error) => error.into(),
         }
     }
@@ -106,18 +104,16 @@ impl From<RegistryError> for ApiError {
 
 impl From<CallError> for ApiError {
     fn from(error: CallError) -> Self {
-        let (status, code) = match &error {
-            CallError::NotLoaded(_) => (StatusCode::NOT_FOUND, "plugin_not_found"),
-            CallError::Disabled(_) => (StatusCode::CONFLICT, "plugin_disabled"),
-            CallError::WrongKind { .. } => (StatusCode::BAD_REQUEST, "wrong_plugin_kind"),
-            CallError::Plugin(_) => (StatusCode::BAD_GATEWAY, "plugin_error"),
-            CallError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "plugin_timeout"),
-            CallError::MemoryLimit(_) | CallError::Crashed(_) => {
-                (StatusCode::BAD_GATEWAY, "plugin_crashed")
-            }
-            CallError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+        let code = match &error {
+            CallError::NotLoaded(_) => ErrorCode::PluginNotFound,
+            CallError::Disabled(_) => ErrorCode::PluginDisabled,
+            CallError::WrongKind { .. } => ErrorCode::WrongPluginKind,
+            CallError::Plugin(_) => ErrorCode::PluginError,
+            CallError::Timeout(_) => ErrorCode::PluginTimeout,
+            CallError::MemoryLimit(_) | CallError::Crashed(_) => ErrorCode::PluginCrashed,
+            CallError::ShuttingDown => ErrorCode::ShuttingDown,
         };
-        Self::new(status, code, error.to_string())
+        Self::new(code, error.to_string())
     }
 }
 
@@ -139,15 +135,15 @@ pub async fn json_errors(response: Response) -> Response {
         return response;
     }
     let code = match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "bad_body",
-        status if status.is_server_error() => "internal",
-        _ => "bad_request",
+        StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::BadBody,
+        status if status.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
     };
     let (parts, body) = response.into_parts();
     let message = match axum::body::to_bytes(body, MAX_PLAIN_ERROR).await {
@@ -157,7 +153,12 @@ pub async fn json_errors(response: Response) -> Response {
             .unwrap_or("request failed")
             .to_ascii_lowercase(),
     };
-    let mut rewritten = ApiError::new(status, code, message).into_response();
+    let error = if code == ErrorCode::Internal {
+        ApiError::internal(message)
+    } else {
+        ApiError::with_status(status, code, message)
+    };
+    let mut rewritten = error.into_response();
     for (name, value) in &parts.headers {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
             rewritten.headers_mut().insert(name.clone(), value.clone());

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::params::*;
-use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param};
+use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param, without_priority};
 use crate::config::DisplayTitle;
 use crate::library::LibraryError;
 use crate::store::{ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
@@ -21,13 +21,11 @@ impl From<LibraryError> for ApiError {
     fn from(error: LibraryError) -> Self {
         match &error {
             LibraryError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "code_not_found", error.to_string())
+                ApiError::new(ErrorCode::CodeNotFound, error.to_string())
             }
-            LibraryError::NotInLibrary(_) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "resource_not_found",
-                error.to_string(),
-            ),
+            LibraryError::NotInLibrary(_) => {
+                ApiError::new(ErrorCode::ResourceNotFound, error.to_string())
+            }
             LibraryError::Store(_) | LibraryError::Media(_) => ApiError::internal(&error),
         }
     }
@@ -255,31 +253,13 @@ pub async fn refresh(
 ) -> Result<Response, ApiError> {
     let q = params(&query, &["wait"])?;
     let code = code(&raw)?;
-    let body = optional_body(body)?;
-    let allowed = [
-        "refresh_m3u8",
-        "refresh_metadata",
-        "retranslate",
-        "priority",
-    ];
-    if let Some(unknown) = body
-        .as_object()
-        .and_then(|map| map.keys().find(|key| !allowed.contains(&key.as_str())))
-    {
-        return Err(bad(format!(
-            "unknown field `{unknown}` (allowed: {})",
-            allowed.join(", ")
-        )));
-    }
-    let mut payload = json!({ "code": code.as_str() });
-    for switch in ["refresh_m3u8", "refresh_metadata", "retranslate"] {
-        payload[switch] = body[switch].clone();
-    }
+    let (mut payload, priority) = without_priority(optional_body(body)?)?;
+    payload.insert("code".to_owned(), Value::from(code.as_str()));
     submit(
         &state.tasks,
         "refresh_resource",
-        payload,
-        priority_of(&body["priority"])?,
+        Value::Object(payload),
+        priority,
         wait_param(q)?,
     )
     .await
@@ -304,12 +284,5 @@ pub async fn batch(
     Query(query): Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    submit_body(
-        &state,
-        "batch",
-        &query,
-        body,
-        |body| json!({ "items": body["items"] }),
-    )
-    .await
+    submit_body(&state, "batch", &query, body, |fields| fields).await
 }

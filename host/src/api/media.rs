@@ -2,11 +2,11 @@
 //! with ETag, Last-Modified and 304.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::params::*;
 use crate::media::ThumbnailSize;
 
@@ -19,17 +19,14 @@ pub async fn avatar(
 ) -> Result<Response, ApiError> {
     let library = &state.library;
     let id: i64 = id.parse().map_err(|_| bad("the person id is a number"))?;
-    let person = library.store().get_person(id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "person_not_found",
-            format!("no person {id}"),
-        )
-    })?;
+    let person = library
+        .store()
+        .get_person(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::PersonNotFound, format!("no person {id}")))?;
     if person.avatar_file.is_none() {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_avatar",
+            ErrorCode::NoAvatar,
             format!("{} has no avatar", person.name),
         ));
     }
@@ -37,7 +34,7 @@ pub async fn avatar(
         .media()
         .avatar_path(id)
         .map_err(|e| ApiError::not_found(e.to_string()))?;
-    Ok(crate::media::serve_file(&path, &headers, "image/jpeg").await)
+    Ok(super::files::serve_file(&path, headers).await)
 }
 
 /// `GET /api/resource/{code}/cover?size=small|medium|large` (N-H6)
@@ -54,8 +51,7 @@ pub async fn cover(
     let detail = stored_resource(&state, &code).await?;
     if detail.resource.cover_file.is_none() {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_cover",
+            ErrorCode::NoCover,
             format!("{code} has no cover"),
         ));
     }
@@ -77,6 +73,6 @@ pub async fn cover(
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "no_cover", e.to_string()))?;
-    Ok(crate::media::serve_file(&path, &headers, "image/jpeg").await)
+    .map_err(|e| ApiError::new(ErrorCode::NoCover, e.to_string()))?;
+    Ok(super::files::serve_file(&path, headers).await)
 }

@@ -6,26 +6,29 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::Query;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::code::{Code, normalize};
 use crate::store::MAX_PAGE_SIZE;
 
 pub(super) type Params = Query<HashMap<String, String>>;
 
 pub(super) fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    ApiError::new(ErrorCode::BadRequest, message)
 }
 
 pub(super) fn code(text: &str) -> Result<Code, ApiError> {
-    normalize(text)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "bad_code", error.to_string()))
+    normalize(text).map_err(|error| ApiError::new(ErrorCode::BadCode, error.to_string()))
 }
 
 pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v)
-        .map_err(|rejection| ApiError::new(rejection.status(), "bad_body", rejection.body_text()))
+    body.map(|Json(v)| v).map_err(|rejection| {
+        ApiError::with_status(
+            rejection.status(),
+            ErrorCode::BadBody,
+            rejection.body_text(),
+        )
+    })
 }
 
 /// Reads only the listed keys; anything else is a 400 so typos are not silently ignored.
@@ -105,8 +108,7 @@ pub(super) async fn stored_resource(
 
 pub(super) fn not_in_library(code: &Code) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "resource_not_found",
+        ErrorCode::ResourceNotFound,
         format!("{code} is not in the library"),
     )
 }

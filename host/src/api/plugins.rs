@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::plugins::{FileFailure, InstallOutcome, Origin, PluginKind, PluginView};
 
 /// `GET /api/plugins` body.
@@ -45,12 +45,15 @@ pub async fn upload(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<UploadResult>), ApiError> {
     let body = body.map_err(|rejection| {
-        ApiError::new(rejection.status(), "bad_body", rejection.body_text())
+        ApiError::with_status(
+            rejection.status(),
+            ErrorCode::BadBody,
+            rejection.body_text(),
+        )
     })?;
     if body.is_empty() {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_body",
+            ErrorCode::BadBody,
             "the body must be a .wasm component",
         ));
     }
@@ -117,8 +120,7 @@ fn find(state: &AppState, name: &str) -> Option<PluginView> {
 fn found(state: &AppState, name: &str) -> Result<Json<PluginView>, ApiError> {
     find(state, name).map(Json).ok_or_else(|| {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "plugin_not_found",
+            ErrorCode::PluginNotFound,
             format!("plugin `{name}` is not loaded"),
         )
     })
@@ -191,14 +193,12 @@ pub async fn call(
     Path(name): Path<String>,
     body: Result<Json<CallBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Json(body) = body.map_err(|rejection| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text())
-    })?;
+    let Json(body) =
+        body.map_err(|rejection| ApiError::new(ErrorCode::BadBody, rejection.body_text()))?;
     let host = &state.plugins;
     let plugin = host.registry().current(&name).ok_or_else(|| {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "plugin_not_found",
+            ErrorCode::PluginNotFound,
             format!("plugin `{name}` is not loaded"),
         )
     })?;
@@ -214,11 +214,7 @@ pub async fn call(
         }
         PluginKind::Cleaner => serde_json::to_value(host.clean(&name, input).await?),
     };
-    value.map(Json).map_err(|error| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            error.to_string(),
-        )
-    })
+    value
+        .map(Json)
+        .map_err(|error| ApiError::new(ErrorCode::Internal, error.to_string()))
 }

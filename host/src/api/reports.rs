@@ -4,11 +4,10 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::params::{Params, bad, params, parse_num};
 use crate::maintenance::{MaintenanceError, list_reports, read_report};
 
@@ -18,11 +17,9 @@ const MAX_LIMIT: usize = 1000;
 impl From<MaintenanceError> for ApiError {
     fn from(error: MaintenanceError) -> Self {
         match error {
-            MaintenanceError::ReportNotFound(name) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "report_not_found",
-                format!("no report named {name}"),
-            ),
+            MaintenanceError::ReportNotFound(name) => {
+                ApiError::new(ErrorCode::ReportNotFound, format!("no report named {name}"))
+            }
             other => ApiError::internal(other),
         }
     }

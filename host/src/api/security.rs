@@ -8,11 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::config::ServerConfig;
 
 /// What the guards check against.
@@ -111,8 +111,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let headers = request.headers();
     if !guard.host_allowed(headers) {
         return ApiError::new(
-            StatusCode::MISDIRECTED_REQUEST,
-            "forbidden_host",
+            ErrorCode::ForbiddenHost,
             "this server does not answer to that Host",
         )
         .into_response();
@@ -131,19 +130,14 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         )
     {
         return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_origin",
+            ErrorCode::ForbiddenOrigin,
             "requests from that origin are not allowed",
         )
         .into_response();
     }
     if request.uri().path() != "/healthz" && !guard.token_ok(headers, request.uri()) {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid bearer token is required",
-        )
-        .into_response();
+        return ApiError::new(ErrorCode::Unauthorized, "a valid bearer token is required")
+            .into_response();
     }
     next.run(request).await
 }

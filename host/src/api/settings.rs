@@ -3,12 +3,11 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::params::*;
 
 /// `GET /api/setting` (N-H11)
@@ -86,8 +85,7 @@ pub async fn set_cookie(
         .filter(|p| p.kind() == crate::plugins::PluginKind::Source)
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::NOT_FOUND,
-                "plugin_not_found",
+                ErrorCode::PluginNotFound,
                 format!("no source `{}`", body.source),
             )
         })?;

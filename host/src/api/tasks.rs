@@ -11,12 +11,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::params::{Params, bad, json_body, paging, params};
-use crate::store::{Priority, TaskQuery, TaskStatus};
+use crate::store::{Priority, TaskQuery, TaskRow, TaskStatus};
 use crate::tasks::{TaskError, TaskQueue};
 
 /// The longest `?wait=` a request may ask for.
@@ -25,25 +25,17 @@ const MAX_WAIT_SECONDS: u64 = 300;
 impl From<TaskError> for ApiError {
     fn from(error: TaskError) -> Self {
         match &error {
-            TaskError::UnknownKind(..) => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unknown_task_type",
-                error.to_string(),
-            ),
-            TaskError::KindDisabled(_) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "task_type_disabled",
-                error.to_string(),
-            ),
+            TaskError::UnknownKind(..) => {
+                ApiError::new(ErrorCode::UnknownTaskType, error.to_string())
+            }
+            TaskError::KindDisabled(_) => {
+                ApiError::new(ErrorCode::TaskTypeDisabled, error.to_string())
+            }
             TaskError::BadPayload { .. } => {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_task_data", error.to_string())
+                ApiError::new(ErrorCode::BadTaskData, error.to_string())
             }
-            TaskError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "task_not_found", error.to_string())
-            }
-            TaskError::Active(_) => {
-                ApiError::new(StatusCode::CONFLICT, "task_active", error.to_string())
-            }
+            TaskError::NotFound(_) => ApiError::new(ErrorCode::TaskNotFound, error.to_string()),
+            TaskError::Active(_) => ApiError::new(ErrorCode::TaskActive, error.to_string()),
             TaskError::Store(_) => ApiError::internal(&error),
         }
     }
@@ -109,7 +101,7 @@ pub(super) async fn submit(
             Json(json!({ "task": task, "deduplicated": submitted.deduplicated, "result": task.result })),
         )
             .into_response()),
-        TaskStatus::Failed | TaskStatus::Cancelled => Err(task_error(task.error.as_deref())),
+        TaskStatus::Failed | TaskStatus::Cancelled => Err(task_error(&task)),
         _ => Ok((
             StatusCode::ACCEPTED,
             Json(json!({ "task": task, "deduplicated": submitted.deduplicated })),
@@ -119,46 +111,46 @@ pub(super) async fn submit(
 }
 
 /// A route that starts one task from a JSON body: `?wait=` as in [`submit`], the body's
-/// `priority`, and the task's data made from the body by `payload`.
+/// `priority`, and the task's data made by `payload` from the rest of the body (which the
+/// kind's payload type then reads, refusing fields it does not know).
 pub(super) async fn submit_body(
     state: &AppState,
     kind: &str,
     query: &HashMap<String, String>,
     body: Result<Json<Value>, JsonRejection>,
-    payload: impl FnOnce(&Value) -> Value,
+    payload: impl FnOnce(Map<String, Value>) -> Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let q = params(query, &["wait"])?;
-    let body = optional_body(body)?;
-    let data = payload(&body);
+    let (fields, priority) = without_priority(optional_body(body)?)?;
     submit(
         &state.tasks,
         kind,
-        data,
-        priority_of(&body["priority"])?,
+        Value::Object(payload(fields)),
+        priority,
         wait_param(q)?,
     )
     .await
 }
 
+/// A body's fields apart from `priority`, and the priority.
+pub(super) fn without_priority(body: Value) -> Result<(Map<String, Value>, Priority), ApiError> {
+    let mut fields = match body {
+        Value::Object(fields) => fields,
+        Value::Null => Map::new(),
+        _ => return Err(bad("the body is a JSON object")),
+    };
+    let priority = priority_of(&fields.remove("priority").unwrap_or(Value::Null))?;
+    Ok((fields, priority))
+}
+
 /// The error a finished task reports, as the API error a direct call would give: the
-/// message starts with the stable code when the kind knows one.
-fn task_error(error: Option<&str>) -> ApiError {
-    let text = error.unwrap_or("the task failed");
-    let (code, message) = match text.split_once(": ") {
-        Some((code, rest))
-            if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
-        {
-            (code, rest)
-        }
-        _ => ("task_failed", text),
-    };
-    let (status, code) = match code {
-        "code_not_found" => (StatusCode::NOT_FOUND, "code_not_found"),
-        "resource_not_found" => (StatusCode::NOT_FOUND, "resource_not_found"),
-        "cancelled" => (StatusCode::CONFLICT, "task_cancelled"),
-        _ => (StatusCode::BAD_GATEWAY, "task_failed"),
-    };
-    ApiError::new(status, code, message)
+/// task's own code (a task stored before codes were recorded reads as `task_failed`).
+fn task_error(task: &TaskRow) -> ApiError {
+    let code = task.error_code.unwrap_or(match task.status {
+        TaskStatus::Cancelled => ErrorCode::TaskCancelled,
+        _ => ErrorCode::TaskFailed,
+    });
+    ApiError::new(code, task.error.as_deref().unwrap_or("the task failed"))
 }
 
 /// `GET /api/tasks`
@@ -274,14 +266,7 @@ pub async fn quick_avatars(
     Query(query): Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    submit_body(
-        &state,
-        "person_avatars",
-        &query,
-        body,
-        |body| json!({ "limit": body["limit"] }),
-    )
-    .await
+    submit_body(&state, "person_avatars", &query, body, |fields| fields).await
 }
 
 /// `POST /api/quick/translate` (T-C2): a translate task per title that is pending or
@@ -337,7 +322,31 @@ pub async fn quick_db_upgrade(
     Query(query): Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    submit_body(&state, "db_upgrade", &query, body, |_| json!({})).await
+    submit_body(&state, "db_upgrade", &query, body, |fields| fields).await
+}
+
+/// The body of `POST /api/quick/refresh-metadata`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickRefreshBody {
+    /// The codes to refresh; absent: every resource.
+    #[serde(default)]
+    pub codes: Option<Vec<String>>,
+    /// 1 to 4 or `low`..`urgent` (default low).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub priority: Value,
+    #[serde(default)]
+    pub refresh_m3u8: Option<bool>,
+    #[serde(default)]
+    pub refresh_metadata: Option<bool>,
+    #[serde(default)]
+    pub retranslate: Option<bool>,
+}
+
+/// Reads a JSON body as `T`: an error names the field, as `bad_body`.
+pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    crate::tasks::parse_payload(body).map_err(|message| ApiError::new(ErrorCode::BadBody, message))
 }
 
 /// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the
@@ -347,13 +356,13 @@ pub async fn quick_refresh(
     State(state): State<AppState>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = optional_body(body)?;
-    let priority = match &body["priority"] {
+    let body: QuickRefreshBody = parse_body(optional_body(body)?)?;
+    let priority = match &body.priority {
         Value::Null => Priority::Low,
         other => priority_of(other)?,
     };
-    let codes: Vec<String> = match &body["codes"] {
-        Value::Null => state
+    let codes: Vec<String> = match body.codes {
+        None => state
             .library
             .store()
             .all_codes()
@@ -361,22 +370,22 @@ pub async fn quick_refresh(
             .into_iter()
             .map(|(_, code)| code)
             .collect(),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| bad("`codes` is a list of strings"))
-            })
-            .collect::<Result<_, _>>()?,
-        _ => return Err(bad("`codes` is a list of strings")),
+        Some(codes) => codes,
     };
     let (mut queued, mut already, mut invalid) = (0, 0, Vec::new());
     for code in codes {
-        let mut payload = json!({ "code": code });
-        for switch in ["refresh_m3u8", "refresh_metadata", "retranslate"] {
-            payload[switch] = body[switch].clone();
+        let mut payload = Map::new();
+        payload.insert("code".to_owned(), Value::from(code.as_str()));
+        for (switch, value) in [
+            ("refresh_m3u8", body.refresh_m3u8),
+            ("refresh_metadata", body.refresh_metadata),
+            ("retranslate", body.retranslate),
+        ] {
+            if let Some(value) = value {
+                payload.insert(switch.to_owned(), Value::Bool(value));
+            }
         }
+        let payload = Value::Object(payload);
         match state
             .tasks
             .submit("refresh_resource", payload, priority)

@@ -26,7 +26,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::params::{Params, bad, params, parse_num};
 use crate::events::{Event, EventBus, Subscription};
 
@@ -66,9 +66,9 @@ pub async fn tasks(
     let boot = query.get("boot").cloned();
     let filter = Filter::parse(query.get("types").map(String::as_str))?;
     let upgrade = upgrade.map_err(|rejection| {
-        ApiError::new(
+        ApiError::with_status(
             rejection.status(),
-            "websocket_required",
+            ErrorCode::WebsocketRequired,
             rejection.body_text(),
         )
     })?;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
+use futures_util::StreamExt as _;
 use serde::Serialize;
 use serde_json::json;
 
@@ -57,6 +58,8 @@ pub struct Registry {
     slots: RwLock<BTreeMap<String, Slot>>,
     /// sha256 of each file in the plugins directory as last seen, loaded or not.
     known_files: Mutex<HashMap<PathBuf, String>>,
+    /// What each file in the plugins directory looked like when last read.
+    stamps: Mutex<HashMap<PathBuf, FileStamp>>,
     file_failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
     enabled_overrides: RwLock<BTreeMap<String, bool>>,
     install_lock: tokio::sync::Mutex<()>,
@@ -74,6 +77,7 @@ impl Registry {
             events,
             slots: RwLock::new(BTreeMap::new()),
             known_files: Mutex::new(HashMap::new()),
+            stamps: Mutex::new(HashMap::new()),
             file_failures: RwLock::new(BTreeMap::new()),
             enabled_overrides: RwLock::new(overrides),
             install_lock: tokio::sync::Mutex::new(()),
@@ -86,22 +90,21 @@ impl Registry {
     }
 
     /// Loads a component and, if it passes every check, makes it the current version.
+    ///
+    /// Preparing (compile, checks, smoke test) runs without a lock, so several files
+    /// load in parallel; only publishing is serialised.
     pub async fn install(
         &self,
         bytes: Vec<u8>,
         origin: Origin,
     ) -> Result<(Arc<LoadedPlugin>, InstallOutcome), LoadError> {
-        let _guard = self.install_lock.lock().await;
         let bytes: Arc<[u8]> = bytes.into();
         let sha256 = crate::util::sha256_hex(&bytes);
         let name = super::manifest::Manifest::from_component(&bytes)
             .ok()
             .map(|m| m.name);
-        if let Some(current) = name.as_deref().and_then(|name| self.current(name))
-            && current.sha256 == sha256
-        {
-            self.remember_file(&origin, &sha256, Some(current.name()));
-            return Ok((current, InstallOutcome::Unchanged));
+        if let Some(unchanged) = self.unchanged(name.as_deref(), &sha256, &origin) {
+            return Ok(unchanged);
         }
         let stats = name
             .as_deref()
@@ -115,12 +118,32 @@ impl Registry {
                 return Err(error);
             }
         };
+        let _guard = self.install_lock.lock().await;
+        // The same bytes may have been published while these were being prepared.
+        if let Some(unchanged) = self.unchanged(name.as_deref(), &sha256, &origin) {
+            return Ok(unchanged);
+        }
         if let Origin::Upload = origin {
             self.persist_upload(&loaded)?;
         }
         let outcome = self.publish(loaded.clone(), &origin);
         self.remember_file(&origin, &sha256, Some(loaded.name()));
         Ok((loaded, outcome))
+    }
+
+    /// The current version when it already has these bytes.
+    fn unchanged(
+        &self,
+        name: Option<&str>,
+        sha256: &str,
+        origin: &Origin,
+    ) -> Option<(Arc<LoadedPlugin>, InstallOutcome)> {
+        let current = self.current(name?)?;
+        if current.sha256 != sha256 {
+            return None;
+        }
+        self.remember_file(origin, sha256, Some(current.name()));
+        Some((current, InstallOutcome::Unchanged))
     }
 
     fn publish(&self, loaded: Arc<LoadedPlugin>, origin: &Origin) -> InstallOutcome {
@@ -235,26 +258,34 @@ impl Registry {
     }
 
     /// Brings the registry in line with the plugins directory: new or changed files are
-    /// installed, plugins whose file disappeared are unloaded.
+    /// installed (in parallel), plugins whose file disappeared are unloaded. A file whose
+    /// size, inode and change time are as last seen is not read again.
     pub async fn sync_dir(&self) {
         let dir = self.runtime.config().dir.clone();
-        let mut present = Vec::new();
-        match std::fs::read_dir(&dir) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    let path = entry.path();
-                    if path.extension().is_some_and(|ext| ext == "wasm") && path.is_file() {
-                        present.push(path);
-                    }
-                }
+        let listing = tokio::task::spawn_blocking(move || list_plugin_files(&dir)).await;
+        let present = match listing {
+            Ok(Ok(present)) => present,
+            Ok(Err(error)) => {
+                // An unreadable directory (unmounted, permissions) unloads nothing.
+                tracing::warn!(dir = %self.runtime.config().dir.display(), %error, "cannot read the plugins directory");
+                return;
             }
             Err(error) => {
-                tracing::warn!(dir = %dir.display(), %error, "cannot read the plugins directory")
+                tracing::warn!(%error, "plugin directory listing failed");
+                return;
             }
-        }
-        present.sort();
-        for path in &present {
-            // Reading and hashing every plugin file is blocking work: off the async threads.
+        };
+        let unread: Vec<(PathBuf, FileStamp)> = {
+            let stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner());
+            present
+                .iter()
+                .filter(|(path, stamp)| stamps.get(path) != Some(stamp))
+                .cloned()
+                .collect()
+        };
+        let mut changed = Vec::new();
+        for (path, stamp) in unread {
+            // Reading and hashing are blocking work: off the async threads.
             let file = path.clone();
             let read = tokio::task::spawn_blocking(move || {
                 std::fs::read(&file).map(|bytes| {
@@ -266,18 +297,28 @@ impl Registry {
             let Ok(Ok((bytes, sha256))) = read else {
                 continue;
             };
+            self.stamps
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.clone(), stamp);
             let known = self
                 .known_files
                 .lock()
                 .ok()
-                .and_then(|k| k.get(path).cloned());
-            if known.as_deref() == Some(sha256.as_str()) {
-                continue;
+                .and_then(|k| k.get(&path).cloned());
+            if known.as_deref() != Some(sha256.as_str()) {
+                changed.push((path, bytes));
             }
-            // Failures are recorded and reported by `install`.
-            let _ = self.install(bytes, Origin::File(path.clone())).await;
         }
-        self.forget_removed(&present);
+        let parallel = std::thread::available_parallelism().map_or(2, usize::from);
+        futures_util::stream::iter(changed)
+            // Failures are recorded and reported by `install`.
+            .for_each_concurrent(parallel, |(path, bytes)| async move {
+                let _ = self.install(bytes, Origin::File(path)).await;
+            })
+            .await;
+        let paths: Vec<PathBuf> = present.into_iter().map(|(path, _)| path).collect();
+        self.forget_removed(&paths);
     }
 
     fn forget_removed(&self, present: &[PathBuf]) {
@@ -288,8 +329,10 @@ impl Registry {
                     .filter(|p| !present.contains(p))
                     .cloned()
                     .collect();
+                let mut stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner());
                 for path in &gone {
                     known.remove(path);
+                    stamps.remove(path);
                 }
                 gone
             }
@@ -454,4 +497,49 @@ fn state_file(runtime: &PluginRuntime) -> PathBuf {
         .parent()
         .unwrap_or(Path::new("."))
         .join("plugin-state.json")
+}
+
+/// What tells a changed file from the one last read without reading it: a rename gives
+/// a new inode, a write in place a new change time (which no one can set back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    changed: Option<SystemTime>,
+    #[cfg(unix)]
+    inode: u64,
+    #[cfg(unix)]
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            len: metadata.len(),
+            changed: metadata.modified().ok(),
+            #[cfg(unix)]
+            inode: metadata.ino(),
+            #[cfg(unix)]
+            ctime: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+}
+
+/// The `*.wasm` files of the plugins directory, sorted, with their stamps.
+fn list_plugin_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, FileStamp)>> {
+    let mut present = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|ext| ext != "wasm") {
+            continue;
+        }
+        if let Ok(metadata) = std::fs::metadata(&path)
+            && metadata.is_file()
+        {
+            present.push((path, FileStamp::of(&metadata)));
+        }
+    }
+    present.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(present)
 }

@@ -1,56 +1,140 @@
-//! Watches the plugins directory and hot-swaps files that change, after a quiet period.
+//! Watches the plugins directory and hot-swaps files that change.
+//!
+//! A file that is known to be whole (closed after writing, renamed into place, removed)
+//! is picked up at once; other changes (a copy still being written) wait for a quiet
+//! period, so a half-written file is rarely read.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+use notify::{EventKind, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::registry::Registry;
 
+/// Pending notifications kept between two passes; more are coalesced into those.
+const QUEUE: usize = 64;
+
+/// What a directory event asks of the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// A plugin file is whole: sync now.
+    Settled,
+    /// A plugin file is changing: sync after the quiet period.
+    Changing,
+}
+
+impl Trigger {
+    /// The trigger of one event, or `None` for events that change nothing (reads: the
+    /// sync itself reads every changed file, and `kura` commands read them too).
+    fn of(event: &notify::Event) -> Option<Self> {
+        let is_plugin = event
+            .paths
+            .iter()
+            .any(|path| path.extension().is_some_and(|ext| ext == "wasm"));
+        if !is_plugin {
+            return None;
+        }
+        match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(
+                RenameMode::To | RenameMode::Both | RenameMode::From,
+            ))
+            | EventKind::Remove(_) => Some(Self::Settled),
+            EventKind::Access(_) => None,
+            _ => Some(Self::Changing),
+        }
+    }
+}
+
 /// Starts watching; the returned future runs until `shutdown` is cancelled.
-pub fn watch(
+pub(crate) fn watch(
     registry: Arc<Registry>,
-    debounce: Duration,
+    quiet_period: Duration,
     shutdown: CancellationToken,
 ) -> notify::Result<impl Future<Output = ()> + Send + 'static> {
     let dir = registry.runtime().config().dir.clone();
     std::fs::create_dir_all(&dir).map_err(notify::Error::io)?;
-    let (sender, mut receiver) = mpsc::channel::<()>(1);
-    let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
-        match result {
-            // Only changes count: opening and reading files (the rescan itself hashes
-            // every plugin file, and `kura` commands read them) would otherwise start
-            // rescans forever. A full channel already holds a pending rescan, which will
-            // see this change.
-            Ok(events)
-                if events
-                    .iter()
-                    .any(|event| !matches!(event.kind, notify::EventKind::Access(_))) =>
-            {
-                let _ = sender.try_send(());
+    let (sender, mut receiver) = mpsc::channel::<Trigger>(QUEUE);
+    let mut watcher =
+        notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
+            Ok(event) => {
+                if let Some(trigger) = Trigger::of(&event) {
+                    // A full queue already holds a pass that will see this change.
+                    let _ = sender.try_send(trigger);
+                }
             }
-            Ok(_) => {}
-            Err(errors) => tracing::warn!(?errors, "plugin directory watch error"),
-        }
-    })?;
-    debouncer.watch(&dir, RecursiveMode::NonRecursive)?;
+            Err(error) => tracing::warn!(%error, "plugin directory watch error"),
+        })?;
+    watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     tracing::info!(dir = %dir.display(), "watching plugins directory");
     Ok(async move {
-        // Keep the debouncer alive for as long as the loop runs.
-        let _debouncer = debouncer;
+        // Keep the watcher alive for as long as the loop runs.
+        let _watcher = watcher;
+        let mut due: Option<Instant> = None;
         loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                message = receiver.recv() => {
-                    if message.is_none() {
-                        break;
-                    }
-                    registry.sync_dir().await;
+            let quiet_over = async {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
+            };
+            let settled = tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = quiet_over => true,
+                trigger = receiver.recv() => match trigger {
+                    None => break,
+                    Some(first) => {
+                        let mut settled = first == Trigger::Settled;
+                        while let Ok(next) = receiver.try_recv() {
+                            settled |= next == Trigger::Settled;
+                        }
+                        settled
+                    }
+                },
+            };
+            if settled {
+                due = None;
+                registry.sync_dir().await;
+            } else {
+                due = Some(Instant::now() + quiet_period);
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, RemoveKind};
+
+    fn check(kind: EventKind, path: &str, expected: Option<Trigger>) {
+        let event = notify::Event::new(kind).add_path(path.into());
+        assert_eq!(Trigger::of(&event), expected, "{kind:?} {path}");
+    }
+
+    #[test]
+    fn whole_files_sync_at_once_and_reads_are_ignored() {
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let renamed = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        let written = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let created = EventKind::Create(CreateKind::File);
+        let read = EventKind::Access(AccessKind::Close(AccessMode::Read));
+        check(closed, "/p/a.wasm", Some(Trigger::Settled));
+        check(renamed, "/p/a.wasm", Some(Trigger::Settled));
+        check(
+            EventKind::Remove(RemoveKind::File),
+            "/p/a.wasm",
+            Some(Trigger::Settled),
+        );
+        check(written, "/p/a.wasm", Some(Trigger::Changing));
+        check(created, "/p/a.wasm", Some(Trigger::Changing));
+        check(read, "/p/a.wasm", None);
+        // Temporary files of a copy in progress, and other files, change nothing.
+        check(closed, "/p/.a.wasm.incoming", None);
+        check(renamed, "/p/notes.txt", None);
+    }
 }

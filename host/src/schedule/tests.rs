@@ -5,30 +5,39 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration as ChronoDuration, TimeZone, Utc};
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::*;
 use crate::config::{Config, Overrides};
 use crate::store::{TaskQuery, TaskRow};
-use crate::tasks::{Prepared, Registry, TaskContext, TaskFailure, TaskKind};
+use crate::tasks::{Registry, TaskContext, TaskFailure, TaskKind};
 
 /// A kind that is only ever queued here (no workers run).
 struct Noop;
 
+/// What `noop` takes: nothing.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NoopPayload {}
+
 impl TaskKind for Noop {
+    type Payload = NoopPayload;
+    type Output = ();
+
     fn name(&self) -> &'static str {
         "noop"
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        Ok(Prepared {
-            payload,
-            dedup_key: None,
-        })
+    fn dedup_key(&self, _payload: &NoopPayload) -> Option<String> {
+        None
     }
 
-    fn run(&self, _context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
-        Box::pin(async { Ok(json!({})) })
+    fn run(
+        &self,
+        _payload: NoopPayload,
+        _context: TaskContext,
+    ) -> BoxFuture<'static, Result<(), TaskFailure>> {
+        Box::pin(async { Ok(()) })
     }
 }
 

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error_code::ErrorCode;
+
 /// Where a task stands (T-G1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -138,6 +140,8 @@ pub struct TaskRow {
     pub progress: Option<serde_json::Value>,
     pub result: Option<serde_json::Value>,
     pub error: Option<String>,
+    /// The stable code of a failed or cancelled task.
+    pub error_code: Option<ErrorCode>,
     pub lease_holder: Option<String>,
     pub lease_expires_at: Option<i64>,
     pub cancel_requested: bool,
@@ -145,6 +149,19 @@ pub struct TaskRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
+}
+
+impl TaskRow {
+    /// The catalog code the task is about, when its payload names one (events and the
+    /// queue status show it).
+    pub fn subject_code(&self) -> Option<String> {
+        /// The one field every code-bearing payload shares.
+        #[derive(Deserialize)]
+        struct Subject {
+            code: Option<String>,
+        }
+        Subject::deserialize(&self.payload).ok()?.code
+    }
 }
 
 /// Whether an enqueue made a new task or found the one already queued or running.
@@ -195,6 +212,8 @@ pub enum AttemptEnd {
     },
     /// Tried again at `retry_at` when attempts remain, else failed.
     Failed {
+        /// The stable code clients branch on.
+        code: ErrorCode,
         error: String,
         retry_at: Option<i64>,
     },

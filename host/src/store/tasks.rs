@@ -14,9 +14,10 @@ use super::{
     AttemptEnd, Backend, Enqueued, Lease, NewTask, Page, Priority, Result, Store, StoreError,
     TaskQuery, TaskRow, TaskStatus, now_ms,
 };
+use crate::error_code::ErrorCode;
 
 const TASK_COLUMNS: &str = "id, kind, lane, priority, dedup_key, payload, status, attempts, \
-     max_attempts, run_after, progress, result, error, lease_holder, lease_expires_at, \
+     max_attempts, run_after, progress, result, error, error_code, lease_holder, lease_expires_at, \
      cancel_requested, created_at, started_at, finished_at, updated_at";
 
 /// How many times an enqueue retries when its duplicate finished between the insert and
@@ -243,12 +244,13 @@ impl Store {
         let mut sql = Sql::new("UPDATE tasks SET ");
         match end {
             AttemptEnd::Completed { result } => {
-                sql.push("status = 'completed', error = NULL, result = ")
+                sql.push("status = 'completed', error = NULL, error_code = NULL, result = ")
                     .bind(Value::Text(result.clone()))
                     .push(", finished_at = ")
                     .bind(now.clone());
             }
             AttemptEnd::Failed {
+                code,
                 error,
                 retry_at: Some(at),
             } => {
@@ -259,20 +261,25 @@ impl Store {
                 .bind(now.clone())
                 .push(" END, error = ")
                 .bind(Value::Text(error.clone()))
+                .push(", error_code = ")
+                .bind(Value::Text(code.as_str().to_owned()))
                 .push(", run_after = ")
                 .bind(Value::Int(*at));
             }
             AttemptEnd::Failed {
+                code,
                 error,
                 retry_at: None,
             } => {
                 sql.push("status = 'failed', error = ")
                     .bind(Value::Text(error.clone()))
+                    .push(", error_code = ")
+                    .bind(Value::Text(code.as_str().to_owned()))
                     .push(", finished_at = ")
                     .bind(now.clone());
             }
             AttemptEnd::Cancelled { error } => {
-                sql.push("status = 'cancelled', error = ")
+                sql.push("status = 'cancelled', error_code = 'task_cancelled', error = ")
                     .bind(Value::Text(error.clone()))
                     .push(", finished_at = ")
                     .bind(now.clone());
@@ -305,6 +312,7 @@ impl Store {
         let now = now_ms();
         sqlx::query(
             "UPDATE tasks SET status = 'cancelled', error = 'cancelled before it started', \
+             error_code = 'task_cancelled', \
              finished_at = $2, updated_at = $2 WHERE id = $1 AND status = 'pending'",
         )
         .bind(id)
@@ -357,6 +365,8 @@ impl Store {
              status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END, \
              error = CASE WHEN attempts < max_attempts THEN error \
                      ELSE 'the worker stopped during every attempt' END, \
+             error_code = CASE WHEN attempts < max_attempts THEN error_code \
+                     ELSE 'task_failed' END, \
              lease_holder = NULL, lease_expires_at = NULL, progress = NULL, \
              finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE ",
         )
@@ -414,6 +424,10 @@ fn task_row(row: &AnyRow) -> Result<TaskRow> {
         progress: json(row.try_get("progress")?, "progress")?,
         result: json(row.try_get("result")?, "result")?,
         error: row.try_get("error")?,
+        // A code this build does not know (written by a newer one) reads as a failure.
+        error_code: row
+            .try_get::<Option<String>, _>("error_code")?
+            .map(|code| code.parse().unwrap_or(ErrorCode::TaskFailed)),
         lease_holder: row.try_get("lease_holder")?,
         lease_expires_at: row.try_get("lease_expires_at")?,
         cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,

@@ -6,12 +6,17 @@
 use std::path::PathBuf;
 
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 
-use super::kind::{DOWNLOAD_LANE, Prepared, TaskContext, TaskFailure, TaskKind};
-use crate::code::{Code, normalize};
+use super::kind::{DOWNLOAD_LANE, TaskContext, TaskFailure, TaskKind};
+use super::kinds::CodePayload;
+use crate::code::Code;
 use crate::config::DownloadConfig;
-use crate::download::{DownloadError, DownloadRequest, FreshStream, StreamRefresh, download};
+use crate::download::{
+    DownloadError, DownloadOutcome, DownloadRequest, FreshStream, StreamRefresh, download,
+};
+use crate::error_code::ErrorCode;
 use crate::fetch::FetchClient;
 use crate::library::Library;
 
@@ -25,6 +30,9 @@ pub struct Download {
 }
 
 impl TaskKind for Download {
+    type Payload = CodePayload;
+    type Output = Downloaded;
+
     fn name(&self) -> &'static str {
         "download"
     }
@@ -38,28 +46,38 @@ impl TaskKind for Download {
         Some(5)
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let text = payload["code"]
-            .as_str()
-            .ok_or("`code` (a string) is required")?;
-        let code = normalize(text).map_err(|error| error.to_string())?;
-        Ok(Prepared {
-            payload: json!({ "code": code.as_str() }),
-            dedup_key: Some(code.as_str().to_owned()),
-        })
+    fn dedup_key(&self, payload: &CodePayload) -> Option<String> {
+        Some(payload.code.as_str().to_owned())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn run(
+        &self,
+        payload: CodePayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<Downloaded, TaskFailure>> {
         let library = self.library.clone();
         let fetch = self.fetch.clone();
         let settings = self.settings.clone();
         let work_root = self.work_root.clone();
-        Box::pin(async move {
-            let text = context.text("code")?;
-            let code = normalize(&text).map_err(|error| TaskFailure::Fatal(error.to_string()))?;
-            run(library, fetch, settings, work_root, code, context).await
-        })
+        Box::pin(run(
+            library,
+            fetch,
+            settings,
+            work_root,
+            payload.code,
+            context,
+        ))
     }
+}
+
+/// What a finished download reports: the engine's figures, the code and the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Downloaded {
+    #[serde(flatten)]
+    pub outcome: DownloadOutcome,
+    pub code: Code,
+    /// The video's path under the media directory.
+    pub file: String,
 }
 
 async fn run(
@@ -69,14 +87,15 @@ async fn run(
     work_root: PathBuf,
     code: Code,
     context: TaskContext,
-) -> Result<Value, TaskFailure> {
+) -> Result<Downloaded, TaskFailure> {
     let detail = library
         .store()
         .get_resource(code.as_str())
         .await
-        .map_err(|error| TaskFailure::Retry(error.to_string()))?
-        .ok_or_else(|| {
-            TaskFailure::Fatal(format!("resource_not_found: {code} is not in the library"))
+        .map_err(|error| TaskFailure::retry(error.to_string()))?
+        .ok_or_else(|| TaskFailure::Fatal {
+            code: ErrorCode::ResourceNotFound,
+            message: format!("{code} is not in the library"),
         })?;
     let resource = detail.resource;
     let (playlist_url, headers) = match resource.stream_url.filter(|url| !url.is_empty()) {
@@ -85,12 +104,12 @@ async fn run(
         None => library
             .refresh_stream(&code)
             .await
-            .map_err(|error| TaskFailure::Retry(error.to_string()))?,
+            .map_err(|error| TaskFailure::retry(error.to_string()))?,
     };
     let output = library
         .media()
         .video_path(&code)
-        .map_err(|error| TaskFailure::Fatal(error.to_string()))?;
+        .map_err(|error| TaskFailure::fatal(error.to_string()))?;
     let mut request = DownloadRequest::new(
         playlist_url,
         &output,
@@ -131,21 +150,22 @@ async fn run(
         .strip_prefix(library.media().root())
         .map(|path| path.to_string_lossy().replace('\\', "/"))
         .map_err(|_| {
-            TaskFailure::Fatal(format!("{} is outside the media root", output.display()))
+            TaskFailure::fatal(format!("{} is outside the media root", output.display()))
         })?;
     library
         .store()
         .set_video(code.as_str(), &relative, outcome.bytes as i64)
         .await
-        .map_err(|error| TaskFailure::Retry(error.to_string()))?;
+        .map_err(|error| TaskFailure::retry(error.to_string()))?;
     tracing::info!(
         code = %code, bytes = outcome.bytes, segments = outcome.segments,
         reused = outcome.reused_segments, seconds = outcome.elapsed_seconds, "download finished"
     );
-    let mut result = json!(outcome);
-    result["code"] = json!(code.as_str());
-    result["file"] = json!(relative);
-    Ok(result)
+    Ok(Downloaded {
+        outcome,
+        code,
+        file: relative,
+    })
 }
 
 /// Which download errors another attempt may fix.
@@ -154,8 +174,8 @@ fn failure(error: DownloadError) -> TaskFailure {
         DownloadError::Cancelled => TaskFailure::Cancelled,
         DownloadError::DiskFull { .. }
         | DownloadError::InvalidRequest(_)
-        | DownloadError::StreamChanged(_) => TaskFailure::Fatal(error.to_string()),
-        _ => TaskFailure::Retry(error.to_string()),
+        | DownloadError::StreamChanged(_) => TaskFailure::fatal(error.to_string()),
+        _ => TaskFailure::retry(error.to_string()),
     }
 }
 

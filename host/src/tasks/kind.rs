@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::error_code::ErrorCode;
 use crate::events::EventBus;
 use crate::store::{Lease, Store, TaskRow};
 
@@ -22,7 +25,7 @@ pub const GENERAL_LANE: &str = "general";
 const EVENT_INTERVAL: Duration = Duration::from_millis(250);
 const STORE_INTERVAL: Duration = Duration::from_millis(1000);
 
-/// A payload checked by its kind.
+/// A payload checked by its kind, as the queue stores it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     /// The payload as it will be stored (codes normalised, defaults filled in).
@@ -35,18 +38,51 @@ pub struct Prepared {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaskFailure {
     /// Worth another attempt (a dead site, a timeout).
-    #[error("{0}")]
-    Retry(String),
+    #[error("{message}")]
+    Retry { code: ErrorCode, message: String },
     /// Another attempt would fail the same way (no source knows the code).
-    #[error("{0}")]
-    Fatal(String),
+    #[error("{message}")]
+    Fatal { code: ErrorCode, message: String },
     /// The task's cancellation token fired.
     #[error("cancelled")]
     Cancelled,
 }
 
-/// A kind of task.
+impl TaskFailure {
+    /// A failure worth another attempt, with the generic `task_failed` code.
+    pub fn retry(message: impl Into<String>) -> Self {
+        Self::Retry {
+            code: ErrorCode::TaskFailed,
+            message: message.into(),
+        }
+    }
+
+    /// A failure another attempt would repeat, with the generic `task_failed` code.
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Self::Fatal {
+            code: ErrorCode::TaskFailed,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Retry { code, .. } | Self::Fatal { code, .. } => *code,
+            Self::Cancelled => ErrorCode::TaskCancelled,
+        }
+    }
+}
+
+/// A kind of task, with its payload and result types.
+///
+/// The payload is deserialized once at submit (unknown fields refused; an error names
+/// the field), checked, stored as JSON, and handed to [`TaskKind::run`] as the type.
 pub trait TaskKind: Send + Sync + 'static {
+    /// What a client sends as `data`; serde defaults fill what it leaves out.
+    type Payload: Serialize + DeserializeOwned + utoipa::ToSchema + Send + 'static;
+    /// What a completed task reports as its `result`.
+    type Output: Serialize + Send + 'static;
     /// The name clients use (`type` in the API).
     fn name(&self) -> &'static str;
     /// [`DOWNLOAD_LANE`] or [`GENERAL_LANE`].
@@ -61,26 +97,134 @@ pub trait TaskKind: Send + Sync + 'static {
     fn enabled(&self) -> bool {
         true
     }
-    /// Checks a payload: a clear message for a bad one.
-    fn prepare(&self, payload: Value) -> Result<Prepared, String>;
+    /// What serde cannot check (ranges, list lengths): a clear message for a bad one.
+    fn check(&self, _payload: &Self::Payload) -> Result<(), String> {
+        Ok(())
+    }
+    /// At most one pending-or-running task per (kind, key); None: no dedup.
+    fn dedup_key(&self, payload: &Self::Payload) -> Option<String>;
     /// Runs one attempt.
+    fn run(
+        &self,
+        payload: Self::Payload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<Self::Output, TaskFailure>>;
+}
+
+/// A kind as the registry holds it: payloads and results as JSON at the edges, the
+/// kind's own types inside.
+pub trait AnyKind: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn lane(&self) -> &'static str;
+    fn max_attempts(&self) -> Option<u32>;
+    fn enabled(&self) -> bool;
+    /// Deserializes and checks a client's payload.
+    fn prepare(&self, payload: Value) -> Result<Prepared, String>;
+    /// Runs one attempt on the stored payload.
     fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>>;
+    /// The payload's JSON schema (name, schema), for the OpenAPI document.
+    fn payload_schema(
+        &self,
+    ) -> (
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    );
+}
+
+/// Reads `value` as `T`; an error names the field (`items[2].code: ...`). No data at
+/// all reads as `{}`, so a payload whose fields all have defaults may be left out.
+pub fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    let value = match value {
+        Value::Null => Value::Object(serde_json::Map::new()),
+        value => value,
+    };
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        if path == "." {
+            error.inner().to_string()
+        } else {
+            format!("`{path}`: {}", error.inner())
+        }
+    })
+}
+
+impl<K: TaskKind> AnyKind for K {
+    fn name(&self) -> &'static str {
+        TaskKind::name(self)
+    }
+
+    fn lane(&self) -> &'static str {
+        TaskKind::lane(self)
+    }
+
+    fn max_attempts(&self) -> Option<u32> {
+        TaskKind::max_attempts(self)
+    }
+
+    fn enabled(&self) -> bool {
+        TaskKind::enabled(self)
+    }
+
+    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
+        let payload: K::Payload = parse_payload(payload)?;
+        self.check(&payload)?;
+        Ok(Prepared {
+            dedup_key: self.dedup_key(&payload),
+            payload: serde_json::to_value(&payload).map_err(|error| error.to_string())?,
+        })
+    }
+
+    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        let payload = match parse_payload::<K::Payload>(context.task.payload.clone()) {
+            Ok(payload) => payload,
+            Err(message) => {
+                // Stored by another version of the kind: another attempt reads it the same.
+                let failure = TaskFailure::Fatal {
+                    code: ErrorCode::BadTaskData,
+                    message: format!("stored data no longer fits `{}`: {message}", self.name()),
+                };
+                return Box::pin(std::future::ready(Err(failure)));
+            }
+        };
+        let attempt = TaskKind::run(self, payload, context);
+        Box::pin(async move {
+            let output = attempt.await?;
+            serde_json::to_value(output).map_err(|error| TaskFailure::fatal(error.to_string()))
+        })
+    }
+
+    fn payload_schema(
+        &self,
+    ) -> (
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    ) {
+        (
+            <K::Payload as utoipa::ToSchema>::name().into_owned(),
+            <K::Payload as utoipa::PartialSchema>::schema(),
+        )
+    }
 }
 
 /// Every kind by name.
 #[derive(Clone, Default)]
 pub struct Registry {
-    kinds: BTreeMap<&'static str, Arc<dyn TaskKind>>,
+    kinds: BTreeMap<&'static str, Arc<dyn AnyKind>>,
 }
 
 impl Registry {
     /// Adds a kind; a second kind of the same name replaces the first.
     pub fn register(&mut self, kind: impl TaskKind) {
-        self.kinds.insert(kind.name(), Arc::new(kind));
+        self.kinds.insert(TaskKind::name(&kind), Arc::new(kind));
     }
 
-    pub fn get(&self, name: &str) -> Option<Arc<dyn TaskKind>> {
+    pub fn get(&self, name: &str) -> Option<Arc<dyn AnyKind>> {
         self.kinds.get(name).cloned()
+    }
+
+    /// Every kind, by name.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn AnyKind>> {
+        self.kinds.values()
     }
 
     /// Names of the kinds clients may submit.
@@ -112,14 +256,6 @@ impl TaskContext {
             cancel,
             progress,
         }
-    }
-
-    /// The payload's string field `key`.
-    pub fn text(&self, key: &str) -> Result<String, TaskFailure> {
-        self.task.payload[key]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| TaskFailure::Fatal(format!("payload has no `{key}`")))
     }
 
     /// Reports progress (any JSON object). Throttled: a few events a second reach the
@@ -166,7 +302,7 @@ impl ProgressSink {
         Self {
             lease,
             kind: task.kind.clone(),
-            code: task.payload["code"].as_str().map(str::to_owned),
+            code: task.subject_code(),
             store,
             events,
             state: Mutex::new(SinkState::default()),

@@ -1,15 +1,18 @@
 //! The library's task kinds: add a resource, refresh one, a batch, person avatars, and
-//! the debug-only mock download (N-D7). Each checks its payload (codes normalised, so the
-//! dedup key is the canonical code) and maps library errors to retry or not.
+//! the debug-only mock download (N-D7). Each has a payload type (codes normalised as they
+//! are read, so the dedup key is the canonical code) and maps library errors to retry or
+//! not.
 
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use super::kind::{DOWNLOAD_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind};
+use super::kind::{DOWNLOAD_LANE, Registry, TaskContext, TaskFailure, TaskKind};
 use crate::code::{Code, normalize};
-use crate::library::{Library, LibraryError, RefreshOptions};
+use crate::error_code::ErrorCode;
+use crate::library::{AvatarReport, Library, LibraryError, RefreshOptions, Report};
 
 /// Most items one batch task takes.
 pub const MAX_BATCH_ITEMS: usize = 500;
@@ -25,114 +28,178 @@ pub fn library_kinds(registry: &mut Registry, library: &Library, mock_downloads:
     });
 }
 
-fn code_of(payload: &Value) -> Result<Code, String> {
-    let text = payload["code"]
-        .as_str()
-        .ok_or("`code` (a string) is required")?;
-    normalize(text).map_err(|error| error.to_string())
-}
-
-fn code_in(context: &TaskContext) -> Result<Code, TaskFailure> {
-    code_of(&context.task.payload).map_err(TaskFailure::Fatal)
-}
-
 /// Not-found (every source said so) and bad input are final; a source that errored,
-/// storage and media trouble are retried.
-/// The stable error code leads the message (`code_not_found: ...`), so the API can map
-/// a failed task to the same error a synchronous call would give.
+/// storage and media trouble are retried. The failure carries the error code a direct
+/// call would give.
 fn failure(error: LibraryError) -> TaskFailure {
+    let message = error.to_string();
     match &error {
         // A source that errored (a dead site) may know the code once it is back.
         LibraryError::NotFound { lookups, .. }
             if lookups.iter().any(|lookup| lookup.outcome == "error") =>
         {
-            TaskFailure::Retry(format!("code_not_found: {error}"))
+            TaskFailure::Retry {
+                code: ErrorCode::CodeNotFound,
+                message,
+            }
         }
-        LibraryError::NotFound { .. } => TaskFailure::Fatal(format!("code_not_found: {error}")),
-        LibraryError::NotInLibrary(_) => TaskFailure::Fatal(format!("resource_not_found: {error}")),
-        LibraryError::Store(_) | LibraryError::Media(_) => TaskFailure::Retry(error.to_string()),
+        LibraryError::NotFound { .. } => TaskFailure::Fatal {
+            code: ErrorCode::CodeNotFound,
+            message,
+        },
+        LibraryError::NotInLibrary(_) => TaskFailure::Fatal {
+            code: ErrorCode::ResourceNotFound,
+            message,
+        },
+        LibraryError::Store(_) | LibraryError::Media(_) => TaskFailure::retry(message),
     }
 }
 
-fn refresh_options(payload: &Value) -> Result<RefreshOptions, String> {
-    let defaults = RefreshOptions::default();
-    let switch = |key: &str, default: bool| match &payload[key] {
-        Value::Null => Ok(default),
-        Value::Bool(value) => Ok(*value),
-        _ => Err(format!("`{key}` must be true or false")),
-    };
-    Ok(RefreshOptions {
-        refresh_m3u8: switch("refresh_m3u8", defaults.refresh_m3u8)?,
-        refresh_metadata: switch("refresh_metadata", defaults.refresh_metadata)?,
-        retranslate: switch("retranslate", defaults.retranslate)?,
-    })
+/// The payload of the kinds that take one code.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodePayload {
+    /// The catalog code, in any form `code::normalize` takes (`abc_123`, full width).
+    #[schema(value_type = String, example = "DEMO-001")]
+    pub code: Code,
 }
 
 /// `add_resource {code}` (N-H7).
 struct AddResource(Library);
 
 impl TaskKind for AddResource {
+    type Payload = CodePayload;
+    type Output = Report;
+
     fn name(&self) -> &'static str {
         "add_resource"
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let code = code_of(&payload)?;
-        Ok(Prepared {
-            payload: json!({ "code": code.as_str() }),
-            dedup_key: Some(code.as_str().to_owned()),
-        })
+    fn dedup_key(&self, payload: &CodePayload) -> Option<String> {
+        Some(payload.code.as_str().to_owned())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn run(
+        &self,
+        payload: CodePayload,
+        _context: TaskContext,
+    ) -> BoxFuture<'static, Result<Report, TaskFailure>> {
         let library = self.0.clone();
-        Box::pin(async move {
-            let code = code_in(&context)?;
-            let report = library.add(&code).await.map_err(failure)?;
-            serde_json::to_value(report).map_err(|error| TaskFailure::Fatal(error.to_string()))
-        })
+        Box::pin(async move { library.add(&payload.code).await.map_err(failure) })
     }
 }
 
 /// `refresh_resource {code, refresh_m3u8?, refresh_metadata?, retranslate?}` (N-H8).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshPayload {
+    #[schema(value_type = String, example = "DEMO-001")]
+    pub code: Code,
+    /// Resolve the stream URL again through the sources (default true).
+    #[serde(default = "yes")]
+    pub refresh_m3u8: bool,
+    /// Scrape the metadata again (default true).
+    #[serde(default = "yes")]
+    pub refresh_metadata: bool,
+    /// Queue a forced translation of the title (default false).
+    #[serde(default)]
+    pub retranslate: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RefreshPayload {
+    fn options(&self) -> RefreshOptions {
+        RefreshOptions {
+            refresh_m3u8: self.refresh_m3u8,
+            refresh_metadata: self.refresh_metadata,
+            retranslate: self.retranslate,
+        }
+    }
+}
+
 struct RefreshResource(Library);
 
 impl TaskKind for RefreshResource {
+    type Payload = RefreshPayload;
+    type Output = Report;
+
     fn name(&self) -> &'static str {
         "refresh_resource"
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let code = code_of(&payload)?;
-        let options = refresh_options(&payload)?;
-        Ok(Prepared {
-            payload: json!({
-                "code": code.as_str(),
-                "refresh_m3u8": options.refresh_m3u8,
-                "refresh_metadata": options.refresh_metadata,
-                "retranslate": options.retranslate,
-            }),
-            dedup_key: Some(code.as_str().to_owned()),
-        })
+    fn dedup_key(&self, payload: &RefreshPayload) -> Option<String> {
+        Some(payload.code.as_str().to_owned())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn run(
+        &self,
+        payload: RefreshPayload,
+        _context: TaskContext,
+    ) -> BoxFuture<'static, Result<Report, TaskFailure>> {
         let library = self.0.clone();
         Box::pin(async move {
-            let code = code_in(&context)?;
-            let options = refresh_options(&context.task.payload).map_err(TaskFailure::Fatal)?;
-            let report = library.refresh(&code, options).await.map_err(failure)?;
-            serde_json::to_value(report).map_err(|error| TaskFailure::Fatal(error.to_string()))
+            library
+                .refresh(&payload.code, payload.options())
+                .await
+                .map_err(failure)
         })
     }
 }
 
-/// `batch {items: [{action: add|refresh|delete, code, switches...}]}` (N-H10): every item
-/// runs; the result lists each item's outcome. Items already done are not repeated when
-/// the batch is retried after a crash (their outcomes are in the progress).
+/// `batch {items: [{action: add|refresh|delete, code, switches...}]}` (N-H10).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchPayload {
+    /// From 1 to 500 items.
+    pub items: Vec<BatchItem>,
+}
+
+/// One item of a batch. Its code and action are checked when the batch runs, so a bad
+/// one fails alone and the others still run.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    /// `add`, `refresh` or `delete`.
+    pub action: String,
+    /// The code as the client sent it (echoed in the item's result).
+    pub code: String,
+    /// A refresh's switches, as in `refresh_resource`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_m3u8: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_metadata: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retranslate: Option<bool>,
+}
+
+/// What a batch did: one outcome per item, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchOutcome {
+    pub results: Vec<BatchItemOutcome>,
+    pub failed: usize,
+}
+
+/// One item's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchItemOutcome {
+    /// The code as sent.
+    pub input: String,
+    pub action: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Every item runs; the result lists each item's outcome.
 struct Batch(Library);
 
 impl TaskKind for Batch {
+    type Payload = BatchPayload;
+    type Output = BatchOutcome;
+
     fn name(&self) -> &'static str {
         "batch"
     }
@@ -141,110 +208,141 @@ impl TaskKind for Batch {
         Some(1)
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let items = payload["items"]
-            .as_array()
-            .ok_or("`items` (a list) is required")?;
-        if items.is_empty() || items.len() > MAX_BATCH_ITEMS {
-            return Err(format!("between 1 and {MAX_BATCH_ITEMS} items"));
+    fn check(&self, payload: &BatchPayload) -> Result<(), String> {
+        if payload.items.is_empty() || payload.items.len() > MAX_BATCH_ITEMS {
+            return Err(format!("`items`: between 1 and {MAX_BATCH_ITEMS} items"));
         }
-        // Items are checked one by one when the batch runs: a bad item fails alone and
-        // the others still run (N-H10). Only the shape is checked here.
-        if let Some(index) = items.iter().position(|item| !item.is_object()) {
-            return Err(format!("item {index} is not an object"));
-        }
-        Ok(Prepared {
-            payload: json!({ "items": items }),
-            dedup_key: None,
-        })
+        Ok(())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn dedup_key(&self, _payload: &BatchPayload) -> Option<String> {
+        None
+    }
+
+    fn run(
+        &self,
+        payload: BatchPayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<BatchOutcome, TaskFailure>> {
         let library = self.0.clone();
         Box::pin(async move {
-            let items = context.task.payload["items"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let total = items.len();
+            let total = payload.items.len();
             let mut results = Vec::with_capacity(total);
-            for (done, item) in items.iter().enumerate() {
+            for (done, item) in payload.items.into_iter().enumerate() {
                 context.check_cancelled()?;
-                let outcome = batch_item(&library, item).await;
-                results.push(match outcome {
-                    Ok(()) => json!({ "input": item["code"], "action": item["action"], "ok": true }),
-                    Err(message) => json!({
-                        "input": item["code"], "action": item["action"], "ok": false, "error": message,
-                    }),
+                let error = batch_item(&library, &item).await.err();
+                results.push(BatchItemOutcome {
+                    input: item.code,
+                    action: item.action,
+                    ok: error.is_none(),
+                    error,
                 });
                 context.progress(json!({ "done": done + 1, "total": total }));
             }
-            let failed = results.iter().filter(|r| r["ok"] == false).count();
-            Ok(json!({ "results": results, "failed": failed }))
+            let failed = results.iter().filter(|r| !r.ok).count();
+            Ok(BatchOutcome { results, failed })
         })
     }
 }
 
-async fn batch_item(library: &Library, item: &Value) -> Result<(), String> {
-    let code = code_of(item)?;
-    if !matches!(item["action"].as_str(), Some("add" | "refresh" | "delete")) {
-        return Err(format!(
-            "unknown action {} (add, refresh or delete)",
-            item["action"]
-        ));
-    }
-    match item["action"].as_str() {
-        Some("add") => library.add(&code).await.map(drop),
-        Some("refresh") => {
-            let options = refresh_options(item)?;
+async fn batch_item(library: &Library, item: &BatchItem) -> Result<(), String> {
+    let code = normalize(&item.code).map_err(|error| error.to_string())?;
+    match item.action.as_str() {
+        "add" => library.add(&code).await.map(drop),
+        "refresh" => {
+            let defaults = RefreshOptions::default();
+            let options = RefreshOptions {
+                refresh_m3u8: item.refresh_m3u8.unwrap_or(defaults.refresh_m3u8),
+                refresh_metadata: item.refresh_metadata.unwrap_or(defaults.refresh_metadata),
+                retranslate: item.retranslate.unwrap_or(defaults.retranslate),
+            };
             library.refresh(&code, options).await.map(drop)
         }
-        Some("delete") => library.delete(&code).await,
-        _ => return Err("`action` must be add, refresh or delete".to_owned()),
+        "delete" => library.delete(&code).await,
+        other => {
+            return Err(format!("unknown action {other:?} (add, refresh or delete)"));
+        }
     }
     .map_err(|error| error.to_string())
 }
 
 /// `person_avatars {limit?}` (N-B3): fetches avatars for people who have none.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarsPayload {
+    /// People looked at, from 1 to 100000 (default 1000).
+    #[serde(default = "default_avatar_limit")]
+    pub limit: u32,
+}
+
+fn default_avatar_limit() -> u32 {
+    1000
+}
+
 struct PersonAvatars(Library);
 
 impl TaskKind for PersonAvatars {
+    type Payload = AvatarsPayload;
+    type Output = AvatarReport;
+
     fn name(&self) -> &'static str {
         "person_avatars"
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let limit = match &payload["limit"] {
-            Value::Null => 1000,
-            value => value
-                .as_u64()
-                .filter(|limit| (1..=100_000).contains(limit))
-                .ok_or("`limit` must be a number from 1 to 100000")?,
-        };
-        Ok(Prepared {
-            payload: json!({ "limit": limit }),
-            dedup_key: Some("all".to_owned()),
-        })
+    fn check(&self, payload: &AvatarsPayload) -> Result<(), String> {
+        if !(1..=100_000).contains(&payload.limit) {
+            return Err("`limit` must be a number from 1 to 100000".to_owned());
+        }
+        Ok(())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn dedup_key(&self, _payload: &AvatarsPayload) -> Option<String> {
+        Some("all".to_owned())
+    }
+
+    fn run(
+        &self,
+        payload: AvatarsPayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<AvatarReport, TaskFailure>> {
         let library = self.0.clone();
         Box::pin(async move {
-            let limit = context.task.payload["limit"].as_u64().unwrap_or(1000) as u32;
             let report = library
-                .backfill_avatars(limit, &context.cancel, |done, total| {
+                .backfill_avatars(payload.limit, &context.cancel, |done, total| {
                     context.progress(json!({ "done": done, "total": total }));
                 })
                 .await
                 .map_err(failure)?;
             context.check_cancelled()?;
-            serde_json::to_value(report).map_err(|error| TaskFailure::Fatal(error.to_string()))
+            Ok(report)
         })
     }
 }
 
 /// `mock_download {code, duration_ms?}` (N-D7): occupies the download lane and reports
 /// progress like a download, without the network. Debug only.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MockDownloadPayload {
+    #[schema(value_type = String, example = "DEMO-001")]
+    pub code: Code,
+    /// How long the fake download takes, up to one hour (default 10000).
+    #[serde(default = "default_mock_ms")]
+    pub duration_ms: u64,
+}
+
+fn default_mock_ms() -> u64 {
+    10_000
+}
+
+/// What a mock download reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct MockOutcome {
+    pub code: Code,
+    pub mock: bool,
+    pub segments: u64,
+}
+
 struct MockDownload {
     enabled: bool,
 }
@@ -252,6 +350,9 @@ struct MockDownload {
 const MOCK_SEGMENTS: u64 = 20;
 
 impl TaskKind for MockDownload {
+    type Payload = MockDownloadPayload;
+    type Output = MockOutcome;
+
     fn name(&self) -> &'static str {
         "mock_download"
     }
@@ -264,27 +365,24 @@ impl TaskKind for MockDownload {
         self.enabled
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let code = code_of(&payload)?;
-        let duration_ms = match &payload["duration_ms"] {
-            Value::Null => 10_000,
-            value => value
-                .as_u64()
-                .filter(|ms| *ms <= 3_600_000)
-                .ok_or("`duration_ms` must be a number of milliseconds up to one hour")?,
-        };
-        Ok(Prepared {
-            payload: json!({ "code": code.as_str(), "duration_ms": duration_ms }),
-            dedup_key: Some(code.as_str().to_owned()),
-        })
+    fn check(&self, payload: &MockDownloadPayload) -> Result<(), String> {
+        if payload.duration_ms > 3_600_000 {
+            return Err("`duration_ms` must be a number of milliseconds up to one hour".to_owned());
+        }
+        Ok(())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn dedup_key(&self, payload: &MockDownloadPayload) -> Option<String> {
+        Some(payload.code.as_str().to_owned())
+    }
+
+    fn run(
+        &self,
+        payload: MockDownloadPayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<MockOutcome, TaskFailure>> {
         Box::pin(async move {
-            let duration_ms = context.task.payload["duration_ms"]
-                .as_u64()
-                .unwrap_or(10_000);
-            let step = Duration::from_millis(duration_ms / MOCK_SEGMENTS);
+            let step = Duration::from_millis(payload.duration_ms / MOCK_SEGMENTS);
             let started = std::time::Instant::now();
             for segment in 1..=MOCK_SEGMENTS {
                 tokio::select! {
@@ -302,9 +400,11 @@ impl TaskKind for MockDownload {
                     "eta_seconds": (MOCK_SEGMENTS - segment) as f64 * step.as_secs_f64(),
                 }));
             }
-            Ok(
-                json!({ "code": context.task.payload["code"], "mock": true, "segments": MOCK_SEGMENTS }),
-            )
+            Ok(MockOutcome {
+                code: payload.code,
+                mock: true,
+                segments: MOCK_SEGMENTS,
+            })
         })
     }
 }

@@ -3,7 +3,8 @@
 //! with a payload that mirrors the flags:
 //!
 //! - `backup_db {days?}`, `backup_codes {days?}`
-//! - `sync_backups {target?, days?}`
+//! - `sync_backups {days?}`: the target is `maintenance.backup_path` from the
+//!   configuration; a request never names a directory
 //! - `check_resources {apply?, delete_files?}`
 //! - `check_videos {apply?, delete_files?, limit?}`
 //! - `check_avatars {apply?, delete_files?}`
@@ -11,179 +12,108 @@
 //!
 //! One of each kind is pending or running at a time (dedup key `all`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use super::kind::{Prepared, Registry, TaskContext, TaskFailure, TaskKind};
+use super::kind::{Registry, TaskContext, TaskFailure, TaskKind};
 use crate::library::Library;
-use crate::maintenance::{CheckOptions, Maintenance, MaintenanceError, ProgressFn, Report};
+use crate::maintenance::{
+    CheckOptions, CodesBackup, DbBackup, Maintenance, MaintenanceError, ProgressFn, Report,
+    ReportSummary, SyncReport, UpgradeReport,
+};
 
 /// Registers every maintenance kind.
 pub fn maintenance_kinds(registry: &mut Registry, maintenance: &Maintenance, library: &Library) {
-    for job in [
-        Job::BackupDb,
-        Job::BackupCodes,
-        Job::SyncBackups,
-        Job::CheckResources,
-        Job::CheckVideos,
-        Job::CheckAvatars,
-        Job::DbUpgrade,
-    ] {
-        registry.register(MaintenanceKind {
-            job,
-            maintenance: maintenance.clone(),
-            library: library.clone(),
-        });
-    }
+    registry.register(BackupDbKind(maintenance.clone()));
+    registry.register(BackupCodesKind(maintenance.clone()));
+    registry.register(SyncBackupsKind(maintenance.clone()));
+    registry.register(CheckKind {
+        check: Check::Resources,
+        maintenance: maintenance.clone(),
+        library: library.clone(),
+    });
+    registry.register(CheckKind {
+        check: Check::Avatars,
+        maintenance: maintenance.clone(),
+        library: library.clone(),
+    });
+    registry.register(CheckVideosKind(maintenance.clone()));
+    registry.register(DbUpgradeKind(maintenance.clone()));
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Job {
-    BackupDb,
-    BackupCodes,
-    SyncBackups,
-    CheckResources,
-    CheckVideos,
-    CheckAvatars,
-    DbUpgrade,
+/// Days of backups to keep: 1 to 36500, or the configured default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPayload {
+    /// Keep this many days (1 to 36500); absent: `maintenance.backup_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
 }
 
-impl Job {
-    fn name(self) -> &'static str {
-        match self {
-            Self::BackupDb => "backup_db",
-            Self::BackupCodes => "backup_codes",
-            Self::SyncBackups => "sync_backups",
-            Self::CheckResources => "check_resources",
-            Self::CheckVideos => "check_videos",
-            Self::CheckAvatars => "check_avatars",
-            Self::DbUpgrade => "db_upgrade",
+fn check_days(days: Option<u32>) -> Result<(), String> {
+    match days {
+        Some(days) if !(1..=36_500).contains(&days) => {
+            Err("`days` must be a number from 1 to 36500".to_owned())
         }
-    }
-
-    /// The payload keys the job reads.
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            Self::BackupDb | Self::BackupCodes => &["days"],
-            Self::SyncBackups => &["target", "days"],
-            Self::CheckResources | Self::CheckAvatars => &["apply", "delete_files"],
-            Self::CheckVideos => &["apply", "delete_files", "limit"],
-            Self::DbUpgrade => &[],
-        }
+        _ => Ok(()),
     }
 }
 
-struct MaintenanceKind {
-    job: Job,
-    maintenance: Maintenance,
-    library: Library,
+/// `check_resources` and `check_avatars`: the flags of their CLI commands.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckPayload {
+    /// Repair what can be repaired (default false: report only).
+    #[serde(default)]
+    pub apply: bool,
+    /// With `apply`, also delete media files (default false).
+    #[serde(default)]
+    pub delete_files: bool,
 }
 
-impl TaskKind for MaintenanceKind {
-    fn name(&self) -> &'static str {
-        self.job.name()
-    }
-
-    fn max_attempts(&self) -> Option<u32> {
-        // An upgrade that failed was rolled back: running it again would fail the same way.
-        (self.job == Job::DbUpgrade).then_some(1)
-    }
-
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let object = match payload {
-            Value::Null => Map::new(),
-            Value::Object(object) => object,
-            _ => return Err("the data is an object".to_owned()),
-        };
-        let allowed = self.job.keys();
-        if let Some(unknown) = object.keys().find(|key| !allowed.contains(&key.as_str())) {
-            return Err(format!(
-                "unknown key `{unknown}` (allowed: {})",
-                if allowed.is_empty() {
-                    "none".to_owned()
-                } else {
-                    allowed.join(", ")
-                }
-            ));
-        }
-        let payload = Value::Object(object);
-        // Checked now so a bad payload is refused at submit time.
-        days(&payload)?;
-        flag(&payload, "apply")?;
-        flag(&payload, "delete_files")?;
-        limit(&payload)?;
-        if !matches!(payload["target"], Value::Null | Value::String(_)) {
-            return Err("`target` is a directory path".to_owned());
-        }
-        Ok(Prepared {
-            payload,
-            dedup_key: Some("all".to_owned()),
-        })
-    }
-
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
-        let (job, maintenance, library) =
-            (self.job, self.maintenance.clone(), self.library.clone());
-        Box::pin(async move {
-            let payload = &context.task.payload;
-            let days = days(payload).map_err(TaskFailure::Fatal)?;
-            let options = CheckOptions {
-                apply: flag(payload, "apply").map_err(TaskFailure::Fatal)?,
-                delete_files: flag(payload, "delete_files").map_err(TaskFailure::Fatal)?,
-                limit: limit(payload).map_err(TaskFailure::Fatal)?,
-                report_copy: None,
-            };
-            let progress_context = context.clone();
-            let progress: ProgressFn =
-                Arc::new(move |progress| progress_context.progress(json!(progress)));
-            let cancel = &context.cancel;
-            let outcome = match job {
-                Job::BackupDb => maintenance.backup_db(days).await.map(to_json),
-                Job::BackupCodes => maintenance.backup_codes(days).await.map(to_json),
-                Job::SyncBackups => {
-                    let target = payload["target"].as_str().map(PathBuf::from);
-                    maintenance
-                        .sync_backups(target.as_deref(), days, cancel, progress)
-                        .await
-                        .map(to_json)
-                }
-                Job::CheckResources => maintenance
-                    .check_resources(&options, cancel, progress)
-                    .await
-                    .map(|report| summary(&report)),
-                Job::CheckVideos => maintenance
-                    .check_videos(&options, cancel, progress)
-                    .await
-                    .map(|report| summary(&report)),
-                Job::CheckAvatars => maintenance
-                    .check_avatars(&options, Some(&library), cancel, progress)
-                    .await
-                    .map(|report| summary(&report)),
-                Job::DbUpgrade => {
-                    let migrator = maintenance.store().migrator();
-                    maintenance.upgrade_database(migrator).await.map(to_json)
-                }
-            };
-            outcome.map_err(failure)
-        })
-    }
+/// `check_videos`: the check's flags and how many videos to look at.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckVideosPayload {
+    #[serde(default)]
+    pub apply: bool,
+    #[serde(default)]
+    pub delete_files: bool,
+    /// Look at this many videos at most (1 or more); absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
+
+/// `db_upgrade` takes nothing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoPayload {}
 
 /// A check's result: the report's name and counts (the issues stay in the report).
-fn summary(report: &Report) -> Value {
-    json!({
-        "report": report.name,
-        "applied": report.applied,
-        "summary": report.summary,
-    })
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSummary {
+    pub report: String,
+    pub applied: bool,
+    pub summary: ReportSummary,
 }
 
-fn to_json(value: impl Serialize) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
+impl From<Report> for CheckSummary {
+    fn from(report: Report) -> Self {
+        Self {
+            report: report.name,
+            applied: report.applied,
+            summary: report.summary,
+        }
+    }
+}
+
+/// A progress callback that reports through the task.
+fn progress_of(context: &TaskContext) -> ProgressFn {
+    let context = context.clone();
+    Arc::new(move |progress| context.progress(json!(progress)))
 }
 
 /// Trouble that may pass (a busy database, a full disk, a tool that failed) is retried;
@@ -196,84 +126,286 @@ fn failure(error: MaintenanceError) -> TaskFailure {
         | MaintenanceError::Refused(_)
         | MaintenanceError::BadBackup { .. }
         | MaintenanceError::Upgrade(_)
-        | MaintenanceError::ReportNotFound(_) => TaskFailure::Fatal(error.to_string()),
+        | MaintenanceError::ReportNotFound(_) => TaskFailure::fatal(error.to_string()),
         MaintenanceError::Store(
             crate::store::StoreError::SchemaTooNew { .. }
             | crate::store::StoreError::UnknownMigration(_),
-        ) => TaskFailure::Fatal(error.to_string()),
+        ) => TaskFailure::fatal(error.to_string()),
         MaintenanceError::Store(_)
         | MaintenanceError::Media(_)
         | MaintenanceError::Io { .. }
-        | MaintenanceError::Tool { .. } => TaskFailure::Retry(error.to_string()),
+        | MaintenanceError::Tool { .. } => TaskFailure::retry(error.to_string()),
     }
 }
 
-fn days(payload: &Value) -> Result<Option<u32>, String> {
-    match &payload["days"] {
-        Value::Null => Ok(None),
-        value => value
-            .as_u64()
-            .filter(|days| (1..=36_500).contains(days))
-            .map(|days| Some(days as u32))
-            .ok_or_else(|| "`days` must be a number from 1 to 36500".to_owned()),
+/// One of each maintenance kind at a time.
+fn one_at_a_time() -> Option<String> {
+    Some("all".to_owned())
+}
+
+struct BackupDbKind(Maintenance);
+
+impl TaskKind for BackupDbKind {
+    type Payload = RetentionPayload;
+    type Output = DbBackup;
+
+    fn name(&self) -> &'static str {
+        "backup_db"
+    }
+
+    fn check(&self, payload: &RetentionPayload) -> Result<(), String> {
+        check_days(payload.days)
+    }
+
+    fn dedup_key(&self, _payload: &RetentionPayload) -> Option<String> {
+        one_at_a_time()
+    }
+
+    fn run(
+        &self,
+        payload: RetentionPayload,
+        _context: TaskContext,
+    ) -> BoxFuture<'static, Result<DbBackup, TaskFailure>> {
+        let maintenance = self.0.clone();
+        Box::pin(async move { maintenance.backup_db(payload.days).await.map_err(failure) })
     }
 }
 
-fn flag(payload: &Value, key: &str) -> Result<bool, String> {
-    match &payload[key] {
-        Value::Null => Ok(false),
-        Value::Bool(value) => Ok(*value),
-        _ => Err(format!("`{key}` must be true or false")),
+struct BackupCodesKind(Maintenance);
+
+impl TaskKind for BackupCodesKind {
+    type Payload = RetentionPayload;
+    type Output = CodesBackup;
+
+    fn name(&self) -> &'static str {
+        "backup_codes"
+    }
+
+    fn check(&self, payload: &RetentionPayload) -> Result<(), String> {
+        check_days(payload.days)
+    }
+
+    fn dedup_key(&self, _payload: &RetentionPayload) -> Option<String> {
+        one_at_a_time()
+    }
+
+    fn run(
+        &self,
+        payload: RetentionPayload,
+        _context: TaskContext,
+    ) -> BoxFuture<'static, Result<CodesBackup, TaskFailure>> {
+        let maintenance = self.0.clone();
+        Box::pin(async move {
+            maintenance
+                .backup_codes(payload.days)
+                .await
+                .map_err(failure)
+        })
     }
 }
 
-fn limit(payload: &Value) -> Result<Option<u64>, String> {
-    match &payload["limit"] {
-        Value::Null => Ok(None),
-        value => value
-            .as_u64()
-            .filter(|limit| *limit >= 1)
-            .map(Some)
-            .ok_or_else(|| "`limit` must be a positive number".to_owned()),
+/// Copies backups, reports and logs to `maintenance.backup_path`, never to a directory a
+/// request names.
+struct SyncBackupsKind(Maintenance);
+
+impl TaskKind for SyncBackupsKind {
+    type Payload = RetentionPayload;
+    type Output = SyncReport;
+
+    fn name(&self) -> &'static str {
+        "sync_backups"
+    }
+
+    fn check(&self, payload: &RetentionPayload) -> Result<(), String> {
+        check_days(payload.days)
+    }
+
+    fn dedup_key(&self, _payload: &RetentionPayload) -> Option<String> {
+        one_at_a_time()
+    }
+
+    fn run(
+        &self,
+        payload: RetentionPayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<SyncReport, TaskFailure>> {
+        let maintenance = self.0.clone();
+        Box::pin(async move {
+            maintenance
+                .sync_backups(None, payload.days, &context.cancel, progress_of(&context))
+                .await
+                .map_err(failure)
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Resources,
+    Avatars,
+}
+
+/// `check_resources` and `check_avatars`.
+struct CheckKind {
+    check: Check,
+    maintenance: Maintenance,
+    library: Library,
+}
+
+impl TaskKind for CheckKind {
+    type Payload = CheckPayload;
+    type Output = CheckSummary;
+
+    fn name(&self) -> &'static str {
+        match self.check {
+            Check::Resources => "check_resources",
+            Check::Avatars => "check_avatars",
+        }
+    }
+
+    fn dedup_key(&self, _payload: &CheckPayload) -> Option<String> {
+        one_at_a_time()
+    }
+
+    fn run(
+        &self,
+        payload: CheckPayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<CheckSummary, TaskFailure>> {
+        let (check, maintenance, library) =
+            (self.check, self.maintenance.clone(), self.library.clone());
+        Box::pin(async move {
+            let options = CheckOptions {
+                apply: payload.apply,
+                delete_files: payload.delete_files,
+                limit: None,
+                report_copy: None,
+            };
+            let (cancel, progress) = (&context.cancel, progress_of(&context));
+            let report = match check {
+                Check::Resources => {
+                    maintenance
+                        .check_resources(&options, cancel, progress)
+                        .await
+                }
+                Check::Avatars => {
+                    maintenance
+                        .check_avatars(&options, Some(&library), cancel, progress)
+                        .await
+                }
+            };
+            report.map(CheckSummary::from).map_err(failure)
+        })
+    }
+}
+
+struct CheckVideosKind(Maintenance);
+
+impl TaskKind for CheckVideosKind {
+    type Payload = CheckVideosPayload;
+    type Output = CheckSummary;
+
+    fn name(&self) -> &'static str {
+        "check_videos"
+    }
+
+    fn check(&self, payload: &CheckVideosPayload) -> Result<(), String> {
+        if payload.limit == Some(0) {
+            return Err("`limit` must be a positive number".to_owned());
+        }
+        Ok(())
+    }
+
+    fn dedup_key(&self, _payload: &CheckVideosPayload) -> Option<String> {
+        one_at_a_time()
+    }
+
+    fn run(
+        &self,
+        payload: CheckVideosPayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<CheckSummary, TaskFailure>> {
+        let maintenance = self.0.clone();
+        Box::pin(async move {
+            let options = CheckOptions {
+                apply: payload.apply,
+                delete_files: payload.delete_files,
+                limit: payload.limit,
+                report_copy: None,
+            };
+            maintenance
+                .check_videos(&options, &context.cancel, progress_of(&context))
+                .await
+                .map(CheckSummary::from)
+                .map_err(failure)
+        })
+    }
+}
+
+struct DbUpgradeKind(Maintenance);
+
+impl TaskKind for DbUpgradeKind {
+    type Payload = NoPayload;
+    type Output = UpgradeReport;
+
+    fn name(&self) -> &'static str {
+        "db_upgrade"
+    }
+
+    fn max_attempts(&self) -> Option<u32> {
+        // An upgrade that failed was rolled back: running it again would fail the same way.
+        Some(1)
+    }
+
+    fn dedup_key(&self, _payload: &NoPayload) -> Option<String> {
+        one_at_a_time()
+    }
+
+    fn run(
+        &self,
+        _payload: NoPayload,
+        _context: TaskContext,
+    ) -> BoxFuture<'static, Result<UpgradeReport, TaskFailure>> {
+        let maintenance = self.0.clone();
+        Box::pin(async move {
+            let migrator = maintenance.store().migrator();
+            maintenance
+                .upgrade_database(migrator)
+                .await
+                .map_err(failure)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tasks::kind::parse_payload;
 
     #[test]
-    fn payload_values_are_checked() {
-        assert_eq!(days(&json!({})), Ok(None));
-        assert_eq!(days(&json!({"days": 30})), Ok(Some(30)));
-        for bad in [
-            json!({"days": 0}),
-            json!({"days": "7"}),
-            json!({"days": -1}),
+    fn payloads_are_read_as_types_and_bad_ones_name_the_field() {
+        let days = |value| parse_payload::<RetentionPayload>(value).map(|p| p.days);
+        assert_eq!(days(json!({})), Ok(None));
+        assert_eq!(days(serde_json::Value::Null), Ok(None));
+        assert_eq!(days(json!({"days": 30})), Ok(Some(30)));
+        for (bad, field) in [
+            (json!({"days": "7"}), "days"),
+            (json!({"days": -1}), "days"),
+            (json!({"target": "/tmp"}), "target"),
         ] {
-            assert!(days(&bad).is_err(), "{bad}");
+            let error = days(bad.clone()).expect_err("refused");
+            assert!(error.contains(field), "{bad}: {error}");
         }
-        assert_eq!(flag(&json!({"apply": true}), "apply"), Ok(true));
-        assert_eq!(flag(&json!({}), "apply"), Ok(false));
-        assert!(flag(&json!({"apply": "yes"}), "apply").is_err());
-        assert_eq!(limit(&json!({"limit": 5})), Ok(Some(5)));
-        assert!(limit(&json!({"limit": 0})).is_err());
-    }
-
-    #[test]
-    fn every_job_has_a_distinct_name() {
-        let names: std::collections::BTreeSet<&str> = [
-            Job::BackupDb,
-            Job::BackupCodes,
-            Job::SyncBackups,
-            Job::CheckResources,
-            Job::CheckVideos,
-            Job::CheckAvatars,
-            Job::DbUpgrade,
-        ]
-        .into_iter()
-        .map(Job::name)
-        .collect();
-        assert_eq!(names.len(), 7);
+        assert_eq!(
+            check_days(Some(0)),
+            Err("`days` must be a number from 1 to 36500".into())
+        );
+        let check = parse_payload::<CheckPayload>(json!({"apply": true})).expect("check");
+        assert!(check.apply && !check.delete_files);
+        let error = parse_payload::<CheckPayload>(json!({"apply": "yes"})).expect_err("bad");
+        assert!(error.starts_with("`apply`"), "{error}");
+        let videos = parse_payload::<CheckVideosPayload>(json!({"limit": 5})).expect("videos");
+        assert_eq!(videos.limit, Some(5));
+        assert!(parse_payload::<NoPayload>(json!({"x": 1})).is_err());
     }
 }

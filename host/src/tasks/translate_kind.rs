@@ -8,14 +8,16 @@
 //! weak handle, since the queue owns the kinds that own the library.
 
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::WeakTaskQueue;
-use super::kind::{Prepared, TaskContext, TaskFailure, TaskKind};
-use crate::code::{Code, normalize};
+use super::kind::{TaskContext, TaskFailure, TaskKind};
+use crate::code::Code;
+use crate::error_code::ErrorCode;
 use crate::library::TranslationRequests;
 use crate::store::Priority;
-use crate::translate::{TranslateError, TranslateOptions, Translator};
+use crate::translate::{Outcome, TranslateError, TranslateOptions, Translator};
 
 /// The kind's name.
 pub const TRANSLATE_KIND: &str = "translate";
@@ -25,15 +27,24 @@ pub struct Translate {
     pub translator: Option<Translator>,
 }
 
-fn switch(payload: &Value, key: &str) -> Result<bool, String> {
-    match &payload[key] {
-        Value::Null => Ok(false),
-        Value::Bool(value) => Ok(*value),
-        _ => Err(format!("`{key}` must be true or false")),
-    }
+/// `translate {code, force?, no_cache?}`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TranslatePayload {
+    #[schema(value_type = String, example = "DEMO-001")]
+    pub code: Code,
+    /// Translate even a title already translated (default false).
+    #[serde(default)]
+    pub force: bool,
+    /// Ask the LLM again instead of using a cached answer (default false).
+    #[serde(default)]
+    pub no_cache: bool,
 }
 
 impl TaskKind for Translate {
+    type Payload = TranslatePayload;
+    type Output = Outcome;
+
     fn name(&self) -> &'static str {
         TRANSLATE_KIND
     }
@@ -42,33 +53,24 @@ impl TaskKind for Translate {
         self.translator.is_some()
     }
 
-    fn prepare(&self, payload: Value) -> Result<Prepared, String> {
-        let text = payload["code"]
-            .as_str()
-            .ok_or("`code` (a string) is required")?;
-        let code = normalize(text).map_err(|error| error.to_string())?;
-        Ok(Prepared {
-            payload: json!({
-                "code": code.as_str(),
-                "force": switch(&payload, "force")?,
-                "no_cache": switch(&payload, "no_cache")?,
-            }),
-            dedup_key: Some(code.as_str().to_owned()),
-        })
+    fn dedup_key(&self, payload: &TranslatePayload) -> Option<String> {
+        Some(payload.code.as_str().to_owned())
     }
 
-    fn run(&self, context: TaskContext) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+    fn run(
+        &self,
+        payload: TranslatePayload,
+        context: TaskContext,
+    ) -> BoxFuture<'static, Result<Outcome, TaskFailure>> {
         let translator = self.translator.clone();
         Box::pin(async move {
             let translator = translator.ok_or_else(|| {
-                TaskFailure::Fatal("no translator profile is active (translator.active)".into())
+                TaskFailure::fatal("no translator profile is active (translator.active)")
             })?;
-            let text = context.text("code")?;
-            let code = normalize(&text).map_err(|error| TaskFailure::Fatal(error.to_string()))?;
-            let payload = &context.task.payload;
+            let code = payload.code;
             let options = TranslateOptions {
-                force: switch(payload, "force").map_err(TaskFailure::Fatal)?,
-                skip_cache: switch(payload, "no_cache").map_err(TaskFailure::Fatal)?,
+                force: payload.force,
+                skip_cache: payload.no_cache,
                 retry_follows: context.task.attempts < context.task.max_attempts,
             };
             context.progress(json!({ "code": code.as_str(), "step": "translating" }));
@@ -79,11 +81,7 @@ impl TaskKind for Translate {
                     return Err(TaskFailure::Cancelled);
                 }
             };
-            match outcome {
-                Ok(outcome) => serde_json::to_value(outcome)
-                    .map_err(|error| TaskFailure::Fatal(error.to_string())),
-                Err(error) => Err(failure(error)),
-            }
+            outcome.map_err(failure)
         })
     }
 }
@@ -94,14 +92,15 @@ async fn release(translator: &Translator, code: &Code) {
     }
 }
 
-/// A retryable error is retried; the stable error code leads a final one's message.
+/// A retryable error is retried; a missing resource has its own code.
 fn failure(error: TranslateError) -> TaskFailure {
     match &error {
-        TranslateError::NotInLibrary(_) => {
-            TaskFailure::Fatal(format!("resource_not_found: {error}"))
-        }
-        _ if error.is_retryable() => TaskFailure::Retry(error.to_string()),
-        _ => TaskFailure::Fatal(error.to_string()),
+        TranslateError::NotInLibrary(_) => TaskFailure::Fatal {
+            code: ErrorCode::ResourceNotFound,
+            message: error.to_string(),
+        },
+        _ if error.is_retryable() => TaskFailure::retry(error.to_string()),
+        _ => TaskFailure::fatal(error.to_string()),
     }
 }
 

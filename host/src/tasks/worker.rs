@@ -165,13 +165,13 @@ impl TaskQueue {
                 };
                 match joined {
                     Ok(outcome) => outcome,
-                    Err(error) => Err(TaskFailure::Retry(format!(
+                    Err(error) => Err(TaskFailure::retry(format!(
                         "the task panicked: {}",
                         panic_text(error)
                     ))),
                 }
             }
-            None => Err(TaskFailure::Fatal(format!(
+            None => Err(TaskFailure::fatal(format!(
                 "unknown task type `{}`",
                 task.kind
             ))),
@@ -196,12 +196,14 @@ impl TaskQueue {
             Err(TaskFailure::Cancelled) => AttemptEnd::Cancelled {
                 error: "cancelled".to_owned(),
             },
-            Err(TaskFailure::Fatal(error)) => AttemptEnd::Failed {
-                error,
+            Err(TaskFailure::Fatal { code, message }) => AttemptEnd::Failed {
+                code,
+                error: message,
                 retry_at: None,
             },
-            Err(TaskFailure::Retry(error)) => AttemptEnd::Failed {
-                error,
+            Err(TaskFailure::Retry { code, message }) => AttemptEnd::Failed {
+                code,
+                error: message,
                 retry_at: Some(crate::store::now_ms() + self.backoff_ms(task.attempts)),
             },
         };

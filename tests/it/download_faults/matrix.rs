@@ -20,10 +20,9 @@ struct Case {
     times: u32,
     /// Requests the path gets in all (faulted ones included).
     hits: u64,
-    /// The download takes at least this long (a `Retry-After`, an idle timeout)...
+    /// The download waits at least this long (a `Retry-After`, an idle timeout): a
+    /// lower bound, which a busy machine cannot break.
     at_least: Duration,
-    /// ...and less than this (the idle timeout bounds a stall).
-    below: Duration,
 }
 
 fn case(code: &'static str, path: String, fault: Fault, times: u32) -> Case {
@@ -34,7 +33,6 @@ fn case(code: &'static str, path: String, fault: Fault, times: u32) -> Case {
         times,
         hits: u64::from(times) + 1,
         at_least: Duration::ZERO,
-        below: Duration::from_secs(60),
     }
 }
 
@@ -59,7 +57,6 @@ async fn recoverable_faults_end_with_the_file_byte_identical_to_the_stream() {
         ),
         Case {
             at_least: idle,
-            below: idle * 6,
             ..case(
                 "DEMO-003",
                 segment_path("DEMO-003", 2, "ts"),
@@ -69,7 +66,6 @@ async fn recoverable_faults_end_with_the_file_byte_identical_to_the_stream() {
         },
         Case {
             at_least: idle,
-            below: idle * 6,
             ..case(
                 "DEMO-004",
                 segment_path("DEMO-004", 1, "ts"),
@@ -166,10 +162,9 @@ async fn recoverable_faults_end_with_the_file_byte_identical_to_the_stream() {
         );
         assert_eq!(fixture.hits(&case.path), case.hits, "{label}");
         assert!(
-            elapsed >= case.at_least && elapsed < case.below,
-            "{label}: took {elapsed:?}, expected {:?}..{:?}",
-            case.at_least,
-            case.below
+            elapsed >= case.at_least,
+            "{label}: took {elapsed:?}, expected at least {:?}",
+            case.at_least
         );
         let attempts = number(&body["task"]["attempts"]);
         let refreshed = number(&body["result"]["refreshed_urls"]);

@@ -140,7 +140,7 @@ async fn refresh_switches_choose_what_is_fetched_again() {
             format!("/api/resource/refresh/{code}"),
             json!({"refresh_everything": true}),
             400,
-            "bad_request",
+            "bad_task_data",
         ),
         (
             format!("/api/resource/refresh/{code}"),

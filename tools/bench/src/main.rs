@@ -1,5 +1,5 @@
-//! Prints Kura's plugin-runtime figures: per-call overhead against native Rust,
-//! hot-swap latency, and cold start of `kura serve` with and without the compiled cache.
+//! Prints Kura's plugin-runtime figures: per-call overhead against native Rust. Hot-swap
+//! latency and start-up are `--bin hot_swap`.
 //!
 //! Run after `cargo xtask build-plugins`: `cargo run --release -p kura-bench`.
 
@@ -14,7 +14,6 @@ use cleaner_source::rules;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -142,106 +141,6 @@ fn native_hit(code: &str) -> StreamHit {
     }
 }
 
-async fn swap_latency(rounds: usize) -> Result<()> {
-    let (dir, config) = data_dir(&["test-swap-v1"], true)?;
-    let debounce = config.plugins.watch_debounce;
-    let server = kura::Server::start(config).await?;
-    let host = server.plugins().clone();
-    let target = dir.path().join("plugins/test-swap-v1.wasm");
-    let mut samples = Vec::new();
-    for round in 0..rounds {
-        let (file, title) = if round % 2 == 0 {
-            ("test-swap-v2", "v2")
-        } else {
-            ("test-swap-v1", "v1")
-        };
-        let bytes = std::fs::read(wasm(file))?;
-        let tmp = dir.path().join("plugins/.incoming");
-        std::fs::write(&tmp, &bytes)?;
-        let landed = Instant::now();
-        std::fs::rename(&tmp, &target)?;
-        loop {
-            let hit = host.resolve("test-swap", "DEMO-001").await?;
-            if hit.title.as_deref() == Some(title) {
-                samples.push(landed.elapsed());
-                break;
-            }
-            anyhow::ensure!(
-                landed.elapsed() < Duration::from_secs(10),
-                "swap never happened"
-            );
-        }
-    }
-    server.shutdown().await;
-    println!(
-        "\n## Hot swap: file renamed into the watched directory -> first call answered by the new version"
-    );
-    println!(
-        "(watch debounce {debounce:?}; versions alternate, so rounds after the first two hit the compiled cache)"
-    );
-    row(&format!("{rounds} swaps"), &summarize(samples));
-    Ok(())
-}
-
-async fn cold_start(rounds: usize) -> Result<()> {
-    let kura = std::env::current_exe()?.with_file_name("kura");
-    anyhow::ensure!(
-        kura.is_file(),
-        "{} missing: build the workspace in this profile",
-        kura.display()
-    );
-    let shipped = [
-        "fixture-alpha",
-        "fixture-beta",
-        "fixture-meta",
-        "jsonld",
-        "default-cleaner",
-    ];
-    let (mut cold, mut warm) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let (dir, _) = data_dir(&shipped, true)?;
-        cold.push(start_once(&kura, dir.path()).await?);
-        warm.push(start_once(&kura, dir.path()).await?);
-    }
-    println!("\n## Cold start of `kura serve` with the 5 shipped plugins, until /healthz answers");
-    row("empty compiled cache", &summarize(cold));
-    row("warm compiled cache (restart)", &summarize(warm));
-    Ok(())
-}
-
-async fn start_once(kura: &Path, data: &Path) -> Result<Duration> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let started = Instant::now();
-    let mut child = Command::new(kura)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--silent", "serve", "--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .spawn()?;
-    let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    let elapsed = loop {
-        if client
-            .get(&url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break started.elapsed();
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(60),
-            "kura did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    };
-    child.kill()?;
-    child.wait()?;
-    Ok(elapsed)
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let iterations = std::env::args()
@@ -258,7 +157,5 @@ async fn main() -> Result<()> {
         }
     );
     call_overhead(iterations).await?;
-    swap_latency(10).await?;
-    cold_start(3).await?;
     Ok(())
 }

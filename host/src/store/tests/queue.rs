@@ -187,6 +187,7 @@ async fn stale_attempts_are_fenced_and_retries_end_failed() {
             .expect("claim")
             .expect("task");
         let retry = AttemptEnd::Failed {
+            code: crate::error_code::ErrorCode::TaskFailed,
             error: "site down".into(),
             retry_at: Some(0),
         };

@@ -1,151 +1,67 @@
-//! Serving a stored image with validators: strong ETag, Last-Modified, and 304 answers.
+//! Serving a stored file (a cover, a thumbnail, an avatar) through
+//! `tower_http::services::ServeFile`: a streamed body, strong ETag, Last-Modified, 304,
+//! Range with 206 and 416. The path always comes from `MediaStore`, never from a request.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::AsyncReadExt;
+use tower_http::services::ServeFile;
 
-use crate::api::ApiError;
+use super::error::{ApiError, ErrorCode};
 
-/// Answers with the file at `path`: 200 with its bytes, 304 when the request's
-/// `If-None-Match` (or, without it, `If-Modified-Since`) shows the client has it, 404 in the
-/// API's error shape when the file is gone. Always sends `ETag`, `Last-Modified` and
-/// `Cache-Control: no-cache` (revalidate each time, so a replaced cover shows at once).
-///
-/// Reads the whole file into memory: for covers, thumbnails and avatars, not videos.
-/// `path` must come from [`super::MediaStore`], never from the request.
-pub async fn serve_file(path: &Path, headers: &HeaderMap, content_type: &'static str) -> Response {
-    // The metadata and the bytes come from one open file, so an atomic replace between
-    // the two cannot pair the new bytes with the old validators.
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        Err(error) => return open_error(path, &error),
-    };
-    let metadata = match file.metadata().await {
-        Ok(metadata) if metadata.is_file() => metadata,
-        Ok(_) => return not_found(),
-        Err(error) => return open_error(path, &error),
-    };
-    let modified = metadata.modified().unwrap_or(UNIX_EPOCH);
-    let etag = entity_tag(path, &metadata, modified);
-    let validators = [
-        (header::ETAG, HeaderValue::from_str(&etag).ok()),
-        (
-            header::LAST_MODIFIED,
-            HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok(),
-        ),
-        (
-            header::CACHE_CONTROL,
-            Some(HeaderValue::from_static("no-cache")),
-        ),
-    ];
-    let mut response = if not_modified(headers, &etag, modified) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
-        if let Err(error) = file.read_to_end(&mut bytes).await {
-            return open_error(path, &error);
-        }
-        let mut response = Body::from(bytes).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        response
-    };
-    for (name, value) in validators {
-        if let Some(value) = value {
-            response.headers_mut().insert(name, value);
-        }
+/// Answers a GET for the file at `path` with the request's conditional and range
+/// headers; always `Cache-Control: no-cache` (revalidate each time, so a replaced cover
+/// shows at once); a missing file is a 404 in the API's error shape.
+pub(super) async fn serve_file(path: &Path, headers: HeaderMap) -> Response {
+    let is_file = tokio::fs::metadata(path)
+        .await
+        .is_ok_and(|metadata| metadata.is_file());
+    if !is_file {
+        return ApiError::new(ErrorCode::NotFound, "the file does not exist").into_response();
     }
-    response
+    let mut request = Request::new(Body::empty());
+    *request.method_mut() = Method::GET;
+    *request.headers_mut() = joined_if_none_match(headers);
+    match ServeFile::new(path).try_call(request).await {
+        Ok(response) if response.status() == StatusCode::NOT_FOUND => {
+            ApiError::new(ErrorCode::NotFound, "the file does not exist").into_response()
+        }
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        // The path stays in the log; the client gets an id.
+        Err(error) => ApiError::internal(format!("{}: {error}", path.display())).into_response(),
+    }
 }
 
-/// `"{len}-{mtime ns}-{inode}-{path hash}"` in hex: every atomic replace makes a new inode and
-/// mtime, and the path keeps a cover and its thumbnails apart (thumbnails carry the cover's
-/// mtime).
-fn entity_tag(path: &Path, metadata: &std::fs::Metadata, modified: SystemTime) -> String {
-    let nanos = modified
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos());
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(metadata);
-    #[cfg(not(unix))]
-    let inode = 0_u64;
-    let path_hash = crate::util::sha256_hex(path.as_os_str().as_encoded_bytes());
-    format!(
-        "\"{:x}-{nanos:x}-{inode:x}-{}\"",
-        metadata.len(),
-        &path_hash[..12]
-    )
-}
-
-/// RFC 9110 section 13.2.2: `If-None-Match` decides when present (weak comparison, which
-/// is what it specifies for GET); otherwise `If-Modified-Since`, to the second.
-fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
-    let if_none_match: Vec<&str> = headers
+/// Several `If-None-Match` lines are one list (RFC 9110 section 5.3); the file service
+/// reads one line, so they are joined into it.
+fn joined_if_none_match(mut headers: HeaderMap) -> HeaderMap {
+    let lines: Vec<&str> = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .collect();
-    if !if_none_match.is_empty() {
-        return if_none_match
-            .iter()
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .any(|tag| tag == "*" || opaque(tag) == opaque(etag));
+    if lines.len() > 1
+        && let Ok(joined) = HeaderValue::from_str(&lines.join(", "))
+    {
+        headers.insert(header::IF_NONE_MATCH, joined);
     }
-    let Some(since) = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| httpdate::parse_http_date(value).ok())
-    else {
-        return false;
-    };
-    // HTTP dates have whole seconds; the file's sub-second part must not make it "newer".
-    let modified_secs = modified
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    let since_secs = since
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    modified_secs <= since_secs
-}
-
-fn opaque(tag: &str) -> &str {
-    tag.strip_prefix("W/").unwrap_or(tag)
-}
-
-fn open_error(path: &Path, error: &std::io::Error) -> Response {
-    if error.kind() == std::io::ErrorKind::NotFound {
-        return not_found();
-    }
-    // The path stays in the log; the client gets the generic message.
-    tracing::error!(path = %path.display(), %error, "cannot read media file");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "cannot read the file",
-    )
-    .into_response()
-}
-
-fn not_found() -> Response {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "the file does not exist",
-    )
-    .into_response()
+    headers
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use axum::body::to_bytes;
+    use axum::http::{HeaderValue, StatusCode};
 
     use super::*;
 
@@ -160,7 +76,7 @@ mod tests {
         for (name, value) in request {
             headers.append(name.clone(), HeaderValue::from_str(value).unwrap());
         }
-        let response = serve_file(path, &headers, "image/jpeg").await;
+        let response = serve_file(path, headers).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
@@ -254,7 +170,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = file_modified_at(dir.path(), 1_700_000_000);
         let before = serve(&path, &[]).await.headers[header::ETAG].clone();
-        crate::media::files::write_atomic(&path, b"other byte", None).unwrap();
+        let fresh = dir.path().join("fresh.jpg");
+        std::fs::write(&fresh, b"other byte").unwrap();
+        std::fs::rename(&fresh, &path).unwrap();
         let after = serve(&path, &[]).await.headers[header::ETAG].clone();
         assert_ne!(before, after);
     }
@@ -269,5 +187,17 @@ mod tests {
             assert!(body.contains("\"code\":\"not_found\""), "{body}");
             assert!(!body.contains(dir.path().to_str().unwrap()), "{body}");
         }
+    }
+
+    #[tokio::test]
+    async fn ranges_are_answered_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file_modified_at(dir.path(), 1_700_000_000);
+        let served = serve(&path, &[(header::RANGE, "bytes=5-".into())]).await;
+        assert_eq!(served.status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(served.body, b"bytes");
+        assert_eq!(served.headers[header::CONTENT_RANGE], "bytes 5-9/10");
+        let served = serve(&path, &[(header::RANGE, "bytes=50-60".into())]).await;
+        assert_eq!(served.status, StatusCode::RANGE_NOT_SATISFIABLE);
     }
 }

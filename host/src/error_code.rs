@@ -1,0 +1,150 @@
+//! The one table of stable error codes: their snake_case wire form, HTTP status and
+//! meaning. The API answers with them and finished tasks carry them.
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// Declares [`ErrorCode`] and its table from one list, so a code, its wire form, its
+/// status and its description are written once.
+macro_rules! error_codes {
+    ($($variant:ident => $wire:literal, $status:ident, $meaning:literal;)+) => {
+        /// A stable error code. The wire form never changes once released.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        pub enum ErrorCode {
+            $(
+                #[doc = $meaning]
+                #[serde(rename = $wire)]
+                $variant,
+            )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The snake_case wire form.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $wire,)+
+                }
+            }
+
+            /// The HTTP status the API answers this code with, unless a route says
+            /// otherwise (a framework rejection keeps its own status).
+            pub const fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)+
+                }
+            }
+
+            /// What the code means, for the documentation.
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $meaning,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    BadRequest => "bad_request", BAD_REQUEST, "a query parameter or path segment is malformed or unknown";
+    BadBody => "bad_body", BAD_REQUEST, "the request body is not the JSON (or file) the route takes";
+    BodyTooLarge => "body_too_large", PAYLOAD_TOO_LARGE, "the request body is over the route's limit";
+    UnsupportedMediaType => "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "the body's content type is not one the route takes";
+    MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED, "the route exists but not with this method";
+    NotFound => "not_found", NOT_FOUND, "no such route or file";
+    RequestTimeout => "request_timeout", REQUEST_TIMEOUT, "the request took longer than server.request_timeout_ms";
+    BadCode => "bad_code", BAD_REQUEST, "the text is not a catalog code";
+    CodeNotFound => "code_not_found", NOT_FOUND, "no enabled source knows the code (every lookup is in the message or result)";
+    ResourceNotFound => "resource_not_found", NOT_FOUND, "the code is not in the library";
+    PersonNotFound => "person_not_found", NOT_FOUND, "no person has that id";
+    NoCover => "no_cover", NOT_FOUND, "the resource has no stored cover";
+    NoAvatar => "no_avatar", NOT_FOUND, "the person has no stored avatar";
+    PluginNotFound => "plugin_not_found", NOT_FOUND, "no plugin of that name is loaded";
+    PluginRejected => "plugin_rejected", UNPROCESSABLE_ENTITY, "the uploaded component failed a check (manifest, WIT, imports, smoke test, golden cases)";
+    PluginDisabled => "plugin_disabled", CONFLICT, "the plugin is switched off";
+    WrongPluginKind => "wrong_plugin_kind", BAD_REQUEST, "the plugin is not of the kind the call needs";
+    PluginError => "plugin_error", BAD_GATEWAY, "the plugin answered with an error";
+    PluginTimeout => "plugin_timeout", GATEWAY_TIMEOUT, "the plugin call ran past its deadline";
+    PluginCrashed => "plugin_crashed", BAD_GATEWAY, "the plugin trapped or hit its memory cap";
+    NoPreviousVersion => "no_previous_version", CONFLICT, "there is no earlier version to roll back to";
+    ReportNotFound => "report_not_found", NOT_FOUND, "no maintenance report has that name";
+    UnknownTaskType => "unknown_task_type", BAD_REQUEST, "no task kind has that name";
+    TaskTypeDisabled => "task_type_disabled", FORBIDDEN, "the task kind is switched off in the configuration";
+    BadTaskData => "bad_task_data", BAD_REQUEST, "the task's data does not fit its kind (the message names the field)";
+    TaskNotFound => "task_not_found", NOT_FOUND, "no task has that id";
+    TaskActive => "task_active", CONFLICT, "the task is still pending or running";
+    TaskFailed => "task_failed", BAD_GATEWAY, "the task failed (the message says why)";
+    TaskCancelled => "task_cancelled", CONFLICT, "the task was cancelled";
+    WebsocketRequired => "websocket_required", BAD_REQUEST, "the route speaks WebSocket only";
+    ForbiddenHost => "forbidden_host", MISDIRECTED_REQUEST, "the request's Host or authority is not one this server answers to";
+    ForbiddenOrigin => "forbidden_origin", FORBIDDEN, "the request's Origin is not allowed to change anything";
+    Unauthorized => "unauthorized", UNAUTHORIZED, "a valid bearer token is required";
+    ShuttingDown => "shutting_down", SERVICE_UNAVAILABLE, "the server is stopping";
+    Internal => "internal", INTERNAL_SERVER_ERROR, "the server failed; the message holds only an id that its log explains";
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == text)
+            .ok_or_else(|| format!("unknown error code `{text}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_forms_are_unique_snake_case_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let wire = code.as_str();
+            assert!(seen.insert(wire), "{wire} twice");
+            assert!(
+                wire.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{wire}"
+            );
+            assert_eq!(serde_json::to_value(code).unwrap(), wire);
+            assert_eq!(wire.parse::<ErrorCode>().unwrap(), *code);
+            assert!(
+                code.status().is_client_error() || code.status().is_server_error(),
+                "{wire}"
+            );
+        }
+    }
+
+    /// ARCHITECTURE.md lists exactly the codes of the table.
+    #[test]
+    fn architecture_lists_every_code() {
+        let doc = include_str!("../../ARCHITECTURE.md");
+        let line = doc
+            .lines()
+            .find(|line| line.starts_with("- Error codes"))
+            .expect("ARCHITECTURE.md has an `- Error codes` line");
+        let listed: std::collections::BTreeSet<&str> = line
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|word| word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .collect();
+        let table: std::collections::BTreeSet<&str> =
+            ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(
+            listed, table,
+            "ARCHITECTURE.md's `- Error codes` line and ErrorCode differ"
+        );
+    }
+}
