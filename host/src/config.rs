@@ -4,6 +4,7 @@
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
 mod maintenance;
+mod private_host;
 pub mod raw;
 mod schedules;
 mod tasks;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use crate::fetch::HostPattern;
 pub use maintenance::{MaintenanceConfig, RawMaintenance};
+pub use private_host::PrivateHost;
 use raw::{RawConfig, RawPluginEntry};
 pub use schedules::{JobConfig, RawJob, RawSchedules, SchedulesConfig, Zone, parse_cron};
 pub use tasks::{RawTasks, TasksConfig};
@@ -146,13 +148,6 @@ pub struct DownloadConfig {
     pub idle_timeout: Duration,
     pub variant: crate::download::VariantRule,
     pub remux: bool,
-}
-
-/// A host allowed to resolve to a non-public address, optionally on one port only.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrivateHost {
-    pub host: String,
-    pub port: Option<u16>,
 }
 
 /// One plugin's operator settings.
@@ -456,7 +451,7 @@ fn validate_fetch(raw: &RawConfig) -> Result<FetchConfig> {
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            parse_private_host(entry)
+            PrivateHost::parse(entry)
                 .map_err(|message| invalid(format!("fetch.allow_private_hosts[{index}]"), message))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -514,25 +509,6 @@ fn validate_origins(origins: &[String]) -> Result<Vec<String>> {
             Ok(origin.ascii_serialization())
         })
         .collect()
-}
-
-/// Parses `host` or `host:port` (IPv6 in brackets).
-fn parse_private_host(entry: &str) -> std::result::Result<PrivateHost, String> {
-    let url = url::Url::parse(&format!("http://{entry}"))
-        .map_err(|error| format!("`{entry}` is not a host or host:port: {error}"))?;
-    if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
-        return Err(format!("`{entry}` must be a bare host or host:port"));
-    }
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("`{entry}` has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    Ok(PrivateHost {
-        host,
-        port: url.port(),
-    })
 }
 
 fn validate_entry(key: &str, raw: &RawPluginEntry) -> Result<PluginEntry> {
@@ -661,25 +637,6 @@ mod tests {
         );
         let config = parse("server:\n  web_dir: /srv/ui\n").expect("valid");
         assert_eq!(config.server.web_dir.as_deref(), Some(Path::new("/srv/ui")));
-    }
-
-    #[test]
-    fn private_hosts_parse() {
-        assert_eq!(
-            parse_private_host("127.0.0.1:8399"),
-            Ok(PrivateHost {
-                host: "127.0.0.1".into(),
-                port: Some(8399)
-            })
-        );
-        assert_eq!(
-            parse_private_host("[::1]"),
-            Ok(PrivateHost {
-                host: "::1".into(),
-                port: None
-            })
-        );
-        assert!(parse_private_host("a b").is_err());
     }
 }
 

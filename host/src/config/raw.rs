@@ -229,8 +229,10 @@ pub struct RawFetch {
     pub max_redirects: u32,
     /// Requests one plugin call may make.
     pub max_requests_per_call: u32,
-    /// Hosts (name or IP, optionally `:port`) that may resolve to loopback,
-    /// private or link-local addresses. Empty by default: such addresses are refused.
+    /// Hosts (name or IP, optionally `:port`; IPv6 in brackets) that may resolve to
+    /// loopback, private or link-local addresses. An entry with a port allows that port
+    /// only; one without allows every port of the host. Empty by default: such
+    /// addresses are refused.
     pub allow_private_hosts: Vec<String>,
     /// Static name resolution, like curl's `--resolve`: host name to IP address.
     pub resolve: BTreeMap<String, IpAddr>,
