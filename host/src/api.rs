@@ -129,6 +129,8 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     };
+    // Outside everything else, so every answer carries them (preflights, guard refusals).
+    let router = router.layer(axum::middleware::map_response(security::security_headers));
     // Spans carry the path only: a query may hold the WebSocket `token`, never logged.
     let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
         tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -193,6 +193,32 @@ pub fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
     )
 }
+
+/// Headers every answer carries, errors and `/healthz` included: no MIME sniffing, and
+/// no page may frame this server's (clickjacking).
+pub async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let policy = match headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(policy) if policy.contains("frame-ancestors") => None,
+        Some(policy) => HeaderValue::from_str(&format!("{policy}; {FRAME_ANCESTORS}")).ok(),
+        None => Some(HeaderValue::from_static(FRAME_ANCESTORS)),
+    };
+    if let Some(policy) = policy {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// The frame-ancestors directive of every answer.
+const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";
 
 /// `?token=` on `/ws/` paths only: elsewhere a token in the URL would end up in
 /// browser history and referrers for no reason.
