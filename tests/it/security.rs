@@ -6,6 +6,7 @@
 mod file_modes;
 mod headers;
 mod http2;
+mod request_paths;
 
 use serde_json::json;
 

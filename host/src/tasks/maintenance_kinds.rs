@@ -3,7 +3,8 @@
 //! with a payload that mirrors the flags:
 //!
 //! - `backup_db {days?}`, `backup_codes {days?}`
-//! - `sync_backups {target?, days?}`
+//! - `sync_backups {days?}` (to `maintenance.backup_path`: a path that reaches the
+//!   filesystem comes from the config or the command line, never from a request)
 //! - `check_resources {apply?, delete_files?}`
 //! - `check_videos {apply?, delete_files?, limit?}`
 //! - `check_avatars {apply?, delete_files?}`
@@ -11,7 +12,6 @@
 //!
 //! One of each kind is pending or running at a time (dedup key `all`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
@@ -69,7 +69,7 @@ impl Job {
     fn keys(self) -> &'static [&'static str] {
         match self {
             Self::BackupDb | Self::BackupCodes => &["days"],
-            Self::SyncBackups => &["target", "days"],
+            Self::SyncBackups => &["days"],
             Self::CheckResources | Self::CheckAvatars => &["apply", "delete_files"],
             Self::CheckVideos => &["apply", "delete_files", "limit"],
             Self::DbUpgrade => &[],
@@ -99,6 +99,13 @@ impl TaskKind for MaintenanceKind {
             Value::Object(object) => object,
             _ => return Err("the data is an object".to_owned()),
         };
+        if self.job == Job::SyncBackups && object.contains_key("target") {
+            return Err(
+                "`target` is not accepted: a sync goes to maintenance.backup_path \
+                 in the config (or `kura sync-backups --target` on the command line)"
+                    .to_owned(),
+            );
+        }
         let allowed = self.job.keys();
         if let Some(unknown) = object.keys().find(|key| !allowed.contains(&key.as_str())) {
             return Err(format!(
@@ -116,9 +123,6 @@ impl TaskKind for MaintenanceKind {
         flag(&payload, "apply")?;
         flag(&payload, "delete_files")?;
         limit(&payload)?;
-        if !matches!(payload["target"], Value::Null | Value::String(_)) {
-            return Err("`target` is a directory path".to_owned());
-        }
         Ok(Prepared {
             payload,
             dedup_key: Some("all".to_owned()),
@@ -144,13 +148,10 @@ impl TaskKind for MaintenanceKind {
             let outcome = match job {
                 Job::BackupDb => maintenance.backup_db(days).await.map(to_json),
                 Job::BackupCodes => maintenance.backup_codes(days).await.map(to_json),
-                Job::SyncBackups => {
-                    let target = payload["target"].as_str().map(PathBuf::from);
-                    maintenance
-                        .sync_backups(target.as_deref(), days, cancel, progress)
-                        .await
-                        .map(to_json)
-                }
+                Job::SyncBackups => maintenance
+                    .sync_backups(None, days, cancel, progress)
+                    .await
+                    .map(to_json),
                 Job::CheckResources => maintenance
                     .check_resources(&options, cancel, progress)
                     .await
@@ -258,6 +259,27 @@ mod tests {
         assert!(flag(&json!({"apply": "yes"}), "apply").is_err());
         assert_eq!(limit(&json!({"limit": 5})), Ok(Some(5)));
         assert!(limit(&json!({"limit": 0})).is_err());
+    }
+
+    #[test]
+    fn no_payload_names_a_path() {
+        for job in [
+            Job::BackupDb,
+            Job::BackupCodes,
+            Job::SyncBackups,
+            Job::CheckResources,
+            Job::CheckVideos,
+            Job::CheckAvatars,
+            Job::DbUpgrade,
+        ] {
+            for key in job.keys() {
+                assert!(
+                    !["target", "path", "dir", "file", "output"].contains(key),
+                    "{}: {key}",
+                    job.name()
+                );
+            }
+        }
     }
 
     #[test]
