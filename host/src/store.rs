@@ -26,6 +26,7 @@ use sqlx::{AnyPool, Executor};
 pub use maintenance::{FileCheck, ResourceFiles, SchemaStatus, inspect_sqlite_file};
 pub use resources::{BulkMark, RenamedFiles};
 pub use schedules::ScheduleState;
+pub use settings::{SETTINGS_LIMITS, SettingsLimitError, SettingsLimits};
 pub use task_types::*;
 pub use translations::{TranslationInfo, TranslationRecord, TranslationSource};
 pub use types::*;
@@ -65,6 +66,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsLimitError),
 }
 
 /// Shorthand for store results.
