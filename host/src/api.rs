@@ -33,6 +33,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 pub use security::Guard;
 pub use server::serve;
+pub use tasks::wait_limit;
 
 use crate::config::{DisplayTitle, ServerConfig};
 use crate::events::EventBus;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Tracks those connections, so shutdown waits for their close frames.
     pub connections: TaskTracker,
+    /// The longest `?wait=` lasts, short of the request timeout ([`wait_limit`]).
+    pub max_wait: std::time::Duration,
 }
 
 /// The whole router, behind the request guards.

@@ -239,7 +239,7 @@ pub async fn add(
         "add_resource",
         payload,
         priority_of(&body.priority)?,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }
@@ -280,7 +280,7 @@ pub async fn refresh(
         "refresh_resource",
         payload,
         priority_of(&body["priority"])?,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }
