@@ -3,6 +3,7 @@
 //! The API calls the library, the plugin host and the event bus; it never touches
 //! wasmtime or SQL.
 
+mod body_limit;
 mod downloads;
 mod error;
 mod library;
@@ -21,6 +22,7 @@ mod ws;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::handler::Handler;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -67,7 +69,11 @@ pub struct AppState {
 pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
     let router = Router::new()
         .route("/healthz", get(health))
-        .route("/api/plugins", get(plugins::list).post(plugins::upload))
+        .route(
+            body_limit::UPLOAD_PATH,
+            get(plugins::list)
+                .post(plugins::upload.layer(DefaultBodyLimit::max(config.max_body_bytes))),
+        )
         .route("/api/plugins/{name}/enable", post(plugins::enable))
         .route("/api/plugins/{name}/disable", post(plugins::disable))
         .route("/api/plugins/{name}/rollback", post(plugins::rollback))
@@ -119,7 +125,12 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
     };
     let router = router
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(config.max_json_body_bytes))
+        // Inside the timeout: a request waiting for body budget ends with a 408.
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit::BodyBudget::new(config),
+            body_limit::reserve,
+        ))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

@@ -73,8 +73,16 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// Plugin uploads.
     pub max_body_bytes: usize,
+    /// Every other route's body.
+    pub max_json_body_bytes: usize,
+    /// Request-body bytes held at once, all requests together.
+    pub max_body_memory_bytes: usize,
+    /// Also the deadline of a connection's first request.
     pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
     pub request_timeout: Duration,
     pub require_token: bool,
     /// Lower-case host names accepted in `Host` (loopback names always are).
@@ -247,6 +255,11 @@ fn positive(key: &str, value: u64) -> Result<u64> {
     Ok(value)
 }
 
+/// A positive byte count that fits in memory.
+fn byte_size(key: &str, value: u64) -> Result<usize> {
+    usize::try_from(positive(key, value)?).map_err(|_| invalid(key, "too large"))
+}
+
 fn validate(raw: RawConfig) -> Result<Config> {
     let data_dir = raw.data_dir.clone();
     if data_dir.as_os_str().is_empty() {
@@ -261,15 +274,27 @@ fn validate(raw: RawConfig) -> Result<Config> {
     };
     let server = ServerConfig {
         listen: SocketAddr::new(raw.server.host, raw.server.port),
-        max_body_bytes: usize::try_from(positive(
-            "server.max_body_bytes",
-            raw.server.max_body_bytes,
-        )?)
-        .map_err(|_| invalid("server.max_body_bytes", "too large"))?,
+        max_body_bytes: byte_size("server.max_body_bytes", raw.server.max_body_bytes)?,
+        max_json_body_bytes: byte_size(
+            "server.max_json_body_bytes",
+            raw.server.max_json_body_bytes,
+        )?,
+        max_body_memory_bytes: byte_size(
+            "server.max_body_memory_bytes",
+            raw.server.max_body_memory_bytes,
+        )?,
         header_read_timeout: Duration::from_millis(positive(
             "server.header_read_timeout_ms",
             raw.server.header_read_timeout_ms,
         )?),
+        idle_timeout: Duration::from_millis(positive(
+            "server.idle_timeout_ms",
+            raw.server.idle_timeout_ms,
+        )?),
+        max_connections: positive(
+            "server.max_connections",
+            u64::from(raw.server.max_connections),
+        )? as usize,
         request_timeout: Duration::from_millis(positive(
             "server.request_timeout_ms",
             raw.server.request_timeout_ms,
@@ -295,6 +320,12 @@ fn validate(raw: RawConfig) -> Result<Config> {
         return Err(invalid(
             "server.allowed_hosts",
             "entries are bare host names",
+        ));
+    }
+    if server.max_body_memory_bytes < server.max_body_bytes.max(server.max_json_body_bytes) {
+        return Err(invalid(
+            "server.max_body_memory_bytes",
+            "must be at least max_body_bytes and max_json_body_bytes",
         ));
     }
     tracing_subscriber::EnvFilter::try_new(&raw.log.filter)
@@ -665,7 +696,11 @@ mod template_tests {
             "host:",
             "port:",
             "max_body_bytes:",
+            "max_json_body_bytes:",
+            "max_body_memory_bytes:",
             "header_read_timeout_ms:",
+            "idle_timeout_ms:",
+            "max_connections:",
             "request_timeout_ms:",
             "web_dir:",
             "data_dir:",

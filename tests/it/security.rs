@@ -3,6 +3,7 @@
 //! HTTP/2's authority, body limits, security headers, private file modes, and no
 //! filesystem path taken from a request.
 
+mod bodies;
 mod file_modes;
 mod headers;
 mod http2;

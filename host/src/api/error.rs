@@ -43,6 +43,17 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// A body the framework could not read or parse: `body_too_large` for a body over
+    /// the route's limit (413), `bad_body` otherwise.
+    pub fn body_rejection(status: StatusCode, message: impl Into<String>) -> Self {
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "body_too_large"
+        } else {
+            "bad_body"
+        };
+        Self::new(status, code, message)
+    }
+
     /// A 500 whose detail goes to the log under a correlation id; the client sees only
     /// the id, never SQL or paths.
     pub fn internal(error: impl std::fmt::Display) -> Self {

@@ -44,9 +44,8 @@ pub async fn upload(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<UploadResult>), ApiError> {
-    let body = body.map_err(|rejection| {
-        ApiError::new(rejection.status(), "bad_body", rejection.body_text())
-    })?;
+    let body = body
+        .map_err(|rejection| ApiError::body_rejection(rejection.status(), rejection.body_text()))?;
     if body.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -191,8 +190,11 @@ pub async fn call(
     Path(name): Path<String>,
     body: Result<Json<CallBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Json(body) = body.map_err(|rejection| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text())
+    let Json(body) = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::body_rejection(rejection.status(), rejection.body_text())
+        }
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text()),
     })?;
     let host = &state.plugins;
     let plugin = host.registry().current(&name).ok_or_else(|| {
