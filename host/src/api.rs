@@ -4,6 +4,7 @@
 //! wasmtime or SQL.
 
 mod body_limit;
+mod connections;
 mod downloads;
 mod error;
 mod library;

@@ -4,6 +4,7 @@
 //! filesystem path taken from a request.
 
 mod bodies;
+mod connections;
 mod file_modes;
 mod headers;
 mod http2;
