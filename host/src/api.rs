@@ -3,6 +3,8 @@
 //! The API calls the library, the plugin host and the event bus; it never touches
 //! wasmtime or SQL.
 
+mod body_limit;
+mod connections;
 mod downloads;
 mod error;
 mod files;
@@ -22,6 +24,7 @@ mod ws;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::handler::Handler;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -34,6 +37,7 @@ use tower_http::trace::TraceLayer;
 pub use error::{ApiError, ErrorCode};
 pub use security::Guard;
 pub use server::serve;
+pub use tasks::wait_limit;
 
 use crate::config::{DisplayTitle, ServerConfig};
 use crate::events::EventBus;
@@ -59,13 +63,19 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Tracks those connections, so shutdown waits for their close frames.
     pub connections: TaskTracker,
+    /// The longest `?wait=` lasts, short of the request timeout ([`wait_limit`]).
+    pub max_wait: std::time::Duration,
 }
 
 /// The whole router, behind the request guards.
 pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
     let router = Router::new()
         .route("/healthz", get(health))
-        .route("/api/plugins", get(plugins::list).post(plugins::upload))
+        .route(
+            body_limit::UPLOAD_PATH,
+            get(plugins::list)
+                .post(plugins::upload.layer(DefaultBodyLimit::max(config.max_body_bytes))),
+        )
         .route("/api/plugins/{name}/enable", post(plugins::enable))
         .route("/api/plugins/{name}/disable", post(plugins::disable))
         .route("/api/plugins/{name}/rollback", post(plugins::rollback))
@@ -117,7 +127,12 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
     };
     let router = router
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(config.max_json_body_bytes))
+        // Inside the timeout: a request waiting for body budget ends with a 408.
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit::BodyBudget::new(config),
+            body_limit::reserve,
+        ))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
@@ -130,6 +145,8 @@ pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     };
+    // Outside everything else, so every answer carries them (preflights, guard refusals).
+    let router = router.layer(axum::middleware::map_response(security::security_headers));
     // Spans carry the path only: a query may hold the WebSocket `token`, never logged.
     let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
         tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())

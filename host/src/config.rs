@@ -4,6 +4,7 @@
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
 mod maintenance;
+mod private_host;
 pub mod raw;
 mod schedules;
 mod tasks;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use crate::fetch::HostPattern;
 pub use maintenance::{MaintenanceConfig, RawMaintenance};
+pub use private_host::PrivateHost;
 use raw::{RawConfig, RawPluginEntry};
 pub use schedules::{JobConfig, RawJob, RawSchedules, SchedulesConfig, Zone, parse_cron};
 pub use tasks::{RawTasks, TasksConfig};
@@ -71,8 +73,16 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// Plugin uploads.
     pub max_body_bytes: usize,
+    /// Every other route's body.
+    pub max_json_body_bytes: usize,
+    /// Request-body bytes held at once, all requests together.
+    pub max_body_memory_bytes: usize,
+    /// Also the deadline of a connection's first request.
     pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
     pub request_timeout: Duration,
     pub require_token: bool,
     /// Lower-case host names accepted in `Host` (loopback names always are).
@@ -146,13 +156,6 @@ pub struct DownloadConfig {
     pub idle_timeout: Duration,
     pub variant: crate::download::VariantRule,
     pub remux: bool,
-}
-
-/// A host allowed to resolve to a non-public address, optionally on one port only.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrivateHost {
-    pub host: String,
-    pub port: Option<u16>,
 }
 
 /// One plugin's operator settings.
@@ -252,6 +255,11 @@ fn positive(key: &str, value: u64) -> Result<u64> {
     Ok(value)
 }
 
+/// A positive byte count that fits in memory.
+fn byte_size(key: &str, value: u64) -> Result<usize> {
+    usize::try_from(positive(key, value)?).map_err(|_| invalid(key, "too large"))
+}
+
 fn validate(raw: RawConfig) -> Result<Config> {
     let data_dir = raw.data_dir.clone();
     if data_dir.as_os_str().is_empty() {
@@ -266,15 +274,27 @@ fn validate(raw: RawConfig) -> Result<Config> {
     };
     let server = ServerConfig {
         listen: SocketAddr::new(raw.server.host, raw.server.port),
-        max_body_bytes: usize::try_from(positive(
-            "server.max_body_bytes",
-            raw.server.max_body_bytes,
-        )?)
-        .map_err(|_| invalid("server.max_body_bytes", "too large"))?,
+        max_body_bytes: byte_size("server.max_body_bytes", raw.server.max_body_bytes)?,
+        max_json_body_bytes: byte_size(
+            "server.max_json_body_bytes",
+            raw.server.max_json_body_bytes,
+        )?,
+        max_body_memory_bytes: byte_size(
+            "server.max_body_memory_bytes",
+            raw.server.max_body_memory_bytes,
+        )?,
         header_read_timeout: Duration::from_millis(positive(
             "server.header_read_timeout_ms",
             raw.server.header_read_timeout_ms,
         )?),
+        idle_timeout: Duration::from_millis(positive(
+            "server.idle_timeout_ms",
+            raw.server.idle_timeout_ms,
+        )?),
+        max_connections: positive(
+            "server.max_connections",
+            u64::from(raw.server.max_connections),
+        )? as usize,
         request_timeout: Duration::from_millis(positive(
             "server.request_timeout_ms",
             raw.server.request_timeout_ms,
@@ -300,6 +320,12 @@ fn validate(raw: RawConfig) -> Result<Config> {
         return Err(invalid(
             "server.allowed_hosts",
             "entries are bare host names",
+        ));
+    }
+    if server.max_body_memory_bytes < server.max_body_bytes.max(server.max_json_body_bytes) {
+        return Err(invalid(
+            "server.max_body_memory_bytes",
+            "must be at least max_body_bytes and max_json_body_bytes",
         ));
     }
     tracing_subscriber::EnvFilter::try_new(&raw.log.filter)
@@ -456,7 +482,7 @@ fn validate_fetch(raw: &RawConfig) -> Result<FetchConfig> {
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            parse_private_host(entry)
+            PrivateHost::parse(entry)
                 .map_err(|message| invalid(format!("fetch.allow_private_hosts[{index}]"), message))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -514,25 +540,6 @@ fn validate_origins(origins: &[String]) -> Result<Vec<String>> {
             Ok(origin.ascii_serialization())
         })
         .collect()
-}
-
-/// Parses `host` or `host:port` (IPv6 in brackets).
-fn parse_private_host(entry: &str) -> std::result::Result<PrivateHost, String> {
-    let url = url::Url::parse(&format!("http://{entry}"))
-        .map_err(|error| format!("`{entry}` is not a host or host:port: {error}"))?;
-    if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
-        return Err(format!("`{entry}` must be a bare host or host:port"));
-    }
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("`{entry}` has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    Ok(PrivateHost {
-        host,
-        port: url.port(),
-    })
 }
 
 fn validate_entry(key: &str, raw: &RawPluginEntry) -> Result<PluginEntry> {
@@ -662,25 +669,6 @@ mod tests {
         let config = parse("server:\n  web_dir: /srv/ui\n").expect("valid");
         assert_eq!(config.server.web_dir.as_deref(), Some(Path::new("/srv/ui")));
     }
-
-    #[test]
-    fn private_hosts_parse() {
-        assert_eq!(
-            parse_private_host("127.0.0.1:8399"),
-            Ok(PrivateHost {
-                host: "127.0.0.1".into(),
-                port: Some(8399)
-            })
-        );
-        assert_eq!(
-            parse_private_host("[::1]"),
-            Ok(PrivateHost {
-                host: "::1".into(),
-                port: None
-            })
-        );
-        assert!(parse_private_host("a b").is_err());
-    }
 }
 
 #[cfg(test)]
@@ -708,7 +696,11 @@ mod template_tests {
             "host:",
             "port:",
             "max_body_bytes:",
+            "max_json_body_bytes:",
+            "max_body_memory_bytes:",
             "header_read_timeout_ms:",
+            "idle_timeout_ms:",
+            "max_connections:",
             "request_timeout_ms:",
             "web_dir:",
             "data_dir:",

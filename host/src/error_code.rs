@@ -81,6 +81,9 @@ error_codes! {
     ForbiddenHost => "forbidden_host", MISDIRECTED_REQUEST, "the request's Host or authority is not one this server answers to";
     ForbiddenOrigin => "forbidden_origin", FORBIDDEN, "the request's Origin is not allowed to change anything";
     Unauthorized => "unauthorized", UNAUTHORIZED, "a valid bearer token is required";
+    BadSettingKey => "bad_setting_key", BAD_REQUEST, "a settings key is empty or longer than 128 bytes";
+    TooManySettings => "too_many_settings", PAYLOAD_TOO_LARGE, "the settings would hold more than 256 keys";
+    SettingsTooLarge => "settings_too_large", PAYLOAD_TOO_LARGE, "the settings would take more than 256 KiB";
     ShuttingDown => "shutting_down", SERVICE_UNAVAILABLE, "the server is stopping";
     Internal => "internal", INTERNAL_SERVER_ERROR, "the server failed; the message holds only an id that its log explains";
 }

@@ -106,15 +106,7 @@ impl FetchClient {
         let mut allow_private = config.allow_private_hosts.clone();
         if let Some(proxy) = &config.proxy {
             // The operator's proxy may live on a private address.
-            if let Some(host) = proxy.host_str() {
-                allow_private.push(crate::config::PrivateHost {
-                    host: host
-                        .trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .to_owned(),
-                    port: proxy.port_or_known_default(),
-                });
-            }
+            allow_private.extend(crate::config::PrivateHost::for_url(proxy));
         }
         let rules = Arc::new(AddressRules::new(allow_private, config.resolve.clone()));
         let mut builder = reqwest::Client::builder()

@@ -130,6 +130,7 @@ impl Server {
             reports_dir: crate::maintenance::reports_dir(&config.data_dir),
             shutdown: shutdown.child_token(),
             connections: tracker.clone(),
+            max_wait: api::wait_limit(config.server.request_timeout),
         };
         let guard = api::Guard::new(&config.server, &config.data_dir)
             .context("cannot set up the API token")?;

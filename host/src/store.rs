@@ -26,6 +26,7 @@ use sqlx::{AnyPool, Executor};
 pub use maintenance::{FileCheck, ResourceFiles, SchemaStatus, inspect_sqlite_file};
 pub use resources::{BulkMark, RenamedFiles};
 pub use schedules::ScheduleState;
+pub use settings::{SETTINGS_LIMITS, SettingsLimitError, SettingsLimits};
 pub use task_types::*;
 pub use translations::{TranslationInfo, TranslationRecord, TranslationSource};
 pub use types::*;
@@ -65,6 +66,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsLimitError),
 }
 
 /// Shorthand for store results.
@@ -168,18 +171,24 @@ impl Store {
     }
 }
 
-/// Adds `mode=rwc` so a missing file is created, and creates its directory.
+/// Adds `mode=rwc` so a missing file is created, and creates its directory and the file
+/// itself, readable by the owner only (SQLite gives its `-wal` and `-shm` files the
+/// database file's mode).
 fn sqlite_url(url: &str) -> std::result::Result<String, sqlx::Error> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let file = path.split('?').next().unwrap_or_default();
-    if !file.is_empty()
-        && file != ":memory:"
-        && let Some(parent) = std::path::Path::new(file).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)?;
+    if !file.is_empty() && file != ":memory:" {
+        if let Some(parent) = std::path::Path::new(file).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+        // Only when SQLite would create it: `mode=ro` and `mode=rw` open what exists.
+        if !url.contains("mode=") || url.contains("mode=rwc") {
+            create_private_file(std::path::Path::new(file))?;
+        }
     }
     Ok(if url.contains("mode=") {
         url.to_owned()
@@ -188,6 +197,19 @@ fn sqlite_url(url: &str) -> std::result::Result<String, sqlx::Error> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// Creates an empty file readable by the owner only (0600 on Unix) unless it exists.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// The URL without its password, for messages.

@@ -1,6 +1,8 @@
 //! The egress matrix: a probe plugin asks the host to fetch hostile URLs. None may reach
 //! the canary on 127.0.0.2; every allowed case must succeed (K-3).
 
+mod private_ports;
+
 use serde_json::{Value, json};
 
 use crate::support::{self, Canary, TestServer};

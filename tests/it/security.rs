@@ -1,5 +1,14 @@
 //! Security defaults: the Host allowlist, the Origin check, the bearer token off
-//! loopback, CORS off unless configured.
+//! loopback, CORS off unless configured; connection deadlines and the connection cap,
+//! HTTP/2's authority, body limits, security headers, private file modes, and no
+//! filesystem path taken from a request.
+
+mod bodies;
+mod connections;
+mod file_modes;
+mod headers;
+mod http2;
+mod request_paths;
 
 use serde_json::json;
 

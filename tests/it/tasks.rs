@@ -3,6 +3,7 @@
 //! progress in the queue status, and the API's errors. `soak.rs` kills the server.
 
 mod soak;
+mod wait_limit;
 
 use std::time::Duration;
 

@@ -37,7 +37,7 @@ pub async fn submit_one(
         "download",
         payload,
         priority_of(&body["priority"])?,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }

@@ -52,6 +52,17 @@ impl ApiError {
         Self::new(ErrorCode::NotFound, message)
     }
 
+    /// A body the framework could not read or parse: `body_too_large` for a body over
+    /// the route's limit (413), `bad_body` otherwise; the status stays the framework's.
+    pub fn body_rejection(status: StatusCode, message: impl Into<String>) -> Self {
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::BodyTooLarge
+        } else {
+            ErrorCode::BadBody
+        };
+        Self::with_status(status, code, message)
+    }
+
     /// A 500 whose detail goes to the log, once, under a correlation id; the client sees
     /// only the id, never SQL or paths.
     pub fn internal(error: impl std::fmt::Display) -> Self {

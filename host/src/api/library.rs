@@ -237,7 +237,7 @@ pub async fn add(
         "add_resource",
         payload,
         priority_of(&body.priority)?,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }
@@ -260,7 +260,7 @@ pub async fn refresh(
         "refresh_resource",
         Value::Object(payload),
         priority,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }

@@ -22,13 +22,8 @@ pub(super) fn code(text: &str) -> Result<Code, ApiError> {
 }
 
 pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v).map_err(|rejection| {
-        ApiError::with_status(
-            rejection.status(),
-            ErrorCode::BadBody,
-            rejection.body_text(),
-        )
-    })
+    body.map(|Json(v)| v)
+        .map_err(|rejection| ApiError::body_rejection(rejection.status(), rejection.body_text()))
 }
 
 /// Reads only the listed keys; anything else is a 400 so typos are not silently ignored.

@@ -44,13 +44,8 @@ pub async fn upload(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<UploadResult>), ApiError> {
-    let body = body.map_err(|rejection| {
-        ApiError::with_status(
-            rejection.status(),
-            ErrorCode::BadBody,
-            rejection.body_text(),
-        )
-    })?;
+    let body = body
+        .map_err(|rejection| ApiError::body_rejection(rejection.status(), rejection.body_text()))?;
     if body.is_empty() {
         return Err(ApiError::new(
             ErrorCode::BadBody,
@@ -193,8 +188,12 @@ pub async fn call(
     Path(name): Path<String>,
     body: Result<Json<CallBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Json(body) =
-        body.map_err(|rejection| ApiError::new(ErrorCode::BadBody, rejection.body_text()))?;
+    let Json(body) = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::body_rejection(rejection.status(), rejection.body_text())
+        }
+        _ => ApiError::new(ErrorCode::BadBody, rejection.body_text()),
+    })?;
     let host = &state.plugins;
     let plugin = host.registry().current(&name).ok_or_else(|| {
         ApiError::new(

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -59,12 +59,29 @@ impl Guard {
         })
     }
 
-    fn host_allowed(&self, headers: &HeaderMap) -> bool {
-        let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
-            // HTTP/2 requests carry the authority in the URI; hyper maps it to Host.
-            return false;
+    /// Whether the request's authority is one this server answers to: the URI's (HTTP/2
+    /// `:authority`, or an HTTP/1 request in absolute form) and the `Host` header, each
+    /// checked when present, and at least one present.
+    fn host_allowed(&self, request: &Request) -> bool {
+        let from_uri = request.uri().authority().map(|a| a.as_str());
+        let from_header = match request.headers().get(header::HOST) {
+            None => None,
+            Some(value) => match value.to_str() {
+                Ok(text) => Some(text),
+                Err(_) => return false,
+            },
         };
-        let name = strip_port(host).to_ascii_lowercase();
+        if from_uri.is_none() && from_header.is_none() {
+            return false;
+        }
+        [from_uri, from_header]
+            .into_iter()
+            .flatten()
+            .all(|authority| self.name_allowed(authority))
+    }
+
+    fn name_allowed(&self, authority: &str) -> bool {
+        let name = strip_port(authority.trim()).to_ascii_lowercase();
         self.inner.allowed_hosts.contains(&name)
     }
 
@@ -108,8 +125,7 @@ impl Guard {
 /// The middleware: Host first (cheapest, and it defeats rebinding), then Origin on
 /// state-changing methods, then the token.
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    if !guard.host_allowed(headers) {
+    if !guard.host_allowed(&request) {
         return ApiError::new(
             ErrorCode::ForbiddenHost,
             "this server does not answer to that Host",
@@ -120,14 +136,12 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
+    let headers = request.headers();
     let is_upgrade = headers.contains_key(header::UPGRADE);
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if (changes_state || is_upgrade)
         && let Some(origin) = origin
-        && !guard.origin_allowed(
-            origin,
-            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-        )
+        && !guard.origin_allowed(origin, request_authority(&request))
     {
         return ApiError::new(
             ErrorCode::ForbiddenOrigin,
@@ -140,6 +154,20 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             .into_response();
     }
     next.run(request).await
+}
+
+/// The authority the client addressed: the URI's (HTTP/2), else the `Host` header.
+fn request_authority(request: &Request) -> Option<&str> {
+    request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+        })
 }
 
 /// The CORS layer for the configured origins, if any.
@@ -159,6 +187,32 @@ pub fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
     )
 }
+
+/// Headers every answer carries, errors and `/healthz` included: no MIME sniffing, and
+/// no page may frame this server's (clickjacking).
+pub async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let policy = match headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(policy) if policy.contains("frame-ancestors") => None,
+        Some(policy) => HeaderValue::from_str(&format!("{policy}; {FRAME_ANCESTORS}")).ok(),
+        None => Some(HeaderValue::from_static(FRAME_ANCESTORS)),
+    };
+    if let Some(policy) = policy {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// The frame-ancestors directive of every answer.
+const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";
 
 /// `?token=` on `/ws/` paths only: elsewhere a token in the URL would end up in
 /// browser history and referrers for no reason.
@@ -225,6 +279,48 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn guard() -> Guard {
+        Guard {
+            inner: Arc::new(GuardInner {
+                allowed_hosts: vec!["localhost".to_owned(), "[::1]".to_owned()],
+                cors_origins: Vec::new(),
+                token_hash: None,
+            }),
+        }
+    }
+
+    fn request(uri: &str, host: Option<&str>) -> Request {
+        let mut builder = axum::http::Request::builder().uri(uri);
+        if let Some(host) = host {
+            builder = builder.header(header::HOST, host);
+        }
+        builder
+            .body(axum::body::Body::empty())
+            .expect("valid request")
+    }
+
+    #[test]
+    fn the_uri_authority_and_the_host_header_are_both_checked() {
+        let guard = guard();
+        for (uri, host, allowed) in [
+            ("/api", Some("localhost:8380"), true),
+            ("/api", Some("evil.test"), false),
+            ("/api", None, false),
+            ("http://localhost:8380/api", None, true),
+            ("http://[::1]:8380/api", None, true),
+            ("http://evil.test/api", None, false),
+            ("http://localhost:8380/api", Some("localhost:8380"), true),
+            ("http://localhost:8380/api", Some("evil.test"), false),
+            ("http://evil.test/api", Some("localhost"), false),
+        ] {
+            assert_eq!(
+                guard.host_allowed(&request(uri, host)),
+                allowed,
+                "{uri} {host:?}"
+            );
+        }
+    }
 
     #[test]
     fn ports_are_stripped() {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::params::*;
+use crate::store::{SettingsLimitError, StoreError};
 
 /// `GET /api/setting` (N-H11)
 #[utoipa::path(get, path = "/api/setting", tag = "settings", responses((status = 200, description = "User settings")))]
@@ -18,8 +19,9 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, 
     )))
 }
 
-/// `PUT /api/setting` (N-H11): merges the given keys.
-#[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings")))]
+/// `PUT /api/setting` (N-H11): merges the given keys; a write that would leave the
+/// settings over their limits (keys, key length, total bytes) stores nothing.
+#[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings"), (status = 400, description = "A key empty or too long (`bad_setting_key`)", body = super::error::ErrorBody), (status = 413, description = "Too many keys (`too_many_settings`) or bytes (`settings_too_large`)", body = super::error::ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     body: Result<Json<Value>, JsonRejection>,
@@ -28,8 +30,25 @@ pub async fn put_settings(
     let Value::Object(map) = json_body(body)? else {
         return Err(bad("the body is a JSON object of settings"));
     };
-    library.store().put_settings(map).await?;
+    library
+        .store()
+        .put_settings(map)
+        .await
+        .map_err(settings_error)?;
     Ok(Json(Value::Object(library.store().get_settings().await?)))
+}
+
+/// A refused settings write as its API error.
+fn settings_error(error: StoreError) -> ApiError {
+    let StoreError::Settings(limit) = &error else {
+        return error.into();
+    };
+    let code = match limit {
+        SettingsLimitError::BadKey { .. } => ErrorCode::BadSettingKey,
+        SettingsLimitError::TooManyKeys { .. } => ErrorCode::TooManySettings,
+        SettingsLimitError::TooLarge { .. } => ErrorCode::SettingsTooLarge,
+    };
+    ApiError::new(code, limit.to_string())
 }
 
 /// `GET /api/downloads/abspath?code=` (N-D5)

@@ -41,8 +41,13 @@ impl From<TaskError> for ApiError {
     }
 }
 
-/// `?wait=SECONDS` of a route that starts a task; None: answer at once.
-pub(super) fn wait_param(query: &HashMap<String, String>) -> Result<Option<Duration>, ApiError> {
+/// `?wait=SECONDS` of a route that starts a task; None: answer at once. A wait ends at
+/// `limit` at the latest ([`wait_limit`]), so the answer is the task (202) rather than
+/// the request timeout's 408.
+pub(super) fn wait_param(
+    query: &HashMap<String, String>,
+    limit: Duration,
+) -> Result<Option<Duration>, ApiError> {
     match query.get("wait") {
         None => Ok(None),
         Some(text) => {
@@ -55,9 +60,16 @@ pub(super) fn wait_param(query: &HashMap<String, String>) -> Result<Option<Durat
                         "`wait` is a number of seconds up to {MAX_WAIT_SECONDS}"
                     ))
                 })?;
-            Ok(Some(Duration::from_secs(seconds)))
+            Ok(Some(Duration::from_secs(seconds).min(limit)))
         }
     }
+}
+
+/// The longest a `?wait=` lasts: the request timeout less a margin (a fifth of it, from
+/// 200 ms to 2 s) for submitting the task and sending the answer.
+pub fn wait_limit(request_timeout: Duration) -> Duration {
+    let margin = (request_timeout / 5).clamp(Duration::from_millis(200), Duration::from_secs(2));
+    request_timeout.saturating_sub(margin)
 }
 
 /// `priority` of a body: a number 1..4 or a name; absent: normal.
@@ -127,7 +139,7 @@ pub(super) async fn submit_body(
         kind,
         Value::Object(payload(fields)),
         priority,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }
@@ -208,7 +220,7 @@ pub async fn create(
         &body.kind,
         data,
         priority_of(&body.priority)?,
-        wait_param(q)?,
+        wait_param(q, state.max_wait)?,
     )
     .await
 }
@@ -414,5 +426,30 @@ pub(super) fn optional_body(body: Result<Json<Value>, JsonRejection>) -> Result<
             Value::Null => Ok(json!({})),
             _ => Err(bad("the body is a JSON object")),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_ends_before_the_request_timeout() {
+        for (timeout_ms, limit_ms) in [(30_000, 28_000), (3_000, 2_400), (500, 300), (100, 0)] {
+            assert_eq!(
+                wait_limit(Duration::from_millis(timeout_ms)),
+                Duration::from_millis(limit_ms),
+                "{timeout_ms}"
+            );
+        }
+        let query = |wait: &str| HashMap::from([("wait".to_owned(), wait.to_owned())]);
+        let limit = Duration::from_secs(28);
+        assert_eq!(wait_param(&query("60"), limit).ok().flatten(), Some(limit));
+        assert_eq!(
+            wait_param(&query("5"), limit).ok().flatten(),
+            Some(Duration::from_secs(5))
+        );
+        assert!(wait_param(&query("301"), limit).is_err());
+        assert!(wait_param(&HashMap::new(), limit).is_ok_and(|wait| wait.is_none()));
     }
 }

@@ -78,10 +78,23 @@ pub struct RawServer {
     pub host: IpAddr,
     /// TCP port; 0 picks a free one.
     pub port: u16,
-    /// Largest accepted request body, in bytes (plugin uploads included).
+    /// Largest accepted plugin upload (`POST /api/plugins`), in bytes.
     pub max_body_bytes: u64,
-    /// Time allowed to read a request's headers, in milliseconds.
+    /// Largest accepted body of every other route (JSON), in bytes.
+    pub max_json_body_bytes: u64,
+    /// Most request-body bytes held at once across all requests; a request whose body
+    /// does not fit waits (within the request timeout). At least `max_body_bytes`.
+    pub max_body_memory_bytes: u64,
+    /// Time allowed to read a request's headers, in milliseconds; a connection's first
+    /// request must arrive within it too (HTTP/1 and HTTP/2).
     pub header_read_timeout_ms: u64,
+    /// A connection with no request in progress is closed after this long, in
+    /// milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Most connections open at once. At the cap a new connection replaces the one idle
+    /// the longest (none idle: the new one is closed). Keep it below the process's file
+    /// descriptor limit.
+    pub max_connections: u32,
     /// Time allowed for a whole non-streaming request, in milliseconds.
     pub request_timeout_ms: u64,
     /// Require `Authorization: Bearer <token>` on every route but `/healthz`.
@@ -103,7 +116,11 @@ impl Default for RawServer {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 8380,
             max_body_bytes: 32 * 1024 * 1024,
+            max_json_body_bytes: 1024 * 1024,
+            max_body_memory_bytes: 64 * 1024 * 1024,
             header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 256,
             request_timeout_ms: 30_000,
             require_token: None,
             allowed_hosts: Vec::new(),
@@ -229,8 +246,10 @@ pub struct RawFetch {
     pub max_redirects: u32,
     /// Requests one plugin call may make.
     pub max_requests_per_call: u32,
-    /// Hosts (name or IP, optionally `:port`) that may resolve to loopback,
-    /// private or link-local addresses. Empty by default: such addresses are refused.
+    /// Hosts (name or IP, optionally `:port`; IPv6 in brackets) that may resolve to
+    /// loopback, private or link-local addresses. An entry with a port allows that port
+    /// only; one without allows every port of the host. Empty by default: such
+    /// addresses are refused.
     pub allow_private_hosts: Vec<String>,
     /// Static name resolution, like curl's `--resolve`: host name to IP address.
     pub resolve: BTreeMap<String, IpAddr>,

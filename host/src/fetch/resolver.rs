@@ -36,16 +36,13 @@ impl AddressRules {
         }
     }
 
-    /// Whether `host` may use private addresses; `port` None means "any port of it"
-    /// (the connection-time check, which the per-URL check with the port precedes).
+    /// Whether `host` (a URL's host; IPv6 in brackets or not) may use private addresses
+    /// on `port`; `port` None means "any port of it" (the connection-time check, which
+    /// the per-URL check with the port precedes).
     pub fn private_allowed(&self, host: &str, port: Option<u16>) -> bool {
-        self.allow_private.iter().any(|entry| {
-            entry.host.eq_ignore_ascii_case(host)
-                && match (entry.port, port) {
-                    (Some(allowed), Some(port)) => allowed == port,
-                    _ => true,
-                }
-        })
+        self.allow_private
+            .iter()
+            .any(|entry| entry.allows(host, port))
     }
 
     /// Resolves `host` and checks every address; an IP literal is checked as is.

@@ -6,7 +6,8 @@
 //! `pg_restore --list` on it, rename to `kura-{stamp}.dump`. Either way an info file
 //! `kura-{stamp}.json` records the time, sizes and schema version, a killed run leaves
 //! only a temporary file (removed by the next run), and retention never removes the
-//! newest backup.
+//! newest backup. Backups and their directories are readable by the owner only (files
+//! 0600 through their temporary files, directories made 0700).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,7 +77,7 @@ impl Maintenance {
         let dir = self.db_backup_dir();
         let setup_dir = dir.clone();
         blocking(move || {
-            std::fs::create_dir_all(&setup_dir).map_err(files::io_error(&setup_dir))?;
+            files::create_private_dir(&setup_dir)?;
             files::remove_stale_temps(&setup_dir, now_ms() - STALE_TEMP_MS)
         })
         .await?;
@@ -232,6 +233,7 @@ impl Maintenance {
         let dir = self.codes_backup_dir();
         let base = format!("codes-{}", stamp::compact(started));
         let (file, removed) = blocking(move || {
+            files::create_private_dir(&dir)?;
             files::remove_stale_temps(&dir, now_ms() - STALE_TEMP_MS)?;
             let file = files::write_new(&dir, &base, "json", &text)?;
             let removed = files::prune(&dir, "codes-", days, now_ms())?;

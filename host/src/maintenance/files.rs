@@ -64,6 +64,16 @@ pub(super) fn list(dir: &Path) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// Creates `dir` and any missing parent readable by the owner only (0700 on Unix), for
+/// backups; directories that exist keep their mode.
+pub(super) fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(io_error(dir))
+}
+
 /// Writes `bytes` as `{base}.{extension}` in `dir`, or `{base}-2.{extension}` and so on
 /// when the name is taken: through a synced temporary file, never replacing a file.
 pub(super) fn write_new(dir: &Path, base: &str, extension: &str, bytes: &[u8]) -> Result<PathBuf> {

@@ -4,6 +4,77 @@ use serde_json::{Map, Value};
 
 use super::{Result, SourceCookie, Store, StoreError, now_ms};
 
+/// The bounds of the user settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsLimits {
+    /// Most keys stored at once.
+    pub max_keys: usize,
+    /// Longest key, in bytes.
+    pub max_key_bytes: usize,
+    /// Most bytes of every key and its serialized value together.
+    pub max_total_bytes: usize,
+}
+
+/// The limits every write of the settings is checked against.
+pub const SETTINGS_LIMITS: SettingsLimits = SettingsLimits {
+    max_keys: 256,
+    max_key_bytes: 128,
+    max_total_bytes: 256 * 1024,
+};
+
+/// A settings write refused by [`SETTINGS_LIMITS`]; nothing of it was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsLimitError {
+    #[error("a setting key must be 1 to {max} bytes long")]
+    BadKey { max: usize },
+    #[error("the settings would have {count} keys; at most {max} are kept")]
+    TooManyKeys { count: usize, max: usize },
+    #[error("the settings would take {bytes} bytes; at most {max} are kept")]
+    TooLarge { bytes: usize, max: usize },
+}
+
+impl SettingsLimits {
+    /// Every key of a write: not empty, not longer than the limit.
+    pub fn check_keys<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a String>,
+    ) -> std::result::Result<(), SettingsLimitError> {
+        match keys
+            .into_iter()
+            .any(|key| key.is_empty() || key.len() > self.max_key_bytes)
+        {
+            true => Err(SettingsLimitError::BadKey {
+                max: self.max_key_bytes,
+            }),
+            false => Ok(()),
+        }
+    }
+
+    /// The whole stored set, as (key, serialized value) rows.
+    pub fn check_total(
+        &self,
+        rows: &[(String, String)],
+    ) -> std::result::Result<(), SettingsLimitError> {
+        if rows.len() > self.max_keys {
+            return Err(SettingsLimitError::TooManyKeys {
+                count: rows.len(),
+                max: self.max_keys,
+            });
+        }
+        let bytes: usize = rows
+            .iter()
+            .map(|(key, value)| key.len() + value.len())
+            .sum();
+        if bytes > self.max_total_bytes {
+            return Err(SettingsLimitError::TooLarge {
+                bytes,
+                max: self.max_total_bytes,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// Every user setting.
     pub async fn get_settings(&self) -> Result<Map<String, Value>> {
@@ -21,7 +92,10 @@ impl Store {
     }
 
     /// Merges settings in one transaction: each key is set; a `null` value removes it.
+    /// A write that would leave the settings over [`SETTINGS_LIMITS`] changes nothing
+    /// ([`StoreError::Settings`]).
     pub async fn put_settings(&self, settings: Map<String, Value>) -> Result<()> {
+        SETTINGS_LIMITS.check_keys(settings.keys())?;
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
         for (key, value) in settings {
@@ -42,6 +116,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // Checked on what the transaction sees, the merge included, before it commits.
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+            .fetch_all(&mut *tx)
+            .await?;
+        SETTINGS_LIMITS.check_total(&rows)?;
         tx.commit().await?;
         Ok(())
     }
@@ -81,5 +160,53 @@ impl Store {
             .into_iter()
             .map(|(source, name, value, url)| (source, SourceCookie { name, value, url }))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: SettingsLimits = SettingsLimits {
+        max_keys: 2,
+        max_key_bytes: 4,
+        max_total_bytes: 10,
+    };
+
+    fn rows(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn keys_are_bounded() {
+        let keys = |list: &[&str]| list.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        assert_eq!(LIMITS.check_keys(&keys(&["a", "abcd"])), Ok(()));
+        for bad in [&[""][..], &["abcde"], &["a", "toolong"]] {
+            assert_eq!(
+                LIMITS.check_keys(&keys(bad)),
+                Err(SettingsLimitError::BadKey { max: 4 }),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_stored_set_is_bounded_in_keys_and_bytes() {
+        assert_eq!(
+            LIMITS.check_total(&rows(&[("a", "1"), ("b", "22")])),
+            Ok(())
+        );
+        assert_eq!(LIMITS.check_total(&rows(&[("ab", "12345678")])), Ok(()));
+        assert_eq!(
+            LIMITS.check_total(&rows(&[("a", "1"), ("b", "2"), ("c", "3")])),
+            Err(SettingsLimitError::TooManyKeys { count: 3, max: 2 })
+        );
+        assert_eq!(
+            LIMITS.check_total(&rows(&[("ab", "123456789")])),
+            Err(SettingsLimitError::TooLarge { bytes: 11, max: 10 })
+        );
     }
 }

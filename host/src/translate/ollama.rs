@@ -63,15 +63,9 @@ impl OllamaClient {
         config.proxy = None;
         config.timeout = profile.timeout;
         config.max_redirects = 0;
-        if let Some(host) = profile.url.host_str() {
-            config.allow_private_hosts.push(PrivateHost {
-                host: host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_owned(),
-                port: profile.url.port_or_known_default(),
-            });
-        }
+        config
+            .allow_private_hosts
+            .extend(PrivateHost::for_url(&profile.url));
         Ok(Self {
             fetch: FetchClient::new(&config)?,
             policy: EgressPolicy::new(Vec::new(), None, Some(&profile.url)),

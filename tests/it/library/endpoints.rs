@@ -16,7 +16,7 @@ async fn start_configured(fixture: &fixture_site::FixtureSite) -> crate::support
     // `server:` is already in the base config, so the limit goes into that section.
     let yaml = crate::support::base_config(&fixture.base_url(), library).replacen(
         "server:\n",
-        &format!("server:\n  max_body_bytes: {MAX_BODY}\n"),
+        &format!("server:\n  max_json_body_bytes: {MAX_BODY}\n"),
         1,
     );
     crate::support::TestServer::start(&yaml, &super::LIBRARY_PLUGINS).await
@@ -376,7 +376,7 @@ async fn malformed_and_oversized_bodies_are_refused() {
             &format!("{path} oversized"),
             post(path, "application/json", oversized.clone()),
             413,
-            "bad_body",
+            "body_too_large",
         )
         .await;
     }
@@ -386,7 +386,7 @@ async fn malformed_and_oversized_bodies_are_refused() {
         .put(server.url("/api/setting"))
         .header("content-type", "application/json")
         .body(big_settings);
-    expect_error("settings oversized", request, 413, "bad_body").await;
+    expect_error("settings oversized", request, 413, "body_too_large").await;
     let (_, list) = server.get_json("/api/resources").await;
     assert_eq!(list["total"], 0, "nothing refused was added: {list}");
     assert_eq!(server.get_json("/api/setting").await, (200, json!({})));
