@@ -182,10 +182,15 @@ async fn skipped_unchanged_and_unknown_titles() {
         .expect("wait");
     assert_eq!(task.status, TaskStatus::Failed, "{task:?}");
     assert_eq!(task.attempts, 1, "{task:?}");
+    assert_eq!(
+        task.error_code,
+        Some(kura::error_code::ErrorCode::ResourceNotFound),
+        "{task:?}"
+    );
     assert!(
         task.error
             .as_deref()
-            .is_some_and(|e| e.starts_with("resource_not_found")),
+            .is_some_and(|e| e.contains("NOPE-999")),
         "{task:?}"
     );
     // Bad payloads are refused at submit.
