@@ -24,8 +24,6 @@ mod ws;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::handler::Handler;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +31,9 @@ use tokio_util::task::TaskTracker;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::{ApiError, ErrorCode};
 pub use security::Guard;
@@ -67,59 +68,58 @@ pub struct AppState {
     pub max_wait: std::time::Duration,
 }
 
+/// Every API route, declared once: the path and method of each handler go to the
+/// router and to the OpenAPI document together (`utoipa_axum::routes!` reads the
+/// handler's `#[utoipa::path]`).
+pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
+    // Plugin uploads may be larger than JSON bodies.
+    let (schemas, paths, plugins_route) = routes!(plugins::list, plugins::upload);
+    let plugins_route = plugins_route.layer(DefaultBodyLimit::max(config.max_body_bytes));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes((schemas, paths, plugins_route))
+        .routes(routes!(plugins::enable))
+        .routes(routes!(plugins::disable))
+        .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::call))
+        .routes(routes!(plugins::sources))
+        .routes(routes!(settings::set_cookie))
+        .routes(routes!(library::resources))
+        .routes(routes!(library::batch))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::queue_status))
+        .routes(routes!(tasks::schedules))
+        .routes(routes!(reports::list))
+        .routes(routes!(reports::get))
+        .routes(routes!(tasks::get, tasks::delete))
+        .routes(routes!(tasks::quick_avatars))
+        .routes(routes!(tasks::quick_db_upgrade))
+        .routes(routes!(tasks::quick_translate))
+        .routes(routes!(tasks::quick_refresh))
+        .routes(routes!(library::add))
+        .routes(routes!(library::refresh))
+        .routes(routes!(library::delete))
+        .routes(routes!(library::preview))
+        .routes(routes!(library::metadata))
+        .routes(routes!(media::cover))
+        .routes(routes!(people::actors))
+        .routes(routes!(media::avatar))
+        .routes(routes!(people::genres))
+        .routes(routes!(settings::get_settings, settings::put_settings))
+        .routes(routes!(settings::abspath))
+        .routes(routes!(downloads::submit_batch))
+        .routes(routes!(downloads::mock))
+        .routes(routes!(downloads::submit_one, downloads::delete))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(openapi::docs))
+        .routes(routes!(ws::tasks))
+}
+
 /// The whole router, behind the request guards.
 pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
-    let router = Router::new()
-        .route("/healthz", get(health))
-        .route(
-            body_limit::UPLOAD_PATH,
-            get(plugins::list)
-                .post(plugins::upload.layer(DefaultBodyLimit::max(config.max_body_bytes))),
-        )
-        .route("/api/plugins/{name}/enable", post(plugins::enable))
-        .route("/api/plugins/{name}/disable", post(plugins::disable))
-        .route("/api/plugins/{name}/rollback", post(plugins::rollback))
-        .route("/api/plugins/{name}/call", post(plugins::call))
-        .route("/api/source/list", get(plugins::sources))
-        .route("/api/source/cookie", post(settings::set_cookie))
-        .route("/api/resources", get(library::resources))
-        .route("/api/resources/batch", post(library::batch))
-        .route("/api/tasks", get(tasks::list).post(tasks::create))
-        .route("/api/tasks/queue/status", get(tasks::queue_status))
-        .route("/api/schedules", get(tasks::schedules))
-        .route("/api/reports", get(reports::list))
-        .route("/api/reports/{name}", get(reports::get))
-        .route("/api/tasks/{id}", get(tasks::get).delete(tasks::delete))
-        .route("/api/quick/avatars", post(tasks::quick_avatars))
-        .route("/api/quick/db-upgrade", post(tasks::quick_db_upgrade))
-        .route("/api/quick/translate", post(tasks::quick_translate))
-        .route("/api/quick/refresh-metadata", post(tasks::quick_refresh))
-        .route("/api/resource", post(library::add))
-        .route("/api/resource/refresh/{code}", post(library::refresh))
-        .route(
-            "/api/resource/{code}",
-            axum::routing::delete(library::delete),
-        )
-        .route("/api/resource/{code}/preview", get(library::preview))
-        .route("/api/resource/{code}/metadata", get(library::metadata))
-        .route("/api/resource/{code}/cover", get(media::cover))
-        .route("/api/actors", get(people::actors))
-        .route("/api/actors/{id}/avatar", get(media::avatar))
-        .route("/api/genres", get(people::genres))
-        .route(
-            "/api/setting",
-            get(settings::get_settings).put(settings::put_settings),
-        )
-        .route("/api/downloads/abspath", get(settings::abspath))
-        .route("/api/downloads/batch_submit", post(downloads::submit_batch))
-        .route("/api/downloads/mock/{code}", post(downloads::mock))
-        .route(
-            "/api/downloads/{code}",
-            post(downloads::submit_one).delete(downloads::delete),
-        )
-        .route("/api/openapi.json", get(openapi::openapi_json))
-        .route("/api/docs", get(openapi::docs))
-        .route("/ws/tasks", get(ws::tasks));
+    let (router, mut document) = api_routes(config).split_for_parts();
+    openapi::add_task_kinds(&mut document, &state.tasks);
+    let router = router.layer(axum::Extension(openapi::Document::new(document)));
     // Static files (the web UI) sit behind the same guards and layers as the API.
     let router = match &config.web_dir {
         Some(dir) => router.nest_service("/ui", ServeDir::new(dir)),

@@ -9,11 +9,14 @@ use serde::{Deserialize, Serialize};
 macro_rules! error_codes {
     ($($variant:ident => $wire:literal, $status:ident, $meaning:literal;)+) => {
         /// A stable error code. The wire form never changes once released.
+        ///
+        /// Serde's snake_case of each variant is its wire form (a unit test checks it
+        /// against the table), so the OpenAPI schema shows the same strings.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $(
                 #[doc = $meaning]
-                #[serde(rename = $wire)]
                 $variant,
             )+
         }

@@ -140,6 +140,24 @@ impl TaskQueue {
         }
     }
 
+    /// Each kind's name with its payload's schema name and JSON schema.
+    pub fn payload_schemas(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )> {
+        self.inner
+            .registry
+            .all()
+            .map(|kind| {
+                let (name, schema) = kind.payload_schema();
+                (kind.name(), name, schema)
+            })
+            .collect()
+    }
+
     /// The kinds clients may submit.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.inner.registry.names()

@@ -1,6 +1,7 @@
 //! The HTTP surface of this stage: health, errors, uploads of bad input, config errors,
 //! the bounds on user settings.
 
+mod openapi;
 mod settings_limits;
 
 use std::process::Command;

@@ -1,78 +1,95 @@
 //! The OpenAPI document, generated from the handlers' annotations, and a docs page
 //! rendered from it on the server (no script or stylesheet from anywhere else).
 
-use axum::Json;
+use std::sync::Arc;
+
 use axum::response::Html;
+use axum::{Extension, Json};
 use serde_json::Value;
 use utoipa::OpenApi;
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::{ContentBuilder, Ref, Required};
 
-use super::{downloads, library, media, people, plugins, reports, settings, tasks, ws};
-
+/// The document's frame: what is not a route (title, shared schemas). The routes come
+/// from [`super::api_routes`], which declares each one once.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Kura",
         description = "Self-hosted media library server with WebAssembly site plugins"
     ),
-    paths(
-        super::health,
-        plugins::list,
-        plugins::upload,
-        plugins::enable,
-        plugins::disable,
-        plugins::rollback,
-        plugins::call,
-        plugins::sources,
-        library::resources,
-        people::actors,
-        people::genres,
-        media::avatar,
-        library::preview,
-        library::metadata,
-        media::cover,
-        library::add,
-        library::refresh,
-        library::delete,
-        library::batch,
-        settings::get_settings,
-        settings::put_settings,
-        settings::abspath,
-        settings::set_cookie,
-        tasks::list,
-        tasks::create,
-        tasks::get,
-        tasks::delete,
-        tasks::queue_status,
-        tasks::schedules,
-        reports::list,
-        reports::get,
-        downloads::submit_one,
-        downloads::submit_batch,
-        downloads::delete,
-        downloads::mock,
-        ws::tasks,
-        tasks::quick_avatars,
-        tasks::quick_db_upgrade,
-        tasks::quick_translate,
-        tasks::quick_refresh,
-        openapi_json,
-        docs,
-    ),
-    components(schemas(super::error::ErrorBody))
+    components(schemas(super::error::ErrorBody, crate::error_code::ErrorCode))
 )]
 pub struct ApiDoc;
 
+/// The finished document, shared by the two routes that show it.
+#[derive(Clone)]
+pub struct Document {
+    json: Arc<Value>,
+}
+
+impl Document {
+    pub fn new(document: utoipa::openapi::OpenApi) -> Self {
+        Self {
+            json: Arc::new(serde_json::to_value(document).unwrap_or_default()),
+        }
+    }
+}
+
+/// Adds each task kind's payload schema to the components and describes `POST
+/// /api/tasks`'s body as one of `{type, priority?, data}` per kind.
+pub fn add_task_kinds(document: &mut utoipa::openapi::OpenApi, tasks: &crate::tasks::TaskQueue) {
+    let components = document
+        .components
+        .get_or_insert_with(utoipa::openapi::Components::new);
+    let mut one_of = OneOfBuilder::new();
+    for (kind, schema_name, schema) in tasks.payload_schemas() {
+        components.schemas.insert(schema_name.clone(), schema);
+        let submit = ObjectBuilder::new()
+            .title(Some(kind))
+            .property(
+                "type",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([kind])),
+            )
+            .required("type")
+            .property(
+                "priority",
+                ObjectBuilder::new()
+                    .description(Some("1 (low) to 4 (urgent), or low, normal, high, urgent")),
+            )
+            .property("data", Ref::from_schema_name(schema_name));
+        one_of = one_of.item(submit);
+    }
+    let body = RequestBodyBuilder::new()
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(one_of)).build(),
+        )
+        .required(Some(Required::True))
+        .build();
+    if let Some(post) = document
+        .paths
+        .paths
+        .get_mut("/api/tasks")
+        .and_then(|item| item.post.as_mut())
+    {
+        post.request_body = Some(body.into());
+    }
+}
+
 /// `GET /api/openapi.json`
 #[utoipa::path(get, path = "/api/openapi.json", tag = "docs", responses((status = 200, description = "This document")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json(Extension(document): Extension<Document>) -> Json<Value> {
+    Json(document.json.as_ref().clone())
 }
 
 /// `GET /api/docs`: the operations of the OpenAPI document as a page.
 #[utoipa::path(get, path = "/api/docs", tag = "docs", responses((status = 200, content_type = "text/html", description = "This page")))]
-pub async fn docs() -> Html<String> {
-    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    Html(render(&doc))
+pub async fn docs(Extension(document): Extension<Document>) -> Html<String> {
+    Html(render(&document.json))
 }
 
 fn render(doc: &Value) -> String {
@@ -125,4 +142,81 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// `(method, path)` of every `#[utoipa::path(...)]` in the API's sources.
+    fn annotated_routes() -> Vec<(String, String)> {
+        let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![api.join("api.rs")];
+        for entry in std::fs::read_dir(api.join("api")).expect("api dir") {
+            files.push(entry.expect("entry").path());
+        }
+        let mut routes = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("source");
+            for annotation in text.split("\n#[utoipa::path(").skip(1) {
+                let method = annotation
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+                let path = annotation
+                    .split("path = \"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or_default()
+                    .to_owned();
+                routes.push((method, path));
+            }
+        }
+        routes
+    }
+
+    /// A handler written for the API but not routed (or routed by hand, outside the
+    /// declaration that documents it) fails here.
+    #[test]
+    fn every_route_is_declared_once_and_documented() {
+        let config = crate::Config::parse(
+            "",
+            Path::new("t.yaml"),
+            &crate::config::Overrides::default(),
+        )
+        .expect("config");
+        let document =
+            serde_json::to_value(super::super::api_routes(&config.server).into_openapi())
+                .expect("json");
+        let annotated = annotated_routes();
+        assert!(annotated.len() > 40, "{annotated:?}");
+        for (method, path) in &annotated {
+            assert!(
+                document["paths"][path][method].is_object(),
+                "{method} {path} is annotated but not in the document (not routed?)"
+            );
+        }
+        let documented: usize = document["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .map(|item| item.as_object().map_or(0, |methods| methods.len()))
+            .sum();
+        assert_eq!(
+            documented,
+            annotated.len(),
+            "every documented route is annotated"
+        );
+        let router_source =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api.rs"))
+                .expect("api.rs");
+        assert!(
+            !router_source.contains(".route(\""),
+            "api.rs routes a path by hand; declare it with `routes!` so it is documented"
+        );
+    }
 }
