@@ -148,8 +148,6 @@ fn escape(text: &str) -> String {
 mod tests {
     use std::path::Path;
 
-    use super::*;
-
     /// `(method, path)` of every `#[utoipa::path(...)]` in the API's sources.
     fn annotated_routes() -> Vec<(String, String)> {
         let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
