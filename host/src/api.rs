@@ -7,6 +7,7 @@ mod body_limit;
 mod connections;
 mod downloads;
 mod error;
+mod extract;
 mod files;
 mod library;
 mod media;

@@ -27,7 +27,10 @@ pub use kind::{
     AnyKind, DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
     parse_payload,
 };
-pub use kinds::library_kinds;
+pub use kinds::{
+    AvatarsPayload, BatchItem, BatchPayload, CodePayload, MockDownloadPayload, RefreshPayload,
+    library_kinds,
+};
 pub use maintenance_kinds::maintenance_kinds;
 pub use translate_kind::{TRANSLATE_KIND, Translate, TranslationTasks};
 

@@ -3,57 +3,80 @@
 //! debug-only mock download.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::{ApiJson, ApiQuery, OptionalJson};
 use super::params::{Params, bad, code, params, stored_resource};
-use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param};
+use super::tasks::{priority_of, submit, submit_body, wait_param};
 use crate::store::Priority;
 use crate::tasks::TaskError;
 
 /// Most codes one batch submit takes.
 const MAX_BATCH_CODES: usize = 1000;
 
+/// A body that only sets the task's priority.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityBody {
+    /// 1 (low) to 4 (urgent), or low, normal, high, urgent (default normal).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub priority: Value,
+}
+
+/// The body of `POST /api/downloads/batch_submit`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchDownloadBody {
+    /// 1 to 1000 codes; each is checked on its own and gets its own result.
+    #[schema(value_type = Vec<String>)]
+    pub codes: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub priority: Value,
+}
+
 /// `POST /api/downloads/{code}` (N-D3): queues the download of a resource in the library.
-#[utoipa::path(post, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = Object, description = "{priority?}"), responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body = PriorityBody, responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn submit_one(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    Query(query): Params,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiQuery(query): Params,
+    OptionalJson(body): OptionalJson<PriorityBody>,
 ) -> Result<Response, ApiError> {
     let q = params(&query, &["wait"])?;
     let code = code(&raw)?;
-    let body = optional_body(body)?;
     stored_resource(&state, &code).await?;
     let payload = json!({ "code": code.as_str() });
     submit(
         &state.tasks,
         "download",
         payload,
-        priority_of(&body["priority"])?,
+        priority_of(&body.priority)?,
         wait_param(q, state.max_wait)?,
     )
     .await
 }
 
 /// `POST /api/downloads/batch_submit` (N-D3): `{codes, priority?}`; a result per code.
-#[utoipa::path(post, path = "/api/downloads/batch_submit", tag = "downloads", request_body(content = Object, description = "{codes: [..], priority?}"), responses((status = 202, description = "Per-code results")))]
+#[utoipa::path(post, path = "/api/downloads/batch_submit", tag = "downloads", request_body = BatchDownloadBody, responses((status = 202, description = "Per-code results")))]
 pub async fn submit_batch(
     State(state): State<AppState>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiJson(body): ApiJson<BatchDownloadBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = optional_body(body)?;
-    let priority = priority_of(&body["priority"])?;
-    let codes = body["codes"]
-        .as_array()
-        .filter(|codes| !codes.is_empty() && codes.len() <= MAX_BATCH_CODES)
-        .ok_or_else(|| bad(format!("`codes` is a list of 1 to {MAX_BATCH_CODES} codes")))?;
+    let priority = priority_of(&body.priority)?;
+    let codes = &body.codes;
+    if codes.is_empty() || codes.len() > MAX_BATCH_CODES {
+        return Err(bad(format!(
+            "`codes` is a list of 1 to {MAX_BATCH_CODES} codes"
+        )));
+    }
     let mut results = Vec::with_capacity(codes.len());
     for raw in codes {
         results.push(match submit_code(&state, raw, priority).await {
@@ -108,12 +131,12 @@ pub async fn delete(
 
 /// `POST /api/downloads/mock/{code}` (N-D7): a fake download (no network) that occupies
 /// the download lane for `duration_ms`; only when `tasks.mock_downloads` is on.
-#[utoipa::path(post, path = "/api/downloads/mock/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = Object, description = "{duration_ms?, priority?}"), responses((status = 202, description = "Queued"), (status = 403, description = "Mock downloads are off", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/downloads/mock/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::MockDownloadPayload, description = "The mock_download task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued"), (status = 403, description = "Mock downloads are off", body = super::error::ErrorBody)))]
 pub async fn mock(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    Query(query): Params,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiQuery(query): Params,
+    OptionalJson(body): OptionalJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     let code = code(&raw)?;
     submit_body(&state, "mock_download", &query, body, |mut fields| {

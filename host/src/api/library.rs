@@ -2,17 +2,17 @@
 //! batch (N-H1, N-H4, N-H5, N-H7..N-H10).
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::{ApiJson, ApiQuery, OptionalJson};
 use super::params::*;
-use super::tasks::{optional_body, priority_of, submit, submit_body, wait_param, without_priority};
+use super::tasks::{priority_of, submit, submit_body, wait_param, without_priority};
 use crate::config::DisplayTitle;
 use crate::library::LibraryError;
 use crate::store::{ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
@@ -81,7 +81,7 @@ fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
 #[utoipa::path(get, path = "/api/resources", tag = "library", params(("search" = Option<String>, Query, description = "Substring of code or titles"), ("downloaded" = Option<bool>, Query), ("translation_status" = Option<String>, Query), ("person" = Option<i64>, Query), ("tag" = Option<i64>, Query), ("source" = Option<String>, Query), ("sort" = Option<String>, Query, description = "code, release_date, added_at, video_time"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of resources"), (status = 400, body = super::error::ErrorBody)))]
 pub async fn resources(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
 ) -> Result<Json<Value>, ApiError> {
     let library = &state.library;
     let q = params(
@@ -212,7 +212,8 @@ pub async fn metadata(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/resource`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
     pub code: String,
@@ -222,14 +223,13 @@ pub struct AddBody {
 
 /// `POST /api/resource` (N-H7): queues an `add_resource` task; `?wait=SECONDS` answers
 /// with its outcome (201 with the report, or 404 `code_not_found`).
-#[utoipa::path(post, path = "/api/resource", tag = "library", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "{code, priority?}"), responses((status = 202, description = "Queued: the task"), (status = 201, description = "With wait: added; the task and its report"), (status = 404, description = "With wait: no source knows the code", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/resource", tag = "library", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body = AddBody, responses((status = 202, description = "Queued: the task"), (status = 201, description = "With wait: added; the task and its report"), (status = 404, description = "With wait: no source knows the code", body = super::error::ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
-    Query(query): Params,
-    body: Result<Json<AddBody>, JsonRejection>,
+    ApiQuery(query): Params,
+    ApiJson(body): ApiJson<AddBody>,
 ) -> Result<Response, ApiError> {
     let q = params(&query, &["wait"])?;
-    let body = json_body(body)?;
     let code = code(&body.code)?;
     let payload = json!({ "code": code.as_str() });
     submit(
@@ -244,16 +244,16 @@ pub async fn add(
 
 /// `POST /api/resource/refresh/{code}` (N-H8): queues a `refresh_resource` task with the
 /// three switches; `?wait=SECONDS` answers with its outcome.
-#[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = Object, description = "{refresh_m3u8 = true, refresh_metadata = true, retranslate = false, priority?}"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: refreshed"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::RefreshPayload, description = "The refresh_resource task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: refreshed"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    Query(query): Params,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiQuery(query): Params,
+    OptionalJson(body): OptionalJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     let q = params(&query, &["wait"])?;
     let code = code(&raw)?;
-    let (mut payload, priority) = without_priority(optional_body(body)?)?;
+    let (mut payload, priority) = without_priority(body)?;
     payload.insert("code".to_owned(), Value::from(code.as_str()));
     submit(
         &state.tasks,
@@ -278,11 +278,11 @@ pub async fn delete(
 
 /// `POST /api/resources/batch` (N-H10): queues one `batch` task; each item (add,
 /// refresh or delete with its switches) gets its own result, never all-or-nothing.
-#[utoipa::path(post, path = "/api/resources/batch", tag = "library", params(("wait" = Option<u64>, Query)), request_body(content = Object, description = "{items: [{action: add|refresh|delete, code, refresh_m3u8?, refresh_metadata?, retranslate?}], priority?}"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: per-item results")))]
+#[utoipa::path(post, path = "/api/resources/batch", tag = "library", params(("wait" = Option<u64>, Query)), request_body(content = crate::tasks::BatchPayload, description = "The batch task's data, and `priority`"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: per-item results")))]
 pub async fn batch(
     State(state): State<AppState>,
-    Query(query): Params,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiQuery(query): Params,
+    OptionalJson(body): OptionalJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     submit_body(&state, "batch", &query, body, |fields| fields).await
 }

@@ -1,12 +1,13 @@
 //! Images by code or person id: covers with thumbnails (N-H6) and avatars (N-B3),
 //! with ETag, Last-Modified and 304.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::ApiQuery;
 use super::params::*;
 use crate::media::ThumbnailSize;
 
@@ -42,7 +43,7 @@ pub async fn avatar(
 pub async fn cover(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    Query(query): Params,
+    ApiQuery(query): Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let library = &state.library;

@@ -3,15 +3,13 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::extract::Query;
-use axum::extract::rejection::JsonRejection;
-
 use super::error::{ApiError, ErrorCode};
+use super::extract::ApiQuery;
 use crate::code::{Code, normalize};
 use crate::store::MAX_PAGE_SIZE;
 
-pub(super) type Params = Query<HashMap<String, String>>;
+/// Query parameters by name; [`params`] refuses the ones a route does not take.
+pub(super) type Params = ApiQuery<HashMap<String, String>>;
 
 pub(super) fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::BadRequest, message)
@@ -19,11 +17,6 @@ pub(super) fn bad(message: impl Into<String>) -> ApiError {
 
 pub(super) fn code(text: &str) -> Result<Code, ApiError> {
     normalize(text).map_err(|error| ApiError::new(ErrorCode::BadCode, error.to_string()))
-}
-
-pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v)
-        .map_err(|rejection| ApiError::body_rejection(rejection.status(), rejection.body_text()))
 }
 
 /// Reads only the listed keys; anything else is a 400 so typos are not silently ignored.

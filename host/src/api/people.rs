@@ -1,11 +1,12 @@
 //! People (actors) and tags (genres) lists with work counts (N-H2, N-H3).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::ApiQuery;
 use super::params::*;
 use crate::store::{PeopleQuery, PeopleSort, TagQuery, TagSort};
 
@@ -13,7 +14,7 @@ use crate::store::{PeopleQuery, PeopleSort, TagQuery, TagSort};
 #[utoipa::path(get, path = "/api/actors", tag = "library", params(("search" = Option<String>, Query), ("has_avatar" = Option<bool>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of people with work counts")))]
 pub async fn actors(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
 ) -> Result<Json<Value>, ApiError> {
     let library = &state.library;
     let q = params(
@@ -56,7 +57,7 @@ pub async fn actors(
 #[utoipa::path(get, path = "/api/genres", tag = "library", params(("search" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of tags with work counts")))]
 pub async fn genres(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
 ) -> Result<Json<Value>, ApiError> {
     let library = &state.library;
     let q = params(&query, &["search", "sort", "order", "page", "page_size"])?;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::ApiJson;
 use crate::plugins::{FileFailure, InstallOutcome, Origin, PluginKind, PluginView};
 
 /// `GET /api/plugins` body.
@@ -166,7 +167,7 @@ pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
 }
 
 /// `POST /api/plugins/{name}/call` body: what to ask the plugin.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallBody {
     /// A code for sources and scrapers, a name with `avatar`, a query with `search`,
@@ -182,18 +183,12 @@ pub struct CallBody {
 
 /// `POST /api/plugins/{name}/call`: a test call on the running version, for operators
 /// and plugin authors.
-#[utoipa::path(post, path = "/api/plugins/{name}/call", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body(content = Object, description = "{input, search?, avatar?, page_url?}"), responses((status = 200, description = "The plugin's answer"), (status = 502, body = super::error::ErrorBody), (status = 504, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/{name}/call", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body = CallBody, responses((status = 200, description = "The plugin's answer"), (status = 502, body = super::error::ErrorBody), (status = 504, body = super::error::ErrorBody)))]
 pub async fn call(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Result<Json<CallBody>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<CallBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Json(body) = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::body_rejection(rejection.status(), rejection.body_text())
-        }
-        _ => ApiError::new(ErrorCode::BadBody, rejection.body_text()),
-    })?;
     let host = &state.plugins;
     let plugin = host.registry().current(&name).ok_or_else(|| {
         ApiError::new(

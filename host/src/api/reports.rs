@@ -3,11 +3,12 @@
 //! a 404, never a path.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::ApiQuery;
 use super::params::{Params, bad, params, parse_num};
 use crate::maintenance::{MaintenanceError, list_reports, read_report};
 
@@ -29,7 +30,7 @@ impl From<MaintenanceError> for ApiError {
 #[utoipa::path(get, path = "/api/reports", tag = "maintenance", params(("kind" = Option<String>, Query, description = "check_resources, check_videos, check_avatars or db_upgrade"), ("limit" = Option<u32>, Query, description = "At most this many (default 100)")), responses((status = 200, description = "Reports, newest first: name, kind, time, size, applied, summary counts")))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = params(&query, &["kind", "limit"])?;
     let limit = parse_num::<usize>(q, "limit")?.unwrap_or(100);

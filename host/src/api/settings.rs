@@ -1,13 +1,13 @@
 //! User settings (N-H11), the video path (N-D5) and source cookies (N-A4).
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::{ApiJson, ApiQuery};
 use super::params::*;
 use crate::store::{SettingsLimitError, StoreError};
 
@@ -24,12 +24,9 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, 
 #[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings"), (status = 400, description = "A key empty or too long (`bad_setting_key`)", body = super::error::ErrorBody), (status = 413, description = "Too many keys (`too_many_settings`) or bytes (`settings_too_large`)", body = super::error::ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiJson(map): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let library = &state.library;
-    let Value::Object(map) = json_body(body)? else {
-        return Err(bad("the body is a JSON object of settings"));
-    };
     library
         .store()
         .put_settings(map)
@@ -55,7 +52,7 @@ fn settings_error(error: StoreError) -> ApiError {
 #[utoipa::path(get, path = "/api/downloads/abspath", tag = "library", params(("code" = String, Query)), responses((status = 200, description = "The video path with file_path_prefix")))]
 pub async fn abspath(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
 ) -> Result<Json<Value>, ApiError> {
     let library = &state.library;
     let q = params(&query, &["code"])?;
@@ -80,7 +77,9 @@ pub async fn abspath(
     ))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/source/cookie`: the cookie, and the URL it belongs to (the
+/// source's `domain` when left out).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CookieBody {
     pub source: String,
@@ -90,13 +89,12 @@ pub struct CookieBody {
 }
 
 /// `POST /api/source/cookie` (N-A4): stored, and put in the source's jar at once.
-#[utoipa::path(post, path = "/api/source/cookie", tag = "sources", request_body(content = Object, description = "{source, name, value, url?}"), responses((status = 200, description = "Stored")))]
+#[utoipa::path(post, path = "/api/source/cookie", tag = "sources", request_body = CookieBody, responses((status = 200, description = "Stored")))]
 pub async fn set_cookie(
     State(state): State<AppState>,
-    body: Result<Json<CookieBody>, JsonRejection>,
+    ApiJson(body): ApiJson<CookieBody>,
 ) -> Result<Json<Value>, ApiError> {
     let library = &state.library;
-    let body = json_body(body)?;
     let plugin = state
         .plugins
         .registry()

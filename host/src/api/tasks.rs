@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,7 +14,8 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
-use super::params::{Params, bad, json_body, paging, params};
+use super::extract::{ApiJson, ApiQuery, OptionalJson};
+use super::params::{Params, bad, paging, params};
 use crate::store::{Priority, TaskQuery, TaskRow, TaskStatus};
 use crate::tasks::{TaskError, TaskQueue};
 
@@ -129,11 +129,11 @@ pub(super) async fn submit_body(
     state: &AppState,
     kind: &str,
     query: &HashMap<String, String>,
-    body: Result<Json<Value>, JsonRejection>,
+    body: Map<String, Value>,
     payload: impl FnOnce(Map<String, Value>) -> Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let q = params(query, &["wait"])?;
-    let (fields, priority) = without_priority(optional_body(body)?)?;
+    let (fields, priority) = without_priority(body)?;
     submit(
         &state.tasks,
         kind,
@@ -145,12 +145,9 @@ pub(super) async fn submit_body(
 }
 
 /// A body's fields apart from `priority`, and the priority.
-pub(super) fn without_priority(body: Value) -> Result<(Map<String, Value>, Priority), ApiError> {
-    let mut fields = match body {
-        Value::Object(fields) => fields,
-        Value::Null => Map::new(),
-        _ => return Err(bad("the body is a JSON object")),
-    };
+pub(super) fn without_priority(
+    mut fields: Map<String, Value>,
+) -> Result<(Map<String, Value>, Priority), ApiError> {
     let priority = priority_of(&fields.remove("priority").unwrap_or(Value::Null))?;
     Ok((fields, priority))
 }
@@ -169,7 +166,7 @@ fn task_error(task: &TaskRow) -> ApiError {
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(("status" = Option<String>, Query), ("kind" = Option<String>, Query), ("lane" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "Tasks, newest first")))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = params(&query, &["status", "kind", "lane", "page", "page_size"])?;
     let status = q
@@ -202,14 +199,13 @@ pub struct SubmitBody {
 }
 
 /// `POST /api/tasks`: `{type, priority, data}`.
-#[utoipa::path(post, path = "/api/tasks", tag = "tasks", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "{type, priority?, data}"), responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "`{type, priority?, data}`: one of the task kinds (the document lists each kind's data)"), responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 400, body = super::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Query(query): Params,
-    body: Result<Json<SubmitBody>, JsonRejection>,
+    ApiQuery(query): Params,
+    ApiJson(body): ApiJson<SubmitBody>,
 ) -> Result<Response, ApiError> {
     let q = params(&query, &["wait"])?;
-    let body = json_body(body)?;
     let data = if body.data.is_null() {
         json!({})
     } else {
@@ -272,11 +268,11 @@ pub async fn schedules(State(state): State<AppState>) -> Result<Json<Value>, Api
 }
 
 /// `POST /api/quick/avatars` (T-C2): person avatars for everyone without one.
-#[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = Object, description = "{limit?, priority?}"), responses((status = 202, description = "Queued")))]
+#[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = crate::tasks::AvatarsPayload, description = "The person_avatars task's data, and `priority`"), responses((status = 202, description = "Queued")))]
 pub async fn quick_avatars(
     State(state): State<AppState>,
-    Query(query): Params,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiQuery(query): Params,
+    OptionalJson(body): OptionalJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     submit_body(&state, "person_avatars", &query, body, |fields| fields).await
 }
@@ -284,19 +280,14 @@ pub async fn quick_avatars(
 /// `POST /api/quick/translate` (T-C2): a translate task per title that is pending or
 /// failed; with `force`, per title whatever its status (answers come from the cache
 /// where the LLM was already asked).
-#[utoipa::path(post, path = "/api/quick/translate", tag = "tasks", request_body(content = Object, description = "{force?, priority?}"), responses((status = 202, description = "Counts of queued and already-queued tasks"), (status = 403, description = "No translator profile is active", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/quick/translate", tag = "tasks", request_body = QuickTranslateBody, responses((status = 202, description = "Counts of queued and already-queued tasks"), (status = 403, description = "No translator profile is active", body = super::error::ErrorBody)))]
 pub async fn quick_translate(
     State(state): State<AppState>,
-    body: Result<Json<Value>, JsonRejection>,
+    OptionalJson(body): OptionalJson<QuickTranslateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     use crate::store::TranslationStatus;
-    let body = optional_body(body)?;
-    let force = match &body["force"] {
-        Value::Null => false,
-        Value::Bool(force) => *force,
-        _ => return Err(bad("`force` must be true or false")),
-    };
-    let priority = match &body["priority"] {
+    let force = body.force;
+    let priority = match &body.priority {
         Value::Null => Priority::Low,
         other => priority_of(other)?,
     };
@@ -328,17 +319,30 @@ pub async fn quick_translate(
 /// `POST /api/quick/db-upgrade` (T-C2): the guarded database upgrade as a task (backup,
 /// migrate, validate, restore on failure); a running server is normally up to date, so
 /// this mostly validates.
-#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body(content = Object, description = "{priority?}"), responses((status = 202, description = "Queued")))]
+#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body = super::downloads::PriorityBody, responses((status = 202, description = "Queued")))]
 pub async fn quick_db_upgrade(
     State(state): State<AppState>,
-    Query(query): Params,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiQuery(query): Params,
+    OptionalJson(body): OptionalJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     submit_body(&state, "db_upgrade", &query, body, |fields| fields).await
 }
 
+/// The body of `POST /api/quick/translate`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickTranslateBody {
+    /// Every title, whatever its status (default: pending and failed ones).
+    #[serde(default)]
+    pub force: bool,
+    /// 1 to 4 or `low`..`urgent` (default low).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub priority: Value,
+}
+
 /// The body of `POST /api/quick/refresh-metadata`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickRefreshBody {
     /// The codes to refresh; absent: every resource.
@@ -356,19 +360,13 @@ pub struct QuickRefreshBody {
     pub retranslate: Option<bool>,
 }
 
-/// Reads a JSON body as `T`: an error names the field, as `bad_body`.
-pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
-    crate::tasks::parse_payload(body).map_err(|message| ApiError::new(ErrorCode::BadBody, message))
-}
-
 /// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the
 /// `codes` given), at low priority unless said otherwise.
-#[utoipa::path(post, path = "/api/quick/refresh-metadata", tag = "tasks", request_body(content = Object, description = "{codes?, priority?, refresh_m3u8?, refresh_metadata?, retranslate?}"), responses((status = 202, description = "Counts of queued and already-queued tasks")))]
+#[utoipa::path(post, path = "/api/quick/refresh-metadata", tag = "tasks", request_body = QuickRefreshBody, responses((status = 202, description = "Counts of queued and already-queued tasks")))]
 pub async fn quick_refresh(
     State(state): State<AppState>,
-    body: Result<Json<Value>, JsonRejection>,
+    OptionalJson(body): OptionalJson<QuickRefreshBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body: QuickRefreshBody = parse_body(optional_body(body)?)?;
     let priority = match &body.priority {
         Value::Null => Priority::Low,
         other => priority_of(other)?,
@@ -415,18 +413,6 @@ pub async fn quick_refresh(
         StatusCode::ACCEPTED,
         Json(json!({ "queued": queued, "already_queued": already, "invalid": invalid })),
     ))
-}
-
-/// A JSON object body, or `{}` when there is none.
-pub(super) fn optional_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
-    match body {
-        Err(JsonRejection::MissingJsonContentType(_)) => Ok(json!({})),
-        other => match json_body(other)? {
-            Value::Object(map) => Ok(Value::Object(map)),
-            Value::Null => Ok(json!({})),
-            _ => Err(bad("the body is a JSON object")),
-        },
-    }
 }
 
 #[cfg(test)]

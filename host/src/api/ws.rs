@@ -17,8 +17,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::SinkExt;
 use serde_json::json;
@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::ApiQuery;
 use super::params::{Params, bad, params, parse_num};
 use crate::events::{Event, EventBus, Subscription};
 
@@ -52,7 +53,7 @@ const MAX_TYPE_LEN: usize = 64;
 #[utoipa::path(get, path = "/ws/tasks", tag = "events", params(("since" = Option<u64>, Query, description = "Last event id seen: replay what came after"), ("boot" = Option<String>, Query, description = "The run that id came from (from hello)"), ("types" = Option<String>, Query, description = "Comma list of event types; `task_*` is a prefix"), ("token" = Option<String>, Query, description = "The API token, for browsers")), responses((status = 101, description = "WebSocket: hello, missed events, then live events"), (status = 400, body = super::error::ErrorBody)))]
 pub async fn tasks(
     State(state): State<AppState>,
-    Query(query): Params,
+    ApiQuery(query): Params,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let query = params(

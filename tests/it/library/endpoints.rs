@@ -216,8 +216,8 @@ async fn settings_merge_and_null_removes() {
         (200, expected.clone())
     );
     for (body, status_expected, code) in [
-        (json!(["not", "an", "object"]), 400, "bad_request"),
-        (json!("text"), 400, "bad_request"),
+        (json!(["not", "an", "object"]), 422, "bad_body"),
+        (json!("text"), 422, "bad_body"),
     ] {
         let (status, error) = put(body).await;
         check_error("put settings", status, &error, status_expected, code);
@@ -344,7 +344,7 @@ async fn malformed_and_oversized_bodies_are_refused() {
             b"{\"code\":\"DEMO-001\"}".to_vec(),
         ),
         415,
-        "bad_body",
+        "unsupported_media_type",
     )
     .await;
     expect_error(
