@@ -58,7 +58,7 @@ use super::{downloads, library, media, people, plugins, reports, settings, tasks
         openapi_json,
         docs,
     ),
-    components(schemas(super::error::ErrorBody))
+    components(schemas(super::error::ErrorBody, crate::events::Event))
 )]
 pub struct ApiDoc;
 
@@ -125,4 +125,34 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The document carries the event type and every payload it refers to.
+    #[test]
+    fn event_schemas_are_components() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serializes");
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "Event",
+            "TaskEvent",
+            "TaskFailedEvent",
+            "ProgressEvent",
+            "QueueStatusEvent",
+            "ResourceEvent",
+            "CodeEvent",
+            "ScheduleEvent",
+            "PluginReadyEvent",
+            "PluginFailedEvent",
+            "PluginRolledBackEvent",
+            "PluginEvent",
+        ] {
+            assert!(schemas.get(name).is_some(), "{name} missing: {schemas}");
+        }
+        let variants = schemas["Event"]["oneOf"].as_array().map(Vec::len);
+        assert_eq!(variants, Some(crate::events::Event::NAMES.len()));
+    }
 }
