@@ -1,4 +1,5 @@
-//! The event bus: every module reports what happened here; the API streams it.
+//! The event bus: every module reports what happened here, as an [`Event`]; the API
+//! streams it.
 //!
 //! Each event has a monotonic id; the bus keeps the newest [`BACKLOG`] of them so a
 //! client that reconnects with the last id it saw gets what it missed, then live events,
@@ -6,13 +7,25 @@
 //! random `boot` id tells a client that this happened.
 
 mod backlog;
+mod kinds;
+mod library;
+mod plugin;
+mod schedule;
+mod task;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 use tokio::sync::broadcast;
 
 use backlog::{Backlog, Since};
+
+pub use kinds::{Data, Event};
+pub use library::{CodeEvent, ResourceEvent};
+pub use plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
+pub use schedule::ScheduleEvent;
+pub use task::{ProgressEvent, QueueStatusEvent, TaskEvent, TaskFailedEvent};
 
 /// How many past events the bus keeps for clients that reconnect.
 pub const BACKLOG: usize = 2048;
@@ -20,14 +33,34 @@ pub const BACKLOG: usize = 2048;
 /// How many events a live subscriber may fall behind before it lags (and is told so).
 pub const LIVE_CAPACITY: usize = 1024;
 
-/// One event, as sent to clients: `{id, type, at_ms, data}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
+/// One published event, as sent to clients: `{id, type, at_ms, data}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Published {
+    /// Monotonic within a run of the server, from 1.
     pub id: u64,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
+    /// Unix ms when it was published.
     pub at_ms: u64,
-    pub data: serde_json::Value,
+    /// What happened: `type` and `data` on the wire.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl Published {
+    /// The event's type name.
+    pub fn name(&self) -> &'static str {
+        self.event.name()
+    }
+}
+
+impl Serialize for Published {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut wire = serializer.serialize_struct("Published", 4)?;
+        wire.serialize_field("id", &self.id)?;
+        wire.serialize_field("type", self.event.name())?;
+        wire.serialize_field("at_ms", &self.at_ms)?;
+        wire.serialize_field("data", &self.event.data())?;
+        wire.end()
+    }
 }
 
 /// A cheap-to-clone handle on the bus.
@@ -38,7 +71,7 @@ pub struct EventBus {
 
 struct Inner {
     boot: String,
-    sender: broadcast::Sender<Arc<Event>>,
+    sender: broadcast::Sender<Arc<Published>>,
     /// Held while an event is numbered, appended and sent, and while a subscriber takes
     /// its snapshot and its receiver: that is what makes replay + live gap-free.
     state: Mutex<State>,
@@ -56,13 +89,13 @@ pub struct Subscription {
     /// The newest id at the moment of subscribing (0 before the first event).
     pub latest: u64,
     /// The missed events, oldest first; then [`Subscription::live`] continues right after.
-    pub replay: Vec<Arc<Event>>,
+    pub replay: Vec<Arc<Published>>,
     /// The client's state cannot be brought up to date by replay: it should reload.
     pub resync: bool,
     /// How many events after the client's id are gone (0 when unknown or none).
     pub missed: u64,
     /// Events published after the snapshot.
-    pub live: broadcast::Receiver<Arc<Event>>,
+    pub live: broadcast::Receiver<Arc<Published>>,
 }
 
 impl Default for EventBus {
@@ -102,15 +135,14 @@ impl EventBus {
         &self.inner.boot
     }
 
-    /// Publishes an event; no subscriber is fine.
-    pub fn publish(&self, kind: &'static str, data: serde_json::Value) -> u64 {
+    /// Publishes an event and returns its id; no subscriber is fine.
+    pub fn publish(&self, event: Event) -> u64 {
         let mut state = self.lock();
         let id = state.latest + 1;
-        let event = Arc::new(Event {
+        let event = Arc::new(Published {
             id,
-            kind,
             at_ms: crate::util::unix_ms(std::time::SystemTime::now()),
-            data,
+            event,
         });
         state.latest = id;
         state.backlog.push(event.clone());
@@ -119,7 +151,7 @@ impl EventBus {
     }
 
     /// Receives events published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.inner.sender.subscribe()
     }
 
@@ -170,7 +202,7 @@ mod tests {
     fn ids_are_monotonic_and_the_backlog_bounded() {
         let bus = EventBus::with_backlog(8, 16);
         for n in 1..=100 {
-            assert_eq!(bus.publish("test", json!({ "n": n })), n);
+            assert_eq!(bus.publish(Event::QueueStatus(Default::default())), n);
         }
         assert_eq!(bus.backlog_len(), 16);
         let sub = bus.subscribe_since(Some(90));
@@ -190,13 +222,25 @@ mod tests {
     #[test]
     fn the_wire_shape_is_kept() {
         let bus = EventBus::default();
-        bus.publish("resource_added", json!({ "code": "ABC-123" }));
+        bus.publish(Event::ResourceAdded(ResourceEvent {
+            code: "ABC-123".into(),
+            source: "demo".into(),
+        }));
         let sub = bus.subscribe_since(Some(0));
-        let wire = serde_json::to_value(&*sub.replay[0]).expect("serializes");
+        let text = serde_json::to_string(&*sub.replay[0]).expect("serializes");
+        let wire: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let at_ms = text.find(r#","at_ms":"#).expect("at_ms");
+        assert!(
+            text.starts_with(r#"{"id":1,"type":"resource_added","#),
+            "{text}"
+        );
+        assert!(text[at_ms..].contains(r#","data":{"#), "{text}");
         assert_eq!(wire["id"], 1);
         assert_eq!(wire["type"], "resource_added");
-        assert_eq!(wire["data"]["code"], "ABC-123");
+        assert_eq!(wire["data"], json!({ "code": "ABC-123", "source": "demo" }));
         assert!(wire["at_ms"].as_u64().is_some_and(|ms| ms > 0));
+        let back: Published = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, *sub.replay[0]);
         assert_eq!(bus.boot().len(), 16);
         assert_ne!(bus.boot(), EventBus::default().boot());
     }
@@ -214,7 +258,7 @@ mod tests {
                 let bus = bus.clone();
                 std::thread::spawn(move || {
                     for _ in 0..EACH {
-                        bus.publish("test", serde_json::Value::Null);
+                        bus.publish(Event::PluginEnabled(Default::default()));
                     }
                 })
             })

@@ -12,7 +12,6 @@ use std::sync::{Arc, OnceLock};
 
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub use fix_codes::{FixCodesReport, fix_codes};
 pub use images::AvatarReport;
@@ -20,7 +19,7 @@ pub use names::{SplitName, split_name};
 pub use seed::{SeedReport, seed, seed_code};
 
 use crate::code::Code;
-use crate::events::EventBus;
+use crate::events::{CodeEvent, Event, EventBus, ResourceEvent};
 use crate::media::MediaStore;
 use crate::plugins::{CallError, PluginError, PluginHost, PluginKind, StreamHit};
 use crate::store::{
@@ -173,7 +172,7 @@ impl Library {
         let mut lookups = Vec::new();
         let (source, version, hit) = self.find_stream(code, &mut lookups).await?;
         let report = self
-            .write_metadata(code, &source, &version, &hit, lookups, "resource_added")
+            .write_metadata(code, &source, &version, &hit, lookups, Event::ResourceAdded)
             .await?;
         // A new resource (or one never translated) gets its title translated.
         if report.resource.resource.translation_status == TranslationStatus::Pending {
@@ -212,8 +211,15 @@ impl Library {
             )
         };
         let mut report = if options.refresh_metadata {
-            self.write_metadata(code, &source, &version, &hit, lookups, "resource_refreshed")
-                .await?
+            self.write_metadata(
+                code,
+                &source,
+                &version,
+                &hit,
+                lookups,
+                Event::ResourceRefreshed,
+            )
+            .await?
         } else {
             if options.refresh_m3u8 {
                 let headers = hit.headers.iter().cloned().collect();
@@ -252,8 +258,9 @@ impl Library {
         self.media
             .delete_all(code)
             .map_err(|error| LibraryError::Media(error.to_string()))?;
-        self.events
-            .publish("resource_deleted", json!({ "code": code.as_str() }));
+        self.events.publish(Event::ResourceDeleted(CodeEvent {
+            code: code.to_string(),
+        }));
         Ok(())
     }
 
@@ -307,8 +314,9 @@ impl Library {
             .map_err(|error| LibraryError::Media(error.to_string()))?;
         self.store.clear_video(code.as_str()).await?;
         if removed {
-            self.events
-                .publish("video_deleted", json!({ "code": code.as_str() }));
+            self.events.publish(Event::VideoDeleted(CodeEvent {
+                code: code.to_string(),
+            }));
         }
         Ok(removed)
     }
@@ -362,7 +370,7 @@ impl Library {
         source_version: &str,
         hit: &StreamHit,
         mut lookups: Vec<Lookup>,
-        event: &'static str,
+        event: fn(ResourceEvent) -> Event,
     ) -> Result<Report, LibraryError> {
         let scrapers = self
             .plugins
@@ -447,8 +455,10 @@ impl Library {
             .get_resource(code.as_str())
             .await?
             .ok_or_else(|| LibraryError::NotInLibrary(code.to_string()))?;
-        self.events
-            .publish(event, json!({ "code": code.as_str(), "source": source }));
+        self.events.publish(event(ResourceEvent {
+            code: code.to_string(),
+            source: source.to_owned(),
+        }));
         Ok(Report {
             resource,
             lookups,

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound as _, TimeZone, Utc};
 use serde::Serialize;
-use serde_json::json;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{JobConfig, SchedulesConfig, Zone};
-use crate::events::EventBus;
+use crate::events::{Event, EventBus, ScheduleEvent};
 use crate::store::{ScheduleState, Store, StoreError, TaskStatus};
 use crate::tasks::{TaskError, TaskQueue};
 
@@ -139,10 +139,12 @@ impl Scheduler {
                 }
             };
             tracing::info!(schedule = %job.name, %tick, task_id = ?task_id, missed, "schedule fired");
-            self.events.publish(
-                "schedule_fired",
-                json!({ "schedule": job.name, "tick": tick.to_rfc3339(), "task_id": task_id, "catch_up": missed }),
-            );
+            self.events.publish(Event::ScheduleFired(ScheduleEvent {
+                schedule: job.name.clone(),
+                tick: tick.to_rfc3339(),
+                task_id,
+                catch_up: missed,
+            }));
             fired.push(Fired {
                 name: job.name.clone(),
                 tick_ms,

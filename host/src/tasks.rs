@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +35,7 @@ pub use maintenance_kinds::maintenance_kinds;
 pub use translate_kind::{TRANSLATE_KIND, Translate, TranslationTasks};
 
 use crate::config::TasksConfig;
-use crate::events::EventBus;
+use crate::events::{Event, EventBus, QueueStatusEvent, TaskEvent};
 use crate::store::{
     Enqueued, NewTask, Page, Priority, Store, StoreError, TaskQuery, TaskRow, TaskStatus,
 };
@@ -206,7 +206,9 @@ impl TaskQueue {
         };
         let submitted = match self.inner.store.enqueue(&new).await? {
             Enqueued::Created(task) => {
-                self.inner.events.publish("task_queued", task_event(&task));
+                self.inner
+                    .events
+                    .publish(Event::TaskQueued(task_event(&task)));
                 self.inner.wake.notify_waiters();
                 self.publish_status().await;
                 Submitted {
@@ -256,7 +258,7 @@ impl TaskQueue {
         if task.status == TaskStatus::Cancelled && task.started_at.is_none() {
             self.inner
                 .events
-                .publish("task_cancelled", task_event(&task));
+                .publish(Event::TaskCancelled(task_event(&task)));
             self.publish_status().await;
         }
         if let Some((cancel, _)) = self.running_entry(id) {
@@ -348,15 +350,17 @@ impl TaskQueue {
     async fn publish_status(&self) {
         match self.status().await {
             Ok(status) => {
-                let running: Vec<Value> = status.running.iter().map(task_event).collect();
-                self.inner.events.publish(
-                    "queue_status",
-                    json!({
-                        "running": running,
-                        "pending": status.pending.len(),
-                        "counts": status.counts,
-                    }),
-                );
+                self.inner
+                    .events
+                    .publish(Event::QueueStatus(QueueStatusEvent {
+                        running: status.running.iter().map(task_event).collect(),
+                        pending: status.pending.len(),
+                        counts: status
+                            .counts
+                            .iter()
+                            .map(|(status, count)| ((*status).to_owned(), *count))
+                            .collect(),
+                    }));
             }
             Err(error) => tracing::warn!(%error, "queue status not published"),
         }
@@ -385,20 +389,20 @@ pub fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
     Ok(id)
 }
 
-/// The data of a task event: what a client shows in a queue.
-fn task_event(task: &TaskRow) -> Value {
-    json!({
-        "task_id": task.id,
-        "kind": task.kind,
-        "lane": task.lane,
-        "status": task.status,
-        "priority": task.priority,
-        "code": task.subject_code(),
-        "attempts": task.attempts,
-        "max_attempts": task.max_attempts,
-        "error": task.error,
-        "error_code": task.error_code,
-        "progress": task.progress,
-        "result": task.result,
-    })
+/// The payload of a task event: what a client shows in a queue.
+fn task_event(task: &TaskRow) -> TaskEvent {
+    TaskEvent {
+        task_id: task.id,
+        kind: task.kind.clone(),
+        lane: task.lane.clone(),
+        status: task.status,
+        priority: task.priority,
+        code: task.subject_code(),
+        attempts: task.attempts,
+        max_attempts: task.max_attempts,
+        error: task.error.clone(),
+        error_code: task.error_code,
+        progress: task.progress.clone(),
+        result: task.result.clone(),
+    }
 }

@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use kura::events::{BACKLOG, EventBus, LIVE_CAPACITY};
+use kura::events::{
+    BACKLOG, Event, EventBus, LIVE_CAPACITY, ProgressEvent, ResourceEvent, TaskEvent,
+};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -25,7 +27,10 @@ const CONFIG: &str = "server:\n  port: 0\n";
 async fn hello_then_live_events() {
     let server = TestServer::start(CONFIG, &[]).await;
     let bus = bus(&server);
-    bus.publish("resource_added", json!({ "code": "OLD-001" }));
+    bus.publish(Event::ResourceAdded(ResourceEvent {
+        code: "OLD-001".into(),
+        source: "demo".into(),
+    }));
     let mut ws = connect(&server, "").await;
     let hello = next(&mut ws).await;
     assert_eq!(hello["type"], "hello");
@@ -34,12 +39,16 @@ async fn hello_then_live_events() {
     assert_eq!(hello["data"]["resync"], false);
     assert!(hello.get("id").is_none(), "control messages carry no id");
     // A fresh client (no `since`) gets no replay: it loads state over REST.
-    bus.publish("task_queued", json!({ "id": 7 }));
-    bus.publish("progress_update", json!({ "id": 7, "percent": 50 }));
+    bus.publish(Event::TaskQueued(task(7)));
+    bus.publish(Event::ProgressUpdate(ProgressEvent {
+        task_id: 7,
+        progress: json!({ "percent": 50 }),
+        ..Default::default()
+    }));
     let queued = next(&mut ws).await;
     assert_eq!(queued["id"], 2);
     assert_eq!(queued["type"], "task_queued");
-    assert_eq!(queued["data"]["id"], 7);
+    assert_eq!(queued["data"]["task_id"], 7);
     assert!(queued["at_ms"].as_u64().is_some_and(|ms| ms > 0));
     let progress = next(&mut ws).await;
     assert_eq!(
@@ -72,18 +81,18 @@ async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
     let bus = bus(&server);
     let mut ws = connect(&server, "").await;
     let boot = next(&mut ws).await["data"]["boot"].clone();
-    bus.publish("task_queued", json!({ "n": 1 }));
+    bus.publish(Event::TaskQueued(task(1)));
     let seen = next(&mut ws).await["id"].as_u64().expect("id");
     drop(ws);
     let missed: Vec<u64> = [
-        "task_started",
-        "plugin_loaded",
-        "progress_update",
-        "task_completed",
-        "queue_status",
+        Event::TaskStarted(task(1)),
+        Event::PluginLoaded(Default::default()),
+        Event::ProgressUpdate(Default::default()),
+        Event::TaskCompleted(task(1)),
+        Event::QueueStatus(Default::default()),
     ]
     .into_iter()
-    .map(|kind| bus.publish(kind, json!({})))
+    .map(|event| bus.publish(event))
     .collect();
     let boot = boot.as_str().expect("boot");
     let mut ws = connect(&server, &format!("?since={seen}&boot={boot}")).await;
@@ -93,7 +102,13 @@ async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
     for id in &missed {
         assert_eq!(next(&mut ws).await["id"], *id, "replayed in order");
     }
-    let live = bus.publish("task_failed", json!({ "error": "boom" }));
+    let live = bus.publish(Event::TaskFailed(kura::events::TaskFailedEvent {
+        task: TaskEvent {
+            error: Some("boom".into()),
+            ..task(1)
+        },
+        ..Default::default()
+    }));
     let event = next(&mut ws).await;
     assert_eq!(
         (event["id"].as_u64(), event["type"].as_str()),
@@ -120,8 +135,8 @@ async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
             "task_failed"
         ]
     );
-    bus.publish("plugin_swapped", json!({}));
-    bus.publish("task_cancelled", json!({}));
+    bus.publish(Event::PluginSwapped(Default::default()));
+    bus.publish(Event::TaskCancelled(task(1)));
     assert_eq!(
         next(&mut ws).await["type"],
         "task_cancelled",
@@ -140,14 +155,14 @@ async fn a_cursor_the_backlog_cannot_serve_asks_for_resync() {
     let bus = bus(&server);
     let total = BACKLOG as u64 + 10;
     for _ in 0..total {
-        bus.publish("progress_update", json!({}));
+        bus.publish(progress());
     }
     // Too old: ids 1..=10 fell out of the backlog.
     let mut ws = connect(&server, "?since=1").await;
     let hello = next(&mut ws).await;
     assert_eq!(hello["data"]["resync"], true);
     assert_eq!(hello["data"]["missed"], 9);
-    let live = bus.publish("task_queued", json!({}));
+    let live = bus.publish(Event::TaskQueued(task(2)));
     assert_eq!(
         next(&mut ws).await["id"],
         live,
@@ -178,7 +193,7 @@ async fn a_client_that_falls_behind_catches_up_from_the_backlog_or_resyncs() {
     // task lags, then refills from the backlog without a gap.
     let burst = LIVE_CAPACITY as u64 + 100;
     for _ in 0..burst {
-        bus.publish("progress_update", json!({}));
+        bus.publish(progress());
     }
     for id in 1..=burst {
         let event = next(&mut ws).await;
@@ -187,12 +202,12 @@ async fn a_client_that_falls_behind_catches_up_from_the_backlog_or_resyncs() {
     // More than the backlog: what was skipped is gone, so the client is told to reload.
     let flood = BACKLOG as u64 + 100;
     for _ in 0..flood {
-        bus.publish("progress_update", json!({}));
+        bus.publish(progress());
     }
     let resync = next(&mut ws).await;
     assert_eq!(resync["type"], "resync");
     assert_eq!(resync["data"]["missed"], 100);
-    let live = bus.publish("queue_status", json!({}));
+    let live = bus.publish(Event::QueueStatus(Default::default()));
     assert_eq!(next(&mut ws).await["id"], live);
     server.stop().await;
 }
@@ -208,7 +223,10 @@ async fn a_client_that_never_reads_is_dropped_not_buffered() {
     next(&mut ws).await;
     let blob = "x".repeat(4096);
     for n in 0..10_000 {
-        bus.publish("progress_update", json!({ "n": n, "blob": blob }));
+        bus.publish(Event::ProgressUpdate(ProgressEvent {
+            progress: json!({ "n": n, "blob": blob }),
+            ..Default::default()
+        }));
         if n % 20 == 0 {
             // Let the server write until the socket buffers are full.
             tokio::task::yield_now().await;
@@ -247,7 +265,7 @@ async fn a_client_that_never_reads_is_dropped_not_buffered() {
     // The server itself is fine: a new client gets hello and live events.
     let mut ws = connect(&server, "").await;
     assert_eq!(next(&mut ws).await["type"], "hello");
-    let id = bus.publish("task_queued", json!({}));
+    let id = bus.publish(Event::TaskQueued(task(3)));
     assert_eq!(next(&mut ws).await["id"], id);
     server.stop().await;
 }
@@ -310,6 +328,20 @@ async fn shutdown_closes_open_sockets_with_going_away() {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
         other => panic!("expected a close frame, got {other:?}"),
     }
+}
+
+/// A task event about task `task_id`.
+fn task(task_id: i64) -> TaskEvent {
+    TaskEvent {
+        task_id,
+        kind: "add_resource".into(),
+        ..Default::default()
+    }
+}
+
+/// A progress event with no progress in it.
+fn progress() -> Event {
+    Event::ProgressUpdate(ProgressEvent::default())
 }
 
 fn bus(server: &TestServer) -> EventBus {

@@ -19,7 +19,11 @@ use utoipa::openapi::{ContentBuilder, Ref, Required};
         title = "Kura",
         description = "Self-hosted media library server with WebAssembly site plugins"
     ),
-    components(schemas(super::error::ErrorBody, crate::error_code::ErrorCode))
+    components(schemas(
+        super::error::ErrorBody,
+        crate::error_code::ErrorCode,
+        crate::events::Event
+    ))
 )]
 pub struct ApiDoc;
 
@@ -216,5 +220,31 @@ mod tests {
             !router_source.contains(".route(\""),
             "api.rs routes a path by hand; declare it with `routes!` so it is documented"
         );
+    }
+
+    /// The document carries the event type and every payload it refers to.
+    #[test]
+    fn event_schemas_are_components() {
+        use utoipa::OpenApi as _;
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).expect("serializes");
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "Event",
+            "TaskEvent",
+            "TaskFailedEvent",
+            "ProgressEvent",
+            "QueueStatusEvent",
+            "ResourceEvent",
+            "CodeEvent",
+            "ScheduleEvent",
+            "PluginReadyEvent",
+            "PluginFailedEvent",
+            "PluginRolledBackEvent",
+            "PluginEvent",
+        ] {
+            assert!(schemas.get(name).is_some(), "{name} missing: {schemas}");
+        }
+        let variants = schemas["Event"]["oneOf"].as_array().map(Vec::len);
+        assert_eq!(variants, Some(crate::events::Event::NAMES.len()));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Wire protocol, server to client, one JSON text message each:
 //! - `{"type":"hello","data":{"boot","last_id","resync","missed"}}` first;
-//! - events `{"id","type","at_ms","data"}`: the missed ones (replay), then live ones;
+//! - events `{"id","type","at_ms","data"}`: the missed ones (replay), then live ones; the
+//!   types and their `data` are [`crate::events::Event`] (the `Event` schema in OpenAPI);
 //! - `{"type":"resync","data":{"missed"}}` when the connection fell behind and events
 //!   were lost: reload state (at connect time, `hello.resync` says the same).
 //!
@@ -29,7 +30,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
 use super::params::{Params, bad, params, parse_num};
-use crate::events::{Event, EventBus, Subscription};
+use crate::events::{EventBus, Published, Subscription};
 
 /// How long one message may take to reach the client's socket before it is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -198,9 +199,9 @@ impl Connection {
         Ok(())
     }
 
-    async fn deliver(&mut self, event: &Arc<Event>) -> Result<(), End> {
+    async fn deliver(&mut self, event: &Arc<Published>) -> Result<(), End> {
         self.last_id = event.id;
-        if !self.filter.matches(event.kind) {
+        if !self.filter.matches(event.name()) {
             return Ok(());
         }
         let text = serde_json::to_string(&**event).map_err(|_| End::Drop)?;

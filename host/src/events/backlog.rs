@@ -5,13 +5,13 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::Event;
+use super::Published;
 
 /// What the backlog holds after a given id.
 #[derive(Debug, PartialEq)]
 pub(super) enum Since {
     /// Every event after the id, oldest first (empty when the client is up to date).
-    Replay(Vec<Arc<Event>>),
+    Replay(Vec<Arc<Published>>),
     /// Some events after the id were already dropped: `missed` of them are gone.
     TooOld { missed: u64 },
     /// The id was never published here (it comes from another run of the server).
@@ -20,7 +20,7 @@ pub(super) enum Since {
 
 /// A ring of the newest events.
 pub(super) struct Backlog {
-    events: VecDeque<Arc<Event>>,
+    events: VecDeque<Arc<Published>>,
     capacity: usize,
 }
 
@@ -34,7 +34,7 @@ impl Backlog {
 
     /// Appends the next event (its id must follow the newest one), dropping the oldest
     /// when full.
-    pub(super) fn push(&mut self, event: Arc<Event>) {
+    pub(super) fn push(&mut self, event: Arc<Published>) {
         debug_assert!(
             self.events
                 .back()
@@ -72,12 +72,11 @@ impl Backlog {
 mod tests {
     use super::*;
 
-    fn event(id: u64) -> Arc<Event> {
-        Arc::new(Event {
+    fn event(id: u64) -> Arc<Published> {
+        Arc::new(Published {
             id,
-            kind: "test",
             at_ms: 0,
-            data: serde_json::Value::Null,
+            event: super::super::Event::PluginEnabled(Default::default()),
         })
     }
 

@@ -9,7 +9,6 @@ use std::time::SystemTime;
 
 use futures_util::StreamExt as _;
 use serde::Serialize;
-use serde_json::json;
 
 use super::compile::write_file_atomically;
 use super::error::{CallError, LoadError, RegistryError};
@@ -17,7 +16,9 @@ use super::loaded::{LoadedPlugin, PluginStats};
 use super::runtime::PluginRuntime;
 use super::types::PluginKind;
 use super::view::{FileFailure, PluginView};
-use crate::events::EventBus;
+use crate::events::{
+    Event, EventBus, PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent,
+};
 
 /// Where a plugin file came from.
 #[derive(Debug, Clone)]
@@ -166,11 +167,14 @@ impl Registry {
             slot.file = Some(path.clone());
         }
         drop(slots);
-        let data = json!({
-            "name": loaded.name(), "version": loaded.version(), "kind": loaded.kind(),
-            "sha256": loaded.sha256, "load_ms": loaded.load_time.as_secs_f64() * 1000.0,
-            "previous_version": previous,
-        });
+        let ready = PluginReadyEvent {
+            name: loaded.name().to_owned(),
+            version: loaded.version().to_owned(),
+            kind: loaded.kind(),
+            sha256: loaded.sha256.clone(),
+            load_ms: loaded.load_time.as_secs_f64() * 1000.0,
+            previous_version: previous.clone(),
+        };
         tracing::info!(
             plugin = loaded.name(), version = loaded.version(), previous = ?previous,
             load_ms = loaded.load_time.as_millis() as u64, from = ?loaded.compiled_from,
@@ -178,11 +182,11 @@ impl Registry {
         );
         match previous {
             Some(from) => {
-                self.events.publish("plugin_swapped", data);
+                self.events.publish(Event::PluginSwapped(ready));
                 InstallOutcome::Swapped { from }
             }
             None => {
-                self.events.publish("plugin_loaded", data);
+                self.events.publish(Event::PluginLoaded(ready));
                 InstallOutcome::Loaded
             }
         }
@@ -231,10 +235,11 @@ impl Registry {
             sha256: sha256.to_owned(),
         };
         tracing::warn!(plugin = ?name, file = ?file, %error, "plugin file rejected; the running version, if any, keeps serving");
-        self.events.publish(
-            "plugin_failed",
-            json!({ "name": name, "file": file, "error": error.to_string() }),
-        );
+        self.events.publish(Event::PluginFailed(PluginFailedEvent {
+            name: name.map(str::to_owned),
+            file: file.as_ref().map(|path| path.display().to_string()),
+            error: error.to_string(),
+        }));
         if let Some(name) = name
             && let Some(slot) = self.write_slots().get_mut(name)
         {
@@ -350,7 +355,7 @@ impl Registry {
                 slots.remove(&name);
                 tracing::info!(plugin = %name, file = %path.display(), "plugin file removed; plugin unloaded");
                 self.events
-                    .publish("plugin_unloaded", json!({ "name": name }));
+                    .publish(Event::PluginUnloaded(PluginEvent { name }));
             }
         }
     }
@@ -379,10 +384,12 @@ impl Registry {
             version = previous.version(),
             "plugin rolled back"
         );
-        self.events.publish(
-            "plugin_rolled_back",
-            json!({ "name": name, "version": previous.version(), "sha256": previous.sha256 }),
-        );
+        self.events
+            .publish(Event::PluginRolledBack(PluginRolledBackEvent {
+                name: name.to_owned(),
+                version: previous.version().to_owned(),
+                sha256: previous.sha256.clone(),
+            }));
         Ok(previous)
     }
 
@@ -403,12 +410,14 @@ impl Registry {
         let bytes = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();
         write_file_atomically(&path, &bytes)
             .map_err(|error| LoadError::Io(format!("{}: {error}", path.display())))?;
-        let kind = if enabled {
-            "plugin_enabled"
-        } else {
-            "plugin_disabled"
+        let switched = PluginEvent {
+            name: name.to_owned(),
         };
-        self.events.publish(kind, json!({ "name": name }));
+        self.events.publish(if enabled {
+            Event::PluginEnabled(switched)
+        } else {
+            Event::PluginDisabled(switched)
+        });
         Ok(())
     }
 

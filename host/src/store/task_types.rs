@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::error_code::ErrorCode;
 
 /// Where a task stands (T-G1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskStatus {
+    #[default]
     Pending,
     Running,
     Completed,
@@ -106,6 +107,15 @@ impl Priority {
 impl Serialize for Priority {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.number())
+    }
+}
+
+impl<'de> Deserialize<'de> for Priority {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = i64::deserialize(deserializer)?;
+        Self::from_number(number).ok_or_else(|| {
+            serde::de::Error::custom(format!("priority {number} is not one of 1 to 4"))
+        })
     }
 }
 

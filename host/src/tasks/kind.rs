@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::error_code::ErrorCode;
-use crate::events::EventBus;
+use crate::events::{Event, EventBus, ProgressEvent};
 use crate::store::{Lease, Store, TaskRow};
 
 /// The lane that runs one task at a time across the whole deployment (N-D2).
@@ -338,15 +338,12 @@ impl ProgressSink {
             (publish, persist)
         };
         if publish {
-            self.events.publish(
-                "progress_update",
-                json!({
-                    "task_id": self.lease.task_id,
-                    "kind": self.kind,
-                    "code": self.code,
-                    "progress": progress,
-                }),
-            );
+            self.events.publish(Event::ProgressUpdate(ProgressEvent {
+                task_id: self.lease.task_id,
+                kind: self.kind.clone(),
+                code: self.code.clone(),
+                progress: progress.clone(),
+            }));
         }
         if persist {
             let store = self.store.clone();

@@ -9,13 +9,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::kind::{DOWNLOAD_LANE, GENERAL_LANE, ProgressSink, TaskContext, TaskFailure};
 use super::{Running, TaskQueue, task_event};
+use crate::events::{Event, TaskFailedEvent};
 use crate::store::{AttemptEnd, Lease, TaskRow};
 
 /// How long an idle lane waits before looking again (tasks queued elsewhere, retries
@@ -140,7 +140,9 @@ impl TaskQueue {
             );
         }
         tracing::info!(task_id = task.id, kind = %task.kind, attempt = task.attempts, "task started");
-        self.inner.events.publish("task_started", task_event(&task));
+        self.inner
+            .events
+            .publish(Event::TaskStarted(task_event(&task)));
         self.publish_status().await;
 
         let heartbeat = self.heartbeat(lease.clone(), cancel.clone());
@@ -223,20 +225,23 @@ impl TaskQueue {
 
     /// Events for a task that left the running state.
     fn announce_end(&self, task: &TaskRow) {
-        let (event, data) = match task.status {
-            crate::store::TaskStatus::Completed => ("task_completed", task_event(task)),
-            crate::store::TaskStatus::Failed => ("task_failed", task_event(task)),
-            crate::store::TaskStatus::Cancelled => ("task_cancelled", task_event(task)),
+        let event = match task.status {
+            crate::store::TaskStatus::Completed => Event::TaskCompleted(task_event(task)),
+            crate::store::TaskStatus::Failed => Event::TaskFailed(TaskFailedEvent {
+                task: task_event(task),
+                will_retry: false,
+                retry_at: None,
+            }),
+            crate::store::TaskStatus::Cancelled => Event::TaskCancelled(task_event(task)),
             // Pending again: it failed this attempt and will be retried.
-            _ => {
-                let mut data = task_event(task);
-                data["will_retry"] = Value::Bool(true);
-                data["retry_at"] = task.run_after.into();
-                ("task_failed", data)
-            }
+            _ => Event::TaskFailed(TaskFailedEvent {
+                task: task_event(task),
+                will_retry: true,
+                retry_at: Some(task.run_after),
+            }),
         };
         tracing::info!(task_id = task.id, kind = %task.kind, status = %task.status, error = ?task.error, "task ended");
-        self.inner.events.publish(event, data);
+        self.inner.events.publish(event);
         if task.status == crate::store::TaskStatus::Pending {
             self.inner.wake.notify_waiters();
         }

@@ -1,12 +1,14 @@
 //! A download seen over `/ws/tasks`: `task_queued`, `task_started`, `progress_update`s
 //! and `task_completed` in order; a client that disconnects mid-download and reconnects
 //! with `since` and `boot` gets exactly the events it missed (no gap, no duplicate), the
-//! rest of the progress and the completion among them.
+//! rest of the progress and the completion among them. Every message reads back as the
+//! typed event it was.
 
 use std::time::Duration;
 
 use fixture_site::Fault;
 use futures_util::StreamExt;
+use kura::events::Published;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -105,6 +107,12 @@ async fn a_client_sees_the_download_in_order_and_catches_up_after_a_reconnect() 
         ids.windows(2).all(|pair| pair[1] == pair[0] + 1),
         "every event once, in order, none lost across the reconnect: {ids:?}"
     );
+    // What the server sent reads back as the typed events it published.
+    for event in seen.iter().chain(&replayed) {
+        let typed: Published = serde_json::from_value(event.clone())
+            .unwrap_or_else(|error| panic!("{error}: {event}"));
+        assert_eq!(serde_json::to_value(&typed).expect("serializes"), *event);
+    }
 
     // This task's events, before and after the reconnect.
     let mine = |events: &[Value]| -> Vec<String> {

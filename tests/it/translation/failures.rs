@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use fixture_site::catalog;
+use kura::events::Event;
 use kura::store::{Priority, ResourceWrite, TaskStatus, TranslationStatus};
 use serde_json::json;
 
@@ -55,22 +56,23 @@ async fn a_failing_llm_is_retried_then_the_title_is_failed_with_the_reason() {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(error) => panic!("event bus: {error}"),
                 };
-                if event.kind == "task_failed"
-                    && event.data["kind"] == "translate"
-                    && event.data["will_retry"] == true
+                if let Event::TaskFailed(failed) = &event.event
+                    && failed.task.kind == "translate"
+                    && failed.will_retry
                 {
-                    return event;
+                    return failed.clone();
                 }
             }
         })
         .await
         .unwrap_or_else(|_| panic!("{model}: no retried translate attempt"));
         assert!(
-            retry.data["error"]
-                .as_str()
+            retry
+                .task
+                .error
+                .as_ref()
                 .is_some_and(|e| e.contains(reason)),
-            "{model}: {}",
-            retry.data
+            "{model}: {retry:?}"
         );
         let between = info(&server, &code).await;
         assert_eq!(
