@@ -136,47 +136,45 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         overrides.host = *host;
         overrides.port = *port;
     }
+    // Logging comes first, for every command: a config that fails to load still leaves
+    // `--log` and the environment in force, and `plugin inspect` needs no config.
+    let config = Config::load(cli.global.config.as_deref(), &overrides);
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    let filter = crate::logging::choose_filter(
+        cli.global.log.as_deref(),
+        std::env::var(crate::logging::RUST_LOG).ok().as_deref(),
+        config
+            .as_ref()
+            .ok()
+            .and_then(|config| config.log_filter.as_deref()),
+        default_filter,
+    );
     if let Command::Plugin(PluginCommand::Inspect { file }) = &cli.command {
-        crate::logging::init("warn", cli.global.silent);
+        crate::logging::init(&filter, cli.global.silent);
         return inspect(file);
     }
-    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+    let config = config?;
+    if let Command::Serve { .. } = cli.command {
+        let _log_files =
+            crate::logging::init_server(&filter, cli.global.silent, config.log_files.as_ref());
+        crate::server::run(config, shutdown_signal()).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::logging::init(&filter, cli.global.silent);
     match cli.command {
-        Command::FixCodes { execute, .. } => {
-            crate::logging::init("warn", cli.global.silent);
-            library::fix_codes(&config, execute).await
-        }
-        Command::Thumbnails { force } => {
-            crate::logging::init("warn", cli.global.silent);
-            library::thumbnails(&config, force).await
-        }
-        Command::Seed { count } => {
-            crate::logging::init("warn", cli.global.silent);
-            library::seed(&config, count).await
-        }
-        Command::Download(args) => {
-            crate::logging::init("warn", cli.global.silent);
-            download::run(&config, args, cli.global.silent).await
-        }
-        Command::Translate(args) => {
-            crate::logging::init("warn", cli.global.silent);
-            translate::run(&config, args).await
-        }
+        Command::FixCodes { execute, .. } => library::fix_codes(&config, execute).await,
+        Command::Thumbnails { force } => library::thumbnails(&config, force).await,
+        Command::Seed { count } => library::seed(&config, count).await,
+        Command::Download(args) => download::run(&config, args, cli.global.silent).await,
+        Command::Translate(args) => translate::run(&config, args).await,
         Command::Maintenance(command) => {
-            crate::logging::init("warn", cli.global.silent);
             maintenance::run(&config, command, cli.global.silent).await
         }
-        Command::Serve { .. } => {
-            let _log_files = crate::logging::init_server(
-                &config.log_filter,
-                cli.global.silent,
-                config.log_files.as_ref(),
-            );
-            crate::server::run(config, shutdown_signal()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Serve { .. } => Ok(ExitCode::SUCCESS),
         Command::Plugin(command) => {
-            crate::logging::init("warn", cli.global.silent);
             let host = offline_host(&config).await?;
             match command {
                 PluginCommand::List => list(&host),
