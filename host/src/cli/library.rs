@@ -11,13 +11,10 @@ use crate::config::Config;
 use crate::media::MediaStore;
 use crate::store::Store;
 
+/// The database, refused when its schema is out of date (see
+/// [`super::database::open_current_or_new`]).
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            crate::store::redact(&config.database_url)
-        )
-    })
+    super::database::open_current_or_new(config).await
 }
 
 fn open_media(config: &Config) -> anyhow::Result<MediaStore> {
