@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Starts private PostgreSQL and Redis instances for tests, on 127.0.0.1 only, under
-# $KURA_SERVICES_DIR (default /tmp/kura-services). Idempotent: instances already running
-# are reused. Never touches a server it did not start. Prints `export` lines to eval:
+# Starts a private PostgreSQL instance for tests, on 127.0.0.1 only, under
+# $KURA_SERVICES_DIR (default /tmp/kura-services). Idempotent: an instance already running
+# is reused. Never touches a server it did not start. Prints `export` lines to eval:
 #   eval "$(tools/services/start.sh)"
 set -euo pipefail
 dir=${KURA_SERVICES_DIR:-/tmp/kura-services}
 pg_port=${KURA_PG_PORT:-55432}
-redis_port=${KURA_REDIS_PORT:-56379}
 mkdir -p "$dir"
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
@@ -28,13 +27,3 @@ else
   echo "services: PostgreSQL is not installed; PostgreSQL tests will be skipped" >&2
 fi
 
-if command -v redis-server >/dev/null; then
-  if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
-    redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --dir "$dir" \
-      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no >&2
-    for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-  fi
-  echo "export KURA_TEST_REDIS_URL=redis://127.0.0.1:$redis_port/"
-else
-  echo "services: Redis is not installed; Redis tests will be skipped" >&2
-fi
