@@ -75,7 +75,7 @@ pub async fn fix_codes(config: &Config, execute: bool) -> anyhow::Result<ExitCod
 /// `kura thumbnails [--force]`
 pub async fn thumbnails(config: &Config, force: bool) -> anyhow::Result<ExitCode> {
     let media = open_media(config)?;
-    let report = tokio::task::spawn_blocking(move || {
+    let report = crate::media::offload(move || {
         let progress = bar(0, "covers");
         let report = media.regenerate_thumbnails(force, |done, total| {
             progress.set_length(total as u64);
