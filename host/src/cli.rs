@@ -14,6 +14,8 @@ use crate::plugins::{PluginHost, PluginKind};
 
 mod database;
 mod download;
+#[cfg(test)]
+mod help_tests;
 mod library;
 mod maintenance;
 mod translate;
@@ -60,7 +62,7 @@ pub enum Command {
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Rewrite stored codes that predate normalisation to their canonical form, with
-    /// their files (N-B6). Without --execute, only reports.
+    /// their files. Without --execute, only reports.
     FixCodes {
         /// Only count and list what would change (the default).
         #[arg(long, conflicts_with = "execute")]
@@ -69,7 +71,7 @@ pub enum Command {
         #[arg(long)]
         execute: bool,
     },
-    /// Generate missing or stale cover thumbnails (N-I2); --force regenerates all.
+    /// Generate missing or stale cover thumbnails; --force regenerates all.
     Thumbnails {
         #[arg(long)]
         force: bool,
@@ -82,11 +84,11 @@ pub enum Command {
     /// Download an HLS stream (master or media playlist URL) to a file with the native
     /// engine, as the server does; resumes from FILE.parts/ when run again.
     Download(download::DownloadArgs),
-    /// Translate titles through the active translator profile (N-C5), in this process,
+    /// Translate titles through the active translator profile, in this process,
     /// also while a server runs on the same data directory. Without --execute or
     /// --force, only counts.
     Translate(translate::TranslateArgs),
-    /// Backups, their sync, consistency checks and database upgrades (N-L1..N-L7, T-A3).
+    /// Backups, their sync, consistency checks and database upgrades.
     #[command(flatten)]
     Maintenance(maintenance::MaintenanceCommand),
 }

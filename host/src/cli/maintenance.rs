@@ -29,25 +29,25 @@ const MAX_PRINTED_ISSUES: usize = 200;
 /// The maintenance subcommands, flattened into `kura`'s.
 #[derive(Debug, Subcommand)]
 pub enum MaintenanceCommand {
-    /// Back up the database (N-L2): a consistent copy taken while a server writes
+    /// Back up the database: a consistent copy taken while a server writes
     /// (SQLite `VACUUM INTO`, PostgreSQL `pg_dump`), checked, with an info file, into
     /// <data-dir>/backups/db; then removes backups older than --days.
     BackupDb(DaysArgs),
-    /// Back up every code as JSON with the time and count (N-L1) into
+    /// Back up every code as JSON with the time and count into
     /// <data-dir>/backups/codes; then removes backups older than --days.
     BackupCodes(DaysArgs),
-    /// Copy backups, reports and logs to --target or maintenance.backup_path (N-L3),
+    /// Copy backups, reports and logs to --target or maintenance.backup_path,
     /// keeping modification times and skipping unchanged files.
     SyncBackups(SyncArgs),
     /// Check covers, videos, thumbnails, orphan files and stale partial files against
-    /// the database (N-L4); --apply repairs.
+    /// the database; --apply repairs.
     CheckResources(CheckArgs),
-    /// Check the video files: present, the recorded size, playable headers (N-L5).
+    /// Check the video files: present, the recorded size, playable headers.
     CheckVideos(VideoCheckArgs),
-    /// Check the people's avatars (N-L6); --apply also fetches missing ones through the
+    /// Check the people's avatars; --apply also fetches missing ones through the
     /// scraper plugins.
     CheckAvatars(CheckArgs),
-    /// The database schema: status and guarded upgrades (T-A3).
+    /// The database schema: status and guarded upgrades.
     #[command(subcommand)]
     Db(DbCommand),
 }
