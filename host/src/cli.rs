@@ -12,7 +12,10 @@ use crate::events::EventBus;
 use crate::fetch::FetchClient;
 use crate::plugins::{PluginHost, PluginKind};
 
+mod database;
 mod download;
+#[cfg(test)]
+mod help_tests;
 mod library;
 mod maintenance;
 mod translate;
@@ -59,7 +62,7 @@ pub enum Command {
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Rewrite stored codes that predate normalisation to their canonical form, with
-    /// their files (N-B6). Without --execute, only reports.
+    /// their files. Without --execute, only reports.
     FixCodes {
         /// Only count and list what would change (the default).
         #[arg(long, conflicts_with = "execute")]
@@ -68,7 +71,7 @@ pub enum Command {
         #[arg(long)]
         execute: bool,
     },
-    /// Generate missing or stale cover thumbnails (N-I2); --force regenerates all.
+    /// Generate missing or stale cover thumbnails; --force regenerates all.
     Thumbnails {
         #[arg(long)]
         force: bool,
@@ -81,11 +84,11 @@ pub enum Command {
     /// Download an HLS stream (master or media playlist URL) to a file with the native
     /// engine, as the server does; resumes from FILE.parts/ when run again.
     Download(download::DownloadArgs),
-    /// Translate titles through the active translator profile (N-C5), in this process,
+    /// Translate titles through the active translator profile, in this process,
     /// also while a server runs on the same data directory. Without --execute or
     /// --force, only counts.
     Translate(translate::TranslateArgs),
-    /// Backups, their sync, consistency checks and database upgrades (N-L1..N-L7, T-A3).
+    /// Backups, their sync, consistency checks and database upgrades.
     #[command(flatten)]
     Maintenance(maintenance::MaintenanceCommand),
 }
@@ -136,47 +139,45 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         overrides.host = *host;
         overrides.port = *port;
     }
+    // Logging comes first, for every command: a config that fails to load still leaves
+    // `--log` and the environment in force, and `plugin inspect` needs no config.
+    let config = Config::load(cli.global.config.as_deref(), &overrides);
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    let filter = crate::logging::choose_filter(
+        cli.global.log.as_deref(),
+        std::env::var(crate::logging::RUST_LOG).ok().as_deref(),
+        config
+            .as_ref()
+            .ok()
+            .and_then(|config| config.log_filter.as_deref()),
+        default_filter,
+    );
     if let Command::Plugin(PluginCommand::Inspect { file }) = &cli.command {
-        crate::logging::init("warn", cli.global.silent);
+        crate::logging::init(&filter, cli.global.silent);
         return inspect(file);
     }
-    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+    let config = config?;
+    if let Command::Serve { .. } = cli.command {
+        let _log_files =
+            crate::logging::init_server(&filter, cli.global.silent, config.log_files.as_ref());
+        crate::server::run(config, shutdown_signal()).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::logging::init(&filter, cli.global.silent);
     match cli.command {
-        Command::FixCodes { execute, .. } => {
-            crate::logging::init("warn", cli.global.silent);
-            library::fix_codes(&config, execute).await
-        }
-        Command::Thumbnails { force } => {
-            crate::logging::init("warn", cli.global.silent);
-            library::thumbnails(&config, force).await
-        }
-        Command::Seed { count } => {
-            crate::logging::init("warn", cli.global.silent);
-            library::seed(&config, count).await
-        }
-        Command::Download(args) => {
-            crate::logging::init("warn", cli.global.silent);
-            download::run(&config, args, cli.global.silent).await
-        }
-        Command::Translate(args) => {
-            crate::logging::init("warn", cli.global.silent);
-            translate::run(&config, args).await
-        }
+        Command::FixCodes { execute, .. } => library::fix_codes(&config, execute).await,
+        Command::Thumbnails { force } => library::thumbnails(&config, force).await,
+        Command::Seed { count } => library::seed(&config, count).await,
+        Command::Download(args) => download::run(&config, args, cli.global.silent).await,
+        Command::Translate(args) => translate::run(&config, args).await,
         Command::Maintenance(command) => {
-            crate::logging::init("warn", cli.global.silent);
             maintenance::run(&config, command, cli.global.silent).await
         }
-        Command::Serve { .. } => {
-            let _log_files = crate::logging::init_server(
-                &config.log_filter,
-                cli.global.silent,
-                config.log_files.as_ref(),
-            );
-            crate::server::run(config, shutdown_signal()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Serve { .. } => Ok(ExitCode::SUCCESS),
         Command::Plugin(command) => {
-            crate::logging::init("warn", cli.global.silent);
             let host = offline_host(&config).await?;
             match command {
                 PluginCommand::List => list(&host),

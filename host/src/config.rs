@@ -50,7 +50,8 @@ type Result<T, E = ConfigError> = std::result::Result<T, E>;
 pub struct Config {
     pub server: ServerConfig,
     pub data_dir: PathBuf,
-    pub log_filter: String,
+    /// `log.filter` (or the `--log` override); None: the command's default.
+    pub log_filter: Option<String>,
     /// Log files of `kura serve` (N-M2); None: terminal only.
     pub log_files: Option<LogFiles>,
     /// `sqlite://...` or `postgres://...`.
@@ -225,7 +226,7 @@ impl Config {
             raw.data_dir = dir.clone();
         }
         if let Some(filter) = &overrides.log_filter {
-            raw.log.filter = filter.clone();
+            raw.log.filter = Some(filter.clone());
         }
         validate(raw)
     }
@@ -328,8 +329,10 @@ fn validate(raw: RawConfig) -> Result<Config> {
             "must be at least max_body_bytes and max_json_body_bytes",
         ));
     }
-    tracing_subscriber::EnvFilter::try_new(&raw.log.filter)
-        .map_err(|error| invalid("log.filter", error.to_string()))?;
+    if let Some(filter) = &raw.log.filter {
+        tracing_subscriber::EnvFilter::try_new(filter)
+            .map_err(|error| invalid("log.filter", error.to_string()))?;
+    }
     let p = &raw.plugins;
     if !(1..=4096).contains(&p.memory_mb) {
         return Err(invalid("plugins.memory_mb", "must be between 1 and 4096"));
@@ -425,7 +428,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         server,
         data_dir,
         log_files,
-        log_filter: raw.log.filter,
+        log_filter: raw.log.filter.clone(),
         database_url,
         library: LibraryConfig {
             display_title,

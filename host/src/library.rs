@@ -255,8 +255,10 @@ impl Library {
         if deleted.is_none() {
             return Err(LibraryError::NotInLibrary(code.to_string()));
         }
+        let owned = code.clone();
         self.media
-            .delete_all(code)
+            .blocking(move |media| media.delete_all(&owned))
+            .await
             .map_err(|error| LibraryError::Media(error.to_string()))?;
         self.events.publish(Event::ResourceDeleted(CodeEvent {
             code: code.to_string(),
@@ -308,9 +310,11 @@ impl Library {
     /// Removes the resource's video file and forgets it (N-D4); the resource stays.
     /// Returns whether a file was removed.
     pub async fn delete_video(&self, code: &Code) -> Result<bool, LibraryError> {
+        let owned = code.clone();
         let removed = self
             .media
-            .delete_video(code)
+            .blocking(move |media| media.delete_video(&owned))
+            .await
             .map_err(|error| LibraryError::Media(error.to_string()))?;
         self.store.clear_video(code.as_str()).await?;
         if removed {
@@ -441,7 +445,11 @@ impl Library {
         if let Err(error) = self.store.upsert_resource(&write).await {
             if !existed && cover.is_ok() {
                 // Nothing half-written: a new resource's cover goes with its failed row.
-                let _ = self.media.delete_all(code);
+                let owned = code.clone();
+                let _ = self
+                    .media
+                    .blocking(move |media| media.delete_all(&owned))
+                    .await;
             }
             return Err(error.into());
         }

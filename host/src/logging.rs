@@ -1,7 +1,8 @@
-//! Log setup: a filter in `RUST_LOG` syntax (flag over environment over config) for the
-//! terminal (stderr; `--silent` keeps only warnings there), and for `kura serve` two
-//! files rotated daily and kept `log.keep_days` days (N-M2): `kura.log` with everything
-//! the filter lets through, and `access.log` with one line per HTTP request.
+//! Log setup: a filter in `RUST_LOG` syntax (flag over environment over config, for
+//! every command) for the terminal (stderr; `--silent` keeps only warnings there), and
+//! for `kura serve` two files rotated daily and kept `log.keep_days` days (N-M2):
+//! `kura.log` with everything the filter lets through, and `access.log` with one line
+//! per HTTP request.
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{Builder, Rotation};
@@ -14,6 +15,27 @@ use crate::config::LogFiles;
 
 /// The target of access-log lines.
 pub const ACCESS_TARGET: &str = "kura::access";
+
+/// The environment variable read when neither `--log` nor `KURA_LOG` is set.
+pub const RUST_LOG: &str = "RUST_LOG";
+
+/// The filter a command logs with, the first one given: `flag` (`--log`, or `KURA_LOG`,
+/// which the command line reads when the flag is absent), then `rust_log` (`RUST_LOG`),
+/// then `config` (`log.filter`), then the command's `default`.
+pub fn choose_filter(
+    flag: Option<&str>,
+    rust_log: Option<&str>,
+    config: Option<&str>,
+    default: &str,
+) -> String {
+    [flag, rust_log, config]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|filter| !filter.is_empty())
+        .unwrap_or(default)
+        .to_owned()
+}
 
 /// Keeps the file writers flushing; drop it last (at exit).
 #[must_use = "log files stop being written when the guard is dropped"]
@@ -48,7 +70,7 @@ pub fn init_server(filter: &str, silent: bool, files: Option<&LogFiles>) -> LogG
         fmt::layer()
             .with_ansi(false)
             .with_writer(writer)
-            .with_filter(env_filter(filter, true))
+            .with_filter(env_filter(filter))
     });
     let access_layer = access.map(|appender| {
         let (writer, guard) = tracing_appender::non_blocking(appender);
@@ -99,9 +121,9 @@ where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     let filter = if silent {
-        env_filter("warn", false)
+        env_filter("warn")
     } else {
-        env_filter(filter, true)
+        env_filter(filter)
     };
     fmt::layer()
         .with_writer(std::io::stderr)
@@ -109,15 +131,49 @@ where
         .with_filter(filter)
 }
 
-/// The filter (`RUST_LOG` wins when `from_env`), without the access lines.
-fn env_filter(filter: &str, from_env: bool) -> EnvFilter {
-    let text = match std::env::var("RUST_LOG") {
-        Ok(text) if from_env => text,
-        _ => filter.to_owned(),
-    };
-    let filter = EnvFilter::try_new(&text).unwrap_or_else(|_| EnvFilter::new("info"));
+/// The filter, without the access lines; one that does not parse (a bad `RUST_LOG`,
+/// which no config check saw) is reported and replaced by `info`.
+fn env_filter(text: &str) -> EnvFilter {
+    let filter = EnvFilter::try_new(text).unwrap_or_else(|error| {
+        eprintln!("warning: log filter {text:?} ignored: {error}");
+        EnvFilter::new("info")
+    });
     match format!("{ACCESS_TARGET}=off").parse() {
         Ok(directive) => filter.add_directive(directive),
         Err(_) => filter,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::choose_filter;
+
+    fn check(
+        flag: Option<&str>,
+        rust_log: Option<&str>,
+        config: Option<&str>,
+        default: &str,
+        expected: &str,
+    ) {
+        assert_eq!(
+            choose_filter(flag, rust_log, config, default),
+            expected,
+            "flag {flag:?}, RUST_LOG {rust_log:?}, config {config:?}"
+        );
+    }
+
+    #[test]
+    fn the_flag_wins_over_the_environment_which_wins_over_the_config() {
+        check(Some("debug"), Some("trace"), Some("error"), "warn", "debug");
+        check(None, Some("trace"), Some("error"), "warn", "trace");
+        check(None, None, Some("error"), "warn", "error");
+        check(None, None, None, "warn", "warn");
+        check(
+            Some(""),
+            Some(" "),
+            Some("kura=debug"),
+            "warn",
+            "kura=debug",
+        );
     }
 }

@@ -193,7 +193,7 @@ fn check_cancelled(cancel: &CancellationToken) -> Result<()> {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work)
+    crate::media::offload(work)
         .await
         .map_err(|error| MaintenanceError::Refused(format!("a file task failed: {error}")))?
 }

@@ -5,12 +5,14 @@
 //! `resource/avatar/{id}.jpg`. Every path is computed from a [`Code`] or a numeric id and
 //! checked to stay under the root (`paths.rs`); nothing here takes a path from a request.
 //!
-//! Everything on [`MediaStore`] is blocking file I/O and image work: call it from
-//! `spawn_blocking` (or a CLI), never directly on an async worker. The API serves the
-//! files it names.
+//! Everything on [`MediaStore`] that touches the disk is blocking file I/O and image
+//! work: async code runs it through [`MediaStore::blocking`] or [`offload`] (tokio's
+//! blocking pool), never on an async worker; debug builds panic when it is (`offload.rs`).
+//! Methods that only compute a path do not block. The API serves the files it names.
 
 mod codec;
 mod files;
+mod offload;
 mod paths;
 mod thumbnail;
 
@@ -20,6 +22,7 @@ use std::sync::Arc;
 
 use crate::code::Code;
 
+pub use offload::offload;
 pub use thumbnail::{ThumbnailFailure, ThumbnailReport, ThumbnailSize};
 
 /// Why a media operation failed; messages never show more of a path than the caller gave.
@@ -41,6 +44,8 @@ pub enum MediaError {
     InvalidId { id: i64 },
     #[error("path {path} would leave the media root")]
     OutsideRoot { path: PathBuf },
+    #[error("the blocking media work failed: {reason}")]
+    Offload { reason: String },
     #[error("cannot access {path}: {source}")]
     Io {
         path: PathBuf,
@@ -92,6 +97,7 @@ impl MediaStore {
     /// Stores a cover: JPEG kept byte for byte, PNG and WebP re-encoded to JPEG; replaces
     /// the previous cover atomically and deletes its now stale thumbnails.
     pub fn save_cover(&self, code: &Code, bytes: &[u8]) -> Result<SavedImage> {
+        offload::check_blocking_allowed("save_cover");
         let target = paths::cover(&self.root, code)?;
         let saved = self.save_image(&target, paths::cover_relative(code), bytes)?;
         // The thumbnails show the old picture; the next request makes new ones.
@@ -104,6 +110,7 @@ impl MediaStore {
 
     /// Stores a person's avatar under the same rules as a cover.
     pub fn save_avatar(&self, person_id: i64, bytes: &[u8]) -> Result<SavedImage> {
+        offload::check_blocking_allowed("save_avatar");
         let target = paths::avatar(&self.root, person_id)?;
         let relative = paths::avatar_relative(person_id)?;
         self.save_image(&target, relative, bytes)
@@ -112,6 +119,7 @@ impl MediaStore {
     /// Deletes the cover, its thumbnails, the video and a partial download of it; files
     /// already missing are fine. Every file is attempted; the first error is returned.
     pub fn delete_all(&self, code: &Code) -> Result<()> {
+        offload::check_blocking_allowed("delete_all");
         let mut targets = vec![
             paths::cover(&self.root, code)?,
             paths::video(&self.root, code)?,
@@ -131,11 +139,13 @@ impl MediaStore {
 
     /// Deletes the video; true when a file was removed.
     pub fn delete_video(&self, code: &Code) -> Result<bool> {
+        offload::check_blocking_allowed("delete_video");
         files::remove_if_exists(&paths::video(&self.root, code)?)
     }
 
     /// The cover's path; [`MediaError::NotFound`] when there is none.
     pub fn cover_path(&self, code: &Code) -> Result<PathBuf> {
+        offload::check_blocking_allowed("cover_path");
         existing(paths::cover(&self.root, code)?, || {
             format!("cover of {code}")
         })
@@ -154,6 +164,7 @@ impl MediaStore {
 
     /// The avatar's path; [`MediaError::NotFound`] when there is none.
     pub fn avatar_path(&self, person_id: i64) -> Result<PathBuf> {
+        offload::check_blocking_allowed("avatar_path");
         existing(paths::avatar(&self.root, person_id)?, || {
             format!("avatar of person {person_id}")
         })

@@ -8,6 +8,7 @@ mod endpoints;
 mod lists;
 mod lookups;
 mod maintenance;
+mod offload;
 mod traversal;
 
 use std::path::PathBuf;

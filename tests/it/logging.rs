@@ -90,3 +90,5 @@ async fn serve_writes_rotated_logs_and_an_access_log() {
         "queries are never logged"
     );
 }
+
+mod filters;

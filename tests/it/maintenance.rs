@@ -6,6 +6,7 @@
 
 mod backup;
 mod checks;
+mod stale_schema;
 mod sync;
 mod upgrade;
 

@@ -9,7 +9,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
 use super::params::*;
-use crate::media::ThumbnailSize;
+use crate::media::{MediaError, ThumbnailSize};
 
 /// `GET /api/actors/{id}/avatar` (N-B3)
 #[utoipa::path(get, path = "/api/actors/{id}/avatar", tag = "media", params(("id" = i64, Path)), responses((status = 200, content_type = "image/jpeg", description = "The avatar; ETag, 304"), (status = 404, body = super::error::ErrorBody)))]
@@ -33,7 +33,8 @@ pub async fn avatar(
     }
     let path = library
         .media()
-        .avatar_path(id)
+        .blocking(move |media| media.avatar_path(id))
+        .await
         .map_err(|e| ApiError::not_found(e.to_string()))?;
     Ok(super::files::serve_file(&path, headers).await)
 }
@@ -67,13 +68,16 @@ pub async fn cover(
             )));
         }
     };
-    let media = library.media().clone();
-    let path = tokio::task::spawn_blocking(move || match size {
-        Some(size) => media.thumbnail(&code, size),
-        None => media.cover_path(&code),
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::new(ErrorCode::NoCover, e.to_string()))?;
+    let path = library
+        .media()
+        .blocking(move |media| match size {
+            Some(size) => media.thumbnail(&code, size),
+            None => media.cover_path(&code),
+        })
+        .await;
+    let path = match path {
+        Err(error @ MediaError::Offload { .. }) => return Err(ApiError::internal(error)),
+        other => other.map_err(|e| ApiError::new(ErrorCode::NoCover, e.to_string()))?,
+    };
     Ok(super::files::serve_file(&path, headers).await)
 }

@@ -11,13 +11,10 @@ use crate::config::Config;
 use crate::media::MediaStore;
 use crate::store::Store;
 
+/// The database, refused when its schema is out of date (see
+/// [`super::database::open_current_or_new`]).
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            crate::store::redact(&config.database_url)
-        )
-    })
+    super::database::open_current_or_new(config).await
 }
 
 fn open_media(config: &Config) -> anyhow::Result<MediaStore> {
@@ -78,7 +75,7 @@ pub async fn fix_codes(config: &Config, execute: bool) -> anyhow::Result<ExitCod
 /// `kura thumbnails [--force]`
 pub async fn thumbnails(config: &Config, force: bool) -> anyhow::Result<ExitCode> {
     let media = open_media(config)?;
-    let report = tokio::task::spawn_blocking(move || {
+    let report = crate::media::offload(move || {
         let progress = bar(0, "covers");
         let report = media.regenerate_thumbnails(force, |done, total| {
             progress.set_length(total as u64);

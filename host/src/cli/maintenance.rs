@@ -29,25 +29,25 @@ const MAX_PRINTED_ISSUES: usize = 200;
 /// The maintenance subcommands, flattened into `kura`'s.
 #[derive(Debug, Subcommand)]
 pub enum MaintenanceCommand {
-    /// Back up the database (N-L2): a consistent copy taken while a server writes
+    /// Back up the database: a consistent copy taken while a server writes
     /// (SQLite `VACUUM INTO`, PostgreSQL `pg_dump`), checked, with an info file, into
     /// <data-dir>/backups/db; then removes backups older than --days.
     BackupDb(DaysArgs),
-    /// Back up every code as JSON with the time and count (N-L1) into
+    /// Back up every code as JSON with the time and count into
     /// <data-dir>/backups/codes; then removes backups older than --days.
     BackupCodes(DaysArgs),
-    /// Copy backups, reports and logs to --target or maintenance.backup_path (N-L3),
+    /// Copy backups, reports and logs to --target or maintenance.backup_path,
     /// keeping modification times and skipping unchanged files.
     SyncBackups(SyncArgs),
     /// Check covers, videos, thumbnails, orphan files and stale partial files against
-    /// the database (N-L4); --apply repairs.
+    /// the database; --apply repairs.
     CheckResources(CheckArgs),
-    /// Check the video files: present, the recorded size, playable headers (N-L5).
+    /// Check the video files: present, the recorded size, playable headers.
     CheckVideos(VideoCheckArgs),
-    /// Check the people's avatars (N-L6); --apply also fetches missing ones through the
+    /// Check the people's avatars; --apply also fetches missing ones through the
     /// scraper plugins.
     CheckAvatars(CheckArgs),
-    /// The database schema: status and guarded upgrades (T-A3).
+    /// The database schema: status and guarded upgrades.
     #[command(subcommand)]
     Db(DbCommand),
 }
@@ -277,42 +277,13 @@ pub async fn run(
 /// The store (without migrating: only `db upgrade` changes the schema) and media.
 /// `current` refuses a schema with pending or unknown migrations.
 async fn open(config: &Config, current: bool) -> anyhow::Result<Maintenance> {
-    let url = existing(&config.database_url);
-    let store = Store::open_without_migrating(&url)
-        .await
-        .with_context(|| format!("cannot open the database {}", crate::store::redact(&url)))?;
-    if current {
-        let status = store.schema_status(store.migrator()).await?;
-        if !status.unknown.is_empty() {
-            store.close().await;
-            anyhow::bail!(
-                "the database schema (version {}) is newer than this kura knows ({}); upgrade kura",
-                status.version(),
-                status.known
-            );
-        }
-        if !status.is_current() {
-            store.close().await;
-            anyhow::bail!(
-                "the database schema is at version {} with migrations {:?} pending: run `kura db upgrade` first",
-                status.version(),
-                status.pending
-            );
-        }
-    }
+    let store = super::database::open_existing(config, current).await?;
     maintenance(config, store)
 }
 
 /// `db upgrade` may create the database (a new installation).
 async fn open_for_upgrade(config: &Config) -> anyhow::Result<Maintenance> {
-    let store = Store::open_without_migrating(&config.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                crate::store::redact(&config.database_url)
-            )
-        })?;
+    let store = super::database::open_as_is(config).await?;
     maintenance(config, store)
 }
 
@@ -324,18 +295,6 @@ fn maintenance(config: &Config, store: Store) -> anyhow::Result<Maintenance> {
         )
     })?;
     Ok(Maintenance::new(store, media, config))
-}
-
-/// A SQLite URL that does not create a missing file: backing up or checking nothing is
-/// an error, not a new empty database.
-fn existing(url: &str) -> String {
-    if !url.starts_with("sqlite:") || url.contains("mode=") {
-        url.to_owned()
-    } else if url.contains('?') {
-        format!("{url}&mode=rw")
-    } else {
-        format!("{url}?mode=rw")
-    }
 }
 
 fn options(args: &CheckArgs, limit: Option<u64>) -> CheckOptions {

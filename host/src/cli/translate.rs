@@ -56,12 +56,7 @@ pub async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<ExitCod
             "no translator profile is active: set translator.active in the config or pass --profile",
         )?,
     };
-    let store = Store::open(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            crate::store::redact(&config.database_url)
-        )
-    })?;
+    let store = super::database::open_current_or_new(config).await?;
     let plugins = super::offline_host(config).await?;
     let translator = Translator::new(profile.clone(), &config.fetch, store.clone(), plugins)
         .context("cannot set up the translator")?;

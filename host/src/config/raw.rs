@@ -134,8 +134,10 @@ impl Default for RawServer {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawLog {
-    /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`.
-    pub filter: String,
+    /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`, for every command.
+    /// Unset: `info` for `kura serve`, `warn` for the other commands. `--log` and the
+    /// environment (`KURA_LOG`, then `RUST_LOG`) win over it.
+    pub filter: Option<String>,
     /// Where `kura serve` writes `kura.log` and `access.log`, rotated daily; relative
     /// paths are under `data_dir`. Null: no log files, the terminal only.
     pub dir: Option<PathBuf>,
@@ -148,7 +150,7 @@ pub struct RawLog {
 impl Default for RawLog {
     fn default() -> Self {
         Self {
-            filter: "info".to_owned(),
+            filter: None,
             dir: Some(PathBuf::from("logs")),
             keep_days: 30,
             access_log: true,

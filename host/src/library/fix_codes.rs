@@ -93,20 +93,29 @@ async fn rename(
         cover_file: rename_column(&old.cover_file),
         video_file: rename_column(&old.video_file),
     };
-    for (from, to) in &moves {
-        if from.is_file() && !to.exists() {
-            std::fs::rename(from, to).map_err(|error| {
-                LibraryError::Media(format!("cannot rename {}: {error}", from.display()))
-            })?;
-        }
-    }
-    if let Err(error) = store.rename_code(id, canonical, &new).await {
-        // Put the files back so the row and the files still agree.
-        for (from, to) in &moves {
-            if to.is_file() && !from.exists() {
-                let _ = std::fs::rename(to, from);
+    let forward = moves.clone();
+    crate::media::offload(move || {
+        for (from, to) in &forward {
+            if from.is_file() && !to.exists() {
+                std::fs::rename(from, to).map_err(|error| {
+                    LibraryError::Media(format!("cannot rename {}: {error}", from.display()))
+                })?;
             }
         }
+        Ok::<_, LibraryError>(())
+    })
+    .await
+    .map_err(|error| LibraryError::Media(error.to_string()))??;
+    if let Err(error) = store.rename_code(id, canonical, &new).await {
+        // Put the files back so the row and the files still agree.
+        let _ = crate::media::offload(move || {
+            for (from, to) in &moves {
+                if to.is_file() && !from.exists() {
+                    let _ = std::fs::rename(to, from);
+                }
+            }
+        })
+        .await;
         return Err(error.into());
     }
     tracing::info!(%stored, %canonical, "code renamed");

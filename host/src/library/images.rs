@@ -97,14 +97,13 @@ impl Library {
 
     /// Decodes and stores an image off the async threads (decoding is CPU work).
     async fn save_image(&self, target: ImageTarget, bytes: Vec<u8>) -> Result<SavedImage, String> {
-        let media = self.media.clone();
-        tokio::task::spawn_blocking(move || match target {
-            ImageTarget::Cover(code) => media.save_cover(&code, &bytes),
-            ImageTarget::Avatar(id) => media.save_avatar(id, &bytes),
-        })
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())
+        self.media
+            .blocking(move |media| match target {
+                ImageTarget::Cover(code) => media.save_cover(&code, &bytes),
+                ImageTarget::Avatar(id) => media.save_avatar(id, &bytes),
+            })
+            .await
+            .map_err(|error| error.to_string())
     }
 
     async fn download_image(&self, plugin: &str, url: &str) -> Result<Vec<u8>, String> {

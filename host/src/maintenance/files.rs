@@ -190,10 +190,14 @@ pub(super) fn remove_stale_temps(dir: &Path, older_than_ms: i64) -> Result<usize
 
 /// Retention: removes the files of `dir` whose name starts with `prefix` and holds a
 /// stamp older than `days` before `now_ms`. Files with the newest stamp are always kept,
-/// so retention never removes the last backup. Returns the names removed.
+/// so retention never removes the last backup. A name with no stamp, or with digits that
+/// name no real time (February 31), is never removed. Returns the names removed.
 pub(super) fn prune(dir: &Path, prefix: &str, days: u32, now_ms: i64) -> Result<Vec<String>> {
-    let cutoff = now_ms - i64::from(days) * 86_400_000;
-    let stamped: Vec<(String, i64)> = list(dir)?
+    let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let cutoff = now
+        .checked_sub_signed(chrono::TimeDelta::days(i64::from(days)))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    let stamped: Vec<(String, chrono::DateTime<chrono::Utc>)> = list(dir)?
         .into_iter()
         .filter(|entry| !entry.is_dir && entry.name.starts_with(prefix))
         .filter_map(|entry| {
@@ -249,7 +253,9 @@ mod tests {
     fn prune_removes_old_stamps_but_keeps_the_newest() {
         let dir = tempfile::tempdir().unwrap();
         let day = 86_400_000;
-        let now = stamp::parse_compact("20250301T000000Z").unwrap();
+        let now = stamp::parse_compact("20250301T000000Z")
+            .unwrap()
+            .timestamp_millis();
         for name in [
             "kura-20250101T000000Z.db",
             "kura-20250101T000000Z.json",
@@ -257,6 +263,9 @@ mod tests {
             "kura-20250225T000000Z.json",
             "notes-20240101T000000Z.txt",
             "kura.db",
+            "kura-20240231T000000Z.db",
+            "kura-20241301T000000Z.db",
+            "kura-20240101T250000Z.db",
         ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
@@ -272,6 +281,13 @@ mod tests {
         assert!(dir.path().join("kura-20250225T000000Z.db").is_file());
         assert!(dir.path().join("notes-20240101T000000Z.txt").is_file());
         assert!(dir.path().join("kura.db").is_file());
+        for impossible in [
+            "kura-20240231T000000Z.db",
+            "kura-20241301T000000Z.db",
+            "kura-20240101T250000Z.db",
+        ] {
+            assert!(dir.path().join(impossible).is_file(), "{impossible}");
+        }
     }
 
     #[test]

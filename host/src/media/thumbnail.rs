@@ -75,10 +75,11 @@ pub struct ThumbnailFailure {
 
 impl MediaStore {
     /// The path of the code's thumbnail of `size`, made from the cover first when missing
-    /// or older than the cover. Blocking (decodes and encodes images): call it from
-    /// `spawn_blocking`. Concurrent calls are safe: each writes a temporary file and renames
+    /// or older than the cover. Blocking (decodes and encodes images): call it through
+    /// [`MediaStore::blocking`]. Concurrent calls are safe: each writes a temporary file and renames
     /// it over the target, so a reader sees one complete thumbnail or another.
     pub fn thumbnail(&self, code: &Code, size: ThumbnailSize) -> Result<PathBuf> {
+        super::offload::check_blocking_allowed("thumbnail");
         let cover = paths::cover(&self.root, code)?;
         let target = paths::thumbnail(&self.root, code, size)?;
         let cover_modified = modified(&cover).map_err(|error| match error {
@@ -107,6 +108,7 @@ impl MediaStore {
         force: bool,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<ThumbnailReport> {
+        super::offload::check_blocking_allowed("regenerate_thumbnails");
         let covers = self.cover_codes()?;
         let total = covers.len();
         let mut report = ThumbnailReport {

@@ -33,7 +33,7 @@ fn migrations(backend: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Everything that makes the database what it is, as sorted text: every object's
 /// definition and every row of every table (the migrations table included).
-async fn sqlite_snapshot(pool: &AnyPool) -> Vec<String> {
+pub(super) async fn sqlite_snapshot(pool: &AnyPool) -> Vec<String> {
     let mut lines = strings(
         pool,
         "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master \
