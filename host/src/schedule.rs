@@ -25,7 +25,7 @@ const LATE_TOLERANCE_MS: i64 = 120_000;
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// A schedule as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScheduleView {
     pub name: String,
     pub cron: String,

@@ -69,11 +69,13 @@ pub struct Submitted {
 }
 
 /// Running and pending tasks (N-D8).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueStatus {
     pub running: Vec<TaskRow>,
     /// In the order they will run, per lane.
     pub pending: Vec<TaskRow>,
+    /// Tasks by status.
+    #[schema(value_type = std::collections::BTreeMap<String, u64>)]
     pub counts: HashMap<&'static str, u64>,
 }
 

@@ -54,7 +54,7 @@ async fn errors_have_one_shape() {
             "POST",
             "/api/plugins/test-swap/call",
             Some(json!({"wrong": 1})),
-            400,
+            422,
             "bad_body",
         ),
     ];

@@ -6,11 +6,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, OptionalJson};
 use super::params::{Params, bad, code, params, stored_resource};
 use super::tasks::{priority_of, submit, submit_body, wait_param};
@@ -42,8 +42,39 @@ pub struct BatchDownloadBody {
     pub priority: Value,
 }
 
+/// What a batch of downloads did, code by code.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchDownloads {
+    pub results: Vec<BatchDownload>,
+    pub failed: usize,
+}
+
+/// One code of a batch: its task, or why it has none.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchDownload {
+    /// The code as sent.
+    #[schema(value_type = String)]
+    pub input: Value,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deduplicated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+/// What `DELETE /api/downloads/{code}` removed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VideoRemoved {
+    pub code: String,
+    pub video_removed: bool,
+    /// The download task that was stopped, if one was queued or running.
+    pub cancelled_task: Option<i64>,
+}
+
 /// `POST /api/downloads/{code}` (N-D3): queues the download of a resource in the library.
-#[utoipa::path(post, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body = PriorityBody, responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body = PriorityBody, responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 200, description = "Already queued or running", body = super::tasks::SubmitAnswer), (status = 404, body = super::error::ErrorBody)))]
 pub async fn submit_one(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -65,11 +96,11 @@ pub async fn submit_one(
 }
 
 /// `POST /api/downloads/batch_submit` (N-D3): `{codes, priority?}`; a result per code.
-#[utoipa::path(post, path = "/api/downloads/batch_submit", tag = "downloads", request_body = BatchDownloadBody, responses((status = 202, description = "Per-code results")))]
+#[utoipa::path(post, path = "/api/downloads/batch_submit", tag = "downloads", request_body = BatchDownloadBody, responses((status = 202, description = "Per-code results", body = BatchDownloads)))]
 pub async fn submit_batch(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<BatchDownloadBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<BatchDownloads>), ApiError> {
     let priority = priority_of(&body.priority)?;
     let codes = &body.codes;
     if codes.is_empty() || codes.len() > MAX_BATCH_CODES {
@@ -79,19 +110,31 @@ pub async fn submit_batch(
     }
     let mut results = Vec::with_capacity(codes.len());
     for raw in codes {
-        results.push(match submit_code(&state, raw, priority).await {
-            Ok((task_id, deduplicated)) => {
-                json!({ "input": raw, "ok": true, "task_id": task_id, "deduplicated": deduplicated })
-            }
-            Err(error) => json!({
-                "input": raw, "ok": false, "error": { "code": error.code, "message": error.message },
-            }),
+        let outcome = submit_code(&state, raw, priority).await;
+        results.push(match outcome {
+            Ok((task_id, deduplicated)) => BatchDownload {
+                input: raw.clone(),
+                ok: true,
+                task_id: Some(task_id),
+                deduplicated: Some(deduplicated),
+                error: None,
+            },
+            Err(error) => BatchDownload {
+                input: raw.clone(),
+                ok: false,
+                task_id: None,
+                deduplicated: None,
+                error: Some(ErrorBody {
+                    code: error.code,
+                    message: error.message,
+                }),
+            },
         });
     }
-    let failed = results.iter().filter(|r| r["ok"] == false).count();
+    let failed = results.iter().filter(|r| !r.ok).count();
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "results": results, "failed": failed })),
+        Json(BatchDownloads { results, failed }),
     ))
 }
 
@@ -111,11 +154,11 @@ async fn submit_code(
 
 /// `DELETE /api/downloads/{code}` (N-D4): stops a queued or running download of it and
 /// removes the video file; the resource stays in the library.
-#[utoipa::path(delete, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path)), responses((status = 200, description = "What was removed"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path)), responses((status = 200, description = "What was removed", body = VideoRemoved), (status = 404, body = super::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VideoRemoved>, ApiError> {
     let code = code(&raw)?;
     stored_resource(&state, &code).await?;
     let cancelled = match state.tasks.cancel_active("download", code.as_str()).await {
@@ -124,14 +167,16 @@ pub async fn delete(
         Err(error) => return Err(error.into()),
     };
     let removed = state.library.delete_video(&code).await?;
-    Ok(Json(
-        json!({ "code": code.as_str(), "video_removed": removed, "cancelled_task": cancelled }),
-    ))
+    Ok(Json(VideoRemoved {
+        code: code.as_str().to_owned(),
+        video_removed: removed,
+        cancelled_task: cancelled,
+    }))
 }
 
 /// `POST /api/downloads/mock/{code}` (N-D7): a fake download (no network) that occupies
 /// the download lane for `duration_ms`; only when `tasks.mock_downloads` is on.
-#[utoipa::path(post, path = "/api/downloads/mock/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::MockDownloadPayload, description = "The mock_download task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued"), (status = 403, description = "Mock downloads are off", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/downloads/mock/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::MockDownloadPayload, description = "The mock_download task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 403, description = "Mock downloads are off", body = super::error::ErrorBody)))]
 pub async fn mock(
     State(state): State<AppState>,
     Path(raw): Path<String>,

@@ -23,8 +23,8 @@ struct Body<'a> {
     message: &'a str,
 }
 
-/// The error shape, for the OpenAPI document.
-#[derive(Serialize, utoipa::ToSchema)]
+/// The error shape, for the OpenAPI document and where an error is one item of an answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable snake_case code.
     pub code: ErrorCode,

@@ -15,7 +15,7 @@ use super::params::*;
 use super::tasks::{priority_of, submit, submit_body, wait_param, without_priority};
 use crate::config::DisplayTitle;
 use crate::library::LibraryError;
-use crate::store::{ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
+use crate::store::{Page, ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
 
 impl From<LibraryError> for ApiError {
     fn from(error: LibraryError) -> Self {
@@ -38,7 +38,7 @@ impl From<crate::store::StoreError> for ApiError {
 }
 
 /// A list item with the title chosen by `display_title` and media URLs.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ResourceItem {
     #[serde(flatten)]
     pub summary: ResourceSummary,
@@ -77,12 +77,44 @@ fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
     }
 }
 
+/// What a resource's first screen shows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    pub code: String,
+    /// The title `library.display_title` chooses.
+    pub title: Option<String>,
+    pub release_date: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub has_video: bool,
+    pub translation_status: crate::store::TranslationStatus,
+    pub people: Vec<Named>,
+    pub tags: Vec<Named>,
+    pub cover_url: Option<String>,
+    pub thumbnail_url: Option<String>,
+}
+
+/// A person or a tag by id and name.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Everything stored about a resource, with the title `library.display_title` chooses.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Metadata<'a> {
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub detail: &'a crate::store::ResourceDetail,
+    pub display_title: Option<String>,
+}
+
 /// `GET /api/resources` (N-H1)
-#[utoipa::path(get, path = "/api/resources", tag = "library", params(("search" = Option<String>, Query, description = "Substring of code or titles"), ("downloaded" = Option<bool>, Query), ("translation_status" = Option<String>, Query), ("person" = Option<i64>, Query), ("tag" = Option<i64>, Query), ("source" = Option<String>, Query), ("sort" = Option<String>, Query, description = "code, release_date, added_at, video_time"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of resources"), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/resources", tag = "library", params(("search" = Option<String>, Query, description = "Substring of code or titles"), ("downloaded" = Option<bool>, Query), ("translation_status" = Option<String>, Query), ("person" = Option<i64>, Query), ("tag" = Option<i64>, Query), ("source" = Option<String>, Query), ("sort" = Option<String>, Query, description = "code, release_date, added_at, video_time"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of resources", body = Page<ResourceItem>), (status = 400, body = super::error::ErrorBody)))]
 pub async fn resources(
     State(state): State<AppState>,
     ApiQuery(query): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<ResourceItem>>, ApiError> {
     let library = &state.library;
     let q = params(
         &query,
@@ -131,18 +163,20 @@ pub async fn resources(
         page_size,
     };
     let result = library.store().list_resources(&query).await?;
-    let items: Vec<ResourceItem> = result.items.into_iter().map(|s| item(&state, s)).collect();
-    Ok(Json(
-        json!({ "items": items, "total": result.total, "page": result.page, "page_size": result.page_size }),
-    ))
+    Ok(Json(Page {
+        items: result.items.into_iter().map(|s| item(&state, s)).collect(),
+        total: result.total,
+        page: result.page,
+        page_size: result.page_size,
+    }))
 }
 
 /// `GET /api/resource/{code}/preview` (N-H4)
-#[utoipa::path(get, path = "/api/resource/{code}/preview", tag = "library", params(("code" = String, Path)), responses((status = 200, description = "First-screen detail"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/resource/{code}/preview", tag = "library", params(("code" = String, Path)), responses((status = 200, description = "First-screen detail", body = Preview), (status = 404, body = super::error::ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Preview>, ApiError> {
     let code = code(&raw)?;
     let detail = stored_resource(&state, &code).await?;
     let r = &detail.resource;
@@ -150,22 +184,41 @@ pub async fn preview(
         .cover_file
         .is_some()
         .then(|| format!("/api/resource/{code}/cover"));
-    Ok(Json(json!({
-        "code": r.code,
-        "title": display_title(state.display_title, &r.title_source, &r.title_translated, &r.title_original),
-        "release_date": r.release_date,
-        "duration_seconds": r.duration_seconds,
-        "has_video": r.video_file.is_some(),
-        "translation_status": r.translation_status,
-        "people": detail.people.iter().map(|p| json!({"id": p.id, "name": p.name})).collect::<Vec<_>>(),
-        "tags": detail.tags.iter().map(|t| json!({"id": t.id, "name": t.name})).collect::<Vec<_>>(),
-        "cover_url": cover,
-        "thumbnail_url": cover.as_ref().map(|c| format!("{c}?size=medium")),
-    })))
+    Ok(Json(Preview {
+        code: r.code.clone(),
+        title: display_title(
+            state.display_title,
+            &r.title_source,
+            &r.title_translated,
+            &r.title_original,
+        ),
+        release_date: r.release_date.clone(),
+        duration_seconds: r.duration_seconds,
+        has_video: r.video_file.is_some(),
+        translation_status: r.translation_status,
+        people: detail
+            .people
+            .iter()
+            .map(|p| Named {
+                id: p.id,
+                name: p.name.clone(),
+            })
+            .collect(),
+        tags: detail
+            .tags
+            .iter()
+            .map(|t| Named {
+                id: t.id,
+                name: t.name.clone(),
+            })
+            .collect(),
+        thumbnail_url: cover.as_ref().map(|c| format!("{c}?size=medium")),
+        cover_url: cover,
+    }))
 }
 
 /// `GET /api/resource/{code}/metadata` (N-H5): full record, ETag and Last-Modified, 304.
-#[utoipa::path(get, path = "/api/resource/{code}/metadata", tag = "library", params(("code" = String, Path)), responses((status = 200, description = "Full metadata; ETag and Last-Modified"), (status = 304, description = "Not modified"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/resource/{code}/metadata", tag = "library", params(("code" = String, Path)), responses((status = 200, description = "Full metadata; ETag and Last-Modified", body = Metadata<'static>), (status = 304, description = "Not modified"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn metadata(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -174,14 +227,16 @@ pub async fn metadata(
     let code = code(&raw)?;
     let detail = stored_resource(&state, &code).await?;
     let r = &detail.resource;
-    let mut body = serde_json::to_value(&detail).unwrap_or_default();
-    body["display_title"] = json!(display_title(
-        state.display_title,
-        &r.title_source,
-        &r.title_translated,
-        &r.title_original
-    ));
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let body = Metadata {
+        display_title: display_title(
+            state.display_title,
+            &r.title_source,
+            &r.title_translated,
+            &r.title_original,
+        ),
+        detail: &detail,
+    };
+    let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     let etag = format!("\"{}\"", &crate::util::sha256_hex(&bytes)[..32]);
     let modified = httpdate(r.updated_at);
     let not_modified = match headers
@@ -223,7 +278,7 @@ pub struct AddBody {
 
 /// `POST /api/resource` (N-H7): queues an `add_resource` task; `?wait=SECONDS` answers
 /// with its outcome (201 with the report, or 404 `code_not_found`).
-#[utoipa::path(post, path = "/api/resource", tag = "library", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body = AddBody, responses((status = 202, description = "Queued: the task"), (status = 201, description = "With wait: added; the task and its report"), (status = 404, description = "With wait: no source knows the code", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/resource", tag = "library", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body = AddBody, responses((status = 202, description = "Queued: the task", body = super::tasks::SubmitAnswer), (status = 201, description = "With wait: added; the task and its report", body = super::tasks::SubmitAnswer), (status = 404, description = "With wait: no source knows the code", body = super::error::ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
     ApiQuery(query): Params,
@@ -244,7 +299,7 @@ pub async fn add(
 
 /// `POST /api/resource/refresh/{code}` (N-H8): queues a `refresh_resource` task with the
 /// three switches; `?wait=SECONDS` answers with its outcome.
-#[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::RefreshPayload, description = "The refresh_resource task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: refreshed"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::RefreshPayload, description = "The refresh_resource task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 201, description = "With wait: refreshed", body = super::tasks::SubmitAnswer), (status = 404, body = super::error::ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -278,7 +333,7 @@ pub async fn delete(
 
 /// `POST /api/resources/batch` (N-H10): queues one `batch` task; each item (add,
 /// refresh or delete with its switches) gets its own result, never all-or-nothing.
-#[utoipa::path(post, path = "/api/resources/batch", tag = "library", params(("wait" = Option<u64>, Query)), request_body(content = crate::tasks::BatchPayload, description = "The batch task's data, and `priority`"), responses((status = 202, description = "Queued"), (status = 201, description = "With wait: per-item results")))]
+#[utoipa::path(post, path = "/api/resources/batch", tag = "library", params(("wait" = Option<u64>, Query)), request_body(content = crate::tasks::BatchPayload, description = "The batch task's data, and `priority`"), responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 201, description = "With wait: per-item results", body = super::tasks::SubmitAnswer)))]
 pub async fn batch(
     State(state): State<AppState>,
     ApiQuery(query): Params,

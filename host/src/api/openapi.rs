@@ -85,7 +85,7 @@ pub fn add_task_kinds(document: &mut utoipa::openapi::OpenApi, tasks: &crate::ta
 }
 
 /// `GET /api/openapi.json`
-#[utoipa::path(get, path = "/api/openapi.json", tag = "docs", responses((status = 200, description = "This document")))]
+#[utoipa::path(get, path = "/api/openapi.json", tag = "docs", responses((status = 200, description = "This document", body = Object)))]
 pub async fn openapi_json(Extension(document): Extension<Document>) -> Json<Value> {
     Json(document.json.as_ref().clone())
 }
@@ -213,6 +213,21 @@ mod tests {
             annotated.len(),
             "every documented route is annotated"
         );
+        // Every answer with a body says what the body is.
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("methods") {
+                let responses = operation["responses"].as_object().expect("responses");
+                for (status, response) in responses {
+                    if status == "204" || status == "304" || status == "101" {
+                        continue;
+                    }
+                    assert!(
+                        response["content"].is_object(),
+                        "{method} {path} answers {status} without a body schema"
+                    );
+                }
+            }
+        }
         let router_source =
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api.rs"))
                 .expect("api.rs");

@@ -2,20 +2,28 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::params::*;
-use crate::store::{PeopleQuery, PeopleSort, TagQuery, TagSort};
+use crate::store::{Page, PeopleQuery, PeopleSort, PersonSummary, TagQuery, TagSort, TagSummary};
+
+/// A person in the list, with the URL of their avatar when one is stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PersonItem {
+    #[serde(flatten)]
+    pub person: PersonSummary,
+    pub avatar_path: Option<String>,
+}
 
 /// `GET /api/actors` (N-H2)
-#[utoipa::path(get, path = "/api/actors", tag = "library", params(("search" = Option<String>, Query), ("has_avatar" = Option<bool>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of people with work counts")))]
+#[utoipa::path(get, path = "/api/actors", tag = "library", params(("search" = Option<String>, Query), ("has_avatar" = Option<bool>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of people with work counts", body = Page<PersonItem>)))]
 pub async fn actors(
     State(state): State<AppState>,
     ApiQuery(query): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<PersonItem>>, ApiError> {
     let library = &state.library;
     let q = params(
         &query,
@@ -38,27 +46,30 @@ pub async fn actors(
             page_size,
         })
         .await?;
-    let items: Vec<Value> = page
+    let items = page
         .items
         .into_iter()
-        .map(|p| {
-            let avatar = p.has_avatar.then(|| format!("/api/actors/{}/avatar", p.id));
-            let mut value = serde_json::to_value(&p).unwrap_or_default();
-            value["avatar_path"] = json!(avatar);
-            value
+        .map(|person| PersonItem {
+            avatar_path: person
+                .has_avatar
+                .then(|| format!("/api/actors/{}/avatar", person.id)),
+            person,
         })
         .collect();
-    Ok(Json(
-        json!({ "items": items, "total": page.total, "page": page.page, "page_size": page.page_size }),
-    ))
+    Ok(Json(Page {
+        items,
+        total: page.total,
+        page: page.page,
+        page_size: page.page_size,
+    }))
 }
 
 /// `GET /api/genres` (N-H3)
-#[utoipa::path(get, path = "/api/genres", tag = "library", params(("search" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of tags with work counts")))]
+#[utoipa::path(get, path = "/api/genres", tag = "library", params(("search" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of tags with work counts", body = Page<TagSummary>)))]
 pub async fn genres(
     State(state): State<AppState>,
     ApiQuery(query): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<TagSummary>>, ApiError> {
     let library = &state.library;
     let q = params(&query, &["search", "sort", "order", "page", "page_size"])?;
     let sort = match q.get("sort").map(String::as_str) {
@@ -77,5 +88,5 @@ pub async fn genres(
             page_size,
         })
         .await?;
-    Ok(Json(serde_json::to_value(page).unwrap_or_default()))
+    Ok(Json(page))
 }

@@ -13,7 +13,7 @@ use super::extract::ApiJson;
 use crate::plugins::{FileFailure, InstallOutcome, Origin, PluginKind, PluginView};
 
 /// `GET /api/plugins` body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginList {
     pub plugins: Vec<PluginView>,
     /// Files in the plugins directory that failed to load.
@@ -21,7 +21,7 @@ pub struct PluginList {
 }
 
 /// `GET /api/plugins`
-#[utoipa::path(get, path = "/api/plugins", tag = "plugins", responses((status = 200, description = "Plugins and files that failed to load")))]
+#[utoipa::path(get, path = "/api/plugins", tag = "plugins", responses((status = 200, description = "Plugins and files that failed to load", body = PluginList)))]
 pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
     let (plugins, load_errors) = state.plugins.registry().views();
     Json(PluginList {
@@ -31,7 +31,7 @@ pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
 }
 
 /// `POST /api/plugins` answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UploadResult {
     /// `loaded`, `swapped` or `unchanged`.
     pub outcome: &'static str,
@@ -40,7 +40,7 @@ pub struct UploadResult {
 }
 
 /// `POST /api/plugins`: the body is a `.wasm` component.
-#[utoipa::path(post, path = "/api/plugins", tag = "plugins", request_body(content = Vec<u8>, content_type = "application/wasm", description = "A .wasm component"), responses((status = 201, description = "Loaded"), (status = 200, description = "Swapped or unchanged"), (status = 422, description = "Rejected, with the reason", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins", tag = "plugins", request_body(content = Vec<u8>, content_type = "application/wasm", description = "A .wasm component"), responses((status = 201, description = "Loaded", body = UploadResult), (status = 200, description = "Swapped or unchanged", body = UploadResult), (status = 422, description = "Rejected, with the reason", body = super::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -71,7 +71,7 @@ pub async fn upload(
 }
 
 /// `POST /api/plugins/{name}/enable`
-#[utoipa::path(post, path = "/api/plugins/{name}/enable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/{name}/enable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin", body = PluginView), (status = 404, body = super::error::ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -80,7 +80,7 @@ pub async fn enable(
 }
 
 /// `POST /api/plugins/{name}/disable`
-#[utoipa::path(post, path = "/api/plugins/{name}/disable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/{name}/disable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin", body = PluginView), (status = 404, body = super::error::ErrorBody)))]
 pub async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -94,7 +94,7 @@ fn switch(state: &AppState, name: &str, enabled: bool) -> Result<Json<PluginView
 }
 
 /// `POST /api/plugins/{name}/rollback`
-#[utoipa::path(post, path = "/api/plugins/{name}/rollback", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin, now on its previous version"), (status = 409, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/{name}/rollback", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin, now on its previous version", body = PluginView), (status = 409, body = super::error::ErrorBody)))]
 pub async fn rollback(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -123,7 +123,7 @@ fn found(state: &AppState, name: &str) -> Result<Json<PluginView>, ApiError> {
 }
 
 /// One row of `GET /api/source/list` (N-A3).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SourceRow {
     pub name: String,
     pub version: String,
@@ -137,7 +137,7 @@ pub struct SourceRow {
 }
 
 /// `GET /api/source/list`: sources by descending weight.
-#[utoipa::path(get, path = "/api/source/list", tag = "sources", responses((status = 200, description = "Sources by descending weight")))]
+#[utoipa::path(get, path = "/api/source/list", tag = "sources", responses((status = 200, description = "Sources by descending weight", body = Vec<SourceRow>)))]
 pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
     let (plugins, _) = state.plugins.registry().views();
     let mut rows: Vec<SourceRow> = plugins
@@ -183,7 +183,7 @@ pub struct CallBody {
 
 /// `POST /api/plugins/{name}/call`: a test call on the running version, for operators
 /// and plugin authors.
-#[utoipa::path(post, path = "/api/plugins/{name}/call", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body = CallBody, responses((status = 200, description = "The plugin's answer"), (status = 502, body = super::error::ErrorBody), (status = 504, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/{name}/call", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body = CallBody, responses((status = 200, description = "The plugin's answer: a stream hit, search hits, metadata, an avatar URL or a cleaned title, by kind", body = Object), (status = 502, body = super::error::ErrorBody), (status = 504, body = super::error::ErrorBody)))]
 pub async fn call(
     State(state): State<AppState>,
     Path(name): Path<String>,

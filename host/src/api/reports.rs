@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
@@ -26,23 +26,29 @@ impl From<MaintenanceError> for ApiError {
     }
 }
 
+/// `GET /api/reports`'s answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReportList {
+    pub items: Vec<crate::maintenance::ReportEntry>,
+}
+
 /// `GET /api/reports?kind=&limit=`
-#[utoipa::path(get, path = "/api/reports", tag = "maintenance", params(("kind" = Option<String>, Query, description = "check_resources, check_videos, check_avatars or db_upgrade"), ("limit" = Option<u32>, Query, description = "At most this many (default 100)")), responses((status = 200, description = "Reports, newest first: name, kind, time, size, applied, summary counts")))]
+#[utoipa::path(get, path = "/api/reports", tag = "maintenance", params(("kind" = Option<String>, Query, description = "check_resources, check_videos, check_avatars or db_upgrade"), ("limit" = Option<u32>, Query, description = "At most this many (default 100)")), responses((status = 200, description = "Reports, newest first: name, kind, time, size, applied, summary counts", body = ReportList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReportList>, ApiError> {
     let q = params(&query, &["kind", "limit"])?;
     let limit = parse_num::<usize>(q, "limit")?.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad(format!("`limit` must be between 1 and {MAX_LIMIT}")));
     }
     let reports = list_reports(state.reports_dir.clone(), q.get("kind").cloned(), limit).await?;
-    Ok(Json(json!({ "items": reports })))
+    Ok(Json(ReportList { items: reports }))
 }
 
 /// `GET /api/reports/{name}`
-#[utoipa::path(get, path = "/api/reports/{name}", tag = "maintenance", params(("name" = String, Path, description = "A report's file name from the list")), responses((status = 200, description = "The report: summary and every issue"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/reports/{name}", tag = "maintenance", params(("name" = String, Path, description = "A report's file name from the list")), responses((status = 200, description = "The report: summary and every issue", body = crate::maintenance::Report), (status = 404, body = super::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,

@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
@@ -12,7 +12,7 @@ use super::params::*;
 use crate::store::{SettingsLimitError, StoreError};
 
 /// `GET /api/setting` (N-H11)
-#[utoipa::path(get, path = "/api/setting", tag = "settings", responses((status = 200, description = "User settings")))]
+#[utoipa::path(get, path = "/api/setting", tag = "settings", responses((status = 200, description = "User settings", body = Object)))]
 pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(Value::Object(
         state.library.store().get_settings().await?,
@@ -21,7 +21,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, 
 
 /// `PUT /api/setting` (N-H11): merges the given keys; a write that would leave the
 /// settings over their limits (keys, key length, total bytes) stores nothing.
-#[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings"), (status = 400, description = "A key empty or too long (`bad_setting_key`)", body = super::error::ErrorBody), (status = 413, description = "Too many keys (`too_many_settings`) or bytes (`settings_too_large`)", body = super::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings", body = Object), (status = 400, description = "A key empty or too long (`bad_setting_key`)", body = super::error::ErrorBody), (status = 413, description = "Too many keys (`too_many_settings`) or bytes (`settings_too_large`)", body = super::error::ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     ApiJson(map): ApiJson<serde_json::Map<String, Value>>,
@@ -48,12 +48,29 @@ fn settings_error(error: StoreError) -> ApiError {
     ApiError::new(code, limit.to_string())
 }
 
+/// Where a resource's video is, as `library.file_path_prefix` shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VideoPath {
+    pub code: String,
+    pub path: String,
+    /// Whether the video is downloaded and its file is there.
+    pub exists: bool,
+}
+
+/// A stored cookie (its value is not repeated).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CookieSet {
+    pub source: String,
+    pub name: String,
+    pub url: String,
+}
+
 /// `GET /api/downloads/abspath?code=` (N-D5)
-#[utoipa::path(get, path = "/api/downloads/abspath", tag = "library", params(("code" = String, Query)), responses((status = 200, description = "The video path with file_path_prefix")))]
+#[utoipa::path(get, path = "/api/downloads/abspath", tag = "library", params(("code" = String, Query)), responses((status = 200, description = "The video path with file_path_prefix", body = VideoPath)))]
 pub async fn abspath(
     State(state): State<AppState>,
     ApiQuery(query): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VideoPath>, ApiError> {
     let library = &state.library;
     let q = params(&query, &["code"])?;
     let code = code(q.get("code").ok_or_else(|| bad("`code` is required"))?)?;
@@ -72,9 +89,15 @@ pub async fn abspath(
             relative.display()
         )
     };
-    Ok(Json(
-        json!({ "code": code.as_str(), "path": shown, "exists": detail.resource.video_file.is_some() && path.is_file() }),
-    ))
+    let file = path.clone();
+    let on_disk = tokio::task::spawn_blocking(move || file.is_file())
+        .await
+        .unwrap_or(false);
+    Ok(Json(VideoPath {
+        code: code.as_str().to_owned(),
+        path: shown,
+        exists: detail.resource.video_file.is_some() && on_disk,
+    }))
 }
 
 /// The body of `POST /api/source/cookie`: the cookie, and the URL it belongs to (the
@@ -89,11 +112,11 @@ pub struct CookieBody {
 }
 
 /// `POST /api/source/cookie` (N-A4): stored, and put in the source's jar at once.
-#[utoipa::path(post, path = "/api/source/cookie", tag = "sources", request_body = CookieBody, responses((status = 200, description = "Stored")))]
+#[utoipa::path(post, path = "/api/source/cookie", tag = "sources", request_body = CookieBody, responses((status = 200, description = "Stored", body = CookieSet)))]
 pub async fn set_cookie(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CookieBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CookieSet>, ApiError> {
     let library = &state.library;
     let plugin = state
         .plugins
@@ -124,7 +147,9 @@ pub async fn set_cookie(
     library
         .set_cookie(&body.source, &body.name, &body.value, &url)
         .await?;
-    Ok(Json(
-        json!({ "source": body.source, "name": body.name, "url": url.as_str() }),
-    ))
+    Ok(Json(CookieSet {
+        source: body.source,
+        name: body.name,
+        url: url.to_string(),
+    }))
 }

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
@@ -104,22 +104,60 @@ pub(super) async fn submit(
         } else {
             StatusCode::ACCEPTED
         };
-        return Ok((status, Json(json!(submitted))).into_response());
+        let answer = SubmitAnswer {
+            task: submitted.task,
+            deduplicated: submitted.deduplicated,
+            result: None,
+        };
+        return Ok((status, Json(answer)).into_response());
     };
     let task = queue.wait(submitted.task.id, wait).await?;
-    match task.status {
-        TaskStatus::Completed => Ok((
-            StatusCode::CREATED,
-            Json(json!({ "task": task, "deduplicated": submitted.deduplicated, "result": task.result })),
-        )
-            .into_response()),
-        TaskStatus::Failed | TaskStatus::Cancelled => Err(task_error(&task)),
-        _ => Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({ "task": task, "deduplicated": submitted.deduplicated })),
-        )
-            .into_response()),
-    }
+    let (status, result) = match task.status {
+        TaskStatus::Completed => (StatusCode::CREATED, task.result.clone()),
+        TaskStatus::Failed | TaskStatus::Cancelled => return Err(task_error(&task)),
+        _ => (StatusCode::ACCEPTED, None),
+    };
+    let answer = SubmitAnswer {
+        task,
+        deduplicated: submitted.deduplicated,
+        result,
+    };
+    Ok((status, Json(answer)).into_response())
+}
+
+/// What a submit answers: the task; with `?wait=`, once it completed, its result too.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubmitAnswer {
+    pub task: TaskRow,
+    /// True when the same task was already queued or running (it is that one).
+    pub deduplicated: bool,
+    /// The completed task's result (with `?wait=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+}
+
+/// How many tasks a quick operation queued.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueuedCounts {
+    pub queued: u64,
+    /// Already pending or running, so not queued again.
+    pub already_queued: u64,
+    /// Codes that could not be queued, with the reason.
+    pub invalid: Vec<InvalidCode>,
+}
+
+/// A code a quick operation refused.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InvalidCode {
+    pub code: String,
+    pub error: String,
+}
+
+/// `GET /api/schedules`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Schedules {
+    pub schedules: Vec<crate::schedule::ScheduleView>,
 }
 
 /// A route that starts one task from a JSON body: `?wait=` as in [`submit`], the body's
@@ -163,11 +201,11 @@ fn task_error(task: &TaskRow) -> ApiError {
 }
 
 /// `GET /api/tasks`
-#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(("status" = Option<String>, Query), ("kind" = Option<String>, Query), ("lane" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "Tasks, newest first")))]
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(("status" = Option<String>, Query), ("kind" = Option<String>, Query), ("lane" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "Tasks, newest first", body = crate::store::Page<TaskRow>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::store::Page<TaskRow>>, ApiError> {
     let q = params(&query, &["status", "kind", "lane", "page", "page_size"])?;
     let status = q
         .get("status")
@@ -184,7 +222,7 @@ pub async fn list(
             page_size,
         })
         .await?;
-    Ok(Json(json!(page)))
+    Ok(Json(page))
 }
 
 #[derive(Deserialize)]
@@ -199,7 +237,7 @@ pub struct SubmitBody {
 }
 
 /// `POST /api/tasks`: `{type, priority, data}`.
-#[utoipa::path(post, path = "/api/tasks", tag = "tasks", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "`{type, priority?, data}`: one of the task kinds (the document lists each kind's data)"), responses((status = 202, description = "Queued"), (status = 200, description = "Already queued or running"), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "`{type, priority?, data}`: one of the task kinds (the document lists each kind's data)"), responses((status = 202, description = "Queued", body = SubmitAnswer), (status = 200, description = "Already queued or running", body = SubmitAnswer), (status = 201, description = "With wait: completed, with its result", body = SubmitAnswer), (status = 400, body = super::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ApiQuery(query): Params,
@@ -226,17 +264,17 @@ fn task_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/tasks/{id}`
-#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "The task"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "The task", body = TaskRow), (status = 404, body = super::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(state.tasks.get(task_id(&raw)?).await?)))
+) -> Result<Json<TaskRow>, ApiError> {
+    Ok(Json(state.tasks.get(task_id(&raw)?).await?))
 }
 
 /// `DELETE /api/tasks/{id}`: cancels an active task (200 with it); removes a finished
 /// one (204).
-#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "Cancelled (a running task stops shortly)"), (status = 204, description = "Removed"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "Cancelled (a running task stops shortly)", body = TaskRow), (status = 204, description = "Removed"), (status = 404, body = super::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -247,28 +285,30 @@ pub async fn delete(
         state.tasks.remove(id).await?;
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    Ok(Json(json!(state.tasks.cancel(id).await?)).into_response())
+    Ok(Json(state.tasks.cancel(id).await?).into_response())
 }
 
 /// `GET /api/tasks/queue/status` (N-D8)
-#[utoipa::path(get, path = "/api/tasks/queue/status", tag = "tasks", responses((status = 200, description = "Running tasks with progress, pending tasks in order, counts")))]
-pub async fn queue_status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(state.tasks.status().await?)))
+#[utoipa::path(get, path = "/api/tasks/queue/status", tag = "tasks", responses((status = 200, description = "Running tasks with progress, pending tasks in order, counts", body = crate::tasks::QueueStatus)))]
+pub async fn queue_status(
+    State(state): State<AppState>,
+) -> Result<Json<crate::tasks::QueueStatus>, ApiError> {
+    Ok(Json(state.tasks.status().await?))
 }
 
 /// `GET /api/schedules`: each schedule with its next and last run and last outcome.
-#[utoipa::path(get, path = "/api/schedules", tag = "tasks", responses((status = 200, description = "Schedules in name order")))]
-pub async fn schedules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/schedules", tag = "tasks", responses((status = 200, description = "Schedules in name order", body = Schedules)))]
+pub async fn schedules(State(state): State<AppState>) -> Result<Json<Schedules>, ApiError> {
     let views = state
         .scheduler
         .views(chrono::Utc::now())
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({ "schedules": views })))
+    Ok(Json(Schedules { schedules: views }))
 }
 
 /// `POST /api/quick/avatars` (T-C2): person avatars for everyone without one.
-#[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = crate::tasks::AvatarsPayload, description = "The person_avatars task's data, and `priority`"), responses((status = 202, description = "Queued")))]
+#[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = crate::tasks::AvatarsPayload, description = "The person_avatars task's data, and `priority`"), responses((status = 202, description = "Queued", body = SubmitAnswer)))]
 pub async fn quick_avatars(
     State(state): State<AppState>,
     ApiQuery(query): Params,
@@ -280,11 +320,11 @@ pub async fn quick_avatars(
 /// `POST /api/quick/translate` (T-C2): a translate task per title that is pending or
 /// failed; with `force`, per title whatever its status (answers come from the cache
 /// where the LLM was already asked).
-#[utoipa::path(post, path = "/api/quick/translate", tag = "tasks", request_body = QuickTranslateBody, responses((status = 202, description = "Counts of queued and already-queued tasks"), (status = 403, description = "No translator profile is active", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/quick/translate", tag = "tasks", request_body = QuickTranslateBody, responses((status = 202, description = "Counts of queued and already-queued tasks", body = QueuedCounts), (status = 403, description = "No translator profile is active", body = super::error::ErrorBody)))]
 pub async fn quick_translate(
     State(state): State<AppState>,
     OptionalJson(body): OptionalJson<QuickTranslateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QueuedCounts>), ApiError> {
     use crate::store::TranslationStatus;
     let force = body.force;
     let priority = match &body.priority {
@@ -300,7 +340,7 @@ pub async fn quick_translate(
         .store()
         .translation_sources((!force).then_some(&statuses[..]))
         .await?;
-    let (mut queued, mut already) = (0, 0);
+    let (mut queued, mut already) = (0_u64, 0_u64);
     for source in sources {
         let payload = json!({ "code": source.code, "force": force });
         let submitted = state.tasks.submit("translate", payload, priority).await?;
@@ -312,14 +352,18 @@ pub async fn quick_translate(
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "queued": queued, "already_queued": already })),
+        Json(QueuedCounts {
+            queued,
+            already_queued: already,
+            invalid: Vec::new(),
+        }),
     ))
 }
 
 /// `POST /api/quick/db-upgrade` (T-C2): the guarded database upgrade as a task (backup,
 /// migrate, validate, restore on failure); a running server is normally up to date, so
 /// this mostly validates.
-#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body = super::downloads::PriorityBody, responses((status = 202, description = "Queued")))]
+#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body = super::downloads::PriorityBody, responses((status = 202, description = "Queued", body = SubmitAnswer), (status = 201, description = "With wait: the upgrade's report", body = SubmitAnswer)))]
 pub async fn quick_db_upgrade(
     State(state): State<AppState>,
     ApiQuery(query): Params,
@@ -362,11 +406,11 @@ pub struct QuickRefreshBody {
 
 /// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the
 /// `codes` given), at low priority unless said otherwise.
-#[utoipa::path(post, path = "/api/quick/refresh-metadata", tag = "tasks", request_body = QuickRefreshBody, responses((status = 202, description = "Counts of queued and already-queued tasks")))]
+#[utoipa::path(post, path = "/api/quick/refresh-metadata", tag = "tasks", request_body = QuickRefreshBody, responses((status = 202, description = "Counts of queued and already-queued tasks, and refused codes", body = QueuedCounts)))]
 pub async fn quick_refresh(
     State(state): State<AppState>,
     OptionalJson(body): OptionalJson<QuickRefreshBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QueuedCounts>), ApiError> {
     let priority = match &body.priority {
         Value::Null => Priority::Low,
         other => priority_of(other)?,
@@ -403,15 +447,20 @@ pub async fn quick_refresh(
         {
             Ok(submitted) if submitted.deduplicated => already += 1,
             Ok(_) => queued += 1,
-            Err(TaskError::BadPayload { message, .. }) => {
-                invalid.push(json!({ "code": code, "error": message }))
-            }
+            Err(TaskError::BadPayload { message, .. }) => invalid.push(InvalidCode {
+                code: code.clone(),
+                error: message,
+            }),
             Err(error) => return Err(error.into()),
         }
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "queued": queued, "already_queued": already, "invalid": invalid })),
+        Json(QueuedCounts {
+            queued,
+            already_queued: already,
+            invalid,
+        }),
     ))
 }
 

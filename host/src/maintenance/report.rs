@@ -14,7 +14,7 @@ use super::{Maintenance, MaintenanceError, Result, blocking, files, now_ms, stam
 const MAX_NAME_LEN: usize = 200;
 
 /// What one check (or upgrade) found and did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     /// The file name in the reports directory; set when the report is saved.
     pub name: String,
@@ -31,11 +31,12 @@ pub struct Report {
     pub issues: Vec<Issue>,
     /// What else the job has to say (avatar fetches, upgrade steps).
     #[serde(default, skip_serializing_if = "Value::is_null")]
+    #[schema(value_type = Object)]
     pub details: Value,
 }
 
 /// The counts of a report: what the listing shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportSummary {
     /// What was looked at, by name (`resources`, `files`, `videos`, `people`, ...).
     pub checked: BTreeMap<String, u64>,
@@ -52,7 +53,7 @@ pub struct ReportSummary {
 }
 
 /// One thing found wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Issue {
     /// `missing_cover`, `missing_video`, `missing_thumbnail`, `orphan_file`,
     /// `stale_part`, ...
@@ -118,7 +119,7 @@ impl Issue {
 }
 
 /// One line of the report list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportEntry {
     pub name: String,
     pub kind: String,

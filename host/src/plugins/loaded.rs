@@ -129,7 +129,7 @@ impl PluginStats {
 }
 
 /// Counters as shown by the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatsSnapshot {
     pub calls: u64,
     pub succeeded: u64,

@@ -36,10 +36,11 @@ pub enum InstallOutcome {
 }
 
 /// A failed load, kept for display.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoadFailure {
     pub error: String,
     pub at_ms: u64,
+    #[schema(value_type = Option<String>)]
     pub file: Option<PathBuf>,
     pub version: Option<String>,
     pub sha256: String,

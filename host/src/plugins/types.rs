@@ -5,7 +5,9 @@ use serde::Serialize;
 use super::bindings::types as wit;
 
 /// The kind of a plugin, which selects its WIT world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginKind {
     Source,

@@ -10,7 +10,7 @@ use super::registry::{LoadFailure, Registry, Slot};
 use super::types::PluginKind;
 
 /// One plugin as `GET /api/plugins` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     pub name: String,
     pub kind: PluginKind,
@@ -20,6 +20,7 @@ pub struct PluginView {
     pub weight: i32,
     pub sha256: String,
     pub size_bytes: usize,
+    #[schema(value_type = Option<String>)]
     pub file: Option<PathBuf>,
     pub loaded_at_ms: u64,
     pub load_ms: f64,
@@ -36,15 +37,16 @@ pub struct PluginView {
 }
 
 /// A kept version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     pub version: String,
     pub sha256: String,
 }
 
 /// A file in the plugins directory that failed to load.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileFailure {
+    #[schema(value_type = Option<String>)]
     pub file: Option<PathBuf>,
     pub version: Option<String>,
     pub sha256: String,

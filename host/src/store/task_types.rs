@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::error_code::ErrorCode;
 
 /// Where a task stands (T-G1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskStatus {
     #[default]
@@ -119,6 +121,20 @@ impl<'de> Deserialize<'de> for Priority {
     }
 }
 
+/// In the API's schema: the number (1 low to 4 urgent) it is written as.
+impl utoipa::PartialSchema for Priority {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(4))
+            .description(Some("1 low, 2 normal, 3 high, 4 urgent"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Priority {}
+
 /// A task to put in the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTask {
@@ -135,7 +151,7 @@ pub struct NewTask {
 }
 
 /// A stored task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TaskRow {
     pub id: i64,
     pub kind: String,

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// Where a resource's translated title stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TranslationStatus {
     Pending,
@@ -106,7 +106,7 @@ pub struct PersonWrite {
 }
 
 /// A stored resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ResourceRow {
     pub id: i64,
     pub code: String,
@@ -138,7 +138,7 @@ pub struct ResourceRow {
 }
 
 /// What made a resource's translated title (N-C3, N-C4).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TranslationProvenance {
     /// Why the last attempt failed (kept while a retry is pending).
     pub error: Option<String>,
@@ -153,7 +153,7 @@ pub struct TranslationProvenance {
 }
 
 /// A resource with its people and tags, in display order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ResourceDetail {
     #[serde(flatten)]
     pub resource: ResourceRow,
@@ -162,7 +162,7 @@ pub struct ResourceDetail {
 }
 
 /// One line of the resource list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ResourceSummary {
     pub id: i64,
     pub code: String,
@@ -182,7 +182,7 @@ pub struct ResourceSummary {
 }
 
 /// A stored person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PersonRow {
     pub id: i64,
     pub name: String,
@@ -195,7 +195,7 @@ pub struct PersonRow {
 }
 
 /// One line of the people list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PersonSummary {
     pub id: i64,
     pub name: String,
@@ -206,14 +206,14 @@ pub struct PersonSummary {
 }
 
 /// A stored tag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TagRow {
     pub id: i64,
     pub name: String,
 }
 
 /// One line of the tag list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TagSummary {
     pub id: i64,
     pub name: String,
@@ -229,7 +229,7 @@ pub struct SourceCookie {
 }
 
 /// One page of a list, with the number of matches over all pages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
