@@ -21,6 +21,7 @@ pub mod server;
 pub mod store;
 pub mod tasks;
 pub mod translate;
+pub mod types;
 pub(crate) mod util;
 
 pub use config::Config;
