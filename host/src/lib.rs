@@ -4,6 +4,8 @@
 //! `main.rs` parses the command line and calls into [`server`] or [`cli`].
 
 pub mod api;
+#[cfg(test)]
+mod arrows;
 pub mod cli;
 pub mod code;
 pub mod config;
