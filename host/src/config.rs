@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fetch::HostPattern;
+use crate::types::{HostPattern, VariantRule};
 pub use maintenance::{MaintenanceConfig, RawMaintenance};
 pub use private_host::PrivateHost;
 use raw::{RawConfig, RawPluginEntry};
@@ -155,7 +155,7 @@ pub struct DownloadConfig {
     pub retries: u32,
     pub retry_delay: Duration,
     pub idle_timeout: Duration,
-    pub variant: crate::download::VariantRule,
+    pub variant: VariantRule,
     pub remux: bool,
 }
 

@@ -13,6 +13,7 @@
 
 mod assemble;
 mod decrypt;
+mod error;
 mod flusher;
 mod gate;
 mod join;
@@ -37,7 +38,8 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-pub use playlist::VariantRule;
+pub use crate::types::VariantRule;
+pub use error::DownloadError;
 pub use progress::Progress;
 pub use workdir::saved_parts;
 
@@ -199,44 +201,6 @@ where
     fn refresh(&self) -> BoxFuture<'_, Result<FreshStream, String>> {
         Box::pin(self())
     }
-}
-
-/// Why a download stopped. Parts completed so far stay in the work directory, so
-/// running the same request again resumes.
-#[derive(Debug, thiserror::Error)]
-pub enum DownloadError {
-    #[error("playlist {url}: {reason}")]
-    Playlist { url: String, reason: String },
-    #[error("AES-128 key {url}: {reason}")]
-    Key { url: String, reason: String },
-    #[error("segment {name} ({url}): {reason}")]
-    Segment {
-        name: String,
-        url: String,
-        reason: String,
-    },
-    #[error("stream URL expired: {url} answered HTTP {status}, and no fresh URL was had")]
-    Expired { url: String, status: u16 },
-    #[error("cannot refresh the stream URL: {0}")]
-    Refresh(String),
-    #[error("the refreshed stream is not the same video: {0}")]
-    StreamChanged(String),
-    #[error("disk full writing {path}")]
-    DiskFull { path: PathBuf },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("part {missing} is missing from the work directory")]
-    Incomplete { missing: String },
-    #[error("download cancelled")]
-    Cancelled,
-    #[error("invalid download request: {0}")]
-    InvalidRequest(String),
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 /// Downloads `request.playlist_url` to `request.output`.

@@ -18,7 +18,8 @@ use bytes::{Bytes, BytesMut};
 use reqwest::Method;
 use url::Url;
 
-pub use allowlist::{EgressPolicy, HostPattern, PatternError, PolicyDenial};
+pub use crate::types::{HostPattern, PatternError};
+pub use allowlist::{EgressPolicy, PolicyDenial};
 pub use cookies::CookieJar;
 use resolver::{AddressRules, CheckedResolver, DeniedAddress, ResolveError};
 

@@ -4,6 +4,8 @@
 //! `main.rs` parses the command line and calls into [`server`] or [`cli`].
 
 pub mod api;
+#[cfg(test)]
+mod arrows;
 pub mod cli;
 pub mod code;
 pub mod config;
@@ -21,6 +23,7 @@ pub mod server;
 pub mod store;
 pub mod tasks;
 pub mod translate;
+pub mod types;
 pub(crate) mod util;
 
 pub use config::Config;

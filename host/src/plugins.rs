@@ -17,6 +17,7 @@ mod output;
 mod policy;
 mod registry;
 mod runtime;
+mod slot;
 mod state;
 mod types;
 mod view;
@@ -32,8 +33,9 @@ pub use golden::{GoldenCase, cases as golden_cases};
 pub use inspect::{Inspection, inspect};
 pub use loaded::{LoadedPlugin, StatsSnapshot};
 pub use manifest::{HOST_WIT_VERSION, MANIFEST_SECTION, Manifest, ManifestError, SettingSpec};
-pub use registry::{InstallOutcome, LoadFailure, Origin, Registry};
+pub use registry::{InstallOutcome, Origin, Registry};
 pub use runtime::PluginRuntime;
+pub use slot::LoadFailure;
 pub use types::{Metadata, Person, PluginError, PluginKind, SearchHit, StreamHit};
 pub use view::{FileFailure, PluginView, VersionView};
 

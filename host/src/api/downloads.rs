@@ -13,22 +13,12 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, OptionalJson};
 use super::params::{Params, bad, code, params, stored_resource};
-use super::tasks::{priority_of, submit, submit_body, wait_param};
+use super::tasks::{PriorityBody, priority_of, submit, submit_body, wait_param};
 use crate::store::Priority;
 use crate::tasks::TaskError;
 
 /// Most codes one batch submit takes.
 const MAX_BATCH_CODES: usize = 1000;
-
-/// A body that only sets the task's priority.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PriorityBody {
-    /// 1 (low) to 4 (urgent), or low, normal, high, urgent (default normal).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub priority: Value,
-}
 
 /// The body of `POST /api/downloads/batch_submit`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

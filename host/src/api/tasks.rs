@@ -22,6 +22,16 @@ use crate::tasks::{TaskError, TaskQueue};
 /// The longest `?wait=` a request may ask for.
 const MAX_WAIT_SECONDS: u64 = 300;
 
+/// A body that only sets the task's priority.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityBody {
+    /// 1 (low) to 4 (urgent), or low, normal, high, urgent (default normal).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub priority: Value,
+}
+
 impl From<TaskError> for ApiError {
     fn from(error: TaskError) -> Self {
         match &error {
@@ -363,7 +373,7 @@ pub async fn quick_translate(
 /// `POST /api/quick/db-upgrade` (T-C2): the guarded database upgrade as a task (backup,
 /// migrate, validate, restore on failure); a running server is normally up to date, so
 /// this mostly validates.
-#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body = super::downloads::PriorityBody, responses((status = 202, description = "Queued", body = SubmitAnswer), (status = 201, description = "With wait: the upgrade's report", body = SubmitAnswer)))]
+#[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body = PriorityBody, responses((status = 202, description = "Queued", body = SubmitAnswer), (status = 201, description = "With wait: the upgrade's report", body = SubmitAnswer)))]
 pub async fn quick_db_upgrade(
     State(state): State<AppState>,
     ApiQuery(query): Params,

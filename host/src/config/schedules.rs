@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ConfigError, invalid};
-use crate::store::Priority;
+use crate::types::Priority;
 
 /// `schedules:`
 #[derive(Debug, Clone, Deserialize)]

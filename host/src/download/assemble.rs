@@ -10,8 +10,9 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
+use super::error::io_error;
 use super::playlist::{SourceContainer, Stream};
-use super::workdir::{self, io_error};
+use super::workdir;
 use super::{Container, DownloadError};
 
 /// The published file.

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 
 use super::DownloadError;
-use super::workdir::io_error;
+use super::error::io_error;
 
 /// The fsync thread of one file.
 pub(crate) struct Flusher {

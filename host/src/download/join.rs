@@ -26,9 +26,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::DownloadError;
+use super::error::io_error;
 use super::flusher::Flusher;
 use super::journal::{JOINED, JournalWriter};
-use super::workdir::{io_error, part_paths};
+use super::workdir::part_paths;
 
 /// Bytes appended between two background fsyncs of `joined`.
 const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;

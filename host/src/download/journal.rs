@@ -20,7 +20,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::DownloadError;
-use super::workdir::io_error;
+use super::error::io_error;
 
 /// The journal's file name in the work directory.
 pub(crate) const JOURNAL: &str = "journal";

@@ -5,49 +5,10 @@
 //! `#EXT-X-MAP` only to the first segment after the tag, so both are carried forward
 //! here in segment order, as the HLS spec says they apply until the next such tag.
 
-use std::fmt;
-use std::str::FromStr;
-
 use m3u8_rs::{KeyMethod, MediaPlaylist, Playlist as Parsed};
 use url::Url;
 
-/// Which variant of a master playlist to download.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum VariantRule {
-    /// The highest `BANDWIDTH` (ties: the larger resolution).
-    #[default]
-    Best,
-    /// The lowest `BANDWIDTH`.
-    Worst,
-    /// The highest `BANDWIDTH` not above this many bits per second; the lowest variant
-    /// when every variant is above it.
-    MaxBandwidth(u64),
-}
-
-impl FromStr for VariantRule {
-    type Err = String;
-
-    /// `best`, `worst` or a bandwidth cap in bits per second (`1500000`).
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "best" => Ok(Self::Best),
-            "worst" => Ok(Self::Worst),
-            number => number.parse().map(Self::MaxBandwidth).map_err(|_| {
-                format!("`{text}` is not best, worst or a bandwidth in bits per second")
-            }),
-        }
-    }
-}
-
-impl fmt::Display for VariantRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Best => f.write_str("best"),
-            Self::Worst => f.write_str("worst"),
-            Self::MaxBandwidth(cap) => write!(f, "{cap}"),
-        }
-    }
-}
+use crate::types::VariantRule;
 
 /// One entry of a master playlist.
 #[derive(Debug, Clone, PartialEq)]

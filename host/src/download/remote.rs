@@ -6,9 +6,10 @@ use std::time::Duration;
 use url::Url;
 
 use super::DownloadError;
-use super::playlist::{self, Playlist, Stream, VariantRule};
+use super::playlist::{self, Playlist, Stream};
 use super::retry::{self, Failure};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchResponse, FetchScope};
+use crate::types::VariantRule;
 
 /// Who fetches and how: shared by every request of one stream URL.
 pub(crate) struct Remote<'a> {

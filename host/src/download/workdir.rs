@@ -15,6 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::DownloadError;
+use super::error::io_error;
 use super::journal::{self, JOINED, JOURNAL, Recovered};
 
 /// The file holding the stream fingerprint.
@@ -148,29 +149,6 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), DownloadError> {
     std::fs::File::open(dir)
         .and_then(|file| file.sync_all())
         .map_err(|error| io_error(dir, error))
-}
-
-/// Maps an I/O error on `path`: a full disk (or quota) gets its own error.
-pub(crate) fn io_error(path: &Path, error: io::Error) -> DownloadError {
-    if is_disk_full(&error) {
-        DownloadError::DiskFull {
-            path: path.to_owned(),
-        }
-    } else {
-        DownloadError::Io {
-            path: path.to_owned(),
-            source: error,
-        }
-    }
-}
-
-fn is_disk_full(error: &io::Error) -> bool {
-    const ENOSPC: i32 = 28;
-    const EDQUOT: i32 = 122;
-    matches!(
-        error.kind(),
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
-    ) || matches!(error.raw_os_error(), Some(ENOSPC | EDQUOT))
 }
 
 /// `dir/NAME` and `dir/NAME.part`.

@@ -12,10 +12,9 @@ use std::path::Path;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::files::{self, Entry};
+use super::files::{self, Entry, YOUNG_MS};
 use super::repair::{Finding, Repair};
 use super::report::{Issue, Report};
-use super::resources::YOUNG_MS;
 use super::{CheckOptions, Maintenance, Progress, ProgressFn, Result, blocking, now_ms};
 use crate::library::Library;
 use crate::media::MediaStore;

@@ -10,6 +10,9 @@ use super::{MaintenanceError, Result, stamp};
 /// Temporary files of this module start with this; listings skip them.
 pub(super) const TEMP_PREFIX: &str = ".kura-";
 
+/// Files changed more recently than this are left alone (a write may be in flight).
+pub(super) const YOUNG_MS: i64 = 10 * 60_000;
+
 /// One directory entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Entry {

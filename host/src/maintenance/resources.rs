@@ -16,7 +16,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::files::{self, Entry};
+use super::files::{self, Entry, YOUNG_MS};
 use super::repair::{Finding, Repair};
 use super::report::{Issue, Report};
 use super::videos::looks_like_video;
@@ -24,9 +24,6 @@ use super::{CheckOptions, Maintenance, Progress, ProgressFn, Result, blocking, n
 use crate::code::{Code, normalize};
 use crate::media::{MediaStore, ThumbnailSize};
 use crate::store::ResourceFiles;
-
-/// Files changed more recently than this are left alone (a write may be in flight).
-pub(super) const YOUNG_MS: i64 = 10 * 60_000;
 
 /// The directory listings a check reads, with the times that decide what is stale.
 pub(super) struct Listing {

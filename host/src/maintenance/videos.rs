@@ -14,10 +14,9 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::files;
+use super::files::{self, YOUNG_MS};
 use super::repair::{Finding, Repair};
 use super::report::{Issue, Report};
-use super::resources::YOUNG_MS;
 use super::{CheckOptions, Maintenance, Progress, ProgressFn, Result, blocking};
 use crate::code::{Code, normalize};
 use crate::store::ResourceFiles;

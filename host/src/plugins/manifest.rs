@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::types::PluginKind;
-use crate::fetch::HostPattern;
+use crate::types::HostPattern;
 
 /// The custom section that carries the manifest.
 pub const MANIFEST_SECTION: &str = "kura:manifest";

@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use futures_util::StreamExt as _;
-use serde::Serialize;
 
 use super::compile::write_file_atomically;
 use super::error::{CallError, LoadError, RegistryError};
-use super::loaded::{LoadedPlugin, PluginStats};
+use super::loaded::LoadedPlugin;
 use super::runtime::PluginRuntime;
+use super::slot::{LoadFailure, Slot};
 use super::types::PluginKind;
 use super::view::{FileFailure, PluginView};
 use crate::events::{
@@ -33,24 +33,6 @@ pub enum InstallOutcome {
     Loaded,
     Swapped { from: String },
     Unchanged,
-}
-
-/// A failed load, kept for display.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct LoadFailure {
-    pub error: String,
-    pub at_ms: u64,
-    #[schema(value_type = Option<String>)]
-    pub file: Option<PathBuf>,
-    pub version: Option<String>,
-    pub sha256: String,
-}
-
-pub(crate) struct Slot {
-    pub(crate) versions: VecDeque<Arc<LoadedPlugin>>,
-    pub(crate) file: Option<PathBuf>,
-    pub(crate) last_error: Option<LoadFailure>,
-    pub(crate) stats: Arc<PluginStats>,
 }
 
 /// All plugins, by name.
@@ -473,7 +455,9 @@ impl Registry {
         let slots = self.read_slots();
         let plugins = slots
             .iter()
-            .filter_map(|(name, slot)| PluginView::new(name, slot, self))
+            .filter_map(|(name, slot)| {
+                PluginView::new(name, slot, |plugin| self.is_enabled(plugin))
+            })
             .collect();
         let failures = self
             .file_failures

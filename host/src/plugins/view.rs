@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::compile::CompileSource;
-use super::loaded::StatsSnapshot;
-use super::registry::{LoadFailure, Registry, Slot};
+use super::loaded::{LoadedPlugin, StatsSnapshot};
+use super::slot::{LoadFailure, Slot};
 use super::types::PluginKind;
 
 /// One plugin as `GET /api/plugins` shows it.
@@ -67,14 +67,20 @@ impl From<LoadFailure> for FileFailure {
 }
 
 impl PluginView {
-    pub(crate) fn new(name: &str, slot: &Slot, registry: &Registry) -> Option<Self> {
+    /// The view of one slot; None when it holds no version. `is_enabled` is the
+    /// registry's switch for a version.
+    pub(crate) fn new(
+        name: &str,
+        slot: &Slot,
+        is_enabled: impl Fn(&LoadedPlugin) -> bool,
+    ) -> Option<Self> {
         let current = slot.versions.front()?;
         Some(Self {
             name: name.to_owned(),
             kind: current.kind(),
             version: current.version().to_owned(),
             description: current.manifest.description.clone(),
-            enabled: registry.is_enabled(current),
+            enabled: is_enabled(current),
             weight: current.weight,
             sha256: current.sha256.clone(),
             size_bytes: current.bytes.len(),

@@ -1,0 +1,29 @@
+//! What the registry keeps per plugin name, and a failed load kept for display.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::loaded::{LoadedPlugin, PluginStats};
+
+/// A failed load, kept for display.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LoadFailure {
+    pub error: String,
+    pub at_ms: u64,
+    #[schema(value_type = Option<String>)]
+    pub file: Option<PathBuf>,
+    pub version: Option<String>,
+    pub sha256: String,
+}
+
+/// One name's versions (current first), its file, its last failed load and its call
+/// statistics.
+pub(crate) struct Slot {
+    pub(crate) versions: VecDeque<Arc<LoadedPlugin>>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) last_error: Option<LoadFailure>,
+    pub(crate) stats: Arc<PluginStats>,
+}

@@ -1,0 +1,11 @@
+//! Plain value types that the config parses and other modules act on: a bad value is
+//! refused when the config is loaded, and the config needs none of the modules that use
+//! them. Nothing here imports another module of the crate.
+
+mod host_pattern;
+mod priority;
+mod variant_rule;
+
+pub use host_pattern::{HostPattern, PatternError};
+pub use priority::Priority;
+pub use variant_rule::VariantRule;
