@@ -173,7 +173,7 @@ async fn a_real_stream_is_remuxed_to_mp4_when_ffmpeg_is_installed() {
         eprintln!("ffmpeg is not installed: remux test skipped");
         return;
     }
-    // A real HLS stream made by ffmpeg itself, served from a local directory.
+    // A real HLS stream made by ffmpeg itself, in a local directory.
     let hls = tempfile::tempdir().expect("hls dir");
     let made = std::process::Command::new("ffmpeg")
         .args([
@@ -203,27 +203,21 @@ async fn a_real_stream_is_remuxed_to_mp4_when_ffmpeg_is_installed() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let files =
-        axum::Router::new().fallback_service(tower_http::services::ServeDir::new(hls.path()));
-    tokio::spawn(async move { axum::serve(listener, files).await });
-
-    let fixture = support::fixture().await;
-    let config = support::base_config(&fixture.base_url(), "").replace(
-        "allow_private_hosts: [\"",
-        &format!("allow_private_hosts: [\"127.0.0.1:{port}\", \""),
-    );
-    let server =
-        TestServer::start(&config, &["fixture-alpha", "fixture-beta", "fixture-meta"]).await;
+    // The fixture site serves the directory at /files, beside the sites the plugins read.
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(hls.path().to_path_buf()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site starts");
+    let server = server(&fixture, "").await;
     add(&server, "DEMO-005").await;
     let url = format!("sqlite://{}", server.data.path().join("kura.db").display());
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&url).await.expect("db");
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE resources SET stream_url = 'http://127.0.0.1:{port}/index.m3u8', stream_headers = '{{}}' WHERE code = 'DEMO-005'"
+        "UPDATE resources SET stream_url = '{}/files/index.m3u8', stream_headers = '{{}}' WHERE code = 'DEMO-005'",
+        fixture.base_url()
     )))
     .execute(&pool)
     .await

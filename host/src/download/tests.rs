@@ -1,12 +1,11 @@
 //! Downloads end to end against the fixture site (real streams: plain TS, AES-128,
-//! fMP4, variants, site protection, resume, progress, remux); `faults.rs` uses a small
-//! test server for what the fixture cannot do (429, 404, expiry, hangs, ranges);
-//! `armed.rs` arms the fixture's per-path faults on its real streams.
+//! fMP4, variants, site protection, resume, progress, remux); `armed.rs` and `faults.rs`
+//! arm the fixture's per-path faults on its real streams (`faults.rs`: cancellation,
+//! expiry, redirects, byte ranges, unremuxable bytes).
 
 mod armed;
 mod faults;
 mod restart;
-mod server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

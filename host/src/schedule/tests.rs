@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration as ChronoDuration, TimeZone, Utc};
 use futures_util::future::BoxFuture;
 use serde_json::json;
+use test_database::ScratchDatabase;
 
 use super::*;
 use crate::config::{Config, Overrides};
@@ -62,62 +63,29 @@ fn schedules(catch_up: bool) -> SchedulesConfig {
     config(&yaml).schedules
 }
 
-/// A SQLite store, and a store on a new PostgreSQL database when one is configured.
-async fn stores(dir: &Path) -> Vec<Store> {
-    let mut stores = vec![
+/// A SQLite store, and a store on a new PostgreSQL database when one is configured; each
+/// with the database to drop after it.
+async fn stores(dir: &Path) -> Vec<(Store, Option<ScratchDatabase>)> {
+    let mut stores = vec![(
         Store::open(&format!("sqlite://{}", dir.join("kura.db").display()))
             .await
             .expect("sqlite"),
-    ];
-    match std::env::var("KURA_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => stores.push(fresh_postgres(&url).await),
-        _ => eprintln!("KURA_TEST_DATABASE_URL is not set: PostgreSQL schedule tests skipped"),
+        None,
+    )];
+    if let Some(admin_url) = test_database::admin_url("the PostgreSQL schedule tests") {
+        // A new database per test: tests run in parallel and must not see each other's state.
+        let database = ScratchDatabase::create(&admin_url).await;
+        let store = Store::open(database.url()).await.expect("postgres opens");
+        stores.push((store, Some(database)));
     }
     stores
 }
 
-/// A new database per test: tests run in parallel and must not see each other's state.
-async fn fresh_postgres(url: &str) -> Store {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(url)
-        .await
-        .expect("postgres reachable");
-    let mut random = [0u8; 6];
-    getrandom::fill(&mut random).expect("random");
-    let name = format!("kura_sched_{}", hex::encode(random));
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create database");
-    admin.close().await;
-    let mut parsed = url::Url::parse(url).expect("url");
-    parsed.set_path(&name);
-    Store::open(parsed.as_str()).await.expect("postgres opens")
-}
-
-async fn drop_postgres(store: Store) {
-    use sqlx::Executor;
-    if store.backend() != crate::store::Backend::Postgres {
-        return;
-    }
-    let name: (String,) = sqlx::query_as("SELECT current_database()::text")
-        .fetch_one(store.pool())
-        .await
-        .expect("name");
+/// Closes the store and drops its PostgreSQL database, if it has one.
+async fn finish(store: Store, database: Option<ScratchDatabase>) {
     store.close().await;
-    if let Ok(url) = std::env::var("KURA_TEST_DATABASE_URL") {
-        let admin = sqlx::AnyPool::connect(&url)
-            .await
-            .expect("postgres reachable");
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {}",
-                name.0
-            )))
-            .await
-            .expect("drop database");
-        admin.close().await;
+    if let Some(database) = database {
+        database.drop_database().await;
     }
 }
 
@@ -159,7 +127,7 @@ fn at(text: &str) -> DateTime<Utc> {
 async fn each_tick_fires_once_across_thirty_restarts_around_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = schedules(true);
-    for store in stores(dir.path()).await {
+    for (store, database) in stores(dir.path()).await {
         let start = at("2026-01-01T02:59:45Z");
         assert!(
             scheduler(&store, &config)
@@ -191,7 +159,7 @@ async fn each_tick_fires_once_across_thirty_restarts_around_it() {
         let (a, b) = tokio::join!(host_a.fire_due(next_day), host_b.fire_due(next_day));
         assert_eq!(a.expect("a").len() + b.expect("b").len(), 1);
         assert_eq!(noop_tasks(&store).await.len(), 2);
-        drop_postgres(store).await;
+        finish(store, database).await;
     }
 }
 
@@ -200,7 +168,7 @@ async fn a_missed_tick_runs_once_at_start_up_only_with_catch_up() {
     for catch_up in [true, false] {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = schedules(catch_up);
-        for store in stores(dir.path()).await {
+        for (store, database) in stores(dir.path()).await {
             scheduler(&store, &config)
                 .fire_due(at("2026-03-01T01:00:00Z"))
                 .await
@@ -230,7 +198,7 @@ async fn a_missed_tick_runs_once_at_start_up_only_with_catch_up() {
                 Some("2026-03-03T03:00:00+00:00")
             );
             assert_eq!(nightly.last_outcome.is_some(), catch_up, "{nightly:?}");
-            drop_postgres(store).await;
+            finish(store, database).await;
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use test_database::ScratchDatabase;
 
 use super::*;
 
@@ -14,8 +15,8 @@ mod translations;
 struct Stores {
     _dir: tempfile::TempDir,
     stores: Vec<Store>,
-    /// (admin URL, database name) of each PostgreSQL database made for the test.
-    postgres: Option<(String, String)>,
+    /// The PostgreSQL database made for the test.
+    postgres: Option<ScratchDatabase>,
 }
 
 impl Stores {
@@ -25,18 +26,8 @@ impl Stores {
         for store in &self.stores {
             store.close().await;
         }
-        if let Some((url, name)) = self.postgres {
-            use sqlx::Executor;
-            let admin = sqlx::AnyPool::connect(&url)
-                .await
-                .expect("postgres reachable");
-            admin
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name}"
-                )))
-                .await
-                .expect("drop database");
-            admin.close().await;
+        if let Some(database) = self.postgres {
+            database.drop_database().await;
         }
     }
 }
@@ -52,43 +43,16 @@ async fn stores() -> Stores {
     .expect("sqlite opens");
     let mut stores = vec![sqlite];
     let mut postgres = None;
-    match std::env::var("KURA_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            let (store, name) = fresh_postgres(&url).await;
-            stores.push(store);
-            postgres = Some((url, name));
-        }
-        _ => eprintln!("KURA_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped"),
+    if let Some(admin_url) = test_database::admin_url("the PostgreSQL store tests") {
+        let database = ScratchDatabase::create(&admin_url).await;
+        stores.push(Store::open(database.url()).await.expect("postgres opens"));
+        postgres = Some(database);
     }
     Stores {
         _dir: dir,
         stores,
         postgres,
     }
-}
-
-async fn fresh_postgres(url: &str) -> (Store, String) {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(url)
-        .await
-        .expect("postgres reachable");
-    let name = format!(
-        "kura_unit_{}",
-        crate::util::sha256_hex(format!("{:?}", std::time::SystemTime::now()).as_bytes())[..12]
-            .to_owned()
-    );
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create database");
-    admin.close().await;
-    let mut parsed = url::Url::parse(url).expect("url");
-    parsed.set_path(&name);
-    (
-        Store::open(parsed.as_str()).await.expect("postgres opens"),
-        name,
-    )
 }
 
 fn write(code: &str, title: &str, people: &[&str], tags: &[&str]) -> ResourceWrite {

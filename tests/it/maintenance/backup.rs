@@ -320,9 +320,7 @@ async fn postgres_backups_restore_with_pg_restore() {
 /// The URL a fresh PostgreSQL database's config selects.
 pub fn url_of(database: &TestDatabase) -> String {
     database
-        .config_yaml
-        .split('"')
-        .nth(1)
-        .expect("a quoted URL in the config")
+        .postgres_url()
+        .expect("a PostgreSQL database")
         .to_owned()
 }

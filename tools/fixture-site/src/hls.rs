@@ -1,4 +1,4 @@
-//! HLS playlist text: the master playlist and the media playlist of one variant.
+//! HLS playlist text: the master playlist, the media playlist of one variant, and its byte-range form over one file.
 //!
 //! URIs are relative to the playlist and carry the `?site=` query through, so protection follows the whole stream.
 
@@ -41,26 +41,12 @@ pub(crate) fn media_playlist(
 ) -> String {
     let query = site_query(site);
     let kind = catalog::stream_kind(n);
-    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:");
-    out.push_str(version(n));
-    let _ = write!(
-        out,
-        "\n#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"
-    );
+    let mut out = media_header(version(n));
     match kind {
         StreamKind::Fmp4 => {
             let _ = writeln!(out, "#EXT-X-MAP:URI=\"init.mp4{query}\"");
         }
-        StreamKind::TsAes128 => {
-            let iv: String = catalog::aes_iv(n, variant)
-                .iter()
-                .map(|byte| format!("{byte:02x}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin{query}\",IV=0x{iv}"
-            );
-        }
+        StreamKind::TsAes128 => out.push_str(&key_line(n, variant, &query)),
         StreamKind::Ts => {}
     }
     let extension = kind.segment_extension();
@@ -72,6 +58,72 @@ pub(crate) fn media_playlist(
     }
     out.push_str("#EXT-X-ENDLIST\n");
     out
+}
+
+/// The single file holding a variant's init section (fMP4) and its segments as served, one after the other.
+pub(crate) fn single_file_name(kind: StreamKind) -> &'static str {
+    match kind {
+        StreamKind::Fmp4 => "all.mp4",
+        StreamKind::Ts | StreamKind::TsAes128 => "all.ts",
+    }
+}
+
+/// The media playlist of `variant` of `n` as `#EXT-X-BYTERANGE` slices of [`single_file_name`] (as
+/// `ffmpeg -hls_flags single_file` packages): the init section (`init_bytes`, fMP4) at 0 in `#EXT-X-MAP`, then one
+/// range per segment of `segment_bytes`; the second segment's range has no offset (it follows the first, as RFC 8216
+/// allows).
+pub(crate) fn byte_range_playlist(
+    n: u32,
+    variant: usize,
+    site: Option<Site>,
+    init_bytes: Option<usize>,
+    segment_bytes: &[usize],
+) -> String {
+    let query = site_query(site);
+    let kind = catalog::stream_kind(n);
+    let file = single_file_name(kind);
+    // `#EXT-X-BYTERANGE` needs version 4; `#EXT-X-MAP` outside I-frame playlists 6.
+    let mut out = media_header(if init_bytes.is_some() { "7" } else { "4" });
+    let mut offset = 0;
+    if let Some(length) = init_bytes {
+        let _ = writeln!(
+            out,
+            "#EXT-X-MAP:URI=\"{file}{query}\",BYTERANGE=\"{length}@0\""
+        );
+        offset = length;
+    }
+    if kind == StreamKind::TsAes128 {
+        out.push_str(&key_line(n, variant, &query));
+    }
+    for (index, length) in segment_bytes.iter().enumerate() {
+        let _ = write!(
+            out,
+            "#EXTINF:{SEGMENT_SECONDS}.0,\n#EXT-X-BYTERANGE:{length}"
+        );
+        if index != 1 {
+            let _ = write!(out, "@{offset}");
+        }
+        let _ = write!(out, "\n{file}{query}\n");
+        offset += length;
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    out
+}
+
+/// `#EXTM3U` to `#EXT-X-PLAYLIST-TYPE:VOD`.
+fn media_header(version: &str) -> String {
+    format!(
+        "#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+    )
+}
+
+/// The `#EXT-X-KEY` line of an AES-128 stream: the key one level up, the variant's IV.
+fn key_line(n: u32, variant: usize, query: &str) -> String {
+    let iv: String = catalog::aes_iv(n, variant)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin{query}\",IV=0x{iv}\n")
 }
 
 /// `#EXT-X-VERSION`: 7 for fMP4 (`#EXT-X-MAP` outside I-frame playlists), 3 otherwise.
@@ -123,6 +175,25 @@ mod tests {
         );
         assert!(playlist.contains(&key_line), "{playlist}");
         assert_eq!(playlist.matches("#EXTINF:4.0,").count(), 8);
+    }
+
+    #[test]
+    fn byte_range_playlists() {
+        check(
+            &byte_range_playlist(11, 0, Some(Site::Alpha), Some(100), &[10, 20, 30]),
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n\
+             #EXT-X-MAP:URI=\"all.mp4?site=alpha\",BYTERANGE=\"100@0\"\n\
+             #EXTINF:4.0,\n#EXT-X-BYTERANGE:10@100\nall.mp4?site=alpha\n\
+             #EXTINF:4.0,\n#EXT-X-BYTERANGE:20\nall.mp4?site=alpha\n\
+             #EXTINF:4.0,\n#EXT-X-BYTERANGE:30@130\nall.mp4?site=alpha\n#EXT-X-ENDLIST\n",
+        );
+        let aes = byte_range_playlist(7, 2, None, None, &[16, 32]);
+        assert!(aes.contains("#EXT-X-VERSION:4\n"), "{aes}");
+        assert!(
+            aes.contains("\",IV=0x")
+                && aes.ends_with("#EXT-X-BYTERANGE:32\nall.ts\n#EXT-X-ENDLIST\n"),
+            "{aes}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -48,6 +48,14 @@ pub enum Fault {
     TooMany { retry_after: u64 },
     /// The site's 404 page.
     NotFound,
+    /// 302 to the same path and query: a client that follows it asks again, and once the fault is used up the real
+    /// answer comes (a CDN sending a client on to an edge).
+    Redirect,
+    /// The real answer to the request without its `Range` header: 200 with the whole body, as a server that does
+    /// not do ranges.
+    IgnoreRange,
+    /// The real status and headers with every byte of the body inverted: the same length, and not media.
+    Corrupt,
 }
 
 /// The armed faults of one site.
@@ -109,7 +117,7 @@ impl Armed {
 /// Middleware: waits `latency_ms`, then answers with the path's armed fault, if any.
 pub(crate) async fn apply(
     State(state): State<SharedState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let latency = state.config.latency_ms;
@@ -147,6 +155,30 @@ pub(crate) async fn apply(
         )
             .into_response(),
         Fault::NotFound => not_found_page(&path),
+        Fault::Redirect => {
+            let location = request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| path.clone(), ToString::to_string);
+            (
+                StatusCode::FOUND,
+                [(LOCATION, location)],
+                "injected fault: redirect\n",
+            )
+                .into_response()
+        }
+        Fault::IgnoreRange => {
+            request.headers_mut().remove(RANGE);
+            next.run(request).await
+        }
+        Fault::Corrupt => {
+            let (parts, body) = next.run(request).await.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let inverted: Vec<u8> = bytes.iter().map(|byte| !byte).collect();
+            Response::from_parts(parts, Body::from(inverted))
+        }
         Fault::Reset | Fault::Short | Fault::Stall => {
             let (mut parts, body) = next.run(request).await.into_parts();
             let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {

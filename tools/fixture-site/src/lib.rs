@@ -14,6 +14,7 @@ pub mod media;
 mod pages;
 mod playback;
 mod prng;
+mod ranges;
 mod server;
 mod ts;
 

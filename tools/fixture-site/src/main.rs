@@ -33,6 +33,9 @@ struct Args {
     /// Keep every stream segment in memory after its first request (for benchmarks).
     #[arg(long)]
     cache_segments: bool,
+    /// Serve this directory's files at `/files/...` (a stream made by real tools, say).
+    #[arg(long)]
+    files: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -54,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
         stream_segments: args.stream_segments,
         latency_ms: args.latency_ms,
         cache_segments: args.cache_segments,
+        files: args.files,
     };
     let site = FixtureSite::start(config)
         .await

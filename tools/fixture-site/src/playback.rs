@@ -1,4 +1,5 @@
-//! Stream routes (`/stream/...`): playlists, segments, init segment, key and the plain `full` file, with site protection.
+//! Stream routes (`/stream/...`): playlists, segments, init segment, key, the plain `full` file, and the byte-range
+//! form (`ranges.m3u8` over `all.ts`/`all.mp4`), with site protection.
 //!
 //! `?site=alpha` requires `Referer: {base}/alpha/v/{CODE}`, `?site=beta` an issued `beta_session` cookie;
 //! without `site=` nothing is checked.
@@ -15,10 +16,10 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 
 use crate::catalog::{self, Site, StreamKind, VARIANTS};
-use crate::hls;
 use crate::pages::beta::SESSION_COOKIE;
 use crate::pages::not_found_page;
 use crate::server::SharedState;
+use crate::{hls, ranges};
 
 const PLAYLIST: &str = "application/vnd.apple.mpegurl";
 
@@ -59,7 +60,8 @@ pub(crate) async fn key(
     }
 }
 
-/// `GET /stream/{CODE}/{variant}/{file}`: `index.m3u8`, `seg{i}.ts|m4s`, `init.mp4` or `full`.
+/// `GET /stream/{CODE}/{variant}/{file}`: `index.m3u8`, `seg{i}.ts|m4s`, `init.mp4`, `full`, `ranges.m3u8` or
+/// `all.ts|mp4`.
 pub(crate) async fn variant_file(
     State(state): State<SharedState>,
     Path((code, variant, file)): Path<(String, String, String)>,
@@ -87,6 +89,24 @@ pub(crate) async fn variant_file(
         )
             .into_response(),
         "full" => full(state, n, variant, n_segments),
+        "ranges.m3u8" => {
+            let init = catalog::init_segment(n, variant).map(|init| init.len());
+            let lengths: Vec<usize> = (0..n_segments)
+                .map(|index| state.segment(n, variant, index, true).len())
+                .collect();
+            (
+                [(CONTENT_TYPE, PLAYLIST)],
+                hls::byte_range_playlist(n, variant, site, init, &lengths),
+            )
+                .into_response()
+        }
+        name if name == hls::single_file_name(kind) => {
+            let mut body = catalog::init_segment(n, variant).unwrap_or_default();
+            for index in 0..n_segments {
+                body.extend_from_slice(&state.segment(n, variant, index, true));
+            }
+            ranges::answer(&headers, content_type(kind), Bytes::from(body))
+        }
         "init.mp4" => match catalog::init_segment(n, variant) {
             Some(init) => ([(CONTENT_TYPE, "video/mp4")], init).into_response(),
             None => missing(),
@@ -105,6 +125,14 @@ pub(crate) async fn variant_file(
             }
             None => missing(),
         },
+    }
+}
+
+/// The media type of the single file (`all.ts`, `all.mp4`).
+fn content_type(kind: StreamKind) -> &'static str {
+    match kind {
+        StreamKind::Ts | StreamKind::TsAes128 => "video/mp2t",
+        StreamKind::Fmp4 => "video/mp4",
     }
 }
 

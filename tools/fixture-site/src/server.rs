@@ -4,6 +4,7 @@ mod state;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tower_http::services::ServeDir;
 
 use crate::injection::Fault;
 use crate::{catalog, covers, faults, injection, llm, pages, playback};
@@ -40,6 +42,9 @@ pub struct FixtureConfig {
     /// client rather than the generator (about 80 MB/s on one core). A 400 MB stream then holds 400 MB, twice
     /// that for AES-128 (`full` is plaintext). Default `false`.
     pub cache_segments: bool,
+    /// A directory whose files are served as they are at `/files/...` (a stream made by real tools, such as ffmpeg,
+    /// when a test needs media that decodes); `/files/...` answers 404 without one. Default `None`.
+    pub files: Option<PathBuf>,
 }
 
 impl Default for FixtureConfig {
@@ -52,6 +57,7 @@ impl Default for FixtureConfig {
             stream_segments: None,
             latency_ms: 0,
             cache_segments: false,
+            files: None,
         }
     }
 }
@@ -108,6 +114,25 @@ impl FixtureSite {
     /// The number of requests received whose path (without query) equals `path`.
     pub fn hits(&self, path: &str) -> u64 {
         self.state.hits(path)
+    }
+
+    /// Waits until `path` has had `count` requests (see [`Self::hits`]), at most `within`: true when it has, false
+    /// when `within` passed first. A test steps a client to a known request with it (cancel it once its download asks
+    /// for a hanging segment), instead of sleeping.
+    pub async fn wait_for_hits(&self, path: &str, count: u64, within: Duration) -> bool {
+        let reached = async {
+            loop {
+                let seen = self.state.hit_seen.notified();
+                tokio::pin!(seen);
+                // Registered before the count is read: a request between the two still wakes it.
+                seen.as_mut().enable();
+                if self.hits(path) >= count {
+                    return;
+                }
+                seen.await;
+            }
+        };
+        tokio::time::timeout(within, reached).await.is_ok()
     }
 
     /// The number of requests received in all.
@@ -169,7 +194,11 @@ impl Drop for FixtureSite {
 
 /// The route table (see the README).
 fn router(state: SharedState) -> Router {
-    Router::new()
+    let files = match &state.config.files {
+        Some(dir) => Router::new().nest_service("/files", ServeDir::new(dir)),
+        None => Router::new(),
+    };
+    files
         .route("/alpha/v/{code}", get(pages::alpha::item))
         .route("/alpha/search", get(pages::alpha::search))
         .route("/alpha/img/{file}", get(covers::alpha))

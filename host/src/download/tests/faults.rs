@@ -1,29 +1,31 @@
-//! Downloads against the small test server: cancellation and resume, `Retry-After`,
-//! expired URLs, missing and truncated segments, byte ranges, unremuxable streams.
+//! Downloads against faults armed on the fixture site's streams that `armed.rs` does not
+//! cover: cancellation and resume, expired URLs, missing and truncated segments,
+//! redirects, byte ranges with and without server support, unremuxable streams.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
+use fixture_site::{FOREVER, Fault};
 use tokio_util::sync::CancellationToken;
 
-use super::server::{Behaviour, TestServer};
 use super::*;
+
+/// The path of segment `index` of variant 2 of `n`'s stream.
+fn segment_path(n: u32, index: usize) -> String {
+    let extension = catalog::stream_kind(n).segment_extension();
+    format!("/stream/{}/2/seg{index}.{extension}", catalog::code(n))
+}
 
 #[tokio::test]
 async fn cancellation_keeps_completed_segments_and_resumes() {
+    let site = fixture().await;
+    let n = 3;
+    for index in 4..site.segment_count(n) {
+        site.arm_fault(&segment_path(n, index), Fault::Hang, FOREVER);
+    }
     let cancel = CancellationToken::new();
-    let server = TestServer::start(
-        8,
-        Behaviour {
-            hang_from: Some(4),
-            cancel_on_hang: Some(cancel.clone()),
-            ..Behaviour::default()
-        },
-    )
-    .await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut first = request(&server.playlist_url(), dir.path());
+    let mut first = request(&stream_url(&site, n), dir.path());
     // One segment at a time, none requested ahead: the hang of seg-4 comes after
     // seg-0 to seg-3 are whole.
     first.concurrency = 1;
@@ -31,9 +33,19 @@ async fn cancellation_keeps_completed_segments_and_resumes() {
     let (output, work_dir) = (first.output.clone(), first.work_dir.clone());
     let client = client();
     let jar = CookieJar::default();
-    let error = run_with(&client, &jar, first.clone(), None, cancel)
-        .await
-        .expect_err("cancelled");
+    let cancel_at_the_hang = async {
+        let reached = site
+            .wait_for_hits(&segment_path(n, 4), 1, TEST_DEADLINE)
+            .await;
+        cancel.cancel();
+        reached
+    };
+    let (result, reached) = tokio::join!(
+        run_with(&client, &jar, first.clone(), None, cancel.clone()),
+        cancel_at_the_hang
+    );
+    assert!(reached, "seg-4 was asked for");
+    let error = result.expect_err("cancelled");
     assert!(matches!(error, DownloadError::Cancelled), "{error}");
     assert_eq!(
         saved_parts(&work_dir),
@@ -48,58 +60,27 @@ async fn cancellation_keeps_completed_segments_and_resumes() {
         "no partial file left"
     );
     assert!(!output.exists() && !assemble::part_path(&output).exists());
-    server.hang_enabled.store(false, Ordering::SeqCst);
+    site.disarm_faults();
     let outcome = run_with(&client, &jar, first, None, CancellationToken::new())
         .await
         .expect("resumed");
     assert_eq!(outcome.reused_segments, 4);
-    assert_eq!(std::fs::read(&output).expect("output"), server.joined());
-}
-
-#[tokio::test]
-async fn retry_after_is_honoured() {
-    let server = TestServer::start(
-        5,
-        Behaviour {
-            too_many_once: [2].into(),
-            ..Behaviour::default()
-        },
-    )
-    .await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut request = request(&server.playlist_url(), dir.path());
-    request.retry_delay = Duration::from_millis(1);
-    let output = request.output.clone();
-    run(request).await.expect("downloaded");
-    assert_eq!(std::fs::read(&output).expect("output"), server.joined());
-    let times = server.request_times(2);
-    assert_eq!(times.len(), 2, "one 429, one success");
-    let waited = times[1] - times[0];
-    assert!(
-        waited >= Duration::from_millis(950) && waited < Duration::from_secs(5),
-        "waited {waited:?}"
-    );
+    assert_eq!(std::fs::read(&output).expect("output"), full(&site, n, 2));
 }
 
 #[tokio::test]
 async fn an_expired_url_is_refreshed_and_the_download_goes_on() {
-    let server = TestServer::start(
-        10,
-        Behaviour {
-            expire_after: Some(3),
-            ..Behaviour::default()
-        },
-    )
-    .await;
+    let site = fixture().await;
+    site.arm_fault(&segment_path(4, 3), Fault::Status(403), 1);
     let dir = tempfile::tempdir().expect("temp dir");
-    let request = request(&server.playlist_url(), dir.path());
+    let request = request(&stream_url(&site, 4), dir.path());
     let output = request.output.clone();
     let calls = Arc::new(AtomicU32::new(0));
     let refresh = {
-        let (server, calls) = (server.clone(), calls.clone());
+        let (url, calls) = (stream_url(&site, 4), calls.clone());
         move || {
             calls.fetch_add(1, Ordering::SeqCst);
-            let url = server.playlist_url();
+            let url = url.clone();
             async move {
                 Ok(FreshStream {
                     playlist_url: url,
@@ -111,26 +92,19 @@ async fn an_expired_url_is_refreshed_and_the_download_goes_on() {
     let outcome = run_with(
         &client(),
         &CookieJar::default(),
-        request.clone(),
+        request,
         Some(&refresh),
         CancellationToken::new(),
     )
     .await
     .expect("downloaded");
-    assert_eq!(std::fs::read(&output).expect("output"), server.joined());
+    assert_eq!(std::fs::read(&output).expect("output"), full(&site, 4, 2));
     assert_eq!(outcome.refreshed_urls, 1);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    // Without a refresh the expiry is the error, and what was fetched stays.
+    // Without a refresh the expiry is the error.
+    site.arm_fault(&segment_path(6, 2), Fault::Status(403), FOREVER);
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(
-        6,
-        Behaviour {
-            expire_after: Some(2),
-            ..Behaviour::default()
-        },
-    )
-    .await;
-    let request = self::request(&server.playlist_url(), dir.path());
+    let request = self::request(&stream_url(&site, 6), dir.path());
     let error = run(request).await.expect_err("expired");
     assert!(
         matches!(error, DownloadError::Expired { status: 403, .. }),
@@ -140,16 +114,11 @@ async fn an_expired_url_is_refreshed_and_the_download_goes_on() {
 
 #[tokio::test]
 async fn a_missing_segment_fails_and_publishes_nothing() {
-    let server = TestServer::start(
-        6,
-        Behaviour {
-            missing: [3].into(),
-            ..Behaviour::default()
-        },
-    )
-    .await;
+    let site = fixture().await;
+    let path = segment_path(5, 3);
+    site.arm_fault(&path, Fault::NotFound, FOREVER);
     let dir = tempfile::tempdir().expect("temp dir");
-    let request = request(&server.playlist_url(), dir.path());
+    let request = request(&stream_url(&site, 5), dir.path());
     let (output, work_dir) = (request.output.clone(), request.work_dir.clone());
     let error = run(request).await.expect_err("missing segment");
     match &error {
@@ -162,7 +131,7 @@ async fn a_missing_segment_fails_and_publishes_nothing() {
         }
         other => panic!("unexpected {other}"),
     }
-    assert_eq!(server.request_times(3).len(), 3);
+    assert_eq!(site.hits(&path), 3);
     assert!(!output.exists() && !assemble::part_path(&output).exists());
     assert!(
         part_files(&work_dir)
@@ -174,72 +143,53 @@ async fn a_missing_segment_fails_and_publishes_nothing() {
 #[tokio::test]
 async fn a_truncated_segment_is_retried_then_fails() {
     let site = fixture().await;
-    let server = TestServer::start(
-        3,
-        Behaviour {
-            segment_urls: [(1, format!("{}/fault/truncated", site.base_url()))].into(),
-            ..Behaviour::default()
-        },
-    )
-    .await;
+    // The full Content-Length, half the body, then the connection closes.
+    let path = segment_path(2, 1);
+    site.arm_fault(&path, Fault::Short, FOREVER);
     let dir = tempfile::tempdir().expect("temp dir");
-    let request = request(&server.playlist_url(), dir.path());
+    let request = request(&stream_url(&site, 2), dir.path());
     let output = request.output.clone();
     let error = run(request).await.expect_err("truncated");
     assert!(
         matches!(&error, DownloadError::Segment { name, .. } if name == "seg-1"),
         "{error}"
     );
-    assert_eq!(site.hits("/fault/truncated"), 3);
+    assert_eq!(site.hits(&path), 3);
     assert!(!output.exists());
 }
 
 #[tokio::test]
 async fn redirected_segments_are_followed() {
     let site = fixture().await;
-    let server = TestServer::start(3, Behaviour::default()).await;
-    let target = format!("{}/s/1?token=1", server.base_url);
-    let redirect = url::Url::parse_with_params(
-        &format!("{}/fault/redirect", site.base_url()),
-        [("to", target.as_str())],
-    )
-    .expect("valid");
-    let server = TestServer::start(
-        3,
-        Behaviour {
-            segment_urls: [(1, redirect.to_string())].into(),
-            ..Behaviour::default()
-        },
-    )
-    .await;
+    let path = segment_path(1, 1);
+    site.arm_fault(&path, Fault::Redirect, 1);
     let dir = tempfile::tempdir().expect("temp dir");
-    let request = request(&server.playlist_url(), dir.path());
+    let request = request(&stream_url(&site, 1), dir.path());
     let output = request.output.clone();
     run(request).await.expect("downloaded");
-    assert_eq!(std::fs::read(&output).expect("output"), server.joined());
-    assert_eq!(site.hits("/fault/redirect"), 1);
+    assert_eq!(std::fs::read(&output).expect("output"), full(&site, 1, 2));
+    assert_eq!(site.faults_left(&path), 0, "the redirect was answered");
+    assert_eq!(site.hits(&path), 2, "the redirect, then its target");
 }
 
 #[tokio::test]
 async fn byte_ranges_with_and_without_server_support() {
+    let site = fixture().await;
+    let single_file = "/stream/DEMO-011/2/all.mp4";
     for honour_ranges in [true, false] {
-        let server = TestServer::start(
-            5,
-            Behaviour {
-                honour_ranges,
-                ..Behaviour::default()
-            },
-        )
-        .await;
+        if !honour_ranges {
+            site.arm_fault(single_file, Fault::IgnoreRange, FOREVER);
+        }
         let dir = tempfile::tempdir().expect("temp dir");
-        let request = request(&format!("{}/ranges.m3u8", server.base_url), dir.path());
+        let url = format!("{}/stream/DEMO-011/2/ranges.m3u8", site.base_url());
+        let request = request(&url, dir.path());
         let output = request.output.clone();
         let outcome = run(request).await.expect("downloaded");
         assert_eq!(outcome.container, Container::Fmp4);
-        assert_eq!(outcome.segments, 4);
+        assert_eq!(outcome.segments, site.segment_count(11));
         assert_eq!(
             std::fs::read(&output).expect("output"),
-            server.joined(),
+            full(&site, 11, 2),
             "ranges honoured: {honour_ranges}"
         );
     }
@@ -250,10 +200,14 @@ async fn a_stream_ffmpeg_cannot_read_keeps_its_container() {
     if assemble::find_ffmpeg().is_none() {
         return;
     }
-    // The test server's segments are not video at all.
-    let server = TestServer::start(3, Behaviour::default()).await;
+    // Every segment arrives with its bytes inverted: not video at all.
+    let site = fixture().await;
+    let n = 1;
+    for index in 0..site.segment_count(n) {
+        site.arm_fault(&segment_path(n, index), Fault::Corrupt, FOREVER);
+    }
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut request = request(&server.playlist_url(), dir.path());
+    let mut request = request(&stream_url(&site, n), dir.path());
     request.remux = true;
     let output = request.output.clone();
     let outcome = run(request).await.expect("downloaded");
@@ -264,5 +218,6 @@ async fn a_stream_ffmpeg_cannot_read_keeps_its_container() {
             .remux_error
             .is_some_and(|reason| reason.contains("ffmpeg"))
     );
-    assert_eq!(std::fs::read(&output).expect("output"), server.joined());
+    let inverted: Vec<u8> = full(&site, n, 2).iter().map(|byte| !byte).collect();
+    assert_eq!(std::fs::read(&output).expect("output"), inverted);
 }

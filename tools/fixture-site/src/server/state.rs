@@ -38,6 +38,8 @@ pub(crate) struct AppState {
     /// Segments kept after their first request when `cache_segments` is on: (n, variant, index, encrypted).
     segments: Mutex<HashMap<(u32, usize, usize, bool), Bytes>>,
     hits: Mutex<HashMap<String, u64>>,
+    /// Woken on every request, for [`super::FixtureSite::wait_for_hits`].
+    pub(crate) hit_seen: tokio::sync::Notify,
     total_hits: AtomicU64,
     sessions: Mutex<HashSet<String>>,
     sessions_issued: AtomicU64,
@@ -58,6 +60,7 @@ impl AppState {
             armed: Armed::default(),
             segments: Mutex::default(),
             hits: Mutex::default(),
+            hit_seen: tokio::sync::Notify::new(),
             total_hits: AtomicU64::new(0),
             sessions: Mutex::default(),
             sessions_issued: AtomicU64::new(0),
@@ -128,6 +131,7 @@ impl AppState {
             .unwrap_or_else(PoisonError::into_inner)
             .entry(path.to_owned())
             .or_default() += 1;
+        self.hit_seen.notify_waiters();
     }
 
     /// `http://{Host}` of the request (the bound address without one), no trailing slash.

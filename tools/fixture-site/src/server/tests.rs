@@ -3,6 +3,7 @@
 mod faults;
 mod injection;
 mod llm;
+mod single_file;
 
 use reqwest::StatusCode;
 use reqwest::header::{REFERER, SET_COOKIE};

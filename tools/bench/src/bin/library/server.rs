@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use sqlx::{AnyPool, AssertSqlSafe};
+use test_database::ScratchDatabase;
 
 /// Longest `kura seed` may take.
 const SEED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -20,8 +20,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Database {
     /// `sqlite` or `postgres`, for the table.
     pub name: &'static str,
-    /// The fresh PostgreSQL database, and the URL it was created through.
-    postgres: Option<(String, String)>,
+    /// The fresh PostgreSQL database.
+    postgres: Option<ScratchDatabase>,
 }
 
 impl Database {
@@ -33,51 +33,36 @@ impl Database {
         }
     }
 
-    /// Creates `kura_bench_<pid>` on the server of `admin_url`.
+    /// Creates a scratch database on the server of `admin_url`.
     pub async fn fresh_postgres(admin_url: &str) -> Result<Self> {
-        let name = format!("kura_bench_{}", std::process::id());
-        execute(admin_url, format!("CREATE DATABASE {name}")).await?;
-        let mut url = url::Url::parse(admin_url).context("the PostgreSQL URL")?;
-        url.set_path(&name);
+        let database = ScratchDatabase::try_create(admin_url)
+            .await
+            .with_context(|| format!("cannot create a database through {admin_url}"))?;
         Ok(Self {
             name: "postgres",
-            postgres: Some((url.to_string(), admin_url.to_owned())),
+            postgres: Some(database),
         })
     }
 
     /// Drops the fresh PostgreSQL database (nothing for SQLite, whose file goes with the
     /// data directory).
     pub async fn drop_database(self) -> Result<()> {
-        let Some((url, admin_url)) = self.postgres else {
+        let Some(database) = self.postgres else {
             return Ok(());
         };
-        let name = url.rsplit('/').next().unwrap_or_default();
-        execute(
-            &admin_url,
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await
+        let name = database.name().to_owned();
+        database
+            .try_drop_database()
+            .await
+            .with_context(|| format!("cannot drop {name}"))
     }
 
     fn config_yaml(&self) -> String {
         match &self.postgres {
-            Some((url, _)) => format!("database:\n  url: \"{url}\"\n"),
+            Some(database) => format!("database:\n  url: \"{}\"\n", database.url()),
             None => String::new(),
         }
     }
-}
-
-async fn execute(admin_url: &str, sql: String) -> Result<()> {
-    sqlx::any::install_default_drivers();
-    let admin = AnyPool::connect(admin_url)
-        .await
-        .with_context(|| format!("cannot connect to {admin_url}"))?;
-    let result = sqlx::query(AssertSqlSafe(sql.clone()))
-        .execute(&admin)
-        .await;
-    admin.close().await;
-    result.with_context(|| format!("`{sql}` failed"))?;
-    Ok(())
 }
 
 /// A data directory with its config; the server's files go away with it.

@@ -169,3 +169,54 @@ async fn long_streams_and_latency() {
     .await;
     assert!(refused.is_err(), "an empty stream is refused");
 }
+
+#[tokio::test]
+async fn redirect_and_corrupt_faults_reshape_the_real_answer() {
+    let site = start().await;
+    let base = site.base_url();
+    let path = "/stream/DEMO-001/2/seg1.ts";
+    let url = format!("{base}{path}?site=&x=1");
+    let expected = catalog::served_segment(1, 2, 1, site.config().segment_bytes);
+
+    site.arm_fault(path, Fault::Redirect, 2);
+    for _ in 0..2 {
+        let redirect = get(&url).await;
+        assert_eq!(redirect.status(), StatusCode::FOUND);
+        assert_eq!(redirect.headers()["location"], format!("{path}?site=&x=1"));
+    }
+    // A client that follows redirects gets the segment once they are used up.
+    site.arm_fault(path, Fault::Redirect, 1);
+    let followed = reqwest::get(format!("{base}{path}"))
+        .await
+        .expect("followed");
+    assert_eq!(followed.status(), StatusCode::OK);
+    assert_eq!(body(followed).await, expected);
+    assert_eq!(site.hits(path), 4);
+
+    site.arm_fault(path, Fault::Corrupt, 1);
+    let corrupt = get(&format!("{base}{path}")).await;
+    assert_eq!(corrupt.status(), StatusCode::OK);
+    assert_eq!(corrupt.headers()["content-type"], "video/mp2t");
+    let inverted: Vec<u8> = expected.iter().map(|byte| !byte).collect();
+    assert_eq!(body(corrupt).await, inverted);
+    assert_eq!(body(get(&format!("{base}{path}")).await).await, expected);
+}
+
+#[tokio::test]
+async fn a_test_can_wait_for_a_request_to_a_path() {
+    let site = start().await;
+    let path = "/stream/DEMO-002/0/seg2.ts";
+    let within = Duration::from_secs(30);
+    assert!(
+        !site.wait_for_hits(path, 1, Duration::from_millis(50)).await,
+        "no request yet"
+    );
+    site.arm_fault(path, Fault::Hang, 1);
+    let url = format!("{}{path}", site.base_url());
+    let hung = tokio::spawn(async move { get(&url).await });
+    assert!(site.wait_for_hits(path, 1, within).await);
+    assert_eq!(site.hits(path), 1);
+    // Already reached: at once.
+    assert!(site.wait_for_hits(path, 1, within).await);
+    hung.abort();
+}
