@@ -11,6 +11,7 @@ pub mod download;
 pub mod error_code;
 pub mod events;
 pub mod fetch;
+pub(crate) mod fsio;
 pub mod library;
 pub mod logging;
 pub mod maintenance;

@@ -20,7 +20,8 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::DownloadError;
-use super::workdir::io_error;
+use super::workdir::{download_file_options, io_error};
+use crate::fsio;
 
 /// The journal's file name in the work directory.
 pub(crate) const JOURNAL: &str = "journal";
@@ -173,10 +174,9 @@ fn rewrite(
     if synced > 0 {
         text.push_str(&format!("synced {synced}\n"));
     }
-    let fresh = dir.join(format!("{JOURNAL}.new"));
-    std::fs::write(&fresh, text).map_err(|error| io_error(&fresh, error))?;
     let path = dir.join(JOURNAL);
-    std::fs::rename(&fresh, &path).map_err(|error| io_error(&path, error))
+    fsio::write_atomic(&path, text.as_bytes(), download_file_options())
+        .map_err(|error| io_error(&path, error))
 }
 
 /// Appends to the journal as parts are joined.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::DownloadError;
 use super::journal::{self, JOINED, JOURNAL, Recovered};
+use crate::fsio::{self, DirSync, WriteOptions};
 
 /// The file holding the stream fingerprint.
 const STREAM_ID: &str = "stream-id";
@@ -135,19 +136,20 @@ fn remove_file(path: &Path) -> Result<(), DownloadError> {
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), DownloadError> {
-    use std::io::Write as _;
-    let mut file = std::fs::File::create(path).map_err(|error| io_error(path, error))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|error| io_error(path, error))
+/// How the download writes its small files (`stream-id`, the rewritten journal): 0644,
+/// and, as everywhere in the download, a failed directory sync is an error.
+pub(crate) fn download_file_options() -> WriteOptions {
+    WriteOptions::new(0o644).dir_sync(DirSync::Required)
 }
 
-/// Fsyncs a directory so the renames in it survive a crash.
+/// Writes a small file of the work directory atomically and synced.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), DownloadError> {
+    fsio::write_atomic(path, bytes, download_file_options()).map_err(|error| io_error(path, error))
+}
+
+/// Fsyncs a directory so the renames in it survive a crash; a failure is an error.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), DownloadError> {
-    std::fs::File::open(dir)
-        .and_then(|file| file.sync_all())
-        .map_err(|error| io_error(dir, error))
+    fsio::sync_dir(dir).map_err(|error| io_error(dir, error))
 }
 
 /// Maps an I/O error on `path`: a full disk (or quota) gets its own error.
