@@ -21,6 +21,8 @@ pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod tasks;
+#[cfg(test)]
+mod tidy;
 pub mod translate;
 pub(crate) mod util;
 
