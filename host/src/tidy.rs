@@ -2,6 +2,7 @@
 //! apart.
 
 mod capabilities;
+mod module_docs;
 
 use std::path::{Path, PathBuf};
 
