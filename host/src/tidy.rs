@@ -2,6 +2,7 @@
 //! apart.
 
 mod capabilities;
+mod config_keys;
 mod module_docs;
 
 use std::path::{Path, PathBuf};
