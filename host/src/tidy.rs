@@ -1,7 +1,8 @@
-//! Tidy tests: checks over the repository's own text that fail when code and docs drift
-//! apart.
+//! Tidy tests: checks over the repository's own text (module docs, the capability list,
+//! the config template, the code map) that fail when code and docs drift apart.
 
 mod capabilities;
+mod code_map;
 mod config_keys;
 mod module_docs;
 
