@@ -13,6 +13,7 @@ pub mod download;
 pub mod error_code;
 pub mod events;
 pub mod fetch;
+pub(crate) mod fsio;
 pub mod library;
 pub mod logging;
 pub mod maintenance;
@@ -22,6 +23,8 @@ pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod tasks;
+#[cfg(test)]
+mod tidy;
 pub mod translate;
 pub mod types;
 pub(crate) mod util;

@@ -387,7 +387,7 @@ pub fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
     let mut random = [0u8; 4];
     getrandom::fill(&mut random).map_err(std::io::Error::other)?;
     let id = format!("{hostname}-{}", hex::encode(random));
-    std::fs::write(&path, &id)?;
+    crate::fsio::write_atomic(&path, id.as_bytes(), crate::fsio::WriteOptions::new(0o644))?;
     Ok(id)
 }
 

@@ -267,13 +267,9 @@ fn load_or_create_token(data_dir: &Path) -> std::io::Result<[u8; 32]> {
     Ok(hash)
 }
 
+/// Writes a secret atomically, readable by the owner only (0600).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(bytes)
+    crate::fsio::write_atomic(path, bytes, crate::fsio::WriteOptions::new(0o600))
 }
 
 #[cfg(test)]

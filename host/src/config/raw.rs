@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole config file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawConfig {
     /// Where the HTTP API listens.
@@ -71,7 +71,7 @@ impl Default for RawConfig {
 }
 
 /// `server:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawServer {
     /// Address to bind. Loopback by default; anything else requires an API token.
@@ -131,7 +131,7 @@ impl Default for RawServer {
 }
 
 /// `log:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawLog {
     /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`, for every command.
@@ -159,7 +159,7 @@ impl Default for RawLog {
 }
 
 /// `database:`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawDatabase {
     /// `sqlite://path` or `postgres://user@host/db`; unset: `sqlite://<data_dir>/kura.db`.
@@ -167,7 +167,7 @@ pub struct RawDatabase {
 }
 
 /// `library:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawLibrary {
     /// Which title lists and details show: `translated` (falling back to the source
@@ -188,7 +188,7 @@ impl Default for RawLibrary {
 }
 
 /// `plugins:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawPlugins {
     /// Directory of `.wasm` plugin files; relative paths are under `data_dir`.
@@ -231,7 +231,7 @@ impl Default for RawPlugins {
 }
 
 /// `fetch:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawFetch {
     /// The User-Agent sent with every request.
@@ -275,7 +275,7 @@ impl Default for RawFetch {
 }
 
 /// `download:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawDownload {
     /// Segments of one download whose bodies are read at once.
@@ -314,7 +314,7 @@ impl Default for RawDownload {
 }
 
 /// `proxy:`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawProxy {
     /// Send all outbound traffic through `url`.
@@ -324,7 +324,7 @@ pub struct RawProxy {
 }
 
 /// One entry under `sources:`, `scrapers:` or `cleaners:`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawPluginEntry {
     /// Off by config; the manifest's default is on.

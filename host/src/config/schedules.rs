@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ConfigError, invalid};
 use crate::types::Priority;
 
 /// `schedules:`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawSchedules {
     /// The zone cron times are read in: `UTC`, `local` (the machine's), or an IANA name
@@ -35,7 +35,7 @@ impl Default for RawSchedules {
 }
 
 /// One job under `schedules.jobs`; absent fields keep the default job's.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawJob {
     /// Five fields (minute hour day month weekday), or six with seconds first.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, invalid};
 
@@ -15,7 +15,7 @@ pub const DEFAULT_PROMPT: &str = "Translate this Japanese video title into natur
      Japanese title: {title}";
 
 /// `translator:`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawTranslator {
     /// The profile that translates titles. Unset (null): translation is off, and added
@@ -26,7 +26,7 @@ pub struct RawTranslator {
 }
 
 /// One entry under `translator.profiles`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawTranslatorProfile {
     /// Base URL of a server speaking the Ollama HTTP API (`/api/generate`, `/api/chat`).

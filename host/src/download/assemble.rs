@@ -14,6 +14,7 @@ use super::error::io_error;
 use super::playlist::{SourceContainer, Stream};
 use super::workdir;
 use super::{Container, DownloadError};
+use crate::fsio;
 
 /// The published file.
 #[derive(Debug)]
@@ -160,7 +161,7 @@ fn publish(source: &Path, output: &Path) -> Result<u64, DownloadError> {
         .write(true)
         .open(source)
         .map_err(|error| io_error(source, error))?;
-    file.sync_all().map_err(|error| io_error(source, error))?;
+    fsio::sync_open_file(&file).map_err(|error| io_error(source, error))?;
     let bytes = file
         .metadata()
         .map_err(|error| io_error(source, error))?
@@ -171,7 +172,7 @@ fn publish(source: &Path, output: &Path) -> Result<u64, DownloadError> {
         Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => {
             let part = part_path(output);
             let copied = std::fs::copy(source, &part)
-                .and_then(|_| std::fs::File::open(&part)?.sync_all())
+                .and_then(|_| fsio::sync_file(&part))
                 .map_err(|error| io_error(&part, error));
             if let Err(error) = copied {
                 let _ = std::fs::remove_file(&part);

@@ -10,6 +10,7 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 
 use super::DownloadError;
 use super::error::io_error;
+use crate::fsio;
 
 /// The fsync thread of one file.
 pub(crate) struct Flusher {
@@ -31,7 +32,7 @@ impl Flusher {
             .name("kura-join-sync".to_owned())
             .spawn(move || {
                 for offset in receiver {
-                    match file.sync_data() {
+                    match fsio::sync_file_data(&file) {
                         Ok(()) => done.store(offset, Ordering::Release),
                         // The final fsync before publishing reports it.
                         Err(error) => {

@@ -21,6 +21,13 @@ use std::path::{Path, PathBuf};
 
 use super::DownloadError;
 use super::error::io_error;
+use crate::fsio::{self, DirSync, WriteOptions};
+
+/// How the download writes its small files (`stream-id`, the rewritten journal): 0644,
+/// and, as everywhere in the download, a failed directory sync is an error.
+pub(crate) fn download_file_options() -> WriteOptions {
+    WriteOptions::new(0o644).dir_sync(DirSync::Required)
+}
 
 /// The journal's file name in the work directory.
 pub(crate) const JOURNAL: &str = "journal";
@@ -173,10 +180,9 @@ fn rewrite(
     if synced > 0 {
         text.push_str(&format!("synced {synced}\n"));
     }
-    let fresh = dir.join(format!("{JOURNAL}.new"));
-    std::fs::write(&fresh, text).map_err(|error| io_error(&fresh, error))?;
     let path = dir.join(JOURNAL);
-    std::fs::rename(&fresh, &path).map_err(|error| io_error(&path, error))
+    fsio::write_atomic(&path, text.as_bytes(), download_file_options())
+        .map_err(|error| io_error(&path, error))
 }
 
 /// Appends to the journal as parts are joined.

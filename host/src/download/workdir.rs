@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use super::DownloadError;
 use super::error::io_error;
-use super::journal::{self, JOINED, JOURNAL, Recovered};
+use super::journal::{self, JOINED, JOURNAL, Recovered, download_file_options};
+use crate::fsio;
 
 /// The file holding the stream fingerprint.
 const STREAM_ID: &str = "stream-id";
@@ -136,19 +137,14 @@ fn remove_file(path: &Path) -> Result<(), DownloadError> {
     }
 }
 
+/// Writes a small file of the work directory atomically and synced.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), DownloadError> {
-    use std::io::Write as _;
-    let mut file = std::fs::File::create(path).map_err(|error| io_error(path, error))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|error| io_error(path, error))
+    fsio::write_atomic(path, bytes, download_file_options()).map_err(|error| io_error(path, error))
 }
 
-/// Fsyncs a directory so the renames in it survive a crash.
+/// Fsyncs a directory so the renames in it survive a crash; a failure is an error.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), DownloadError> {
-    std::fs::File::open(dir)
-        .and_then(|file| file.sync_all())
-        .map_err(|error| io_error(dir, error))
+    fsio::sync_dir(dir).map_err(|error| io_error(dir, error))
 }
 
 /// `dir/NAME` and `dir/NAME.part`.

@@ -141,8 +141,7 @@ fn analyze(
         }
         let path = dir.join(&entry.name);
         let relative = media.relative(&path).unwrap_or_default();
-        let temporary =
-            entry.name.starts_with(".tmp") || entry.name.starts_with(files::TEMP_PREFIX);
+        let temporary = crate::fsio::is_temp_name(&entry.name);
         if temporary {
             if entry.modified_ms < stale_before_ms {
                 findings.push(Finding::new(

@@ -150,7 +150,7 @@ impl Maintenance {
         dir: &Path,
         base: &str,
     ) -> Result<(PathBuf, String, i64, BTreeMap<String, i64>)> {
-        let temp = files::temp_file(dir, "db")?;
+        let temp = files::temp_file(dir)?;
         self.store.vacuum_into(temp.path()).await?;
         let check = inspect_sqlite_file(temp.path()).await?;
         if check.integrity != "ok" {
@@ -160,11 +160,7 @@ impl Maintenance {
             });
         }
         let (dir, base) = (dir.to_owned(), base.to_owned());
-        let file = blocking(move || {
-            files::sync_file(temp.path())?;
-            files::persist_new(temp, &dir, &base, "db")
-        })
-        .await?;
+        let file = blocking(move || files::persist_new(temp, &dir, &base, "db")).await?;
         Ok((file, check.integrity, check.schema_version, check.rows))
     }
 
@@ -179,7 +175,7 @@ impl Maintenance {
             .schema_status(self.store.migrator())
             .await?
             .version();
-        let temp = files::temp_file(dir, "dump")?;
+        let temp = files::temp_file(dir)?;
         tools.dump(&self.database_url, temp.path()).await?;
         let entries = tools.list(temp.path()).await?;
         if entries == 0 {
@@ -189,11 +185,7 @@ impl Maintenance {
             });
         }
         let (dir, base) = (dir.to_owned(), base.to_owned());
-        let file = blocking(move || {
-            files::sync_file(temp.path())?;
-            files::persist_new(temp, &dir, &base, "dump")
-        })
-        .await?;
+        let file = blocking(move || files::persist_new(temp, &dir, &base, "dump")).await?;
         Ok((
             file,
             format!("ok ({entries} archive entries)"),

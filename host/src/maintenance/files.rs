@@ -6,9 +6,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::{MaintenanceError, Result, stamp};
+use crate::fsio::{self, WriteOptions};
 
-/// Temporary files of this module start with this; listings skip them.
-pub(super) const TEMP_PREFIX: &str = ".kura-";
+/// Backups, reports and copies are readable by their owner only.
+const PRIVATE_MODE: u32 = 0o600;
 
 /// Files changed more recently than this are left alone (a write may be in flight).
 pub(super) const YOUNG_MS: i64 = 10 * 60_000;
@@ -81,28 +82,25 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<()> {
 /// when the name is taken: through a synced temporary file, never replacing a file.
 pub(super) fn write_new(dir: &Path, base: &str, extension: &str, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let mut temp = temp_file(dir, extension)?;
+    let mut temp = temp_file(dir)?;
     temp.write_all(bytes).map_err(io_error(dir))?;
-    temp.as_file().sync_all().map_err(io_error(dir))?;
     persist_new(temp, dir, base, extension)
 }
 
 /// A temporary file in `dir` (mode 0600), removed when dropped.
-pub(super) fn temp_file(dir: &Path, extension: &str) -> Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(&format!(".{extension}.tmp"))
-        .tempfile_in(dir)
-        .map_err(io_error(dir))
+pub(super) fn temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    fsio::temp_file(dir, PRIVATE_MODE).map_err(io_error(dir))
 }
 
-/// Renames a complete temporary file to the first free `{base}[-N].{extension}`.
+/// Syncs a complete temporary file and renames it to the first free
+/// `{base}[-N].{extension}`.
 pub(super) fn persist_new(
     mut temp: tempfile::NamedTempFile,
     dir: &Path,
     base: &str,
     extension: &str,
 ) -> Result<PathBuf> {
+    let options = WriteOptions::new(PRIVATE_MODE).create_new();
     for attempt in 1..=100 {
         let name = if attempt == 1 {
             format!("{base}.{extension}")
@@ -110,19 +108,24 @@ pub(super) fn persist_new(
             format!("{base}-{attempt}.{extension}")
         };
         let target = dir.join(name);
-        match temp.persist_noclobber(&target) {
-            Ok(_) => {
-                sync_dir(dir);
-                return Ok(target);
-            }
-            Err(error) if error.error.kind() == io::ErrorKind::AlreadyExists => temp = error.file,
-            Err(error) => return Err(io_error(&target)(error.error)),
+        match fsio::persist(temp, &target, options) {
+            Ok(()) => return Ok(target),
+            Err(fsio::PersistError {
+                error,
+                file: Some(file),
+            }) if error.kind() == io::ErrorKind::AlreadyExists => temp = file,
+            Err(failed) => return Err(io_error(&target)(failed.error)),
         }
     }
     Err(MaintenanceError::Refused(format!(
         "no free name for {base}.{extension} in {}",
         dir.display()
     )))
+}
+
+/// Replaces `target` with `bytes` atomically (mode 0600).
+pub(super) fn replace(target: &Path, bytes: &[u8]) -> Result<()> {
+    fsio::write_atomic(target, bytes, WriteOptions::new(PRIVATE_MODE)).map_err(io_error(target))
 }
 
 /// Copies `source` to `target` through a temporary file beside `target`, with the
@@ -136,33 +139,18 @@ pub(super) fn copy_with_time(source: &Path, target: &Path) -> Result<u64> {
         .and_then(|metadata| metadata.modified())
         .map_err(io_error(source))?;
     let mut input = std::fs::File::open(source).map_err(io_error(source))?;
-    let mut temp = temp_file(dir, "copy")?;
+    let mut temp = temp_file(dir)?;
     let bytes = io::copy(&mut input, &mut temp).map_err(io_error(target))?;
-    temp.as_file()
-        .set_modified(modified)
-        .map_err(io_error(target))?;
-    temp.as_file().sync_all().map_err(io_error(target))?;
-    temp.persist(target)
-        .map_err(|error| io_error(target)(error.error))?;
-    sync_dir(dir);
+    let options = WriteOptions::new(PRIVATE_MODE).modified(modified);
+    fsio::persist(temp, target, options).map_err(|failed| io_error(target)(failed.error))?;
     Ok(bytes)
 }
 
-/// Syncs a file to disk.
-pub(super) fn sync_file(path: &Path) -> Result<()> {
-    std::fs::File::open(path)
-        .and_then(|file| file.sync_all())
-        .map_err(io_error(path))
-}
-
-/// Makes renames in `dir` durable; best effort.
-pub(super) fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Err(error) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+/// Makes removals in `dir` durable; best effort.
+fn sync_dir(dir: &Path) {
+    if let Err(error) = fsio::sync_dir(dir) {
         tracing::debug!(dir = %dir.display(), %error, "cannot sync directory");
     }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// Removes a file; false when it was already gone.
@@ -180,8 +168,8 @@ pub(super) fn remove_stale_temps(dir: &Path, older_than_ms: i64) -> Result<usize
     let mut removed = 0;
     for entry in list(dir)? {
         if !entry.is_dir
-            && entry.name.starts_with(TEMP_PREFIX)
-            && entry.name.ends_with(".tmp")
+            && entry.name.starts_with(fsio::TEMP_PREFIX)
+            && entry.name.ends_with(fsio::TEMP_SUFFIX)
             && entry.modified_ms < older_than_ms
             && remove_file(&dir.join(&entry.name))?
         {

@@ -200,15 +200,12 @@ impl Maintenance {
             saved.name = file_name(&placeholder);
             let text = serde_json::to_vec_pretty(&saved)
                 .map_err(|error| MaintenanceError::Refused(error.to_string()))?;
-            let mut temp = files::temp_file(&dir, "json")?;
-            std::io::Write::write_all(&mut temp, &text).map_err(files::io_error(&dir))?;
-            temp.as_file().sync_all().map_err(files::io_error(&dir))?;
-            temp.persist(&placeholder)
-                .map_err(|error| files::io_error(&placeholder)(error.error))?;
+            files::replace(&placeholder, &text)?;
             if let Some(copy) = &copy {
                 if let Some(parent) = copy.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(files::io_error(parent))?;
                 }
+                // A plain write: the copy may name a pipe or a terminal (`/dev/stdout`).
                 std::fs::write(copy, &text).map_err(files::io_error(copy))?;
             }
             files::prune(&dir, &format!("{prefix}-"), days, now_ms())?;

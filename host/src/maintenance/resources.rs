@@ -346,9 +346,7 @@ impl Strays<'_> {
         code: Option<Option<&Code>>,
         findings: &mut Vec<Finding>,
     ) -> bool {
-        let temporary = code.is_some()
-            || entry.name.starts_with(".tmp")
-            || entry.name.starts_with(files::TEMP_PREFIX);
+        let temporary = code.is_some() || crate::fsio::is_temp_name(&entry.name);
         if temporary && entry.modified_ms < self.listing.stale_before_ms {
             let path = dir.join(&entry.name);
             let mut issue = Issue::new("stale_part", "a partial or temporary file left behind")

@@ -2,11 +2,12 @@
 //! compatibility, so a restart does not recompile.
 
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+use crate::fsio::{self, WriteOptions};
 
 /// Whether the compiled code came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub fn compile_cached(
         }
     }
     let artifact = engine.precompile_component(bytes)?;
-    match write_atomically(&path, &artifact) {
+    match write_file_atomically(&path, &artifact) {
         Ok(()) => Ok((deserialize(engine, &path)?, CompileSource::Compiled)),
         Err(error) => {
             // A read-only or full cache directory costs a recompile next time, nothing more.
@@ -61,24 +62,12 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     unsafe { Component::deserialize_file(engine, path) }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("artifact"),
-        std::process::id()
-    ));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)
-}
-
-/// Writes a file atomically (temporary file, fsync, rename); used for plugin files too.
+/// Writes a file atomically (temporary file, fsync, rename, directory sync), creating
+/// its directory; used for plugin files and the plugin state too. Mode 0644, as the
+/// files an operator copies into the plugins directory.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically(path, bytes)
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    fsio::write_atomic(path, bytes, WriteOptions::new(0o644))
 }
