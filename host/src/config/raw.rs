@@ -197,7 +197,8 @@ pub struct RawPlugins {
     pub cache_dir: PathBuf,
     /// Watch `dir` and hot-swap changed files.
     pub watch: bool,
-    /// Quiet period after a file change before it is loaded, in milliseconds.
+    /// Quiet period before a file still being written is loaded, in milliseconds; a file
+    /// closed after writing, renamed into place or removed is picked up at once.
     pub watch_debounce_ms: u64,
     /// Linear-memory cap per plugin call, in MiB.
     pub memory_mb: u64,
