@@ -298,3 +298,40 @@ async fn upload_swap_rollback_enable_disable_and_restart_from_cache() {
     assert!(!plugins[0].enabled, "the disable switch was forgotten");
     restarted.shutdown().await;
 }
+
+/// An upload that fails on the server's side (its plugins directory is gone) answers as
+/// every internal error does: an id, never a path of the server; the running version
+/// keeps serving.
+#[tokio::test]
+async fn an_upload_the_server_cannot_store_is_an_internal_error_without_paths() {
+    let fixture = support::fixture().await;
+    let server = TestServer::start(
+        &support::base_config(&fixture.base_url(), ""),
+        &["test-swap-v1"],
+    )
+    .await;
+    let plugin_dir = server.plugin_dir();
+    std::fs::remove_dir_all(&plugin_dir).expect("remove the plugins directory");
+    std::fs::write(&plugin_dir, b"not a directory").expect("a file in its place");
+    let response = server
+        .client
+        .post(server.url("/api/plugins"))
+        .body(std::fs::read(plugin_wasm("test-swap-v2")).expect("v2"))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "internal", "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("(id "), "{body}");
+    let data_dir = server.data.path().to_string_lossy().into_owned();
+    assert!(!message.contains(&data_dir), "{body}");
+    assert!(!message.contains("plugins"), "{body}");
+    let (status, answer) = server
+        .post_json("/api/plugins/test-swap/call", json!({"input": "DEMO-001"}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["title"], "v1", "the running version kept serving");
+    server.stop().await;
+}
