@@ -13,11 +13,7 @@ use crate::support::{self, TestServer};
 #[tokio::test]
 async fn errors_have_one_shape() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(
-        &support::base_config(&fixture.base_url(), ""),
-        &["test-swap-v1"],
-    )
-    .await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &["test-swap-v1"]).await;
     let (status, body) = server.get_json("/healthz").await;
     assert_eq!((status, body["status"].clone()), (200, json!("ok")));
     let cases: Vec<(&str, &str, Option<serde_json::Value>, u16, &str)> = vec![
@@ -163,7 +159,7 @@ async fn cli_inspects_and_calls_plugins() {
     std::fs::create_dir_all(&plugins).expect("dir");
     crate::support::server::install_file(&plugins, "fixture-alpha");
     let config = dir.path().join("config.yaml");
-    std::fs::write(&config, support::base_config(&fixture.base_url(), "")).expect("config");
+    support::config(&fixture.base_url()).write(&config);
     let data_dir = dir.path().to_path_buf();
     let run = move |args: &[&str]| {
         Command::new(support::kura_bin())

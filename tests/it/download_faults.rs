@@ -28,14 +28,27 @@ use crate::support::{self, TestServer};
 /// Remux off (the file is compared byte for byte), four segments at once, four tries per
 /// request with quick backoff, a one-second idle timeout; failed attempts are retried
 /// after about a second.
-pub const CONFIG: &str = "download:\n  remux: false\n  concurrency: 4\n  retries: 3\n  retry_delay_ms: 20\n  idle_timeout_ms: 1000\ntasks:\n  retry_base_seconds: 1\n  retry_max_seconds: 1\n";
+pub fn fault_settings() -> Value {
+    json!({
+        "download": {
+            "remux": false,
+            "concurrency": 4,
+            "retries": 3,
+            "retry_delay_ms": 20,
+            "idle_timeout_ms": 1000,
+        },
+        "tasks": { "retry_base_seconds": 1, "retry_max_seconds": 1 },
+    })
+}
 
 /// The variant the default rule (`best`) picks.
 pub const BEST_VARIANT: usize = 2;
 
-/// A server with the fixture plugins and `CONFIG` plus `extra`.
-pub async fn server(fixture: &fixture_site::FixtureSite, extra: &str) -> TestServer {
-    let config = support::base_config(&fixture.base_url(), &format!("{CONFIG}{extra}"));
+/// A server with the fixture plugins and [`fault_settings`], then `settings` merged in.
+pub async fn server(fixture: &fixture_site::FixtureSite, settings: Value) -> TestServer {
+    let config = support::config(&fixture.base_url())
+        .merge(fault_settings())
+        .merge(settings);
     TestServer::start(&config, &["fixture-alpha", "fixture-beta", "fixture-meta"]).await
 }
 

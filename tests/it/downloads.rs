@@ -3,15 +3,17 @@
 //! `resource/video/{CODE}.mp4`, byte for byte the stream; an expired stream URL is
 //! resolved again through the source; deleting the video keeps the resource.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{self, TestServer};
 
 /// Remux off, so the file can be compared byte for byte with the fixture's stream.
-const NO_REMUX: &str = "download:\n  remux: false\n";
+fn no_remux() -> Value {
+    json!({ "download": { "remux": false } })
+}
 
-async fn server(fixture: &fixture_site::FixtureSite, extra: &str) -> TestServer {
-    let config = support::base_config(&fixture.base_url(), extra);
+async fn server(fixture: &fixture_site::FixtureSite, settings: Value) -> TestServer {
+    let config = support::config(&fixture.base_url()).merge(settings);
     TestServer::start(&config, &["fixture-alpha", "fixture-beta", "fixture-meta"]).await
 }
 
@@ -37,7 +39,7 @@ async fn expected_bytes(fixture: &fixture_site::FixtureSite, code: &str) -> Vec<
 #[tokio::test]
 async fn downloads_match_the_stream_for_every_kind_of_stream() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, NO_REMUX).await;
+    let server = server(&fixture, no_remux()).await;
     // Alpha needs its Referer, beta its session cookie; 7 is AES-128, 11 is fMP4.
     for code in ["DEMO-001", "DEMO-003", "DEMO-007", "DEMO-011"] {
         add(&server, code).await;
@@ -102,7 +104,7 @@ async fn downloads_match_the_stream_for_every_kind_of_stream() {
 #[tokio::test]
 async fn an_expired_stream_url_is_resolved_again_through_the_source() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, NO_REMUX).await;
+    let server = server(&fixture, no_remux()).await;
     add(&server, "DEMO-002").await;
     // The stored URL loses the Referer alpha requires, as an expired signed URL would
     // stop working: the stream answers 403.
@@ -138,7 +140,7 @@ async fn a_stream_ffmpeg_cannot_remux_is_kept_whole_and_says_why() {
     // The fixture's H.264 slices are noise: ffmpeg refuses them, and the download keeps
     // the TS container rather than failing or publishing a broken MP4.
     let fixture = support::fixture().await;
-    let server = server(&fixture, "").await;
+    let server = server(&fixture, json!({})).await;
     add(&server, "DEMO-004").await;
     let (status, body) = server
         .post_json("/api/downloads/DEMO-004?wait=120", json!({}))
@@ -210,7 +212,7 @@ async fn a_real_stream_is_remuxed_to_mp4_when_ffmpeg_is_installed() {
     })
     .await
     .expect("fixture site starts");
-    let server = server(&fixture, "").await;
+    let server = server(&fixture, json!({})).await;
     add(&server, "DEMO-005").await;
     let url = format!("sqlite://{}", server.data.path().join("kura.db").display());
     sqlx::any::install_default_drivers();

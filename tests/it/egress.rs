@@ -28,17 +28,28 @@ async fn egress_matrix() {
     let canary = Canary::start().await;
     let (f, c) = (fixture.base_url(), canary.port);
     let fp = fixture.addr().port();
-    let extra = format!(
-        "  test-probe:\n    allowed_hosts: [\"http://127.0.0.1:{fp}\", \"http://localhost:{fp}\"]\n"
-    );
-    let yaml = support::base_config(&f, "")
-        .replacen("scrapers:\n", &format!("{extra}scrapers:\n"), 1)
-        .replacen(
-            "fetch:\n  allow_private_hosts: [",
-            &format!("fetch:\n  resolve: {{\"evil.test\": \"127.0.0.2\", \"localhost.evil.test\": \"127.0.0.2\", \"127.0.0.1.evil.test\": \"127.0.0.2\"}}\n  max_redirects: 4\n  allow_private_hosts: [\"localhost:{fp}\", "),
-            1,
+    let config = support::config(&f)
+        .set(
+            "sources.test-probe.allowed_hosts",
+            json!([
+                format!("http://127.0.0.1:{fp}"),
+                format!("http://localhost:{fp}")
+            ]),
+        )
+        .set(
+            "fetch.resolve",
+            json!({
+                "evil.test": "127.0.0.2",
+                "localhost.evil.test": "127.0.0.2",
+                "127.0.0.1.evil.test": "127.0.0.2",
+            }),
+        )
+        .set("fetch.max_redirects", json!(4))
+        .push(
+            "fetch.allow_private_hosts",
+            json!(format!("localhost:{fp}")),
         );
-    let server = TestServer::start(&yaml, &["test-probe"]).await;
+    let server = TestServer::start(&config, &["test-probe"]).await;
     let denied: Vec<(String, Value)> = vec![
         (format!("http://127.0.0.2:{c}/"), json!([])),
         (format!("http://evil.test:{c}/"), json!([])),
@@ -163,15 +174,13 @@ async fn fetches_go_through_the_configured_proxy() {
     let fixture = support::fixture().await;
     let f = fixture.base_url();
     // The manifest declares only loopback; the operator's `domain` approves this origin.
-    let extra = "  test-probe:\n    domain: \"http://proxied.example\"\n";
-    let yaml = support::base_config(&f, "")
-        .replacen("scrapers:\n", &format!("{extra}scrapers:\n"), 1)
-        .replacen(
-            "fetch:\n",
-            &format!("proxy:\n  enabled: true\n  url: \"{f}\"\nfetch:\n  resolve: {{\"proxied.example\": \"93.184.216.34\"}}\n"),
-            1,
-        );
-    let server = TestServer::start(&yaml, &["test-probe"]).await;
+    let config = support::config(&f)
+        .set("sources.test-probe.domain", json!("http://proxied.example"))
+        .merge(json!({
+            "proxy": { "enabled": true, "url": f },
+            "fetch": { "resolve": { "proxied.example": "93.184.216.34" } },
+        }));
+    let server = TestServer::start(&config, &["test-probe"]).await;
     let before = fixture.hits("/echo");
     let answer = probe(&server, "http://proxied.example/echo", json!([]))
         .await

@@ -59,7 +59,7 @@ impl Seen {
 async fn swap_under_load_then_rollback() {
     let _exclusive = crate::support::exclusive().await;
     let fixture = support::fixture().await;
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &[]).await;
     drop_in(
         &server.plugin_dir(),
         "test-swap.wasm",
@@ -151,11 +151,8 @@ async fn swap_under_load_then_rollback() {
 #[tokio::test]
 async fn broken_files_leave_the_running_version_serving() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(
-        &support::base_config(&fixture.base_url(), ""),
-        &["default-cleaner"],
-    )
-    .await;
+    let server =
+        TestServer::start(&support::config(&fixture.base_url()), &["default-cleaner"]).await;
     let (_, before) = server.get_json("/api/plugins").await;
     let version = before["plugins"][0]["version"].clone();
     // A cleaner that fails the golden cases, under the same name.
@@ -214,8 +211,8 @@ async fn broken_files_leave_the_running_version_serving() {
 #[tokio::test]
 async fn upload_swap_rollback_enable_disable_and_restart_from_cache() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "");
-    let server = TestServer::start(&yaml, &["test-swap-v1"]).await;
+    let config = support::config(&fixture.base_url());
+    let server = TestServer::start(&config, &["test-swap-v1"]).await;
     let upload = |bytes: Vec<u8>| {
         server
             .client
@@ -287,8 +284,8 @@ async fn upload_swap_rollback_enable_disable_and_restart_from_cache() {
         data_dir: Some(data),
         ..Default::default()
     };
-    let config =
-        kura::Config::parse(&yaml, std::path::Path::new("t.yaml"), &overrides).expect("config");
+    let config = kura::Config::parse(&config.render(), std::path::Path::new("t.yaml"), &overrides)
+        .expect("config");
     let restarted = kura::Server::start(config).await.expect("restart");
     let (plugins, failures) = restarted.plugins().registry().views();
     assert!(failures.is_empty(), "{failures:?}");
@@ -305,11 +302,7 @@ async fn upload_swap_rollback_enable_disable_and_restart_from_cache() {
 #[tokio::test]
 async fn an_upload_the_server_cannot_store_is_an_internal_error_without_paths() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(
-        &support::base_config(&fixture.base_url(), ""),
-        &["test-swap-v1"],
-    )
-    .await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &["test-swap-v1"]).await;
     let plugin_dir = server.plugin_dir();
     std::fs::remove_dir_all(&plugin_dir).expect("remove the plugins directory");
     std::fs::write(&plugin_dir, b"not a directory").expect("a file in its place");

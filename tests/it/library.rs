@@ -18,17 +18,14 @@ use serde_json::{Value, json};
 use crate::support::{self, TestServer};
 
 /// Two sources (alpha, weight 100; beta, weight 50) and two scrapers (fixture-meta, 100;
-/// jsonld, 10), as `support::base_config` configures them.
+/// jsonld, 10), as `support::config` configures them.
 pub const LIBRARY_PLUGINS: [&str; 4] = ["fixture-alpha", "fixture-beta", "fixture-meta", "jsonld"];
 
-/// A server with the library plugins, reaching `fixture`; `extra_yaml` is appended at the
-/// top level of the config.
-pub async fn start(fixture: &fixture_site::FixtureSite, extra_yaml: &str) -> TestServer {
-    TestServer::start(
-        &support::base_config(&fixture.base_url(), extra_yaml),
-        &LIBRARY_PLUGINS,
-    )
-    .await
+/// A server with the library plugins, reaching `fixture`; `settings` are merged into the
+/// config.
+pub async fn start(fixture: &fixture_site::FixtureSite, settings: Value) -> TestServer {
+    let config = support::config(&fixture.base_url()).merge(settings);
+    TestServer::start(&config, &LIBRARY_PLUGINS).await
 }
 
 /// Appended to routes that queue a task, so they answer with the outcome: adding and

@@ -4,18 +4,18 @@
 
 use std::process::{Command, Stdio};
 
-use crate::support::kura_bin;
+use serde_json::json;
+
 use crate::support::process::{free_port, wait_healthy};
+use crate::support::{TestConfig, kura_bin};
 
 #[tokio::test]
 async fn serve_writes_rotated_logs_and_an_access_log() {
     let data = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    std::fs::write(
-        data.path().join("config.yaml"),
-        format!("server:\n  port: {port}\n"),
-    )
-    .expect("config");
+    TestConfig::empty()
+        .set("server.port", json!(port))
+        .write(&data.path().join("config.yaml"));
     let child = Command::new(kura_bin())
         .arg("--config")
         .arg(data.path().join("config.yaml"))

@@ -17,7 +17,7 @@ const SHIPPED: &[&str] = &[
 #[tokio::test]
 async fn shipped_plugins_load_and_answer() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), SHIPPED).await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), SHIPPED).await;
     let (_, list) = server.get_json("/api/plugins").await;
     assert_eq!(list["load_errors"], json!([]), "{list}");
     assert_eq!(
@@ -126,7 +126,7 @@ async fn shipped_plugins_load_and_answer() {
 async fn source_list_follows_config_weights() {
     let fixture = support::fixture().await;
     let url = fixture.base_url();
-    let server = TestServer::start(&support::base_config(&url, ""), SHIPPED).await;
+    let server = TestServer::start(&support::config(&url), SHIPPED).await;
     let (status, rows) = server.get_json("/api/source/list").await;
     assert_eq!(status, 200);
     let names: Vec<&str> = rows
@@ -142,14 +142,10 @@ async fn source_list_follows_config_weights() {
     server.stop().await;
 
     // N-A2: weight and enabled from config; a moved domain is approved by config.
-    let yaml = support::base_config(&url, "")
-        .replacen("  fixture-beta:\n", "  fixture-beta:\n    weight: 500\n", 1)
-        .replacen(
-            "  fixture-alpha:\n",
-            "  fixture-alpha:\n    enabled: false\n",
-            1,
-        );
-    let server = TestServer::start(&yaml, SHIPPED).await;
+    let config = support::config(&url)
+        .set("sources.fixture-beta.weight", json!(500))
+        .set("sources.fixture-alpha.enabled", json!(false));
+    let server = TestServer::start(&config, SHIPPED).await;
     let (_, rows) = server.get_json("/api/source/list").await;
     assert_eq!(rows[0]["name"], "fixture-beta");
     assert_eq!(rows[0]["weight"], 500);

@@ -8,20 +8,12 @@ use serde_json::json;
 
 use crate::support::{self, Canary, ChildServer, TestServer};
 
-fn config(fixture_url: &str, extra: &str) -> String {
-    support::base_config(fixture_url, extra)
-}
-
 #[tokio::test]
 async fn infinite_loop_ends_at_its_deadline() {
     let _exclusive = crate::support::exclusive().await;
     let fixture = support::fixture().await;
-    let yaml = config(&fixture.base_url(), "").replacen(
-        "plugins:\n",
-        "plugins:\n  call_timeout_ms: 1000\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &["test-spin"]).await;
+    let config = support::config(&fixture.base_url()).set("plugins.call_timeout_ms", json!(1000));
+    let server = TestServer::start(&config, &["test-spin"]).await;
     for _ in 0..3 {
         let started = Instant::now();
         let (status, body) = server
@@ -44,7 +36,7 @@ async fn infinite_loop_ends_at_its_deadline() {
 async fn panic_fails_only_that_call() {
     let fixture = support::fixture().await;
     let server = TestServer::start(
-        &config(&fixture.base_url(), ""),
+        &support::config(&fixture.base_url()),
         &["test-panic", "fixture-alpha"],
     )
     .await;
@@ -73,7 +65,8 @@ async fn panic_fails_only_that_call() {
 #[tokio::test]
 async fn undeclared_host_is_denied() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(&config(&fixture.base_url(), ""), &["test-undeclared"]).await;
+    let server =
+        TestServer::start(&support::config(&fixture.base_url()), &["test-undeclared"]).await;
     let (status, body) = server
         .post_json(
             "/api/plugins/test-undeclared/call",
@@ -96,10 +89,9 @@ async fn redirect_to_loopback_is_denied_and_never_connects() {
         fixture.base_url(),
         canary.port
     );
-    let extra = format!("  test-redirect:\n    settings:\n      target: \"{target}\"\n");
-    let yaml =
-        config(&fixture.base_url(), "").replacen("scrapers:\n", &format!("{extra}scrapers:\n"), 1);
-    let server = TestServer::start(&yaml, &["test-redirect"]).await;
+    let config = support::config(&fixture.base_url())
+        .set("sources.test-redirect.settings.target", json!(target));
+    let server = TestServer::start(&config, &["test-redirect"]).await;
     let (status, body) = server
         .post_json(
             "/api/plugins/test-redirect/call",
@@ -127,7 +119,7 @@ async fn redirect_to_loopback_is_denied_and_never_connects() {
 async fn forbidden_import_and_wrong_wit_are_refused_with_reasons() {
     let fixture = support::fixture().await;
     let server = TestServer::start(
-        &config(&fixture.base_url(), ""),
+        &support::config(&fixture.base_url()),
         &[
             "test-forbidden-import",
             "test-wit-mismatch",
@@ -175,12 +167,10 @@ async fn forbidden_import_and_wrong_wit_are_refused_with_reasons() {
 async fn server_stays_responsive_and_bounded_under_attack() {
     let _exclusive = crate::support::exclusive().await;
     let fixture = support::fixture().await;
-    let yaml = config(&fixture.base_url(), "").replacen(
-        "plugins:\n",
-        "plugins:\n  call_timeout_ms: 2000\n  memory_mb: 64\n",
-        1,
-    );
-    let server = ChildServer::start(&yaml, &["test-spin", "test-hog"]).await;
+    let config = support::config(&fixture.base_url())
+        .set("plugins.call_timeout_ms", json!(2000))
+        .set("plugins.memory_mb", json!(64));
+    let server = ChildServer::start(&config, &["test-spin", "test-hog"]).await;
     let client = reqwest::Client::new();
     // Warm up: one call of each, so lazily mapped code is resident in the baseline.
     for name in ["test-spin", "test-hog"] {
@@ -267,9 +257,8 @@ async fn server_stays_responsive_and_bounded_under_attack() {
 #[tokio::test]
 async fn memory_hog_is_reported_as_memory_limit() {
     let fixture = support::fixture().await;
-    let yaml =
-        config(&fixture.base_url(), "").replacen("plugins:\n", "plugins:\n  memory_mb: 32\n", 1);
-    let server = TestServer::start(&yaml, &["test-hog"]).await;
+    let config = support::config(&fixture.base_url()).set("plugins.memory_mb", json!(32));
+    let server = TestServer::start(&config, &["test-hog"]).await;
     let (status, body) = server
         .post_json("/api/plugins/test-hog/call", json!({"input": "X"}))
         .await;

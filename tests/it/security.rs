@@ -17,11 +17,7 @@ use crate::support::{self, TestServer};
 #[tokio::test]
 async fn foreign_host_and_origin_are_refused() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(
-        &support::base_config(&fixture.base_url(), ""),
-        &["test-swap-v1"],
-    )
-    .await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &["test-swap-v1"]).await;
     let client = &server.client;
     for host in [
         "evil.test",
@@ -92,12 +88,8 @@ async fn foreign_host_and_origin_are_refused() {
 #[tokio::test]
 async fn token_is_required_when_configured_and_kept_hashed() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        "server:\n  require_token: true\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &["test-swap-v1"]).await;
+    let config = support::config(&fixture.base_url()).set("server.require_token", json!(true));
+    let server = TestServer::start(&config, &["test-swap-v1"]).await;
     let token_file = server.data.path().join("api-token");
     let token = std::fs::read_to_string(&token_file)
         .expect("token written")
@@ -158,12 +150,9 @@ async fn token_is_required_when_configured_and_kept_hashed() {
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        "server:\n  cors_origins: [\"https://app.example\"]\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &[]).await;
+    let config = support::config(&fixture.base_url())
+        .set("server.cors_origins", json!(["https://app.example"]));
+    let server = TestServer::start(&config, &[]).await;
     for (origin, allowed) in [
         ("https://app.example", true),
         ("https://evil.test", false),

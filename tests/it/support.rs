@@ -1,8 +1,9 @@
-//! Test support: paths to built plugins and binaries, a fixture site, an in-process
-//! server, a server in a child process, a canary listener, the test databases and raw
+//! Test support: paths to built plugins and binaries, a fixture site, the server config
+//! as data, an in-process server, a server in a child process, a canary listener, the test databases and raw
 //! HTTP requests.
 
 pub mod child;
+pub mod config;
 pub mod database;
 pub mod process;
 pub mod raw_http;
@@ -11,6 +12,7 @@ pub mod server;
 use std::path::PathBuf;
 
 pub use child::ChildServer;
+pub use config::{TestConfig, config};
 pub use server::TestServer;
 
 /// Taken by the tests whose assertions involve time (deadlines, swap latency) and by the
@@ -58,16 +60,6 @@ pub async fn fixture() -> fixture_site::FixtureSite {
     fixture_site::FixtureSite::start(fixture_site::FixtureConfig::default())
         .await
         .expect("fixture site starts")
-}
-
-/// The config YAML for a server that may reach the fixture site at `fixture_url`.
-pub fn base_config(fixture_url: &str, extra: &str) -> String {
-    let host_port = fixture_url.trim_start_matches("http://");
-    format!(
-        "server:\n  port: 0\nplugins:\n  watch_debounce_ms: 50\nfetch:\n  allow_private_hosts: [\"{host_port}\"]\n\
-         sources:\n  fixture-alpha:\n    domain: \"{fixture_url}/alpha\"\n  fixture-beta:\n    domain: \"{fixture_url}/beta\"\n\
-         scrapers:\n  fixture-meta:\n    domain: \"{fixture_url}/meta\"\n  jsonld:\n    settings:\n      url_template: \"{fixture_url}/meta/{{code}}\"\n{extra}"
-    )
 }
 
 /// A TCP listener on 127.0.0.2 that counts connections: nothing a plugin does may reach it.

@@ -9,14 +9,24 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{self, TestServer};
+use crate::support::{self, TestConfig, TestServer};
 
 /// Mock downloads on, short leases and retries so the tests run fast.
-const TASKS: &str = "tasks:\n  mock_downloads: true\n  lease_seconds: 3\n  retry_base_seconds: 1\n  retry_max_seconds: 2\n  max_attempts: 2\n";
+fn quick_tasks() -> Value {
+    json!({
+        "tasks": {
+            "mock_downloads": true,
+            "lease_seconds": 3,
+            "retry_base_seconds": 1,
+            "retry_max_seconds": 2,
+            "max_attempts": 2,
+        },
+    })
+}
 
 async fn server() -> (fixture_site::FixtureSite, TestServer) {
     let fixture = support::fixture().await;
-    let config = support::base_config(&fixture.base_url(), TASKS);
+    let config = support::config(&fixture.base_url()).merge(quick_tasks());
     let server =
         TestServer::start(&config, &["fixture-alpha", "fixture-beta", "fixture-meta"]).await;
     (fixture, server)
@@ -216,10 +226,12 @@ async fn a_dead_source_is_retried_then_fails_and_the_queue_goes_on() {
         .expect("addr")
         .port();
     let host = fixture.base_url().trim_start_matches("http://").to_owned();
-    let config = format!(
-        "server:\n  port: 0\nfetch:\n  allow_private_hosts: [\"{host}\", \"127.0.0.1:{dead}\"]\n\
-         sources:\n  fixture-alpha:\n    domain: \"http://127.0.0.1:{dead}/alpha\"\n{TASKS}"
-    );
+    let config = TestConfig::bare()
+        .merge(json!({
+            "fetch": { "allow_private_hosts": [host, format!("127.0.0.1:{dead}")] },
+            "sources": { "fixture-alpha": { "domain": format!("http://127.0.0.1:{dead}/alpha") } },
+        }))
+        .merge(quick_tasks());
     let server = TestServer::start(&config, &["fixture-alpha"]).await;
     let (status, body) = server
         .post_json(
@@ -342,7 +354,7 @@ async fn task_api_errors_and_quick_operations() {
     server.stop().await;
 
     let fixture = support::fixture().await;
-    let off = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    let off = TestServer::start(&support::config(&fixture.base_url()), &[]).await;
     let (status, answer) = mock(&off, "A-001", 1, "normal").await;
     assert_eq!(
         (status, answer["code"].as_str()),

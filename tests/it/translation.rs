@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use kura::store::{TaskQuery, TaskRow, TaskStatus, TranslationInfo};
 
-use crate::support::{self, TestServer};
+use serde_json::{Value, json};
+
+use crate::support::{self, TestConfig, TestServer};
 
 /// The library plugins and the shipped cleaner.
 pub const PLUGINS: [&str; 5] = [
@@ -27,20 +29,34 @@ pub const PLUGINS: [&str; 5] = [
 /// How long any one task may take to finish in these tests.
 const TASK_WAIT: Duration = Duration::from_secs(90);
 
-/// The `translator:` section for a profile `fixture` on the fixture's LLM, plus quick
-/// retries (two attempts, `retry_seconds` apart).
-pub fn translator_yaml(
+/// The `translator:` settings for a profile `fixture` on the fixture's LLM, plus quick
+/// retries (two attempts, `retry_seconds` apart), to merge into a config.
+pub fn translator(
     fixture_url: &str,
     api: &str,
     model: &str,
     timeout_ms: u64,
     retry_seconds: u64,
-) -> String {
-    format!(
-        "translator:\n  active: fixture\n  profiles:\n    fixture:\n      url: \"{fixture_url}\"\n      \
-         api: {api}\n      model: \"{model}\"\n      timeout_ms: {timeout_ms}\n      temperature: 0\n\
-         tasks:\n  retry_base_seconds: {retry_seconds}\n  retry_max_seconds: {retry_seconds}\n  max_attempts: 2\n"
-    )
+) -> Value {
+    json!({
+        "translator": {
+            "active": "fixture",
+            "profiles": {
+                "fixture": {
+                    "url": fixture_url,
+                    "api": api,
+                    "model": model,
+                    "timeout_ms": timeout_ms,
+                    "temperature": 0,
+                },
+            },
+        },
+        "tasks": {
+            "retry_base_seconds": retry_seconds,
+            "retry_max_seconds": retry_seconds,
+            "max_attempts": 2,
+        },
+    })
 }
 
 /// A server whose active translator profile calls `model` through `api`.
@@ -50,33 +66,29 @@ pub async fn start(
     model: &str,
     timeout_ms: u64,
 ) -> TestServer {
-    start_on(fixture, api, model, timeout_ms, "").await
+    start_on(fixture, api, model, timeout_ms, &json!({})).await
 }
 
-/// [`start`] with `database_yaml` (a `database:` section, or nothing for SQLite).
+/// [`start`] with `database` (the settings selecting it, none for SQLite).
 pub async fn start_on(
     fixture: &fixture_site::FixtureSite,
     api: &str,
     model: &str,
     timeout_ms: u64,
-    database_yaml: &str,
+    database: &Value,
 ) -> TestServer {
-    let translator = translator_yaml(&fixture.base_url(), api, model, timeout_ms, 1);
-    let extra = format!("{translator}{database_yaml}");
-    TestServer::start(
-        &unwatched(&support::base_config(&fixture.base_url(), &extra)),
-        &PLUGINS,
-    )
-    .await
+    let config = support::config(&fixture.base_url())
+        .merge(translator(&fixture.base_url(), api, model, timeout_ms, 1))
+        .merge(database.clone());
+    TestServer::start(&unwatched(config), &PLUGINS).await
 }
 
-/// `yaml` with the plugin directory watcher off, for tests that install plugins through
+/// `config` with the plugin directory watcher off, for tests that install plugins through
 /// the API or read the directory from another process: the watcher reacts to the
 /// directory's files being opened (notify 8 reports opens), so every rescan would start
 /// another and keep a runtime thread busy hashing plugin files.
-pub fn unwatched(yaml: &str) -> String {
-    assert!(yaml.contains("plugins:\n"), "{yaml}");
-    yaml.replacen("plugins:\n", "plugins:\n  watch: false\n", 1)
+pub fn unwatched(config: TestConfig) -> TestConfig {
+    config.set("plugins.watch", json!(false))
 }
 
 /// The latest `translate` task of `code`, once it has finished.

@@ -16,16 +16,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::support::TestServer;
+use crate::support::{TestConfig, TestServer};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const CONFIG: &str = "server:\n  port: 0\n";
-
 #[tokio::test]
 async fn hello_then_live_events() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     let bus = bus(&server);
     bus.publish(Event::ResourceAdded(ResourceEvent {
         code: "OLD-001".into(),
@@ -77,7 +75,7 @@ async fn hello_then_live_events() {
 
 #[tokio::test]
 async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     let bus = bus(&server);
     let mut ws = connect(&server, "").await;
     let boot = next(&mut ws).await["data"]["boot"].clone();
@@ -151,7 +149,7 @@ async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
 
 #[tokio::test]
 async fn a_cursor_the_backlog_cannot_serve_asks_for_resync() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     let bus = bus(&server);
     let total = BACKLOG as u64 + 10;
     for _ in 0..total {
@@ -185,7 +183,7 @@ async fn a_cursor_the_backlog_cannot_serve_asks_for_resync() {
 
 #[tokio::test]
 async fn a_client_that_falls_behind_catches_up_from_the_backlog_or_resyncs() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     let bus = bus(&server);
     let mut ws = connect(&server, "").await;
     next(&mut ws).await;
@@ -217,7 +215,7 @@ async fn a_client_that_falls_behind_catches_up_from_the_backlog_or_resyncs() {
 /// are never held for it.
 #[tokio::test]
 async fn a_client_that_never_reads_is_dropped_not_buffered() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     let bus = bus(&server);
     let mut ws = connect(&server, "").await;
     next(&mut ws).await;
@@ -272,7 +270,7 @@ async fn a_client_that_never_reads_is_dropped_not_buffered() {
 
 #[tokio::test]
 async fn the_upgrade_follows_the_rest_origin_rules() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     for origin in ["https://evil.test", "null", "http://127.0.0.1.evil.test"] {
         assert_eq!(
             refused(&server, "", &[("Origin", origin)]).await,
@@ -293,7 +291,11 @@ async fn the_upgrade_follows_the_rest_origin_rules() {
 
 #[tokio::test]
 async fn a_required_token_is_checked_on_the_upgrade_also_as_a_query_parameter() {
-    let server = TestServer::start("server:\n  port: 0\n  require_token: true\n", &[]).await;
+    let server = TestServer::start(
+        &TestConfig::bare().set("server.require_token", json!(true)),
+        &[],
+    )
+    .await;
     let token = std::fs::read_to_string(server.data.path().join("api-token"))
         .expect("token written")
         .trim()
@@ -317,7 +319,7 @@ async fn a_required_token_is_checked_on_the_upgrade_also_as_a_query_parameter() 
 
 #[tokio::test]
 async fn shutdown_closes_open_sockets_with_going_away() {
-    let server = TestServer::start(CONFIG, &[]).await;
+    let server = TestServer::start(&TestConfig::bare(), &[]).await;
     let mut ws = connect(&server, "").await;
     next(&mut ws).await;
     server.stop().await;

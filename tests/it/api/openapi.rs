@@ -8,7 +8,7 @@ use crate::support::{self, TestServer};
 #[tokio::test]
 async fn the_document_has_every_route_and_every_task_payload() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &[]).await;
     let (status, document) = server.get_json("/api/openapi.json").await;
     assert_eq!(status, 200, "{document}");
     let paths = document["paths"].as_object().expect("paths");

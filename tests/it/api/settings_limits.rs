@@ -27,7 +27,7 @@ fn many_keys(count: usize, prefix: &str) -> Value {
 #[tokio::test]
 async fn settings_writes_over_the_limits_store_nothing() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &[]).await;
     let limits = kura::store::SETTINGS_LIMITS;
     let (status, _) = put(&server, &json!({ "theme": "dark", "page_size": 50 })).await;
     assert_eq!(status, 200);
@@ -78,7 +78,7 @@ async fn settings_writes_over_the_limits_store_nothing() {
 #[tokio::test]
 async fn the_limits_count_what_is_already_stored() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &[]).await;
     let limits = kura::store::SETTINGS_LIMITS;
     // Up to the key cap in two writes is fine; one more key is not.
     let half = limits.max_keys / 2;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use serde_json::json;
+
 use super::{add, finished, full_stream, server, submit_download, video_path};
 use crate::support;
 
@@ -44,7 +46,7 @@ impl Drop for SmallDisk {
 #[tokio::test]
 async fn a_full_disk_fails_the_task_with_a_reason_and_loses_nothing() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, "").await;
+    let server = server(&fixture, json!({})).await;
     let code = "DEMO-001";
     let expected = full_stream(&fixture, code).await;
     let work_root = server.data.path().join("work/download");

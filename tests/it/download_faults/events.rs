@@ -9,7 +9,7 @@ use std::time::Duration;
 use fixture_site::Fault;
 use futures_util::StreamExt;
 use kura::events::Published;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{
@@ -55,7 +55,7 @@ fn about(event: &Value, id: i64) -> bool {
 #[tokio::test]
 async fn a_client_sees_the_download_in_order_and_catches_up_after_a_reconnect() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, "").await;
+    let server = server(&fixture, json!({})).await;
     add(&server, CODE).await;
     // A 429 with `Retry-After: 2` on the last segment keeps the download running for two
     // seconds after its first progress, with progress every 250 ms while it waits.

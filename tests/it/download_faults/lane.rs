@@ -26,7 +26,7 @@ fn known_codes() -> Vec<String> {
 #[tokio::test]
 async fn one_download_at_a_time_in_priority_order_while_general_tasks_run() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, "  mock_downloads: true\n").await;
+    let server = server(&fixture, json!({ "tasks": { "mock_downloads": true } })).await;
     let codes = known_codes();
     let (download_codes, general_codes) = codes.split_at(DOWNLOADS);
     for code in download_codes {

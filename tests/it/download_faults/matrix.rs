@@ -39,7 +39,7 @@ fn case(code: &'static str, path: String, fault: Fault, times: u32) -> Case {
 #[tokio::test]
 async fn recoverable_faults_end_with_the_file_byte_identical_to_the_stream() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, "").await;
+    let server = server(&fixture, json!({})).await;
     let idle = Duration::from_millis(1000);
     let cases = [
         // Alpha (Referer) streams unless noted; DEMO-003 is beta's (session cookie).
@@ -196,7 +196,7 @@ async fn recoverable_faults_end_with_the_file_byte_identical_to_the_stream() {
 #[tokio::test]
 async fn unrecoverable_faults_end_failed_with_a_reason_and_no_file() {
     let fixture = support::fixture().await;
-    let server = server(&fixture, "").await;
+    let server = server(&fixture, json!({})).await;
     let cases = [
         ("DEMO-016", 2, Fault::NotFound, "HTTP 404"),
         ("DEMO-022", 1, Fault::Status(503), "HTTP 503"),

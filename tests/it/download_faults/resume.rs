@@ -105,12 +105,13 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
     .await
     .expect("fixture site");
     let data = tempfile::tempdir().expect("temp dir");
-    let config = support::base_config(
-        &fixture.base_url(),
-        &format!(
-            "download:\n  remux: false\n  concurrency: {CONCURRENCY}\n  \
-             request_ahead: {REQUEST_AHEAD}\n"
-        ),
+    let config = support::config(&fixture.base_url()).set(
+        "download",
+        json!({
+            "remux": false,
+            "concurrency": CONCURRENCY,
+            "request_ahead": REQUEST_AHEAD,
+        }),
     );
     prepare_data_dir(
         data.path(),

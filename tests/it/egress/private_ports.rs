@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::probe;
 use crate::support::{self, TestServer};
-use crate::translation::{PLUGINS, completed_translation, info, translator_yaml};
+use crate::translation::{PLUGINS, completed_translation, info, translator};
 
 /// A loopback listener on 127.0.0.1 that counts connections and answers none.
 struct LoopbackCanary {
@@ -46,22 +46,18 @@ impl Drop for LoopbackCanary {
 }
 
 /// A server with the probe plugin (it declares `http://127.0.0.1:*`), `entries` as
-/// `fetch.allow_private_hosts` and `probe_yaml` as the probe's `sources:` entry.
-async fn probe_server(fixture: &FixtureSite, entries: &[String], probe_yaml: &str) -> TestServer {
-    let list = entries
-        .iter()
-        .map(|entry| format!("\"{entry}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let host_port = fixture.base_url().trim_start_matches("http://").to_owned();
-    let yaml = support::base_config(&fixture.base_url(), "")
-        .replacen("scrapers:\n", &format!("{probe_yaml}scrapers:\n"), 1)
-        .replacen(
-            &format!("allow_private_hosts: [\"{host_port}\"]"),
-            &format!("allow_private_hosts: [{list}]"),
-            1,
-        );
-    TestServer::start(&yaml, &["test-probe"]).await
+/// `fetch.allow_private_hosts` and, when given, `probe_domain` as the probe's `domain`.
+async fn probe_server(
+    fixture: &FixtureSite,
+    entries: &[String],
+    probe_domain: Option<&str>,
+) -> TestServer {
+    let mut config =
+        support::config(&fixture.base_url()).set("fetch.allow_private_hosts", json!(entries));
+    if let Some(domain) = probe_domain {
+        config = config.set("sources.test-probe.domain", json!(domain));
+    }
+    TestServer::start(&config, &["test-probe"]).await
 }
 
 async fn v6_fixture() -> FixtureSite {
@@ -88,7 +84,7 @@ async fn a_port_entry_opens_that_port_only_even_the_default_one() {
     let server = probe_server(
         &fixture,
         &[format!("127.0.0.1:{fp}"), "127.0.0.1:80".to_owned()],
-        "",
+        None,
     )
     .await;
     let denied = [
@@ -118,7 +114,7 @@ async fn a_redirect_to_another_allowed_port_is_followed_and_others_are_not() {
     let server = probe_server(
         &fixture,
         &[format!("127.0.0.1:{fp}"), format!("127.0.0.1:{op}")],
-        "",
+        None,
     )
     .await;
     let answer = probe(
@@ -139,7 +135,7 @@ async fn a_redirect_to_another_allowed_port_is_followed_and_others_are_not() {
 async fn an_entry_without_a_port_opens_every_port_of_its_host_only() {
     let fixture = support::fixture().await;
     let other = support::fixture().await;
-    let server = probe_server(&fixture, &["127.0.0.1".to_owned()], "").await;
+    let server = probe_server(&fixture, &["127.0.0.1".to_owned()], None).await;
     for base in [fixture.base_url(), other.base_url()] {
         let answer = probe(&server, &format!("{base}/echo"), json!([]))
             .await
@@ -161,12 +157,11 @@ async fn ipv6_entries_match_by_address_and_port() {
     assert!(v6.starts_with("http://[::1]:"), "{v6}");
     // The manifest declares 127.0.0.1 and localhost only; the operator's domain opens the
     // IPv6 origin, and the entry lets it be loopback.
-    let extra = format!("  test-probe:\n    domain: \"{v6}\"\n");
     let fixture_entry = format!("127.0.0.1:{}", fixture.addr().port());
     let server = probe_server(
         &fixture,
         &[fixture_entry.clone(), format!("[::1]:{port}")],
-        &extra,
+        Some(&v6),
     )
     .await;
     let answer = probe(&server, &format!("{v6}/echo"), json!([]))
@@ -189,7 +184,7 @@ async fn ipv6_entries_match_by_address_and_port() {
         ],
         vec![fixture_entry.clone()],
     ] {
-        let server = probe_server(&fixture, &entries, &extra).await;
+        let server = probe_server(&fixture, &entries, Some(&v6)).await;
         let url = format!("{v6}/echo");
         match probe(&server, &url, json!([])).await {
             Ok(answer) => panic!("{url} was allowed with {entries:?}: {answer}"),
@@ -206,9 +201,14 @@ async fn ipv6_entries_match_by_address_and_port() {
 async fn a_translator_on_ipv6_loopback_translates() {
     let fixture = support::fixture().await;
     let llm = v6_fixture().await;
-    let yaml = translator_yaml(&llm.base_url(), "generate", "any", 30_000, 1);
-    let server =
-        TestServer::start(&support::base_config(&fixture.base_url(), &yaml), &PLUGINS).await;
+    let config = support::config(&fixture.base_url()).merge(translator(
+        &llm.base_url(),
+        "generate",
+        "any",
+        30_000,
+        1,
+    ));
+    let server = TestServer::start(&config, &PLUGINS).await;
     crate::library::add(&server, "DEMO-001").await;
     completed_translation(&server, "DEMO-001").await;
     let stored = info(&server, "DEMO-001").await;

@@ -28,7 +28,7 @@ async fn add_list_and_delete_on_every_backend() {
 
 async fn add_list_and_delete(database: &TestDatabase) {
     let fixture = crate::support::fixture().await;
-    let server = start(&fixture, &database.config_yaml).await;
+    let server = start(&fixture, database.config.clone()).await;
     let code = catalog::code(N);
     let report = add(&server, &code).await;
     let on = database.name;

@@ -12,14 +12,11 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// `display_title: source`, a video path prefix, and a small body limit.
 async fn start_configured(fixture: &fixture_site::FixtureSite) -> crate::support::TestServer {
-    let library = "library:\n  display_title: source\n  file_path_prefix: /mnt/media\n";
-    // `server:` is already in the base config, so the limit goes into that section.
-    let yaml = crate::support::base_config(&fixture.base_url(), library).replacen(
-        "server:\n",
-        &format!("server:\n  max_json_body_bytes: {MAX_BODY}\n"),
-        1,
-    );
-    crate::support::TestServer::start(&yaml, &super::LIBRARY_PLUGINS).await
+    let config = crate::support::config(&fixture.base_url())
+        .set("library.display_title", json!("source"))
+        .set("library.file_path_prefix", json!("/mnt/media"))
+        .set("server.max_json_body_bytes", json!(MAX_BODY));
+    crate::support::TestServer::start(&config, &super::LIBRARY_PLUGINS).await
 }
 
 #[tokio::test]
@@ -188,7 +185,7 @@ async fn preview_metadata_and_cover_answer_with_validators() {
 #[tokio::test]
 async fn settings_merge_and_null_removes() {
     let fixture = crate::support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     let (status, empty) = server.get_json("/api/setting").await;
     assert_eq!((status, empty), (200, json!({})));
     let put = |body: Value| {
@@ -285,7 +282,7 @@ async fn video_path_carries_the_configured_prefix() {
     server.stop().await;
 
     // Without a prefix the real path under the data directory is shown.
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     add(&server, &code).await;
     let (_, answer) = server
         .get_json(&format!("/api/downloads/abspath?code={code}"))

@@ -3,7 +3,7 @@
 //! query on the same database, on every backend; bad parameters are 400 (N-H1..N-H3).
 
 use fixture_site::catalog;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::AnyPool;
 
 use super::{add, check_error, codes, start};
@@ -24,7 +24,7 @@ async fn list_filters_and_sorts_match_the_database() {
 
 async fn compare_lists(database: &TestDatabase) {
     let fixture = crate::support::fixture().await;
-    let server = start(&fixture, &database.config_yaml).await;
+    let server = start(&fixture, database.config.clone()).await;
     for n in ADDED {
         add(&server, &catalog::code(n)).await;
     }
@@ -328,7 +328,7 @@ fn names(list: &Value) -> Vec<String> {
 #[tokio::test]
 async fn list_parameters_are_validated() {
     let fixture = crate::support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     for path in [
         "/api/resources?sort=title",
         "/api/resources?sort=",

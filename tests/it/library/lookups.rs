@@ -19,7 +19,7 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn lower_weight_source_answers_when_the_higher_one_misses() {
     let fixture = support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     let only_beta = 3;
     assert!(!catalog::on_alpha(only_beta) && catalog::on_beta(only_beta));
     let report = add(&server, &catalog::code(only_beta)).await;
@@ -71,12 +71,9 @@ async fn lower_weight_source_answers_when_the_higher_one_misses() {
     server.stop().await;
 
     // The weight comes from the config when set: beta above alpha now answers first.
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "  fixture-beta:\n",
-        "  fixture-beta:\n    weight: 200\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &LIBRARY_PLUGINS).await;
+    let config =
+        support::config(&fixture.base_url()).set("sources.fixture-beta.weight", json!(200));
+    let server = TestServer::start(&config, &LIBRARY_PLUGINS).await;
     let report = add(&server, &catalog::code(both)).await;
     assert_eq!(
         report["resource"]["source_plugin"], "fixture-beta",
@@ -92,7 +89,7 @@ async fn lower_weight_source_answers_when_the_higher_one_misses() {
 #[tokio::test]
 async fn code_no_source_knows_is_404_and_writes_nothing() {
     let fixture = support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     let nowhere = 30;
     assert!(!catalog::is_known(nowhere));
     let code = catalog::code(nowhere);
@@ -121,12 +118,8 @@ async fn code_no_source_knows_is_404_and_writes_nothing() {
 async fn scraper_without_a_page_leaves_the_source_title_and_cover() {
     let fixture = support::fixture().await;
     // Only the scraper of the metadata site: jsonld would read the source's own page.
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "  jsonld:\n",
-        "  jsonld:\n    enabled: false\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &LIBRARY_PLUGINS).await;
+    let config = support::config(&fixture.base_url()).set("scrapers.jsonld.enabled", json!(false));
+    let server = TestServer::start(&config, &LIBRARY_PLUGINS).await;
     let no_metadata = 25;
     assert!(catalog::on_alpha(no_metadata) && !catalog::has_metadata(no_metadata));
     let code = catalog::code(no_metadata);
@@ -174,7 +167,7 @@ async fn scraper_without_a_page_leaves_the_source_title_and_cover() {
 #[tokio::test]
 async fn forbidden_cover_is_retried_once_then_the_source_cover_is_used() {
     let fixture = support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
 
     let forbidden_once = 13;
     assert!(catalog::cover_forbidden_once(forbidden_once) && catalog::on_alpha(forbidden_once));

@@ -48,7 +48,7 @@ async fn refresh(server: &TestServer, code: &str, options: Value) -> Value {
 #[tokio::test]
 async fn refresh_switches_choose_what_is_fetched_again() {
     let fixture = support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     let code = catalog::code(1);
     let added = add(&server, &code).await;
     let fresh_stream = added["resource"]["stream_url"]
@@ -178,7 +178,7 @@ fn error_text(result: &Value) -> String {
 #[tokio::test]
 async fn batch_reports_every_item_and_keeps_going() {
     let fixture = support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     add(&server, &catalog::code(4)).await;
     let items = json!([
         {"action": "add", "code": "demo-001"},
@@ -237,7 +237,7 @@ async fn batch_reports_every_item_and_keeps_going() {
 #[tokio::test]
 async fn batch_item_with_an_unknown_action_fails_alone() {
     let fixture = support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     let items = json!([
         {"action": "add", "code": "DEMO-001"},
         {"action": "archive", "code": "DEMO-001"},
@@ -278,9 +278,9 @@ async fn cookie_seen_by_probe(server: &TestServer, echo_url: &str) -> String {
 #[tokio::test]
 async fn source_cookie_is_stored_and_survives_a_restart() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "");
+    let config = support::config(&fixture.base_url());
     let plugins = [LIBRARY_PLUGINS.as_slice(), &["test-probe"]].concat();
-    let server = TestServer::start(&yaml, &plugins).await;
+    let server = TestServer::start(&config, &plugins).await;
     let echo = format!("{}/echo", fixture.base_url());
     assert_eq!(
         cookie_seen_by_probe(&server, &echo).await,
@@ -369,7 +369,7 @@ async fn source_cookie_is_stored_and_survives_a_restart() {
         "only the accepted cookies were stored"
     );
 
-    let server = TestServer::start_in(data, &yaml, &plugins).await;
+    let server = TestServer::start_in(data, &config, &plugins).await;
     assert_eq!(
         cookie_seen_by_probe(&server, &echo).await,
         "kura_session=s3cr3t",

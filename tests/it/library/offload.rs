@@ -12,7 +12,7 @@ use super::{WAIT, add, start};
 #[tokio::test(flavor = "current_thread")]
 async fn media_work_runs_off_the_async_threads() {
     let fixture = crate::support::fixture().await;
-    let server = start(&fixture, "").await;
+    let server = start(&fixture, json!({})).await;
     let code = catalog::code(2);
     add(&server, &code).await;
     let cover = server

@@ -115,7 +115,7 @@ async fn hostile_codes_never_escape_the_data_dir() {
         .expect("data dir");
     let server = TestServer::start_in(
         data,
-        &support::base_config(&fixture.base_url(), ""),
+        &support::config(&fixture.base_url()),
         &LIBRARY_PLUGINS,
     )
     .await;

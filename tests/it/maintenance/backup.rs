@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{expect_exit, files_ending, kura, kura_async, names, read_json, text};
-use crate::support::TestServer;
 use crate::support::database::TestDatabase;
+use crate::support::{TestConfig, TestServer};
 
 /// Resources `kura seed` puts in the library (enough for a backup to take a while).
 const RESOURCES: u64 = 2000;
@@ -74,18 +74,18 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.get(index).copied().unwrap_or(0.0)
 }
 
-/// A data directory with a seeded library and an empty config.
-fn seeded(config_yaml: &str) -> tempfile::TempDir {
+/// A data directory with a seeded library and `config`.
+fn seeded(config: &TestConfig) -> tempfile::TempDir {
     let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("config.yaml"), config_yaml).expect("config");
+    config.write(&data.path().join("config.yaml"));
     let seeded = kura(data.path(), &["seed", "--count", &RESOURCES.to_string()]);
     expect_exit(&seeded, 0, "seed");
     data
 }
 
 /// Starts a server on `data`, checks it answers and lists the library, stops it.
-async fn check_restored(data: tempfile::TempDir, config_yaml: &str, what: &str) {
-    let server = TestServer::start_in(data, config_yaml, &[]).await;
+async fn check_restored(data: tempfile::TempDir, config: &TestConfig, what: &str) {
+    let server = TestServer::start_in(data, config, &[]).await;
     let (status, health) = server.get_json("/healthz").await;
     assert_eq!(status, 200, "{what}: {health}");
     let (status, page) = server.get_json("/api/resources?page_size=100").await;
@@ -100,8 +100,8 @@ async fn check_restored(data: tempfile::TempDir, config_yaml: &str, what: &str) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backups_under_a_writer_pass_integrity_checks_and_restore() {
     let _exclusive = crate::support::exclusive().await;
-    let data = seeded("");
-    let server = TestServer::start_in(data, "server:\n  port: 0\n", &[]).await;
+    let data = seeded(&TestConfig::empty());
+    let server = TestServer::start_in(data, &TestConfig::bare(), &[]).await;
     let data = server.data.path().to_owned();
     // A first write so every backup holds the writer's key.
     let answer = server
@@ -178,12 +178,7 @@ async fn backups_under_a_writer_pass_integrity_checks_and_restore() {
         assert_eq!(integrity_of(backup).await, "ok", "{}", backup.display());
         let restored = tempfile::tempdir().expect("temp dir");
         std::fs::copy(backup, restored.path().join("kura.db")).expect("restore copy");
-        check_restored(
-            restored,
-            "server:\n  port: 0\n",
-            &backup.display().to_string(),
-        )
-        .await;
+        check_restored(restored, &TestConfig::bare(), &backup.display().to_string()).await;
     }
 
     let code_backups = files_ending(&data.path().join("backups/codes"), ".json");
@@ -213,7 +208,7 @@ async fn integrity_of(path: &Path) -> String {
 
 #[tokio::test]
 async fn retention_keeps_recent_backups_and_always_the_newest() {
-    let data = seeded("maintenance:\n  backup_days: 7\n");
+    let data = seeded(&TestConfig::empty().set("maintenance.backup_days", json!(7)));
     let dir = data.path().join("backups/db");
     std::fs::create_dir_all(&dir).expect("dir");
     // Backups from long ago, one of them by another tool (left alone).
@@ -255,9 +250,9 @@ async fn postgres_backups_restore_with_pg_restore() {
         return;
     };
     let source = TestDatabase::fresh_postgres(&admin).await;
-    let config_yaml = format!("server:\n  port: 0\n{}", source.config_yaml);
-    let data = seeded(&config_yaml);
-    let server = TestServer::start_in(data, &config_yaml, &[]).await;
+    let config = TestConfig::bare().merge(source.config.clone());
+    let data = seeded(&config);
+    let server = TestServer::start_in(data, &config, &[]).await;
     let data = server.data.path().to_owned();
     let answer = server
         .client
@@ -305,10 +300,9 @@ async fn postgres_backups_restore_with_pg_restore() {
         .output()
         .expect("pg_restore runs");
     assert!(restored.status.success(), "{}", text(&restored));
-    let restored_yaml = format!("server:\n  port: 0\n{}", target.config_yaml);
     check_restored(
         tempfile::tempdir().expect("temp dir"),
-        &restored_yaml,
+        &TestConfig::bare().merge(target.config.clone()),
         "pg restore",
     )
     .await;

@@ -14,7 +14,9 @@ use crate::support::database::{TestDatabase, strings};
 use crate::support::{self, TestServer};
 
 /// Remux off: the files are the streams as they are (MPEG-TS).
-const NO_REMUX: &str = "download:\n  remux: false\n";
+fn no_remux() -> Value {
+    json!({ "download": { "remux": false } })
+}
 /// Resources of the library; all downloaded.
 const CODES: [&str; 3] = ["DEMO-001", "DEMO-002", "DEMO-004"];
 /// How old the library is made to look: older than the checks' ten-minute grace.
@@ -23,7 +25,7 @@ const AGE: Duration = Duration::from_secs(3600);
 /// A server with [`CODES`] added and downloaded, thumbnails made, every file aged, and
 /// the same config written for the CLI.
 async fn library(fixture: &fixture_site::FixtureSite) -> TestServer {
-    let server = start(fixture, NO_REMUX).await;
+    let server = start(fixture, no_remux()).await;
     for code in CODES {
         add(&server, code).await;
         let (status, answer) = server
@@ -32,11 +34,9 @@ async fn library(fixture: &fixture_site::FixtureSite) -> TestServer {
         assert_eq!(status, 201, "download {code}: {answer}");
     }
     let data = server.data.path();
-    std::fs::write(
-        data.join("config.yaml"),
-        support::base_config(&fixture.base_url(), NO_REMUX),
-    )
-    .expect("config");
+    support::config(&fixture.base_url())
+        .merge(no_remux())
+        .write(&data.join("config.yaml"));
     expect_exit(&kura_async(data, &["thumbnails"]).await, 0, "thumbnails");
     age_tree(&data.join("resource"), AGE);
     server

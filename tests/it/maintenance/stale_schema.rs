@@ -11,14 +11,14 @@ use sqlx::migrate::Migrator;
 use super::upgrade::sqlite_snapshot;
 use super::{expect_exit, kura, names, text};
 use crate::support::database::{TestDatabase, execute};
-use crate::support::root;
+use crate::support::{TestConfig, root};
 use kura::store::Store;
 
 /// A data directory whose `kura.db` was made by a kura that knew only the first
-/// migration, holding one resource; `config_yaml` as its config.
-async fn old_schema(config_yaml: &str) -> tempfile::TempDir {
+/// migration, holding one resource; `config` as its config.
+async fn old_schema(config: &TestConfig) -> tempfile::TempDir {
     let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("config.yaml"), config_yaml).expect("config");
+    config.write(&data.path().join("config.yaml"));
     let first = tempfile::tempdir().expect("temp dir");
     let real = root().join("host/migrations/sqlite");
     let first_file = names(&real).into_iter().next().expect("a migration");
@@ -48,8 +48,8 @@ async fn snapshot(data: &Path) -> Vec<String> {
 #[tokio::test]
 async fn library_commands_refuse_an_older_schema_and_leave_it_unchanged() {
     let translator =
-        crate::translation::translator_yaml("http://127.0.0.1:9", "generate", "fixture", 1000, 1);
-    let data = old_schema(&translator).await;
+        crate::translation::translator("http://127.0.0.1:9", "generate", "fixture", 1000, 1);
+    let data = old_schema(&TestConfig::empty().merge(translator)).await;
     let before = snapshot(data.path()).await;
     for args in [
         &["fix-codes"][..],

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{expect_exit, kura, kura_async, set_age, text};
-use crate::support::TestServer;
+use crate::support::{TestConfig, TestServer};
 
 fn mtime(path: &std::path::Path) -> std::time::SystemTime {
     std::fs::metadata(path)
@@ -107,9 +107,9 @@ async fn sync_copies_backups_reports_and_logs_and_skips_unchanged_files() {
     );
 
     // The task of a running server, with the target from the config.
-    let config = format!(
-        "server:\n  port: 0\nmaintenance:\n  backup_path: \"{}\"\n",
-        target.path().join("nightly").display()
+    let config = TestConfig::bare().set(
+        "maintenance.backup_path",
+        json!(target.path().join("nightly")),
     );
     std::fs::create_dir_all(target.path().join("nightly")).expect("nightly");
     let server = TestServer::start_in(data, &config, &[]).await;

@@ -5,13 +5,14 @@
 
 use std::path::Path;
 
+use serde_json::{Value, json};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, AssertSqlSafe};
 
 use super::backup::url_of;
 use super::{expect_exit, files_ending, kura, names, read_json, text};
 use crate::support::database::{TestDatabase, execute, strings};
-use crate::support::root;
+use crate::support::{TestConfig, root};
 use kura::config::{Config, Overrides};
 use kura::maintenance::{Maintenance, MaintenanceError, UpgradeOutcome};
 use kura::media::MediaStore;
@@ -99,21 +100,25 @@ async fn postgres_snapshot(pool: &AnyPool) -> Vec<String> {
     lines
 }
 
-/// A seeded library in a data directory whose config selects `database_yaml`.
-fn seeded(database_yaml: &str) -> tempfile::TempDir {
+/// A seeded library in a data directory whose config selects `database` (the settings
+/// selecting it, none for SQLite).
+fn seeded(database: &Value) -> tempfile::TempDir {
     let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("config.yaml"), database_yaml).expect("config");
+    TestConfig::empty()
+        .merge(database.clone())
+        .write(&data.path().join("config.yaml"));
     expect_exit(&kura(data.path(), &["seed", "--count", "25"]), 0, "seed");
     data
 }
 
 /// The maintenance jobs over `data`'s config, opened without migrating.
-async fn maintenance(data: &Path, database_yaml: &str) -> Maintenance {
+async fn maintenance(data: &Path, database: &Value) -> Maintenance {
     let overrides = Overrides {
         data_dir: Some(data.to_owned()),
         ..Overrides::default()
     };
-    let config = Config::parse(database_yaml, Path::new("test.yaml"), &overrides).expect("config");
+    let config_text = TestConfig::empty().merge(database.clone()).render();
+    let config = Config::parse(&config_text, Path::new("test.yaml"), &overrides).expect("config");
     let store = Store::open_without_migrating(&config.database_url)
         .await
         .expect("store");
@@ -133,14 +138,14 @@ async fn snapshot(backend: &str, pool: &AnyPool) -> Vec<String> {
 async fn check_rolled_back(
     backend: &str,
     data: &Path,
-    database_yaml: &str,
+    database: &Value,
     pool: &AnyPool,
     extra: &[(&str, &str)],
     failed_step: &str,
 ) {
     let before = snapshot(backend, pool).await;
     assert!(before.len() > 25, "a library to protect: {}", before.len());
-    let maintenance = maintenance(data, database_yaml).await;
+    let maintenance = maintenance(data, database).await;
     let dir = migrations(backend, extra);
     let migrator = Migrator::new(dir.path()).await.expect("migrator");
     let error = maintenance
@@ -189,7 +194,7 @@ const SQLITE_BAD_STEP: [(&str, &str); 2] = [
 
 #[tokio::test]
 async fn a_failed_sqlite_migration_leaves_the_database_exactly_as_before() {
-    let library = seeded("");
+    let library = seeded(&json!({}));
     let pool = TestDatabase::sqlite().connect(library.path(), true).await;
     execute(
         &pool,
@@ -199,7 +204,7 @@ async fn a_failed_sqlite_migration_leaves_the_database_exactly_as_before() {
     check_rolled_back(
         "sqlite",
         library.path(),
-        "",
+        &json!({}),
         &pool,
         &SQLITE_BAD_STEP,
         "migrate",
@@ -209,7 +214,7 @@ async fn a_failed_sqlite_migration_leaves_the_database_exactly_as_before() {
     check_rolled_back(
         "sqlite",
         library.path(),
-        "",
+        &json!({}),
         &pool,
         &[("9001_lossy.sql", "DELETE FROM settings;\n")],
         "validate",
@@ -233,7 +238,7 @@ async fn a_failed_postgres_migration_leaves_the_database_exactly_as_before() {
         return;
     };
     let database = TestDatabase::fresh_postgres(&admin).await;
-    let library = seeded(&database.config_yaml);
+    let library = seeded(&database.config);
     let pool = AnyPool::connect(&url_of(&database))
         .await
         .expect("postgres");
@@ -252,7 +257,7 @@ async fn a_failed_postgres_migration_leaves_the_database_exactly_as_before() {
     check_rolled_back(
         "postgres",
         library.path(),
-        &database.config_yaml,
+        &database.config,
         &pool,
         &bad,
         "migrate",
@@ -316,7 +321,7 @@ async fn db_upgrade_brings_an_older_schema_up_to_date_with_a_backup_first() {
 
 #[tokio::test]
 async fn a_schema_newer_than_this_kura_is_refused() {
-    let data = seeded("");
+    let data = seeded(&json!({}));
     let pool = TestDatabase::sqlite().connect(data.path(), true).await;
     sqlx::query(AssertSqlSafe(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
@@ -330,7 +335,8 @@ async fn a_schema_newer_than_this_kura_is_refused() {
         data_dir: Some(data.path().to_owned()),
         ..Overrides::default()
     };
-    let config = Config::parse("server:\n  port: 0\n", Path::new("t"), &overrides).expect("config");
+    let config =
+        Config::parse(&TestConfig::bare().render(), Path::new("t"), &overrides).expect("config");
     let error = kura::Server::start(config)
         .await
         .err()
@@ -374,7 +380,7 @@ async fn the_server_upgrades_an_older_schema_with_a_backup_first() {
     pool.close().await;
 
     // Starting the server runs the guarded upgrade: a backup of the old schema first.
-    let server = crate::support::TestServer::start_in(data, "server:\n  port: 0\n", &[]).await;
+    let server = crate::support::TestServer::start_in(data, &TestConfig::bare(), &[]).await;
     let backups = files_ending(&server.data.path().join("backups/db"), "-pre-upgrade-v1.db");
     assert_eq!(backups.len(), 1, "a backup before the upgrade");
     let (status, list) = server.get_json("/api/resources").await;

@@ -8,14 +8,13 @@ use crate::support::{self, TestServer, plugin_wasm};
 
 const JSON_LIMIT: usize = 16 * 1024;
 
-async fn server(extra_server_yaml: &str) -> (TestServer, fixture_site::FixtureSite) {
+/// A server with the JSON body limit and `server_settings` in its `server:` table.
+async fn server(server_settings: Value) -> (TestServer, fixture_site::FixtureSite) {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        &format!("server:\n  max_json_body_bytes: {JSON_LIMIT}\n{extra_server_yaml}"),
-        1,
-    );
-    (TestServer::start(&yaml, &["test-swap-v1"]).await, fixture)
+    let config = support::config(&fixture.base_url())
+        .set("server.max_json_body_bytes", json!(JSON_LIMIT))
+        .merge(json!({ "server": server_settings }));
+    (TestServer::start(&config, &["test-swap-v1"]).await, fixture)
 }
 
 /// `{"items":[0,0,...]}` of at least `bytes` bytes.
@@ -36,7 +35,7 @@ async fn expect_too_large(context: &str, response: reqwest::Response) {
 
 #[tokio::test]
 async fn json_routes_refuse_bodies_over_their_limit() {
-    let (server, _fixture) = server("").await;
+    let (server, _fixture) = server(json!({})).await;
     let body = zeros(JSON_LIMIT + 1024);
     for (method, path) in [
         ("POST", "/api/resources/batch"),
@@ -67,7 +66,7 @@ async fn json_routes_refuse_bodies_over_their_limit() {
 
 #[tokio::test]
 async fn a_streamed_body_without_a_length_is_cut_at_the_limit() {
-    let (server, _fixture) = server("").await;
+    let (server, _fixture) = server(json!({})).await;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..(JSON_LIMIT / 1024 + 4))
         .map(|index| {
             Ok(if index == 0 {
@@ -93,7 +92,7 @@ async fn a_streamed_body_without_a_length_is_cut_at_the_limit() {
 
 #[tokio::test]
 async fn bodies_within_the_limit_are_served() {
-    let (server, _fixture) = server("").await;
+    let (server, _fixture) = server(json!({})).await;
     let items: Vec<Value> = (1..=50)
         .map(|n| json!({"action": "delete", "code": format!("DEMO-{n:03}")}))
         .collect();
@@ -114,7 +113,7 @@ async fn bodies_within_the_limit_are_served() {
 
 #[tokio::test]
 async fn plugin_uploads_may_be_larger_than_the_json_limit() {
-    let (server, _fixture) = server("  max_body_bytes: 262144\n").await;
+    let (server, _fixture) = server(json!({ "max_body_bytes": 262144 })).await;
     let wasm = std::fs::read(plugin_wasm("test-swap-v2")).expect("plugin file");
     assert!(
         wasm.len() > JSON_LIMIT,
@@ -149,9 +148,10 @@ async fn plugin_uploads_may_be_larger_than_the_json_limit() {
 #[tokio::test]
 async fn bodies_wait_for_each_other_within_the_memory_bound() {
     // Room for one JSON body at a time: concurrent requests take turns, all are served.
-    let (server, _fixture) = server(&format!(
-        "  max_body_bytes: {JSON_LIMIT}\n  max_body_memory_bytes: {JSON_LIMIT}\n"
-    ))
+    let (server, _fixture) = server(json!({
+        "max_body_bytes": JSON_LIMIT,
+        "max_body_memory_bytes": JSON_LIMIT,
+    }))
     .await;
     let requests = (0..8).map(|index| {
         server

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -16,14 +17,11 @@ const EMPTY_SETTINGS: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 0, 0];
 /// against a hang, not a measure of speed.
 const CLOSE_BOUND: Duration = Duration::from_secs(60);
 
-async fn server_with(server_yaml: &str) -> (TestServer, fixture_site::FixtureSite) {
+/// A server with `server_settings` merged into its `server:` table.
+async fn server_with(server_settings: Value) -> (TestServer, fixture_site::FixtureSite) {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        &format!("server:\n{server_yaml}"),
-        1,
-    );
-    (TestServer::start(&yaml, &[]).await, fixture)
+    let config = support::config(&fixture.base_url()).merge(json!({ "server": server_settings }));
+    (TestServer::start(&config, &[]).await, fixture)
 }
 
 async fn connect(server: &TestServer) -> TcpStream {
@@ -53,7 +51,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 
 #[tokio::test]
 async fn connections_that_send_nothing_are_closed() {
-    let (server, _fixture) = server_with("  header_read_timeout_ms: 300\n").await;
+    let (server, _fixture) = server_with(json!({ "header_read_timeout_ms": 300 })).await;
     let mut silent = Vec::new();
     for _ in 0..3 {
         silent.push(connect(&server).await);
@@ -73,7 +71,7 @@ async fn connections_that_send_nothing_are_closed() {
 
 #[tokio::test]
 async fn http2_connections_without_a_request_are_closed() {
-    let (server, _fixture) = server_with("  header_read_timeout_ms: 300\n").await;
+    let (server, _fixture) = server_with(json!({ "header_read_timeout_ms": 300 })).await;
     for opening in [PREFACE.to_vec(), [PREFACE, EMPTY_SETTINGS].concat()] {
         let mut stream = connect(&server).await;
         stream.write_all(&opening).await.expect("write preface");
@@ -88,7 +86,7 @@ async fn http2_connections_without_a_request_are_closed() {
 
 #[tokio::test]
 async fn a_half_sent_request_head_is_closed() {
-    let (server, _fixture) = server_with("  header_read_timeout_ms: 300\n").await;
+    let (server, _fixture) = server_with(json!({ "header_read_timeout_ms": 300 })).await;
     let mut stream = connect(&server).await;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -101,7 +99,7 @@ async fn a_half_sent_request_head_is_closed() {
 #[tokio::test]
 async fn idle_connections_are_closed_after_their_last_request() {
     let (server, _fixture) =
-        server_with("  header_read_timeout_ms: 10000\n  idle_timeout_ms: 300\n").await;
+        server_with(json!({ "header_read_timeout_ms": 10000, "idle_timeout_ms": 300 })).await;
     let mut stream = connect(&server).await;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -118,9 +116,11 @@ async fn idle_connections_are_closed_after_their_last_request() {
 #[tokio::test]
 async fn at_the_connection_cap_healthz_still_answers() {
     // Deadlines far away: only the cap's eviction of idle connections makes room.
-    let (server, _fixture) = server_with(
-        "  header_read_timeout_ms: 120000\n  idle_timeout_ms: 120000\n  max_connections: 4\n",
-    )
+    let (server, _fixture) = server_with(json!({
+        "header_read_timeout_ms": 120000,
+        "idle_timeout_ms": 120000,
+        "max_connections": 4,
+    }))
     .await;
     let mut silent = Vec::new();
     for _ in 0..12 {

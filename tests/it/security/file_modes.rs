@@ -46,12 +46,8 @@ async fn post_task(server: &TestServer, token: &str, kind: &str) -> Value {
 #[tokio::test]
 async fn secrets_and_backups_are_private_to_their_owner() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        "server:\n  require_token: true\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &[]).await;
+    let config = support::config(&fixture.base_url()).set("server.require_token", json!(true));
+    let server = TestServer::start(&config, &[]).await;
     let data = server.data.path().to_path_buf();
     let token = std::fs::read_to_string(data.join("api-token"))
         .expect("token")
@@ -94,7 +90,7 @@ async fn secrets_and_backups_are_private_to_their_owner() {
 
     // A restart on the same data keeps the database private.
     let data_dir = server.stop_keeping_data().await;
-    let server = TestServer::start_in(data_dir, &yaml, &[]).await;
+    let server = TestServer::start_in(data_dir, &config, &[]).await;
     assert_mode(&server.data.path().join("kura.db"), 0o600);
     server.stop().await;
 }

@@ -3,6 +3,7 @@
 //! the framework makes itself.
 
 use reqwest::{Method, RequestBuilder};
+use serde_json::json;
 
 use crate::support::{self, TestServer};
 
@@ -34,12 +35,9 @@ async fn check(context: &str, request: RequestBuilder, status: u16) {
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        "server:\n  cors_origins: [\"https://app.example\"]\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &["test-swap-v1"]).await;
+    let config = support::config(&fixture.base_url())
+        .set("server.cors_origins", json!(["https://app.example"]));
+    let server = TestServer::start(&config, &["test-swap-v1"]).await;
     let client = &server.client;
     let url = |path: &str| server.url(path);
     check("healthz", client.get(url("/healthz")), 200).await;
@@ -102,12 +100,8 @@ async fn every_answer_carries_the_security_headers() {
 #[tokio::test]
 async fn token_refusals_carry_the_security_headers() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        "server:\n  require_token: true\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &[]).await;
+    let config = support::config(&fixture.base_url()).set("server.require_token", json!(true));
+    let server = TestServer::start(&config, &[]).await;
     check(
         "no token",
         server.client.get(server.url("/api/plugins")),

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use serde_json::Value;
 
+use serde_json::json;
+
 use crate::support::{self, TestServer};
 
 /// An HTTP/2-only client that sends `name` to the server's address.
@@ -27,12 +29,9 @@ fn addr(server: &TestServer) -> SocketAddr {
 #[tokio::test]
 async fn http2_requests_are_judged_by_their_authority() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), "").replacen(
-        "server:\n",
-        "server:\n  allowed_hosts: [\"kura.lan\"]\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &["test-swap-v1"]).await;
+    let config =
+        support::config(&fixture.base_url()).set("server.allowed_hosts", json!(["kura.lan"]));
+    let server = TestServer::start(&config, &["test-swap-v1"]).await;
     let addr = addr(&server);
     let port = addr.port();
     for name in ["localhost", "kura.lan", "KURA.lan"] {
@@ -70,11 +69,7 @@ async fn http2_requests_are_judged_by_their_authority() {
 #[tokio::test]
 async fn http2_state_changes_check_the_origin_against_the_authority() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(
-        &support::base_config(&fixture.base_url(), ""),
-        &["test-swap-v1"],
-    )
-    .await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &["test-swap-v1"]).await;
     let client = h2_client("unused.invalid", addr(&server));
     let foreign = client
         .post(server.url("/api/plugins/test-swap/disable"))

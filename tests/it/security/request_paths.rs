@@ -15,11 +15,9 @@ async fn a_sync_target_from_a_request_is_refused() {
     let fixture = support::fixture().await;
     let configured = tempfile::tempdir().expect("configured target");
     let elsewhere = tempfile::tempdir().expect("a directory a client names");
-    let extra = format!(
-        "maintenance:\n  backup_path: \"{}\"\n",
-        configured.path().display()
-    );
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), &extra), &[]).await;
+    let config = support::config(&fixture.base_url())
+        .set("maintenance.backup_path", json!(configured.path()));
+    let server = TestServer::start(&config, &[]).await;
     let (status, answer) = server
         .post_json("/api/tasks?wait=60", json!({ "type": "backup_codes" }))
         .await;
@@ -64,7 +62,7 @@ async fn a_sync_target_from_a_request_is_refused() {
 #[tokio::test]
 async fn task_payloads_carry_no_paths() {
     let fixture = support::fixture().await;
-    let server = TestServer::start(&support::base_config(&fixture.base_url(), ""), &[]).await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &[]).await;
     for (kind, data) in [
         ("backup_db", json!({ "dir": "/tmp" })),
         ("backup_codes", json!({ "path": "/tmp" })),

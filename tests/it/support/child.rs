@@ -2,7 +2,7 @@
 
 use std::process::{Child, Command, Stdio};
 
-use super::kura_bin;
+use super::{TestConfig, kura_bin};
 
 /// A server process; killed on drop.
 pub struct ChildServer {
@@ -12,10 +12,10 @@ pub struct ChildServer {
 }
 
 impl ChildServer {
-    /// Starts `kura serve` with `config_yaml` and the given plugins, and waits for /healthz.
-    pub async fn start(config_yaml: &str, plugins: &[&str]) -> Self {
+    /// Starts `kura serve` with `config` and the given plugins, and waits for /healthz.
+    pub async fn start(config: &TestConfig, plugins: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
-        super::process::prepare_data_dir(data.path(), config_yaml, plugins);
+        super::process::prepare_data_dir(data.path(), config, plugins);
         let config = data.path().join("config.yaml");
         let port = super::process::free_port();
         let child = Command::new(kura_bin())

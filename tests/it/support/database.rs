@@ -11,8 +11,9 @@ use test_database::ScratchDatabase;
 pub struct TestDatabase {
     /// `sqlite` or `postgres`, for assertion messages.
     pub name: &'static str,
-    /// Config YAML selecting this database (empty for the SQLite default).
-    pub config_yaml: String,
+    /// The config settings selecting this database, to merge into a `TestConfig` (none
+    /// for the SQLite default).
+    pub config: serde_json::Value,
     /// The fresh PostgreSQL database; None for SQLite.
     postgres: Option<ScratchDatabase>,
 }
@@ -34,7 +35,7 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         Self {
             name: "sqlite",
-            config_yaml: String::new(),
+            config: serde_json::json!({}),
             postgres: None,
         }
     }
@@ -44,7 +45,7 @@ impl TestDatabase {
         let database = ScratchDatabase::create(admin_url).await;
         Self {
             name: "postgres",
-            config_yaml: format!("database:\n  url: \"{}\"\n", database.url()),
+            config: serde_json::json!({ "database": { "url": database.url() } }),
             postgres: Some(database),
         }
     }

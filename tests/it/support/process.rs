@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::kura_bin;
+use super::{TestConfig, kura_bin};
 
 /// A free loopback port (bound, then released).
 pub fn free_port() -> u16 {
@@ -48,8 +48,8 @@ pub async fn wait_healthy(base: &str) {
 pub struct Lcg(pub u64);
 
 /// Fills a data directory for `kura serve`: `config.yaml` and the built `plugins`.
-pub fn prepare_data_dir(data: &std::path::Path, config_yaml: &str, plugins: &[&str]) {
-    std::fs::write(data.join("config.yaml"), config_yaml).expect("write config");
+pub fn prepare_data_dir(data: &Path, config: &TestConfig, plugins: &[&str]) {
+    config.write(&data.join("config.yaml"));
     let plugin_dir = data.join("plugins");
     std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
     for name in plugins {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use kura::config::{Config, Overrides};
 
-use super::plugin_wasm;
+use super::{TestConfig, plugin_wasm};
 
 /// A running server plus its data directory and an HTTP client for it.
 pub struct TestServer {
@@ -16,13 +16,14 @@ pub struct TestServer {
 
 impl TestServer {
     /// Starts a server whose plugins directory holds copies of `plugins` (crate names).
-    pub async fn start(config_yaml: &str, plugins: &[&str]) -> Self {
-        Self::start_in(tempfile::tempdir().expect("temp dir"), config_yaml, plugins).await
+    pub async fn start(config: &TestConfig, plugins: &[&str]) -> Self {
+        Self::start_in(tempfile::tempdir().expect("temp dir"), config, plugins).await
     }
 
     /// Starts a server on an existing data directory (a restart, or a directory placed
     /// where the test wants it); `plugins` are copied in again.
-    pub async fn start_in(data: tempfile::TempDir, config_yaml: &str, plugins: &[&str]) -> Self {
+    pub async fn start_in(data: tempfile::TempDir, config: &TestConfig, plugins: &[&str]) -> Self {
+        let config_text = config.render();
         let plugin_dir = data.path().join("plugins");
         std::fs::create_dir_all(&plugin_dir).expect("plugins dir");
         for name in plugins {
@@ -32,7 +33,7 @@ impl TestServer {
             data_dir: Some(data.path().to_path_buf()),
             ..Overrides::default()
         };
-        let config = Config::parse(config_yaml, Path::new("test.yaml"), &overrides)
+        let config = Config::parse(&config_text, Path::new("test.yaml"), &overrides)
             .expect("valid test config");
         let server = kura::Server::start(config).await.expect("server starts");
         let base = format!("http://{}", server.addr());

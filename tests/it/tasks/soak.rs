@@ -8,11 +8,24 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::support::TestConfig;
 use crate::support::process::{Lcg, free_port, prepare_data_dir, spawn_serve, wait_healthy};
 
 const TASK_COUNT: usize = 300;
 const KILLS: usize = 20;
-const CONFIG: &str = "tasks:\n  mock_downloads: true\n  lease_seconds: 3\n  max_attempts: 50\n  retry_base_seconds: 1\n  retry_max_seconds: 2\nplugins:\n  watch: false\n";
+/// Mock downloads, short leases, many attempts; no plugin directory watcher.
+fn soak_config() -> TestConfig {
+    TestConfig::empty().merge(json!({
+        "tasks": {
+            "mock_downloads": true,
+            "lease_seconds": 3,
+            "max_attempts": 50,
+            "retry_base_seconds": 1,
+            "retry_max_seconds": 2,
+        },
+        "plugins": { "watch": false },
+    }))
+}
 
 async fn integrity(data: &Path) -> String {
     sqlx::any::install_default_drivers();
@@ -30,7 +43,7 @@ async fn integrity(data: &Path) -> String {
 async fn kill_nine_soak_loses_no_task() {
     let _exclusive = crate::support::exclusive().await;
     let data = tempfile::tempdir().expect("temp dir");
-    prepare_data_dir(data.path(), CONFIG, &[]);
+    prepare_data_dir(data.path(), &soak_config(), &[]);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();

@@ -3,18 +3,16 @@
 
 use serde_json::{Value, json};
 
-use super::TASKS;
+use super::quick_tasks;
 use crate::support::{self, TestServer};
 
 #[tokio::test]
 async fn a_long_wait_answers_with_the_task_before_the_request_timeout() {
     let fixture = support::fixture().await;
-    let yaml = support::base_config(&fixture.base_url(), TASKS).replacen(
-        "server:\n",
-        "server:\n  request_timeout_ms: 2500\n",
-        1,
-    );
-    let server = TestServer::start(&yaml, &[]).await;
+    let config = support::config(&fixture.base_url())
+        .merge(quick_tasks())
+        .set("server.request_timeout_ms", json!(2500));
+    let server = TestServer::start(&config, &[]).await;
     for (path, body) in [
         (
             "/api/downloads/mock/DEMO-001?wait=30",

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use fixture_site::catalog;
 use kura::store::{ResourceWrite, TranslationStatus};
 
-use super::{catalog_numbers, info, translator_yaml, unwatched};
+use super::{catalog_numbers, info, translator, unwatched};
 use crate::library::add;
 use crate::support::{self, TestServer, kura_bin};
 
@@ -42,17 +42,20 @@ fn check_contains(text: &str, expected: &str) {
 #[tokio::test]
 async fn dry_run_execute_force_and_no_cache() {
     let fixture = crate::support::fixture().await;
-    let base = unwatched(&support::base_config(&fixture.base_url(), ""));
+    let base = unwatched(support::config(&fixture.base_url()));
     // The server has no active profile, so its adds leave the titles pending; the
     // command reads the profile from the file.
     let server = TestServer::start(&base, &super::PLUGINS).await;
     let data = server.data.path().to_path_buf();
-    let translator = translator_yaml(&fixture.base_url(), "generate", "fixture", 30_000, 1);
-    std::fs::write(
-        data.join("config.yaml"),
-        support::base_config(&fixture.base_url(), &translator),
-    )
-    .expect("config");
+    support::config(&fixture.base_url())
+        .merge(translator(
+            &fixture.base_url(),
+            "generate",
+            "fixture",
+            30_000,
+            1,
+        ))
+        .write(&data.join("config.yaml"));
     let numbers: Vec<u32> = catalog_numbers().take(3).collect();
     for &n in &numbers {
         add(&server, &catalog::code(n)).await;

@@ -11,7 +11,7 @@ use kura::events::Event;
 use kura::store::{Priority, ResourceWrite, TaskStatus, TranslationStatus};
 use serde_json::json;
 
-use super::{catalog_numbers, completed_translation, info, start, translate_task, translator_yaml};
+use super::{catalog_numbers, completed_translation, info, start, translate_task, translator};
 use crate::library::add;
 use crate::support::{self, TestServer};
 
@@ -31,12 +31,14 @@ async fn a_failing_llm_is_retried_then_the_title_is_failed_with_the_reason() {
     let fixture = crate::support::fixture().await;
     for (model, timeout_ms, reason) in CASES {
         // Two seconds between attempts: time enough to look at the title in between.
-        let yaml = translator_yaml(&fixture.base_url(), "generate", model, timeout_ms, 2);
-        let server = TestServer::start(
-            &support::base_config(&fixture.base_url(), &yaml),
-            &super::PLUGINS,
-        )
-        .await;
+        let config = support::config(&fixture.base_url()).merge(translator(
+            &fixture.base_url(),
+            "generate",
+            model,
+            timeout_ms,
+            2,
+        ));
+        let server = TestServer::start(&config, &super::PLUGINS).await;
         let mut events = server
             .server
             .as_ref()
@@ -215,11 +217,7 @@ async fn skipped_unchanged_and_unknown_titles() {
 #[tokio::test]
 async fn without_an_active_profile_titles_stay_pending() {
     let fixture = crate::support::fixture().await;
-    let server = TestServer::start(
-        &support::base_config(&fixture.base_url(), ""),
-        &super::PLUGINS,
-    )
-    .await;
+    let server = TestServer::start(&support::config(&fixture.base_url()), &super::PLUGINS).await;
     let code = catalog::code(catalog_numbers().next().expect("a catalog title"));
     add(&server, &code).await;
     assert_eq!(

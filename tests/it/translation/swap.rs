@@ -58,14 +58,7 @@ async fn a_swapped_cleaner_changes_the_next_translation() {
 
 async fn swap_on(database: &TestDatabase) {
     let fixture = crate::support::fixture().await;
-    let server = start_on(
-        &fixture,
-        "generate",
-        "fixture",
-        30_000,
-        &database.config_yaml,
-    )
-    .await;
+    let server = start_on(&fixture, "generate", "fixture", 30_000, &database.config).await;
     let on = database.name;
     let mut numbers = catalog_numbers();
     let (first, second) = (
