@@ -15,8 +15,36 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
+use sqlx::migrate::Migrator;
 
-use crate::support::kura_bin;
+use crate::support::database::{TestDatabase, execute};
+use crate::support::{TestConfig, kura_bin, root};
+use kura::store::Store;
+
+/// A data directory whose `kura.db` was made by a kura that knew only the first
+/// migration, holding one resource stored as `code` (as an old version wrote it);
+/// `config` as its config.
+pub async fn first_schema_library(config: &TestConfig, code: &str) -> tempfile::TempDir {
+    let data = tempfile::tempdir().expect("temp dir");
+    config.write(&data.path().join("config.yaml"));
+    let first = tempfile::tempdir().expect("temp dir");
+    let real = root().join("host/migrations/sqlite");
+    let first_file = names(&real).into_iter().next().expect("a migration");
+    std::fs::copy(real.join(&first_file), first.path().join(&first_file)).expect("copy");
+    let url = format!("sqlite://{}", data.path().join("kura.db").display());
+    let store = Store::open_without_migrating(&url).await.expect("store");
+    let old = Migrator::new(first.path()).await.expect("migrator");
+    store.migrate(&old).await.expect("first migration");
+    store.close().await;
+    let pool = TestDatabase::sqlite().connect(data.path(), true).await;
+    execute(
+        &pool,
+        format!("INSERT INTO resources (code, created_at, updated_at) VALUES ('{code}', 1, 1)"),
+    )
+    .await;
+    pool.close().await;
+    data
+}
 
 /// `kura --config <data>/config.yaml --data-dir <data> ARGS`.
 pub fn kura(data: &Path, args: &[&str]) -> Output {

@@ -6,37 +6,10 @@
 
 use std::path::Path;
 
-use sqlx::migrate::Migrator;
-
 use super::upgrade::sqlite_snapshot;
-use super::{expect_exit, kura, names, text};
-use crate::support::database::{TestDatabase, execute};
-use crate::support::{TestConfig, root};
-use kura::store::Store;
-
-/// A data directory whose `kura.db` was made by a kura that knew only the first
-/// migration, holding one resource; `config` as its config.
-async fn old_schema(config: &TestConfig) -> tempfile::TempDir {
-    let data = tempfile::tempdir().expect("temp dir");
-    config.write(&data.path().join("config.yaml"));
-    let first = tempfile::tempdir().expect("temp dir");
-    let real = root().join("host/migrations/sqlite");
-    let first_file = names(&real).into_iter().next().expect("a migration");
-    std::fs::copy(real.join(&first_file), first.path().join(&first_file)).expect("copy");
-    let url = format!("sqlite://{}", data.path().join("kura.db").display());
-    let store = Store::open_without_migrating(&url).await.expect("store");
-    let old = Migrator::new(first.path()).await.expect("migrator");
-    store.migrate(&old).await.expect("first migration");
-    store.close().await;
-    let pool = TestDatabase::sqlite().connect(data.path(), true).await;
-    execute(
-        &pool,
-        "INSERT INTO resources (code, created_at, updated_at) VALUES ('abc_001', 1, 1)".to_owned(),
-    )
-    .await;
-    pool.close().await;
-    data
-}
+use super::{expect_exit, first_schema_library, kura, text};
+use crate::support::TestConfig;
+use crate::support::database::TestDatabase;
 
 async fn snapshot(data: &Path) -> Vec<String> {
     let pool = TestDatabase::sqlite().connect(data, false).await;
@@ -49,7 +22,7 @@ async fn snapshot(data: &Path) -> Vec<String> {
 async fn library_commands_refuse_an_older_schema_and_leave_it_unchanged() {
     let translator =
         crate::translation::translator("http://127.0.0.1:9", "generate", "fixture", 1000, 1);
-    let data = old_schema(&TestConfig::empty().merge(translator)).await;
+    let data = first_schema_library(&TestConfig::empty().merge(translator), "abc_001").await;
     let before = snapshot(data.path()).await;
     for args in [
         &["fix-codes"][..],

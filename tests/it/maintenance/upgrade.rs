@@ -10,7 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, AssertSqlSafe};
 
 use super::backup::url_of;
-use super::{expect_exit, files_ending, kura, names, read_json, text};
+use super::{expect_exit, files_ending, first_schema_library, kura, names, read_json, text};
 use crate::support::database::{TestDatabase, execute, strings};
 use crate::support::{TestConfig, root};
 use kura::config::{Config, Overrides};
@@ -270,25 +270,8 @@ async fn a_failed_postgres_migration_leaves_the_database_exactly_as_before() {
 
 #[tokio::test]
 async fn db_upgrade_brings_an_older_schema_up_to_date_with_a_backup_first() {
-    let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("config.yaml"), "").expect("config");
     // A database made by a kura that knew only the first migration.
-    let first = tempfile::tempdir().expect("temp dir");
-    let real = root().join("host/migrations/sqlite");
-    let first_file = names(&real).into_iter().next().expect("a migration");
-    std::fs::copy(real.join(&first_file), first.path().join(&first_file)).expect("copy");
-    let url = format!("sqlite://{}", data.path().join("kura.db").display());
-    let store = Store::open_without_migrating(&url).await.expect("store");
-    let old = Migrator::new(first.path()).await.expect("migrator");
-    store.migrate(&old).await.expect("first migration");
-    store.close().await;
-    let pool = TestDatabase::sqlite().connect(data.path(), true).await;
-    execute(
-        &pool,
-        "INSERT INTO resources (code, created_at, updated_at) VALUES ('ABC-001', 1, 1)".to_owned(),
-    )
-    .await;
-    pool.close().await;
+    let data = first_schema_library(&TestConfig::empty(), "ABC-001").await;
 
     let refused = kura(data.path(), &["check-resources"]);
     expect_exit(&refused, 1, "a check on an old schema");
