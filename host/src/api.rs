@@ -35,10 +35,10 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use error::{ApiError, ErrorCode};
-pub use security::Guard;
-pub use server::serve;
-pub use tasks::wait_limit;
+pub(crate) use error::ApiError;
+pub(crate) use security::Guard;
+pub(crate) use server::serve;
+pub(crate) use tasks::wait_limit;
 
 use crate::config::{DisplayTitle, ServerConfig};
 use crate::events::EventBus;
@@ -47,7 +47,7 @@ use crate::plugins::PluginHost;
 
 /// What handlers share.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     pub plugins: PluginHost,
     pub library: Library,
     pub tasks: crate::tasks::TaskQueue,
@@ -116,7 +116,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
 }
 
 /// The whole router, behind the request guards.
-pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
+pub(crate) fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
     let (router, mut document) = api_routes(config).split_for_parts();
     openapi::add_task_kinds(&mut document, &state.tasks);
     let router = router.layer(axum::Extension(openapi::Document::new(document)));

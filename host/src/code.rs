@@ -25,9 +25,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Longest accepted input, in characters after trimming.
-pub const MAX_INPUT_CHARS: usize = 32;
+pub(crate) const MAX_INPUT_CHARS: usize = 32;
 /// Longest canonical code, in bytes: 10 letters, 3 digits, `-`, 6 digits.
-pub const MAX_CODE_LEN: usize = MAX_PREFIX_LETTERS + MAX_PREFIX_DIGITS + 1 + MAX_NUMBER_DIGITS;
+pub(crate) const MAX_CODE_LEN: usize =
+    MAX_PREFIX_LETTERS + MAX_PREFIX_DIGITS + 1 + MAX_NUMBER_DIGITS;
 
 const MAX_PREFIX_LETTERS: usize = 10;
 const MAX_PREFIX_DIGITS: usize = 3;
@@ -55,7 +56,7 @@ pub enum CodeError {
 pub struct Code(String);
 
 /// Normalises a code as typed by a user, a plugin or an old database row.
-pub fn normalize(input: &str) -> Result<Code, CodeError> {
+pub(crate) fn normalize(input: &str) -> Result<Code, CodeError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(CodeError::Empty);

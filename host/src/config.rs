@@ -5,7 +5,7 @@
 
 mod maintenance;
 mod private_host;
-pub mod raw;
+pub(crate) mod raw;
 mod schedules;
 mod tasks;
 mod translator;
@@ -16,18 +16,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::types::{HostPattern, VariantRule};
-pub use maintenance::{MaintenanceConfig, RawMaintenance};
-pub use private_host::PrivateHost;
+pub(crate) use maintenance::{MaintenanceConfig, RawMaintenance};
+pub(crate) use private_host::PrivateHost;
 use raw::{RawConfig, RawPluginEntry};
-pub use schedules::{JobConfig, RawJob, RawSchedules, SchedulesConfig, Zone, parse_cron};
-pub use tasks::{RawTasks, TasksConfig};
-pub use translator::{
-    DEFAULT_PROMPT, RawTranslator, RawTranslatorProfile, TranslatorApi, TranslatorConfig,
-    TranslatorProfile,
-};
+#[cfg(test)]
+pub(crate) use schedules::RawJob;
+pub(crate) use schedules::{JobConfig, RawSchedules, SchedulesConfig, Zone};
+pub(crate) use tasks::{RawTasks, TasksConfig};
+#[cfg(test)]
+pub(crate) use translator::{DEFAULT_PROMPT, RawTranslatorProfile};
+pub(crate) use translator::{RawTranslator, TranslatorApi, TranslatorConfig, TranslatorProfile};
 
 /// Where the server looks for its config when no `--config` is given.
-pub const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
+pub(crate) const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
 
 /// A config problem, naming the file and key.
 #[derive(Debug, thiserror::Error)]

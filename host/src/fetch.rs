@@ -18,9 +18,8 @@ use bytes::{Bytes, BytesMut};
 use reqwest::Method;
 use url::Url;
 
-pub use crate::types::{HostPattern, PatternError};
-pub use allowlist::{EgressPolicy, PolicyDenial};
-pub use cookies::CookieJar;
+pub(crate) use allowlist::EgressPolicy;
+pub(crate) use cookies::CookieJar;
 use resolver::{AddressRules, CheckedResolver, DeniedAddress, ResolveError};
 
 use crate::config::FetchConfig;

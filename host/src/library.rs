@@ -13,10 +13,10 @@ use std::sync::{Arc, OnceLock};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub use fix_codes::{FixCodesReport, fix_codes};
-pub use images::AvatarReport;
-pub use names::{SplitName, split_name};
-pub use seed::{SeedReport, seed, seed_code};
+pub(crate) use fix_codes::fix_codes;
+pub(crate) use images::AvatarReport;
+pub(crate) use names::split_name;
+pub(crate) use seed::seed;
 
 use crate::code::Code;
 use crate::events::{CodeEvent, Event, EventBus, ResourceEvent};

@@ -31,10 +31,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-pub use backup::{CodesBackup, DbBackup};
-pub use report::{Issue, Report, ReportEntry, ReportSummary, list_reports, read_report};
-pub use sync::SyncReport;
-pub use upgrade::{UpgradeOutcome, UpgradeReport};
+pub(crate) use backup::{CodesBackup, DbBackup};
+pub(crate) use report::{Report, ReportEntry, ReportSummary, list_reports, read_report};
+pub(crate) use sync::SyncReport;
+pub use upgrade::UpgradeOutcome;
+pub(crate) use upgrade::UpgradeReport;
 
 use crate::config::{Config, MaintenanceConfig};
 use crate::media::{MediaError, MediaStore};
@@ -72,7 +73,7 @@ pub enum MaintenanceError {
 }
 
 /// Shorthand for maintenance results.
-pub type Result<T, E = MaintenanceError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = MaintenanceError> = std::result::Result<T, E>;
 
 /// How far a long job is, for a progress bar or a task's progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,12 +88,7 @@ pub struct Progress {
 }
 
 /// Where progress goes; called often, from any thread.
-pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
-
-/// A progress sink that drops everything.
-pub fn no_progress() -> ProgressFn {
-    Arc::new(|_| {})
-}
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// The switches of a consistency check.
 #[derive(Debug, Clone, Default)]
@@ -176,7 +172,7 @@ impl Maintenance {
 }
 
 /// `<data_dir>/reports`: where every report is written and `GET /api/reports` reads.
-pub fn reports_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn reports_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("reports")
 }
 

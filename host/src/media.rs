@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use crate::code::Code;
 
-pub use offload::offload;
-pub use thumbnail::{ThumbnailFailure, ThumbnailReport, ThumbnailSize};
+pub(crate) use offload::offload;
+pub(crate) use thumbnail::ThumbnailSize;
 
 /// Why a media operation failed; messages never show more of a path than the caller gave.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +55,7 @@ pub enum MediaError {
 }
 
 /// Results of this module.
-pub type Result<T, E = MediaError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = MediaError> = std::result::Result<T, E>;
 
 /// An image stored by [`MediaStore::save_cover`] or [`MediaStore::save_avatar`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -22,17 +22,15 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-pub use download_kind::Download;
-pub use kind::{
-    AnyKind, DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
-    parse_payload,
+pub(crate) use download_kind::Download;
+pub(crate) use kind::Registry;
+#[cfg(test)]
+pub(crate) use kind::{TaskContext, TaskFailure, TaskKind};
+pub(crate) use kinds::{
+    AvatarsPayload, BatchPayload, MockDownloadPayload, RefreshPayload, library_kinds,
 };
-pub use kinds::{
-    AvatarsPayload, BatchItem, BatchPayload, CodePayload, MockDownloadPayload, RefreshPayload,
-    library_kinds,
-};
-pub use maintenance_kinds::maintenance_kinds;
-pub use translate_kind::{TRANSLATE_KIND, Translate, TranslationTasks};
+pub(crate) use maintenance_kinds::maintenance_kinds;
+pub(crate) use translate_kind::{Translate, TranslationTasks};
 
 use crate::config::TasksConfig;
 use crate::events::{Event, EventBus, QueueStatusEvent, TaskEvent};
@@ -371,7 +369,7 @@ impl TaskQueue {
 
 /// This host's name in leases: `{hostname}-{random}`, made once and kept in
 /// `<data_dir>/host-id`, so after a restart the host knows which tasks were its own.
-pub fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
+pub(crate) fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
     let path = data_dir.join("host-id");
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),

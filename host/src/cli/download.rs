@@ -53,7 +53,11 @@ pub struct DownloadArgs {
 }
 
 /// Runs one download; Ctrl-C stops it, keeping the completed segments.
-pub async fn run(config: &Config, args: DownloadArgs, silent: bool) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(
+    config: &Config,
+    args: DownloadArgs,
+    silent: bool,
+) -> anyhow::Result<ExitCode> {
     let client = FetchClient::new(&config.fetch).context("cannot build the HTTP client")?;
     let jar = CookieJar::default();
     let work_dir = work_dir_beside(&args.output);

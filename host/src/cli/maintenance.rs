@@ -103,7 +103,7 @@ pub enum DbCommand {
 }
 
 /// Runs one maintenance command.
-pub async fn run(
+pub(super) async fn run(
     config: &Config,
     command: MaintenanceCommand,
     silent: bool,

@@ -38,7 +38,7 @@ pub struct TranslateArgs {
 }
 
 /// Runs `kura translate`.
-pub async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let profile = match &args.profile {
         Some(name) => config.translator.profiles.get(name).with_context(|| {
             let known: Vec<&str> = config

@@ -11,7 +11,7 @@ use super::{ConfigError, invalid};
 /// `maintenance:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawMaintenance {
+pub(crate) struct RawMaintenance {
     /// Directory `kura sync-backups` (and the `sync_backups` task) copies backups,
     /// reports and logs to, e.g. a mounted external disk; `--target` wins. Relative
     /// paths are under `data_dir`. Unset: a sync needs `--target`.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     /// Where the HTTP API listens.
     pub server: RawServer,
     /// Directory for the database, plugins, compiled-plugin cache, media and logs.
@@ -73,7 +73,7 @@ impl Default for RawConfig {
 /// `server:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawServer {
+pub(crate) struct RawServer {
     /// Address to bind. Loopback by default; anything else requires an API token.
     pub host: IpAddr,
     /// TCP port; 0 picks a free one.
@@ -133,7 +133,7 @@ impl Default for RawServer {
 /// `log:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawLog {
+pub(crate) struct RawLog {
     /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`, for every command.
     /// Unset: `info` for `kura serve`, `warn` for the other commands. `--log` and the
     /// environment (`KURA_LOG`, then `RUST_LOG`) win over it.
@@ -161,7 +161,7 @@ impl Default for RawLog {
 /// `database:`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawDatabase {
+pub(crate) struct RawDatabase {
     /// `sqlite://path` or `postgres://user@host/db`; unset: `sqlite://<data_dir>/kura.db`.
     pub url: Option<String>,
 }
@@ -169,7 +169,7 @@ pub struct RawDatabase {
 /// `library:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawLibrary {
+pub(crate) struct RawLibrary {
     /// Which title lists and details show: `translated` (falling back to the source
     /// title), `source` or `original`.
     pub display_title: String,
@@ -190,7 +190,7 @@ impl Default for RawLibrary {
 /// `plugins:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawPlugins {
+pub(crate) struct RawPlugins {
     /// Directory of `.wasm` plugin files; relative paths are under `data_dir`.
     pub dir: PathBuf,
     /// Directory of compiled plugins; relative paths are under `data_dir`.
@@ -233,7 +233,7 @@ impl Default for RawPlugins {
 /// `fetch:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawFetch {
+pub(crate) struct RawFetch {
     /// The User-Agent sent with every request.
     pub user_agent: String,
     /// `Accept-Language` sent with every request.
@@ -277,7 +277,7 @@ impl Default for RawFetch {
 /// `download:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawDownload {
+pub(crate) struct RawDownload {
     /// Segments of one download whose bodies are read at once.
     pub concurrency: u32,
     /// Segment requests sent ahead of their turn, on top of `concurrency`, so the site's
@@ -316,7 +316,7 @@ impl Default for RawDownload {
 /// `proxy:`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawProxy {
+pub(crate) struct RawProxy {
     /// Send all outbound traffic through `url`.
     pub enabled: bool,
     /// `http://`, `https://` or `socks5://` proxy URL.
@@ -326,7 +326,7 @@ pub struct RawProxy {
 /// One entry under `sources:`, `scrapers:` or `cleaners:`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawPluginEntry {
+pub(crate) struct RawPluginEntry {
     /// Off by config; the manifest's default is on.
     pub enabled: Option<bool>,
     /// Order of lookup, highest first; the manifest's default weight when unset.

@@ -14,7 +14,7 @@ use crate::types::Priority;
 /// `schedules:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawSchedules {
+pub(crate) struct RawSchedules {
     /// The zone cron times are read in: `UTC`, `local` (the machine's), or an IANA name
     /// such as `Asia/Tokyo`.
     pub timezone: String,
@@ -37,7 +37,7 @@ impl Default for RawSchedules {
 /// One job under `schedules.jobs`; absent fields keep the default job's.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawJob {
+pub(crate) struct RawJob {
     /// Five fields (minute hour day month weekday), or six with seconds first.
     pub cron: Option<String>,
     /// The task type it queues.
@@ -120,7 +120,7 @@ fn defaults() -> Vec<(&'static str, &'static str, &'static str, Value, bool)> {
 }
 
 /// Parses a cron expression of five fields, or six with seconds first.
-pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
+pub(crate) fn parse_cron(text: &str) -> Result<croner::Cron, String> {
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Optional)
         .build()

@@ -9,7 +9,7 @@ use super::{ConfigError, invalid};
 /// `tasks:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTasks {
+pub(crate) struct RawTasks {
     /// Tasks of the `general` lane (adding, refreshing, avatars, batches) that run at
     /// once. The `download` lane always runs one at a time across the deployment.
     pub general_concurrency: u32,

@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigError, invalid};
 
 /// The prompt of a profile that sets none: `{title}` is the title to translate.
-pub const DEFAULT_PROMPT: &str = "Translate this Japanese video title into natural English. \
+pub(crate) const DEFAULT_PROMPT: &str = "Translate this Japanese video title into natural English. \
      Answer with the English title only, without quotes, notes or explanations.\n\n\
      Japanese title: {title}";
 
 /// `translator:`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTranslator {
+pub(crate) struct RawTranslator {
     /// The profile that translates titles. Unset (null): translation is off, and added
     /// resources keep the status `pending` until a profile is chosen.
     pub active: Option<String>,
@@ -28,7 +28,7 @@ pub struct RawTranslator {
 /// One entry under `translator.profiles`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTranslatorProfile {
+pub(crate) struct RawTranslatorProfile {
     /// Base URL of a server speaking the Ollama HTTP API (`/api/generate`, `/api/chat`).
     /// The operator writing it approves it: it may be on loopback or the LAN, and it is
     /// reached directly, never through `proxy:`.

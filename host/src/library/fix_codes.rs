@@ -12,7 +12,7 @@ use crate::store::{RenamedFiles, Store, StoreError};
 
 /// What fix-codes found (and, with `execute`, did).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct FixCodesReport {
+pub(crate) struct FixCodesReport {
     pub total: usize,
     pub canonical: usize,
     /// (stored, canonical) pairs that need (or got) a rename.
@@ -27,7 +27,7 @@ pub struct FixCodesReport {
 
 /// Reports the stored codes that are not canonical; with `execute`, renames them and
 /// their files. Works on the store and media directly: no plugin is needed.
-pub async fn fix_codes(
+pub(crate) async fn fix_codes(
     store: &Store,
     media: &MediaStore,
     execute: bool,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::plugins::{Metadata, StreamHit};
 
 /// One plugin's answer with who gave it.
-pub struct Found<'a> {
+pub(super) struct Found<'a> {
     pub plugin: &'a str,
     pub version: &'a str,
     pub metadata: &'a Metadata,
@@ -15,7 +15,7 @@ pub struct Found<'a> {
 
 /// The merged record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Merged {
+pub(super) struct Merged {
     pub title: Option<String>,
     pub original_title: Option<String>,
     pub release_date: Option<String>,
@@ -34,7 +34,7 @@ pub struct Merged {
 }
 
 /// Merges scraper answers (already in descending weight) with the source's hit.
-pub fn merge(found: &[Found<'_>], source: (&str, &str, &StreamHit)) -> Merged {
+pub(super) fn merge(found: &[Found<'_>], source: (&str, &str, &StreamHit)) -> Merged {
     let mut merged = Merged::default();
     for f in found {
         let who = format!("{}@{}", f.plugin, f.version);

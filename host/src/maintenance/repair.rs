@@ -66,7 +66,7 @@ pub(super) struct Finding {
 }
 
 impl Finding {
-    pub fn new(issue: Issue, repair: Repair) -> Self {
+    pub(super) fn new(issue: Issue, repair: Repair) -> Self {
         Self { issue, repair }
     }
 }

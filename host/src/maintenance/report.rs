@@ -120,7 +120,7 @@ impl Issue {
 
 /// One line of the report list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ReportEntry {
+pub(crate) struct ReportEntry {
     pub name: String,
     pub kind: String,
     /// When the job started, UTC.
@@ -219,7 +219,7 @@ impl Maintenance {
 
 /// The reports in `dir`, newest first, at most `limit`, optionally of one kind. Files
 /// that are not reports (or are being written) are left out.
-pub async fn list_reports(
+pub(crate) async fn list_reports(
     dir: PathBuf,
     kind: Option<String>,
     limit: usize,
@@ -263,7 +263,7 @@ pub async fn list_reports(
 
 /// One report by file name. Only `[A-Za-z0-9._-]` names ending in `.json` are looked up,
 /// so a name can never reach outside the directory: anything else is not found.
-pub async fn read_report(dir: PathBuf, name: String) -> Result<Value> {
+pub(crate) async fn read_report(dir: PathBuf, name: String) -> Result<Value> {
     if !valid_name(&name) {
         return Err(MaintenanceError::ReportNotFound(name));
     }

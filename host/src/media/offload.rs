@@ -12,7 +12,9 @@ thread_local! {
 
 /// Runs `work`, which may call the blocking [`MediaStore`] methods, on tokio's blocking
 /// pool and waits for it.
-pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+pub(crate) async fn offload<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(move || {
         let _marked = Marked::enter();
         work()

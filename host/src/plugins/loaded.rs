@@ -81,7 +81,7 @@ pub struct PluginStats {
 
 /// The outcome class of one call, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Succeeded,
     PluginError,
     Timeout,

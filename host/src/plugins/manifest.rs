@@ -135,7 +135,7 @@ impl Manifest {
 }
 
 /// `major.minor.patch` with an optional `-pre` or `+build` suffix.
-pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+pub(super) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     let core = text.split(['-', '+']).next()?;
     let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
     let version = (parts.next()??, parts.next()??, parts.next()??);

@@ -21,7 +21,7 @@ use crate::fetch::FetchClient;
 use crate::library::Library;
 
 /// The download task kind.
-pub struct Download {
+pub(crate) struct Download {
     pub library: Library,
     pub fetch: FetchClient,
     pub settings: DownloadConfig,
@@ -72,7 +72,7 @@ impl TaskKind for Download {
 
 /// What a finished download reports: the engine's figures, the code and the file.
 #[derive(Debug, Clone, Serialize)]
-pub struct Downloaded {
+pub(crate) struct Downloaded {
     #[serde(flatten)]
     pub outcome: DownloadOutcome,
     pub code: Code,

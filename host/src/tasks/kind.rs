@@ -17,9 +17,9 @@ use crate::events::{Event, EventBus, ProgressEvent};
 use crate::store::{Lease, Store, TaskRow};
 
 /// The lane that runs one task at a time across the whole deployment (N-D2).
-pub const DOWNLOAD_LANE: &str = "download";
+pub(crate) const DOWNLOAD_LANE: &str = "download";
 /// The lane for everything else, a few at once.
-pub const GENERAL_LANE: &str = "general";
+pub(crate) const GENERAL_LANE: &str = "general";
 
 /// How often progress reaches the event bus, and the database.
 const EVENT_INTERVAL: Duration = Duration::from_millis(250);
@@ -133,7 +133,7 @@ pub trait AnyKind: Send + Sync {
 
 /// Reads `value` as `T`; an error names the field (`items[2].code: ...`). No data at
 /// all reads as `{}`, so a payload whose fields all have defaults may be left out.
-pub fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+pub(crate) fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, String> {
     let value = match value {
         Value::Null => Value::Object(serde_json::Map::new()),
         value => value,

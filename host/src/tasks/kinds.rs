@@ -15,10 +15,10 @@ use crate::error_code::ErrorCode;
 use crate::library::{AvatarReport, Library, LibraryError, RefreshOptions, Report};
 
 /// Most items one batch task takes.
-pub const MAX_BATCH_ITEMS: usize = 500;
+pub(super) const MAX_BATCH_ITEMS: usize = 500;
 
 /// The library's kinds, registered together.
-pub fn library_kinds(registry: &mut Registry, library: &Library, mock_downloads: bool) {
+pub(crate) fn library_kinds(registry: &mut Registry, library: &Library, mock_downloads: bool) {
     registry.register(AddResource(library.clone()));
     registry.register(RefreshResource(library.clone()));
     registry.register(Batch(library.clone()));
@@ -58,7 +58,7 @@ fn failure(error: LibraryError) -> TaskFailure {
 /// The payload of the kinds that take one code.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CodePayload {
+pub(crate) struct CodePayload {
     /// The catalog code, in any form `code::normalize` takes (`abc_123`, full width).
     #[schema(value_type = String, example = "DEMO-001")]
     pub code: Code,
@@ -92,7 +92,7 @@ impl TaskKind for AddResource {
 /// `refresh_resource {code, refresh_m3u8?, refresh_metadata?, retranslate?}` (N-H8).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RefreshPayload {
+pub(crate) struct RefreshPayload {
     #[schema(value_type = String, example = "DEMO-001")]
     pub code: Code,
     /// Resolve the stream URL again through the sources (default true).
@@ -152,7 +152,7 @@ impl TaskKind for RefreshResource {
 /// `batch {items: [{action: add|refresh|delete, code, switches...}]}` (N-H10).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchPayload {
+pub(crate) struct BatchPayload {
     /// From 1 to 500 items.
     pub items: Vec<BatchItem>,
 }
@@ -161,7 +161,7 @@ pub struct BatchPayload {
 /// one fails alone and the others still run.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchItem {
+pub(crate) struct BatchItem {
     /// `add`, `refresh` or `delete`.
     pub action: String,
     /// The code as the client sent it (echoed in the item's result).
@@ -177,14 +177,14 @@ pub struct BatchItem {
 
 /// What a batch did: one outcome per item, in order.
 #[derive(Debug, Clone, Serialize)]
-pub struct BatchOutcome {
+pub(super) struct BatchOutcome {
     pub results: Vec<BatchItemOutcome>,
     pub failed: usize,
 }
 
 /// One item's outcome.
 #[derive(Debug, Clone, Serialize)]
-pub struct BatchItemOutcome {
+pub(super) struct BatchItemOutcome {
     /// The code as sent.
     pub input: String,
     pub action: String,
@@ -269,7 +269,7 @@ async fn batch_item(library: &Library, item: &BatchItem) -> Result<(), String> {
 /// `person_avatars {limit?}` (N-B3): fetches avatars for people who have none.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AvatarsPayload {
+pub(crate) struct AvatarsPayload {
     /// People looked at, from 1 to 100000 (default 1000).
     #[serde(default = "default_avatar_limit")]
     pub limit: u32,
@@ -323,7 +323,7 @@ impl TaskKind for PersonAvatars {
 /// progress like a download, without the network. Debug only.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MockDownloadPayload {
+pub(crate) struct MockDownloadPayload {
     #[schema(value_type = String, example = "DEMO-001")]
     pub code: Code,
     /// How long the fake download takes, up to one hour (default 10000).
@@ -337,7 +337,7 @@ fn default_mock_ms() -> u64 {
 
 /// What a mock download reports.
 #[derive(Debug, Clone, Serialize)]
-pub struct MockOutcome {
+pub(super) struct MockOutcome {
     pub code: Code,
     pub mock: bool,
     pub segments: u64,

@@ -26,7 +26,11 @@ use crate::maintenance::{
 };
 
 /// Registers every maintenance kind.
-pub fn maintenance_kinds(registry: &mut Registry, maintenance: &Maintenance, library: &Library) {
+pub(crate) fn maintenance_kinds(
+    registry: &mut Registry,
+    maintenance: &Maintenance,
+    library: &Library,
+) {
     registry.register(BackupDbKind(maintenance.clone()));
     registry.register(BackupCodesKind(maintenance.clone()));
     registry.register(SyncBackupsKind(maintenance.clone()));
@@ -47,7 +51,7 @@ pub fn maintenance_kinds(registry: &mut Registry, maintenance: &Maintenance, lib
 /// Days of backups to keep: 1 to 36500, or the configured default.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetentionPayload {
+pub(super) struct RetentionPayload {
     /// Keep this many days (1 to 36500); absent: `maintenance.backup_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<u32>,
@@ -65,7 +69,7 @@ fn check_days(days: Option<u32>) -> Result<(), String> {
 /// `check_resources` and `check_avatars`: the flags of their CLI commands.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckPayload {
+pub(super) struct CheckPayload {
     /// Repair what can be repaired (default false: report only).
     #[serde(default)]
     pub apply: bool,
@@ -77,7 +81,7 @@ pub struct CheckPayload {
 /// `check_videos`: the check's flags and how many videos to look at.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckVideosPayload {
+pub(super) struct CheckVideosPayload {
     #[serde(default)]
     pub apply: bool,
     #[serde(default)]
@@ -90,11 +94,11 @@ pub struct CheckVideosPayload {
 /// `db_upgrade` takes nothing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NoPayload {}
+pub(super) struct NoPayload {}
 
 /// A check's result: the report's name and counts (the issues stay in the report).
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckSummary {
+pub(super) struct CheckSummary {
     pub report: String,
     pub applied: bool,
     pub summary: ReportSummary,

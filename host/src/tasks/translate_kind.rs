@@ -20,17 +20,17 @@ use crate::store::Priority;
 use crate::translate::{Outcome, TranslateError, TranslateOptions, Translator};
 
 /// The kind's name.
-pub const TRANSLATE_KIND: &str = "translate";
+pub(crate) const TRANSLATE_KIND: &str = "translate";
 
 /// The translate task kind; disabled when no translator profile is active.
-pub struct Translate {
+pub(crate) struct Translate {
     pub translator: Option<Translator>,
 }
 
 /// `translate {code, force?, no_cache?}`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TranslatePayload {
+pub(crate) struct TranslatePayload {
     #[schema(value_type = String, example = "DEMO-001")]
     pub code: Code,
     /// Translate even a title already translated (default false).
@@ -105,12 +105,12 @@ fn failure(error: TranslateError) -> TaskFailure {
 }
 
 /// The library's translation requests, as `translate` tasks.
-pub struct TranslationTasks {
+pub(crate) struct TranslationTasks {
     queue: WeakTaskQueue,
 }
 
 impl TranslationTasks {
-    pub fn new(queue: WeakTaskQueue) -> Self {
+    pub(crate) fn new(queue: WeakTaskQueue) -> Self {
         Self { queue }
     }
 }
