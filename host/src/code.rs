@@ -38,7 +38,7 @@ const PADDED_NUMBER_DIGITS: usize = 3;
 
 /// Why a text is not a catalog code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CodeError {
+pub(crate) enum CodeError {
     #[error("code is empty")]
     Empty,
     #[error("code is too long: {chars} characters, at most {MAX_INPUT_CHARS}")]
@@ -53,7 +53,7 @@ pub enum CodeError {
 
 /// A catalog code in canonical form (`ABC-123`); only [`normalize`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Code(String);
+pub(crate) struct Code(String);
 
 /// Normalises a code as typed by a user, a plugin or an old database row.
 pub(crate) fn normalize(input: &str) -> Result<Code, CodeError> {
@@ -73,25 +73,8 @@ pub(crate) fn normalize(input: &str) -> Result<Code, CodeError> {
 
 impl Code {
     /// The canonical text, such as `ABC-123`.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// The part before the `-`, such as `ABC` or `T28`.
-    pub fn prefix(&self) -> &str {
-        self.0
-            .split_once('-')
-            .map_or(&*self.0, |(prefix, _)| prefix)
-    }
-
-    /// The part after the `-`, such as `123` or `0045`.
-    pub fn number(&self) -> &str {
-        self.0.split_once('-').map_or("", |(_, number)| number)
-    }
-
-    /// The canonical text, owned.
-    pub fn into_string(self) -> String {
-        self.0
     }
 }
 

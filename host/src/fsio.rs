@@ -79,9 +79,9 @@ impl WriteOptions {
 #[error("{error}")]
 pub(crate) struct PersistError {
     /// What went wrong.
-    pub error: io::Error,
+    pub(crate) error: io::Error,
     /// The temporary file, when the rename did not happen.
-    pub file: Option<NamedTempFile>,
+    pub(crate) file: Option<NamedTempFile>,
 }
 
 /// Writes `bytes` to `target` through a temporary file in the same directory (so the

@@ -27,26 +27,26 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// A schedule as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct ScheduleView {
-    pub name: String,
-    pub cron: String,
-    pub task: String,
-    pub data: serde_json::Value,
-    pub enabled: bool,
+    pub(crate) name: String,
+    pub(crate) cron: String,
+    pub(crate) task: String,
+    pub(crate) data: serde_json::Value,
+    pub(crate) enabled: bool,
     /// RFC 3339, in the configured zone.
-    pub next_run: Option<String>,
-    pub last_run: Option<String>,
-    pub last_task_id: Option<i64>,
+    pub(crate) next_run: Option<String>,
+    pub(crate) last_run: Option<String>,
+    pub(crate) last_task_id: Option<i64>,
     /// The last task's status, or why the last tick queued nothing.
-    pub last_outcome: Option<String>,
+    pub(crate) last_outcome: Option<String>,
 }
 
 /// What one tick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Fired {
-    pub name: String,
-    pub tick_ms: i64,
+    pub(crate) name: String,
+    pub(crate) tick_ms: i64,
     /// The queued task, or None when the tick was missed and skipped (catch-up off).
-    pub task_id: Option<i64>,
+    pub(crate) task_id: Option<i64>,
 }
 
 /// The scheduler.

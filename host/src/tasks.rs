@@ -63,18 +63,18 @@ pub enum TaskError {
 pub struct Submitted {
     pub task: TaskRow,
     /// True when a pending-or-running task with the same kind and key was returned.
-    pub deduplicated: bool,
+    pub(crate) deduplicated: bool,
 }
 
 /// Running and pending tasks (N-D8).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct QueueStatus {
-    pub running: Vec<TaskRow>,
+pub(crate) struct QueueStatus {
+    pub(crate) running: Vec<TaskRow>,
     /// In the order they will run, per lane.
-    pub pending: Vec<TaskRow>,
+    pub(crate) pending: Vec<TaskRow>,
     /// Tasks by status.
     #[schema(value_type = std::collections::BTreeMap<String, u64>)]
-    pub counts: HashMap<&'static str, u64>,
+    pub(crate) counts: HashMap<&'static str, u64>,
 }
 
 /// The queue: cheap to clone.
@@ -86,13 +86,13 @@ pub struct TaskQueue {
 /// A handle that does not keep the queue alive: for kinds that queue follow-up tasks
 /// (the queue owns the kinds, so a strong handle would be a cycle).
 #[derive(Clone)]
-pub struct WeakTaskQueue {
+pub(crate) struct WeakTaskQueue {
     inner: Weak<Inner>,
 }
 
 impl WeakTaskQueue {
     /// The queue, while it exists.
-    pub fn upgrade(&self) -> Option<TaskQueue> {
+    pub(crate) fn upgrade(&self) -> Option<TaskQueue> {
         self.inner.upgrade().map(|inner| TaskQueue { inner })
     }
 }
@@ -116,7 +116,7 @@ struct Running {
 }
 
 impl TaskQueue {
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         events: EventBus,
         registry: Registry,
@@ -137,14 +137,14 @@ impl TaskQueue {
     }
 
     /// A handle that does not keep the queue alive.
-    pub fn downgrade(&self) -> WeakTaskQueue {
+    pub(crate) fn downgrade(&self) -> WeakTaskQueue {
         WeakTaskQueue {
             inner: Arc::downgrade(&self.inner),
         }
     }
 
     /// Each kind's name with its payload's schema name and JSON schema.
-    pub fn payload_schemas(
+    pub(crate) fn payload_schemas(
         &self,
     ) -> Vec<(
         &'static str,
@@ -164,11 +164,6 @@ impl TaskQueue {
     /// The kinds clients may submit.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.inner.registry.names()
-    }
-
-    /// This process's lease holder name.
-    pub fn holder(&self) -> &str {
-        &self.inner.holder
     }
 
     /// Queues a task of `kind` (T-C1), or returns the one already pending or running
@@ -268,7 +263,11 @@ impl TaskQueue {
     }
 
     /// Cancels the pending-or-running task of `kind` for `key` (a code), if any.
-    pub async fn cancel_active(&self, kind: &str, key: &str) -> Result<Option<TaskRow>, TaskError> {
+    pub(crate) async fn cancel_active(
+        &self,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<TaskRow>, TaskError> {
         match self.inner.store.active_task(kind, key).await? {
             Some(task) => Ok(Some(self.cancel(task.id).await?)),
             None => Ok(None),
@@ -276,7 +275,7 @@ impl TaskQueue {
     }
 
     /// Removes a finished task from the list.
-    pub async fn remove(&self, id: i64) -> Result<(), TaskError> {
+    pub(crate) async fn remove(&self, id: i64) -> Result<(), TaskError> {
         if self.inner.store.delete_task(id).await? {
             return Ok(());
         }
@@ -287,7 +286,7 @@ impl TaskQueue {
     }
 
     /// Running tasks with progress and pending ones in order (N-D8).
-    pub async fn status(&self) -> Result<QueueStatus, TaskError> {
+    pub(crate) async fn status(&self) -> Result<QueueStatus, TaskError> {
         let (running, pending) = self
             .inner
             .store

@@ -98,12 +98,12 @@ pub(crate) enum Outcome {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TranslateOptions {
     /// Translate even a title already completed or skipped.
-    pub force: bool,
+    pub(crate) force: bool,
     /// Ask the LLM even when the cache holds an answer (the new answer replaces it).
-    pub skip_cache: bool,
+    pub(crate) skip_cache: bool,
     /// Another attempt follows a retryable failure: the status goes back to `pending`
     /// (with the reason) instead of `failed`.
-    pub retry_follows: bool,
+    pub(crate) retry_follows: bool,
 }
 
 /// What a translation would do, without doing it (`kura translate --dry-run`).

@@ -8,4 +8,4 @@ mod variant_rule;
 
 pub(crate) use host_pattern::HostPattern;
 pub use priority::Priority;
-pub use variant_rule::VariantRule;
+pub(crate) use variant_rule::VariantRule;

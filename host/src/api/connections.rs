@@ -26,9 +26,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Deadlines {
     /// From accept to the first request.
-    pub first_request: Duration,
+    pub(crate) first_request: Duration,
     /// From the end of the last request to the next one.
-    pub idle: Duration,
+    pub(crate) idle: Duration,
 }
 
 /// The table of open connections.

@@ -26,17 +26,17 @@ const MAX_BATCH_CODES: usize = 1000;
 pub(super) struct BatchDownloadBody {
     /// 1 to 1000 codes; each is checked on its own and gets its own result.
     #[schema(value_type = Vec<String>)]
-    pub codes: Vec<Value>,
+    pub(crate) codes: Vec<Value>,
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 /// What a batch of downloads did, code by code.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct BatchDownloads {
-    pub results: Vec<BatchDownload>,
-    pub failed: usize,
+    pub(crate) results: Vec<BatchDownload>,
+    pub(crate) failed: usize,
 }
 
 /// One code of a batch: its task, or why it has none.
@@ -44,23 +44,23 @@ pub(super) struct BatchDownloads {
 pub(super) struct BatchDownload {
     /// The code as sent.
     #[schema(value_type = String)]
-    pub input: Value,
-    pub ok: bool,
+    pub(crate) input: Value,
+    pub(crate) ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<i64>,
+    pub(crate) task_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deduplicated: Option<bool>,
+    pub(crate) deduplicated: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorBody>,
+    pub(crate) error: Option<ErrorBody>,
 }
 
 /// What `DELETE /api/downloads/{code}` removed.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct VideoRemoved {
-    pub code: String,
-    pub video_removed: bool,
+    pub(crate) code: String,
+    pub(crate) video_removed: bool,
     /// The download task that was stopped, if one was queued or running.
-    pub cancelled_task: Option<i64>,
+    pub(crate) cancelled_task: Option<i64>,
 }
 
 /// `POST /api/downloads/{code}` (N-D3): queues the download of a resource in the library.

@@ -12,9 +12,9 @@ use crate::plugins::{CallError, LoadError, RegistryError};
 /// with, and a message for people.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiError {
-    pub status: StatusCode,
-    pub code: ErrorCode,
-    pub message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
 }
 
 #[derive(Serialize)]
@@ -27,9 +27,9 @@ struct Body<'a> {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(super) struct ErrorBody {
     /// Stable snake_case code.
-    pub code: ErrorCode,
+    pub(crate) code: ErrorCode,
     /// Human-readable detail.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ApiError {

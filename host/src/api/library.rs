@@ -41,10 +41,10 @@ impl From<crate::store::StoreError> for ApiError {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ResourceItem {
     #[serde(flatten)]
-    pub summary: ResourceSummary,
-    pub display_title: Option<String>,
-    pub cover_url: Option<String>,
-    pub thumbnail_url: Option<String>,
+    pub(crate) summary: ResourceSummary,
+    pub(crate) display_title: Option<String>,
+    pub(crate) cover_url: Option<String>,
+    pub(crate) thumbnail_url: Option<String>,
 }
 
 pub(super) fn display_title(
@@ -80,24 +80,24 @@ fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
 /// What a resource's first screen shows.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Preview {
-    pub code: String,
+    pub(crate) code: String,
     /// The title `library.display_title` chooses.
-    pub title: Option<String>,
-    pub release_date: Option<String>,
-    pub duration_seconds: Option<i64>,
-    pub has_video: bool,
-    pub translation_status: crate::store::TranslationStatus,
-    pub people: Vec<Named>,
-    pub tags: Vec<Named>,
-    pub cover_url: Option<String>,
-    pub thumbnail_url: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) release_date: Option<String>,
+    pub(crate) duration_seconds: Option<i64>,
+    pub(crate) has_video: bool,
+    pub(crate) translation_status: crate::store::TranslationStatus,
+    pub(crate) people: Vec<Named>,
+    pub(crate) tags: Vec<Named>,
+    pub(crate) cover_url: Option<String>,
+    pub(crate) thumbnail_url: Option<String>,
 }
 
 /// A person or a tag by id and name.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Named {
-    pub id: i64,
-    pub name: String,
+    pub(crate) id: i64,
+    pub(crate) name: String,
 }
 
 /// Everything stored about a resource, with the title `library.display_title` chooses.
@@ -105,8 +105,8 @@ pub(super) struct Named {
 pub(super) struct Metadata<'a> {
     #[serde(flatten)]
     #[schema(inline)]
-    pub detail: &'a crate::store::ResourceDetail,
-    pub display_title: Option<String>,
+    pub(crate) detail: &'a crate::store::ResourceDetail,
+    pub(crate) display_title: Option<String>,
 }
 
 /// `GET /api/resources` (N-H1)
@@ -271,9 +271,9 @@ pub(super) async fn metadata(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AddBody {
-    pub code: String,
+    pub(crate) code: String,
     #[serde(default)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 /// `POST /api/resource` (N-H7): queues an `add_resource` task; `?wait=SECONDS` answers

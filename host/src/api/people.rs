@@ -14,8 +14,8 @@ use crate::store::{Page, PeopleQuery, PeopleSort, PersonSummary, TagQuery, TagSo
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct PersonItem {
     #[serde(flatten)]
-    pub person: PersonSummary,
-    pub avatar_path: Option<String>,
+    pub(crate) person: PersonSummary,
+    pub(crate) avatar_path: Option<String>,
 }
 
 /// `GET /api/actors` (N-H2)

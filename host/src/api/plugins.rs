@@ -15,9 +15,9 @@ use crate::plugins::{FileFailure, InstallOutcome, Origin, PluginKind, PluginView
 /// `GET /api/plugins` body.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct PluginList {
-    pub plugins: Vec<PluginView>,
+    pub(crate) plugins: Vec<PluginView>,
     /// Files in the plugins directory that failed to load.
-    pub load_errors: Vec<FileFailure>,
+    pub(crate) load_errors: Vec<FileFailure>,
 }
 
 /// `GET /api/plugins`
@@ -34,9 +34,9 @@ pub(super) async fn list(State(state): State<AppState>) -> Json<PluginList> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct UploadResult {
     /// `loaded`, `swapped` or `unchanged`.
-    pub outcome: &'static str,
-    pub previous_version: Option<String>,
-    pub plugin: Option<PluginView>,
+    pub(crate) outcome: &'static str,
+    pub(crate) previous_version: Option<String>,
+    pub(crate) plugin: Option<PluginView>,
 }
 
 /// `POST /api/plugins`: the body is a `.wasm` component.
@@ -125,15 +125,15 @@ fn found(state: &AppState, name: &str) -> Result<Json<PluginView>, ApiError> {
 /// One row of `GET /api/source/list` (N-A3).
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct SourceRow {
-    pub name: String,
-    pub version: String,
-    pub weight: i32,
-    pub enabled: bool,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) weight: i32,
+    pub(crate) enabled: bool,
     /// `ok`, `failing` (the last calls failed) or `unused`.
-    pub health: &'static str,
-    pub calls: u64,
-    pub failures: u64,
-    pub last_failure: Option<String>,
+    pub(crate) health: &'static str,
+    pub(crate) calls: u64,
+    pub(crate) failures: u64,
+    pub(crate) last_failure: Option<String>,
 }
 
 /// `GET /api/source/list`: sources by descending weight.
@@ -172,13 +172,13 @@ pub(super) async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow
 pub(super) struct CallBody {
     /// A code for sources and scrapers, a name with `avatar`, a query with `search`,
     /// the raw text for cleaners.
-    pub input: String,
+    pub(crate) input: String,
     #[serde(default)]
-    pub search: bool,
+    pub(crate) search: bool,
     #[serde(default)]
-    pub avatar: bool,
+    pub(crate) avatar: bool,
     #[serde(default)]
-    pub page_url: Option<String>,
+    pub(crate) page_url: Option<String>,
 }
 
 /// `POST /api/plugins/{name}/call`: a test call on the running version, for operators

@@ -29,7 +29,7 @@ impl From<MaintenanceError> for ApiError {
 /// `GET /api/reports`'s answer.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub(super) struct ReportList {
-    pub items: Vec<crate::maintenance::ReportEntry>,
+    pub(crate) items: Vec<crate::maintenance::ReportEntry>,
 }
 
 /// `GET /api/reports?kind=&limit=`

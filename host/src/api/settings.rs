@@ -51,18 +51,18 @@ fn settings_error(error: StoreError) -> ApiError {
 /// Where a resource's video is, as `library.file_path_prefix` shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct VideoPath {
-    pub code: String,
-    pub path: String,
+    pub(crate) code: String,
+    pub(crate) path: String,
     /// Whether the video is downloaded and its file is there.
-    pub exists: bool,
+    pub(crate) exists: bool,
 }
 
 /// A stored cookie (its value is not repeated).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct CookieSet {
-    pub source: String,
-    pub name: String,
-    pub url: String,
+    pub(crate) source: String,
+    pub(crate) name: String,
+    pub(crate) url: String,
 }
 
 /// `GET /api/downloads/abspath?code=` (N-D5)
@@ -105,10 +105,10 @@ pub(super) async fn abspath(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CookieBody {
-    pub source: String,
-    pub name: String,
-    pub value: String,
-    pub url: Option<String>,
+    pub(crate) source: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) url: Option<String>,
 }
 
 /// `POST /api/source/cookie` (N-A4): stored, and put in the source's jar at once.

@@ -29,7 +29,7 @@ pub(super) struct PriorityBody {
     /// 1 (low) to 4 (urgent), or low, normal, high, urgent (default normal).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 impl From<TaskError> for ApiError {
@@ -138,36 +138,36 @@ pub(super) async fn submit(
 /// What a submit answers: the task; with `?wait=`, once it completed, its result too.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct SubmitAnswer {
-    pub task: TaskRow,
+    pub(crate) task: TaskRow,
     /// True when the same task was already queued or running (it is that one).
-    pub deduplicated: bool,
+    pub(crate) deduplicated: bool,
     /// The completed task's result (with `?wait=`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub result: Option<Value>,
+    pub(crate) result: Option<Value>,
 }
 
 /// How many tasks a quick operation queued.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct QueuedCounts {
-    pub queued: u64,
+    pub(crate) queued: u64,
     /// Already pending or running, so not queued again.
-    pub already_queued: u64,
+    pub(crate) already_queued: u64,
     /// Codes that could not be queued, with the reason.
-    pub invalid: Vec<InvalidCode>,
+    pub(crate) invalid: Vec<InvalidCode>,
 }
 
 /// A code a quick operation refused.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct InvalidCode {
-    pub code: String,
-    pub error: String,
+    pub(crate) code: String,
+    pub(crate) error: String,
 }
 
 /// `GET /api/schedules`'s answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Schedules {
-    pub schedules: Vec<crate::schedule::ScheduleView>,
+    pub(crate) schedules: Vec<crate::schedule::ScheduleView>,
 }
 
 /// A route that starts one task from a JSON body: `?wait=` as in [`submit`], the body's
@@ -239,11 +239,11 @@ pub(super) async fn list(
 #[serde(deny_unknown_fields)]
 pub(super) struct SubmitBody {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    pub priority: Value,
+    pub(crate) priority: Value,
     #[serde(default)]
-    pub data: Value,
+    pub(crate) data: Value,
 }
 
 /// `POST /api/tasks`: `{type, priority, data}`.
@@ -388,11 +388,11 @@ pub(super) async fn quick_db_upgrade(
 pub(super) struct QuickTranslateBody {
     /// Every title, whatever its status (default: pending and failed ones).
     #[serde(default)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// 1 to 4 or `low`..`urgent` (default low).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 /// The body of `POST /api/quick/refresh-metadata`.
@@ -401,17 +401,17 @@ pub(super) struct QuickTranslateBody {
 pub(super) struct QuickRefreshBody {
     /// The codes to refresh; absent: every resource.
     #[serde(default)]
-    pub codes: Option<Vec<String>>,
+    pub(crate) codes: Option<Vec<String>>,
     /// 1 to 4 or `low`..`urgent` (default low).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
     #[serde(default)]
-    pub refresh_m3u8: Option<bool>,
+    pub(crate) refresh_m3u8: Option<bool>,
     #[serde(default)]
-    pub refresh_metadata: Option<bool>,
+    pub(crate) refresh_metadata: Option<bool>,
     #[serde(default)]
-    pub retranslate: Option<bool>,
+    pub(crate) retranslate: Option<bool>,
 }
 
 /// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the

@@ -15,9 +15,9 @@ use crate::config::PrivateHost;
 #[derive(Debug, thiserror::Error)]
 #[error("{host} resolves to {ip}, which is {reason}")]
 pub(super) struct DeniedAddress {
-    pub host: String,
-    pub ip: IpAddr,
-    pub reason: &'static str,
+    pub(crate) host: String,
+    pub(crate) ip: IpAddr,
+    pub(crate) reason: &'static str,
 }
 
 /// Which names may resolve to non-public addresses, and the static name table.

@@ -4,8 +4,8 @@
 /// A name and its aliases, outermost first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SplitName {
-    pub name: String,
-    pub aliases: Vec<String>,
+    pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
 }
 
 impl SplitName {

@@ -46,9 +46,9 @@ const WORDS: [&str; 16] = [
 /// What seeding wrote.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SeedReport {
-    pub resources: u64,
-    pub with_video: u64,
-    pub elapsed_ms: u64,
+    pub(crate) resources: u64,
+    pub(crate) with_video: u64,
+    pub(crate) elapsed_ms: u64,
 }
 
 /// Writes `count` synthetic resources (replacing earlier seeded ones of the same codes),

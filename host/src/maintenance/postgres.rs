@@ -14,7 +14,7 @@ const MAX_MESSAGE: usize = 2000;
 /// The PostgreSQL client tools, from `maintenance.pg_bin_dir` or `PATH`.
 #[derive(Debug, Clone)]
 pub(super) struct PgTools {
-    pub bin_dir: Option<PathBuf>,
+    pub(crate) bin_dir: Option<PathBuf>,
 }
 
 impl PgTools {

@@ -61,8 +61,8 @@ impl Repair {
 /// An issue and its repair.
 #[derive(Debug, Clone)]
 pub(super) struct Finding {
-    pub issue: Issue,
-    pub repair: Repair,
+    pub(crate) issue: Issue,
+    pub(crate) repair: Repair,
 }
 
 impl Finding {

@@ -27,7 +27,7 @@ pub(crate) async fn offload<T: Send + 'static>(
 
 impl MediaStore {
     /// Runs `work` on this store off the async threads ([`offload`]).
-    pub async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&MediaStore) -> Result<T> + Send + 'static,
     ) -> Result<T> {

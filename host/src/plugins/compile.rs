@@ -11,7 +11,7 @@ use crate::fsio::{self, WriteOptions};
 
 /// Whether the compiled code came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompileSource {
+pub(crate) enum CompileSource {
     Cache,
     Compiled,
 }

@@ -68,8 +68,8 @@ fn spawn_epoch_ticker(engine: &Engine) {
 
 /// The linkers: sources and scrapers get the network imports, cleaners do not.
 pub(super) struct Linkers {
-    pub network: Linker<PluginState>,
-    pub pure: Linker<PluginState>,
+    pub(crate) network: Linker<PluginState>,
+    pub(crate) pure: Linker<PluginState>,
 }
 
 impl Linkers {

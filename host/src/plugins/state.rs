@@ -15,13 +15,13 @@ use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchError, FetchReques
 
 /// What one call may use and reach.
 pub(crate) struct CallContext {
-    pub plugin: Arc<str>,
-    pub fetch: Option<FetchClient>,
-    pub policy: Arc<EgressPolicy>,
-    pub cookies: CookieJar,
-    pub settings: Arc<BTreeMap<String, String>>,
-    pub deadline: Instant,
-    pub max_requests: u32,
+    pub(crate) plugin: Arc<str>,
+    pub(crate) fetch: Option<FetchClient>,
+    pub(crate) policy: Arc<EgressPolicy>,
+    pub(crate) cookies: CookieJar,
+    pub(crate) settings: Arc<BTreeMap<String, String>>,
+    pub(crate) deadline: Instant,
+    pub(crate) max_requests: u32,
 }
 
 /// The store's data for one call.

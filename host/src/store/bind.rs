@@ -15,7 +15,7 @@ pub(super) enum Value {
 /// SQL text and its bound values.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Sql {
-    pub text: String,
+    pub(crate) text: String,
     values: Vec<Value>,
 }
 

@@ -22,11 +22,11 @@ use crate::library::Library;
 
 /// The download task kind.
 pub(crate) struct Download {
-    pub library: Library,
-    pub fetch: FetchClient,
-    pub settings: DownloadConfig,
+    pub(crate) library: Library,
+    pub(crate) fetch: FetchClient,
+    pub(crate) settings: DownloadConfig,
     /// `<data_dir>/work/download`.
-    pub work_root: PathBuf,
+    pub(crate) work_root: PathBuf,
 }
 
 impl TaskKind for Download {
@@ -74,10 +74,10 @@ impl TaskKind for Download {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Downloaded {
     #[serde(flatten)]
-    pub outcome: DownloadOutcome,
-    pub code: Code,
+    pub(crate) outcome: DownloadOutcome,
+    pub(crate) code: Code,
     /// The video's path under the media directory.
-    pub file: String,
+    pub(crate) file: String,
 }
 
 async fn run(

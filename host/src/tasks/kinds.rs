@@ -61,7 +61,7 @@ fn failure(error: LibraryError) -> TaskFailure {
 pub(crate) struct CodePayload {
     /// The catalog code, in any form `code::normalize` takes (`abc_123`, full width).
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
 }
 
 /// `add_resource {code}` (N-H7).
@@ -94,16 +94,16 @@ impl TaskKind for AddResource {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshPayload {
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
     /// Resolve the stream URL again through the sources (default true).
     #[serde(default = "yes")]
-    pub refresh_m3u8: bool,
+    pub(crate) refresh_m3u8: bool,
     /// Scrape the metadata again (default true).
     #[serde(default = "yes")]
-    pub refresh_metadata: bool,
+    pub(crate) refresh_metadata: bool,
     /// Queue a forced translation of the title (default false).
     #[serde(default)]
-    pub retranslate: bool,
+    pub(crate) retranslate: bool,
 }
 
 fn yes() -> bool {
@@ -154,7 +154,7 @@ impl TaskKind for RefreshResource {
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchPayload {
     /// From 1 to 500 items.
-    pub items: Vec<BatchItem>,
+    pub(crate) items: Vec<BatchItem>,
 }
 
 /// One item of a batch. Its code and action are checked when the batch runs, so a bad
@@ -163,34 +163,34 @@ pub(crate) struct BatchPayload {
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchItem {
     /// `add`, `refresh` or `delete`.
-    pub action: String,
+    pub(crate) action: String,
     /// The code as the client sent it (echoed in the item's result).
-    pub code: String,
+    pub(crate) code: String,
     /// A refresh's switches, as in `refresh_resource`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_m3u8: Option<bool>,
+    pub(crate) refresh_m3u8: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_metadata: Option<bool>,
+    pub(crate) refresh_metadata: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retranslate: Option<bool>,
+    pub(crate) retranslate: Option<bool>,
 }
 
 /// What a batch did: one outcome per item, in order.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct BatchOutcome {
-    pub results: Vec<BatchItemOutcome>,
-    pub failed: usize,
+    pub(crate) results: Vec<BatchItemOutcome>,
+    pub(crate) failed: usize,
 }
 
 /// One item's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct BatchItemOutcome {
     /// The code as sent.
-    pub input: String,
-    pub action: String,
-    pub ok: bool,
+    pub(crate) input: String,
+    pub(crate) action: String,
+    pub(crate) ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// Every item runs; the result lists each item's outcome.
@@ -272,7 +272,7 @@ async fn batch_item(library: &Library, item: &BatchItem) -> Result<(), String> {
 pub(crate) struct AvatarsPayload {
     /// People looked at, from 1 to 100000 (default 1000).
     #[serde(default = "default_avatar_limit")]
-    pub limit: u32,
+    pub(crate) limit: u32,
 }
 
 fn default_avatar_limit() -> u32 {
@@ -325,10 +325,10 @@ impl TaskKind for PersonAvatars {
 #[serde(deny_unknown_fields)]
 pub(crate) struct MockDownloadPayload {
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
     /// How long the fake download takes, up to one hour (default 10000).
     #[serde(default = "default_mock_ms")]
-    pub duration_ms: u64,
+    pub(crate) duration_ms: u64,
 }
 
 fn default_mock_ms() -> u64 {
@@ -338,9 +338,9 @@ fn default_mock_ms() -> u64 {
 /// What a mock download reports.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct MockOutcome {
-    pub code: Code,
-    pub mock: bool,
-    pub segments: u64,
+    pub(crate) code: Code,
+    pub(crate) mock: bool,
+    pub(crate) segments: u64,
 }
 
 struct MockDownload {

@@ -54,7 +54,7 @@ pub(crate) fn maintenance_kinds(
 pub(super) struct RetentionPayload {
     /// Keep this many days (1 to 36500); absent: `maintenance.backup_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub days: Option<u32>,
+    pub(crate) days: Option<u32>,
 }
 
 fn check_days(days: Option<u32>) -> Result<(), String> {
@@ -72,10 +72,10 @@ fn check_days(days: Option<u32>) -> Result<(), String> {
 pub(super) struct CheckPayload {
     /// Repair what can be repaired (default false: report only).
     #[serde(default)]
-    pub apply: bool,
+    pub(crate) apply: bool,
     /// With `apply`, also delete media files (default false).
     #[serde(default)]
-    pub delete_files: bool,
+    pub(crate) delete_files: bool,
 }
 
 /// `check_videos`: the check's flags and how many videos to look at.
@@ -83,12 +83,12 @@ pub(super) struct CheckPayload {
 #[serde(deny_unknown_fields)]
 pub(super) struct CheckVideosPayload {
     #[serde(default)]
-    pub apply: bool,
+    pub(crate) apply: bool,
     #[serde(default)]
-    pub delete_files: bool,
+    pub(crate) delete_files: bool,
     /// Look at this many videos at most (1 or more); absent: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
 }
 
 /// `db_upgrade` takes nothing.
@@ -99,9 +99,9 @@ pub(super) struct NoPayload {}
 /// A check's result: the report's name and counts (the issues stay in the report).
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct CheckSummary {
-    pub report: String,
-    pub applied: bool,
-    pub summary: ReportSummary,
+    pub(crate) report: String,
+    pub(crate) applied: bool,
+    pub(crate) summary: ReportSummary,
 }
 
 impl From<Report> for CheckSummary {

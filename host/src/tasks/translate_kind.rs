@@ -24,7 +24,7 @@ pub(crate) const TRANSLATE_KIND: &str = "translate";
 
 /// The translate task kind; disabled when no translator profile is active.
 pub(crate) struct Translate {
-    pub translator: Option<Translator>,
+    pub(crate) translator: Option<Translator>,
 }
 
 /// `translate {code, force?, no_cache?}`.
@@ -32,13 +32,13 @@ pub(crate) struct Translate {
 #[serde(deny_unknown_fields)]
 pub(crate) struct TranslatePayload {
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
     /// Translate even a title already translated (default false).
     #[serde(default)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Ask the LLM again instead of using a cached answer (default false).
     #[serde(default)]
-    pub no_cache: bool,
+    pub(crate) no_cache: bool,
 }
 
 impl TaskKind for Translate {

@@ -22,8 +22,8 @@ const MAX_QUOTED_CHARS: usize = 200;
 pub(crate) struct LlmError {
     /// Whether asking again later may work (a timeout, a dead or busy server, a garbled
     /// answer); not for a refused URL or a model the server does not have.
-    pub retryable: bool,
-    pub message: String,
+    pub(crate) retryable: bool,
+    pub(crate) message: String,
 }
 
 impl LlmError {
