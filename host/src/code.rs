@@ -21,14 +21,18 @@
 //! This file depends only on `serde` and `thiserror`: the fuzz crate (`host/fuzz`)
 //! includes it by `#[path]` so that it does not build the whole host.
 
+#![allow(
+    unreachable_pub,
+    reason = "the fuzz crate's public `code` module; in the host, `code` is private"
+)]
+
 use std::fmt;
 use std::str::FromStr;
 
 /// Longest accepted input, in characters after trimming.
-pub(crate) const MAX_INPUT_CHARS: usize = 32;
+pub const MAX_INPUT_CHARS: usize = 32;
 /// Longest canonical code, in bytes: 10 letters, 3 digits, `-`, 6 digits.
-pub(crate) const MAX_CODE_LEN: usize =
-    MAX_PREFIX_LETTERS + MAX_PREFIX_DIGITS + 1 + MAX_NUMBER_DIGITS;
+pub const MAX_CODE_LEN: usize = MAX_PREFIX_LETTERS + MAX_PREFIX_DIGITS + 1 + MAX_NUMBER_DIGITS;
 
 const MAX_PREFIX_LETTERS: usize = 10;
 const MAX_PREFIX_DIGITS: usize = 3;
@@ -38,7 +42,7 @@ const PADDED_NUMBER_DIGITS: usize = 3;
 
 /// Why a text is not a catalog code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CodeError {
+pub enum CodeError {
     #[error("code is empty")]
     Empty,
     #[error("code is too long: {chars} characters, at most {MAX_INPUT_CHARS}")]
@@ -53,10 +57,10 @@ pub(crate) enum CodeError {
 
 /// A catalog code in canonical form (`ABC-123`); only [`normalize`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Code(String);
+pub struct Code(String);
 
 /// Normalises a code as typed by a user, a plugin or an old database row.
-pub(crate) fn normalize(input: &str) -> Result<Code, CodeError> {
+pub fn normalize(input: &str) -> Result<Code, CodeError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(CodeError::Empty);
@@ -73,7 +77,7 @@ pub(crate) fn normalize(input: &str) -> Result<Code, CodeError> {
 
 impl Code {
     /// The canonical text, such as `ABC-123`.
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
