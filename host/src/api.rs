@@ -35,10 +35,10 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use error::{ApiError, ErrorCode};
-pub use security::Guard;
-pub use server::serve;
-pub use tasks::wait_limit;
+pub(crate) use error::ApiError;
+pub(crate) use security::Guard;
+pub(crate) use server::serve;
+pub(crate) use tasks::wait_limit;
 
 use crate::config::{DisplayTitle, ServerConfig};
 use crate::events::EventBus;
@@ -47,25 +47,25 @@ use crate::plugins::PluginHost;
 
 /// What handlers share.
 #[derive(Clone)]
-pub struct AppState {
-    pub plugins: PluginHost,
-    pub library: Library,
-    pub tasks: crate::tasks::TaskQueue,
-    pub scheduler: crate::schedule::Scheduler,
-    pub events: EventBus,
-    pub started: Instant,
+pub(crate) struct AppState {
+    pub(crate) plugins: PluginHost,
+    pub(crate) library: Library,
+    pub(crate) tasks: crate::tasks::TaskQueue,
+    pub(crate) scheduler: crate::schedule::Scheduler,
+    pub(crate) events: EventBus,
+    pub(crate) started: Instant,
     /// Which title lists and details show (N-C7).
-    pub display_title: DisplayTitle,
+    pub(crate) display_title: DisplayTitle,
     /// Put before video paths by `GET /api/downloads/abspath` (N-D5).
-    pub file_path_prefix: String,
+    pub(crate) file_path_prefix: String,
     /// Where maintenance reports are written (`GET /api/reports`, N-L7).
-    pub reports_dir: std::path::PathBuf,
+    pub(crate) reports_dir: std::path::PathBuf,
     /// Cancelled when shutdown starts: long-lived connections (WebSockets) end on it.
-    pub shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
     /// Tracks those connections, so shutdown waits for their close frames.
-    pub connections: TaskTracker,
+    pub(crate) connections: TaskTracker,
     /// The longest `?wait=` lasts, short of the request timeout ([`wait_limit`]).
-    pub max_wait: std::time::Duration,
+    pub(crate) max_wait: std::time::Duration,
 }
 
 /// Every API route, declared once: the path and method of each handler go to the
@@ -116,7 +116,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
 }
 
 /// The whole router, behind the request guards.
-pub fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
+pub(crate) fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
     let (router, mut document) = api_routes(config).split_for_parts();
     openapi::add_task_kinds(&mut document, &state.tasks);
     let router = router.layer(axum::Extension(openapi::Document::new(document)));

@@ -25,30 +25,30 @@ mod translate;
 #[command(name = "kura", version, about)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Config file (default: config/config.yaml when present, else built-in defaults).
     #[arg(long, global = true, env = "KURA_CONFIG")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Data directory (database, plugins, cache, media, logs).
     #[arg(long, global = true, env = "KURA_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// Log filter in RUST_LOG syntax, e.g. `info,kura::plugins=debug`.
     #[arg(long, global = true, env = "KURA_LOG")]
-    pub log: Option<String>,
+    pub(crate) log: Option<String>,
     /// Only warnings and errors on the terminal.
     #[arg(long, global = true)]
-    pub silent: bool,
+    pub(crate) silent: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the server: API, plugins, watcher.
     Serve {
         /// Address to bind (default 127.0.0.1).
@@ -94,7 +94,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PluginCommand {
+pub(crate) enum PluginCommand {
     /// List the plugins in the plugins directory, and the files that fail to load.
     List,
     /// Show a plugin file's manifest, hash, imports and exports, and any problem.
@@ -277,7 +277,7 @@ async fn call(
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

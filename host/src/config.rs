@@ -5,7 +5,7 @@
 
 mod maintenance;
 mod private_host;
-pub mod raw;
+pub(crate) mod raw;
 mod schedules;
 mod tasks;
 mod translator;
@@ -16,18 +16,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::types::{HostPattern, VariantRule};
-pub use maintenance::{MaintenanceConfig, RawMaintenance};
-pub use private_host::PrivateHost;
+pub(crate) use maintenance::{MaintenanceConfig, RawMaintenance};
+pub(crate) use private_host::PrivateHost;
 use raw::{RawConfig, RawPluginEntry};
-pub use schedules::{JobConfig, RawJob, RawSchedules, SchedulesConfig, Zone, parse_cron};
-pub use tasks::{RawTasks, TasksConfig};
-pub use translator::{
-    DEFAULT_PROMPT, RawTranslator, RawTranslatorProfile, TranslatorApi, TranslatorConfig,
-    TranslatorProfile,
-};
+#[cfg(test)]
+pub(crate) use schedules::RawJob;
+pub(crate) use schedules::{JobConfig, RawSchedules, SchedulesConfig, Zone};
+pub(crate) use tasks::{RawTasks, TasksConfig};
+#[cfg(test)]
+pub(crate) use translator::{DEFAULT_PROMPT, RawTranslatorProfile};
+pub(crate) use translator::{RawTranslator, TranslatorApi, TranslatorConfig, TranslatorProfile};
 
 /// Where the server looks for its config when no `--config` is given.
-pub const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
+pub(crate) const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";
 
 /// A config problem, naming the file and key.
 #[derive(Debug, thiserror::Error)]
@@ -48,55 +49,55 @@ type Result<T, E = ConfigError> = std::result::Result<T, E>;
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub server: ServerConfig,
-    pub data_dir: PathBuf,
+    pub(crate) server: ServerConfig,
+    pub(crate) data_dir: PathBuf,
     /// `log.filter` (or the `--log` override); None: the command's default.
-    pub log_filter: Option<String>,
+    pub(crate) log_filter: Option<String>,
     /// Log files of `kura serve` (N-M2); None: terminal only.
-    pub log_files: Option<LogFiles>,
+    pub(crate) log_files: Option<LogFiles>,
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
-    pub library: LibraryConfig,
-    pub tasks: TasksConfig,
+    pub(crate) library: LibraryConfig,
+    pub(crate) tasks: TasksConfig,
     /// Backups, their sync target, reports, consistency checks.
-    pub maintenance: MaintenanceConfig,
-    pub schedules: SchedulesConfig,
-    pub plugins: PluginsConfig,
+    pub(crate) maintenance: MaintenanceConfig,
+    pub(crate) schedules: SchedulesConfig,
+    pub(crate) plugins: PluginsConfig,
     pub fetch: FetchConfig,
-    pub download: DownloadConfig,
+    pub(crate) download: DownloadConfig,
     /// Title translation: the LLM profiles (N-C2).
-    pub translator: TranslatorConfig,
+    pub(crate) translator: TranslatorConfig,
     /// Per-plugin settings by name, from `sources:`, `scrapers:` and `cleaners:`.
-    pub plugin_entries: BTreeMap<String, PluginEntry>,
+    pub(crate) plugin_entries: BTreeMap<String, PluginEntry>,
 }
 
 /// `server:` validated.
 #[derive(Debug, Clone)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
+pub(crate) struct ServerConfig {
+    pub(crate) listen: SocketAddr,
     /// Plugin uploads.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Every other route's body.
-    pub max_json_body_bytes: usize,
+    pub(crate) max_json_body_bytes: usize,
     /// Request-body bytes held at once, all requests together.
-    pub max_body_memory_bytes: usize,
+    pub(crate) max_body_memory_bytes: usize,
     /// Also the deadline of a connection's first request.
-    pub header_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub max_connections: usize,
-    pub request_timeout: Duration,
-    pub require_token: bool,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) require_token: bool,
     /// Lower-case host names accepted in `Host` (loopback names always are).
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
     /// Exact origins (`scheme://host[:port]`) allowed by CORS.
-    pub cors_origins: Vec<String>,
+    pub(crate) cors_origins: Vec<String>,
     /// Served read-only at `/ui/*` when set.
-    pub web_dir: Option<PathBuf>,
+    pub(crate) web_dir: Option<PathBuf>,
 }
 
 /// Which title the API shows (N-C7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisplayTitle {
+pub(crate) enum DisplayTitle {
     Translated,
     Source,
     Original,
@@ -104,69 +105,69 @@ pub enum DisplayTitle {
 
 /// `library:` validated.
 #[derive(Debug, Clone)]
-pub struct LibraryConfig {
-    pub display_title: DisplayTitle,
-    pub file_path_prefix: String,
+pub(crate) struct LibraryConfig {
+    pub(crate) display_title: DisplayTitle,
+    pub(crate) file_path_prefix: String,
 }
 
 /// `plugins:` validated, with paths resolved against the data directory.
 #[derive(Debug, Clone)]
-pub struct PluginsConfig {
-    pub dir: PathBuf,
-    pub cache_dir: PathBuf,
-    pub watch: bool,
-    pub watch_debounce: Duration,
-    pub memory_bytes: usize,
-    pub call_timeout: Duration,
-    pub cleaner_timeout: Duration,
-    pub max_concurrent_calls: u32,
-    pub max_log_bytes_per_call: usize,
-    pub keep_versions: usize,
+pub(crate) struct PluginsConfig {
+    pub(crate) dir: PathBuf,
+    pub(crate) cache_dir: PathBuf,
+    pub(crate) watch: bool,
+    pub(crate) watch_debounce: Duration,
+    pub(crate) memory_bytes: usize,
+    pub(crate) call_timeout: Duration,
+    pub(crate) cleaner_timeout: Duration,
+    pub(crate) max_concurrent_calls: u32,
+    pub(crate) max_log_bytes_per_call: usize,
+    pub(crate) keep_versions: usize,
 }
 
 /// `fetch:` and `proxy:` validated.
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
-    pub user_agent: String,
-    pub accept_language: String,
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    pub max_response_bytes: u64,
-    pub max_redirects: u32,
-    pub max_requests_per_call: u32,
-    pub allow_private_hosts: Vec<PrivateHost>,
-    pub resolve: BTreeMap<String, IpAddr>,
-    pub proxy: Option<url::Url>,
+    pub(crate) user_agent: String,
+    pub(crate) accept_language: String,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) max_redirects: u32,
+    pub(crate) max_requests_per_call: u32,
+    pub(crate) allow_private_hosts: Vec<PrivateHost>,
+    pub(crate) resolve: BTreeMap<String, IpAddr>,
+    pub(crate) proxy: Option<url::Url>,
 }
 
 /// Where log files go and how long they are kept.
 #[derive(Debug, Clone)]
-pub struct LogFiles {
-    pub dir: PathBuf,
-    pub keep_days: usize,
-    pub access_log: bool,
+pub(crate) struct LogFiles {
+    pub(crate) dir: PathBuf,
+    pub(crate) keep_days: usize,
+    pub(crate) access_log: bool,
 }
 
 /// `download:` validated.
 #[derive(Debug, Clone)]
-pub struct DownloadConfig {
-    pub concurrency: usize,
-    pub request_ahead: usize,
-    pub retries: u32,
-    pub retry_delay: Duration,
-    pub idle_timeout: Duration,
-    pub variant: VariantRule,
-    pub remux: bool,
+pub(crate) struct DownloadConfig {
+    pub(crate) concurrency: usize,
+    pub(crate) request_ahead: usize,
+    pub(crate) retries: u32,
+    pub(crate) retry_delay: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) variant: VariantRule,
+    pub(crate) remux: bool,
 }
 
 /// One plugin's operator settings.
 #[derive(Debug, Clone, Default)]
-pub struct PluginEntry {
-    pub enabled: Option<bool>,
-    pub weight: Option<i32>,
-    pub domain: Option<url::Url>,
-    pub approved_hosts: Option<Vec<HostPattern>>,
-    pub settings: BTreeMap<String, String>,
+pub(crate) struct PluginEntry {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) weight: Option<i32>,
+    pub(crate) domain: Option<url::Url>,
+    pub(crate) approved_hosts: Option<Vec<HostPattern>>,
+    pub(crate) settings: BTreeMap<String, String>,
 }
 
 /// Command-line and environment overrides, applied after the file.
@@ -186,7 +187,7 @@ impl Config {
     }
 
     /// Loads `path`, or `config/config.yaml` when it exists, or the embedded defaults.
-    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+    pub(crate) fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self> {
         let raw = match path {
             Some(path) => Self::read_raw(path)?,
             None if Path::new(DEFAULT_CONFIG_PATH).is_file() => {

@@ -38,9 +38,9 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-pub use crate::types::VariantRule;
-pub use error::DownloadError;
-pub use progress::Progress;
+pub(crate) use crate::types::VariantRule;
+pub(crate) use error::DownloadError;
+pub(crate) use progress::Progress;
 pub use workdir::saved_parts;
 
 use crate::config::DownloadConfig;
@@ -48,39 +48,39 @@ use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
 
 /// What to download and how.
 #[derive(Clone)]
-pub struct DownloadRequest {
+pub(crate) struct DownloadRequest {
     /// A master or media playlist.
-    pub playlist_url: String,
+    pub(crate) playlist_url: String,
     /// Sent with every request of the stream (`Referer`, `Origin`...); cookies come
     /// from the jar passed to [`download`].
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The finished file; a remux writes `<output>.part` beside it first.
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Where the stream is joined and early parts wait until the output is published
     /// (then removed); the same directory resumes an interrupted download. Best on the
     /// output's filesystem: publishing is then a rename, not a copy.
-    pub work_dir: PathBuf,
+    pub(crate) work_dir: PathBuf,
     /// Parts whose bodies are read at once, the earliest in the stream first (at least 1).
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Part requests sent ahead of their turn on top of `concurrency`: their answers wait
     /// for a reader to finish, so the site's latency passes while bodies arrive.
-    pub request_ahead: usize,
-    pub variant: VariantRule,
+    pub(crate) request_ahead: usize,
+    pub(crate) variant: VariantRule,
     /// Retries per request after the first try.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Base of the exponential backoff between tries.
-    pub retry_delay: Duration,
+    pub(crate) retry_delay: Duration,
     /// A segment request that sends nothing for this long (no headers yet, or no next
     /// chunk of the body) is abandoned and retried.
-    pub idle_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     /// Remux to MP4 with ffmpeg when it is installed; otherwise (or when ffmpeg fails)
     /// keep TS or fMP4.
-    pub remux: bool,
+    pub(crate) remux: bool,
 }
 
 impl DownloadRequest {
     /// A request with the config's `download:` settings.
-    pub fn new(
+    pub(crate) fn new(
         playlist_url: impl Into<String>,
         output: impl Into<PathBuf>,
         work_dir: impl Into<PathBuf>,
@@ -119,7 +119,7 @@ impl std::fmt::Debug for DownloadRequest {
 }
 
 /// `FILE.parts` beside `FILE`: the work directory the command line uses.
-pub fn work_dir_beside(output: &Path) -> PathBuf {
+pub(crate) fn work_dir_beside(output: &Path) -> PathBuf {
     let mut name = output.file_name().unwrap_or_default().to_os_string();
     name.push(".parts");
     output.with_file_name(name)
@@ -128,7 +128,7 @@ pub fn work_dir_beside(output: &Path) -> PathBuf {
 /// The container of the published file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Container {
+pub(crate) enum Container {
     /// Remuxed by ffmpeg.
     Mp4,
     /// MPEG-TS segments joined as they are (ffmpeg not installed, or remux off).
@@ -139,32 +139,32 @@ pub enum Container {
 
 /// A finished download.
 #[derive(Debug, Clone, Serialize)]
-pub struct DownloadOutcome {
-    pub output: PathBuf,
+pub(crate) struct DownloadOutcome {
+    pub(crate) output: PathBuf,
     /// Size of the published file.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Bytes fetched by this run (parts re-used from disk not included).
-    pub downloaded_bytes: u64,
+    pub(crate) downloaded_bytes: u64,
     /// Media segments in the stream.
-    pub segments: usize,
+    pub(crate) segments: usize,
     /// Sum of the segments' `#EXTINF` durations.
-    pub duration_seconds: f64,
-    pub container: Container,
-    pub remuxed: bool,
+    pub(crate) duration_seconds: f64,
+    pub(crate) container: Container,
+    pub(crate) remuxed: bool,
     /// Why ffmpeg could not remux (the file then keeps the stream's container).
-    pub remux_error: Option<String>,
+    pub(crate) remux_error: Option<String>,
     /// Segments found complete in the work directory and not fetched again.
-    pub reused_segments: usize,
+    pub(crate) reused_segments: usize,
     /// Times the stream URL was refreshed through the caller.
-    pub refreshed_urls: u32,
-    pub elapsed_seconds: f64,
+    pub(crate) refreshed_urls: u32,
+    pub(crate) elapsed_seconds: f64,
 }
 
 /// A fresh stream URL, as the source plugin resolves it again.
 #[derive(Clone, PartialEq, Eq)]
-pub struct FreshStream {
-    pub playlist_url: String,
-    pub headers: Vec<(String, String)>,
+pub(crate) struct FreshStream {
+    pub(crate) playlist_url: String,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for FreshStream {
@@ -188,7 +188,7 @@ fn header_names(headers: &[(String, String)]) -> Vec<&str> {
 
 /// Asked for a fresh stream URL when the current one has expired (K-8); in the server it
 /// re-resolves the resource through its source plugin.
-pub trait StreamRefresh: Send + Sync {
+pub(crate) trait StreamRefresh: Send + Sync {
     /// A new playlist URL and headers for the same stream, or why there is none.
     fn refresh(&self) -> BoxFuture<'_, Result<FreshStream, String>>;
 }
@@ -209,7 +209,7 @@ where
 /// for a fresh URL when the stream answers 401/403/410; `cancel` stops the download
 /// promptly, keeping completed parts; `progress` is called at most about 4 times a
 /// second, and once more at the end.
-pub async fn download(
+pub(crate) async fn download(
     client: &FetchClient,
     jar: &CookieJar,
     request: DownloadRequest,

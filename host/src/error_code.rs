@@ -23,10 +23,10 @@ macro_rules! error_codes {
 
         impl ErrorCode {
             /// Every code, in table order.
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+            pub(crate) const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
 
             /// The snake_case wire form.
-            pub const fn as_str(self) -> &'static str {
+            pub(crate) const fn as_str(self) -> &'static str {
                 match self {
                     $(ErrorCode::$variant => $wire,)+
                 }
@@ -34,16 +34,9 @@ macro_rules! error_codes {
 
             /// The HTTP status the API answers this code with, unless a route says
             /// otherwise (a framework rejection keeps its own status).
-            pub const fn status(self) -> StatusCode {
+            pub(crate) const fn status(self) -> StatusCode {
                 match self {
                     $(ErrorCode::$variant => StatusCode::$status,)+
-                }
-            }
-
-            /// What the code means, for the documentation.
-            pub const fn meaning(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $meaning,)+
                 }
             }
         }

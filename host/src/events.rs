@@ -21,11 +21,13 @@ use tokio::sync::broadcast;
 
 use backlog::{Backlog, Since};
 
-pub use kinds::{Data, Event};
-pub use library::{CodeEvent, ResourceEvent};
-pub use plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
-pub use schedule::ScheduleEvent;
-pub use task::{ProgressEvent, QueueStatusEvent, TaskEvent, TaskFailedEvent};
+pub use kinds::Event;
+pub(crate) use library::CodeEvent;
+pub use library::ResourceEvent;
+pub(crate) use plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
+pub(crate) use schedule::ScheduleEvent;
+pub(crate) use task::QueueStatusEvent;
+pub use task::{ProgressEvent, TaskEvent, TaskFailedEvent};
 
 /// How many past events the bus keeps for clients that reconnect.
 pub const BACKLOG: usize = 2048;
@@ -37,9 +39,9 @@ pub const LIVE_CAPACITY: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Published {
     /// Monotonic within a run of the server, from 1.
-    pub id: u64,
+    pub(crate) id: u64,
     /// Unix ms when it was published.
-    pub at_ms: u64,
+    pub(crate) at_ms: u64,
     /// What happened: `type` and `data` on the wire.
     #[serde(flatten)]
     pub event: Event,
@@ -47,7 +49,7 @@ pub struct Published {
 
 impl Published {
     /// The event's type name.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         self.event.name()
     }
 }
@@ -83,19 +85,19 @@ struct State {
 }
 
 /// What [`EventBus::subscribe_since`] hands a client.
-pub struct Subscription {
+pub(crate) struct Subscription {
     /// This run's id (random per start).
-    pub boot: String,
+    pub(crate) boot: String,
     /// The newest id at the moment of subscribing (0 before the first event).
-    pub latest: u64,
+    pub(crate) latest: u64,
     /// The missed events, oldest first; then [`Subscription::live`] continues right after.
-    pub replay: Vec<Arc<Published>>,
+    pub(crate) replay: Vec<Arc<Published>>,
     /// The client's state cannot be brought up to date by replay: it should reload.
-    pub resync: bool,
+    pub(crate) resync: bool,
     /// How many events after the client's id are gone (0 when unknown or none).
-    pub missed: u64,
+    pub(crate) missed: u64,
     /// Events published after the snapshot.
-    pub live: broadcast::Receiver<Arc<Published>>,
+    pub(crate) live: broadcast::Receiver<Arc<Published>>,
 }
 
 impl Default for EventBus {
@@ -106,12 +108,12 @@ impl Default for EventBus {
 
 impl EventBus {
     /// A bus whose slow subscribers lag (and are told so) after `capacity` events.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self::with_backlog(capacity, BACKLOG)
     }
 
     /// A bus with a chosen backlog size (tests use small ones).
-    pub fn with_backlog(capacity: usize, backlog: usize) -> Self {
+    pub(crate) fn with_backlog(capacity: usize, backlog: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(1));
         let mut boot = [0u8; 8];
         if getrandom::fill(&mut boot).is_err() {
@@ -157,7 +159,7 @@ impl EventBus {
 
     /// Receives the events after `last_id` still in the backlog, then live ones, with
     /// no gap and no duplicate. `None` (a fresh client) replays nothing.
-    pub fn subscribe_since(&self, last_id: Option<u64>) -> Subscription {
+    pub(crate) fn subscribe_since(&self, last_id: Option<u64>) -> Subscription {
         let state = self.lock();
         let live = self.inner.sender.subscribe();
         let (replay, resync, missed) = match last_id.map(|id| state.backlog.since(id, state.latest))

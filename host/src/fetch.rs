@@ -18,28 +18,27 @@ use bytes::{Bytes, BytesMut};
 use reqwest::Method;
 use url::Url;
 
-pub use crate::types::{HostPattern, PatternError};
-pub use allowlist::{EgressPolicy, PolicyDenial};
-pub use cookies::CookieJar;
+pub(crate) use allowlist::EgressPolicy;
+pub(crate) use cookies::CookieJar;
 use resolver::{AddressRules, CheckedResolver, DeniedAddress, ResolveError};
 
 use crate::config::FetchConfig;
 
 /// A request as a caller (a plugin) asks for it.
 #[derive(Debug, Clone)]
-pub struct FetchRequest {
-    pub method: Method,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
+pub(crate) struct FetchRequest {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
     /// A shorter timeout than the configured one.
-    pub timeout: Option<Duration>,
-    pub follow_redirects: bool,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) follow_redirects: bool,
 }
 
 impl FetchRequest {
     /// A plain GET that follows redirects.
-    pub fn get(url: impl Into<String>) -> Self {
+    pub(crate) fn get(url: impl Into<String>) -> Self {
         Self {
             method: Method::GET,
             url: url.into(),
@@ -53,11 +52,11 @@ impl FetchRequest {
 
 /// A complete answer (any status).
 #[derive(Debug, Clone)]
-pub struct FetchResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-    pub final_url: String,
+pub(crate) struct FetchResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
+    pub(crate) final_url: String,
 }
 
 /// Why a fetch did not produce an answer.
@@ -80,13 +79,13 @@ pub enum FetchError {
 }
 
 /// Who is fetching: the rules and state that differ per caller.
-pub struct FetchScope<'a> {
+pub(crate) struct FetchScope<'a> {
     /// Name for logs (the plugin's name).
-    pub caller: &'a str,
-    pub policy: &'a EgressPolicy,
-    pub cookies: &'a CookieJar,
+    pub(crate) caller: &'a str,
+    pub(crate) policy: &'a EgressPolicy,
+    pub(crate) cookies: &'a CookieJar,
     /// The caller's own deadline (a plugin call's); requests never outlive it.
-    pub deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
 }
 
 /// The shared client.
@@ -133,12 +132,12 @@ impl FetchClient {
     }
 
     /// The config this client was built from.
-    pub fn config(&self) -> &FetchConfig {
+    pub(crate) fn config(&self) -> &FetchConfig {
         &self.inner.config
     }
 
     /// Sends a request, following redirects by hand with a check at every hop.
-    pub async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         scope: &FetchScope<'_>,
         request: FetchRequest,
@@ -158,7 +157,7 @@ impl FetchClient {
     /// the body as a stream of chunks, without the size cap: downloads write segments to
     /// disk as they arrive. The configured timeout covers reaching the final answer's
     /// headers only; the caller bounds the body (an idle timeout per chunk).
-    pub async fn fetch_streaming(
+    pub(crate) async fn fetch_streaming(
         &self,
         scope: &FetchScope<'_>,
         request: FetchRequest,
@@ -318,11 +317,11 @@ impl FetchClient {
 }
 
 /// An answer whose body is read chunk by chunk ([`FetchClient::fetch_streaming`]).
-pub struct StreamingResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
+pub(crate) struct StreamingResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
     /// The URL that answered, after redirects.
-    pub final_url: String,
+    pub(crate) final_url: String,
     response: reqwest::Response,
 }
 
@@ -346,7 +345,7 @@ impl StreamingResponse {
     }
 
     /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
@@ -354,12 +353,12 @@ impl StreamingResponse {
     }
 
     /// The body length the server announced (`Content-Length`), if any.
-    pub fn content_length(&self) -> Option<u64> {
+    pub(crate) fn content_length(&self) -> Option<u64> {
         self.response.content_length()
     }
 
     /// The next chunk of the body; `None` at its end.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, FetchError> {
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, FetchError> {
         self.response.chunk().await.map_err(classify)
     }
 }

@@ -9,22 +9,22 @@ use std::time::SystemTime;
 use tempfile::NamedTempFile;
 
 /// Temporary files of [`write_atomic`] and [`temp_file`] start with this.
-pub const TEMP_PREFIX: &str = ".kura-";
+pub(crate) const TEMP_PREFIX: &str = ".kura-";
 
 /// Temporary files of [`write_atomic`] and [`temp_file`] end with this.
-pub const TEMP_SUFFIX: &str = ".tmp";
+pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 
 /// The prefix of the temporary files earlier versions wrote into the media directory.
 const OLD_MEDIA_TEMP_PREFIX: &str = ".tmp";
 
 /// Whether `name` is a temporary file of this module, or one an earlier version left.
-pub fn is_temp_name(name: &str) -> bool {
+pub(crate) fn is_temp_name(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX) || name.starts_with(OLD_MEDIA_TEMP_PREFIX)
 }
 
 /// What a failed directory sync after the rename means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirSync {
+pub(crate) enum DirSync {
     /// Logged only: the file itself is synced, and some platforms and file systems cannot
     /// open or sync a directory.
     BestEffort,
@@ -34,7 +34,7 @@ pub enum DirSync {
 
 /// How [`write_atomic`] and [`persist`] write a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WriteOptions {
+pub(crate) struct WriteOptions {
     mode: u32,
     modified: Option<SystemTime>,
     replace: bool,
@@ -44,7 +44,7 @@ pub struct WriteOptions {
 impl WriteOptions {
     /// A file with `mode` (Unix permission bits, before the umask) that replaces an
     /// existing one, with a best-effort directory sync.
-    pub fn new(mode: u32) -> Self {
+    pub(crate) fn new(mode: u32) -> Self {
         Self {
             mode,
             modified: None,
@@ -54,20 +54,20 @@ impl WriteOptions {
     }
 
     /// Sets the file's modification time before it gets its name.
-    pub fn modified(mut self, modified: SystemTime) -> Self {
+    pub(crate) fn modified(mut self, modified: SystemTime) -> Self {
         self.modified = Some(modified);
         self
     }
 
     /// Only creates a new name: an existing file is left alone and the write fails with
     /// [`io::ErrorKind::AlreadyExists`].
-    pub fn create_new(mut self) -> Self {
+    pub(crate) fn create_new(mut self) -> Self {
         self.replace = false;
         self
     }
 
     /// Sets what a failed directory sync means.
-    pub fn dir_sync(mut self, dir_sync: DirSync) -> Self {
+    pub(crate) fn dir_sync(mut self, dir_sync: DirSync) -> Self {
         self.dir_sync = dir_sync;
         self
     }
@@ -77,18 +77,18 @@ impl WriteOptions {
 /// create-new write that found the name taken gives it back, to try another name).
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
-pub struct PersistError {
+pub(crate) struct PersistError {
     /// What went wrong.
-    pub error: io::Error,
+    pub(crate) error: io::Error,
     /// The temporary file, when the rename did not happen.
-    pub file: Option<NamedTempFile>,
+    pub(crate) file: Option<NamedTempFile>,
 }
 
 /// Writes `bytes` to `target` through a temporary file in the same directory (so the
 /// rename is atomic), synced before the rename, then syncs the directory. A reader sees
 /// the old file or the new one, never half of one; on failure no temporary file is left.
 /// The directory must exist.
-pub fn write_atomic(target: &Path, bytes: &[u8], options: WriteOptions) -> io::Result<()> {
+pub(crate) fn write_atomic(target: &Path, bytes: &[u8], options: WriteOptions) -> io::Result<()> {
     let dir = parent(target)?;
     let mut temp = temp_file(dir, options.mode)?;
     temp.write_all(bytes)?;
@@ -97,7 +97,7 @@ pub fn write_atomic(target: &Path, bytes: &[u8], options: WriteOptions) -> io::R
 
 /// A temporary file in `dir` with `mode`, named `{TEMP_PREFIX}…{TEMP_SUFFIX}`, removed
 /// when dropped; [`persist`] gives it its name.
-pub fn temp_file(dir: &Path, mode: u32) -> io::Result<NamedTempFile> {
+pub(crate) fn temp_file(dir: &Path, mode: u32) -> io::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
@@ -114,7 +114,7 @@ pub fn temp_file(dir: &Path, mode: u32) -> io::Result<NamedTempFile> {
 /// asked, syncs it, renames it to `target` (or, with `create_new`, only to a free name)
 /// and syncs the directory. A temporary file that was not renamed is removed when
 /// dropped, so failures leave no stray files.
-pub fn persist(
+pub(crate) fn persist(
     temp: NamedTempFile,
     target: &Path,
     options: WriteOptions,
@@ -151,24 +151,24 @@ pub fn persist(
 }
 
 /// Syncs the file at `path` (data and metadata) to stable storage.
-pub fn sync_file(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_file(path: &Path) -> io::Result<()> {
     sync_open_file(&File::open(path)?)
 }
 
 /// Syncs an open file (data and metadata) to stable storage.
-pub fn sync_open_file(file: &File) -> io::Result<()> {
+pub(crate) fn sync_open_file(file: &File) -> io::Result<()> {
     file.sync_all()
 }
 
 /// Syncs an open file's data (and the metadata needed to read it back, such as its
 /// length) to stable storage.
-pub fn sync_file_data(file: &File) -> io::Result<()> {
+pub(crate) fn sync_file_data(file: &File) -> io::Result<()> {
     file.sync_data()
 }
 
 /// Syncs a directory, so the renames, creations and removals in it survive a crash.
 /// Off Unix, where a directory cannot be opened for it, this does nothing.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)?.sync_all()

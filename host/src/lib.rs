@@ -1,33 +1,43 @@
 //! Kura: a self-hosted media library server whose site integrations are sandboxed
 //! WebAssembly plugins.
 //!
-//! `main.rs` parses the command line and calls into [`server`] or [`cli`].
+//! `main.rs` parses the command line and calls [`cli::run`]. The public surface is what
+//! the binary, the integration tests (`tests/it`) and the tools (`tools/bench`) use:
+//! the modules below that are `pub` and the re-exports at the end; everything else is
+//! `pub(crate)`, which `unreachable_pub` keeps so.
 
-pub mod api;
+#![warn(unreachable_pub)]
+
+mod api;
 #[cfg(test)]
 mod arrows;
 pub mod cli;
-pub mod code;
-pub mod config;
+mod code;
+mod config;
 pub mod download;
-pub mod error_code;
+mod error_code;
 pub mod events;
-pub mod fetch;
-pub(crate) mod fsio;
-pub mod library;
-pub mod logging;
-pub mod maintenance;
-pub mod media;
+mod fetch;
+mod fsio;
+mod library;
+mod logging;
+mod maintenance;
+mod media;
 pub mod plugins;
-pub mod schedule;
-pub mod server;
+mod schedule;
+mod server;
 pub mod store;
-pub mod tasks;
+mod tasks;
 #[cfg(test)]
 mod tidy;
-pub mod translate;
-pub mod types;
-pub(crate) mod util;
+mod translate;
+mod types;
+mod util;
 
-pub use config::Config;
-pub use server::{Server, run};
+pub use config::{Config, Overrides};
+pub use error_code::ErrorCode;
+pub use fetch::FetchClient;
+pub use maintenance::{Maintenance, MaintenanceError, UpgradeOutcome};
+pub use media::MediaStore;
+pub use server::Server;
+pub use tasks::TaskQueue;

@@ -13,10 +13,10 @@ use std::sync::{Arc, OnceLock};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub use fix_codes::{FixCodesReport, fix_codes};
-pub use images::AvatarReport;
-pub use names::{SplitName, split_name};
-pub use seed::{SeedReport, seed, seed_code};
+pub(crate) use fix_codes::fix_codes;
+pub(crate) use images::AvatarReport;
+pub(crate) use names::split_name;
+pub(crate) use seed::seed;
 
 use crate::code::Code;
 use crate::events::{CodeEvent, Event, EventBus, ResourceEvent};
@@ -32,7 +32,7 @@ const MAX_AVATARS_PER_ADD: usize = 20;
 
 /// A library operation that failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LibraryError {
+pub(crate) enum LibraryError {
     #[error("no source knows {code} (tried {})", tried(lookups))]
     NotFound { code: String, lookups: Vec<Lookup> },
     #[error("{0} is not in the library")]
@@ -45,33 +45,33 @@ pub enum LibraryError {
 
 /// What one plugin said during a lookup.
 #[derive(Debug, Clone, Serialize)]
-pub struct Lookup {
-    pub plugin: String,
-    pub version: String,
+pub(crate) struct Lookup {
+    pub(crate) plugin: String,
+    pub(crate) version: String,
     /// `hit`, `miss` or `error`.
-    pub outcome: &'static str,
-    pub detail: Option<String>,
+    pub(crate) outcome: &'static str,
+    pub(crate) detail: Option<String>,
 }
 
 /// The result of an add or refresh.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub resource: ResourceDetail,
-    pub lookups: Vec<Lookup>,
+pub(crate) struct Report {
+    pub(crate) resource: ResourceDetail,
+    pub(crate) lookups: Vec<Lookup>,
     /// The URL the stored cover came from.
-    pub cover_url: Option<String>,
+    pub(crate) cover_url: Option<String>,
     /// Why no cover was stored, when none was.
-    pub cover_error: Option<String>,
-    pub avatars_fetched: usize,
+    pub(crate) cover_error: Option<String>,
+    pub(crate) avatars_fetched: usize,
 }
 
 /// The switches of a refresh (N-H8).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RefreshOptions {
-    pub refresh_m3u8: bool,
-    pub refresh_metadata: bool,
-    pub retranslate: bool,
+pub(crate) struct RefreshOptions {
+    pub(crate) refresh_m3u8: bool,
+    pub(crate) refresh_metadata: bool,
+    pub(crate) retranslate: bool,
 }
 
 impl Default for RefreshOptions {
@@ -88,7 +88,7 @@ impl Default for RefreshOptions {
 /// task (`tasks/translate_kind.rs`); without one (the CLI, or no active translator
 /// profile) titles just stay `pending`. A trait, so the library does not depend on the
 /// task queue.
-pub trait TranslationRequests: Send + Sync {
+pub(crate) trait TranslationRequests: Send + Sync {
     /// Asks for `code`'s title to be translated; `force` re-translates a finished one.
     fn request<'a>(&'a self, code: &'a Code, force: bool) -> BoxFuture<'a, Result<(), String>>;
 }
@@ -105,7 +105,12 @@ pub struct Library {
 }
 
 impl Library {
-    pub fn new(store: Store, plugins: PluginHost, media: MediaStore, events: EventBus) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        plugins: PluginHost,
+        media: MediaStore,
+        events: EventBus,
+    ) -> Self {
         Self {
             store,
             plugins,
@@ -117,7 +122,7 @@ impl Library {
 
     /// Sends translation requests to `requests` from now on (N-C1, N-C6); a second call
     /// is ignored.
-    pub fn set_translation_requests(&self, requests: Arc<dyn TranslationRequests>) {
+    pub(crate) fn set_translation_requests(&self, requests: Arc<dyn TranslationRequests>) {
         if self.translations.set(requests).is_err() {
             tracing::warn!("translation requests were already set; the new target is ignored");
         }
@@ -127,16 +132,16 @@ impl Library {
         &self.store
     }
 
-    pub fn media(&self) -> &MediaStore {
+    pub(crate) fn media(&self) -> &MediaStore {
         &self.media
     }
 
-    pub fn plugins(&self) -> &PluginHost {
+    pub(crate) fn plugins(&self) -> &PluginHost {
         &self.plugins
     }
 
     /// Puts the stored source cookies (N-A4) into the sources' jars; run at start-up.
-    pub async fn restore_cookies(&self) -> Result<usize, LibraryError> {
+    pub(crate) async fn restore_cookies(&self) -> Result<usize, LibraryError> {
         let cookies = self.store.all_cookies().await?;
         let mut restored = 0;
         for (source, cookie) in &cookies {
@@ -152,7 +157,7 @@ impl Library {
     }
 
     /// Stores a cookie for a source and puts it in the source's jar at once (N-A4).
-    pub async fn set_cookie(
+    pub(crate) async fn set_cookie(
         &self,
         source: &str,
         name: &str,
@@ -168,7 +173,7 @@ impl Library {
 
     /// Adds a resource (or brings an existing one up to date): nothing is written unless
     /// a source knows the code.
-    pub async fn add(&self, code: &Code) -> Result<Report, LibraryError> {
+    pub(crate) async fn add(&self, code: &Code) -> Result<Report, LibraryError> {
         let mut lookups = Vec::new();
         let (source, version, hit) = self.find_stream(code, &mut lookups).await?;
         let report = self
@@ -182,7 +187,7 @@ impl Library {
     }
 
     /// Refreshes a stored resource (N-H8).
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
         code: &Code,
         options: RefreshOptions,
@@ -250,7 +255,7 @@ impl Library {
     }
 
     /// Deletes the resource, its cover, thumbnails and video (N-H9).
-    pub async fn delete(&self, code: &Code) -> Result<(), LibraryError> {
+    pub(crate) async fn delete(&self, code: &Code) -> Result<(), LibraryError> {
         let deleted = self.store.delete_resource(code.as_str()).await?;
         if deleted.is_none() {
             return Err(LibraryError::NotInLibrary(code.to_string()));
@@ -268,7 +273,7 @@ impl Library {
 
     /// Resolves a fresh stream URL for a stored resource (N-D6, K-8): its own source
     /// first, then every source by weight; stores it and returns it with its headers.
-    pub async fn refresh_stream(
+    pub(crate) async fn refresh_stream(
         &self,
         code: &Code,
     ) -> Result<(String, Vec<(String, String)>), LibraryError> {
@@ -309,7 +314,7 @@ impl Library {
 
     /// Removes the resource's video file and forgets it (N-D4); the resource stays.
     /// Returns whether a file was removed.
-    pub async fn delete_video(&self, code: &Code) -> Result<bool, LibraryError> {
+    pub(crate) async fn delete_video(&self, code: &Code) -> Result<bool, LibraryError> {
         let owned = code.clone();
         let removed = self
             .media

@@ -14,15 +14,15 @@ use tracing_subscriber::{Layer, fmt};
 use crate::config::LogFiles;
 
 /// The target of access-log lines.
-pub const ACCESS_TARGET: &str = "kura::access";
+pub(crate) const ACCESS_TARGET: &str = "kura::access";
 
 /// The environment variable read when neither `--log` nor `KURA_LOG` is set.
-pub const RUST_LOG: &str = "RUST_LOG";
+pub(crate) const RUST_LOG: &str = "RUST_LOG";
 
 /// The filter a command logs with, the first one given: `flag` (`--log`, or `KURA_LOG`,
 /// which the command line reads when the flag is absent), then `rust_log` (`RUST_LOG`),
 /// then `config` (`log.filter`), then the command's `default`.
-pub fn choose_filter(
+pub(crate) fn choose_filter(
     flag: Option<&str>,
     rust_log: Option<&str>,
     config: Option<&str>,
@@ -39,13 +39,13 @@ pub fn choose_filter(
 
 /// Keeps the file writers flushing; drop it last (at exit).
 #[must_use = "log files stop being written when the guard is dropped"]
-pub struct LogGuard {
+pub(crate) struct LogGuard {
     _guards: Vec<WorkerGuard>,
 }
 
 /// Installs the global subscriber for a command: the terminal only. A second call is
 /// ignored.
-pub fn init(filter: &str, silent: bool) {
+pub(crate) fn init(filter: &str, silent: bool) {
     let _ = tracing_subscriber::registry()
         .with(terminal_layer(filter, silent))
         .try_init();
@@ -54,7 +54,7 @@ pub fn init(filter: &str, silent: bool) {
 /// Installs the global subscriber for the server: the terminal, and the log files when
 /// configured. A directory that cannot be written is reported on the terminal and the
 /// server goes on without files.
-pub fn init_server(filter: &str, silent: bool, files: Option<&LogFiles>) -> LogGuard {
+pub(crate) fn init_server(filter: &str, silent: bool, files: Option<&LogFiles>) -> LogGuard {
     let mut guards = Vec::new();
     let (main, access) = match files.map(open_files) {
         Some(Ok((main, access))) => (Some(main), access),

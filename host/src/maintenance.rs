@@ -31,10 +31,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-pub use backup::{CodesBackup, DbBackup};
-pub use report::{Issue, Report, ReportEntry, ReportSummary, list_reports, read_report};
-pub use sync::SyncReport;
-pub use upgrade::{UpgradeOutcome, UpgradeReport};
+pub(crate) use backup::{CodesBackup, DbBackup};
+pub(crate) use report::{Report, ReportEntry, ReportSummary, list_reports, read_report};
+pub(crate) use sync::SyncReport;
+pub use upgrade::UpgradeOutcome;
+pub(crate) use upgrade::UpgradeReport;
 
 use crate::config::{Config, MaintenanceConfig};
 use crate::media::{MediaError, MediaStore};
@@ -72,40 +73,35 @@ pub enum MaintenanceError {
 }
 
 /// Shorthand for maintenance results.
-pub type Result<T, E = MaintenanceError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = MaintenanceError> = std::result::Result<T, E>;
 
 /// How far a long job is, for a progress bar or a task's progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// What is being done: `scanning`, `checking`, `repairing`, `copying`, ...
-    pub stage: &'static str,
-    pub done: u64,
-    pub total: u64,
+    pub(crate) stage: &'static str,
+    pub(crate) done: u64,
+    pub(crate) total: u64,
     /// Bytes done, when the job moves bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bytes: Option<u64>,
+    pub(crate) bytes: Option<u64>,
 }
 
 /// Where progress goes; called often, from any thread.
-pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
-
-/// A progress sink that drops everything.
-pub fn no_progress() -> ProgressFn {
-    Arc::new(|_| {})
-}
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// The switches of a consistency check.
 #[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
+pub(crate) struct CheckOptions {
     /// Repair what can be repaired: database fields, thumbnails, stale partial files,
     /// (avatars) missing images through the scrapers.
-    pub apply: bool,
+    pub(crate) apply: bool,
     /// With `apply`, also delete orphan and broken media files. Never without it.
-    pub delete_files: bool,
+    pub(crate) delete_files: bool,
     /// At most this many items (check-videos).
-    pub limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
     /// Also write the report here.
-    pub report_copy: Option<PathBuf>,
+    pub(crate) report_copy: Option<PathBuf>,
 }
 
 /// The maintenance jobs over one store, media directory and data directory; cheap to
@@ -139,27 +135,27 @@ impl Maintenance {
         &self.store
     }
 
-    pub fn media(&self) -> &MediaStore {
+    pub(crate) fn media(&self) -> &MediaStore {
         &self.media
     }
 
     /// `<data_dir>/backups/db`
-    pub fn db_backup_dir(&self) -> PathBuf {
+    pub(crate) fn db_backup_dir(&self) -> PathBuf {
         self.data_dir.join("backups").join("db")
     }
 
     /// `<data_dir>/backups/codes`
-    pub fn codes_backup_dir(&self) -> PathBuf {
+    pub(crate) fn codes_backup_dir(&self) -> PathBuf {
         self.data_dir.join("backups").join("codes")
     }
 
     /// `<data_dir>/reports`
-    pub fn reports_dir(&self) -> PathBuf {
+    pub(crate) fn reports_dir(&self) -> PathBuf {
         reports_dir(&self.data_dir)
     }
 
     /// The log files' directory (`log.dir`, by default `<data_dir>/logs`).
-    pub fn logs_dir(&self) -> PathBuf {
+    pub(crate) fn logs_dir(&self) -> PathBuf {
         self.logs_dir.to_path_buf()
     }
 
@@ -176,7 +172,7 @@ impl Maintenance {
 }
 
 /// `<data_dir>/reports`: where every report is written and `GET /api/reports` reads.
-pub fn reports_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn reports_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("reports")
 }
 

@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use crate::code::Code;
 
-pub use offload::offload;
-pub use thumbnail::{ThumbnailFailure, ThumbnailReport, ThumbnailSize};
+pub(crate) use offload::offload;
+pub(crate) use thumbnail::ThumbnailSize;
 
 /// Why a media operation failed; messages never show more of a path than the caller gave.
 #[derive(Debug, thiserror::Error)]
@@ -55,19 +55,19 @@ pub enum MediaError {
 }
 
 /// Results of this module.
-pub type Result<T, E = MediaError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = MediaError> = std::result::Result<T, E>;
 
 /// An image stored by [`MediaStore::save_cover`] or [`MediaStore::save_avatar`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SavedImage {
+pub(crate) struct SavedImage {
     /// Path relative to the media root, with forward slashes: `resource/cover/ABC-123.jpg`.
-    pub file: String,
+    pub(crate) file: String,
     /// Width in pixels, as displayed (EXIF orientation applied).
-    pub width: u32,
+    pub(crate) width: u32,
     /// Height in pixels, as displayed.
-    pub height: u32,
+    pub(crate) height: u32,
     /// Size of the stored file.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
 }
 
 /// The media directory; cheap to clone (the root is shared).
@@ -90,13 +90,13 @@ impl MediaStore {
     }
 
     /// The root every media path lies under.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// Stores a cover: JPEG kept byte for byte, PNG and WebP re-encoded to JPEG; replaces
     /// the previous cover atomically and deletes its now stale thumbnails.
-    pub fn save_cover(&self, code: &Code, bytes: &[u8]) -> Result<SavedImage> {
+    pub(crate) fn save_cover(&self, code: &Code, bytes: &[u8]) -> Result<SavedImage> {
         offload::check_blocking_allowed("save_cover");
         let target = paths::cover(&self.root, code)?;
         let saved = self.save_image(&target, paths::cover_relative(code), bytes)?;
@@ -109,7 +109,7 @@ impl MediaStore {
     }
 
     /// Stores a person's avatar under the same rules as a cover.
-    pub fn save_avatar(&self, person_id: i64, bytes: &[u8]) -> Result<SavedImage> {
+    pub(crate) fn save_avatar(&self, person_id: i64, bytes: &[u8]) -> Result<SavedImage> {
         offload::check_blocking_allowed("save_avatar");
         let target = paths::avatar(&self.root, person_id)?;
         let relative = paths::avatar_relative(person_id)?;
@@ -118,7 +118,7 @@ impl MediaStore {
 
     /// Deletes the cover, its thumbnails, the video and a partial download of it; files
     /// already missing are fine. Every file is attempted; the first error is returned.
-    pub fn delete_all(&self, code: &Code) -> Result<()> {
+    pub(crate) fn delete_all(&self, code: &Code) -> Result<()> {
         offload::check_blocking_allowed("delete_all");
         let mut targets = vec![
             paths::cover(&self.root, code)?,
@@ -138,13 +138,13 @@ impl MediaStore {
     }
 
     /// Deletes the video; true when a file was removed.
-    pub fn delete_video(&self, code: &Code) -> Result<bool> {
+    pub(crate) fn delete_video(&self, code: &Code) -> Result<bool> {
         offload::check_blocking_allowed("delete_video");
         files::remove_if_exists(&paths::video(&self.root, code)?)
     }
 
     /// The cover's path; [`MediaError::NotFound`] when there is none.
-    pub fn cover_path(&self, code: &Code) -> Result<PathBuf> {
+    pub(crate) fn cover_path(&self, code: &Code) -> Result<PathBuf> {
         offload::check_blocking_allowed("cover_path");
         existing(paths::cover(&self.root, code)?, || {
             format!("cover of {code}")
@@ -152,18 +152,12 @@ impl MediaStore {
     }
 
     /// Where the video is or will be stored (it may not exist).
-    pub fn video_path(&self, code: &Code) -> Result<PathBuf> {
+    pub(crate) fn video_path(&self, code: &Code) -> Result<PathBuf> {
         paths::video(&self.root, code)
     }
 
-    /// Where a download writes before renaming onto [`Self::video_path`]: same directory,
-    /// so the rename is atomic; [`Self::delete_all`] removes it too.
-    pub fn video_part_path(&self, code: &Code) -> Result<PathBuf> {
-        paths::video_part(&self.root, code)
-    }
-
     /// The avatar's path; [`MediaError::NotFound`] when there is none.
-    pub fn avatar_path(&self, person_id: i64) -> Result<PathBuf> {
+    pub(crate) fn avatar_path(&self, person_id: i64) -> Result<PathBuf> {
         offload::check_blocking_allowed("avatar_path");
         existing(paths::avatar(&self.root, person_id)?, || {
             format!("avatar of person {person_id}")
@@ -171,28 +165,28 @@ impl MediaStore {
     }
 
     /// Where the cover is or would be stored (it may not exist).
-    pub fn cover_target(&self, code: &Code) -> Result<PathBuf> {
+    pub(crate) fn cover_target(&self, code: &Code) -> Result<PathBuf> {
         paths::cover(&self.root, code)
     }
 
     /// Where the thumbnail of `size` is or would be stored (it may not exist).
-    pub fn thumbnail_target(&self, code: &Code, size: ThumbnailSize) -> Result<PathBuf> {
+    pub(crate) fn thumbnail_target(&self, code: &Code, size: ThumbnailSize) -> Result<PathBuf> {
         paths::thumbnail(&self.root, code, size)
     }
 
     /// Where the avatar is or would be stored (it may not exist).
-    pub fn avatar_target(&self, person_id: i64) -> Result<PathBuf> {
+    pub(crate) fn avatar_target(&self, person_id: i64) -> Result<PathBuf> {
         paths::avatar(&self.root, person_id)
     }
 
     /// The directories the maintenance checks list: covers with their thumbnails,
     /// videos, avatars.
-    pub fn directories(&self) -> [PathBuf; 3] {
+    pub(crate) fn directories(&self) -> [PathBuf; 3] {
         [paths::COVER_DIR, paths::VIDEO_DIR, paths::AVATAR_DIR].map(|dir| self.root.join(dir))
     }
 
     /// A path under the root as the store records it: relative, forward slashes.
-    pub fn relative(&self, path: &Path) -> Option<String> {
+    pub(crate) fn relative(&self, path: &Path) -> Option<String> {
         let rest = path.strip_prefix(&self.root).ok()?;
         Some(rest.to_string_lossy().replace('\\', "/"))
     }
@@ -322,7 +316,7 @@ mod tests {
             store.thumbnail(&code, size).unwrap();
         }
         std::fs::write(store.video_path(&code).unwrap(), b"video").unwrap();
-        std::fs::write(store.video_part_path(&code).unwrap(), b"vid").unwrap();
+        std::fs::write(paths::video_part(store.root(), &code).unwrap(), b"vid").unwrap();
 
         store.delete_all(&code).unwrap();
         let cover_dir = store.root().join("resource/cover");
@@ -332,7 +326,7 @@ mod tests {
             .collect();
         assert_eq!(left, ["ABC-124.jpg"]);
         assert!(!store.video_path(&code).unwrap().exists());
-        assert!(!store.video_part_path(&code).unwrap().exists());
+        assert!(!paths::video_part(store.root(), &code).unwrap().exists());
         // Nothing left is fine too.
         store.delete_all(&code).unwrap();
     }

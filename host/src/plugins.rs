@@ -27,17 +27,15 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-pub use compile::CompileSource;
-pub use error::{CallError, LoadError, RegistryError};
-pub use golden::{GoldenCase, cases as golden_cases};
-pub use inspect::{Inspection, inspect};
-pub use loaded::{LoadedPlugin, StatsSnapshot};
-pub use manifest::{HOST_WIT_VERSION, MANIFEST_SECTION, Manifest, ManifestError, SettingSpec};
-pub use registry::{InstallOutcome, Origin, Registry};
-pub use runtime::PluginRuntime;
-pub use slot::LoadFailure;
-pub use types::{Metadata, Person, PluginError, PluginKind, SearchHit, StreamHit};
-pub use view::{FileFailure, PluginView, VersionView};
+pub(crate) use error::{CallError, LoadError, RegistryError};
+pub use golden::cases as golden_cases;
+pub(crate) use inspect::inspect;
+pub use registry::Origin;
+pub(crate) use registry::{InstallOutcome, Registry};
+pub(crate) use runtime::PluginRuntime;
+pub use types::{Metadata, Person, StreamHit};
+pub(crate) use types::{PluginError, PluginKind, SearchHit};
+pub(crate) use view::{FileFailure, PluginView};
 
 use crate::config::Config;
 use crate::events::EventBus;
@@ -122,7 +120,11 @@ impl PluginHost {
     }
 
     /// Asks a scraper for a person's avatar URL.
-    pub async fn avatar(&self, scraper: &str, name: &str) -> Result<Option<String>, CallError> {
+    pub(crate) async fn avatar(
+        &self,
+        scraper: &str,
+        name: &str,
+    ) -> Result<Option<String>, CallError> {
         match self
             .call(scraper, PluginKind::Scraper, Request::Avatar(name))
             .await?
@@ -144,19 +146,19 @@ impl PluginHost {
     }
 
     /// A plugin's cookie jar, for fetches made for it (its stream's segments).
-    pub fn jar(&self, plugin: &str) -> crate::fetch::CookieJar {
+    pub(crate) fn jar(&self, plugin: &str) -> crate::fetch::CookieJar {
         self.registry.runtime().jar(plugin)
     }
 
     /// Puts a cookie in a plugin's jar (it outlives versions, so a plugin loaded later
     /// finds it too).
-    pub fn set_cookie(&self, plugin: &str, name: &str, value: &str, url: &url::Url) {
+    pub(crate) fn set_cookie(&self, plugin: &str, name: &str, value: &str, url: &url::Url) {
         self.registry.runtime().jar(plugin).set(name, value, url);
     }
 
     /// Fetches a URL a plugin named (a cover, an avatar) under that plugin's egress
     /// policy and cookie jar. The plugin must be loaded; it need not be enabled.
-    pub async fn fetch_as(
+    pub(crate) async fn fetch_as(
         &self,
         plugin: &str,
         request: crate::fetch::FetchRequest,

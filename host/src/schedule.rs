@@ -26,32 +26,32 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// A schedule as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ScheduleView {
-    pub name: String,
-    pub cron: String,
-    pub task: String,
-    pub data: serde_json::Value,
-    pub enabled: bool,
+pub(crate) struct ScheduleView {
+    pub(crate) name: String,
+    pub(crate) cron: String,
+    pub(crate) task: String,
+    pub(crate) data: serde_json::Value,
+    pub(crate) enabled: bool,
     /// RFC 3339, in the configured zone.
-    pub next_run: Option<String>,
-    pub last_run: Option<String>,
-    pub last_task_id: Option<i64>,
+    pub(crate) next_run: Option<String>,
+    pub(crate) last_run: Option<String>,
+    pub(crate) last_task_id: Option<i64>,
     /// The last task's status, or why the last tick queued nothing.
-    pub last_outcome: Option<String>,
+    pub(crate) last_outcome: Option<String>,
 }
 
 /// What one tick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fired {
-    pub name: String,
-    pub tick_ms: i64,
+pub(crate) struct Fired {
+    pub(crate) name: String,
+    pub(crate) tick_ms: i64,
     /// The queued task, or None when the tick was missed and skipped (catch-up off).
-    pub task_id: Option<i64>,
+    pub(crate) task_id: Option<i64>,
 }
 
 /// The scheduler.
 #[derive(Clone)]
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     store: Store,
     tasks: TaskQueue,
     events: EventBus,
@@ -59,7 +59,12 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(store: Store, tasks: TaskQueue, events: EventBus, config: SchedulesConfig) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        tasks: TaskQueue,
+        events: EventBus,
+        config: SchedulesConfig,
+    ) -> Self {
         Self {
             store,
             tasks,
@@ -69,7 +74,7 @@ impl Scheduler {
     }
 
     /// Fires due ticks now and at every following tick until `shutdown`.
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub(crate) async fn run(self, shutdown: CancellationToken) {
         loop {
             let now = Utc::now();
             if let Err(error) = self.fire_due(now).await {
@@ -92,7 +97,7 @@ impl Scheduler {
 
     /// Queues the task of every schedule whose latest tick at or before `now` has not
     /// fired yet. A schedule seen for the first time starts at `now`.
-    pub async fn fire_due(&self, now: DateTime<Utc>) -> Result<Vec<Fired>, StoreError> {
+    pub(crate) async fn fire_due(&self, now: DateTime<Utc>) -> Result<Vec<Fired>, StoreError> {
         let now_ms = now.timestamp_millis();
         let mut fired = Vec::new();
         for job in self.enabled() {
@@ -155,7 +160,7 @@ impl Scheduler {
     }
 
     /// Every configured schedule with its next and last run and last outcome.
-    pub async fn views(&self, now: DateTime<Utc>) -> Result<Vec<ScheduleView>, StoreError> {
+    pub(crate) async fn views(&self, now: DateTime<Utc>) -> Result<Vec<ScheduleView>, StoreError> {
         let states = self.store.schedule_states().await?;
         let mut views = Vec::new();
         for job in &self.config.jobs {
@@ -203,7 +208,7 @@ impl Scheduler {
 }
 
 /// The first tick strictly after `now`.
-pub fn next_after(job: &JobConfig, zone: Zone, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn next_after(job: &JobConfig, zone: Zone, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     // Whole seconds: the search keeps the start's fraction, and a tick must be the same
     // instant whenever it is computed.
     let now = now.trunc_subsecs(0);
@@ -222,7 +227,7 @@ pub fn next_after(job: &JobConfig, zone: Zone, now: DateTime<Utc>) -> Option<Dat
 }
 
 /// The latest tick at or before `now`.
-pub fn previous_at_or_before(
+pub(crate) fn previous_at_or_before(
     job: &JobConfig,
     zone: Zone,
     now: DateTime<Utc>,

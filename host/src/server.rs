@@ -228,7 +228,7 @@ async fn open_store(config: &Config, media: &MediaStore) -> anyhow::Result<Store
 }
 
 /// Runs the server until `signal` completes, then shuts down cleanly.
-pub async fn run(config: Config, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub(crate) async fn run(config: Config, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
     let server = Server::start(config).await?;
     signal.await;
     tracing::info!("shutting down");

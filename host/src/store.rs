@@ -23,12 +23,14 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use maintenance::{FileCheck, ResourceFiles, SchemaStatus, inspect_sqlite_file};
-pub use resources::{BulkMark, RenamedFiles};
-pub use schedules::ScheduleState;
-pub use settings::{SETTINGS_LIMITS, SettingsLimitError, SettingsLimits};
+pub(crate) use maintenance::{ResourceFiles, SchemaStatus, inspect_sqlite_file};
+pub(crate) use resources::{BulkMark, RenamedFiles};
+pub(crate) use schedules::ScheduleState;
+pub use settings::SETTINGS_LIMITS;
+pub(crate) use settings::SettingsLimitError;
 pub use task_types::*;
-pub use translations::{TranslationInfo, TranslationRecord, TranslationSource};
+pub use translations::TranslationInfo;
+pub(crate) use translations::{TranslationRecord, TranslationSource};
 pub use types::*;
 
 /// The migrations of each backend, embedded at build time.
@@ -71,11 +73,11 @@ pub enum StoreError {
 }
 
 /// Shorthand for store results.
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -90,8 +92,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating a SQLite file when missing) and migrates the database at `url`;
     /// refuses a database with migrations this binary does not know
-    /// ([`StoreError::SchemaTooNew`]).
-    pub async fn open(url: &str) -> Result<Self> {
+    /// ([`StoreError::SchemaTooNew`]). The server and the commands open without migrating
+    /// and decide themselves (`server::open_store`, `cli::database`); tests use this.
+    #[cfg(test)]
+    pub(crate) async fn open(url: &str) -> Result<Self> {
         let store = Self::open_without_migrating(url).await?;
         store.migrate(store.migrator()).await?;
         Ok(store)
@@ -136,7 +140,7 @@ impl Store {
     }
 
     /// The migrations embedded in this binary for the backend in use.
-    pub fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+    pub(crate) fn migrator(&self) -> &'static sqlx::migrate::Migrator {
         match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -144,7 +148,7 @@ impl Store {
     }
 
     /// The backend in use.
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         self.backend
     }
 
@@ -154,7 +158,7 @@ impl Store {
     }
 
     /// `PRAGMA integrity_check` on SQLite (`ok` when sound); PostgreSQL checks itself.
-    pub async fn integrity_check(&self) -> Result<String> {
+    pub(crate) async fn integrity_check(&self) -> Result<String> {
         match self.backend {
             Backend::Sqlite => {
                 let row: (String,) = sqlx::query_as("PRAGMA integrity_check")
@@ -213,7 +217,7 @@ fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// The URL without its password, for messages.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

@@ -22,17 +22,15 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-pub use download_kind::Download;
-pub use kind::{
-    AnyKind, DOWNLOAD_LANE, GENERAL_LANE, Prepared, Registry, TaskContext, TaskFailure, TaskKind,
-    parse_payload,
+pub(crate) use download_kind::Download;
+pub(crate) use kind::Registry;
+#[cfg(test)]
+pub(crate) use kind::{TaskContext, TaskFailure, TaskKind};
+pub(crate) use kinds::{
+    AvatarsPayload, BatchPayload, MockDownloadPayload, RefreshPayload, library_kinds,
 };
-pub use kinds::{
-    AvatarsPayload, BatchItem, BatchPayload, CodePayload, MockDownloadPayload, RefreshPayload,
-    library_kinds,
-};
-pub use maintenance_kinds::maintenance_kinds;
-pub use translate_kind::{TRANSLATE_KIND, Translate, TranslationTasks};
+pub(crate) use maintenance_kinds::maintenance_kinds;
+pub(crate) use translate_kind::{Translate, TranslationTasks};
 
 use crate::config::TasksConfig;
 use crate::events::{Event, EventBus, QueueStatusEvent, TaskEvent};
@@ -65,18 +63,18 @@ pub enum TaskError {
 pub struct Submitted {
     pub task: TaskRow,
     /// True when a pending-or-running task with the same kind and key was returned.
-    pub deduplicated: bool,
+    pub(crate) deduplicated: bool,
 }
 
 /// Running and pending tasks (N-D8).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct QueueStatus {
-    pub running: Vec<TaskRow>,
+pub(crate) struct QueueStatus {
+    pub(crate) running: Vec<TaskRow>,
     /// In the order they will run, per lane.
-    pub pending: Vec<TaskRow>,
+    pub(crate) pending: Vec<TaskRow>,
     /// Tasks by status.
     #[schema(value_type = std::collections::BTreeMap<String, u64>)]
-    pub counts: HashMap<&'static str, u64>,
+    pub(crate) counts: HashMap<&'static str, u64>,
 }
 
 /// The queue: cheap to clone.
@@ -88,13 +86,13 @@ pub struct TaskQueue {
 /// A handle that does not keep the queue alive: for kinds that queue follow-up tasks
 /// (the queue owns the kinds, so a strong handle would be a cycle).
 #[derive(Clone)]
-pub struct WeakTaskQueue {
+pub(crate) struct WeakTaskQueue {
     inner: Weak<Inner>,
 }
 
 impl WeakTaskQueue {
     /// The queue, while it exists.
-    pub fn upgrade(&self) -> Option<TaskQueue> {
+    pub(crate) fn upgrade(&self) -> Option<TaskQueue> {
         self.inner.upgrade().map(|inner| TaskQueue { inner })
     }
 }
@@ -118,7 +116,7 @@ struct Running {
 }
 
 impl TaskQueue {
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         events: EventBus,
         registry: Registry,
@@ -139,14 +137,14 @@ impl TaskQueue {
     }
 
     /// A handle that does not keep the queue alive.
-    pub fn downgrade(&self) -> WeakTaskQueue {
+    pub(crate) fn downgrade(&self) -> WeakTaskQueue {
         WeakTaskQueue {
             inner: Arc::downgrade(&self.inner),
         }
     }
 
     /// Each kind's name with its payload's schema name and JSON schema.
-    pub fn payload_schemas(
+    pub(crate) fn payload_schemas(
         &self,
     ) -> Vec<(
         &'static str,
@@ -166,11 +164,6 @@ impl TaskQueue {
     /// The kinds clients may submit.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.inner.registry.names()
-    }
-
-    /// This process's lease holder name.
-    pub fn holder(&self) -> &str {
-        &self.inner.holder
     }
 
     /// Queues a task of `kind` (T-C1), or returns the one already pending or running
@@ -270,7 +263,11 @@ impl TaskQueue {
     }
 
     /// Cancels the pending-or-running task of `kind` for `key` (a code), if any.
-    pub async fn cancel_active(&self, kind: &str, key: &str) -> Result<Option<TaskRow>, TaskError> {
+    pub(crate) async fn cancel_active(
+        &self,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<TaskRow>, TaskError> {
         match self.inner.store.active_task(kind, key).await? {
             Some(task) => Ok(Some(self.cancel(task.id).await?)),
             None => Ok(None),
@@ -278,7 +275,7 @@ impl TaskQueue {
     }
 
     /// Removes a finished task from the list.
-    pub async fn remove(&self, id: i64) -> Result<(), TaskError> {
+    pub(crate) async fn remove(&self, id: i64) -> Result<(), TaskError> {
         if self.inner.store.delete_task(id).await? {
             return Ok(());
         }
@@ -289,7 +286,7 @@ impl TaskQueue {
     }
 
     /// Running tasks with progress and pending ones in order (N-D8).
-    pub async fn status(&self) -> Result<QueueStatus, TaskError> {
+    pub(crate) async fn status(&self) -> Result<QueueStatus, TaskError> {
         let (running, pending) = self
             .inner
             .store
@@ -371,7 +368,7 @@ impl TaskQueue {
 
 /// This host's name in leases: `{hostname}-{random}`, made once and kept in
 /// `<data_dir>/host-id`, so after a restart the host knows which tasks were its own.
-pub fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
+pub(crate) fn host_id(data_dir: &std::path::Path) -> std::io::Result<String> {
     let path = data_dir.join("host-id");
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),

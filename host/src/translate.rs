@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use ollama::{LlmError, OllamaClient, endpoint};
+pub(crate) use ollama::{LlmError, OllamaClient, endpoint};
 
 use language::skip_reason;
 use prompt::{prompt_hash, render_prompt};
@@ -36,7 +36,7 @@ const MAX_CLEANER_SWAPS: usize = 2;
 
 /// Why a title was not translated.
 #[derive(Debug, thiserror::Error)]
-pub enum TranslateError {
+pub(crate) enum TranslateError {
     #[error("{0} is not in the library")]
     NotInLibrary(String),
     #[error("translator `{profile}`: {error}")]
@@ -57,7 +57,7 @@ pub enum TranslateError {
 
 impl TranslateError {
     /// Whether another attempt later may succeed.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self {
             Self::NotInLibrary(_) => false,
             Self::Llm { error, .. } => error.retryable,
@@ -72,7 +72,7 @@ impl TranslateError {
 /// What a translation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A new translated title was stored.
     Translated {
         code: String,
@@ -96,19 +96,19 @@ pub enum Outcome {
 
 /// How one translation runs.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct TranslateOptions {
+pub(crate) struct TranslateOptions {
     /// Translate even a title already completed or skipped.
-    pub force: bool,
+    pub(crate) force: bool,
     /// Ask the LLM even when the cache holds an answer (the new answer replaces it).
-    pub skip_cache: bool,
+    pub(crate) skip_cache: bool,
     /// Another attempt follows a retryable failure: the status goes back to `pending`
     /// (with the reason) instead of `failed`.
-    pub retry_follows: bool,
+    pub(crate) retry_follows: bool,
 }
 
 /// What a translation would do, without doing it (`kura translate --dry-run`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
+pub(crate) enum Plan {
     Skip(String),
     /// Answered from the cache.
     Cached,
@@ -118,7 +118,7 @@ pub enum Plan {
 
 /// The translator of the active profile: cheap to clone.
 #[derive(Clone)]
-pub struct Translator {
+pub(crate) struct Translator {
     inner: Arc<Inner>,
 }
 
@@ -139,7 +139,7 @@ struct Cleaned {
 
 impl Translator {
     /// A translator for `profile`, reaching its server with the settings of `fetch`.
-    pub fn new(
+    pub(crate) fn new(
         profile: TranslatorProfile,
         fetch: &FetchConfig,
         store: Store,
@@ -156,15 +156,10 @@ impl Translator {
         })
     }
 
-    /// The profile it translates with.
-    pub fn profile(&self) -> &TranslatorProfile {
-        &self.inner.profile
-    }
-
     /// Translates `code`'s title: pending -> translating -> completed, or skipped when
     /// there is nothing to translate; a failure is recorded with its reason (`failed`,
     /// or `pending` when `options.retry_follows` and it is worth a retry) and returned.
-    pub async fn translate(
+    pub(crate) async fn translate(
         &self,
         code: &Code,
         options: TranslateOptions,
@@ -244,7 +239,7 @@ impl Translator {
     }
 
     /// Puts a translation that was stopped midway back to `pending`.
-    pub async fn release(&self, code: &Code) -> Result<(), StoreError> {
+    pub(crate) async fn release(&self, code: &Code) -> Result<(), StoreError> {
         self.inner
             .store
             .release_translation(code.as_str())
@@ -255,7 +250,7 @@ impl Translator {
     /// What [`Self::translate`] would do for `source` with `options`, without an LLM call
     /// or a write: skip, answer from the cache, or ask the LLM. None: nothing to do
     /// (already done and not forced).
-    pub async fn plan(
+    pub(crate) async fn plan(
         &self,
         source: &TranslationSource,
         options: TranslateOptions,
@@ -390,7 +385,7 @@ impl Translator {
 }
 
 /// The translator of the configured active profile, or None when translation is off.
-pub fn from_config(
+pub(crate) fn from_config(
     config: &crate::config::Config,
     store: Store,
     plugins: PluginHost,

@@ -6,6 +6,6 @@ mod host_pattern;
 mod priority;
 mod variant_rule;
 
-pub use host_pattern::{HostPattern, PatternError};
+pub(crate) use host_pattern::HostPattern;
 pub use priority::Priority;
-pub use variant_rule::VariantRule;
+pub(crate) use variant_rule::VariantRule;

@@ -93,7 +93,7 @@ pub fn video_path(server: &TestServer, code: &str) -> PathBuf {
         .join(format!("{code}.mp4"))
 }
 
-pub fn queue(server: &TestServer) -> &kura::tasks::TaskQueue {
+pub fn queue(server: &TestServer) -> &kura::TaskQueue {
     server.server.as_ref().expect("running").tasks()
 }
 

@@ -280,7 +280,7 @@ async fn upload_swap_rollback_enable_disable_and_restart_from_cache() {
     if let Some(running) = server.server.take() {
         running.shutdown().await;
     }
-    let overrides = kura::config::Overrides {
+    let overrides = kura::Overrides {
         data_dir: Some(data),
         ..Default::default()
     };

@@ -32,7 +32,7 @@ async fn server() -> (fixture_site::FixtureSite, TestServer) {
     (fixture, server)
 }
 
-fn queue(server: &TestServer) -> &kura::tasks::TaskQueue {
+fn queue(server: &TestServer) -> &kura::TaskQueue {
     server.server.as_ref().expect("running").tasks()
 }
 
@@ -250,7 +250,7 @@ async fn a_dead_source_is_retried_then_fails_and_the_queue_goes_on() {
     );
     assert_eq!(
         task.error_code,
-        Some(kura::error_code::ErrorCode::CodeNotFound),
+        Some(kura::ErrorCode::CodeNotFound),
         "{task:?}"
     );
     assert!(

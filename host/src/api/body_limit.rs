@@ -15,11 +15,11 @@ use super::error::{ApiError, ErrorCode};
 use crate::config::ServerConfig;
 
 /// The one route whose body may be as large as `server.max_body_bytes`.
-pub const UPLOAD_PATH: &str = "/api/plugins";
+pub(super) const UPLOAD_PATH: &str = "/api/plugins";
 
 /// The shared budget of body bytes, and the limits it reserves by.
 #[derive(Clone)]
-pub struct BodyBudget {
+pub(super) struct BodyBudget {
     permits: Arc<Semaphore>,
     total: usize,
     json_limit: usize,
@@ -28,7 +28,7 @@ pub struct BodyBudget {
 
 impl BodyBudget {
     /// A budget of `server.max_body_memory_bytes` (at most 4 GiB).
-    pub fn new(config: &ServerConfig) -> Self {
+    pub(super) fn new(config: &ServerConfig) -> Self {
         let total = config.max_body_memory_bytes.min(u32::MAX as usize);
         Self {
             permits: Arc::new(Semaphore::new(total)),
@@ -52,7 +52,11 @@ impl BodyBudget {
 /// is read; any other body first reserves its size (the limit when no size is
 /// announced) from the budget, waiting while other requests hold it, and gives it back
 /// when the answer is ready. Requests without a body pass untouched.
-pub async fn reserve(State(budget): State<BodyBudget>, request: Request, next: Next) -> Response {
+pub(super) async fn reserve(
+    State(budget): State<BodyBudget>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.body().is_end_stream() {
         return next.run(request).await;
     }
@@ -82,7 +86,7 @@ pub async fn reserve(State(budget): State<BodyBudget>, request: Request, next: N
 }
 
 /// The answer to a body over its route's limit.
-pub fn too_large(limit: usize) -> Response {
+pub(super) fn too_large(limit: usize) -> Response {
     ApiError::new(
         ErrorCode::BodyTooLarge,
         format!("the request body is larger than this route's limit of {limit} bytes"),

@@ -24,16 +24,16 @@ use tokio_util::sync::CancellationToken;
 
 /// When connections are closed for doing nothing.
 #[derive(Debug, Clone, Copy)]
-pub struct Deadlines {
+pub(super) struct Deadlines {
     /// From accept to the first request.
-    pub first_request: Duration,
+    pub(crate) first_request: Duration,
     /// From the end of the last request to the next one.
-    pub idle: Duration,
+    pub(crate) idle: Duration,
 }
 
 /// The table of open connections.
 #[derive(Clone)]
-pub struct Connections {
+pub(super) struct Connections {
     table: Arc<Mutex<Table>>,
     max: usize,
 }
@@ -45,7 +45,7 @@ struct Table {
 }
 
 /// What one connection is doing.
-pub struct Activity {
+pub(super) struct Activity {
     opened: Instant,
     requests: AtomicU64,
     in_flight: AtomicUsize,
@@ -56,7 +56,7 @@ pub struct Activity {
 }
 
 /// A connection's place in the table, given back when dropped.
-pub struct Admitted {
+pub(super) struct Admitted {
     id: u64,
     activity: Arc<Activity>,
     table: Arc<Mutex<Table>>,
@@ -64,7 +64,7 @@ pub struct Admitted {
 
 impl Connections {
     /// A table holding at most `max` connections.
-    pub fn new(max: usize) -> Self {
+    pub(super) fn new(max: usize) -> Self {
         Self {
             table: Arc::default(),
             max: max.max(1),
@@ -73,7 +73,7 @@ impl Connections {
 
     /// Makes room for a new connection: at the cap, the connection idle the longest is
     /// closed; None when every open connection has a request in progress.
-    pub fn admit(&self) -> Option<Admitted> {
+    pub(super) fn admit(&self) -> Option<Admitted> {
         let mut table = self.table.lock().ok()?;
         if table.open.len() >= self.max && !table.evict_idle() {
             return None;
@@ -91,7 +91,7 @@ impl Connections {
 
     /// Closes the connection idle the longest (out of file descriptors); false when none
     /// is idle.
-    pub fn evict_idle(&self) -> bool {
+    pub(super) fn evict_idle(&self) -> bool {
         self.table
             .lock()
             .map(|mut table| table.evict_idle())
@@ -100,7 +100,7 @@ impl Connections {
 
     /// How many connections are open.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.table.lock().map(|table| table.open.len()).unwrap_or(0)
     }
 }
@@ -141,7 +141,7 @@ impl Activity {
 
     /// When the connection is to be closed if nothing happens meanwhile; None while a
     /// request is in progress.
-    pub fn deadline(&self, deadlines: Deadlines) -> Option<Instant> {
+    pub(super) fn deadline(&self, deadlines: Deadlines) -> Option<Instant> {
         if self.in_flight.load(Ordering::SeqCst) > 0 {
             return None;
         }
@@ -162,12 +162,12 @@ impl Activity {
 
 impl Admitted {
     /// The connection's activity, for its service and its deadlines.
-    pub fn activity(&self) -> &Arc<Activity> {
+    pub(super) fn activity(&self) -> &Arc<Activity> {
         &self.activity
     }
 
     /// Cancelled when the connection is closed to make room for another.
-    pub fn evicted(&self) -> &CancellationToken {
+    pub(super) fn evicted(&self) -> &CancellationToken {
         &self.activity.evicted
     }
 }
@@ -198,13 +198,13 @@ impl Drop for RequestGuard {
 /// The router as one connection's service: every request counts as in progress until
 /// its answer's body has been sent.
 #[derive(Clone)]
-pub struct Tracked {
+pub(super) struct Tracked {
     router: Router,
     activity: Arc<Activity>,
 }
 
 impl Tracked {
-    pub fn new(router: Router, activity: Arc<Activity>) -> Self {
+    pub(super) fn new(router: Router, activity: Arc<Activity>) -> Self {
         Self { router, activity }
     }
 }

@@ -23,49 +23,49 @@ const MAX_BATCH_CODES: usize = 1000;
 /// The body of `POST /api/downloads/batch_submit`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchDownloadBody {
+pub(super) struct BatchDownloadBody {
     /// 1 to 1000 codes; each is checked on its own and gets its own result.
     #[schema(value_type = Vec<String>)]
-    pub codes: Vec<Value>,
+    pub(crate) codes: Vec<Value>,
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 /// What a batch of downloads did, code by code.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BatchDownloads {
-    pub results: Vec<BatchDownload>,
-    pub failed: usize,
+pub(super) struct BatchDownloads {
+    pub(crate) results: Vec<BatchDownload>,
+    pub(crate) failed: usize,
 }
 
 /// One code of a batch: its task, or why it has none.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BatchDownload {
+pub(super) struct BatchDownload {
     /// The code as sent.
     #[schema(value_type = String)]
-    pub input: Value,
-    pub ok: bool,
+    pub(crate) input: Value,
+    pub(crate) ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<i64>,
+    pub(crate) task_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deduplicated: Option<bool>,
+    pub(crate) deduplicated: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorBody>,
+    pub(crate) error: Option<ErrorBody>,
 }
 
 /// What `DELETE /api/downloads/{code}` removed.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct VideoRemoved {
-    pub code: String,
-    pub video_removed: bool,
+pub(super) struct VideoRemoved {
+    pub(crate) code: String,
+    pub(crate) video_removed: bool,
     /// The download task that was stopped, if one was queued or running.
-    pub cancelled_task: Option<i64>,
+    pub(crate) cancelled_task: Option<i64>,
 }
 
 /// `POST /api/downloads/{code}` (N-D3): queues the download of a resource in the library.
 #[utoipa::path(post, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body = PriorityBody, responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 200, description = "Already queued or running", body = super::tasks::SubmitAnswer), (status = 404, body = super::error::ErrorBody)))]
-pub async fn submit_one(
+pub(super) async fn submit_one(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ApiQuery(query): Params,
@@ -87,7 +87,7 @@ pub async fn submit_one(
 
 /// `POST /api/downloads/batch_submit` (N-D3): `{codes, priority?}`; a result per code.
 #[utoipa::path(post, path = "/api/downloads/batch_submit", tag = "downloads", request_body = BatchDownloadBody, responses((status = 202, description = "Per-code results", body = BatchDownloads)))]
-pub async fn submit_batch(
+pub(super) async fn submit_batch(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<BatchDownloadBody>,
 ) -> Result<(StatusCode, Json<BatchDownloads>), ApiError> {
@@ -145,7 +145,7 @@ async fn submit_code(
 /// `DELETE /api/downloads/{code}` (N-D4): stops a queued or running download of it and
 /// removes the video file; the resource stays in the library.
 #[utoipa::path(delete, path = "/api/downloads/{code}", tag = "downloads", params(("code" = String, Path)), responses((status = 200, description = "What was removed", body = VideoRemoved), (status = 404, body = super::error::ErrorBody)))]
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<VideoRemoved>, ApiError> {
@@ -167,7 +167,7 @@ pub async fn delete(
 /// `POST /api/downloads/mock/{code}` (N-D7): a fake download (no network) that occupies
 /// the download lane for `duration_ms`; only when `tasks.mock_downloads` is on.
 #[utoipa::path(post, path = "/api/downloads/mock/{code}", tag = "downloads", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::MockDownloadPayload, description = "The mock_download task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 403, description = "Mock downloads are off", body = super::error::ErrorBody)))]
-pub async fn mock(
+pub(super) async fn mock(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ApiQuery(query): Params,

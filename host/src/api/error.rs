@@ -5,16 +5,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-pub use crate::error_code::ErrorCode;
+pub(crate) use crate::error_code::ErrorCode;
 use crate::plugins::{CallError, LoadError, RegistryError};
 
 /// An API error: a code from the one table ([`ErrorCode`]), the status it is answered
 /// with, and a message for people.
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: ErrorCode,
-    pub message: String,
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
 }
 
 #[derive(Serialize)]
@@ -25,22 +25,26 @@ struct Body<'a> {
 
 /// The error shape, for the OpenAPI document and where an error is one item of an answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
+pub(super) struct ErrorBody {
     /// Stable snake_case code.
-    pub code: ErrorCode,
+    pub(crate) code: ErrorCode,
     /// Human-readable detail.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ApiError {
     /// An error answered with its code's status.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::with_status(code.status(), code, message)
     }
 
     /// An error answered with another status than its code's (a framework rejection
     /// keeps its own: 413, 415, 422).
-    pub fn with_status(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn with_status(
+        status: StatusCode,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code,
@@ -48,13 +52,13 @@ impl ApiError {
         }
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)
     }
 
     /// A body the framework could not read or parse: `body_too_large` for a body over
     /// the route's limit (413), `bad_body` otherwise; the status stays the framework's.
-    pub fn body_rejection(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn body_rejection(status: StatusCode, message: impl Into<String>) -> Self {
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
             ErrorCode::BodyTooLarge
         } else {
@@ -65,7 +69,7 @@ impl ApiError {
 
     /// A 500 whose detail goes to the log, once, under a correlation id; the client sees
     /// only the id, never SQL or paths.
-    pub fn internal(error: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(error: impl std::fmt::Display) -> Self {
         let mut id = [0u8; 6];
         let _ = getrandom::fill(&mut id);
         let id = hex::encode(id);
@@ -135,7 +139,7 @@ const MAX_PLAIN_ERROR: usize = 4096;
 /// Rewrites the framework's own plain-text errors (a path segment that is not UTF-8, a
 /// wrong method, a body over the limit, a request timeout) into the one `{code, message}`
 /// shape, so a client never has to parse two kinds of error.
-pub async fn json_errors(response: Response) -> Response {
+pub(super) async fn json_errors(response: Response) -> Response {
     let status = response.status();
     let is_plain = response
         .headers()

@@ -39,12 +39,12 @@ impl From<crate::store::StoreError> for ApiError {
 
 /// A list item with the title chosen by `display_title` and media URLs.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ResourceItem {
+pub(super) struct ResourceItem {
     #[serde(flatten)]
-    pub summary: ResourceSummary,
-    pub display_title: Option<String>,
-    pub cover_url: Option<String>,
-    pub thumbnail_url: Option<String>,
+    pub(crate) summary: ResourceSummary,
+    pub(crate) display_title: Option<String>,
+    pub(crate) cover_url: Option<String>,
+    pub(crate) thumbnail_url: Option<String>,
 }
 
 pub(super) fn display_title(
@@ -79,39 +79,39 @@ fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
 
 /// What a resource's first screen shows.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Preview {
-    pub code: String,
+pub(super) struct Preview {
+    pub(crate) code: String,
     /// The title `library.display_title` chooses.
-    pub title: Option<String>,
-    pub release_date: Option<String>,
-    pub duration_seconds: Option<i64>,
-    pub has_video: bool,
-    pub translation_status: crate::store::TranslationStatus,
-    pub people: Vec<Named>,
-    pub tags: Vec<Named>,
-    pub cover_url: Option<String>,
-    pub thumbnail_url: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) release_date: Option<String>,
+    pub(crate) duration_seconds: Option<i64>,
+    pub(crate) has_video: bool,
+    pub(crate) translation_status: crate::store::TranslationStatus,
+    pub(crate) people: Vec<Named>,
+    pub(crate) tags: Vec<Named>,
+    pub(crate) cover_url: Option<String>,
+    pub(crate) thumbnail_url: Option<String>,
 }
 
 /// A person or a tag by id and name.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Named {
-    pub id: i64,
-    pub name: String,
+pub(super) struct Named {
+    pub(crate) id: i64,
+    pub(crate) name: String,
 }
 
 /// Everything stored about a resource, with the title `library.display_title` chooses.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Metadata<'a> {
+pub(super) struct Metadata<'a> {
     #[serde(flatten)]
     #[schema(inline)]
-    pub detail: &'a crate::store::ResourceDetail,
-    pub display_title: Option<String>,
+    pub(crate) detail: &'a crate::store::ResourceDetail,
+    pub(crate) display_title: Option<String>,
 }
 
 /// `GET /api/resources` (N-H1)
 #[utoipa::path(get, path = "/api/resources", tag = "library", params(("search" = Option<String>, Query, description = "Substring of code or titles"), ("downloaded" = Option<bool>, Query), ("translation_status" = Option<String>, Query), ("person" = Option<i64>, Query), ("tag" = Option<i64>, Query), ("source" = Option<String>, Query), ("sort" = Option<String>, Query, description = "code, release_date, added_at, video_time"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of resources", body = Page<ResourceItem>), (status = 400, body = super::error::ErrorBody)))]
-pub async fn resources(
+pub(super) async fn resources(
     State(state): State<AppState>,
     ApiQuery(query): Params,
 ) -> Result<Json<Page<ResourceItem>>, ApiError> {
@@ -173,7 +173,7 @@ pub async fn resources(
 
 /// `GET /api/resource/{code}/preview` (N-H4)
 #[utoipa::path(get, path = "/api/resource/{code}/preview", tag = "library", params(("code" = String, Path)), responses((status = 200, description = "First-screen detail", body = Preview), (status = 404, body = super::error::ErrorBody)))]
-pub async fn preview(
+pub(super) async fn preview(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<Preview>, ApiError> {
@@ -219,7 +219,7 @@ pub async fn preview(
 
 /// `GET /api/resource/{code}/metadata` (N-H5): full record, ETag and Last-Modified, 304.
 #[utoipa::path(get, path = "/api/resource/{code}/metadata", tag = "library", params(("code" = String, Path)), responses((status = 200, description = "Full metadata; ETag and Last-Modified", body = Metadata<'static>), (status = 304, description = "Not modified"), (status = 404, body = super::error::ErrorBody)))]
-pub async fn metadata(
+pub(super) async fn metadata(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -270,16 +270,16 @@ pub async fn metadata(
 /// The body of `POST /api/resource`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AddBody {
-    pub code: String,
+pub(super) struct AddBody {
+    pub(crate) code: String,
     #[serde(default)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 /// `POST /api/resource` (N-H7): queues an `add_resource` task; `?wait=SECONDS` answers
 /// with its outcome (201 with the report, or 404 `code_not_found`).
 #[utoipa::path(post, path = "/api/resource", tag = "library", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body = AddBody, responses((status = 202, description = "Queued: the task", body = super::tasks::SubmitAnswer), (status = 201, description = "With wait: added; the task and its report", body = super::tasks::SubmitAnswer), (status = 404, description = "With wait: no source knows the code", body = super::error::ErrorBody)))]
-pub async fn add(
+pub(super) async fn add(
     State(state): State<AppState>,
     ApiQuery(query): Params,
     ApiJson(body): ApiJson<AddBody>,
@@ -300,7 +300,7 @@ pub async fn add(
 /// `POST /api/resource/refresh/{code}` (N-H8): queues a `refresh_resource` task with the
 /// three switches; `?wait=SECONDS` answers with its outcome.
 #[utoipa::path(post, path = "/api/resource/refresh/{code}", tag = "library", params(("code" = String, Path), ("wait" = Option<u64>, Query)), request_body(content = crate::tasks::RefreshPayload, description = "The refresh_resource task's data without `code` (from the path), and `priority`"), responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 201, description = "With wait: refreshed", body = super::tasks::SubmitAnswer), (status = 404, body = super::error::ErrorBody)))]
-pub async fn refresh(
+pub(super) async fn refresh(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ApiQuery(query): Params,
@@ -322,7 +322,7 @@ pub async fn refresh(
 
 /// `DELETE /api/resource/{code}` (N-H9)
 #[utoipa::path(delete, path = "/api/resource/{code}", tag = "library", params(("code" = String, Path)), responses((status = 204, description = "Deleted with its files"), (status = 404, body = super::error::ErrorBody)))]
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -334,7 +334,7 @@ pub async fn delete(
 /// `POST /api/resources/batch` (N-H10): queues one `batch` task; each item (add,
 /// refresh or delete with its switches) gets its own result, never all-or-nothing.
 #[utoipa::path(post, path = "/api/resources/batch", tag = "library", params(("wait" = Option<u64>, Query)), request_body(content = crate::tasks::BatchPayload, description = "The batch task's data, and `priority`"), responses((status = 202, description = "Queued", body = super::tasks::SubmitAnswer), (status = 201, description = "With wait: per-item results", body = super::tasks::SubmitAnswer)))]
-pub async fn batch(
+pub(super) async fn batch(
     State(state): State<AppState>,
     ApiQuery(query): Params,
     OptionalJson(body): OptionalJson<Map<String, Value>>,

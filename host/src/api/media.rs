@@ -13,7 +13,7 @@ use crate::media::{MediaError, ThumbnailSize};
 
 /// `GET /api/actors/{id}/avatar` (N-B3)
 #[utoipa::path(get, path = "/api/actors/{id}/avatar", tag = "media", params(("id" = i64, Path)), responses((status = 200, content_type = "image/jpeg", description = "The avatar; ETag, 304"), (status = 404, body = super::error::ErrorBody)))]
-pub async fn avatar(
+pub(super) async fn avatar(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -41,7 +41,7 @@ pub async fn avatar(
 
 /// `GET /api/resource/{code}/cover?size=small|medium|large` (N-H6)
 #[utoipa::path(get, path = "/api/resource/{code}/cover", tag = "media", params(("code" = String, Path), ("size" = Option<String>, Query, description = "small, medium, large")), responses((status = 200, content_type = "image/jpeg", description = "Cover or thumbnail; ETag, 304"), (status = 404, body = super::error::ErrorBody)))]
-pub async fn cover(
+pub(super) async fn cover(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ApiQuery(query): Params,

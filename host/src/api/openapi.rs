@@ -25,16 +25,16 @@ use utoipa::openapi::{ContentBuilder, Ref, Required};
         crate::events::Event
     ))
 )]
-pub struct ApiDoc;
+pub(super) struct ApiDoc;
 
 /// The finished document, shared by the two routes that show it.
 #[derive(Clone)]
-pub struct Document {
+pub(super) struct Document {
     json: Arc<Value>,
 }
 
 impl Document {
-    pub fn new(document: utoipa::openapi::OpenApi) -> Self {
+    pub(super) fn new(document: utoipa::openapi::OpenApi) -> Self {
         Self {
             json: Arc::new(serde_json::to_value(document).unwrap_or_default()),
         }
@@ -43,7 +43,10 @@ impl Document {
 
 /// Adds each task kind's payload schema to the components and describes `POST
 /// /api/tasks`'s body as one of `{type, priority?, data}` per kind.
-pub fn add_task_kinds(document: &mut utoipa::openapi::OpenApi, tasks: &crate::tasks::TaskQueue) {
+pub(super) fn add_task_kinds(
+    document: &mut utoipa::openapi::OpenApi,
+    tasks: &crate::tasks::TaskQueue,
+) {
     let components = document
         .components
         .get_or_insert_with(utoipa::openapi::Components::new);
@@ -86,13 +89,13 @@ pub fn add_task_kinds(document: &mut utoipa::openapi::OpenApi, tasks: &crate::ta
 
 /// `GET /api/openapi.json`
 #[utoipa::path(get, path = "/api/openapi.json", tag = "docs", responses((status = 200, description = "This document", body = Object)))]
-pub async fn openapi_json(Extension(document): Extension<Document>) -> Json<Value> {
+pub(super) async fn openapi_json(Extension(document): Extension<Document>) -> Json<Value> {
     Json(document.json.as_ref().clone())
 }
 
 /// `GET /api/docs`: the operations of the OpenAPI document as a page.
 #[utoipa::path(get, path = "/api/docs", tag = "docs", responses((status = 200, content_type = "text/html", description = "This page")))]
-pub async fn docs(Extension(document): Extension<Document>) -> Html<String> {
+pub(super) async fn docs(Extension(document): Extension<Document>) -> Html<String> {
     Html(render(&document.json))
 }
 

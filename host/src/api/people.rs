@@ -12,15 +12,15 @@ use crate::store::{Page, PeopleQuery, PeopleSort, PersonSummary, TagQuery, TagSo
 
 /// A person in the list, with the URL of their avatar when one is stored.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PersonItem {
+pub(super) struct PersonItem {
     #[serde(flatten)]
-    pub person: PersonSummary,
-    pub avatar_path: Option<String>,
+    pub(crate) person: PersonSummary,
+    pub(crate) avatar_path: Option<String>,
 }
 
 /// `GET /api/actors` (N-H2)
 #[utoipa::path(get, path = "/api/actors", tag = "library", params(("search" = Option<String>, Query), ("has_avatar" = Option<bool>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of people with work counts", body = Page<PersonItem>)))]
-pub async fn actors(
+pub(super) async fn actors(
     State(state): State<AppState>,
     ApiQuery(query): Params,
 ) -> Result<Json<Page<PersonItem>>, ApiError> {
@@ -66,7 +66,7 @@ pub async fn actors(
 
 /// `GET /api/genres` (N-H3)
 #[utoipa::path(get, path = "/api/genres", tag = "library", params(("search" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, work_count"), ("order" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of tags with work counts", body = Page<TagSummary>)))]
-pub async fn genres(
+pub(super) async fn genres(
     State(state): State<AppState>,
     ApiQuery(query): Params,
 ) -> Result<Json<Page<TagSummary>>, ApiError> {

@@ -14,15 +14,15 @@ use crate::plugins::{FileFailure, InstallOutcome, Origin, PluginKind, PluginView
 
 /// `GET /api/plugins` body.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct PluginList {
-    pub plugins: Vec<PluginView>,
+pub(super) struct PluginList {
+    pub(crate) plugins: Vec<PluginView>,
     /// Files in the plugins directory that failed to load.
-    pub load_errors: Vec<FileFailure>,
+    pub(crate) load_errors: Vec<FileFailure>,
 }
 
 /// `GET /api/plugins`
 #[utoipa::path(get, path = "/api/plugins", tag = "plugins", responses((status = 200, description = "Plugins and files that failed to load", body = PluginList)))]
-pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
+pub(super) async fn list(State(state): State<AppState>) -> Json<PluginList> {
     let (plugins, load_errors) = state.plugins.registry().views();
     Json(PluginList {
         plugins,
@@ -32,16 +32,16 @@ pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
 
 /// `POST /api/plugins` answer.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct UploadResult {
+pub(super) struct UploadResult {
     /// `loaded`, `swapped` or `unchanged`.
-    pub outcome: &'static str,
-    pub previous_version: Option<String>,
-    pub plugin: Option<PluginView>,
+    pub(crate) outcome: &'static str,
+    pub(crate) previous_version: Option<String>,
+    pub(crate) plugin: Option<PluginView>,
 }
 
 /// `POST /api/plugins`: the body is a `.wasm` component.
 #[utoipa::path(post, path = "/api/plugins", tag = "plugins", request_body(content = Vec<u8>, content_type = "application/wasm", description = "A .wasm component"), responses((status = 201, description = "Loaded", body = UploadResult), (status = 200, description = "Swapped or unchanged", body = UploadResult), (status = 422, description = "Rejected, with the reason", body = super::error::ErrorBody)))]
-pub async fn upload(
+pub(super) async fn upload(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<UploadResult>), ApiError> {
@@ -72,7 +72,7 @@ pub async fn upload(
 
 /// `POST /api/plugins/{name}/enable`
 #[utoipa::path(post, path = "/api/plugins/{name}/enable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin", body = PluginView), (status = 404, body = super::error::ErrorBody)))]
-pub async fn enable(
+pub(super) async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
@@ -81,7 +81,7 @@ pub async fn enable(
 
 /// `POST /api/plugins/{name}/disable`
 #[utoipa::path(post, path = "/api/plugins/{name}/disable", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin", body = PluginView), (status = 404, body = super::error::ErrorBody)))]
-pub async fn disable(
+pub(super) async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
@@ -95,7 +95,7 @@ fn switch(state: &AppState, name: &str, enabled: bool) -> Result<Json<PluginView
 
 /// `POST /api/plugins/{name}/rollback`
 #[utoipa::path(post, path = "/api/plugins/{name}/rollback", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), responses((status = 200, description = "The plugin, now on its previous version", body = PluginView), (status = 409, body = super::error::ErrorBody)))]
-pub async fn rollback(
+pub(super) async fn rollback(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
@@ -124,21 +124,21 @@ fn found(state: &AppState, name: &str) -> Result<Json<PluginView>, ApiError> {
 
 /// One row of `GET /api/source/list` (N-A3).
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SourceRow {
-    pub name: String,
-    pub version: String,
-    pub weight: i32,
-    pub enabled: bool,
+pub(super) struct SourceRow {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) weight: i32,
+    pub(crate) enabled: bool,
     /// `ok`, `failing` (the last calls failed) or `unused`.
-    pub health: &'static str,
-    pub calls: u64,
-    pub failures: u64,
-    pub last_failure: Option<String>,
+    pub(crate) health: &'static str,
+    pub(crate) calls: u64,
+    pub(crate) failures: u64,
+    pub(crate) last_failure: Option<String>,
 }
 
 /// `GET /api/source/list`: sources by descending weight.
 #[utoipa::path(get, path = "/api/source/list", tag = "sources", responses((status = 200, description = "Sources by descending weight", body = Vec<SourceRow>)))]
-pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
+pub(super) async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
     let (plugins, _) = state.plugins.registry().views();
     let mut rows: Vec<SourceRow> = plugins
         .into_iter()
@@ -169,22 +169,22 @@ pub async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow>> {
 /// `POST /api/plugins/{name}/call` body: what to ask the plugin.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CallBody {
+pub(super) struct CallBody {
     /// A code for sources and scrapers, a name with `avatar`, a query with `search`,
     /// the raw text for cleaners.
-    pub input: String,
+    pub(crate) input: String,
     #[serde(default)]
-    pub search: bool,
+    pub(crate) search: bool,
     #[serde(default)]
-    pub avatar: bool,
+    pub(crate) avatar: bool,
     #[serde(default)]
-    pub page_url: Option<String>,
+    pub(crate) page_url: Option<String>,
 }
 
 /// `POST /api/plugins/{name}/call`: a test call on the running version, for operators
 /// and plugin authors.
 #[utoipa::path(post, path = "/api/plugins/{name}/call", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body = CallBody, responses((status = 200, description = "The plugin's answer: a stream hit, search hits, metadata, an avatar URL or a cleaned title, by kind", body = Object), (status = 502, body = super::error::ErrorBody), (status = 504, body = super::error::ErrorBody)))]
-pub async fn call(
+pub(super) async fn call(
     State(state): State<AppState>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<CallBody>,

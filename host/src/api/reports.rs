@@ -28,13 +28,13 @@ impl From<MaintenanceError> for ApiError {
 
 /// `GET /api/reports`'s answer.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ReportList {
-    pub items: Vec<crate::maintenance::ReportEntry>,
+pub(super) struct ReportList {
+    pub(crate) items: Vec<crate::maintenance::ReportEntry>,
 }
 
 /// `GET /api/reports?kind=&limit=`
 #[utoipa::path(get, path = "/api/reports", tag = "maintenance", params(("kind" = Option<String>, Query, description = "check_resources, check_videos, check_avatars or db_upgrade"), ("limit" = Option<u32>, Query, description = "At most this many (default 100)")), responses((status = 200, description = "Reports, newest first: name, kind, time, size, applied, summary counts", body = ReportList)))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     ApiQuery(query): Params,
 ) -> Result<Json<ReportList>, ApiError> {
@@ -49,7 +49,7 @@ pub async fn list(
 
 /// `GET /api/reports/{name}`
 #[utoipa::path(get, path = "/api/reports/{name}", tag = "maintenance", params(("name" = String, Path, description = "A report's file name from the list")), responses((status = 200, description = "The report: summary and every issue", body = crate::maintenance::Report), (status = 404, body = super::error::ErrorBody)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {

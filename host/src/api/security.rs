@@ -17,7 +17,7 @@ use crate::config::ServerConfig;
 
 /// What the guards check against.
 #[derive(Clone)]
-pub struct Guard {
+pub(crate) struct Guard {
     inner: Arc<GuardInner>,
 }
 
@@ -35,7 +35,7 @@ const TOKEN_HASH_FILE: &str = "api-token.sha256";
 impl Guard {
     /// Builds the guard; when a token is required and none exists yet, generates one,
     /// writes it once to `<data_dir>/api-token` (0600) and keeps only its hash.
-    pub fn new(config: &ServerConfig, data_dir: &Path) -> std::io::Result<Self> {
+    pub(crate) fn new(config: &ServerConfig, data_dir: &Path) -> std::io::Result<Self> {
         let token_hash = if config.require_token {
             Some(load_or_create_token(data_dir)?)
         } else {
@@ -124,7 +124,7 @@ impl Guard {
 
 /// The middleware: Host first (cheapest, and it defeats rebinding), then Origin on
 /// state-changing methods, then the token.
-pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     if !guard.host_allowed(&request) {
         return ApiError::new(
             ErrorCode::ForbiddenHost,
@@ -171,7 +171,7 @@ fn request_authority(request: &Request) -> Option<&str> {
 }
 
 /// The CORS layer for the configured origins, if any.
-pub fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
+pub(super) fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
     if config.cors_origins.is_empty() {
         return None;
     }
@@ -190,7 +190,7 @@ pub fn cors(config: &ServerConfig) -> Option<tower_http::cors::CorsLayer> {
 
 /// Headers every answer carries, errors and `/healthz` included: no MIME sniffing, and
 /// no page may frame this server's (clickjacking).
-pub async fn security_headers(mut response: Response) -> Response {
+pub(super) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -13,7 +13,7 @@ use crate::store::{SettingsLimitError, StoreError};
 
 /// `GET /api/setting` (N-H11)
 #[utoipa::path(get, path = "/api/setting", tag = "settings", responses((status = 200, description = "User settings", body = Object)))]
-pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(Value::Object(
         state.library.store().get_settings().await?,
     )))
@@ -22,7 +22,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Json<Value>, 
 /// `PUT /api/setting` (N-H11): merges the given keys; a write that would leave the
 /// settings over their limits (keys, key length, total bytes) stores nothing.
 #[utoipa::path(put, path = "/api/setting", tag = "settings", request_body(content = Object), responses((status = 200, description = "Merged settings", body = Object), (status = 400, description = "A key empty or too long (`bad_setting_key`)", body = super::error::ErrorBody), (status = 413, description = "Too many keys (`too_many_settings`) or bytes (`settings_too_large`)", body = super::error::ErrorBody)))]
-pub async fn put_settings(
+pub(super) async fn put_settings(
     State(state): State<AppState>,
     ApiJson(map): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -50,24 +50,24 @@ fn settings_error(error: StoreError) -> ApiError {
 
 /// Where a resource's video is, as `library.file_path_prefix` shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct VideoPath {
-    pub code: String,
-    pub path: String,
+pub(super) struct VideoPath {
+    pub(crate) code: String,
+    pub(crate) path: String,
     /// Whether the video is downloaded and its file is there.
-    pub exists: bool,
+    pub(crate) exists: bool,
 }
 
 /// A stored cookie (its value is not repeated).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CookieSet {
-    pub source: String,
-    pub name: String,
-    pub url: String,
+pub(super) struct CookieSet {
+    pub(crate) source: String,
+    pub(crate) name: String,
+    pub(crate) url: String,
 }
 
 /// `GET /api/downloads/abspath?code=` (N-D5)
 #[utoipa::path(get, path = "/api/downloads/abspath", tag = "library", params(("code" = String, Query)), responses((status = 200, description = "The video path with file_path_prefix", body = VideoPath)))]
-pub async fn abspath(
+pub(super) async fn abspath(
     State(state): State<AppState>,
     ApiQuery(query): Params,
 ) -> Result<Json<VideoPath>, ApiError> {
@@ -104,16 +104,16 @@ pub async fn abspath(
 /// source's `domain` when left out).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CookieBody {
-    pub source: String,
-    pub name: String,
-    pub value: String,
-    pub url: Option<String>,
+pub(super) struct CookieBody {
+    pub(crate) source: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) url: Option<String>,
 }
 
 /// `POST /api/source/cookie` (N-A4): stored, and put in the source's jar at once.
 #[utoipa::path(post, path = "/api/source/cookie", tag = "sources", request_body = CookieBody, responses((status = 200, description = "Stored", body = CookieSet)))]
-pub async fn set_cookie(
+pub(super) async fn set_cookie(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CookieBody>,
 ) -> Result<Json<CookieSet>, ApiError> {

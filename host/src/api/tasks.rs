@@ -25,11 +25,11 @@ const MAX_WAIT_SECONDS: u64 = 300;
 /// A body that only sets the task's priority.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PriorityBody {
+pub(super) struct PriorityBody {
     /// 1 (low) to 4 (urgent), or low, normal, high, urgent (default normal).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 impl From<TaskError> for ApiError {
@@ -77,7 +77,7 @@ pub(super) fn wait_param(
 
 /// The longest a `?wait=` lasts: the request timeout less a margin (a fifth of it, from
 /// 200 ms to 2 s) for submitting the task and sending the answer.
-pub fn wait_limit(request_timeout: Duration) -> Duration {
+pub(crate) fn wait_limit(request_timeout: Duration) -> Duration {
     let margin = (request_timeout / 5).clamp(Duration::from_millis(200), Duration::from_secs(2));
     request_timeout.saturating_sub(margin)
 }
@@ -137,37 +137,37 @@ pub(super) async fn submit(
 
 /// What a submit answers: the task; with `?wait=`, once it completed, its result too.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SubmitAnswer {
-    pub task: TaskRow,
+pub(super) struct SubmitAnswer {
+    pub(crate) task: TaskRow,
     /// True when the same task was already queued or running (it is that one).
-    pub deduplicated: bool,
+    pub(crate) deduplicated: bool,
     /// The completed task's result (with `?wait=`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub result: Option<Value>,
+    pub(crate) result: Option<Value>,
 }
 
 /// How many tasks a quick operation queued.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct QueuedCounts {
-    pub queued: u64,
+pub(super) struct QueuedCounts {
+    pub(crate) queued: u64,
     /// Already pending or running, so not queued again.
-    pub already_queued: u64,
+    pub(crate) already_queued: u64,
     /// Codes that could not be queued, with the reason.
-    pub invalid: Vec<InvalidCode>,
+    pub(crate) invalid: Vec<InvalidCode>,
 }
 
 /// A code a quick operation refused.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct InvalidCode {
-    pub code: String,
-    pub error: String,
+pub(super) struct InvalidCode {
+    pub(crate) code: String,
+    pub(crate) error: String,
 }
 
 /// `GET /api/schedules`'s answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Schedules {
-    pub schedules: Vec<crate::schedule::ScheduleView>,
+pub(super) struct Schedules {
+    pub(crate) schedules: Vec<crate::schedule::ScheduleView>,
 }
 
 /// A route that starts one task from a JSON body: `?wait=` as in [`submit`], the body's
@@ -212,7 +212,7 @@ fn task_error(task: &TaskRow) -> ApiError {
 
 /// `GET /api/tasks`
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(("status" = Option<String>, Query), ("kind" = Option<String>, Query), ("lane" = Option<String>, Query), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "Tasks, newest first", body = crate::store::Page<TaskRow>)))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     ApiQuery(query): Params,
 ) -> Result<Json<crate::store::Page<TaskRow>>, ApiError> {
@@ -237,18 +237,18 @@ pub async fn list(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SubmitBody {
+pub(super) struct SubmitBody {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    pub priority: Value,
+    pub(crate) priority: Value,
     #[serde(default)]
-    pub data: Value,
+    pub(crate) data: Value,
 }
 
 /// `POST /api/tasks`: `{type, priority, data}`.
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", params(("wait" = Option<u64>, Query, description = "Seconds to wait for the outcome")), request_body(content = Object, description = "`{type, priority?, data}`: one of the task kinds (the document lists each kind's data)"), responses((status = 202, description = "Queued", body = SubmitAnswer), (status = 200, description = "Already queued or running", body = SubmitAnswer), (status = 201, description = "With wait: completed, with its result", body = SubmitAnswer), (status = 400, body = super::error::ErrorBody)))]
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     ApiQuery(query): Params,
     ApiJson(body): ApiJson<SubmitBody>,
@@ -275,7 +275,7 @@ fn task_id(raw: &str) -> Result<i64, ApiError> {
 
 /// `GET /api/tasks/{id}`
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "The task", body = TaskRow), (status = 404, body = super::error::ErrorBody)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<TaskRow>, ApiError> {
@@ -285,7 +285,7 @@ pub async fn get(
 /// `DELETE /api/tasks/{id}`: cancels an active task (200 with it); removes a finished
 /// one (204).
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = i64, Path)), responses((status = 200, description = "Cancelled (a running task stops shortly)", body = TaskRow), (status = 204, description = "Removed"), (status = 404, body = super::error::ErrorBody)))]
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -300,7 +300,7 @@ pub async fn delete(
 
 /// `GET /api/tasks/queue/status` (N-D8)
 #[utoipa::path(get, path = "/api/tasks/queue/status", tag = "tasks", responses((status = 200, description = "Running tasks with progress, pending tasks in order, counts", body = crate::tasks::QueueStatus)))]
-pub async fn queue_status(
+pub(super) async fn queue_status(
     State(state): State<AppState>,
 ) -> Result<Json<crate::tasks::QueueStatus>, ApiError> {
     Ok(Json(state.tasks.status().await?))
@@ -308,7 +308,7 @@ pub async fn queue_status(
 
 /// `GET /api/schedules`: each schedule with its next and last run and last outcome.
 #[utoipa::path(get, path = "/api/schedules", tag = "tasks", responses((status = 200, description = "Schedules in name order", body = Schedules)))]
-pub async fn schedules(State(state): State<AppState>) -> Result<Json<Schedules>, ApiError> {
+pub(super) async fn schedules(State(state): State<AppState>) -> Result<Json<Schedules>, ApiError> {
     let views = state
         .scheduler
         .views(chrono::Utc::now())
@@ -319,7 +319,7 @@ pub async fn schedules(State(state): State<AppState>) -> Result<Json<Schedules>,
 
 /// `POST /api/quick/avatars` (T-C2): person avatars for everyone without one.
 #[utoipa::path(post, path = "/api/quick/avatars", tag = "tasks", request_body(content = crate::tasks::AvatarsPayload, description = "The person_avatars task's data, and `priority`"), responses((status = 202, description = "Queued", body = SubmitAnswer)))]
-pub async fn quick_avatars(
+pub(super) async fn quick_avatars(
     State(state): State<AppState>,
     ApiQuery(query): Params,
     OptionalJson(body): OptionalJson<Map<String, Value>>,
@@ -331,7 +331,7 @@ pub async fn quick_avatars(
 /// failed; with `force`, per title whatever its status (answers come from the cache
 /// where the LLM was already asked).
 #[utoipa::path(post, path = "/api/quick/translate", tag = "tasks", request_body = QuickTranslateBody, responses((status = 202, description = "Counts of queued and already-queued tasks", body = QueuedCounts), (status = 403, description = "No translator profile is active", body = super::error::ErrorBody)))]
-pub async fn quick_translate(
+pub(super) async fn quick_translate(
     State(state): State<AppState>,
     OptionalJson(body): OptionalJson<QuickTranslateBody>,
 ) -> Result<(StatusCode, Json<QueuedCounts>), ApiError> {
@@ -374,7 +374,7 @@ pub async fn quick_translate(
 /// migrate, validate, restore on failure); a running server is normally up to date, so
 /// this mostly validates.
 #[utoipa::path(post, path = "/api/quick/db-upgrade", tag = "tasks", params(("wait" = Option<u64>, Query)), request_body = PriorityBody, responses((status = 202, description = "Queued", body = SubmitAnswer), (status = 201, description = "With wait: the upgrade's report", body = SubmitAnswer)))]
-pub async fn quick_db_upgrade(
+pub(super) async fn quick_db_upgrade(
     State(state): State<AppState>,
     ApiQuery(query): Params,
     OptionalJson(body): OptionalJson<Map<String, Value>>,
@@ -385,39 +385,39 @@ pub async fn quick_db_upgrade(
 /// The body of `POST /api/quick/translate`.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QuickTranslateBody {
+pub(super) struct QuickTranslateBody {
     /// Every title, whatever its status (default: pending and failed ones).
     #[serde(default)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// 1 to 4 or `low`..`urgent` (default low).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
 }
 
 /// The body of `POST /api/quick/refresh-metadata`.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QuickRefreshBody {
+pub(super) struct QuickRefreshBody {
     /// The codes to refresh; absent: every resource.
     #[serde(default)]
-    pub codes: Option<Vec<String>>,
+    pub(crate) codes: Option<Vec<String>>,
     /// 1 to 4 or `low`..`urgent` (default low).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub priority: Value,
+    pub(crate) priority: Value,
     #[serde(default)]
-    pub refresh_m3u8: Option<bool>,
+    pub(crate) refresh_m3u8: Option<bool>,
     #[serde(default)]
-    pub refresh_metadata: Option<bool>,
+    pub(crate) refresh_metadata: Option<bool>,
     #[serde(default)]
-    pub retranslate: Option<bool>,
+    pub(crate) retranslate: Option<bool>,
 }
 
 /// `POST /api/quick/refresh-metadata` (T-C2): a refresh task per resource (all, or the
 /// `codes` given), at low priority unless said otherwise.
 #[utoipa::path(post, path = "/api/quick/refresh-metadata", tag = "tasks", request_body = QuickRefreshBody, responses((status = 202, description = "Counts of queued and already-queued tasks, and refused codes", body = QueuedCounts)))]
-pub async fn quick_refresh(
+pub(super) async fn quick_refresh(
     State(state): State<AppState>,
     OptionalJson(body): OptionalJson<QuickRefreshBody>,
 ) -> Result<(StatusCode, Json<QueuedCounts>), ApiError> {

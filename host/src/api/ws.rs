@@ -52,7 +52,7 @@ const MAX_TYPE_LEN: usize = 64;
 /// `GET /ws/tasks` (N-G1): a WebSocket of `{id, type, at_ms, data}` events after a
 /// `hello`; `since` replays what a reconnecting client missed.
 #[utoipa::path(get, path = "/ws/tasks", tag = "events", params(("since" = Option<u64>, Query, description = "Last event id seen: replay what came after"), ("boot" = Option<String>, Query, description = "The run that id came from (from hello)"), ("types" = Option<String>, Query, description = "Comma list of event types; `task_*` is a prefix"), ("token" = Option<String>, Query, description = "The API token, for browsers")), responses((status = 101, description = "WebSocket: hello, missed events, then live events"), (status = 400, body = super::error::ErrorBody)))]
-pub async fn tasks(
+pub(super) async fn tasks(
     State(state): State<AppState>,
     ApiQuery(query): Params,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,

@@ -23,37 +23,41 @@ const EXIT_CANCELLED: u8 = 130;
 
 /// `kura download` arguments.
 #[derive(Debug, Args)]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// Master or media playlist URL.
-    pub url: String,
+    pub(crate) url: String,
     /// The file to write (published only when complete).
     #[arg(long, short)]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Segments whose bodies are read at once (default: the config's
     /// download.concurrency, 8).
     #[arg(long)]
-    pub concurrency: Option<usize>,
+    pub(crate) concurrency: Option<usize>,
     /// Segment requests sent ahead of their turn on top of those (default: the config's
     /// download.request_ahead, 8; 0 for none).
     #[arg(long)]
-    pub request_ahead: Option<usize>,
+    pub(crate) request_ahead: Option<usize>,
     /// A request header, `Name: value`; repeatable. A `Cookie:` header goes into the
     /// cookie jar for the playlist's host.
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
+    pub(crate) headers: Vec<String>,
     /// `best`, `worst` or a bandwidth cap in bits per second (default: download.variant).
     #[arg(long)]
-    pub variant: Option<VariantRule>,
+    pub(crate) variant: Option<VariantRule>,
     /// Retries per segment after its first try (default: download.retries).
     #[arg(long)]
-    pub retries: Option<u32>,
+    pub(crate) retries: Option<u32>,
     /// Keep the stream's MPEG-TS or fMP4 container even when ffmpeg is installed.
     #[arg(long)]
-    pub no_remux: bool,
+    pub(crate) no_remux: bool,
 }
 
 /// Runs one download; Ctrl-C stops it, keeping the completed segments.
-pub async fn run(config: &Config, args: DownloadArgs, silent: bool) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(
+    config: &Config,
+    args: DownloadArgs,
+    silent: bool,
+) -> anyhow::Result<ExitCode> {
     let client = FetchClient::new(&config.fetch).context("cannot build the HTTP client")?;
     let jar = CookieJar::default();
     let work_dir = work_dir_beside(&args.output);

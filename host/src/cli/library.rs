@@ -37,7 +37,7 @@ fn bar(total: u64, what: &str) -> ProgressBar {
 }
 
 /// `kura fix-codes [--stats | --execute]`
-pub async fn fix_codes(config: &Config, execute: bool) -> anyhow::Result<ExitCode> {
+pub(super) async fn fix_codes(config: &Config, execute: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let media = open_media(config)?;
     let report = crate::library::fix_codes(&store, &media, execute).await?;
@@ -73,7 +73,7 @@ pub async fn fix_codes(config: &Config, execute: bool) -> anyhow::Result<ExitCod
 }
 
 /// `kura thumbnails [--force]`
-pub async fn thumbnails(config: &Config, force: bool) -> anyhow::Result<ExitCode> {
+pub(super) async fn thumbnails(config: &Config, force: bool) -> anyhow::Result<ExitCode> {
     let media = open_media(config)?;
     let report = crate::media::offload(move || {
         let progress = bar(0, "covers");
@@ -103,7 +103,7 @@ pub async fn thumbnails(config: &Config, force: bool) -> anyhow::Result<ExitCode
 }
 
 /// `kura seed --count N`
-pub async fn seed(config: &Config, count: u64) -> anyhow::Result<ExitCode> {
+pub(super) async fn seed(config: &Config, count: u64) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let progress = bar(count, "resources");
     let report = crate::library::seed(&store, count, |done, _| progress.set_position(done)).await?;

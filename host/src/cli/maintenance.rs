@@ -28,7 +28,7 @@ const MAX_PRINTED_ISSUES: usize = 200;
 
 /// The maintenance subcommands, flattened into `kura`'s.
 #[derive(Debug, Subcommand)]
-pub enum MaintenanceCommand {
+pub(crate) enum MaintenanceCommand {
     /// Back up the database: a consistent copy taken while a server writes
     /// (SQLite `VACUUM INTO`, PostgreSQL `pg_dump`), checked, with an info file, into
     /// <data-dir>/backups/db; then removes backups older than --days.
@@ -53,7 +53,7 @@ pub enum MaintenanceCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct DaysArgs {
+pub(crate) struct DaysArgs {
     /// Keep backups this many days (default: maintenance.backup_days). The newest is
     /// always kept.
     #[arg(long)]
@@ -61,7 +61,7 @@ pub struct DaysArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// Directory to copy to (wins over maintenance.backup_path); must exist.
     #[arg(long)]
     target: Option<PathBuf>,
@@ -71,7 +71,7 @@ pub struct SyncArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Repair: database fields, thumbnails, stale partial files (and, for avatars,
     /// fetch missing ones). Media files are never deleted without --delete-files.
     #[arg(long)]
@@ -85,7 +85,7 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct VideoCheckArgs {
+pub(crate) struct VideoCheckArgs {
     #[command(flatten)]
     check: CheckArgs,
     /// Check at most N recorded videos, the most recently saved first.
@@ -94,7 +94,7 @@ pub struct VideoCheckArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DbCommand {
+pub(crate) enum DbCommand {
     /// Back up, apply the pending migrations, validate (integrity, schema version, row
     /// counts); put the backup back if any step fails. Stop servers first.
     Upgrade,
@@ -103,7 +103,7 @@ pub enum DbCommand {
 }
 
 /// Runs one maintenance command.
-pub async fn run(
+pub(super) async fn run(
     config: &Config,
     command: MaintenanceCommand,
     silent: bool,

@@ -17,28 +17,28 @@ use crate::translate::{Outcome, Plan, TranslateOptions, Translator};
 const MAX_LISTED_FAILURES: usize = 20;
 
 #[derive(Debug, Args)]
-pub struct TranslateArgs {
+pub(crate) struct TranslateArgs {
     /// Only count what would be translated and how much the cache answers (the
     /// default): no LLM call, no change.
     #[arg(long, conflicts_with = "execute")]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Translate the titles that are pending or failed.
     #[arg(long)]
-    pub execute: bool,
+    pub(crate) execute: bool,
     /// Every title, whatever its status (completed and skipped ones too); translates
     /// unless --dry-run is given. Cached answers are still used (see --no-cache).
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Ask the LLM even when the cache holds an answer; the new answer replaces it.
     #[arg(long)]
-    pub no_cache: bool,
+    pub(crate) no_cache: bool,
     /// The translator profile to use instead of `translator.active`.
     #[arg(long)]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
 }
 
 /// Runs `kura translate`.
-pub async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let profile = match &args.profile {
         Some(name) => config.translator.profiles.get(name).with_context(|| {
             let known: Vec<&str> = config

@@ -155,8 +155,6 @@ fn path_and_control_characters() {
 #[test]
 fn accessors_and_serde() {
     let code = normalize("t28_45").expect("valid");
-    assert_eq!(code.prefix(), "T28");
-    assert_eq!(code.number(), "045");
     assert_eq!(code.to_string(), "T28-045");
     assert_eq!(
         serde_json::to_string(&code).expect("serialises"),

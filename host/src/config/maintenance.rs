@@ -11,23 +11,23 @@ use super::{ConfigError, invalid};
 /// `maintenance:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawMaintenance {
+pub(crate) struct RawMaintenance {
     /// Directory `kura sync-backups` (and the `sync_backups` task) copies backups,
     /// reports and logs to, e.g. a mounted external disk; `--target` wins. Relative
     /// paths are under `data_dir`. Unset: a sync needs `--target`.
-    pub backup_path: Option<PathBuf>,
+    pub(crate) backup_path: Option<PathBuf>,
     /// Days database and code backups are kept (`backup-db`, `backup-codes`); `--days`
     /// wins. The newest backup is always kept.
-    pub backup_days: u32,
+    pub(crate) backup_days: u32,
     /// Days check and upgrade reports are kept in `<data_dir>/reports`.
-    pub report_days: u32,
+    pub(crate) report_days: u32,
     /// A `.part` file or a download work directory untouched for this many hours, with
     /// no download of its code pending or running, is stale: `check-resources --apply`
     /// removes it.
-    pub stale_part_hours: u64,
+    pub(crate) stale_part_hours: u64,
     /// Directory holding `pg_dump` and `pg_restore` (PostgreSQL backups and restores);
     /// unset: found on `PATH`. Their major version must not be older than the server's.
-    pub pg_bin_dir: Option<PathBuf>,
+    pub(crate) pg_bin_dir: Option<PathBuf>,
 }
 
 impl Default for RawMaintenance {
@@ -44,13 +44,13 @@ impl Default for RawMaintenance {
 
 /// `maintenance:` validated, with paths resolved.
 #[derive(Debug, Clone)]
-pub struct MaintenanceConfig {
+pub(crate) struct MaintenanceConfig {
     /// The default sync target.
-    pub backup_path: Option<PathBuf>,
-    pub backup_days: u32,
-    pub report_days: u32,
-    pub stale_part: Duration,
-    pub pg_bin_dir: Option<PathBuf>,
+    pub(crate) backup_path: Option<PathBuf>,
+    pub(crate) backup_days: u32,
+    pub(crate) report_days: u32,
+    pub(crate) stale_part: Duration,
+    pub(crate) pg_bin_dir: Option<PathBuf>,
 }
 
 pub(super) fn validate_maintenance(

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 /// are written in brackets (`[::1]:11434`) and compared as addresses, names without case
 /// and without a trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrivateHost {
+pub(crate) struct PrivateHost {
     host: PrivateHostName,
     port: Option<u16>,
 }
@@ -23,7 +23,7 @@ enum PrivateHostName {
 
 impl PrivateHost {
     /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`.
-    pub fn parse(entry: &str) -> Result<Self, String> {
+    pub(crate) fn parse(entry: &str) -> Result<Self, String> {
         let url = url::Url::parse(&format!("http://{entry}"))
             .map_err(|error| format!("`{entry}` is not a host or host:port: {error}"))?;
         if url.path() != "/"
@@ -53,7 +53,7 @@ impl PrivateHost {
 
     /// The entry that lets the operator's own server at `url` (a proxy, a translator) be
     /// private: its host on its port (the scheme's default when the URL has none).
-    pub fn for_url(url: &url::Url) -> Option<Self> {
+    pub(crate) fn for_url(url: &url::Url) -> Option<Self> {
         Some(Self {
             host: PrivateHostName::from_text(url.host_str()?),
             port: url.port_or_known_default(),
@@ -63,7 +63,7 @@ impl PrivateHost {
     /// Whether `host` (as in a URL: IPv6 with or without brackets) on `port` is allowed;
     /// `port` None asks about the host on any port (the connection-time check, which
     /// the per-URL check with the port always precedes).
-    pub fn allows(&self, host: &str, port: Option<u16>) -> bool {
+    pub(crate) fn allows(&self, host: &str, port: Option<u16>) -> bool {
         let port_ok = match (self.port, port) {
             (Some(allowed), Some(port)) => allowed == port,
             _ => true,

@@ -12,39 +12,39 @@ use serde::{Deserialize, Serialize};
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     /// Where the HTTP API listens.
-    pub server: RawServer,
+    pub(crate) server: RawServer,
     /// Directory for the database, plugins, compiled-plugin cache, media and logs.
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// Log output.
-    pub log: RawLog,
+    pub(crate) log: RawLog,
     /// The database.
-    pub database: RawDatabase,
+    pub(crate) database: RawDatabase,
     /// The library: what the API shows.
-    pub library: RawLibrary,
+    pub(crate) library: RawLibrary,
     /// The task queue: lanes, leases, retries.
-    pub tasks: super::RawTasks,
+    pub(crate) tasks: super::RawTasks,
     /// Backups, their sync target, reports and consistency checks.
-    pub maintenance: super::RawMaintenance,
+    pub(crate) maintenance: super::RawMaintenance,
     /// Cron schedules, each queueing a task.
-    pub schedules: super::RawSchedules,
+    pub(crate) schedules: super::RawSchedules,
     /// The plugin runtime.
-    pub plugins: RawPlugins,
+    pub(crate) plugins: RawPlugins,
     /// The outbound HTTP client shared by plugins and downloads.
-    pub fetch: RawFetch,
+    pub(crate) fetch: RawFetch,
     /// The HLS download engine.
-    pub download: RawDownload,
+    pub(crate) download: RawDownload,
     /// Title translation through an LLM server.
-    pub translator: super::RawTranslator,
+    pub(crate) translator: super::RawTranslator,
     /// The global outbound proxy.
-    pub proxy: RawProxy,
+    pub(crate) proxy: RawProxy,
     /// Per-source settings, by plugin name.
-    pub sources: BTreeMap<String, RawPluginEntry>,
+    pub(crate) sources: BTreeMap<String, RawPluginEntry>,
     /// Per-scraper settings, by plugin name.
-    pub scrapers: BTreeMap<String, RawPluginEntry>,
+    pub(crate) scrapers: BTreeMap<String, RawPluginEntry>,
     /// Per-cleaner settings, by plugin name.
-    pub cleaners: BTreeMap<String, RawPluginEntry>,
+    pub(crate) cleaners: BTreeMap<String, RawPluginEntry>,
 }
 
 impl Default for RawConfig {
@@ -73,41 +73,41 @@ impl Default for RawConfig {
 /// `server:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawServer {
+pub(crate) struct RawServer {
     /// Address to bind. Loopback by default; anything else requires an API token.
-    pub host: IpAddr,
+    pub(crate) host: IpAddr,
     /// TCP port; 0 picks a free one.
-    pub port: u16,
+    pub(crate) port: u16,
     /// Largest accepted plugin upload (`POST /api/plugins`), in bytes.
-    pub max_body_bytes: u64,
+    pub(crate) max_body_bytes: u64,
     /// Largest accepted body of every other route (JSON), in bytes.
-    pub max_json_body_bytes: u64,
+    pub(crate) max_json_body_bytes: u64,
     /// Most request-body bytes held at once across all requests; a request whose body
     /// does not fit waits (within the request timeout). At least `max_body_bytes`.
-    pub max_body_memory_bytes: u64,
+    pub(crate) max_body_memory_bytes: u64,
     /// Time allowed to read a request's headers, in milliseconds; a connection's first
     /// request must arrive within it too (HTTP/1 and HTTP/2).
-    pub header_read_timeout_ms: u64,
+    pub(crate) header_read_timeout_ms: u64,
     /// A connection with no request in progress is closed after this long, in
     /// milliseconds.
-    pub idle_timeout_ms: u64,
+    pub(crate) idle_timeout_ms: u64,
     /// Most connections open at once. At the cap a new connection replaces the one idle
     /// the longest (none idle: the new one is closed). Keep it below the process's file
     /// descriptor limit.
-    pub max_connections: u32,
+    pub(crate) max_connections: u32,
     /// Time allowed for a whole non-streaming request, in milliseconds.
-    pub request_timeout_ms: u64,
+    pub(crate) request_timeout_ms: u64,
     /// Require `Authorization: Bearer <token>` on every route but `/healthz`.
     /// Unset: required exactly when `host` is not a loopback address.
-    pub require_token: Option<bool>,
+    pub(crate) require_token: Option<bool>,
     /// Host names (besides localhost, 127.0.0.1 and `[::1]`) the server answers to;
     /// other `Host` headers are refused (DNS-rebinding guard).
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS); empty means CORS off.
-    pub cors_origins: Vec<String>,
+    pub(crate) cors_origins: Vec<String>,
     /// Directory whose files are served read-only at `/ui/*` (the web UI); relative
     /// paths are under `data_dir`. Unset: nothing is served there.
-    pub web_dir: Option<PathBuf>,
+    pub(crate) web_dir: Option<PathBuf>,
 }
 
 impl Default for RawServer {
@@ -133,18 +133,18 @@ impl Default for RawServer {
 /// `log:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawLog {
+pub(crate) struct RawLog {
     /// Filter in `RUST_LOG` syntax, e.g. `info,kura::plugins=debug`, for every command.
     /// Unset: `info` for `kura serve`, `warn` for the other commands. `--log` and the
     /// environment (`KURA_LOG`, then `RUST_LOG`) win over it.
-    pub filter: Option<String>,
+    pub(crate) filter: Option<String>,
     /// Where `kura serve` writes `kura.log` and `access.log`, rotated daily; relative
     /// paths are under `data_dir`. Null: no log files, the terminal only.
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
     /// Days of rotated files kept per log.
-    pub keep_days: u32,
+    pub(crate) keep_days: u32,
     /// One line per HTTP request in `access.log`.
-    pub access_log: bool,
+    pub(crate) access_log: bool,
 }
 
 impl Default for RawLog {
@@ -161,21 +161,21 @@ impl Default for RawLog {
 /// `database:`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawDatabase {
+pub(crate) struct RawDatabase {
     /// `sqlite://path` or `postgres://user@host/db`; unset: `sqlite://<data_dir>/kura.db`.
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 /// `library:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawLibrary {
+pub(crate) struct RawLibrary {
     /// Which title lists and details show: `translated` (falling back to the source
     /// title), `source` or `original`.
-    pub display_title: String,
+    pub(crate) display_title: String,
     /// Prefix put before video paths by `GET /api/downloads/abspath`, e.g. for a player
     /// that sees the media directory under another mount point. Empty: the real path.
-    pub file_path_prefix: String,
+    pub(crate) file_path_prefix: String,
 }
 
 impl Default for RawLibrary {
@@ -190,28 +190,28 @@ impl Default for RawLibrary {
 /// `plugins:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawPlugins {
+pub(crate) struct RawPlugins {
     /// Directory of `.wasm` plugin files; relative paths are under `data_dir`.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Directory of compiled plugins; relative paths are under `data_dir`.
-    pub cache_dir: PathBuf,
+    pub(crate) cache_dir: PathBuf,
     /// Watch `dir` and hot-swap changed files.
-    pub watch: bool,
+    pub(crate) watch: bool,
     /// Quiet period before a file still being written is loaded, in milliseconds; a file
     /// closed after writing, renamed into place or removed is picked up at once.
-    pub watch_debounce_ms: u64,
+    pub(crate) watch_debounce_ms: u64,
     /// Linear-memory cap per plugin call, in MiB.
-    pub memory_mb: u64,
+    pub(crate) memory_mb: u64,
     /// Deadline of a source or scraper call, in milliseconds.
-    pub call_timeout_ms: u64,
+    pub(crate) call_timeout_ms: u64,
     /// Deadline of a cleaner call, in milliseconds.
-    pub cleaner_timeout_ms: u64,
+    pub(crate) cleaner_timeout_ms: u64,
     /// Plugin calls running at once across all plugins.
-    pub max_concurrent_calls: u32,
+    pub(crate) max_concurrent_calls: u32,
     /// Log bytes a plugin may write per call (log import plus stdout/stderr).
-    pub max_log_bytes_per_call: u64,
+    pub(crate) max_log_bytes_per_call: u64,
     /// Versions kept per plugin for rollback, the running one included.
-    pub keep_versions: u32,
+    pub(crate) keep_versions: u32,
 }
 
 impl Default for RawPlugins {
@@ -234,28 +234,28 @@ impl Default for RawPlugins {
 /// `fetch:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawFetch {
+pub(crate) struct RawFetch {
     /// The User-Agent sent with every request.
-    pub user_agent: String,
+    pub(crate) user_agent: String,
     /// `Accept-Language` sent with every request.
-    pub accept_language: String,
+    pub(crate) accept_language: String,
     /// Deadline of one request including its redirects, in milliseconds.
-    pub timeout_ms: u64,
+    pub(crate) timeout_ms: u64,
     /// Connect timeout, in milliseconds.
-    pub connect_timeout_ms: u64,
+    pub(crate) connect_timeout_ms: u64,
     /// Largest response body a plugin may read, in bytes.
-    pub max_response_bytes: u64,
+    pub(crate) max_response_bytes: u64,
     /// Redirect hops followed (each re-checked) before giving up.
-    pub max_redirects: u32,
+    pub(crate) max_redirects: u32,
     /// Requests one plugin call may make.
-    pub max_requests_per_call: u32,
+    pub(crate) max_requests_per_call: u32,
     /// Hosts (name or IP, optionally `:port`; IPv6 in brackets) that may resolve to
     /// loopback, private or link-local addresses. An entry with a port allows that port
     /// only; one without allows every port of the host. Empty by default: such
     /// addresses are refused.
-    pub allow_private_hosts: Vec<String>,
+    pub(crate) allow_private_hosts: Vec<String>,
     /// Static name resolution, like curl's `--resolve`: host name to IP address.
-    pub resolve: BTreeMap<String, IpAddr>,
+    pub(crate) resolve: BTreeMap<String, IpAddr>,
 }
 
 impl Default for RawFetch {
@@ -278,26 +278,26 @@ impl Default for RawFetch {
 /// `download:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawDownload {
+pub(crate) struct RawDownload {
     /// Segments of one download whose bodies are read at once.
-    pub concurrency: u32,
+    pub(crate) concurrency: u32,
     /// Segment requests sent ahead of their turn, on top of `concurrency`, so the site's
     /// latency passes while other bodies arrive (0: none).
-    pub request_ahead: u32,
+    pub(crate) request_ahead: u32,
     /// Retries of one segment (or playlist, or key) after its first try.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// First wait between tries, in milliseconds; doubled each try (half of it random),
     /// at most 30 s. A `Retry-After` from the server wins.
-    pub retry_delay_ms: u64,
+    pub(crate) retry_delay_ms: u64,
     /// A segment request that gets no answer, or whose body sends nothing, for this
     /// long is dropped and tried again, in milliseconds.
-    pub idle_timeout_ms: u64,
+    pub(crate) idle_timeout_ms: u64,
     /// Which variant of a master playlist: `best`, `worst`, or a bandwidth cap in bits
     /// per second (the best variant not above it).
-    pub variant: String,
+    pub(crate) variant: String,
     /// Remux to MP4 with `ffmpeg -c copy` when ffmpeg is installed; otherwise (or when
     /// off) the file keeps the stream's MPEG-TS or fMP4 container.
-    pub remux: bool,
+    pub(crate) remux: bool,
 }
 
 impl Default for RawDownload {
@@ -317,27 +317,27 @@ impl Default for RawDownload {
 /// `proxy:`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawProxy {
+pub(crate) struct RawProxy {
     /// Send all outbound traffic through `url`.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// `http://`, `https://` or `socks5://` proxy URL.
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 /// One entry under `sources:`, `scrapers:` or `cleaners:`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawPluginEntry {
+pub(crate) struct RawPluginEntry {
     /// Off by config; the manifest's default is on.
-    pub enabled: Option<bool>,
+    pub(crate) enabled: Option<bool>,
     /// Order of lookup, highest first; the manifest's default weight when unset.
-    pub weight: Option<i32>,
+    pub(crate) weight: Option<i32>,
     /// The site's base URL, when it moved; passed to the plugin as setting `domain`
     /// and approved for its fetches.
-    pub domain: Option<String>,
+    pub(crate) domain: Option<String>,
     /// The hosts the operator approves; fetches must match the manifest AND this list.
     /// Unset means the manifest's list is approved as is.
-    pub allowed_hosts: Option<Vec<String>>,
+    pub(crate) allowed_hosts: Option<Vec<String>>,
     /// Values for the plugin's declared settings.
-    pub settings: BTreeMap<String, String>,
+    pub(crate) settings: BTreeMap<String, String>,
 }

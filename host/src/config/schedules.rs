@@ -14,14 +14,14 @@ use crate::types::Priority;
 /// `schedules:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawSchedules {
+pub(crate) struct RawSchedules {
     /// The zone cron times are read in: `UTC`, `local` (the machine's), or an IANA name
     /// such as `Asia/Tokyo`.
-    pub timezone: String,
+    pub(crate) timezone: String,
     /// A tick missed while the server was down runs once at start-up.
-    pub catch_up: bool,
+    pub(crate) catch_up: bool,
     /// Jobs by name; see the template for the defaults.
-    pub jobs: BTreeMap<String, RawJob>,
+    pub(crate) jobs: BTreeMap<String, RawJob>,
 }
 
 impl Default for RawSchedules {
@@ -37,43 +37,43 @@ impl Default for RawSchedules {
 /// One job under `schedules.jobs`; absent fields keep the default job's.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawJob {
+pub(crate) struct RawJob {
     /// Five fields (minute hour day month weekday), or six with seconds first.
-    pub cron: Option<String>,
+    pub(crate) cron: Option<String>,
     /// The task type it queues.
-    pub task: Option<String>,
+    pub(crate) task: Option<String>,
     /// The task's data.
-    pub data: Option<Value>,
-    pub enabled: Option<bool>,
+    pub(crate) data: Option<Value>,
+    pub(crate) enabled: Option<bool>,
     /// low, normal, high or urgent.
-    pub priority: Option<String>,
+    pub(crate) priority: Option<String>,
 }
 
 /// The zone schedules are read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zone {
+pub(crate) enum Zone {
     Local,
     Named(chrono_tz::Tz),
 }
 
 /// `schedules:` validated.
 #[derive(Debug, Clone)]
-pub struct SchedulesConfig {
-    pub zone: Zone,
-    pub catch_up: bool,
-    pub jobs: Vec<JobConfig>,
+pub(crate) struct SchedulesConfig {
+    pub(crate) zone: Zone,
+    pub(crate) catch_up: bool,
+    pub(crate) jobs: Vec<JobConfig>,
 }
 
 /// One validated job.
 #[derive(Debug, Clone)]
-pub struct JobConfig {
-    pub name: String,
-    pub cron_text: String,
-    pub cron: croner::Cron,
-    pub task: String,
-    pub data: Value,
-    pub enabled: bool,
-    pub priority: Priority,
+pub(crate) struct JobConfig {
+    pub(crate) name: String,
+    pub(crate) cron_text: String,
+    pub(crate) cron: croner::Cron,
+    pub(crate) task: String,
+    pub(crate) data: Value,
+    pub(crate) enabled: bool,
+    pub(crate) priority: Priority,
 }
 
 /// The default jobs (N-K1..N-K6): name, cron, task, data, enabled.
@@ -120,7 +120,7 @@ fn defaults() -> Vec<(&'static str, &'static str, &'static str, Value, bool)> {
 }
 
 /// Parses a cron expression of five fields, or six with seconds first.
-pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
+pub(crate) fn parse_cron(text: &str) -> Result<croner::Cron, String> {
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Optional)
         .build()

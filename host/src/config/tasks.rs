@@ -9,22 +9,22 @@ use super::{ConfigError, invalid};
 /// `tasks:`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTasks {
+pub(crate) struct RawTasks {
     /// Tasks of the `general` lane (adding, refreshing, avatars, batches) that run at
     /// once. The `download` lane always runs one at a time across the deployment.
-    pub general_concurrency: u32,
+    pub(crate) general_concurrency: u32,
     /// How long a running task's lease lasts without a heartbeat; a task whose worker
     /// died is taken again after this long. Heartbeats renew it every third of it.
-    pub lease_seconds: u64,
+    pub(crate) lease_seconds: u64,
     /// First retry delay; doubled each attempt, with ±25% jitter.
-    pub retry_base_seconds: u64,
+    pub(crate) retry_base_seconds: u64,
     /// Longest retry delay.
-    pub retry_max_seconds: u64,
+    pub(crate) retry_max_seconds: u64,
     /// Attempts per task before it ends failed, unless a kind sets its own.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// Allow the debug-only `mock_download` task (N-D7): a fake download that only
     /// sleeps and reports progress.
-    pub mock_downloads: bool,
+    pub(crate) mock_downloads: bool,
 }
 
 impl Default for RawTasks {
@@ -42,13 +42,13 @@ impl Default for RawTasks {
 
 /// `tasks:` validated.
 #[derive(Debug, Clone)]
-pub struct TasksConfig {
-    pub general_concurrency: usize,
-    pub lease: Duration,
-    pub retry_base: Duration,
-    pub retry_max: Duration,
-    pub max_attempts: u32,
-    pub mock_downloads: bool,
+pub(crate) struct TasksConfig {
+    pub(crate) general_concurrency: usize,
+    pub(crate) lease: Duration,
+    pub(crate) retry_base: Duration,
+    pub(crate) retry_max: Duration,
+    pub(crate) max_attempts: u32,
+    pub(crate) mock_downloads: bool,
 }
 
 pub(super) fn validate_tasks(raw: &RawTasks) -> Result<TasksConfig, ConfigError> {

@@ -10,44 +10,44 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigError, invalid};
 
 /// The prompt of a profile that sets none: `{title}` is the title to translate.
-pub const DEFAULT_PROMPT: &str = "Translate this Japanese video title into natural English. \
+pub(crate) const DEFAULT_PROMPT: &str = "Translate this Japanese video title into natural English. \
      Answer with the English title only, without quotes, notes or explanations.\n\n\
      Japanese title: {title}";
 
 /// `translator:`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTranslator {
+pub(crate) struct RawTranslator {
     /// The profile that translates titles. Unset (null): translation is off, and added
     /// resources keep the status `pending` until a profile is chosen.
-    pub active: Option<String>,
+    pub(crate) active: Option<String>,
     /// Translator profiles by name; keys a profile leaves out take the defaults below.
-    pub profiles: BTreeMap<String, RawTranslatorProfile>,
+    pub(crate) profiles: BTreeMap<String, RawTranslatorProfile>,
 }
 
 /// One entry under `translator.profiles`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTranslatorProfile {
+pub(crate) struct RawTranslatorProfile {
     /// Base URL of a server speaking the Ollama HTTP API (`/api/generate`, `/api/chat`).
     /// The operator writing it approves it: it may be on loopback or the LAN, and it is
     /// reached directly, never through `proxy:`.
-    pub url: String,
+    pub(crate) url: String,
     /// `generate` (POST /api/generate with the prompt) or `chat` (POST /api/chat with the
     /// prompt as the one user message).
-    pub api: String,
+    pub(crate) api: String,
     /// The model name as the server knows it.
-    pub model: String,
+    pub(crate) model: String,
     /// Deadline of one request, in milliseconds (a model may first have to load).
-    pub timeout_ms: u64,
+    pub(crate) timeout_ms: u64,
     /// Sampling temperature, 0 to 2; low keeps titles literal.
-    pub temperature: f64,
+    pub(crate) temperature: f64,
     /// The language titles are translated into (ISO 639-1 code). A title already in it
     /// is `skipped`: for `ja`, `zh` and `ko` a title in that script; for any other
     /// language a title without CJK characters (Han, kana, Hangul, full-width forms).
-    pub target_language: String,
+    pub(crate) target_language: String,
     /// The prompt: `{title}` becomes the title, `{code}` the resource's code.
-    pub prompt: String,
+    pub(crate) prompt: String,
 }
 
 impl Default for RawTranslatorProfile {
@@ -66,7 +66,7 @@ impl Default for RawTranslatorProfile {
 
 /// Which Ollama endpoint a profile calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TranslatorApi {
+pub(crate) enum TranslatorApi {
     /// `POST /api/generate`, answer in `response`.
     Generate,
     /// `POST /api/chat`, answer in `message.content`.
@@ -74,7 +74,7 @@ pub enum TranslatorApi {
 }
 
 impl TranslatorApi {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Generate => "generate",
             Self::Chat => "chat",
@@ -84,15 +84,15 @@ impl TranslatorApi {
 
 /// `translator:` validated.
 #[derive(Debug, Clone, Default)]
-pub struct TranslatorConfig {
+pub(crate) struct TranslatorConfig {
     /// The name of the active profile; None: translation is off.
-    pub active: Option<String>,
-    pub profiles: BTreeMap<String, TranslatorProfile>,
+    pub(crate) active: Option<String>,
+    pub(crate) profiles: BTreeMap<String, TranslatorProfile>,
 }
 
 impl TranslatorConfig {
     /// The active profile, if any.
-    pub fn active_profile(&self) -> Option<&TranslatorProfile> {
+    pub(crate) fn active_profile(&self) -> Option<&TranslatorProfile> {
         self.active
             .as_ref()
             .and_then(|name| self.profiles.get(name))
@@ -101,17 +101,17 @@ impl TranslatorConfig {
 
 /// One translator profile, validated.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TranslatorProfile {
-    pub name: String,
+pub(crate) struct TranslatorProfile {
+    pub(crate) name: String,
     /// The server's base URL (the API paths are joined to it).
-    pub url: url::Url,
-    pub api: TranslatorApi,
-    pub model: String,
-    pub timeout: Duration,
-    pub temperature: f64,
+    pub(crate) url: url::Url,
+    pub(crate) api: TranslatorApi,
+    pub(crate) model: String,
+    pub(crate) timeout: Duration,
+    pub(crate) temperature: f64,
     /// Lower case, e.g. `en`.
-    pub target_language: String,
-    pub prompt: String,
+    pub(crate) target_language: String,
+    pub(crate) prompt: String,
 }
 
 pub(super) fn validate_translator(raw: &RawTranslator) -> Result<TranslatorConfig, ConfigError> {

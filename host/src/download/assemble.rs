@@ -19,11 +19,11 @@ use crate::fsio;
 /// The published file.
 #[derive(Debug)]
 pub(crate) struct Assembled {
-    pub bytes: u64,
-    pub container: Container,
-    pub remuxed: bool,
+    pub(crate) bytes: u64,
+    pub(crate) container: Container,
+    pub(crate) remuxed: bool,
     /// Why ffmpeg failed, when it did.
-    pub remux_error: Option<String>,
+    pub(crate) remux_error: Option<String>,
 }
 
 /// Why a remux did not produce the file.

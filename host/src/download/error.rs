@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// Why a download stopped. Parts completed so far stay in the work directory, so
 /// running the same request again resumes.
 #[derive(Debug, thiserror::Error)]
-pub enum DownloadError {
+pub(crate) enum DownloadError {
     #[error("playlist {url}: {reason}")]
     Playlist { url: String, reason: String },
     #[error("AES-128 key {url}: {reason}")]

@@ -40,19 +40,19 @@ const QUEUE: usize = 4;
 
 /// What the joiner needs to know of the stream and the work directory.
 pub(crate) struct Plan {
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Part file names, by part index.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Part indices in assembly order.
-    pub order: Vec<usize>,
+    pub(crate) order: Vec<usize>,
     /// Assembly positions already in `joined` (from the journal).
-    pub committed: usize,
+    pub(crate) committed: usize,
     /// Where `joined` ends now.
-    pub end: u64,
+    pub(crate) end: u64,
     /// Parts whose files are complete in the work directory, by part index.
-    pub on_disk: Vec<bool>,
+    pub(crate) on_disk: Vec<bool>,
     /// Fsync `joined` in the background as it grows (it will be published as it is).
-    pub checkpoints: bool,
+    pub(crate) checkpoints: bool,
 }
 
 /// Each part's last assembly position (`None`: never needed), for `parts` parts joined
@@ -68,7 +68,7 @@ pub(crate) fn last_uses(order: &[usize], parts: usize) -> Vec<Option<usize>> {
 /// The joined stream, once every part was appended.
 #[derive(Debug)]
 pub(crate) struct Joined {
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 /// How far the joiner got.

@@ -37,21 +37,21 @@ pub(crate) const JOINED: &str = "joined";
 /// One appended part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
-    pub name: String,
+    pub(crate) name: String,
     /// Where its bytes end in `joined`.
-    pub end: u64,
+    pub(crate) end: u64,
 }
 
 /// The trusted state of an interrupted join.
 #[derive(Debug, Default)]
 pub(crate) struct Recovered {
     /// Entries for assembly positions `0..entries.len()`, in order.
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// The journal was written during this boot: unsynced files in the work directory
     /// are intact. False after a restart of the machine, or with no journal.
-    pub same_boot: bool,
+    pub(crate) same_boot: bool,
     /// A journal was found at all.
-    pub found: bool,
+    pub(crate) found: bool,
 }
 
 impl Recovered {

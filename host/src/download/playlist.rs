@@ -13,10 +13,10 @@ use crate::types::VariantRule;
 /// One entry of a master playlist.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Variant {
-    pub url: Url,
-    pub bandwidth: u64,
+    pub(crate) url: Url,
+    pub(crate) bandwidth: u64,
     /// Width times height, 0 when unknown.
-    pub pixels: u64,
+    pub(crate) pixels: u64,
 }
 
 /// A parsed playlist: a master playlist's variants or a media playlist's parts.
@@ -36,45 +36,45 @@ pub(crate) enum SourceContainer {
 /// A sub-range of a resource (`#EXT-X-BYTERANGE`, `BYTERANGE` of `#EXT-X-MAP`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ByteRange {
-    pub offset: u64,
-    pub length: u64,
+    pub(crate) offset: u64,
+    pub(crate) length: u64,
 }
 
 /// How a part is encrypted (`METHOD=AES-128`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PartKey {
-    pub uri: Url,
-    pub iv: [u8; 16],
+    pub(crate) uri: Url,
+    pub(crate) iv: [u8; 16],
 }
 
 /// One file to fetch: an init section (`init-K`) or a media segment (`seg-N`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Part {
     /// Its file name in the work directory; also its identity across URL refreshes.
-    pub name: String,
-    pub url: Url,
-    pub range: Option<ByteRange>,
-    pub key: Option<PartKey>,
+    pub(crate) name: String,
+    pub(crate) url: Url,
+    pub(crate) range: Option<ByteRange>,
+    pub(crate) key: Option<PartKey>,
     /// A media segment (counted in progress) rather than an init section.
-    pub is_segment: bool,
+    pub(crate) is_segment: bool,
 }
 
 /// A media playlist flattened for downloading.
 #[derive(Debug, Clone)]
 pub(crate) struct Stream {
     /// Unique parts, in the order they are first needed.
-    pub parts: Vec<Part>,
+    pub(crate) parts: Vec<Part>,
     /// Indices into `parts` in assembly order (an init section again when the map
     /// changes back).
-    pub order: Vec<usize>,
-    pub n_segments: usize,
-    pub container: SourceContainer,
-    pub duration_seconds: f64,
+    pub(crate) order: Vec<usize>,
+    pub(crate) n_segments: usize,
+    pub(crate) container: SourceContainer,
+    pub(crate) duration_seconds: f64,
     /// No `#EXT-X-ENDLIST`: a live playlist, downloaded as listed now.
-    pub live: bool,
+    pub(crate) live: bool,
     /// Identifies the content (segment count, durations, ranges, encryption), not the
     /// URLs, which change when a stream URL is refreshed.
-    pub fingerprint: String,
+    pub(crate) fingerprint: String,
 }
 
 /// Parses a playlist fetched from `base` (its final URL, after redirects).

@@ -15,25 +15,25 @@ const WINDOW: Duration = Duration::from_secs(3);
 
 /// One progress report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Progress {
-    pub segments_done: usize,
-    pub segments_total: usize,
+pub(crate) struct Progress {
+    pub(crate) segments_done: usize,
+    pub(crate) segments_total: usize,
     /// Bytes written to the work directory, segments from an earlier run included.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Recent speed of this run, bytes per second.
-    pub bytes_per_second: f64,
+    pub(crate) bytes_per_second: f64,
     /// Seconds left at the recent speed; `None` until it can be estimated.
-    pub eta_seconds: Option<f64>,
+    pub(crate) eta_seconds: Option<f64>,
 }
 
 /// What the downloader knows at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Snapshot {
-    pub segments_done: usize,
+    pub(crate) segments_done: usize,
     /// Bytes written, in-flight segments included.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Bytes of the segments counted in `segments_done`.
-    pub completed_bytes: u64,
+    pub(crate) completed_bytes: u64,
 }
 
 /// Turns snapshots into throttled [`Progress`] reports.

@@ -13,12 +13,12 @@ use crate::types::VariantRule;
 
 /// Who fetches and how: shared by every request of one stream URL.
 pub(crate) struct Remote<'a> {
-    pub client: &'a FetchClient,
-    pub jar: &'a CookieJar,
-    pub policy: &'a EgressPolicy,
-    pub headers: &'a [(String, String)],
-    pub retries: u32,
-    pub retry_delay: Duration,
+    pub(crate) client: &'a FetchClient,
+    pub(crate) jar: &'a CookieJar,
+    pub(crate) policy: &'a EgressPolicy,
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) retries: u32,
+    pub(crate) retry_delay: Duration,
 }
 
 /// The media playlist behind `url` (through the master playlist when it is one).

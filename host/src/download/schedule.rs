@@ -29,25 +29,25 @@ const MAX_REFRESHES_WITHOUT_PROGRESS: u32 = 3;
 
 /// One download's fetching state.
 pub(crate) struct Schedule<'a, P> {
-    pub client: &'a FetchClient,
-    pub jar: &'a CookieJar,
-    pub policy: &'a EgressPolicy,
-    pub request: &'a DownloadRequest,
-    pub refresh: Option<&'a dyn StreamRefresh>,
-    pub cancel: &'a CancellationToken,
-    pub progress: P,
+    pub(crate) client: &'a FetchClient,
+    pub(crate) jar: &'a CookieJar,
+    pub(crate) policy: &'a EgressPolicy,
+    pub(crate) request: &'a DownloadRequest,
+    pub(crate) refresh: Option<&'a dyn StreamRefresh>,
+    pub(crate) cancel: &'a CancellationToken,
+    pub(crate) progress: P,
     /// The stream URL and headers in use (changed by refreshes).
-    pub source: FreshStream,
-    pub refreshed: u32,
+    pub(crate) source: FreshStream,
+    pub(crate) refreshed: u32,
 }
 
 /// What the fetching phase leaves for assembly.
 pub(crate) struct Fetched {
-    pub stream: Stream,
-    pub downloaded_bytes: u64,
-    pub reused_segments: usize,
-    pub meter: Meter,
-    pub last: Snapshot,
+    pub(crate) stream: Stream,
+    pub(crate) downloaded_bytes: u64,
+    pub(crate) reused_segments: usize,
+    pub(crate) meter: Meter,
+    pub(crate) last: Snapshot,
 }
 
 impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {

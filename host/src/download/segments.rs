@@ -20,18 +20,18 @@ use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchScop
 
 /// What every part fetch of one stream URL shares.
 pub(crate) struct PartFetcher {
-    pub client: FetchClient,
-    pub jar: CookieJar,
-    pub policy: EgressPolicy,
-    pub headers: Vec<(String, String)>,
+    pub(crate) client: FetchClient,
+    pub(crate) jar: CookieJar,
+    pub(crate) policy: EgressPolicy,
+    pub(crate) headers: Vec<(String, String)>,
     /// The stream's AES-128 keys, fetched by the first part that needs each.
-    pub keys: Arc<Keys>,
-    pub sink: PartSink,
-    pub retries: u32,
-    pub retry_delay: Duration,
-    pub idle_timeout: Duration,
+    pub(crate) keys: Arc<Keys>,
+    pub(crate) sink: PartSink,
+    pub(crate) retries: u32,
+    pub(crate) retry_delay: Duration,
+    pub(crate) idle_timeout: Duration,
     /// Plain bytes written by all parts, in-flight ones included (for progress).
-    pub written: Arc<AtomicU64>,
+    pub(crate) written: Arc<AtomicU64>,
 }
 
 impl PartFetcher {

@@ -29,9 +29,9 @@ pub(crate) type Existing = HashMap<String, u64>;
 #[derive(Debug, Default)]
 pub(crate) struct Resume {
     /// Complete part files not yet joined.
-    pub parts: Existing,
+    pub(crate) parts: Existing,
     /// The joined prefix.
-    pub joined: Recovered,
+    pub(crate) joined: Recovered,
 }
 
 /// Creates `dir` if needed and returns what it holds for the stream with `fingerprint`,

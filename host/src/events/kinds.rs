@@ -26,22 +26,24 @@ macro_rules! events {
 
         impl Event {
             /// Every event type's wire name, in declaration order.
-            pub const NAMES: &'static [&'static str] = &[$($name),+];
+            #[cfg(test)]
+            pub(crate) const NAMES: &'static [&'static str] = &[$($name),+];
 
             /// The wire name (`type`).
-            pub const fn name(&self) -> &'static str {
+            pub(crate) const fn name(&self) -> &'static str {
                 match self {
                     $(Self::$variant(_) => $name,)+
                 }
             }
 
-            /// One event of every type, each with a default payload (tests, examples).
-            pub fn samples() -> Vec<Event> {
+            /// One event of every type, each with a default payload.
+            #[cfg(test)]
+            pub(crate) fn samples() -> Vec<Event> {
                 vec![$(Self::$variant(<$payload>::default())),+]
             }
 
             /// The payload alone (`data` on the wire).
-            pub fn data(&self) -> Data<'_> {
+            pub(crate) fn data(&self) -> Data<'_> {
                 Data(self)
             }
         }
@@ -57,7 +59,7 @@ macro_rules! events {
 }
 
 /// An event's payload, serialized on its own.
-pub struct Data<'a>(&'a Event);
+pub(crate) struct Data<'a>(&'a Event);
 
 events! {
     TaskQueued(TaskEvent) => "task_queued", "A task entered the queue.";

@@ -15,5 +15,5 @@ pub struct ResourceEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CodeEvent {
     #[schema(example = "DEMO-001")]
-    pub code: String,
+    pub(crate) code: String,
 }

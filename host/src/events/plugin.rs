@@ -8,16 +8,16 @@ use crate::plugins::PluginKind;
 /// `plugin_loaded`, `plugin_swapped`: the version now serving.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginReadyEvent {
-    pub name: String,
-    pub version: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
     #[schema(value_type = String, example = "source")]
-    pub kind: PluginKind,
+    pub(crate) kind: PluginKind,
     /// The component's sha256, hex.
-    pub sha256: String,
+    pub(crate) sha256: String,
     /// How long preparing it took (compile or cache load, checks, smoke test).
-    pub load_ms: f64,
+    pub(crate) load_ms: f64,
     /// The version it replaced (`plugin_swapped`); null for `plugin_loaded`.
-    pub previous_version: Option<String>,
+    pub(crate) previous_version: Option<String>,
 }
 
 impl Default for PluginReadyEvent {
@@ -37,22 +37,22 @@ impl Default for PluginReadyEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginFailedEvent {
     /// The plugin's name, when its manifest could be read.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The file in the plugins directory; null for an upload.
-    pub file: Option<String>,
-    pub error: String,
+    pub(crate) file: Option<String>,
+    pub(crate) error: String,
 }
 
 /// `plugin_rolled_back`: the version serving again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginRolledBackEvent {
-    pub name: String,
-    pub version: String,
-    pub sha256: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) sha256: String,
 }
 
 /// `plugin_unloaded`, `plugin_enabled`, `plugin_disabled`: the plugin's name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginEvent {
-    pub name: String,
+    pub(crate) name: String,
 }

@@ -60,9 +60,9 @@ pub struct ProgressEvent {
 /// `queue_status`: the queue after a change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueStatusEvent {
-    pub running: Vec<TaskEvent>,
+    pub(crate) running: Vec<TaskEvent>,
     /// How many tasks wait.
-    pub pending: usize,
+    pub(crate) pending: usize,
     /// Tasks by status (`pending`, `running`, `completed`, `failed`, `cancelled`).
-    pub counts: BTreeMap<String, u64>,
+    pub(crate) counts: BTreeMap<String, u64>,
 }

@@ -8,7 +8,7 @@ use crate::types::HostPattern;
 
 /// Why the policy refused a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyDenial {
+pub(crate) enum PolicyDenial {
     /// The manifest does not declare the host.
     NotDeclared,
     /// The manifest declares it but the operator's config does not approve it.
@@ -27,7 +27,7 @@ impl fmt::Display for PolicyDenial {
 /// The hosts one plugin may reach: declared by its manifest, intersected with what the
 /// operator approves, plus the origin of the operator's `domain` setting.
 #[derive(Debug, Clone, Default)]
-pub struct EgressPolicy {
+pub(crate) struct EgressPolicy {
     declared: Vec<HostPattern>,
     approved: Option<Vec<HostPattern>>,
     domain_origin: Option<url::Origin>,
@@ -36,7 +36,7 @@ pub struct EgressPolicy {
 
 impl EgressPolicy {
     /// Builds a policy from the manifest's list, the config's list and the config's domain.
-    pub fn new(
+    pub(crate) fn new(
         declared: Vec<HostPattern>,
         approved: Option<Vec<HostPattern>>,
         domain: Option<&Url>,
@@ -52,7 +52,7 @@ impl EgressPolicy {
     /// A policy that allows every host (downloads: stream CDNs are not declared in plugin
     /// manifests). The address rules still apply: loopback, private and link-local
     /// addresses stay refused unless `fetch.allow_private_hosts` names the host.
-    pub fn any_public() -> Self {
+    pub(crate) fn any_public() -> Self {
         Self {
             any_host: true,
             ..Self::default()
@@ -60,12 +60,12 @@ impl EgressPolicy {
     }
 
     /// A policy that allows nothing (cleaners).
-    pub fn deny_all() -> Self {
+    pub(crate) fn deny_all() -> Self {
         Self::default()
     }
 
     /// Checks one URL.
-    pub fn check(&self, url: &Url) -> Result<(), PolicyDenial> {
+    pub(crate) fn check(&self, url: &Url) -> Result<(), PolicyDenial> {
         if self.any_host {
             return Ok(());
         }

@@ -9,7 +9,7 @@ use url::Url;
 
 /// One plugin's cookies. Cloning shares the jar.
 #[derive(Clone, Default)]
-pub struct CookieJar {
+pub(crate) struct CookieJar {
     jar: Arc<Jar>,
 }
 
@@ -22,18 +22,18 @@ impl std::fmt::Debug for CookieJar {
 
 impl CookieJar {
     /// The `Cookie` header to send to `url`, if any cookie matches.
-    pub fn header_for(&self, url: &Url) -> Option<HeaderValue> {
+    pub(crate) fn header_for(&self, url: &Url) -> Option<HeaderValue> {
         self.jar.cookies(url)
     }
 
     /// Stores the `Set-Cookie` headers of an answer from `url`.
-    pub fn store_from(&self, url: &Url, headers: &HeaderMap) {
+    pub(crate) fn store_from(&self, url: &Url, headers: &HeaderMap) {
         let mut values = headers.get_all(reqwest::header::SET_COOKIE).iter();
         self.jar.set_cookies(&mut values, url);
     }
 
     /// The `name=value` pairs that would be sent to `url`.
-    pub fn pairs_for(&self, url: &Url) -> Vec<(String, String)> {
+    pub(crate) fn pairs_for(&self, url: &Url) -> Vec<(String, String)> {
         let Some(header) = self.header_for(url) else {
             return Vec::new();
         };
@@ -49,7 +49,7 @@ impl CookieJar {
     }
 
     /// Adds a cookie scoped to `url`'s host and path.
-    pub fn set(&self, name: &str, value: &str, url: &Url) -> bool {
+    pub(crate) fn set(&self, name: &str, value: &str, url: &Url) -> bool {
         if name.is_empty() || name.contains(['=', ';', ' ']) || value.contains([';', '\n', '\r']) {
             return false;
         }

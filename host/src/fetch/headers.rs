@@ -24,7 +24,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// The default headers of a request, before the caller's.
-pub fn defaults(config: &FetchConfig) -> HeaderMap {
+pub(super) fn defaults(config: &FetchConfig) -> HeaderMap {
     let mut map = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&config.user_agent) {
         map.insert(header::USER_AGENT, value);
@@ -42,7 +42,7 @@ pub fn defaults(config: &FetchConfig) -> HeaderMap {
 }
 
 /// The caller's headers minus reserved and malformed ones.
-pub fn sanitize(pairs: &[(String, String)]) -> HeaderMap {
+pub(super) fn sanitize(pairs: &[(String, String)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {
         let lower = name.to_ascii_lowercase();
@@ -63,7 +63,7 @@ pub fn sanitize(pairs: &[(String, String)]) -> HeaderMap {
 }
 
 /// Removes credentials before a request follows a redirect to another origin.
-pub fn drop_credentials(map: &mut HeaderMap) {
+pub(super) fn drop_credentials(map: &mut HeaderMap) {
     map.remove(header::AUTHORIZATION);
 }
 

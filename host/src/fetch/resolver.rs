@@ -14,22 +14,22 @@ use crate::config::PrivateHost;
 /// denial rather than a network error.
 #[derive(Debug, thiserror::Error)]
 #[error("{host} resolves to {ip}, which is {reason}")]
-pub struct DeniedAddress {
-    pub host: String,
-    pub ip: IpAddr,
-    pub reason: &'static str,
+pub(super) struct DeniedAddress {
+    pub(crate) host: String,
+    pub(crate) ip: IpAddr,
+    pub(crate) reason: &'static str,
 }
 
 /// Which names may resolve to non-public addresses, and the static name table.
 #[derive(Debug, Clone, Default)]
-pub struct AddressRules {
+pub(super) struct AddressRules {
     allow_private: Vec<PrivateHost>,
     resolve: BTreeMap<String, IpAddr>,
 }
 
 impl AddressRules {
     /// Rules from the config's `allow_private_hosts` and `resolve`.
-    pub fn new(allow_private: Vec<PrivateHost>, resolve: BTreeMap<String, IpAddr>) -> Self {
+    pub(super) fn new(allow_private: Vec<PrivateHost>, resolve: BTreeMap<String, IpAddr>) -> Self {
         Self {
             allow_private,
             resolve,
@@ -39,14 +39,14 @@ impl AddressRules {
     /// Whether `host` (a URL's host; IPv6 in brackets or not) may use private addresses
     /// on `port`; `port` None means "any port of it" (the connection-time check, which
     /// the per-URL check with the port precedes).
-    pub fn private_allowed(&self, host: &str, port: Option<u16>) -> bool {
+    pub(super) fn private_allowed(&self, host: &str, port: Option<u16>) -> bool {
         self.allow_private
             .iter()
             .any(|entry| entry.allows(host, port))
     }
 
     /// Resolves `host` and checks every address; an IP literal is checked as is.
-    pub async fn resolve_checked(
+    pub(super) async fn resolve_checked(
         &self,
         host: &str,
         port: Option<u16>,
@@ -87,7 +87,7 @@ impl AddressRules {
 
 /// A failed or refused resolution.
 #[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
+pub(super) enum ResolveError {
     #[error(transparent)]
     Denied(DeniedAddress),
     #[error("{0}")]
@@ -96,12 +96,12 @@ pub enum ResolveError {
 
 /// The resolver reqwest uses for every connection.
 #[derive(Debug, Clone)]
-pub struct CheckedResolver {
+pub(super) struct CheckedResolver {
     rules: Arc<AddressRules>,
 }
 
 impl CheckedResolver {
-    pub fn new(rules: Arc<AddressRules>) -> Self {
+    pub(super) fn new(rules: Arc<AddressRules>) -> Self {
         Self { rules }
     }
 }

@@ -12,22 +12,22 @@ use crate::store::{RenamedFiles, Store, StoreError};
 
 /// What fix-codes found (and, with `execute`, did).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct FixCodesReport {
-    pub total: usize,
-    pub canonical: usize,
+pub(crate) struct FixCodesReport {
+    pub(crate) total: usize,
+    pub(crate) canonical: usize,
     /// (stored, canonical) pairs that need (or got) a rename.
-    pub renames: Vec<(String, String)>,
+    pub(crate) renames: Vec<(String, String)>,
     /// Stored codes that are not codes at all, with the reason; left untouched.
-    pub invalid: Vec<(String, String)>,
+    pub(crate) invalid: Vec<(String, String)>,
     /// Renames refused because the canonical code is already taken by another row.
-    pub conflicts: Vec<(String, String)>,
+    pub(crate) conflicts: Vec<(String, String)>,
     /// Whether the renames were carried out.
-    pub executed: bool,
+    pub(crate) executed: bool,
 }
 
 /// Reports the stored codes that are not canonical; with `execute`, renames them and
 /// their files. Works on the store and media directly: no plugin is needed.
-pub async fn fix_codes(
+pub(crate) async fn fix_codes(
     store: &Store,
     media: &MediaStore,
     execute: bool,

@@ -14,20 +14,20 @@ use crate::plugins::PluginKind;
 
 /// What an avatar backfill did.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct AvatarReport {
+pub(crate) struct AvatarReport {
     /// People without an avatar that were looked at.
-    pub people: usize,
-    pub fetched: usize,
+    pub(crate) people: usize,
+    pub(crate) fetched: usize,
     /// No scraper knows an avatar for them.
-    pub none: usize,
+    pub(crate) none: usize,
     /// (name, reason) of the failures.
-    pub failed: Vec<(String, String)>,
+    pub(crate) failed: Vec<(String, String)>,
 }
 
 impl Library {
     /// Fetches avatars for up to `limit` people who have none (N-B3), asking the enabled
     /// scrapers by weight; stops between people when `cancel` fires.
-    pub async fn backfill_avatars(
+    pub(crate) async fn backfill_avatars(
         &self,
         limit: u32,
         cancel: &CancellationToken,
@@ -156,7 +156,7 @@ impl Library {
     /// Fetches one person's avatar (N-B3): the URL a scraper already gave, else each
     /// scraper by weight is asked; the image is fetched under that scraper's egress
     /// policy. Ok(false) when no scraper knows one.
-    pub async fn fetch_avatar(
+    pub(crate) async fn fetch_avatar(
         &self,
         person_id: i64,
         name: &str,

@@ -7,34 +7,34 @@ use std::collections::BTreeMap;
 use crate::plugins::{Metadata, StreamHit};
 
 /// One plugin's answer with who gave it.
-pub struct Found<'a> {
-    pub plugin: &'a str,
-    pub version: &'a str,
-    pub metadata: &'a Metadata,
+pub(super) struct Found<'a> {
+    pub(crate) plugin: &'a str,
+    pub(crate) version: &'a str,
+    pub(crate) metadata: &'a Metadata,
 }
 
 /// The merged record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Merged {
-    pub title: Option<String>,
-    pub original_title: Option<String>,
-    pub release_date: Option<String>,
-    pub duration_seconds: Option<u32>,
-    pub studio: Option<String>,
-    pub label: Option<String>,
-    pub series: Option<String>,
-    pub description: Option<String>,
+pub(super) struct Merged {
+    pub(crate) title: Option<String>,
+    pub(crate) original_title: Option<String>,
+    pub(crate) release_date: Option<String>,
+    pub(crate) duration_seconds: Option<u32>,
+    pub(crate) studio: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) series: Option<String>,
+    pub(crate) description: Option<String>,
     /// Cover candidates in order of preference: scrapers, then the source.
-    pub covers: Vec<(String, String)>,
+    pub(crate) covers: Vec<(String, String)>,
     /// People: (raw name, page url, avatar url), from the first scraper that has any.
-    pub people: Vec<(String, Option<String>, Option<String>)>,
-    pub tags: Vec<String>,
+    pub(crate) people: Vec<(String, Option<String>, Option<String>)>,
+    pub(crate) tags: Vec<String>,
     /// field -> "plugin@version".
-    pub provenance: BTreeMap<String, String>,
+    pub(crate) provenance: BTreeMap<String, String>,
 }
 
 /// Merges scraper answers (already in descending weight) with the source's hit.
-pub fn merge(found: &[Found<'_>], source: (&str, &str, &StreamHit)) -> Merged {
+pub(super) fn merge(found: &[Found<'_>], source: (&str, &str, &StreamHit)) -> Merged {
     let mut merged = Merged::default();
     for f in found {
         let who = format!("{}@{}", f.plugin, f.version);

@@ -3,21 +3,21 @@
 
 /// A name and its aliases, outermost first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SplitName {
-    pub name: String,
-    pub aliases: Vec<String>,
+pub(crate) struct SplitName {
+    pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
 }
 
 impl SplitName {
     /// Aliases joined for storage, or None.
-    pub fn alias_text(&self) -> Option<String> {
+    pub(crate) fn alias_text(&self) -> Option<String> {
         (!self.aliases.is_empty()).then(|| self.aliases.join(" / "))
     }
 }
 
 /// Splits `Name（Alias（Older））` into `Name` and `[Alias, Older]`. Unbalanced brackets
 /// are kept as written rather than guessed at.
-pub fn split_name(raw: &str) -> SplitName {
+pub(crate) fn split_name(raw: &str) -> SplitName {
     let text = raw.trim();
     let Some(open) = text.find(['（', '(']) else {
         return plain(text);

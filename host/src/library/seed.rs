@@ -45,15 +45,15 @@ const WORDS: [&str; 16] = [
 
 /// What seeding wrote.
 #[derive(Debug, Clone, Serialize)]
-pub struct SeedReport {
-    pub resources: u64,
-    pub with_video: u64,
-    pub elapsed_ms: u64,
+pub(crate) struct SeedReport {
+    pub(crate) resources: u64,
+    pub(crate) with_video: u64,
+    pub(crate) elapsed_ms: u64,
 }
 
 /// Writes `count` synthetic resources (replacing earlier seeded ones of the same codes),
 /// calling `progress(done, count)` after every batch.
-pub async fn seed(
+pub(crate) async fn seed(
     store: &Store,
     count: u64,
     mut progress: impl FnMut(u64, u64),
@@ -79,7 +79,7 @@ pub async fn seed(
 }
 
 /// The code of seeded resource `n` (1-based).
-pub fn seed_code(n: u64) -> String {
+pub(crate) fn seed_code(n: u64) -> String {
     format!("SEED-{n:06}")
 }
 

@@ -23,7 +23,7 @@ use crate::store::PersonRow;
 impl Maintenance {
     /// Runs the check; with `options.apply` repairs, and fetches missing avatars through
     /// `library`'s scrapers when one is given.
-    pub async fn check_avatars(
+    pub(crate) async fn check_avatars(
         &self,
         options: &CheckOptions,
         library: Option<&Library>,

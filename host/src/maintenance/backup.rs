@@ -24,46 +24,46 @@ const STALE_TEMP_MS: i64 = 3_600_000;
 
 /// A database backup written.
 #[derive(Debug, Clone, Serialize)]
-pub struct DbBackup {
+pub(crate) struct DbBackup {
     /// The backup file.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Its info file (`.json` beside it).
-    pub info_file: PathBuf,
+    pub(crate) info_file: PathBuf,
     /// `sqlite` or `postgres`.
-    pub backend: &'static str,
+    pub(crate) backend: &'static str,
     /// UTC, RFC 3339.
-    pub created_at: String,
+    pub(crate) created_at: String,
     /// Size of the backup.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Size of the live database on disk (SQLite: the file and its WAL).
-    pub database_bytes: Option<u64>,
+    pub(crate) database_bytes: Option<u64>,
     /// The newest migration applied in the backup.
-    pub schema_version: i64,
+    pub(crate) schema_version: i64,
     /// `ok` for SQLite's integrity check; the archive's entries for PostgreSQL.
-    pub integrity: String,
+    pub(crate) integrity: String,
     /// Rows per table in the backup (SQLite; empty for PostgreSQL).
-    pub rows: BTreeMap<String, i64>,
-    pub duration_ms: i64,
+    pub(crate) rows: BTreeMap<String, i64>,
+    pub(crate) duration_ms: i64,
     /// Old backups removed by retention (file names).
-    pub removed: Vec<String>,
+    pub(crate) removed: Vec<String>,
 }
 
 /// A code-list backup written.
 #[derive(Debug, Clone, Serialize)]
-pub struct CodesBackup {
-    pub file: PathBuf,
-    pub created_at: String,
+pub(crate) struct CodesBackup {
+    pub(crate) file: PathBuf,
+    pub(crate) created_at: String,
     /// Codes in it.
-    pub count: usize,
-    pub bytes: u64,
+    pub(crate) count: usize,
+    pub(crate) bytes: u64,
     /// Old backups removed by retention (file names).
-    pub removed: Vec<String>,
+    pub(crate) removed: Vec<String>,
 }
 
 impl Maintenance {
     /// `kura backup-db [--days N]`: one checked backup, then retention (`days`, default
     /// `maintenance.backup_days`).
-    pub async fn backup_db(&self, days: Option<u32>) -> Result<DbBackup> {
+    pub(crate) async fn backup_db(&self, days: Option<u32>) -> Result<DbBackup> {
         let days = self.backup_days(days)?;
         let mut backup = self.snapshot_db(None).await?;
         let dir = self.db_backup_dir();
@@ -202,7 +202,7 @@ impl Maintenance {
 
     /// `kura backup-codes [--days N]`: every code as JSON with the time and count, then
     /// retention.
-    pub async fn backup_codes(&self, days: Option<u32>) -> Result<CodesBackup> {
+    pub(crate) async fn backup_codes(&self, days: Option<u32>) -> Result<CodesBackup> {
         let days = self.backup_days(days)?;
         let started = now_ms();
         let codes: Vec<String> = self

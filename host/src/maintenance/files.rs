@@ -17,11 +17,11 @@ pub(super) const YOUNG_MS: i64 = 10 * 60_000;
 /// One directory entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Entry {
-    pub name: String,
-    pub is_dir: bool,
-    pub size: u64,
+    pub(crate) name: String,
+    pub(crate) is_dir: bool,
+    pub(crate) size: u64,
     /// Unix milliseconds.
-    pub modified_ms: i64,
+    pub(crate) modified_ms: i64,
 }
 
 pub(super) fn io_error(path: &Path) -> impl Fn(io::Error) -> MaintenanceError + '_ {

@@ -14,12 +14,12 @@ const MAX_MESSAGE: usize = 2000;
 /// The PostgreSQL client tools, from `maintenance.pg_bin_dir` or `PATH`.
 #[derive(Debug, Clone)]
 pub(super) struct PgTools {
-    pub bin_dir: Option<PathBuf>,
+    pub(crate) bin_dir: Option<PathBuf>,
 }
 
 impl PgTools {
     /// Dumps the database at `url` to `target` in the custom format.
-    pub async fn dump(&self, url: &str, target: &Path) -> Result<()> {
+    pub(super) async fn dump(&self, url: &str, target: &Path) -> Result<()> {
         let (url, password) = split_password(url);
         let mut command = self.command("pg_dump", password.as_deref());
         command
@@ -34,7 +34,7 @@ impl PgTools {
 
     /// Reads an archive's table of contents: the number of entries. Fails on a file that
     /// is not a complete custom-format archive.
-    pub async fn list(&self, archive: &Path) -> Result<usize> {
+    pub(super) async fn list(&self, archive: &Path) -> Result<usize> {
         let mut command = self.command("pg_restore", None);
         command.arg("--list").arg(archive);
         let output = run("pg_restore --list", command).await?;
@@ -45,7 +45,7 @@ impl PgTools {
     }
 
     /// Restores an archive into the (emptied) database at `url`, all or nothing.
-    pub async fn restore(&self, url: &str, archive: &Path) -> Result<()> {
+    pub(super) async fn restore(&self, url: &str, archive: &Path) -> Result<()> {
         let (url, password) = split_password(url);
         let mut command = self.command("pg_restore", password.as_deref());
         command

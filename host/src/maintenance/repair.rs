@@ -61,12 +61,12 @@ impl Repair {
 /// An issue and its repair.
 #[derive(Debug, Clone)]
 pub(super) struct Finding {
-    pub issue: Issue,
-    pub repair: Repair,
+    pub(crate) issue: Issue,
+    pub(crate) repair: Repair,
 }
 
 impl Finding {
-    pub fn new(issue: Issue, repair: Repair) -> Self {
+    pub(super) fn new(issue: Issue, repair: Repair) -> Self {
         Self { issue, repair }
     }
 }

@@ -15,63 +15,63 @@ const MAX_NAME_LEN: usize = 200;
 
 /// What one check (or upgrade) found and did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Report {
+pub(crate) struct Report {
     /// The file name in the reports directory; set when the report is saved.
-    pub name: String,
+    pub(crate) name: String,
     /// `check_resources`, `check_videos`, `check_avatars` or `db_upgrade`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// UTC, RFC 3339.
-    pub started_at: String,
-    pub started_at_ms: i64,
-    pub finished_at_ms: i64,
-    pub duration_ms: i64,
+    pub(crate) started_at: String,
+    pub(crate) started_at_ms: i64,
+    pub(crate) finished_at_ms: i64,
+    pub(crate) duration_ms: i64,
     /// Whether repairs were asked for (`--apply`).
-    pub applied: bool,
-    pub summary: ReportSummary,
-    pub issues: Vec<Issue>,
+    pub(crate) applied: bool,
+    pub(crate) summary: ReportSummary,
+    pub(crate) issues: Vec<Issue>,
     /// What else the job has to say (avatar fetches, upgrade steps).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     #[schema(value_type = Object)]
-    pub details: Value,
+    pub(crate) details: Value,
 }
 
 /// The counts of a report: what the listing shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ReportSummary {
+pub(crate) struct ReportSummary {
     /// What was looked at, by name (`resources`, `files`, `videos`, `people`, ...).
-    pub checked: BTreeMap<String, u64>,
+    pub(crate) checked: BTreeMap<String, u64>,
     /// Issues found.
-    pub issues: u64,
+    pub(crate) issues: u64,
     /// Issues found, by kind.
-    pub by_kind: BTreeMap<String, u64>,
+    pub(crate) by_kind: BTreeMap<String, u64>,
     /// Issues repaired in this run.
-    pub repaired: u64,
+    pub(crate) repaired: u64,
     /// Repairs tried that failed.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Issues still there after the run (found minus repaired).
-    pub remaining: u64,
+    pub(crate) remaining: u64,
 }
 
 /// One thing found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Issue {
+pub(crate) struct Issue {
     /// `missing_cover`, `missing_video`, `missing_thumbnail`, `orphan_file`,
     /// `stale_part`, ...
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub person_id: Option<i64>,
+    pub(crate) person_id: Option<i64>,
     /// The file concerned, relative to the data directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    pub detail: String,
+    pub(crate) file: Option<String>,
+    pub(crate) detail: String,
     /// What was done (or would be done with the right switch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    pub repaired: bool,
+    pub(crate) action: Option<String>,
+    pub(crate) repaired: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 impl Issue {
@@ -120,16 +120,16 @@ impl Issue {
 
 /// One line of the report list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ReportEntry {
-    pub name: String,
-    pub kind: String,
+pub(crate) struct ReportEntry {
+    pub(crate) name: String,
+    pub(crate) kind: String,
     /// When the job started, UTC.
-    pub time: String,
-    pub started_at_ms: i64,
+    pub(crate) time: String,
+    pub(crate) started_at_ms: i64,
     /// Bytes of the file.
-    pub size: u64,
-    pub applied: bool,
-    pub summary: ReportSummary,
+    pub(crate) size: u64,
+    pub(crate) applied: bool,
+    pub(crate) summary: ReportSummary,
 }
 
 /// The head of a report: read without keeping its issues.
@@ -219,7 +219,7 @@ impl Maintenance {
 
 /// The reports in `dir`, newest first, at most `limit`, optionally of one kind. Files
 /// that are not reports (or are being written) are left out.
-pub async fn list_reports(
+pub(crate) async fn list_reports(
     dir: PathBuf,
     kind: Option<String>,
     limit: usize,
@@ -263,7 +263,7 @@ pub async fn list_reports(
 
 /// One report by file name. Only `[A-Za-z0-9._-]` names ending in `.json` are looked up,
 /// so a name can never reach outside the directory: anything else is not found.
-pub async fn read_report(dir: PathBuf, name: String) -> Result<Value> {
+pub(crate) async fn read_report(dir: PathBuf, name: String) -> Result<Value> {
     if !valid_name(&name) {
         return Err(MaintenanceError::ReportNotFound(name));
     }

@@ -27,20 +27,20 @@ use crate::store::ResourceFiles;
 
 /// The directory listings a check reads, with the times that decide what is stale.
 pub(super) struct Listing {
-    pub covers: Vec<Entry>,
-    pub videos: Vec<Entry>,
+    pub(crate) covers: Vec<Entry>,
+    pub(crate) videos: Vec<Entry>,
     /// Entries of `<data_dir>/work/download`.
-    pub work: Vec<Entry>,
-    pub work_root: std::path::PathBuf,
+    pub(crate) work: Vec<Entry>,
+    pub(crate) work_root: std::path::PathBuf,
     /// Partial and temporary files older than this are stale.
-    pub stale_before_ms: i64,
+    pub(crate) stale_before_ms: i64,
     /// Files newer than this are not judged.
-    pub young_after_ms: i64,
+    pub(crate) young_after_ms: i64,
 }
 
 impl Maintenance {
     /// Runs the check; repairs with `options.apply`; writes the report.
-    pub async fn check_resources(
+    pub(crate) async fn check_resources(
         &self,
         options: &CheckOptions,
         cancel: &CancellationToken,

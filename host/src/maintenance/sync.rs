@@ -16,20 +16,20 @@ const TIME_TOLERANCE_MS: i64 = 2000;
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct SyncReport {
-    pub target: PathBuf,
+pub(crate) struct SyncReport {
+    pub(crate) target: PathBuf,
     /// Files found in the synced directories.
-    pub files: u64,
+    pub(crate) files: u64,
     /// Files copied (new or changed), relative to the target.
-    pub copied: Vec<String>,
+    pub(crate) copied: Vec<String>,
     /// Files whose copy was already up to date.
-    pub unchanged: u64,
+    pub(crate) unchanged: u64,
     /// Files left out for being older than `--days`.
-    pub older: u64,
-    pub bytes_copied: u64,
+    pub(crate) older: u64,
+    pub(crate) bytes_copied: u64,
     /// Bytes of every file found.
-    pub bytes_total: u64,
-    pub duration_ms: i64,
+    pub(crate) bytes_total: u64,
+    pub(crate) duration_ms: i64,
 }
 
 /// One file to look at: where it is, and its path under the target.
@@ -45,7 +45,7 @@ impl Maintenance {
     /// `maintenance.backup_path`; with `days`, only files changed in the last `days`
     /// days are copied. The target must exist (an unmounted disk is not silently
     /// replaced by a directory on the system disk).
-    pub async fn sync_backups(
+    pub(crate) async fn sync_backups(
         &self,
         target: Option<&Path>,
         days: Option<u32>,

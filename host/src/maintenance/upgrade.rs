@@ -41,15 +41,15 @@ pub enum UpgradeOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct UpgradeReport {
     pub outcome: UpgradeOutcome,
-    pub from_version: i64,
+    pub(crate) from_version: i64,
     /// The version the database is at now.
-    pub to_version: i64,
+    pub(crate) to_version: i64,
     /// The migrations that were pending.
-    pub pending: Vec<i64>,
+    pub(crate) pending: Vec<i64>,
     /// The backup taken before.
     pub backup: Option<PathBuf>,
     /// Each step: name, whether it passed, detail, milliseconds.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// The report file in the reports directory.
     pub report: String,
 }
@@ -58,9 +58,9 @@ pub struct UpgradeReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub name: &'static str,
-    pub ok: bool,
-    pub detail: String,
-    pub ms: u64,
+    pub(crate) ok: bool,
+    pub(crate) detail: String,
+    pub(crate) ms: u64,
 }
 
 impl UpgradeReport {

@@ -23,7 +23,7 @@ use crate::store::ResourceFiles;
 
 impl Maintenance {
     /// Runs the check; repairs with `options.apply`; writes the report.
-    pub async fn check_videos(
+    pub(crate) async fn check_videos(
         &self,
         options: &CheckOptions,
         cancel: &CancellationToken,

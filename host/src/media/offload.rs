@@ -12,7 +12,9 @@ thread_local! {
 
 /// Runs `work`, which may call the blocking [`MediaStore`] methods, on tokio's blocking
 /// pool and waits for it.
-pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+pub(crate) async fn offload<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(move || {
         let _marked = Marked::enter();
         work()
@@ -25,7 +27,7 @@ pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
 
 impl MediaStore {
     /// Runs `work` on this store off the async threads ([`offload`]).
-    pub async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&MediaStore) -> Result<T> + Send + 'static,
     ) -> Result<T> {

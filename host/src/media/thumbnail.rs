@@ -19,7 +19,7 @@ const THUMBNAIL_QUALITY: u8 = 85;
 
 /// The thumbnail sizes, by width; the height keeps the cover's aspect ratio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ThumbnailSize {
+pub(crate) enum ThumbnailSize {
     /// 160 pixels wide, for lists.
     Small,
     /// 320 pixels wide, for cards and previews.
@@ -30,10 +30,10 @@ pub enum ThumbnailSize {
 
 impl ThumbnailSize {
     /// Every size, smallest first.
-    pub const ALL: [ThumbnailSize; 3] = [Self::Small, Self::Medium, Self::Large];
+    pub(crate) const ALL: [ThumbnailSize; 3] = [Self::Small, Self::Medium, Self::Large];
 
     /// The name used in file names and the `size` query parameter.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Small => "small",
             Self::Medium => "medium",
@@ -42,7 +42,7 @@ impl ThumbnailSize {
     }
 
     /// The target width in pixels; a narrower cover is never enlarged.
-    pub fn width(self) -> u32 {
+    pub(crate) fn width(self) -> u32 {
         match self {
             Self::Small => 160,
             Self::Medium => 320,
@@ -53,24 +53,24 @@ impl ThumbnailSize {
 
 /// What [`MediaStore::regenerate_thumbnails`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ThumbnailReport {
+pub(crate) struct ThumbnailReport {
     /// Cover files found.
-    pub covers: usize,
+    pub(crate) covers: usize,
     /// Thumbnails written.
-    pub generated: usize,
+    pub(crate) generated: usize,
     /// Thumbnails already fresh, left alone.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Covers whose thumbnails could not all be made.
-    pub failed: Vec<ThumbnailFailure>,
+    pub(crate) failed: Vec<ThumbnailFailure>,
 }
 
 /// A cover whose thumbnails failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ThumbnailFailure {
+pub(crate) struct ThumbnailFailure {
     /// The cover, relative to the media root: `resource/cover/ABC-123.jpg`.
-    pub file: String,
+    pub(crate) file: String,
     /// The error.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl MediaStore {
@@ -78,7 +78,7 @@ impl MediaStore {
     /// or older than the cover. Blocking (decodes and encodes images): call it through
     /// [`MediaStore::blocking`]. Concurrent calls are safe: each writes a temporary file and renames
     /// it over the target, so a reader sees one complete thumbnail or another.
-    pub fn thumbnail(&self, code: &Code, size: ThumbnailSize) -> Result<PathBuf> {
+    pub(crate) fn thumbnail(&self, code: &Code, size: ThumbnailSize) -> Result<PathBuf> {
         super::offload::check_blocking_allowed("thumbnail");
         let cover = paths::cover(&self.root, code)?;
         let target = paths::thumbnail(&self.root, code, size)?;
@@ -103,7 +103,7 @@ impl MediaStore {
     /// else only the missing and stale ones. `progress(done, total)` is called after each
     /// cover. A cover that fails is reported and the others go on; only failing to list
     /// the directory is an error. Blocking.
-    pub fn regenerate_thumbnails(
+    pub(crate) fn regenerate_thumbnails(
         &self,
         force: bool,
         mut progress: impl FnMut(usize, usize),

@@ -2,7 +2,7 @@
 //! `plugins` module: `types.rs` converts to domain types at the boundary.
 
 /// The host imports (http, log, settings, cookies) and the shared types.
-pub mod host {
+pub(super) mod host {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "host",
@@ -11,7 +11,7 @@ pub mod host {
 }
 
 /// The `source-plugin` world.
-pub mod source {
+pub(super) mod source {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "source-plugin",
@@ -28,7 +28,7 @@ pub mod source {
 }
 
 /// The `scraper-plugin` world.
-pub mod scraper {
+pub(super) mod scraper {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "scraper-plugin",
@@ -45,7 +45,7 @@ pub mod scraper {
 }
 
 /// The `cleaner-plugin` world.
-pub mod cleaner {
+pub(super) mod cleaner {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "cleaner-plugin",
@@ -59,4 +59,4 @@ pub mod cleaner {
     });
 }
 
-pub use host::kura::plugin::{cookies, http, log, settings, types};
+pub(super) use host::kura::plugin::{cookies, http, log, settings, types};

@@ -11,7 +11,7 @@ use crate::fsio::{self, WriteOptions};
 
 /// Whether the compiled code came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompileSource {
+pub(crate) enum CompileSource {
     Cache,
     Compiled,
 }
@@ -20,7 +20,7 @@ pub enum CompileSource {
 ///
 /// Artifacts are written to a temporary file and renamed into place, and a file is
 /// never rewritten in place, because loaded artifacts are memory-mapped.
-pub fn compile_cached(
+pub(super) fn compile_cached(
     engine: &Engine,
     cache_dir: &Path,
     bytes: &[u8],
@@ -48,7 +48,7 @@ pub fn compile_cached(
 }
 
 /// `{cache_dir}/{sha256}-{engine hash}.cwasm`.
-pub fn artifact_path(engine: &Engine, cache_dir: &Path, sha256: &str) -> PathBuf {
+pub(super) fn artifact_path(engine: &Engine, cache_dir: &Path, sha256: &str) -> PathBuf {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     cache_dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()))
@@ -65,7 +65,7 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
 /// Writes a file atomically (temporary file, fsync, rename, directory sync), creating
 /// its directory; used for plugin files and the plugin state too. Mode 0644, as the
 /// files an operator copies into the plugins directory.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

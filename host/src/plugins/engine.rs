@@ -10,11 +10,14 @@ use super::bindings;
 use super::state::PluginState;
 
 /// How often the epoch advances; deadlines are precise to about one tick.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(super) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Builds the engine. Falls back to on-demand allocation when the pool's address-space
 /// reservation fails (small virtual address spaces, some containers).
-pub fn build_engine(max_concurrent_calls: u32, memory_bytes: usize) -> wasmtime::Result<Engine> {
+pub(super) fn build_engine(
+    max_concurrent_calls: u32,
+    memory_bytes: usize,
+) -> wasmtime::Result<Engine> {
     let n = max_concurrent_calls;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n)
@@ -64,14 +67,14 @@ fn spawn_epoch_ticker(engine: &Engine) {
 }
 
 /// The linkers: sources and scrapers get the network imports, cleaners do not.
-pub struct Linkers {
-    pub network: Linker<PluginState>,
-    pub pure: Linker<PluginState>,
+pub(super) struct Linkers {
+    pub(crate) network: Linker<PluginState>,
+    pub(crate) pure: Linker<PluginState>,
 }
 
 impl Linkers {
     /// Links WASI (inert: no preopens, env or sockets are granted) and the host imports.
-    pub fn new(engine: &Engine) -> wasmtime::Result<Self> {
+    pub(super) fn new(engine: &Engine) -> wasmtime::Result<Self> {
         let mut network = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut network)?;
         bindings::source::SourcePlugin::add_to_linker::<_, HasSelf<_>>(&mut network, |s| s)?;

@@ -55,7 +55,7 @@ pub enum CallError {
 
 /// A registry operation that could not be done.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum RegistryError {
+pub(crate) enum RegistryError {
     #[error("plugin `{0}` is not loaded")]
     NotLoaded(String),
     #[error("plugin `{0}` has no previous version to roll back to")]

@@ -9,18 +9,18 @@ use super::policy::check_imports;
 
 /// What `kura plugin inspect` prints.
 #[derive(Debug, Serialize)]
-pub struct Inspection {
-    pub sha256: String,
-    pub size_bytes: usize,
-    pub manifest: Option<Manifest>,
-    pub imports: Vec<String>,
-    pub exports: Vec<String>,
+pub(crate) struct Inspection {
+    pub(crate) sha256: String,
+    pub(crate) size_bytes: usize,
+    pub(crate) manifest: Option<Manifest>,
+    pub(crate) imports: Vec<String>,
+    pub(crate) exports: Vec<String>,
     /// Every reason this host would refuse the file; empty when it is acceptable.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 /// Reads the manifest and, when the file is a component, its imports and exports.
-pub fn inspect(bytes: &[u8]) -> Inspection {
+pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
     let mut problems = Vec::new();
     let manifest = Manifest::from_component(bytes)
         .map_err(|error| problems.push(error.to_string()))

@@ -25,17 +25,17 @@ pub(crate) enum KindPre {
 
 /// One loaded version. Calls hold an `Arc` to it, so a swap never disturbs them.
 pub struct LoadedPlugin {
-    pub manifest: Manifest,
-    pub sha256: String,
-    pub bytes: Arc<[u8]>,
-    pub loaded_at: SystemTime,
+    pub(crate) manifest: Manifest,
+    pub(crate) sha256: String,
+    pub(crate) bytes: Arc<[u8]>,
+    pub(crate) loaded_at: SystemTime,
     /// How long compiling (or loading from cache) and checking took.
-    pub load_time: Duration,
-    pub compiled_from: CompileSource,
+    pub(crate) load_time: Duration,
+    pub(crate) compiled_from: CompileSource,
     /// Lookup order, highest first (config over the manifest's default).
-    pub weight: i32,
+    pub(crate) weight: i32,
     /// Whether the config enables it (a run-time switch may override).
-    pub config_enabled: bool,
+    pub(crate) config_enabled: bool,
     pub(crate) pre: KindPre,
     pub(crate) settings: Arc<BTreeMap<String, String>>,
     pub(crate) policy: Arc<EgressPolicy>,
@@ -43,32 +43,32 @@ pub struct LoadedPlugin {
 }
 
 impl LoadedPlugin {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.manifest.name
     }
 
-    pub fn version(&self) -> &str {
+    pub(crate) fn version(&self) -> &str {
         &self.manifest.version
     }
 
-    pub fn kind(&self) -> PluginKind {
+    pub(crate) fn kind(&self) -> PluginKind {
         self.manifest.kind
     }
 
     /// The settings the plugin sees (declared keys with defaults, config values, domain).
-    pub fn settings(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn settings(&self) -> &BTreeMap<String, String> {
         &self.settings
     }
 
     /// Call statistics of this plugin across its versions.
-    pub fn stats(&self) -> StatsSnapshot {
+    pub(crate) fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
     }
 }
 
 /// Counters per plugin name; shared by all its versions.
 #[derive(Default)]
-pub struct PluginStats {
+pub(crate) struct PluginStats {
     calls: AtomicU64,
     succeeded: AtomicU64,
     plugin_errors: AtomicU64,
@@ -81,7 +81,7 @@ pub struct PluginStats {
 
 /// The outcome class of one call, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Succeeded,
     PluginError,
     Timeout,
@@ -130,14 +130,14 @@ impl PluginStats {
 
 /// Counters as shown by the API.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StatsSnapshot {
-    pub calls: u64,
-    pub succeeded: u64,
-    pub plugin_errors: u64,
-    pub timeouts: u64,
-    pub memory_limits: u64,
-    pub crashes: u64,
-    pub mean_ms: f64,
-    pub last_failure: Option<String>,
-    pub last_failure_at: Option<u64>,
+pub(crate) struct StatsSnapshot {
+    pub(crate) calls: u64,
+    pub(crate) succeeded: u64,
+    pub(crate) plugin_errors: u64,
+    pub(crate) timeouts: u64,
+    pub(crate) memory_limits: u64,
+    pub(crate) crashes: u64,
+    pub(crate) mean_ms: f64,
+    pub(crate) last_failure: Option<String>,
+    pub(crate) last_failure_at: Option<u64>,
 }

@@ -7,10 +7,10 @@ use super::types::PluginKind;
 use crate::types::HostPattern;
 
 /// The custom section that carries the manifest.
-pub const MANIFEST_SECTION: &str = "kura:manifest";
+pub(crate) const MANIFEST_SECTION: &str = "kura:manifest";
 
 /// The WIT package version this host implements.
-pub const HOST_WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
+pub(crate) const HOST_WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
 
 /// A manifest or component-format problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,31 +40,31 @@ pub enum ManifestError {
 /// A setting the plugin reads, with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SettingSpec {
-    pub key: String,
+pub(crate) struct SettingSpec {
+    pub(crate) key: String,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     #[serde(default)]
-    pub default: Option<String>,
+    pub(crate) default: Option<String>,
 }
 
 /// The manifest as validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub name: String,
-    pub version: String,
-    pub kind: PluginKind,
+pub(crate) struct Manifest {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) kind: PluginKind,
     /// The WIT package version the plugin was built against.
-    pub wit: String,
+    pub(crate) wit: String,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     #[serde(default)]
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
     #[serde(default)]
-    pub settings: Vec<SettingSpec>,
+    pub(crate) settings: Vec<SettingSpec>,
     #[serde(default = "default_weight")]
-    pub default_weight: i32,
+    pub(crate) default_weight: i32,
 }
 
 fn default_weight() -> i32 {
@@ -73,7 +73,7 @@ fn default_weight() -> i32 {
 
 impl Manifest {
     /// Reads and validates the manifest of a component file.
-    pub fn from_component(bytes: &[u8]) -> Result<Self, ManifestError> {
+    pub(crate) fn from_component(bytes: &[u8]) -> Result<Self, ManifestError> {
         let data = manifest_section(bytes)?;
         let manifest: Manifest = serde_json::from_slice(&data)
             .map_err(|error| ManifestError::Json(error.to_string()))?;
@@ -82,7 +82,7 @@ impl Manifest {
     }
 
     /// The declared hosts as parsed patterns.
-    pub fn host_patterns(&self) -> Result<Vec<HostPattern>, ManifestError> {
+    pub(crate) fn host_patterns(&self) -> Result<Vec<HostPattern>, ManifestError> {
         self.allowed_hosts
             .iter()
             .map(|text| {
@@ -135,7 +135,7 @@ impl Manifest {
 }
 
 /// `major.minor.patch` with an optional `-pre` or `+build` suffix.
-pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+pub(super) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     let core = text.split(['-', '+']).next()?;
     let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
     let version = (parts.next()??, parts.next()??, parts.next()??);

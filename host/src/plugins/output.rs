@@ -10,7 +10,7 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
 /// Shared, bounded sink for one call.
 #[derive(Clone)]
-pub struct BoundedOutput {
+pub(crate) struct BoundedOutput {
     inner: Arc<Mutex<Buffer>>,
 }
 
@@ -23,7 +23,7 @@ struct Buffer {
 
 impl BoundedOutput {
     /// A sink that keeps at most `cap` bytes.
-    pub fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Buffer {
                 stdio: Vec::new(),
@@ -36,7 +36,7 @@ impl BoundedOutput {
 
     /// Charges a log message against the budget; returns it cleaned of control
     /// characters, or None once the budget is spent.
-    pub fn admit(&self, message: &str) -> Option<String> {
+    pub(crate) fn admit(&self, message: &str) -> Option<String> {
         let mut buffer = self.inner.lock().ok()?;
         if buffer.used + message.len() > buffer.cap {
             buffer.dropped += message.len();
@@ -47,7 +47,7 @@ impl BoundedOutput {
     }
 
     /// Writes what the guest printed to the log, one event per line, and reports drops.
-    pub fn flush_to_log(&self, plugin: &str) {
+    pub(crate) fn flush_to_log(&self, plugin: &str) {
         let Ok(mut buffer) = self.inner.lock() else {
             return;
         };

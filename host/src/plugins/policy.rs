@@ -11,7 +11,7 @@ use super::types::PluginKind;
 const FORBIDDEN_PREFIXES: &[&str] = &["wasi:filesystem/", "wasi:sockets/", "wasi:http/"];
 
 /// Checks every import of the component against its kind.
-pub fn check_imports(
+pub(super) fn check_imports(
     engine: &Engine,
     component: &Component,
     kind: PluginKind,

@@ -51,7 +51,7 @@ pub struct Registry {
 
 impl Registry {
     /// An empty registry; run-time enable/disable switches are read from the state file.
-    pub fn new(runtime: Arc<PluginRuntime>, events: EventBus) -> Self {
+    pub(crate) fn new(runtime: Arc<PluginRuntime>, events: EventBus) -> Self {
         let overrides = std::fs::read(state_file(&runtime))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -69,7 +69,7 @@ impl Registry {
     }
 
     /// The runtime that prepares and calls plugins.
-    pub fn runtime(&self) -> &Arc<PluginRuntime> {
+    pub(crate) fn runtime(&self) -> &Arc<PluginRuntime> {
         &self.runtime
     }
 
@@ -248,7 +248,7 @@ impl Registry {
     /// Brings the registry in line with the plugins directory: new or changed files are
     /// installed (in parallel), plugins whose file disappeared are unloaded. A file whose
     /// size, inode and change time are as last seen is not read again.
-    pub async fn sync_dir(&self) {
+    pub(crate) async fn sync_dir(&self) {
         let dir = self.runtime.config().dir.clone();
         let listing = tokio::task::spawn_blocking(move || list_plugin_files(&dir)).await;
         let present = match listing {
@@ -344,7 +344,7 @@ impl Registry {
     }
 
     /// Makes the previous version current again, and writes it back to the plugin's file.
-    pub async fn rollback(&self, name: &str) -> Result<Arc<LoadedPlugin>, RegistryError> {
+    pub(crate) async fn rollback(&self, name: &str) -> Result<Arc<LoadedPlugin>, RegistryError> {
         let _guard = self.install_lock.lock().await;
         let (previous, file) = {
             let mut slots = self.write_slots();
@@ -377,7 +377,7 @@ impl Registry {
     }
 
     /// Switches a plugin on or off at run time; remembered across restarts.
-    pub fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), RegistryError> {
+    pub(crate) fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), RegistryError> {
         if !self.read_slots().contains_key(name) {
             return Err(RegistryError::NotLoaded(name.to_owned()));
         }
@@ -405,7 +405,7 @@ impl Registry {
     }
 
     /// Whether a plugin is switched on (run-time switch over config).
-    pub fn is_enabled(&self, plugin: &LoadedPlugin) -> bool {
+    pub(crate) fn is_enabled(&self, plugin: &LoadedPlugin) -> bool {
         self.enabled_overrides
             .read()
             .ok()
@@ -421,7 +421,11 @@ impl Registry {
     }
 
     /// The current version, if it is loaded, enabled and of the expected kind.
-    pub fn callable(&self, name: &str, kind: PluginKind) -> Result<Arc<LoadedPlugin>, CallError> {
+    pub(crate) fn callable(
+        &self,
+        name: &str,
+        kind: PluginKind,
+    ) -> Result<Arc<LoadedPlugin>, CallError> {
         let plugin = self
             .current(name)
             .ok_or_else(|| CallError::NotLoaded(name.to_owned()))?;
@@ -439,7 +443,7 @@ impl Registry {
     }
 
     /// Enabled plugins of a kind, highest weight first (then by name).
-    pub fn enabled_by_weight(&self, kind: PluginKind) -> Vec<Arc<LoadedPlugin>> {
+    pub(crate) fn enabled_by_weight(&self, kind: PluginKind) -> Vec<Arc<LoadedPlugin>> {
         let mut list: Vec<_> = self
             .read_slots()
             .values()

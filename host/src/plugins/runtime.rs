@@ -46,7 +46,7 @@ pub(crate) enum Answer {
 }
 
 /// Engine, linkers, limits and the shared fetch client.
-pub struct PluginRuntime {
+pub(crate) struct PluginRuntime {
     engine: Engine,
     linkers: Linkers,
     permits: Arc<Semaphore>,
@@ -59,7 +59,7 @@ pub struct PluginRuntime {
 
 impl PluginRuntime {
     /// Builds the engine and linkers from config.
-    pub fn new(config: &Config, fetch: FetchClient) -> Result<Self, LoadError> {
+    pub(crate) fn new(config: &Config, fetch: FetchClient) -> Result<Self, LoadError> {
         let plugins = config.plugins.clone();
         let engine = build_engine(plugins.max_concurrent_calls, plugins.memory_bytes)
             .map_err(|error| LoadError::Engine(format!("{error:#}")))?;
@@ -78,17 +78,12 @@ impl PluginRuntime {
     }
 
     /// The plugins section of the config.
-    pub fn config(&self) -> &PluginsConfig {
+    pub(crate) fn config(&self) -> &PluginsConfig {
         &self.config
     }
 
-    /// The engine (for inspection tools).
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     /// Compiles and checks a component; nothing is published here.
-    pub async fn prepare(
+    pub(crate) async fn prepare(
         &self,
         bytes: Arc<[u8]>,
         stats: Arc<PluginStats>,
@@ -292,7 +287,7 @@ impl PluginRuntime {
 
     /// Fetches on a plugin's behalf (a cover or avatar it named): its egress policy and
     /// cookie jar apply, as if the plugin had fetched it.
-    pub async fn fetch_for(
+    pub(crate) async fn fetch_for(
         &self,
         plugin: &LoadedPlugin,
         request: crate::fetch::FetchRequest,
@@ -308,7 +303,7 @@ impl PluginRuntime {
     }
 
     /// The plugin's cookie jar; it outlives versions.
-    pub fn jar(&self, plugin: &str) -> CookieJar {
+    pub(crate) fn jar(&self, plugin: &str) -> CookieJar {
         match self.jars.lock() {
             Ok(mut jars) => jars.entry(plugin.to_owned()).or_default().clone(),
             Err(_) => CookieJar::default(),

@@ -10,13 +10,13 @@ use super::loaded::{LoadedPlugin, PluginStats};
 
 /// A failed load, kept for display.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct LoadFailure {
-    pub error: String,
-    pub at_ms: u64,
+pub(crate) struct LoadFailure {
+    pub(crate) error: String,
+    pub(crate) at_ms: u64,
     #[schema(value_type = Option<String>)]
-    pub file: Option<PathBuf>,
-    pub version: Option<String>,
-    pub sha256: String,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) version: Option<String>,
+    pub(crate) sha256: String,
 }
 
 /// One name's versions (current first), its file, its last failed load and its call

@@ -14,18 +14,18 @@ use super::output::BoundedOutput;
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchError, FetchRequest, FetchScope};
 
 /// What one call may use and reach.
-pub struct CallContext {
-    pub plugin: Arc<str>,
-    pub fetch: Option<FetchClient>,
-    pub policy: Arc<EgressPolicy>,
-    pub cookies: CookieJar,
-    pub settings: Arc<BTreeMap<String, String>>,
-    pub deadline: Instant,
-    pub max_requests: u32,
+pub(crate) struct CallContext {
+    pub(crate) plugin: Arc<str>,
+    pub(crate) fetch: Option<FetchClient>,
+    pub(crate) policy: Arc<EgressPolicy>,
+    pub(crate) cookies: CookieJar,
+    pub(crate) settings: Arc<BTreeMap<String, String>>,
+    pub(crate) deadline: Instant,
+    pub(crate) max_requests: u32,
 }
 
 /// The store's data for one call.
-pub struct PluginState {
+pub(crate) struct PluginState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: Limiter,
@@ -37,7 +37,7 @@ pub struct PluginState {
 impl PluginState {
     /// A fresh state: WASI without filesystem, environment, arguments or sockets;
     /// stdout and stderr go to a bounded buffer that ends up in the log.
-    pub fn new(ctx: CallContext, memory_bytes: usize, log: BoundedOutput) -> Self {
+    pub(crate) fn new(ctx: CallContext, memory_bytes: usize, log: BoundedOutput) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(log.clone())
             .stderr(log.clone())
@@ -67,7 +67,7 @@ impl WasiView for PluginState {
 
 /// Memory, table and instance caps that remember whether the memory cap was hit, so a
 /// failed allocation is reported as a limit rather than as a plugin bug.
-pub struct Limiter {
+pub(crate) struct Limiter {
     limits: StoreLimits,
     pub(crate) memory_cap_hit: bool,
 }

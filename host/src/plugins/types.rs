@@ -17,7 +17,7 @@ pub enum PluginKind {
 
 impl PluginKind {
     /// The lower-case name used in manifests, config and the API.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Source => "source",
             Self::Scraper => "scraper",
@@ -92,8 +92,8 @@ impl From<wit::StreamHit> for StreamHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchHit {
     pub code: String,
-    pub title: Option<String>,
-    pub page_url: String,
+    pub(crate) title: Option<String>,
+    pub(crate) page_url: String,
 }
 
 impl From<wit::SearchHit> for SearchHit {
@@ -110,23 +110,23 @@ impl From<wit::SearchHit> for SearchHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Person {
     pub name: String,
-    pub page_url: Option<String>,
-    pub avatar_url: Option<String>,
+    pub(crate) page_url: Option<String>,
+    pub(crate) avatar_url: Option<String>,
 }
 
 /// Metadata a scraper found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Metadata {
     pub code: String,
-    pub page_url: Option<String>,
-    pub title: Option<String>,
-    pub original_title: Option<String>,
+    pub(crate) page_url: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) original_title: Option<String>,
     pub release_date: Option<String>,
     pub duration_seconds: Option<u32>,
-    pub studio: Option<String>,
-    pub label: Option<String>,
-    pub series: Option<String>,
-    pub description: Option<String>,
+    pub(crate) studio: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) series: Option<String>,
+    pub(crate) description: Option<String>,
     pub cover_url: Option<String>,
     pub people: Vec<Person>,
     pub tags: Vec<String>,

@@ -13,45 +13,45 @@ use super::types::PluginKind;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     pub name: String,
-    pub kind: PluginKind,
+    pub(crate) kind: PluginKind,
     pub version: String,
-    pub description: String,
+    pub(crate) description: String,
     pub enabled: bool,
-    pub weight: i32,
-    pub sha256: String,
-    pub size_bytes: usize,
+    pub(crate) weight: i32,
+    pub(crate) sha256: String,
+    pub(crate) size_bytes: usize,
     #[schema(value_type = Option<String>)]
-    pub file: Option<PathBuf>,
-    pub loaded_at_ms: u64,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) loaded_at_ms: u64,
     pub load_ms: f64,
     pub from_cache: bool,
-    pub wit: String,
-    pub allowed_hosts: Vec<String>,
-    pub settings: Vec<String>,
+    pub(crate) wit: String,
+    pub(crate) allowed_hosts: Vec<String>,
+    pub(crate) settings: Vec<String>,
     /// Older versions kept for rollback, newest first.
-    pub previous_versions: Vec<VersionView>,
-    pub stats: StatsSnapshot,
+    pub(crate) previous_versions: Vec<VersionView>,
+    pub(crate) stats: StatsSnapshot,
     /// The last file for this plugin that failed to load, if it failed after the
     /// current version was loaded.
-    pub last_error: Option<LoadFailure>,
+    pub(crate) last_error: Option<LoadFailure>,
 }
 
 /// A kept version.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct VersionView {
-    pub version: String,
-    pub sha256: String,
+pub(crate) struct VersionView {
+    pub(crate) version: String,
+    pub(crate) sha256: String,
 }
 
 /// A file in the plugins directory that failed to load.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileFailure {
     #[schema(value_type = Option<String>)]
-    pub file: Option<PathBuf>,
-    pub version: Option<String>,
-    pub sha256: String,
-    pub error: String,
-    pub at_ms: u64,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) version: Option<String>,
+    pub(crate) sha256: String,
+    pub(crate) error: String,
+    pub(crate) at_ms: u64,
 }
 
 impl From<LoadFailure> for FileFailure {

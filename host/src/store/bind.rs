@@ -7,20 +7,20 @@ use sqlx::query::{Query, QueryAs};
 
 /// One value to bind.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub(super) enum Value {
     Text(String),
     Int(i64),
 }
 
 /// SQL text and its bound values.
 #[derive(Debug, Clone, Default)]
-pub struct Sql {
-    pub text: String,
+pub(super) struct Sql {
+    pub(crate) text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
-    pub fn new(text: &str) -> Self {
+    pub(super) fn new(text: &str) -> Self {
         Self {
             text: text.to_owned(),
             values: Vec::new(),
@@ -28,20 +28,20 @@ impl Sql {
     }
 
     /// Appends literal SQL (never user input).
-    pub fn push(&mut self, text: &str) -> &mut Self {
+    pub(super) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
     }
 
     /// Appends a placeholder bound to `value`.
-    pub fn bind(&mut self, value: Value) -> &mut Self {
+    pub(super) fn bind(&mut self, value: Value) -> &mut Self {
         self.values.push(value);
         self.text.push_str(&format!("${}", self.values.len()));
         self
     }
 
     /// Replaces the text, keeping the values (for a count over the same filters).
-    pub fn with_text(&self, text: String) -> Self {
+    pub(super) fn with_text(&self, text: String) -> Self {
         Self {
             text,
             values: self.values.clone(),
@@ -49,18 +49,18 @@ impl Sql {
     }
 
     /// The same values behind `head` (for a count over the same WHERE clause).
-    pub fn with_head(&self, head: &str) -> Self {
+    pub(super) fn with_head(&self, head: &str) -> Self {
         self.with_text(format!("{head}{}", self.text))
     }
 
     /// Runs a query whose one row is one integer (`SELECT COUNT(*) ...`).
-    pub async fn fetch_count(&self, pool: &sqlx::AnyPool) -> Result<i64, sqlx::Error> {
+    pub(super) async fn fetch_count(&self, pool: &sqlx::AnyPool) -> Result<i64, sqlx::Error> {
         let row: (i64,) = self.query_as().fetch_one(pool).await?;
         Ok(row.0)
     }
 
     /// A query with every value bound.
-    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
+    pub(super) fn query(&self) -> Query<'_, Any, AnyArguments> {
         self.values.iter().fold(
             sqlx::query(AssertSqlSafe(self.text.clone())),
             |query, value| match value {
@@ -71,7 +71,7 @@ impl Sql {
     }
 
     /// A typed query with every value bound.
-    pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments>
+    pub(super) fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
@@ -87,7 +87,7 @@ impl Sql {
 
 /// A `LIKE` pattern matching `needle` anywhere, lower-cased, with `%`, `_` and `\`
 /// escaped (used with `ESCAPE '\'`).
-pub fn contains_pattern(needle: &str) -> String {
+pub(super) fn contains_pattern(needle: &str) -> String {
     let mut pattern = String::from("%");
     for c in needle.trim().to_ascii_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -101,7 +101,7 @@ pub fn contains_pattern(needle: &str) -> String {
 
 /// One page of a filtered list: counts the matches of `filter` (a WHERE clause) under
 /// `count_head`, then selects them under `select_head` in `order`, mapping each row.
-pub async fn fetch_page<T>(
+pub(super) async fn fetch_page<T>(
     pool: &sqlx::AnyPool,
     filter: &Sql,
     heads: (&str, &str),

@@ -17,29 +17,29 @@ const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
 /// Where the database's schema stands against a set of migrations.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SchemaStatus {
+pub(crate) struct SchemaStatus {
     /// Applied versions, ascending.
-    pub applied: Vec<i64>,
+    pub(crate) applied: Vec<i64>,
     /// Versions the migrations hold and the database has not applied, ascending.
-    pub pending: Vec<i64>,
+    pub(crate) pending: Vec<i64>,
     /// Applied versions the migrations do not hold (a newer kura applied them).
-    pub unknown: Vec<i64>,
+    pub(crate) unknown: Vec<i64>,
     /// Applied versions whose file changed since.
-    pub modified: Vec<i64>,
+    pub(crate) modified: Vec<i64>,
     /// A migration that failed half-way (possible only for no-transaction migrations).
-    pub dirty: Option<i64>,
+    pub(crate) dirty: Option<i64>,
     /// The newest version the migrations hold.
-    pub known: i64,
+    pub(crate) known: i64,
 }
 
 impl SchemaStatus {
     /// The newest applied version; 0 for an empty database.
-    pub fn version(&self) -> i64 {
+    pub(crate) fn version(&self) -> i64 {
         self.applied.last().copied().unwrap_or(0)
     }
 
     /// Every known migration applied, nothing unknown, changed or half done.
-    pub fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         self.pending.is_empty()
             && self.unknown.is_empty()
             && self.modified.is_empty()
@@ -49,23 +49,23 @@ impl SchemaStatus {
 
 /// What a SQLite backup file holds, read from the file alone.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FileCheck {
+pub(crate) struct FileCheck {
     /// `ok` when sound, else SQLite's findings.
-    pub integrity: String,
+    pub(crate) integrity: String,
     /// The newest applied migration; 0 without any.
-    pub schema_version: i64,
+    pub(crate) schema_version: i64,
     /// Rows per table.
-    pub rows: BTreeMap<String, i64>,
+    pub(crate) rows: BTreeMap<String, i64>,
 }
 
 /// The file columns of one resource, for the consistency checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceFiles {
-    pub code: String,
-    pub cover_file: Option<String>,
-    pub video_file: Option<String>,
-    pub video_size: Option<i64>,
-    pub video_saved_at: Option<i64>,
+pub(crate) struct ResourceFiles {
+    pub(crate) code: String,
+    pub(crate) cover_file: Option<String>,
+    pub(crate) video_file: Option<String>,
+    pub(crate) video_size: Option<i64>,
+    pub(crate) video_saved_at: Option<i64>,
 }
 
 impl Store {
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// Compares the applied migrations with `migrator`, changing nothing.
-    pub async fn schema_status(&self, migrator: &Migrator) -> Result<SchemaStatus> {
+    pub(crate) async fn schema_status(&self, migrator: &Migrator) -> Result<SchemaStatus> {
         let known_versions: BTreeMap<i64, &[u8]> = migrator
             .iter()
             .filter(|migration| !migration.migration_type.is_down_migration())
@@ -156,13 +156,13 @@ impl Store {
 
     /// Rows per table (the migrations table included), for upgrade checks and backup
     /// info files.
-    pub async fn table_row_counts(&self) -> Result<BTreeMap<String, i64>> {
+    pub(crate) async fn table_row_counts(&self) -> Result<BTreeMap<String, i64>> {
         row_counts(self.pool(), self.backend()).await
     }
 
     /// Writes a consistent snapshot of the SQLite database to `target`, which must not
     /// exist or be empty (`VACUUM INTO`). Writers go on meanwhile (WAL).
-    pub async fn vacuum_into(&self, target: &Path) -> Result<()> {
+    pub(crate) async fn vacuum_into(&self, target: &Path) -> Result<()> {
         if self.backend() != Backend::Sqlite {
             return Err(StoreError::Conflict(
                 "VACUUM INTO is for SQLite; PostgreSQL is backed up with pg_dump".to_owned(),
@@ -176,7 +176,7 @@ impl Store {
     }
 
     /// Every resource's file columns, in code order.
-    pub async fn all_resource_files(&self) -> Result<Vec<ResourceFiles>> {
+    pub(crate) async fn all_resource_files(&self) -> Result<Vec<ResourceFiles>> {
         let rows: Vec<ResourceFileRow> = sqlx::query_as(
             "SELECT code, cover_file, video_file, video_size, video_saved_at \
              FROM resources ORDER BY code",
@@ -198,7 +198,7 @@ impl Store {
     }
 
     /// Records a cover file found on disk but missing from the row; keeps its source URL.
-    pub async fn set_cover_file(&self, code: &str, file: &str) -> Result<bool> {
+    pub(crate) async fn set_cover_file(&self, code: &str, file: &str) -> Result<bool> {
         let result =
             sqlx::query("UPDATE resources SET cover_file = $2, updated_at = $3 WHERE code = $1")
                 .bind(code)
@@ -210,7 +210,7 @@ impl Store {
     }
 
     /// Corrects a recorded video's size (the file is the truth).
-    pub async fn set_video_size(&self, code: &str, size: i64) -> Result<bool> {
+    pub(crate) async fn set_video_size(&self, code: &str, size: i64) -> Result<bool> {
         let result =
             sqlx::query("UPDATE resources SET video_size = $2, updated_at = $3 WHERE code = $1")
                 .bind(code)
@@ -222,7 +222,7 @@ impl Store {
     }
 
     /// Every person, in id order (for the avatar check).
-    pub async fn all_people(&self) -> Result<Vec<PersonRow>> {
+    pub(crate) async fn all_people(&self) -> Result<Vec<PersonRow>> {
         sqlx::query(
             "SELECT id, name, alias, avatar_file, avatar_url, page_url, created_at, updated_at \
              FROM people ORDER BY id",
@@ -239,7 +239,7 @@ impl Store {
     /// the old contents or the restored ones, never a mix, and keep working (no file is
     /// swapped under them). Tables, indexes, triggers, views, rows and AUTOINCREMENT
     /// counters come back as they were in the backup.
-    pub async fn restore_sqlite_from(&self, backup: &Path) -> Result<()> {
+    pub(crate) async fn restore_sqlite_from(&self, backup: &Path) -> Result<()> {
         if self.backend() != Backend::Sqlite {
             return Err(StoreError::Conflict(
                 "an in-place restore is for SQLite; PostgreSQL uses pg_restore".to_owned(),
@@ -267,7 +267,7 @@ impl Store {
 
     /// Drops every table, view and sequence of the current PostgreSQL schema in one
     /// transaction, before a `pg_restore` puts a backup back.
-    pub async fn drop_postgres_objects(&self) -> Result<()> {
+    pub(crate) async fn drop_postgres_objects(&self) -> Result<()> {
         if self.backend() != Backend::Postgres {
             return Err(StoreError::Conflict(
                 "dropping every object is for PostgreSQL before pg_restore".to_owned(),
@@ -312,7 +312,7 @@ type ResourceFileRow = (
 /// Checks a SQLite file on its own (a backup): `PRAGMA integrity_check`, its schema
 /// version and row counts. Also turns the file into a one-file database (rollback
 /// journal rather than WAL), so a copy of it is complete.
-pub async fn inspect_sqlite_file(path: &Path) -> Result<FileCheck> {
+pub(crate) async fn inspect_sqlite_file(path: &Path) -> Result<FileCheck> {
     sqlx::any::install_default_drivers();
     let url = format!("sqlite://{}?mode=rw", path.display());
     let open_error = |source| StoreError::Open {

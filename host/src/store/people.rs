@@ -11,7 +11,7 @@ use super::{
 
 impl Store {
     /// One person, or None.
-    pub async fn get_person(&self, id: i64) -> Result<Option<PersonRow>> {
+    pub(crate) async fn get_person(&self, id: i64) -> Result<Option<PersonRow>> {
         sqlx::query(
             "SELECT id, name, alias, avatar_file, avatar_url, page_url, created_at, updated_at \
              FROM people WHERE id = $1",
@@ -25,7 +25,7 @@ impl Store {
     }
 
     /// Records a person's stored avatar file (None forgets it).
-    pub async fn set_person_avatar(&self, id: i64, file: Option<&str>) -> Result<bool> {
+    pub(crate) async fn set_person_avatar(&self, id: i64, file: Option<&str>) -> Result<bool> {
         let result =
             sqlx::query("UPDATE people SET avatar_file = $2, updated_at = $3 WHERE id = $1")
                 .bind(id)
@@ -37,7 +37,7 @@ impl Store {
     }
 
     /// People without a stored avatar, in id order (for avatar backfill), at most `limit`.
-    pub async fn people_without_avatar(&self, limit: u32) -> Result<Vec<PersonRow>> {
+    pub(crate) async fn people_without_avatar(&self, limit: u32) -> Result<Vec<PersonRow>> {
         sqlx::query(
             "SELECT id, name, alias, avatar_file, avatar_url, page_url, created_at, updated_at \
              FROM people WHERE avatar_file IS NULL ORDER BY id LIMIT $1",
@@ -51,7 +51,7 @@ impl Store {
     }
 
     /// A page of people with their work counts (N-H2).
-    pub async fn list_people(&self, query: &PeopleQuery) -> Result<Page<PersonSummary>> {
+    pub(crate) async fn list_people(&self, query: &PeopleQuery) -> Result<Page<PersonSummary>> {
         let mut filter = Sql::new(" WHERE 1 = 1");
         if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
             let pattern = contains_pattern(search);
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// A page of tags with their work counts (N-H3).
-    pub async fn list_tags(&self, query: &TagQuery) -> Result<Page<TagSummary>> {
+    pub(crate) async fn list_tags(&self, query: &TagQuery) -> Result<Page<TagSummary>> {
         let mut filter = Sql::new(" WHERE 1 = 1");
         if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
             filter

@@ -38,7 +38,7 @@ impl Store {
     }
 
     /// Writes many resources in one transaction (seeding, imports); all or nothing.
-    pub async fn upsert_resources(&self, writes: &[ResourceWrite]) -> Result<()> {
+    pub(crate) async fn upsert_resources(&self, writes: &[ResourceWrite]) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         let now = now_ms();
         for write in writes {
@@ -49,7 +49,7 @@ impl Store {
     }
 
     /// A resource with its people and tags, or None.
-    pub async fn get_resource(&self, code: &str) -> Result<Option<ResourceDetail>> {
+    pub(crate) async fn get_resource(&self, code: &str) -> Result<Option<ResourceDetail>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {RESOURCE_COLUMNS} FROM resources WHERE code = $1"
         )))
@@ -95,7 +95,7 @@ impl Store {
     }
 
     /// Deletes a resource and its links; returns the row as it was, or None.
-    pub async fn delete_resource(&self, code: &str) -> Result<Option<ResourceRow>> {
+    pub(crate) async fn delete_resource(&self, code: &str) -> Result<Option<ResourceRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM resources WHERE code = $1 RETURNING {RESOURCE_COLUMNS}"
         )))
@@ -106,7 +106,7 @@ impl Store {
     }
 
     /// Sets the stream URL and the headers it needs (N-D6).
-    pub async fn set_stream(
+    pub(crate) async fn set_stream(
         &self,
         code: &str,
         stream_url: &str,
@@ -124,7 +124,7 @@ impl Store {
     }
 
     /// Sets the translation status, and the translated title when given.
-    pub async fn set_translation(
+    pub(crate) async fn set_translation(
         &self,
         code: &str,
         status: TranslationStatus,
@@ -144,7 +144,7 @@ impl Store {
     }
 
     /// Records the stored cover file and the URL it came from.
-    pub async fn set_cover(&self, code: &str, file: &str, source_url: &str) -> Result<bool> {
+    pub(crate) async fn set_cover(&self, code: &str, file: &str, source_url: &str) -> Result<bool> {
         self.update(
             "UPDATE resources SET cover_file = $2, cover_source = $3, updated_at = $4 WHERE code = $1",
             code,
@@ -157,7 +157,7 @@ impl Store {
     }
 
     /// Forgets the cover (the file is gone).
-    pub async fn clear_cover(&self, code: &str) -> Result<bool> {
+    pub(crate) async fn clear_cover(&self, code: &str) -> Result<bool> {
         self.update(
             "UPDATE resources SET cover_file = NULL, cover_source = NULL, updated_at = $2 WHERE code = $1",
             code,
@@ -167,7 +167,7 @@ impl Store {
     }
 
     /// Records a complete video file: its path under the media root and its size.
-    pub async fn set_video(&self, code: &str, file: &str, size: i64) -> Result<bool> {
+    pub(crate) async fn set_video(&self, code: &str, file: &str, size: i64) -> Result<bool> {
         self.update(
             "UPDATE resources SET video_file = $2, video_size = $3, video_saved_at = $4, updated_at = $4 WHERE code = $1",
             code,
@@ -177,7 +177,7 @@ impl Store {
     }
 
     /// Records many complete videos and translations in one transaction (seeding).
-    pub async fn mark_many(&self, marks: &[BulkMark]) -> Result<()> {
+    pub(crate) async fn mark_many(&self, marks: &[BulkMark]) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         let now = now_ms();
         for mark in marks {
@@ -200,7 +200,7 @@ impl Store {
     }
 
     /// Forgets the video (deleted, or found missing).
-    pub async fn clear_video(&self, code: &str) -> Result<bool> {
+    pub(crate) async fn clear_video(&self, code: &str) -> Result<bool> {
         self.update(
             "UPDATE resources SET video_file = NULL, video_size = NULL, video_saved_at = NULL, updated_at = $2 WHERE code = $1",
             code,
@@ -223,7 +223,10 @@ impl Store {
     }
 
     /// A page of resources (N-H1).
-    pub async fn list_resources(&self, query: &ResourceQuery) -> Result<Page<ResourceSummary>> {
+    pub(crate) async fn list_resources(
+        &self,
+        query: &ResourceQuery,
+    ) -> Result<Page<ResourceSummary>> {
         let mut filter = Sql::new(" WHERE 1 = 1");
         if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
             let pattern = contains_pattern(search);
@@ -290,7 +293,7 @@ impl Store {
     }
 
     /// Every stored code with its id, in id order (for fix-codes and code backups).
-    pub async fn all_codes(&self) -> Result<Vec<(i64, String)>> {
+    pub(crate) async fn all_codes(&self) -> Result<Vec<(i64, String)>> {
         Ok(sqlx::query_as("SELECT id, code FROM resources ORDER BY id")
             .fetch_all(self.pool())
             .await?)
@@ -298,7 +301,12 @@ impl Store {
 
     /// Renames a resource's code and moves its file columns to the new name; a code
     /// already taken is a [`StoreError::Conflict`].
-    pub async fn rename_code(&self, id: i64, new_code: &str, files: &RenamedFiles) -> Result<()> {
+    pub(crate) async fn rename_code(
+        &self,
+        id: i64,
+        new_code: &str,
+        files: &RenamedFiles,
+    ) -> Result<()> {
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM resources WHERE code = $1")
             .bind(new_code)
             .fetch_optional(self.pool())
@@ -320,7 +328,7 @@ impl Store {
     }
 
     /// The file columns of a resource by id.
-    pub async fn resource_files(&self, id: i64) -> Result<RenamedFiles> {
+    pub(crate) async fn resource_files(&self, id: i64) -> Result<RenamedFiles> {
         let row: (Option<String>, Option<String>) =
             sqlx::query_as("SELECT cover_file, video_file FROM resources WHERE id = $1")
                 .bind(id)
@@ -447,21 +455,21 @@ async fn upsert(
 
 /// Video and translation fields set in bulk by [`Store::mark_many`].
 #[derive(Debug, Clone)]
-pub struct BulkMark {
-    pub code: String,
-    pub video_file: Option<String>,
-    pub video_size: Option<i64>,
+pub(crate) struct BulkMark {
+    pub(crate) code: String,
+    pub(crate) video_file: Option<String>,
+    pub(crate) video_size: Option<i64>,
     /// How long ago the video was saved.
-    pub age_ms: i64,
-    pub translation_status: TranslationStatus,
-    pub title_translated: Option<String>,
+    pub(crate) age_ms: i64,
+    pub(crate) translation_status: TranslationStatus,
+    pub(crate) title_translated: Option<String>,
 }
 
 /// A resource's file columns, as they are or as they become after a rename.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RenamedFiles {
-    pub cover_file: Option<String>,
-    pub video_file: Option<String>,
+pub(crate) struct RenamedFiles {
+    pub(crate) cover_file: Option<String>,
+    pub(crate) video_file: Option<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {

@@ -8,19 +8,19 @@ type StateRow = (String, Option<i64>, Option<i64>, Option<String>);
 
 /// What is stored about one schedule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ScheduleState {
-    pub name: String,
+pub(crate) struct ScheduleState {
+    pub(crate) name: String,
     /// The tick (unix ms) that fired last; None before the first.
-    pub last_fire_at: Option<i64>,
+    pub(crate) last_fire_at: Option<i64>,
     /// The task that tick queued.
-    pub last_task_id: Option<i64>,
+    pub(crate) last_task_id: Option<i64>,
     /// Why the last tick queued nothing, if it failed.
-    pub last_error: Option<String>,
+    pub(crate) last_error: Option<String>,
 }
 
 impl Store {
     /// The stored state of every schedule.
-    pub async fn schedule_states(&self) -> Result<Vec<ScheduleState>> {
+    pub(crate) async fn schedule_states(&self) -> Result<Vec<ScheduleState>> {
         let rows: Vec<StateRow> = sqlx::query_as(
             "SELECT name, last_fire_at, last_task_id, last_error FROM schedules ORDER BY name",
         )
@@ -41,7 +41,7 @@ impl Store {
 
     /// Starts tracking a schedule at `since` (unix ms) if it is new, so ticks before the
     /// schedule existed never fire. Returns the stored state.
-    pub async fn track_schedule(&self, name: &str, since: i64) -> Result<ScheduleState> {
+    pub(crate) async fn track_schedule(&self, name: &str, since: i64) -> Result<ScheduleState> {
         sqlx::query(
             "INSERT INTO schedules (name, last_fire_at, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO NOTHING",
@@ -67,7 +67,7 @@ impl Store {
 
     /// Claims `tick` (unix ms) for a schedule: true for exactly one caller per tick, and
     /// only while the tick is newer than the last one claimed.
-    pub async fn claim_tick(&self, name: &str, tick: i64) -> Result<bool> {
+    pub(crate) async fn claim_tick(&self, name: &str, tick: i64) -> Result<bool> {
         let result = sqlx::query(
             "UPDATE schedules SET last_fire_at = $2, last_task_id = NULL, last_error = NULL, \
              updated_at = $3 WHERE name = $1 AND (last_fire_at IS NULL OR last_fire_at < $2)",
@@ -81,7 +81,7 @@ impl Store {
     }
 
     /// Records what a claimed tick did: the task it queued, or why it queued none.
-    pub async fn record_fire(
+    pub(crate) async fn record_fire(
         &self,
         name: &str,
         tick: i64,

@@ -35,7 +35,7 @@ pub enum SettingsLimitError {
 
 impl SettingsLimits {
     /// Every key of a write: not empty, not longer than the limit.
-    pub fn check_keys<'a>(
+    pub(crate) fn check_keys<'a>(
         &self,
         keys: impl IntoIterator<Item = &'a String>,
     ) -> std::result::Result<(), SettingsLimitError> {
@@ -51,7 +51,7 @@ impl SettingsLimits {
     }
 
     /// The whole stored set, as (key, serialized value) rows.
-    pub fn check_total(
+    pub(crate) fn check_total(
         &self,
         rows: &[(String, String)],
     ) -> std::result::Result<(), SettingsLimitError> {
@@ -77,7 +77,7 @@ impl SettingsLimits {
 
 impl Store {
     /// Every user setting.
-    pub async fn get_settings(&self) -> Result<Map<String, Value>> {
+    pub(crate) async fn get_settings(&self) -> Result<Map<String, Value>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
                 .fetch_all(self.pool())
@@ -94,7 +94,7 @@ impl Store {
     /// Merges settings in one transaction: each key is set; a `null` value removes it.
     /// A write that would leave the settings over [`SETTINGS_LIMITS`] changes nothing
     /// ([`StoreError::Settings`]).
-    pub async fn put_settings(&self, settings: Map<String, Value>) -> Result<()> {
+    pub(crate) async fn put_settings(&self, settings: Map<String, Value>) -> Result<()> {
         SETTINGS_LIMITS.check_keys(settings.keys())?;
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
@@ -126,7 +126,7 @@ impl Store {
     }
 
     /// Stores (or replaces) a cookie for a source.
-    pub async fn set_cookie(
+    pub(crate) async fn set_cookie(
         &self,
         source: &str,
         name: &str,
@@ -150,7 +150,7 @@ impl Store {
     }
 
     /// Every stored cookie, as (source, cookie), to fill the sources' jars at start-up.
-    pub async fn all_cookies(&self) -> Result<Vec<(String, SourceCookie)>> {
+    pub(crate) async fn all_cookies(&self) -> Result<Vec<(String, SourceCookie)>> {
         let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
             "SELECT source, name, value, url FROM source_cookies ORDER BY source, name",
         )

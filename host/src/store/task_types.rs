@@ -24,7 +24,7 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    pub const ALL: [Self; 5] = [
+    pub(crate) const ALL: [Self; 5] = [
         Self::Pending,
         Self::Running,
         Self::Completed,
@@ -33,7 +33,7 @@ impl TaskStatus {
     ];
 
     /// The lower-case name stored and shown.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Running => "running",
@@ -72,27 +72,27 @@ impl FromStr for TaskStatus {
 
 /// A task to put in the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTask {
-    pub kind: String,
-    pub lane: String,
-    pub priority: Priority,
+pub(crate) struct NewTask {
+    pub(crate) kind: String,
+    pub(crate) lane: String,
+    pub(crate) priority: Priority,
     /// At most one pending-or-running task per (kind, key); None: no dedup.
-    pub dedup_key: Option<String>,
+    pub(crate) dedup_key: Option<String>,
     /// JSON.
-    pub payload: String,
-    pub max_attempts: u32,
+    pub(crate) payload: String,
+    pub(crate) max_attempts: u32,
     /// Unix ms; now or later.
-    pub run_after: i64,
+    pub(crate) run_after: i64,
 }
 
 /// A stored task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TaskRow {
     pub id: i64,
-    pub kind: String,
-    pub lane: String,
-    pub priority: Priority,
-    pub dedup_key: Option<String>,
+    pub(crate) kind: String,
+    pub(crate) lane: String,
+    pub(crate) priority: Priority,
+    pub(crate) dedup_key: Option<String>,
     pub payload: serde_json::Value,
     pub status: TaskStatus,
     pub attempts: u32,
@@ -103,19 +103,19 @@ pub struct TaskRow {
     pub error: Option<String>,
     /// The stable code of a failed or cancelled task.
     pub error_code: Option<ErrorCode>,
-    pub lease_holder: Option<String>,
-    pub lease_expires_at: Option<i64>,
-    pub cancel_requested: bool,
-    pub created_at: i64,
+    pub(crate) lease_holder: Option<String>,
+    pub(crate) lease_expires_at: Option<i64>,
+    pub(crate) cancel_requested: bool,
+    pub(crate) created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
-    pub updated_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 impl TaskRow {
     /// The catalog code the task is about, when its payload names one (events and the
     /// queue status show it).
-    pub fn subject_code(&self) -> Option<String> {
+    pub(crate) fn subject_code(&self) -> Option<String> {
         /// The one field every code-bearing payload shares.
         #[derive(Deserialize)]
         struct Subject {
@@ -127,19 +127,21 @@ impl TaskRow {
 
 /// Whether an enqueue made a new task or found the one already queued or running.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Enqueued {
+pub(crate) enum Enqueued {
     Created(TaskRow),
     Existing(TaskRow),
 }
 
 impl Enqueued {
-    pub fn task(&self) -> &TaskRow {
+    #[cfg(test)]
+    pub(crate) fn task(&self) -> &TaskRow {
         match self {
             Self::Created(task) | Self::Existing(task) => task,
         }
     }
 
-    pub fn into_task(self) -> TaskRow {
+    #[cfg(test)]
+    pub(crate) fn into_task(self) -> TaskRow {
         match self {
             Self::Created(task) | Self::Existing(task) => task,
         }
@@ -149,10 +151,10 @@ impl Enqueued {
 /// The proof a worker holds a running task: writes carrying it touch the row only while
 /// the worker still owns that attempt (a stale worker's late writes change nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    pub task_id: i64,
-    pub attempt: u32,
-    pub holder: String,
+pub(crate) struct Lease {
+    pub(crate) task_id: i64,
+    pub(crate) attempt: u32,
+    pub(crate) holder: String,
 }
 
 /// A task list request; `None` matches everything. Newest first.
@@ -167,7 +169,7 @@ pub struct TaskQuery {
 
 /// How a running attempt ended, as the worker reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptEnd {
+pub(crate) enum AttemptEnd {
     Completed {
         result: String,
     },

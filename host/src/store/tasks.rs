@@ -27,7 +27,7 @@ const ENQUEUE_ATTEMPTS: usize = 5;
 impl Store {
     /// Queues a task, or returns the pending-or-running task with the same kind and
     /// dedup key (race-free: the unique index decides, not a check-then-insert).
-    pub async fn enqueue(&self, task: &NewTask) -> Result<Enqueued> {
+    pub(crate) async fn enqueue(&self, task: &NewTask) -> Result<Enqueued> {
         let now = now_ms();
         for _ in 0..ENQUEUE_ATTEMPTS {
             let inserted = sqlx::query(AssertSqlSafe(format!(
@@ -68,7 +68,7 @@ impl Store {
     }
 
     /// One task, or None.
-    pub async fn get_task(&self, id: i64) -> Result<Option<TaskRow>> {
+    pub(crate) async fn get_task(&self, id: i64) -> Result<Option<TaskRow>> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"
         )))
@@ -81,7 +81,7 @@ impl Store {
     }
 
     /// The pending-or-running task of `kind` for `key`, if any.
-    pub async fn active_task(&self, kind: &str, key: &str) -> Result<Option<TaskRow>> {
+    pub(crate) async fn active_task(&self, kind: &str, key: &str) -> Result<Option<TaskRow>> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE kind = $1 AND dedup_key = $2 \
              AND status IN ('pending', 'running')"
@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// A page of tasks, newest first.
-    pub async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<TaskRow>> {
+    pub(crate) async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<TaskRow>> {
         let mut filter = Sql::new(" WHERE 1 = 1");
         if let Some(status) = query.status {
             filter
@@ -124,7 +124,10 @@ impl Store {
     }
 
     /// Running tasks (oldest first) and pending ones in the order they will run.
-    pub async fn queue_snapshot(&self, pending_limit: u32) -> Result<(Vec<TaskRow>, Vec<TaskRow>)> {
+    pub(crate) async fn queue_snapshot(
+        &self,
+        pending_limit: u32,
+    ) -> Result<(Vec<TaskRow>, Vec<TaskRow>)> {
         let running = sqlx::query(AssertSqlSafe(format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'running' ORDER BY started_at, id"
         )))
@@ -147,7 +150,7 @@ impl Store {
     }
 
     /// Counts by status.
-    pub async fn task_counts(&self) -> Result<Vec<(TaskStatus, u64)>> {
+    pub(crate) async fn task_counts(&self) -> Result<Vec<(TaskStatus, u64)>> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT status, COUNT(*) FROM tasks GROUP BY status ORDER BY status")
                 .fetch_all(self.pool())
@@ -162,7 +165,7 @@ impl Store {
 
     /// Takes the next runnable task of `lane` for `holder`, with a lease until
     /// `now + lease_ms`. A serial lane gives nothing while one of its tasks runs.
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         lane: &str,
         holder: &str,
@@ -204,7 +207,7 @@ impl Store {
 
     /// Extends a lease. Ok(None) when the lease is no longer held (another attempt took
     /// the task, or it was reaped); Ok(Some(cancel_requested)) otherwise.
-    pub async fn renew(&self, lease: &Lease, lease_ms: i64) -> Result<Option<bool>> {
+    pub(crate) async fn renew(&self, lease: &Lease, lease_ms: i64) -> Result<Option<bool>> {
         let now = now_ms();
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE tasks SET lease_expires_at = $4, updated_at = $5 \
@@ -222,7 +225,7 @@ impl Store {
     }
 
     /// Records progress (JSON) while the lease is held; false when it is not.
-    pub async fn set_task_progress(&self, lease: &Lease, progress: &str) -> Result<bool> {
+    pub(crate) async fn set_task_progress(&self, lease: &Lease, progress: &str) -> Result<bool> {
         let result = sqlx::query(
             "UPDATE tasks SET progress = $4, updated_at = $5 \
              WHERE id = $1 AND attempts = $2 AND lease_holder = $3 AND status = 'running'",
@@ -239,7 +242,11 @@ impl Store {
 
     /// Ends an attempt: completed, failed (retried at `retry_at` while attempts remain)
     /// or cancelled. None when the lease is no longer held: the write is fenced out.
-    pub async fn finish_attempt(&self, lease: &Lease, end: &AttemptEnd) -> Result<Option<TaskRow>> {
+    pub(crate) async fn finish_attempt(
+        &self,
+        lease: &Lease,
+        end: &AttemptEnd,
+    ) -> Result<Option<TaskRow>> {
         let now = Value::Int(now_ms());
         let mut sql = Sql::new("UPDATE tasks SET ");
         match end {
@@ -295,7 +302,7 @@ impl Store {
 
     /// Gives a running task back to the queue without counting the attempt (the server is
     /// shutting down; the task did nothing wrong). Fenced like every worker write.
-    pub async fn release_attempt(&self, lease: &Lease) -> Result<bool> {
+    pub(crate) async fn release_attempt(&self, lease: &Lease) -> Result<bool> {
         let now = Value::Int(now_ms());
         let mut sql = Sql::new(
             "UPDATE tasks SET status = 'pending', attempts = attempts - 1, lease_holder = NULL, \
@@ -308,7 +315,7 @@ impl Store {
 
     /// Cancels a task: a pending one at once (returned as cancelled), a running one by
     /// request (its worker stops it). None when there is no such task.
-    pub async fn cancel_task(&self, id: i64) -> Result<Option<TaskRow>> {
+    pub(crate) async fn cancel_task(&self, id: i64) -> Result<Option<TaskRow>> {
         let now = now_ms();
         sqlx::query(
             "UPDATE tasks SET status = 'cancelled', error = 'cancelled before it started', \
@@ -331,7 +338,7 @@ impl Store {
     }
 
     /// Removes a finished task; false when it is not finished or not there.
-    pub async fn delete_task(&self, id: i64) -> Result<bool> {
+    pub(crate) async fn delete_task(&self, id: i64) -> Result<bool> {
         let result = sqlx::query(
             "DELETE FROM tasks WHERE id = $1 AND status IN ('completed', 'failed', 'cancelled')",
         )
@@ -343,7 +350,7 @@ impl Store {
 
     /// Takes back running tasks whose lease expired (their worker died): pending again
     /// while attempts remain, failed otherwise. Returns the tasks changed.
-    pub async fn reap_expired(&self) -> Result<Vec<TaskRow>> {
+    pub(crate) async fn reap_expired(&self) -> Result<Vec<TaskRow>> {
         let now = now_ms();
         let mut condition = Sql::new(" AND lease_expires_at < ");
         condition.bind(Value::Int(now));
@@ -352,7 +359,7 @@ impl Store {
 
     /// At start-up: the tasks this host was running when it stopped are taken back at
     /// once, without waiting for their leases to expire.
-    pub async fn take_back_from(&self, holder: &str) -> Result<Vec<TaskRow>> {
+    pub(crate) async fn take_back_from(&self, holder: &str) -> Result<Vec<TaskRow>> {
         let mut condition = Sql::new(" AND lease_holder = ");
         condition.bind(Value::Text(holder.to_owned()));
         self.take_back(condition, now_ms()).await

@@ -10,17 +10,17 @@ use super::{Result, Store, StoreError, TranslationStatus, now_ms};
 
 /// What a translation reads of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TranslationSource {
-    pub code: String,
-    pub title_source: Option<String>,
-    pub title_original: Option<String>,
-    pub status: TranslationStatus,
+pub(crate) struct TranslationSource {
+    pub(crate) code: String,
+    pub(crate) title_source: Option<String>,
+    pub(crate) title_original: Option<String>,
+    pub(crate) status: TranslationStatus,
 }
 
 impl TranslationSource {
     /// The text to translate: the source title, else the original title; trimmed, and
     /// empty when there is neither.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         [&self.title_source, &self.title_original]
             .into_iter()
             .flatten()
@@ -33,7 +33,7 @@ impl TranslationSource {
 /// A resource's translation as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TranslationInfo {
-    pub code: String,
+    pub(crate) code: String,
     pub status: TranslationStatus,
     pub title_translated: Option<String>,
     /// Why the last attempt failed (kept while a retry is pending).
@@ -45,24 +45,24 @@ pub struct TranslationInfo {
     pub cleaner: Option<String>,
     pub cleaner_version: Option<String>,
     /// When the title was translated or skipped (unix milliseconds).
-    pub translated_at: Option<i64>,
+    pub(crate) translated_at: Option<i64>,
 }
 
 /// A completed translation to record.
 #[derive(Debug, Clone, Copy)]
-pub struct TranslationRecord<'a> {
-    pub title: &'a str,
-    pub profile: &'a str,
-    pub model: &'a str,
-    pub cleaner: &'a str,
-    pub cleaner_version: &'a str,
+pub(crate) struct TranslationRecord<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) profile: &'a str,
+    pub(crate) model: &'a str,
+    pub(crate) cleaner: &'a str,
+    pub(crate) cleaner_version: &'a str,
 }
 
 const SOURCE_COLUMNS: &str = "code, title_source, title_original, translation_status";
 
 impl Store {
     /// The titles and status of one resource, or None.
-    pub async fn translation_source(&self, code: &str) -> Result<Option<TranslationSource>> {
+    pub(crate) async fn translation_source(&self, code: &str) -> Result<Option<TranslationSource>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SOURCE_COLUMNS} FROM resources WHERE code = $1"
         )))
@@ -74,7 +74,7 @@ impl Store {
 
     /// The titles and status of every resource in one of `statuses` (all when None),
     /// by code.
-    pub async fn translation_sources(
+    pub(crate) async fn translation_sources(
         &self,
         statuses: Option<&[TranslationStatus]>,
     ) -> Result<Vec<TranslationSource>> {
@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Marks a translation under way (`translating`); the previous error is cleared.
-    pub async fn start_translation(&self, code: &str) -> Result<bool> {
+    pub(crate) async fn start_translation(&self, code: &str) -> Result<bool> {
         self.translation_update(
             "translation_status = 'translating', translation_error = NULL",
             code,
@@ -138,7 +138,7 @@ impl Store {
     }
 
     /// Records a completed translation with what made it.
-    pub async fn finish_translation(
+    pub(crate) async fn finish_translation(
         &self,
         code: &str,
         record: &TranslationRecord<'_>,
@@ -163,7 +163,7 @@ impl Store {
 
     /// Records that the title needs no translation (empty, or already in the target
     /// language): `skipped`, with no translated title.
-    pub async fn skip_translation(&self, code: &str) -> Result<bool> {
+    pub(crate) async fn skip_translation(&self, code: &str) -> Result<bool> {
         self.translation_update(
             "translation_status = 'skipped', translation_error = NULL, title_translated = NULL, \
              translation_profile = NULL, translation_model = NULL, translation_cleaner = NULL, \
@@ -176,7 +176,7 @@ impl Store {
 
     /// Records a failed attempt: `failed`, or `pending` when it will be tried again; the
     /// reason is kept either way, and so is an earlier translated title.
-    pub async fn fail_translation(
+    pub(crate) async fn fail_translation(
         &self,
         code: &str,
         status: TranslationStatus,
@@ -203,7 +203,7 @@ impl Store {
 
     /// Puts a translation that was stopped midway (a cancelled task) back to `pending`;
     /// one in any other state is left alone.
-    pub async fn release_translation(&self, code: &str) -> Result<bool> {
+    pub(crate) async fn release_translation(&self, code: &str) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE resources SET translation_status = 'pending', updated_at = $2 \
              WHERE code = $1 AND translation_status = 'translating'",
@@ -216,7 +216,7 @@ impl Store {
     }
 
     /// How many resources are in each translation status (statuses with none left out).
-    pub async fn translation_counts(&self) -> Result<Vec<(TranslationStatus, u64)>> {
+    pub(crate) async fn translation_counts(&self) -> Result<Vec<(TranslationStatus, u64)>> {
         sqlx::query(
             "SELECT translation_status, COUNT(*) AS n FROM resources \
              GROUP BY translation_status ORDER BY translation_status",
@@ -232,7 +232,7 @@ impl Store {
     }
 
     /// The cached raw answer for a prompt (by its hash) about `source_text`.
-    pub async fn cached_answer(
+    pub(crate) async fn cached_answer(
         &self,
         prompt_hash: &str,
         source_text: &str,
@@ -248,7 +248,7 @@ impl Store {
     }
 
     /// Keeps a raw answer, replacing an older one for the same prompt and text.
-    pub async fn cache_answer(
+    pub(crate) async fn cache_answer(
         &self,
         prompt_hash: &str,
         source_text: &str,
@@ -271,7 +271,7 @@ impl Store {
     }
 
     /// Drops a cached answer (one the cleaner could make nothing of).
-    pub async fn forget_answer(&self, prompt_hash: &str, source_text: &str) -> Result<bool> {
+    pub(crate) async fn forget_answer(&self, prompt_hash: &str, source_text: &str) -> Result<bool> {
         let done = sqlx::query(
             "DELETE FROM translation_cache WHERE prompt_hash = $1 AND source_text = $2",
         )

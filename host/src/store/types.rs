@@ -21,7 +21,7 @@ pub enum TranslationStatus {
 
 impl TranslationStatus {
     /// Every status, in the order of the lifecycle.
-    pub const ALL: [Self; 5] = [
+    pub(crate) const ALL: [Self; 5] = [
         Self::Pending,
         Self::Translating,
         Self::Completed,
@@ -30,7 +30,7 @@ impl TranslationStatus {
     ];
 
     /// The lower-case name stored in the database and used by the API.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Translating => "translating",
@@ -99,151 +99,151 @@ pub struct ResourceWrite {
 /// the stored ones, absent fields keep them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonWrite {
-    pub name: String,
-    pub alias: Option<String>,
-    pub page_url: Option<String>,
-    pub avatar_url: Option<String>,
+    pub(crate) name: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) page_url: Option<String>,
+    pub(crate) avatar_url: Option<String>,
 }
 
 /// A stored resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ResourceRow {
-    pub id: i64,
-    pub code: String,
-    pub title_source: Option<String>,
-    pub title_original: Option<String>,
-    pub title_translated: Option<String>,
-    pub translation_status: TranslationStatus,
-    pub source_plugin: Option<String>,
-    pub source_version: Option<String>,
-    pub page_url: Option<String>,
-    pub stream_url: Option<String>,
-    pub stream_headers: BTreeMap<String, String>,
-    pub release_date: Option<String>,
-    pub duration_seconds: Option<i64>,
-    pub studio: Option<String>,
-    pub label: Option<String>,
-    pub series: Option<String>,
-    pub description: Option<String>,
-    pub cover_file: Option<String>,
-    pub cover_source: Option<String>,
-    pub video_file: Option<String>,
-    pub video_size: Option<i64>,
-    pub video_saved_at: Option<i64>,
-    pub field_sources: BTreeMap<String, String>,
+pub(crate) struct ResourceRow {
+    pub(crate) id: i64,
+    pub(crate) code: String,
+    pub(crate) title_source: Option<String>,
+    pub(crate) title_original: Option<String>,
+    pub(crate) title_translated: Option<String>,
+    pub(crate) translation_status: TranslationStatus,
+    pub(crate) source_plugin: Option<String>,
+    pub(crate) source_version: Option<String>,
+    pub(crate) page_url: Option<String>,
+    pub(crate) stream_url: Option<String>,
+    pub(crate) stream_headers: BTreeMap<String, String>,
+    pub(crate) release_date: Option<String>,
+    pub(crate) duration_seconds: Option<i64>,
+    pub(crate) studio: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) series: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) cover_file: Option<String>,
+    pub(crate) cover_source: Option<String>,
+    pub(crate) video_file: Option<String>,
+    pub(crate) video_size: Option<i64>,
+    pub(crate) video_saved_at: Option<i64>,
+    pub(crate) field_sources: BTreeMap<String, String>,
     /// What made the translated title, or why the last attempt failed.
-    pub translation: TranslationProvenance,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub(crate) translation: TranslationProvenance,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 /// What made a resource's translated title (N-C3, N-C4).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct TranslationProvenance {
+pub(crate) struct TranslationProvenance {
     /// Why the last attempt failed (kept while a retry is pending).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// The translator profile and model.
-    pub profile: Option<String>,
-    pub model: Option<String>,
+    pub(crate) profile: Option<String>,
+    pub(crate) model: Option<String>,
     /// The cleaner plugin that cleaned the answer, and its version.
-    pub cleaner: Option<String>,
-    pub cleaner_version: Option<String>,
+    pub(crate) cleaner: Option<String>,
+    pub(crate) cleaner_version: Option<String>,
     /// When the title was translated or skipped (unix milliseconds).
-    pub translated_at: Option<i64>,
+    pub(crate) translated_at: Option<i64>,
 }
 
 /// A resource with its people and tags, in display order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ResourceDetail {
+pub(crate) struct ResourceDetail {
     #[serde(flatten)]
-    pub resource: ResourceRow,
-    pub people: Vec<PersonRow>,
-    pub tags: Vec<TagRow>,
+    pub(crate) resource: ResourceRow,
+    pub(crate) people: Vec<PersonRow>,
+    pub(crate) tags: Vec<TagRow>,
 }
 
 /// One line of the resource list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ResourceSummary {
-    pub id: i64,
-    pub code: String,
-    pub title_source: Option<String>,
-    pub title_original: Option<String>,
-    pub title_translated: Option<String>,
-    pub translation_status: TranslationStatus,
-    pub source_plugin: Option<String>,
-    pub release_date: Option<String>,
-    pub duration_seconds: Option<i64>,
-    pub has_cover: bool,
-    pub has_video: bool,
-    pub video_size: Option<i64>,
-    pub video_saved_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+pub(crate) struct ResourceSummary {
+    pub(crate) id: i64,
+    pub(crate) code: String,
+    pub(crate) title_source: Option<String>,
+    pub(crate) title_original: Option<String>,
+    pub(crate) title_translated: Option<String>,
+    pub(crate) translation_status: TranslationStatus,
+    pub(crate) source_plugin: Option<String>,
+    pub(crate) release_date: Option<String>,
+    pub(crate) duration_seconds: Option<i64>,
+    pub(crate) has_cover: bool,
+    pub(crate) has_video: bool,
+    pub(crate) video_size: Option<i64>,
+    pub(crate) video_saved_at: Option<i64>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 /// A stored person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct PersonRow {
-    pub id: i64,
-    pub name: String,
-    pub alias: Option<String>,
-    pub avatar_file: Option<String>,
-    pub avatar_url: Option<String>,
-    pub page_url: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+pub(crate) struct PersonRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) avatar_file: Option<String>,
+    pub(crate) avatar_url: Option<String>,
+    pub(crate) page_url: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 /// One line of the people list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct PersonSummary {
-    pub id: i64,
-    pub name: String,
-    pub alias: Option<String>,
-    pub has_avatar: bool,
-    pub avatar_url: Option<String>,
-    pub work_count: u64,
+pub(crate) struct PersonSummary {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) has_avatar: bool,
+    pub(crate) avatar_url: Option<String>,
+    pub(crate) work_count: u64,
 }
 
 /// A stored tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct TagRow {
-    pub id: i64,
-    pub name: String,
+pub(crate) struct TagRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
 }
 
 /// One line of the tag list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct TagSummary {
-    pub id: i64,
-    pub name: String,
-    pub work_count: u64,
+pub(crate) struct TagSummary {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) work_count: u64,
 }
 
 /// A cookie stored for one source plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceCookie {
-    pub name: String,
-    pub value: String,
-    pub url: Option<String>,
+pub(crate) struct SourceCookie {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) url: Option<String>,
 }
 
 /// One page of a list, with the number of matches over all pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub total: u64,
-    pub page: u32,
-    pub page_size: u32,
+    pub(crate) total: u64,
+    pub(crate) page: u32,
+    pub(crate) page_size: u32,
 }
 
 /// The largest page a list returns.
-pub const MAX_PAGE_SIZE: u32 = 1000;
+pub(crate) const MAX_PAGE_SIZE: u32 = 1000;
 
 /// How the resource list is ordered; ties are broken by id in the same direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ResourceSort {
+pub(crate) enum ResourceSort {
     #[default]
     Code,
     /// Missing dates come first ascending, last descending.
@@ -255,20 +255,20 @@ pub enum ResourceSort {
 
 /// A resource list request; `None` filters match everything.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceQuery {
+pub(crate) struct ResourceQuery {
     /// Case-insensitive (ASCII) substring of the code or any of the three titles.
-    pub search: Option<String>,
-    pub downloaded: Option<bool>,
-    pub translation_status: Option<TranslationStatus>,
-    pub person_id: Option<i64>,
-    pub tag_id: Option<i64>,
+    pub(crate) search: Option<String>,
+    pub(crate) downloaded: Option<bool>,
+    pub(crate) translation_status: Option<TranslationStatus>,
+    pub(crate) person_id: Option<i64>,
+    pub(crate) tag_id: Option<i64>,
     /// The source plugin that found the resource.
-    pub source: Option<String>,
-    pub sort: ResourceSort,
-    pub descending: bool,
+    pub(crate) source: Option<String>,
+    pub(crate) sort: ResourceSort,
+    pub(crate) descending: bool,
     /// 1-based.
-    pub page: u32,
-    pub page_size: u32,
+    pub(crate) page: u32,
+    pub(crate) page_size: u32,
 }
 
 impl Default for ResourceQuery {
@@ -291,7 +291,7 @@ impl Default for ResourceQuery {
 /// How the people list is ordered; ties are broken by id in the same direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PeopleSort {
+pub(crate) enum PeopleSort {
     #[default]
     Name,
     WorkCount,
@@ -299,14 +299,14 @@ pub enum PeopleSort {
 
 /// A people list request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeopleQuery {
+pub(crate) struct PeopleQuery {
     /// Case-insensitive (ASCII) substring of the name or alias.
-    pub search: Option<String>,
-    pub has_avatar: Option<bool>,
-    pub sort: PeopleSort,
-    pub descending: bool,
-    pub page: u32,
-    pub page_size: u32,
+    pub(crate) search: Option<String>,
+    pub(crate) has_avatar: Option<bool>,
+    pub(crate) sort: PeopleSort,
+    pub(crate) descending: bool,
+    pub(crate) page: u32,
+    pub(crate) page_size: u32,
 }
 
 impl Default for PeopleQuery {
@@ -325,7 +325,7 @@ impl Default for PeopleQuery {
 /// How the tag list is ordered; ties are broken by id in the same direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TagSort {
+pub(crate) enum TagSort {
     #[default]
     Name,
     WorkCount,
@@ -333,13 +333,13 @@ pub enum TagSort {
 
 /// A tag list request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagQuery {
+pub(crate) struct TagQuery {
     /// Case-insensitive (ASCII) substring of the name.
-    pub search: Option<String>,
-    pub sort: TagSort,
-    pub descending: bool,
-    pub page: u32,
-    pub page_size: u32,
+    pub(crate) search: Option<String>,
+    pub(crate) sort: TagSort,
+    pub(crate) descending: bool,
+    pub(crate) page: u32,
+    pub(crate) page_size: u32,
 }
 
 impl Default for TagQuery {

@@ -21,12 +21,12 @@ use crate::fetch::FetchClient;
 use crate::library::Library;
 
 /// The download task kind.
-pub struct Download {
-    pub library: Library,
-    pub fetch: FetchClient,
-    pub settings: DownloadConfig,
+pub(crate) struct Download {
+    pub(crate) library: Library,
+    pub(crate) fetch: FetchClient,
+    pub(crate) settings: DownloadConfig,
     /// `<data_dir>/work/download`.
-    pub work_root: PathBuf,
+    pub(crate) work_root: PathBuf,
 }
 
 impl TaskKind for Download {
@@ -72,12 +72,12 @@ impl TaskKind for Download {
 
 /// What a finished download reports: the engine's figures, the code and the file.
 #[derive(Debug, Clone, Serialize)]
-pub struct Downloaded {
+pub(crate) struct Downloaded {
     #[serde(flatten)]
-    pub outcome: DownloadOutcome,
-    pub code: Code,
+    pub(crate) outcome: DownloadOutcome,
+    pub(crate) code: Code,
     /// The video's path under the media directory.
-    pub file: String,
+    pub(crate) file: String,
 }
 
 async fn run(

@@ -17,9 +17,9 @@ use crate::events::{Event, EventBus, ProgressEvent};
 use crate::store::{Lease, Store, TaskRow};
 
 /// The lane that runs one task at a time across the whole deployment (N-D2).
-pub const DOWNLOAD_LANE: &str = "download";
+pub(crate) const DOWNLOAD_LANE: &str = "download";
 /// The lane for everything else, a few at once.
-pub const GENERAL_LANE: &str = "general";
+pub(crate) const GENERAL_LANE: &str = "general";
 
 /// How often progress reaches the event bus, and the database.
 const EVENT_INTERVAL: Duration = Duration::from_millis(250);
@@ -27,16 +27,16 @@ const STORE_INTERVAL: Duration = Duration::from_millis(1000);
 
 /// A payload checked by its kind, as the queue stores it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The payload as it will be stored (codes normalised, defaults filled in).
-    pub payload: Value,
+    pub(crate) payload: Value,
     /// At most one pending-or-running task per (kind, key).
-    pub dedup_key: Option<String>,
+    pub(crate) dedup_key: Option<String>,
 }
 
 /// Why an attempt did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TaskFailure {
+pub(crate) enum TaskFailure {
     /// Worth another attempt (a dead site, a timeout).
     #[error("{message}")]
     Retry { code: ErrorCode, message: String },
@@ -50,7 +50,7 @@ pub enum TaskFailure {
 
 impl TaskFailure {
     /// A failure worth another attempt, with the generic `task_failed` code.
-    pub fn retry(message: impl Into<String>) -> Self {
+    pub(crate) fn retry(message: impl Into<String>) -> Self {
         Self::Retry {
             code: ErrorCode::TaskFailed,
             message: message.into(),
@@ -58,18 +58,10 @@ impl TaskFailure {
     }
 
     /// A failure another attempt would repeat, with the generic `task_failed` code.
-    pub fn fatal(message: impl Into<String>) -> Self {
+    pub(crate) fn fatal(message: impl Into<String>) -> Self {
         Self::Fatal {
             code: ErrorCode::TaskFailed,
             message: message.into(),
-        }
-    }
-
-    /// The stable code clients branch on.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            Self::Retry { code, .. } | Self::Fatal { code, .. } => *code,
-            Self::Cancelled => ErrorCode::TaskCancelled,
         }
     }
 }
@@ -78,7 +70,7 @@ impl TaskFailure {
 ///
 /// The payload is deserialized once at submit (unknown fields refused; an error names
 /// the field), checked, stored as JSON, and handed to [`TaskKind::run`] as the type.
-pub trait TaskKind: Send + Sync + 'static {
+pub(crate) trait TaskKind: Send + Sync + 'static {
     /// What a client sends as `data`; serde defaults fill what it leaves out.
     type Payload: Serialize + DeserializeOwned + utoipa::ToSchema + Send + 'static;
     /// What a completed task reports as its `result`.
@@ -113,7 +105,7 @@ pub trait TaskKind: Send + Sync + 'static {
 
 /// A kind as the registry holds it: payloads and results as JSON at the edges, the
 /// kind's own types inside.
-pub trait AnyKind: Send + Sync {
+pub(crate) trait AnyKind: Send + Sync {
     fn name(&self) -> &'static str;
     fn lane(&self) -> &'static str;
     fn max_attempts(&self) -> Option<u32>;
@@ -133,7 +125,7 @@ pub trait AnyKind: Send + Sync {
 
 /// Reads `value` as `T`; an error names the field (`items[2].code: ...`). No data at
 /// all reads as `{}`, so a payload whose fields all have defaults may be left out.
-pub fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+pub(crate) fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, String> {
     let value = match value {
         Value::Null => Value::Object(serde_json::Map::new()),
         value => value,
@@ -208,27 +200,27 @@ impl<K: TaskKind> AnyKind for K {
 
 /// Every kind by name.
 #[derive(Clone, Default)]
-pub struct Registry {
+pub(crate) struct Registry {
     kinds: BTreeMap<&'static str, Arc<dyn AnyKind>>,
 }
 
 impl Registry {
     /// Adds a kind; a second kind of the same name replaces the first.
-    pub fn register(&mut self, kind: impl TaskKind) {
+    pub(crate) fn register(&mut self, kind: impl TaskKind) {
         self.kinds.insert(TaskKind::name(&kind), Arc::new(kind));
     }
 
-    pub fn get(&self, name: &str) -> Option<Arc<dyn AnyKind>> {
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<dyn AnyKind>> {
         self.kinds.get(name).cloned()
     }
 
     /// Every kind, by name.
-    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn AnyKind>> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<dyn AnyKind>> {
         self.kinds.values()
     }
 
     /// Names of the kinds clients may submit.
-    pub fn names(&self) -> Vec<&'static str> {
+    pub(crate) fn names(&self) -> Vec<&'static str> {
         self.kinds
             .values()
             .filter(|kind| kind.enabled())
@@ -239,9 +231,9 @@ impl Registry {
 
 /// What a running attempt gets: its task, a cancellation token, and a progress sink.
 #[derive(Clone)]
-pub struct TaskContext {
-    pub task: TaskRow,
-    pub cancel: CancellationToken,
+pub(crate) struct TaskContext {
+    pub(crate) task: TaskRow,
+    pub(crate) cancel: CancellationToken,
     progress: Arc<ProgressSink>,
 }
 
@@ -260,17 +252,17 @@ impl TaskContext {
 
     /// Reports progress (any JSON object). Throttled: a few events a second reach the
     /// clients and about one a second the database; call it as often as is convenient.
-    pub fn progress(&self, progress: Value) {
+    pub(crate) fn progress(&self, progress: Value) {
         self.progress.report(progress, false);
     }
 
     /// Reports progress now, unthrottled (the last figure before the end).
-    pub fn progress_now(&self, progress: Value) {
+    pub(crate) fn progress_now(&self, progress: Value) {
         self.progress.report(progress, true);
     }
 
     /// Fails with [`TaskFailure::Cancelled`] when the task was cancelled.
-    pub fn check_cancelled(&self) -> Result<(), TaskFailure> {
+    pub(crate) fn check_cancelled(&self) -> Result<(), TaskFailure> {
         if self.cancel.is_cancelled() {
             Err(TaskFailure::Cancelled)
         } else {

@@ -15,10 +15,10 @@ use crate::error_code::ErrorCode;
 use crate::library::{AvatarReport, Library, LibraryError, RefreshOptions, Report};
 
 /// Most items one batch task takes.
-pub const MAX_BATCH_ITEMS: usize = 500;
+pub(super) const MAX_BATCH_ITEMS: usize = 500;
 
 /// The library's kinds, registered together.
-pub fn library_kinds(registry: &mut Registry, library: &Library, mock_downloads: bool) {
+pub(crate) fn library_kinds(registry: &mut Registry, library: &Library, mock_downloads: bool) {
     registry.register(AddResource(library.clone()));
     registry.register(RefreshResource(library.clone()));
     registry.register(Batch(library.clone()));
@@ -58,10 +58,10 @@ fn failure(error: LibraryError) -> TaskFailure {
 /// The payload of the kinds that take one code.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CodePayload {
+pub(crate) struct CodePayload {
     /// The catalog code, in any form `code::normalize` takes (`abc_123`, full width).
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
 }
 
 /// `add_resource {code}` (N-H7).
@@ -92,18 +92,18 @@ impl TaskKind for AddResource {
 /// `refresh_resource {code, refresh_m3u8?, refresh_metadata?, retranslate?}` (N-H8).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RefreshPayload {
+pub(crate) struct RefreshPayload {
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
     /// Resolve the stream URL again through the sources (default true).
     #[serde(default = "yes")]
-    pub refresh_m3u8: bool,
+    pub(crate) refresh_m3u8: bool,
     /// Scrape the metadata again (default true).
     #[serde(default = "yes")]
-    pub refresh_metadata: bool,
+    pub(crate) refresh_metadata: bool,
     /// Queue a forced translation of the title (default false).
     #[serde(default)]
-    pub retranslate: bool,
+    pub(crate) retranslate: bool,
 }
 
 fn yes() -> bool {
@@ -152,45 +152,45 @@ impl TaskKind for RefreshResource {
 /// `batch {items: [{action: add|refresh|delete, code, switches...}]}` (N-H10).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchPayload {
+pub(crate) struct BatchPayload {
     /// From 1 to 500 items.
-    pub items: Vec<BatchItem>,
+    pub(crate) items: Vec<BatchItem>,
 }
 
 /// One item of a batch. Its code and action are checked when the batch runs, so a bad
 /// one fails alone and the others still run.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchItem {
+pub(crate) struct BatchItem {
     /// `add`, `refresh` or `delete`.
-    pub action: String,
+    pub(crate) action: String,
     /// The code as the client sent it (echoed in the item's result).
-    pub code: String,
+    pub(crate) code: String,
     /// A refresh's switches, as in `refresh_resource`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_m3u8: Option<bool>,
+    pub(crate) refresh_m3u8: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_metadata: Option<bool>,
+    pub(crate) refresh_metadata: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retranslate: Option<bool>,
+    pub(crate) retranslate: Option<bool>,
 }
 
 /// What a batch did: one outcome per item, in order.
 #[derive(Debug, Clone, Serialize)]
-pub struct BatchOutcome {
-    pub results: Vec<BatchItemOutcome>,
-    pub failed: usize,
+pub(super) struct BatchOutcome {
+    pub(crate) results: Vec<BatchItemOutcome>,
+    pub(crate) failed: usize,
 }
 
 /// One item's outcome.
 #[derive(Debug, Clone, Serialize)]
-pub struct BatchItemOutcome {
+pub(super) struct BatchItemOutcome {
     /// The code as sent.
-    pub input: String,
-    pub action: String,
-    pub ok: bool,
+    pub(crate) input: String,
+    pub(crate) action: String,
+    pub(crate) ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// Every item runs; the result lists each item's outcome.
@@ -269,10 +269,10 @@ async fn batch_item(library: &Library, item: &BatchItem) -> Result<(), String> {
 /// `person_avatars {limit?}` (N-B3): fetches avatars for people who have none.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AvatarsPayload {
+pub(crate) struct AvatarsPayload {
     /// People looked at, from 1 to 100000 (default 1000).
     #[serde(default = "default_avatar_limit")]
-    pub limit: u32,
+    pub(crate) limit: u32,
 }
 
 fn default_avatar_limit() -> u32 {
@@ -323,12 +323,12 @@ impl TaskKind for PersonAvatars {
 /// progress like a download, without the network. Debug only.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MockDownloadPayload {
+pub(crate) struct MockDownloadPayload {
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
     /// How long the fake download takes, up to one hour (default 10000).
     #[serde(default = "default_mock_ms")]
-    pub duration_ms: u64,
+    pub(crate) duration_ms: u64,
 }
 
 fn default_mock_ms() -> u64 {
@@ -337,10 +337,10 @@ fn default_mock_ms() -> u64 {
 
 /// What a mock download reports.
 #[derive(Debug, Clone, Serialize)]
-pub struct MockOutcome {
-    pub code: Code,
-    pub mock: bool,
-    pub segments: u64,
+pub(super) struct MockOutcome {
+    pub(crate) code: Code,
+    pub(crate) mock: bool,
+    pub(crate) segments: u64,
 }
 
 struct MockDownload {

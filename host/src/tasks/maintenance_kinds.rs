@@ -26,7 +26,11 @@ use crate::maintenance::{
 };
 
 /// Registers every maintenance kind.
-pub fn maintenance_kinds(registry: &mut Registry, maintenance: &Maintenance, library: &Library) {
+pub(crate) fn maintenance_kinds(
+    registry: &mut Registry,
+    maintenance: &Maintenance,
+    library: &Library,
+) {
     registry.register(BackupDbKind(maintenance.clone()));
     registry.register(BackupCodesKind(maintenance.clone()));
     registry.register(SyncBackupsKind(maintenance.clone()));
@@ -47,10 +51,10 @@ pub fn maintenance_kinds(registry: &mut Registry, maintenance: &Maintenance, lib
 /// Days of backups to keep: 1 to 36500, or the configured default.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetentionPayload {
+pub(super) struct RetentionPayload {
     /// Keep this many days (1 to 36500); absent: `maintenance.backup_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub days: Option<u32>,
+    pub(crate) days: Option<u32>,
 }
 
 fn check_days(days: Option<u32>) -> Result<(), String> {
@@ -65,39 +69,39 @@ fn check_days(days: Option<u32>) -> Result<(), String> {
 /// `check_resources` and `check_avatars`: the flags of their CLI commands.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckPayload {
+pub(super) struct CheckPayload {
     /// Repair what can be repaired (default false: report only).
     #[serde(default)]
-    pub apply: bool,
+    pub(crate) apply: bool,
     /// With `apply`, also delete media files (default false).
     #[serde(default)]
-    pub delete_files: bool,
+    pub(crate) delete_files: bool,
 }
 
 /// `check_videos`: the check's flags and how many videos to look at.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckVideosPayload {
+pub(super) struct CheckVideosPayload {
     #[serde(default)]
-    pub apply: bool,
+    pub(crate) apply: bool,
     #[serde(default)]
-    pub delete_files: bool,
+    pub(crate) delete_files: bool,
     /// Look at this many videos at most (1 or more); absent: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
 }
 
 /// `db_upgrade` takes nothing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NoPayload {}
+pub(super) struct NoPayload {}
 
 /// A check's result: the report's name and counts (the issues stay in the report).
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckSummary {
-    pub report: String,
-    pub applied: bool,
-    pub summary: ReportSummary,
+pub(super) struct CheckSummary {
+    pub(crate) report: String,
+    pub(crate) applied: bool,
+    pub(crate) summary: ReportSummary,
 }
 
 impl From<Report> for CheckSummary {

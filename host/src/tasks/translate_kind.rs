@@ -20,25 +20,25 @@ use crate::store::Priority;
 use crate::translate::{Outcome, TranslateError, TranslateOptions, Translator};
 
 /// The kind's name.
-pub const TRANSLATE_KIND: &str = "translate";
+pub(crate) const TRANSLATE_KIND: &str = "translate";
 
 /// The translate task kind; disabled when no translator profile is active.
-pub struct Translate {
-    pub translator: Option<Translator>,
+pub(crate) struct Translate {
+    pub(crate) translator: Option<Translator>,
 }
 
 /// `translate {code, force?, no_cache?}`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TranslatePayload {
+pub(crate) struct TranslatePayload {
     #[schema(value_type = String, example = "DEMO-001")]
-    pub code: Code,
+    pub(crate) code: Code,
     /// Translate even a title already translated (default false).
     #[serde(default)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Ask the LLM again instead of using a cached answer (default false).
     #[serde(default)]
-    pub no_cache: bool,
+    pub(crate) no_cache: bool,
 }
 
 impl TaskKind for Translate {
@@ -105,12 +105,12 @@ fn failure(error: TranslateError) -> TaskFailure {
 }
 
 /// The library's translation requests, as `translate` tasks.
-pub struct TranslationTasks {
+pub(crate) struct TranslationTasks {
     queue: WeakTaskQueue,
 }
 
 impl TranslationTasks {
-    pub fn new(queue: WeakTaskQueue) -> Self {
+    pub(crate) fn new(queue: WeakTaskQueue) -> Self {
         Self { queue }
     }
 }

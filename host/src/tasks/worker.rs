@@ -29,7 +29,7 @@ const ERROR_PAUSE: Duration = Duration::from_secs(2);
 impl TaskQueue {
     /// Takes back this host's tasks from before a restart, then spawns the lane loops
     /// and the reaper on `tracker`; everything stops when `shutdown` fires.
-    pub async fn start_workers(&self, tracker: &TaskTracker, shutdown: CancellationToken) {
+    pub(crate) async fn start_workers(&self, tracker: &TaskTracker, shutdown: CancellationToken) {
         match self.inner.store.take_back_from(&self.inner.holder).await {
             Ok(tasks) if !tasks.is_empty() => {
                 tracing::info!(

@@ -5,7 +5,7 @@
 //! full-width and half-width forms).
 
 /// Why `title` needs no translation into `target_language`, or None when it does.
-pub fn skip_reason(title: &str, target_language: &str) -> Option<String> {
+pub(super) fn skip_reason(title: &str, target_language: &str) -> Option<String> {
     if title.trim().is_empty() {
         return Some("the title is empty".to_owned());
     }

@@ -19,11 +19,11 @@ const MAX_QUOTED_CHARS: usize = 200;
 /// Why the LLM gave no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct LlmError {
+pub(crate) struct LlmError {
     /// Whether asking again later may work (a timeout, a dead or busy server, a garbled
     /// answer); not for a refused URL or a model the server does not have.
-    pub retryable: bool,
-    pub message: String,
+    pub(crate) retryable: bool,
+    pub(crate) message: String,
 }
 
 impl LlmError {
@@ -44,7 +44,7 @@ impl LlmError {
 
 /// One profile's connection to its LLM server.
 #[derive(Clone)]
-pub struct OllamaClient {
+pub(crate) struct OllamaClient {
     fetch: FetchClient,
     policy: EgressPolicy,
     jar: CookieJar,
@@ -58,7 +58,10 @@ pub struct OllamaClient {
 impl OllamaClient {
     /// A client for `profile`, with the outbound settings of `fetch` (user agent, connect
     /// timeout, size cap, static names) adjusted as the module comment says.
-    pub fn new(profile: &TranslatorProfile, fetch: &FetchConfig) -> Result<Self, FetchError> {
+    pub(crate) fn new(
+        profile: &TranslatorProfile,
+        fetch: &FetchConfig,
+    ) -> Result<Self, FetchError> {
         let mut config = fetch.clone();
         config.proxy = None;
         config.timeout = profile.timeout;
@@ -79,7 +82,7 @@ impl OllamaClient {
     }
 
     /// Asks the model; returns its raw answer.
-    pub async fn complete(&self, prompt: &str) -> Result<String, LlmError> {
+    pub(crate) async fn complete(&self, prompt: &str) -> Result<String, LlmError> {
         let body = request_body(self.api, &self.model, prompt, self.temperature);
         let request = FetchRequest {
             method: Method::POST,
@@ -124,7 +127,7 @@ impl OllamaClient {
 
 /// `{base}/api/generate` or `{base}/api/chat`; a base with a path (a reverse proxy's
 /// prefix) keeps it.
-pub fn endpoint(base: &url::Url, api: TranslatorApi) -> url::Url {
+pub(crate) fn endpoint(base: &url::Url, api: TranslatorApi) -> url::Url {
     let mut url = base.clone();
     let path = format!("{}/api/{}", base.path().trim_end_matches('/'), api.as_str());
     url.set_path(&path);
@@ -132,7 +135,12 @@ pub fn endpoint(base: &url::Url, api: TranslatorApi) -> url::Url {
 }
 
 /// The request body: unstreamed, with the temperature as a model option.
-pub fn request_body(api: TranslatorApi, model: &str, prompt: &str, temperature: f64) -> Value {
+pub(super) fn request_body(
+    api: TranslatorApi,
+    model: &str,
+    prompt: &str,
+    temperature: f64,
+) -> Value {
     let options = json!({ "temperature": temperature });
     match api {
         TranslatorApi::Generate => json!({
@@ -152,7 +160,11 @@ pub fn request_body(api: TranslatorApi, model: &str, prompt: &str, temperature: 
 /// that streams although asked not to). An HTTP error, an `error` field, a body that is
 /// not JSON and an empty answer are errors; 5xx, 408, 429 and garbled or empty answers
 /// are worth retrying.
-pub fn parse_answer(api: TranslatorApi, status: u16, body: &[u8]) -> Result<String, LlmError> {
+pub(super) fn parse_answer(
+    api: TranslatorApi,
+    status: u16,
+    body: &[u8],
+) -> Result<String, LlmError> {
     let text = String::from_utf8_lossy(body);
     if status != 200 {
         let detail = serde_json::from_str::<Value>(&text)

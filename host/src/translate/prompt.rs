@@ -5,7 +5,7 @@ use crate::config::TranslatorApi;
 
 /// The template with `{title}` and `{code}` replaced in one pass (a title that itself
 /// holds `{code}` stays as it is); any other brace is kept verbatim.
-pub fn render_prompt(template: &str, title: &str, code: &str) -> String {
+pub(super) fn render_prompt(template: &str, title: &str, code: &str) -> String {
     let mut prompt = String::with_capacity(template.len() + title.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -29,7 +29,7 @@ pub fn render_prompt(template: &str, title: &str, code: &str) -> String {
 /// The cache key of a request: sha256 (hex) of the API, the model and the rendered
 /// prompt. The same key means the same request, so its answer can be reused; the
 /// temperature is left out (a cached answer stands for the model's answer).
-pub fn prompt_hash(api: TranslatorApi, model: &str, prompt: &str) -> String {
+pub(super) fn prompt_hash(api: TranslatorApi, model: &str, prompt: &str) -> String {
     crate::util::sha256_hex(format!("{}\n{model}\n{prompt}", api.as_str()).as_bytes())
 }
 

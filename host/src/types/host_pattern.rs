@@ -9,7 +9,7 @@ use url::Url;
 /// A malformed host pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("host pattern `{pattern}`: {reason}")]
-pub struct PatternError {
+pub(crate) struct PatternError {
     pattern: String,
     reason: &'static str,
 }
@@ -17,7 +17,7 @@ pub struct PatternError {
 /// One allowed-host entry: `http://example.com`, `https://*.cdn.example.com:8443`,
 /// `*://127.0.0.1:*`. A missing port means the scheme's default port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPattern {
+pub(crate) struct HostPattern {
     text: String,
     scheme: Option<String>,
     host: HostMatch,
@@ -40,7 +40,7 @@ enum PortMatch {
 
 impl HostPattern {
     /// Parses a pattern; paths, userinfo, queries and a bare `*` host are refused.
-    pub fn parse(text: &str) -> Result<Self, PatternError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, PatternError> {
         let fail = |reason| PatternError {
             pattern: text.to_owned(),
             reason,
@@ -94,7 +94,7 @@ impl HostPattern {
     }
 
     /// Whether `url` (already parsed and normalised by the `url` crate) matches.
-    pub fn matches(&self, url: &Url) -> bool {
+    pub(crate) fn matches(&self, url: &Url) -> bool {
         if let Some(scheme) = &self.scheme
             && url.scheme() != scheme
         {

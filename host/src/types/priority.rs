@@ -14,7 +14,7 @@ pub enum Priority {
 
 impl Priority {
     /// From the stored number or a client's number; None outside 1..=4.
-    pub fn from_number(number: i64) -> Option<Self> {
+    pub(crate) fn from_number(number: i64) -> Option<Self> {
         match number {
             1 => Some(Self::Low),
             2 => Some(Self::Normal),
@@ -25,7 +25,7 @@ impl Priority {
     }
 
     /// From a number or a name (`low`, `normal`, `high`, `urgent`).
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text {
             "low" => Some(Self::Low),
             "normal" => Some(Self::Normal),
@@ -36,7 +36,7 @@ impl Priority {
     }
 
     /// The number stored and shown (1 to 4).
-    pub fn number(self) -> i64 {
+    pub(crate) fn number(self) -> i64 {
         self as i64
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// Which variant of a master playlist to download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum VariantRule {
+pub(crate) enum VariantRule {
     /// The highest `BANDWIDTH` (ties: the larger resolution).
     #[default]
     Best,

@@ -13,10 +13,10 @@ use super::backup::url_of;
 use super::{expect_exit, files_ending, first_schema_library, kura, names, read_json, text};
 use crate::support::database::{TestDatabase, execute, strings};
 use crate::support::{TestConfig, root};
-use kura::config::{Config, Overrides};
-use kura::maintenance::{Maintenance, MaintenanceError, UpgradeOutcome};
-use kura::media::MediaStore;
+use kura::MediaStore;
 use kura::store::Store;
+use kura::{Config, Overrides};
+use kura::{Maintenance, MaintenanceError, UpgradeOutcome};
 
 /// A migrations directory: the real ones of `backend` plus `extra` (file name, SQL).
 fn migrations(backend: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {

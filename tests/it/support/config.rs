@@ -131,8 +131,8 @@ mod tests {
     #[test]
     fn the_default_config_parses() {
         let text = config("http://127.0.0.1:1").render();
-        let overrides = kura::config::Overrides::default();
-        kura::config::Config::parse(&text, std::path::Path::new("test.json"), &overrides)
+        let overrides = kura::Overrides::default();
+        kura::Config::parse(&text, std::path::Path::new("test.json"), &overrides)
             .expect("the default test config parses");
     }
 }

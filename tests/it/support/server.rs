@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kura::config::{Config, Overrides};
+use kura::{Config, Overrides};
 
 use super::{TestConfig, plugin_wasm};
 

@@ -188,7 +188,7 @@ async fn skipped_unchanged_and_unknown_titles() {
     assert_eq!(task.attempts, 1, "{task:?}");
     assert_eq!(
         task.error_code,
-        Some(kura::error_code::ErrorCode::ResourceNotFound),
+        Some(kura::ErrorCode::ResourceNotFound),
         "{task:?}"
     );
     assert!(

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use kura::config::{Config, Overrides};
 use kura::plugins::{PluginHost, StreamHit};
+use kura::{Config, Overrides};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -85,7 +85,7 @@ fn noisy_title() -> String {
 
 async fn call_overhead(iterations: usize) -> Result<()> {
     let (_dir, config) = data_dir(&["test-swap-v1", "default-cleaner"], false)?;
-    let fetch = kura::fetch::FetchClient::new(&config.fetch)?;
+    let fetch = kura::FetchClient::new(&config.fetch)?;
     let host = PluginHost::start(&config, fetch, kura::events::EventBus::default()).await?;
     let noisy = noisy_title();
     for _ in 0..200 {

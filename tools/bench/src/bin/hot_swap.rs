@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use kura::config::{Config, Overrides};
 use kura::plugins::PluginHost;
+use kura::{Config, Overrides};
 
 /// Clients calling the plugin during every swap.
 const CLIENTS: usize = 8;
