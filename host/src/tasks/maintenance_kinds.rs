@@ -31,8 +31,12 @@ pub(crate) fn maintenance_kinds(
     maintenance: &Maintenance,
     library: &Library,
 ) {
-    registry.register(BackupDbKind(maintenance.clone()));
-    registry.register(BackupCodesKind(maintenance.clone()));
+    for backup in [Backup::Database, Backup::Codes] {
+        registry.register(BackupKind {
+            backup,
+            maintenance: maintenance.clone(),
+        });
+    }
     registry.register(SyncBackupsKind(maintenance.clone()));
     registry.register(CheckKind {
         check: Check::Resources,
@@ -147,42 +151,36 @@ fn one_at_a_time() -> Option<String> {
     Some("all".to_owned())
 }
 
-struct BackupDbKind(Maintenance);
-
-impl TaskKind for BackupDbKind {
-    type Payload = RetentionPayload;
-    type Output = DbBackup;
-
-    fn name(&self) -> &'static str {
-        "backup_db"
-    }
-
-    fn check(&self, payload: &RetentionPayload) -> Result<(), String> {
-        check_days(payload.days)
-    }
-
-    fn dedup_key(&self, _payload: &RetentionPayload) -> Option<String> {
-        one_at_a_time()
-    }
-
-    fn run(
-        &self,
-        payload: RetentionPayload,
-        _context: TaskContext,
-    ) -> BoxFuture<'static, Result<DbBackup, TaskFailure>> {
-        let maintenance = self.0.clone();
-        Box::pin(async move { maintenance.backup_db(payload.days).await.map_err(failure) })
-    }
+/// Which backup a backup kind makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backup {
+    Database,
+    Codes,
 }
 
-struct BackupCodesKind(Maintenance);
+/// What a backup task reports: the backup it made, as the CLI prints it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum BackupMade {
+    Database(DbBackup),
+    Codes(CodesBackup),
+}
 
-impl TaskKind for BackupCodesKind {
+/// `backup_db` and `backup_codes`.
+struct BackupKind {
+    backup: Backup,
+    maintenance: Maintenance,
+}
+
+impl TaskKind for BackupKind {
     type Payload = RetentionPayload;
-    type Output = CodesBackup;
+    type Output = BackupMade;
 
     fn name(&self) -> &'static str {
-        "backup_codes"
+        match self.backup {
+            Backup::Database => "backup_db",
+            Backup::Codes => "backup_codes",
+        }
     }
 
     fn check(&self, payload: &RetentionPayload) -> Result<(), String> {
@@ -197,13 +195,20 @@ impl TaskKind for BackupCodesKind {
         &self,
         payload: RetentionPayload,
         _context: TaskContext,
-    ) -> BoxFuture<'static, Result<CodesBackup, TaskFailure>> {
-        let maintenance = self.0.clone();
+    ) -> BoxFuture<'static, Result<BackupMade, TaskFailure>> {
+        let (backup, maintenance) = (self.backup, self.maintenance.clone());
         Box::pin(async move {
-            maintenance
-                .backup_codes(payload.days)
-                .await
-                .map_err(failure)
+            let made = match backup {
+                Backup::Database => maintenance
+                    .backup_db(payload.days)
+                    .await
+                    .map(BackupMade::Database),
+                Backup::Codes => maintenance
+                    .backup_codes(payload.days)
+                    .await
+                    .map(BackupMade::Codes),
+            };
+            made.map_err(failure)
         })
     }
 }
