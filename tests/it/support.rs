@@ -70,10 +70,16 @@ pub struct Canary {
 }
 
 impl Canary {
+    /// A canary on 127.0.0.2 (a loopback address no allowlist in the tests names).
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.2:0")
+        Self::start_on("127.0.0.2").await
+    }
+
+    /// A canary listening on `ip`, any free port.
+    pub async fn start_on(ip: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind((ip, 0))
             .await
-            .expect("bind 127.0.0.2");
+            .unwrap_or_else(|error| panic!("bind {ip}: {error}"));
         let port = listener.local_addr().expect("addr").port();
         let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = hits.clone();

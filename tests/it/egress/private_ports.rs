@@ -7,43 +7,8 @@ use kura::store::TranslationStatus;
 use serde_json::json;
 
 use super::probe;
-use crate::support::{self, TestServer};
+use crate::support::{self, Canary, TestServer};
 use crate::translation::{PLUGINS, completed_translation, info, translator};
-
-/// A loopback listener on 127.0.0.1 that counts connections and answers none.
-struct LoopbackCanary {
-    port: u16,
-    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl LoopbackCanary {
-    async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1");
-        let port = listener.local_addr().expect("addr").port();
-        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = hits.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                drop(stream);
-            }
-        });
-        Self { port, hits, task }
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-impl Drop for LoopbackCanary {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 /// A server with the probe plugin (it declares `http://127.0.0.1:*`), `entries` as
 /// `fetch.allow_private_hosts` and, when given, `probe_domain` as the probe's `domain`.
@@ -79,7 +44,7 @@ fn assert_denied(outcome: Result<serde_json::Value, String>, url: &str) {
 #[tokio::test]
 async fn a_port_entry_opens_that_port_only_even_the_default_one() {
     let fixture = support::fixture().await;
-    let canary = LoopbackCanary::start().await;
+    let canary = Canary::start_on("127.0.0.1").await;
     let (f, fp, c) = (fixture.base_url(), fixture.addr().port(), canary.port);
     let server = probe_server(
         &fixture,
@@ -108,7 +73,7 @@ async fn a_port_entry_opens_that_port_only_even_the_default_one() {
 async fn a_redirect_to_another_allowed_port_is_followed_and_others_are_not() {
     let fixture = support::fixture().await;
     let other = support::fixture().await;
-    let canary = LoopbackCanary::start().await;
+    let canary = Canary::start_on("127.0.0.1").await;
     let (f, fp) = (fixture.base_url(), fixture.addr().port());
     let (o, op) = (other.base_url(), other.addr().port());
     let server = probe_server(
