@@ -35,7 +35,7 @@ pub(super) async fn avatar(
         .media()
         .blocking(move |media| media.avatar_path(id))
         .await
-        .map_err(|e| ApiError::not_found(e.to_string()))?;
+        .map_err(|e| media_error(e, ErrorCode::NoAvatar))?;
     Ok(super::files::serve_file(&path, headers).await)
 }
 
@@ -75,9 +75,24 @@ pub(super) async fn cover(
             None => media.cover_path(&code),
         })
         .await;
-    let path = match path {
-        Err(error @ MediaError::Offload { .. }) => return Err(ApiError::internal(error)),
-        other => other.map_err(|e| ApiError::new(ErrorCode::NoCover, e.to_string()))?,
-    };
+    let path = path.map_err(|e| media_error(e, ErrorCode::NoCover))?;
     Ok(super::files::serve_file(&path, headers).await)
+}
+
+/// A media failure as the API answers it: what the client asked for is missing (or its
+/// stored image cannot be used) is `missing`; the server's own trouble (disk, paths) is
+/// an internal error that shows no path.
+fn media_error(error: MediaError, missing: ErrorCode) -> ApiError {
+    match error {
+        MediaError::NotFound { .. }
+        | MediaError::Unsupported { .. }
+        | MediaError::Decode { .. }
+        | MediaError::TooLarge { .. }
+        | MediaError::InvalidId { .. } => ApiError::new(missing, error.to_string()),
+        MediaError::Encode { .. }
+        | MediaError::Resize { .. }
+        | MediaError::OutsideRoot { .. }
+        | MediaError::Offload { .. }
+        | MediaError::Io { .. } => ApiError::internal(error),
+    }
 }

@@ -47,6 +47,9 @@ pub struct Registry {
     file_failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
     enabled_overrides: RwLock<BTreeMap<String, bool>>,
     install_lock: tokio::sync::Mutex<()>,
+    /// One lock per plugin name, held from prepare to publish: versions of one plugin go
+    /// live in the order they arrived, while different plugins prepare in parallel.
+    name_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Registry {
@@ -65,6 +68,7 @@ impl Registry {
             file_failures: RwLock::new(BTreeMap::new()),
             enabled_overrides: RwLock::new(overrides),
             install_lock: tokio::sync::Mutex::new(()),
+            name_locks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -75,8 +79,9 @@ impl Registry {
 
     /// Loads a component and, if it passes every check, makes it the current version.
     ///
-    /// Preparing (compile, checks, smoke test) runs without a lock, so several files
-    /// load in parallel; only publishing is serialised.
+    /// Preparing (compile, checks, smoke test) holds only its plugin's own lock, so
+    /// several plugins load in parallel while versions of one plugin go live in the order
+    /// they arrived; publishing is serialised.
     pub async fn install(
         &self,
         bytes: Vec<u8>,
@@ -87,6 +92,11 @@ impl Registry {
         let name = super::manifest::Manifest::from_component(&bytes)
             .ok()
             .map(|m| m.name);
+        let name_lock = name.as_deref().map(|name| self.name_lock(name));
+        let _name_guard = match &name_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         if let Some(unchanged) = self.unchanged(name.as_deref(), &sha256, &origin) {
             return Ok(unchanged);
         }
@@ -113,6 +123,16 @@ impl Registry {
         let outcome = self.publish(loaded.clone(), &origin);
         self.remember_file(&origin, &sha256, Some(loaded.name()));
         Ok((loaded, outcome))
+    }
+
+    /// The lock of one plugin name.
+    fn name_lock(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.name_locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_owned())
+            .or_default()
+            .clone()
     }
 
     /// The current version when it already has these bytes.
@@ -285,10 +305,14 @@ impl Registry {
             let Ok(Ok((bytes, sha256))) = read else {
                 continue;
             };
-            self.stamps
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(path.clone(), stamp);
+            // A file changed within the clock's granularity of this read may change again
+            // without its stamp moving (git's "racy" case): it is read again next time.
+            if !stamp.is_recent() {
+                self.stamps
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(path.clone(), stamp);
+            }
             let known = self
                 .known_files
                 .lock()
@@ -510,6 +534,25 @@ struct FileStamp {
 }
 
 impl FileStamp {
+    /// Changed in the last two seconds (modification or change time).
+    fn is_recent(&self) -> bool {
+        let now = SystemTime::now();
+        let recent = |at: SystemTime| {
+            now.duration_since(at)
+                .map_or(true, |age| age < std::time::Duration::from_secs(2))
+        };
+        #[cfg(unix)]
+        let changed_recently = {
+            let now_secs = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs() as i64);
+            now_secs - self.ctime.0 < 2
+        };
+        #[cfg(not(unix))]
+        let changed_recently = false;
+        self.changed.is_none_or(recent) || changed_recently
+    }
+
     fn of(metadata: &std::fs::Metadata) -> Self {
         #[cfg(unix)]
         use std::os::unix::fs::MetadataExt as _;

@@ -31,6 +31,11 @@ impl Trigger {
     /// The trigger of one event, or `None` for events that change nothing (reads: the
     /// sync itself reads every changed file, and `kura` commands read them too).
     fn of(event: &notify::Event) -> Option<Self> {
+        // Events were lost (the kernel's queue overflowed) or the directory itself
+        // changed: only a full pass can tell what happened.
+        if event.need_rescan() || event.paths.is_empty() {
+            return Some(Self::Settled);
+        }
         let is_plugin = event
             .paths
             .iter()
@@ -67,7 +72,10 @@ pub(crate) fn watch(
                     let _ = sender.try_send(trigger);
                 }
             }
-            Err(error) => tracing::warn!(%error, "plugin directory watch error"),
+            Err(error) => {
+                tracing::warn!(%error, "plugin directory watch error; rescanning");
+                let _ = sender.try_send(Trigger::Settled);
+            }
         })?;
     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     tracing::info!(dir = %dir.display(), "watching plugins directory");
@@ -136,5 +144,12 @@ mod tests {
         // Temporary files of a copy in progress, and other files, change nothing.
         check(closed, "/p/.a.wasm.incoming", None);
         check(renamed, "/p/notes.txt", None);
+        // Lost events ask for a full pass.
+        let overflow = notify::Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        assert_eq!(Trigger::of(&overflow), Some(Trigger::Settled));
+        assert_eq!(
+            Trigger::of(&notify::Event::new(EventKind::Any)),
+            Some(Trigger::Settled)
+        );
     }
 }

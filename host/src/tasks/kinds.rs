@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::kind::{DOWNLOAD_LANE, Registry, TaskContext, TaskFailure, TaskKind};
+use super::kind::{DOWNLOAD_LANE, Registry, TaskContext, TaskFailure, TaskKind, parse_payload};
 use crate::code::{Code, normalize};
 use crate::error_code::ErrorCode;
 use crate::library::{AvatarReport, Library, LibraryError, RefreshOptions, Report};
@@ -153,8 +153,10 @@ impl TaskKind for RefreshResource {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchPayload {
-    /// From 1 to 500 items.
-    pub(crate) items: Vec<BatchItem>,
+    /// From 1 to 500 items. Each is read as a [`BatchItem`] when the batch runs, so a
+    /// malformed one fails alone and the others still run.
+    #[schema(value_type = Vec<BatchItem>)]
+    pub(crate) items: Vec<serde_json::Value>,
 }
 
 /// One item of a batch. Its code and action are checked when the batch runs, so a bad
@@ -186,8 +188,9 @@ pub(super) struct BatchOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct BatchItemOutcome {
     /// The code as sent.
-    pub(crate) input: String,
-    pub(crate) action: String,
+    pub(crate) input: serde_json::Value,
+    /// The action as sent.
+    pub(crate) action: serde_json::Value,
     pub(crate) ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
@@ -212,6 +215,10 @@ impl TaskKind for Batch {
         if payload.items.is_empty() || payload.items.len() > MAX_BATCH_ITEMS {
             return Err(format!("`items`: between 1 and {MAX_BATCH_ITEMS} items"));
         }
+        // Only the shape is checked here; each item's fields are read when it runs.
+        if let Some(index) = payload.items.iter().position(|item| !item.is_object()) {
+            return Err(format!("`items[{index}]` is not an object"));
+        }
         Ok(())
     }
 
@@ -230,10 +237,14 @@ impl TaskKind for Batch {
             let mut results = Vec::with_capacity(total);
             for (done, item) in payload.items.into_iter().enumerate() {
                 context.check_cancelled()?;
-                let error = batch_item(&library, &item).await.err();
+                let error = match parse_payload::<BatchItem>(item.clone()) {
+                    Ok(parsed) => batch_item(&library, &parsed).await.err(),
+                    Err(message) => Some(format!("item {done}: {message}")),
+                };
+                let field = |key: &str| item.get(key).cloned().unwrap_or_default();
                 results.push(BatchItemOutcome {
-                    input: item.code,
-                    action: item.action,
+                    input: field("code"),
+                    action: field("action"),
                     ok: error.is_none(),
                     error,
                 });

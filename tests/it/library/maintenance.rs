@@ -242,16 +242,24 @@ async fn batch_item_with_an_unknown_action_fails_alone() {
         {"action": "add", "code": "DEMO-001"},
         {"action": "archive", "code": "DEMO-001"},
         {"action": "add", "code": "DEMO-002"},
+        {"action": "add", "code": 7},
+        {"action": "refresh", "code": "DEMO-001", "refresh_m3u8": "yes"},
+        {"action": "delete", "code": "DEMO-001", "colour": "red"},
     ]);
     let (status, answer) = batch(&server, items).await;
-    // N-H10: per-item results, never all-or-nothing; an unknown action is one item's
-    // mistake, like a bad code.
+    // N-H10: per-item results, never all-or-nothing; an unknown action, a code that is
+    // not a string, a switch that is not a boolean and an unknown field are each one
+    // item's mistake, like a bad code.
     assert_eq!(status, 201, "{answer}");
     let results = answer["result"]["results"].as_array().expect("results");
     let ok: Vec<bool> = results.iter().map(|r| r["ok"] == true).collect();
-    assert_eq!(ok, [true, false, true], "{answer}");
+    assert_eq!(ok, [true, false, true, false, false, false], "{answer}");
     assert!(error_text(&results[1]).contains("archive"), "{answer}");
-    assert_eq!(answer["result"]["failed"], 1);
+    assert!(error_text(&results[3]).contains("code"), "{answer}");
+    assert!(error_text(&results[4]).contains("refresh_m3u8"), "{answer}");
+    assert!(error_text(&results[5]).contains("colour"), "{answer}");
+    assert_eq!(results[3]["input"], 7, "the input is echoed as sent");
+    assert_eq!(answer["result"]["failed"], 4);
     let (_, list) = server.get_json("/api/resources").await;
     assert_eq!(super::codes(&list), ["DEMO-001", "DEMO-002"], "{list}");
     server.stop().await;
