@@ -96,6 +96,12 @@ impl Server {
             ));
         }
         let shutdown = CancellationToken::new();
+        // A schedule whose task or data its kind refuses would only fail at every tick.
+        for job in config.schedules.jobs.iter().filter(|job| job.enabled) {
+            tasks
+                .check(&job.task, job.data.clone())
+                .with_context(|| format!("schedules.jobs.{}", job.name))?;
+        }
         let tracker = TaskTracker::new();
         tasks.start_workers(&tracker, shutdown.child_token()).await;
         let scheduler = crate::schedule::Scheduler::new(

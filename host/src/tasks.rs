@@ -161,6 +161,23 @@ impl TaskQueue {
             .collect()
     }
 
+    /// Checks `payload` as `kind` would at submit, without queueing anything (the
+    /// server checks each schedule's data at start-up with it).
+    pub(crate) fn check(&self, kind: &str, payload: Value) -> Result<(), TaskError> {
+        let handler = self
+            .inner
+            .registry
+            .get(kind)
+            .ok_or_else(|| TaskError::UnknownKind(kind.to_owned(), self.kinds().join(", ")))?;
+        handler
+            .prepare(payload)
+            .map(drop)
+            .map_err(|message| TaskError::BadPayload {
+                kind: kind.to_owned(),
+                message,
+            })
+    }
+
     /// The kinds clients may submit.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.inner.registry.names()

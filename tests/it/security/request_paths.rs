@@ -77,3 +77,45 @@ async fn task_payloads_carry_no_paths() {
     }
     server.stop().await;
 }
+
+/// A schedule's data goes through its kind's checks when the server starts: a job that
+/// names a sync target (or any field its task does not take) stops the start with the
+/// job's name, instead of failing quietly at every tick.
+#[tokio::test]
+async fn a_schedule_whose_data_its_task_refuses_stops_the_start() {
+    let data = tempfile::tempdir().expect("data dir");
+    let elsewhere = tempfile::tempdir().expect("a directory");
+    for (job, body) in [
+        (
+            "offsite",
+            json!({"cron": "0 4 * * *", "task": "sync_backups", "data": {"target": elsewhere.path()}}),
+        ),
+        (
+            "typo",
+            json!({"cron": "0 4 * * *", "task": "backup_db", "data": {"dayz": 3}}),
+        ),
+        (
+            "unknown",
+            json!({"cron": "0 4 * * *", "task": "no_such_task", "data": {}}),
+        ),
+    ] {
+        let text = support::TestConfig::bare()
+            .set(&format!("schedules.jobs.{job}"), body)
+            .render();
+        let overrides = kura::Overrides {
+            data_dir: Some(data.path().to_path_buf()),
+            ..Default::default()
+        };
+        let config = kura::Config::parse(&text, std::path::Path::new("t.json"), &overrides)
+            .expect("the config itself parses");
+        let error = match kura::Server::start(config).await {
+            Ok(server) => {
+                server.shutdown().await;
+                panic!("{job}: the server started");
+            }
+            Err(error) => format!("{error:#}"),
+        };
+        assert!(error.contains(&format!("schedules.jobs.{job}")), "{error}");
+    }
+    assert_eq!(entries(elsewhere.path()), 0, "nothing was copied");
+}
