@@ -10,7 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, AssertSqlSafe};
 
 use super::backup::url_of;
-use super::{expect_exit, files_ending, first_schema_library, kura, names, read_json, text};
+use super::{expect_exit, files_ending, first_schema_library, kura, read_json, text};
 use crate::support::database::{TestDatabase, execute, strings};
 use crate::support::{TestConfig, root};
 use kura::MediaStore;
@@ -342,25 +342,7 @@ async fn a_schema_newer_than_this_kura_is_refused() {
 
 #[tokio::test]
 async fn the_server_upgrades_an_older_schema_with_a_backup_first() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let first = tempfile::tempdir().expect("temp dir");
-    let real = root().join("host/migrations/sqlite");
-    let first_file = names(&real).into_iter().next().expect("a migration");
-    std::fs::copy(real.join(&first_file), first.path().join(&first_file)).expect("copy");
-    let url = format!("sqlite://{}", data.path().join("kura.db").display());
-    let store = Store::open_without_migrating(&url).await.expect("store");
-    store
-        .migrate(&Migrator::new(first.path()).await.expect("migrator"))
-        .await
-        .expect("first migration");
-    store.close().await;
-    let pool = TestDatabase::sqlite().connect(data.path(), true).await;
-    execute(
-        &pool,
-        "INSERT INTO resources (code, created_at, updated_at) VALUES ('ABC-001', 1, 1)".to_owned(),
-    )
-    .await;
-    pool.close().await;
+    let data = first_schema_library(&TestConfig::bare(), "ABC-001").await;
 
     // Starting the server runs the guarded upgrade: a backup of the old schema first.
     let server = crate::support::TestServer::start_in(data, &TestConfig::bare(), &[]).await;
