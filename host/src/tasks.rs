@@ -164,18 +164,32 @@ impl TaskQueue {
     /// Checks `payload` as `kind` would at submit, without queueing anything (the
     /// server checks each schedule's data at start-up with it).
     pub(crate) fn check(&self, kind: &str, payload: Value) -> Result<(), TaskError> {
+        self.prepare(kind, payload, false).map(drop)
+    }
+
+    /// The kind of `kind` and `payload` as it checked it; with `enabled_only`, a kind
+    /// switched off is refused before its payload is read.
+    fn prepare(
+        &self,
+        kind: &str,
+        payload: Value,
+        enabled_only: bool,
+    ) -> Result<(Arc<dyn kind::AnyKind>, kind::Prepared), TaskError> {
         let handler = self
             .inner
             .registry
             .get(kind)
             .ok_or_else(|| TaskError::UnknownKind(kind.to_owned(), self.kinds().join(", ")))?;
-        handler
+        if enabled_only && !handler.enabled() {
+            return Err(TaskError::KindDisabled(kind.to_owned()));
+        }
+        let prepared = handler
             .prepare(payload)
-            .map(drop)
             .map_err(|message| TaskError::BadPayload {
                 kind: kind.to_owned(),
                 message,
-            })
+            })?;
+        Ok((handler, prepared))
     }
 
     /// The kinds clients may submit.
@@ -191,20 +205,7 @@ impl TaskQueue {
         payload: Value,
         priority: Priority,
     ) -> Result<Submitted, TaskError> {
-        let handler = self
-            .inner
-            .registry
-            .get(kind)
-            .ok_or_else(|| TaskError::UnknownKind(kind.to_owned(), self.kinds().join(", ")))?;
-        if !handler.enabled() {
-            return Err(TaskError::KindDisabled(kind.to_owned()));
-        }
-        let prepared = handler
-            .prepare(payload)
-            .map_err(|message| TaskError::BadPayload {
-                kind: kind.to_owned(),
-                message,
-            })?;
+        let (handler, prepared) = self.prepare(kind, payload, true)?;
         let new = NewTask {
             kind: kind.to_owned(),
             lane: handler.lane().to_owned(),

@@ -23,3 +23,14 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// A deserialization error with the field it failed on in front (`` `items[2].code`: ... ``),
+/// or alone when it is about the whole value.
+pub(crate) fn field_error<E: std::fmt::Display>(error: &serde_path_to_error::Error<E>) -> String {
+    let path = error.path().to_string();
+    if path == "." {
+        error.inner().to_string()
+    } else {
+        format!("`{path}`: {}", error.inner())
+    }
+}

@@ -101,12 +101,7 @@ where
     }
     let mut reader = serde_json::Deserializer::from_slice(&bytes);
     let value = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
-        let path = error.path().to_string();
-        let message = if path == "." {
-            error.inner().to_string()
-        } else {
-            format!("`{path}`: {}", error.inner())
-        };
+        let message = crate::util::field_error(&error);
         ApiError::with_status(status_of(error.inner()), ErrorCode::BadBody, message)
     })?;
     reader.end().map_err(|error| {

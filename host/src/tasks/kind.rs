@@ -130,14 +130,7 @@ pub(crate) fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, Stri
         Value::Null => Value::Object(serde_json::Map::new()),
         value => value,
     };
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        if path == "." {
-            error.inner().to_string()
-        } else {
-            format!("`{path}`: {}", error.inner())
-        }
-    })
+    serde_path_to_error::deserialize(value).map_err(|error| crate::util::field_error(&error))
 }
 
 impl<K: TaskKind> AnyKind for K {
