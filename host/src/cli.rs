@@ -18,6 +18,7 @@ mod download;
 mod help_tests;
 mod library;
 mod maintenance;
+mod publish;
 mod translate;
 
 /// Kura, a self-hosted media library server with WebAssembly site plugins.
@@ -58,9 +59,12 @@ pub(crate) enum Command {
         #[arg(long, env = "KURA_PORT")]
         port: Option<u16>,
     },
-    /// Inspect, list and call plugins.
+    /// Inspect, list and call plugins; sign them as their author.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Publish a plugin index: keys, releases, yanks, signing, key rotation.
+    #[command(subcommand)]
+    Index(publish::IndexCommand),
     /// Rewrite stored codes that predate normalisation to their canonical form, with
     /// their files. Without --execute, only reports.
     FixCodes {
@@ -116,6 +120,8 @@ pub(crate) enum PluginCommand {
         #[arg(long)]
         page_url: Option<String>,
     },
+    #[command(flatten)]
+    Author(publish::AuthorCommand),
 }
 
 /// Runs the parsed command line.
@@ -159,6 +165,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         crate::logging::init(&filter, cli.global.silent);
         return inspect(file);
     }
+    if let Command::Plugin(PluginCommand::Author(command)) = cli.command {
+        crate::logging::init(&filter, cli.global.silent);
+        return publish::author(command);
+    }
+    if let Command::Index(command) = cli.command {
+        crate::logging::init(&filter, cli.global.silent);
+        return publish::index(command, || config.map_err(anyhow::Error::from)).await;
+    }
     let config = config?;
     if let Command::Serve { .. } = cli.command {
         let _log_files =
@@ -176,7 +190,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Maintenance(command) => {
             maintenance::run(&config, command, cli.global.silent).await
         }
-        Command::Serve { .. } => Ok(ExitCode::SUCCESS),
+        Command::Serve { .. } | Command::Index(_) => Ok(ExitCode::SUCCESS),
         Command::Plugin(command) => {
             let host = offline_host(&config).await?;
             match command {
@@ -188,7 +202,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     avatar,
                     page_url,
                 } => call(&host, &name, &input, search, avatar, page_url.as_deref()).await,
-                PluginCommand::Inspect { .. } => Ok(ExitCode::SUCCESS),
+                PluginCommand::Inspect { .. } | PluginCommand::Author(_) => Ok(ExitCode::SUCCESS),
             }
         }
     }

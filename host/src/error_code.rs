@@ -81,6 +81,22 @@ error_codes! {
     TooManySettings => "too_many_settings", PAYLOAD_TOO_LARGE, "the settings would hold more than 256 keys";
     SettingsTooLarge => "settings_too_large", PAYLOAD_TOO_LARGE, "the settings would take more than 256 KiB";
     ShuttingDown => "shutting_down", SERVICE_UNAVAILABLE, "the server is stopping";
+    IndexMalformed => "index_malformed", BAD_GATEWAY, "an index file is not the format it should be";
+    IndexSignatureInvalid => "index_signature_invalid", BAD_GATEWAY, "an index or root file is not signed by enough of the keys it must be";
+    IndexRollback => "index_rollback", BAD_GATEWAY, "an index or root offered is older than one already verified";
+    IndexEquivocation => "index_equivocation", BAD_GATEWAY, "an index version was verified before with other bytes";
+    IndexExpired => "index_expired", BAD_GATEWAY, "the index or its root has expired; updates wait for the publisher to sign it again";
+    IndexUnreachable => "index_unreachable", BAD_GATEWAY, "an index file could not be fetched";
+    IndexNotFound => "index_not_found", NOT_FOUND, "no index of that name is configured";
+    ArtifactMismatch => "artifact_mismatch", BAD_GATEWAY, "a release's file differs from the length or sha256 the index lists";
+    AuthorSignatureInvalid => "author_signature_invalid", BAD_GATEWAY, "a release is not signed by its plugin's author keys";
+    ReleaseMismatch => "release_mismatch", BAD_GATEWAY, "a release's manifest differs from its index entry (name, version, kind, WIT, hosts)";
+    ReleaseIncompatible => "release_incompatible", CONFLICT, "no release of the plugin runs on this host (the message names both versions)";
+    ReleaseNotFound => "release_not_found", NOT_FOUND, "the index lists no such plugin or version";
+    ApprovalRequired => "approval_required", CONFLICT, "the release needs the operator's approval first (new hosts or author keys)";
+    ApprovalStale => "approval_stale", CONFLICT, "the approval does not match what is pending (the index changed meanwhile)";
+    PluginPinned => "plugin_pinned", CONFLICT, "the plugin is pinned (or a local file) and the index does not update it";
+    PublishRefused => "publish_refused", UNPROCESSABLE_ENTITY, "the index refuses the release (the message says which check failed)";
     Internal => "internal", INTERNAL_SERVER_ERROR, "the server failed; the message holds only an id that its log explains";
 }
 

@@ -23,6 +23,7 @@ mod library;
 mod logging;
 mod maintenance;
 mod media;
+pub mod plugin_index;
 pub mod plugins;
 mod schedule;
 mod server;

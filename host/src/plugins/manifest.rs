@@ -99,24 +99,16 @@ impl Manifest {
             field,
             message: message.to_owned(),
         };
-        if self.name.is_empty()
-            || self.name.len() > 64
-            || !self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            || self.name.starts_with('-')
-        {
+        if !valid_plugin_name(&self.name) {
             return Err(field("name", "1-64 characters of a-z, 0-9 and `-`"));
         }
         if parse_version(&self.version).is_none() {
             return Err(field("version", "must be a semantic version like 1.2.3"));
         }
-        let Some(wit) = parse_version(&self.wit) else {
+        if parse_version(&self.wit).is_none() {
             return Err(field("wit", "must be a semantic version like 0.1.0"));
-        };
-        let (major, minor, patch) = HOST_WIT_VERSION;
-        if wit.0 != major || wit.1 != minor || wit.2 > patch {
+        }
+        if !wit_compatible(&self.wit) {
             return Err(ManifestError::IncompatibleWit {
                 plugin: self.wit.clone(),
             });
@@ -132,6 +124,24 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// Whether a name may be a plugin's (and an index's): 1-64 characters of a-z, 0-9 and
+/// `-`, not starting with `-`.
+pub(crate) fn valid_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+}
+
+/// Whether a plugin built for WIT version `wit` runs on this host: the same major.minor,
+/// a patch not newer.
+pub(crate) fn wit_compatible(wit: &str) -> bool {
+    let (major, minor, patch) = HOST_WIT_VERSION;
+    parse_version(wit).is_some_and(|v| v.0 == major && v.1 == minor && v.2 <= patch)
 }
 
 /// `major.minor.patch` with an optional `-pre` or `+build` suffix.
