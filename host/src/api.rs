@@ -14,6 +14,7 @@ mod media;
 mod openapi;
 mod params;
 mod people;
+mod plugin_index;
 mod plugins;
 mod reports;
 mod security;
@@ -49,6 +50,8 @@ use crate::plugins::PluginHost;
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) plugins: PluginHost,
+    /// The followed plugin indexes.
+    pub(crate) indexes: crate::plugin_index::PluginIndexes,
     pub(crate) library: Library,
     pub(crate) tasks: crate::tasks::TaskQueue,
     pub(crate) scheduler: crate::schedule::Scheduler,
@@ -81,6 +84,12 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(plugins::enable))
         .routes(routes!(plugins::disable))
         .routes(routes!(plugins::rollback))
+        .routes(routes!(plugin_index::list))
+        .routes(routes!(plugin_index::refresh))
+        .routes(routes!(plugin_index::install))
+        .routes(routes!(plugin_index::approve))
+        .routes(routes!(plugin_index::pin, plugin_index::unpin))
+        .routes(routes!(plugin_index::history))
         .routes(routes!(plugins::call))
         .routes(routes!(plugins::sources))
         .routes(routes!(settings::set_cookie))

@@ -4,6 +4,7 @@
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
 mod maintenance;
+mod plugin_index;
 mod private_host;
 pub(crate) mod raw;
 mod schedules;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use crate::types::{HostPattern, VariantRule};
 pub(crate) use maintenance::{MaintenanceConfig, RawMaintenance};
+pub(crate) use plugin_index::{IndexSourceConfig, PluginIndexConfig, RawPluginIndex};
 pub(crate) use private_host::PrivateHost;
 use raw::{RawConfig, RawPluginEntry};
 #[cfg(test)]
@@ -63,6 +65,8 @@ pub struct Config {
     pub(crate) maintenance: MaintenanceConfig,
     pub(crate) schedules: SchedulesConfig,
     pub(crate) plugins: PluginsConfig,
+    /// The signed plugin indexes followed.
+    pub(crate) plugin_index: PluginIndexConfig,
     pub fetch: FetchConfig,
     pub(crate) download: DownloadConfig,
     /// Title translation: the LLM profiles (N-C2).
@@ -436,6 +440,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
             file_path_prefix: raw.library.file_path_prefix.clone(),
         },
         tasks: tasks::validate_tasks(&raw.tasks)?,
+        plugin_index: plugin_index::validate_plugin_index(&raw.plugin_index)?,
         maintenance: maintenance_config,
         schedules: schedules::validate_schedules(&raw.schedules)?,
         plugins,

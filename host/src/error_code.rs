@@ -93,9 +93,7 @@ error_codes! {
     ReleaseMismatch => "release_mismatch", BAD_GATEWAY, "a release's manifest differs from its index entry (name, version, kind, WIT, hosts)";
     ReleaseIncompatible => "release_incompatible", CONFLICT, "no release of the plugin runs on this host (the message names both versions)";
     ReleaseNotFound => "release_not_found", NOT_FOUND, "the index lists no such plugin or version";
-    ApprovalRequired => "approval_required", CONFLICT, "the release needs the operator's approval first (new hosts or author keys)";
     ApprovalStale => "approval_stale", CONFLICT, "the approval does not match what is pending (the index changed meanwhile)";
-    PluginPinned => "plugin_pinned", CONFLICT, "the plugin is pinned (or a local file) and the index does not update it";
     PublishRefused => "publish_refused", UNPROCESSABLE_ENTITY, "the index refuses the release (the message says which check failed)";
     Internal => "internal", INTERNAL_SERVER_ERROR, "the server failed; the message holds only an id that its log explains";
 }

@@ -10,6 +10,7 @@ mod backlog;
 mod kinds;
 mod library;
 mod plugin;
+mod plugin_update;
 mod schedule;
 mod task;
 
@@ -25,6 +26,10 @@ pub use kinds::Event;
 pub(crate) use library::CodeEvent;
 pub use library::ResourceEvent;
 pub(crate) use plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
+pub(crate) use plugin_update::{
+    PluginIndexErrorEvent, PluginUpdateInstalledEvent, PluginUpdatePendingEvent,
+    PluginUpdateRefusedEvent,
+};
 pub(crate) use schedule::ScheduleEvent;
 pub(crate) use task::QueueStatusEvent;
 pub use task::{ProgressEvent, TaskEvent, TaskFailedEvent};

@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 pub(crate) use error::{CallError, LoadError, RegistryError};
 pub use golden::cases as golden_cases;
 pub(crate) use inspect::inspect;
-pub(crate) use manifest::{Manifest, valid_plugin_name, wit_compatible};
+pub(crate) use manifest::{HOST_WIT_VERSION, Manifest, valid_plugin_name, wit_compatible};
 pub use registry::Origin;
 pub(crate) use registry::{InstallOutcome, Registry};
 pub(crate) use runtime::PluginRuntime;

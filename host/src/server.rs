@@ -117,6 +117,14 @@ impl Server {
                 .context("cannot watch the plugins directory")?;
             tracker.spawn(watcher);
         }
+        let indexes = crate::plugin_index::PluginIndexes::new(
+            &config,
+            fetch.clone(),
+            plugins.registry().clone(),
+            events.clone(),
+        )
+        .context("cannot read the plugin index state")?;
+        indexes.spawn(&tracker, &shutdown);
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -126,6 +134,7 @@ impl Server {
         }
         let state = AppState {
             plugins: plugins.clone(),
+            indexes,
             library: library.clone(),
             tasks: tasks.clone(),
             scheduler,

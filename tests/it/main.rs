@@ -13,6 +13,7 @@ mod hot_swap;
 mod library;
 mod logging;
 mod maintenance;
+mod plugin_index;
 mod plugins;
 mod sandbox;
 mod security;

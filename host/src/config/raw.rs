@@ -31,6 +31,8 @@ pub(crate) struct RawConfig {
     pub(crate) schedules: super::RawSchedules,
     /// The plugin runtime.
     pub(crate) plugins: RawPlugins,
+    /// The signed plugin indexes followed (see `kura index`).
+    pub(crate) plugin_index: super::RawPluginIndex,
     /// The outbound HTTP client shared by plugins and downloads.
     pub(crate) fetch: RawFetch,
     /// The HLS download engine.
@@ -59,6 +61,7 @@ impl Default for RawConfig {
             maintenance: super::RawMaintenance::default(),
             schedules: super::RawSchedules::default(),
             plugins: RawPlugins::default(),
+            plugin_index: super::RawPluginIndex::default(),
             fetch: RawFetch::default(),
             download: RawDownload::default(),
             translator: super::RawTranslator::default(),

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::library::{CodeEvent, ResourceEvent};
 use super::plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
+use super::plugin_update::{
+    PluginIndexErrorEvent, PluginUpdateInstalledEvent, PluginUpdatePendingEvent,
+    PluginUpdateRefusedEvent,
+};
 use super::schedule::ScheduleEvent;
 use super::task::{ProgressEvent, QueueStatusEvent, TaskEvent, TaskFailedEvent};
 
@@ -81,6 +85,10 @@ events! {
     PluginRolledBack(PluginRolledBackEvent) => "plugin_rolled_back", "A plugin's previous version became current again.";
     PluginEnabled(PluginEvent) => "plugin_enabled", "A plugin was switched on.";
     PluginDisabled(PluginEvent) => "plugin_disabled", "A plugin was switched off.";
+    PluginUpdateInstalled(PluginUpdateInstalledEvent) => "plugin_update_installed", "A release from a followed index was installed and serves.";
+    PluginUpdatePending(PluginUpdatePendingEvent) => "plugin_update_pending", "A release needs the operator's approval (new hosts or author keys); the running version serves meanwhile.";
+    PluginUpdateRefused(PluginUpdateRefusedEvent) => "plugin_update_refused", "A release was refused (the code says why); the running version keeps serving.";
+    PluginIndexError(PluginIndexErrorEvent) => "plugin_index_error", "A followed index could not be read or verified; its updates pause, nothing is unloaded.";
 }
 
 #[cfg(test)]

@@ -88,6 +88,12 @@ pub enum IndexError {
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
+    Stale(String),
+    #[error("{0}")]
+    NoIndex(String),
+    #[error("{0}")]
+    HostRefused(String),
+    #[error("{0}")]
     Io(String),
 }
 
@@ -107,6 +113,9 @@ impl IndexError {
             Self::Incompatible(_) => ErrorCode::ReleaseIncompatible,
             Self::NotFound(_) => ErrorCode::ReleaseNotFound,
             Self::Refused(_) => ErrorCode::PublishRefused,
+            Self::Stale(_) => ErrorCode::ApprovalStale,
+            Self::NoIndex(_) => ErrorCode::IndexNotFound,
+            Self::HostRefused(_) => ErrorCode::PluginRejected,
             Self::Io(_) => ErrorCode::Internal,
         }
     }

@@ -107,7 +107,8 @@ impl SecretKey {
         })
     }
 
-    /// A fresh key pair in memory, unencrypted (tests and `keygen --unencrypted`).
+    /// A fresh key pair in memory, unencrypted.
+    #[cfg(test)]
     pub(crate) fn generate() -> Result<Self, KeyError> {
         let pair = minisign::KeyPair::generate_unencrypted_keypair()
             .map_err(|error| KeyError::Malformed(error.to_string()))?;

@@ -115,7 +115,7 @@ fn blocks(text: &str) -> Result<Vec<minisign_verify::Signature>, SignatureError>
         .lines()
         .filter(|line| !line.trim().is_empty())
         .collect();
-    if lines.is_empty() || lines.len() % 4 != 0 {
+    if lines.is_empty() || !lines.len().is_multiple_of(4) {
         return Err(SignatureError::Malformed(
             "expected blocks of four lines (minisign format)".to_owned(),
         ));

@@ -156,7 +156,7 @@ async fn a_first_root_not_signed_by_a_pinned_key_is_refused() {
     let error = refresh(
         &DirFiles::new(fixture.path()),
         NAME,
-        &[stranger.public.clone()],
+        std::slice::from_ref(&stranger.public),
         &mut trusted,
         fixture.now,
     )

@@ -25,6 +25,11 @@ use crate::events::{
 pub enum Origin {
     File(PathBuf),
     Upload,
+    /// A release from a followed index (verified before it gets here).
+    Index {
+        index: String,
+        version: String,
+    },
 }
 
 /// What an install did.
@@ -117,7 +122,7 @@ impl Registry {
         if let Some(unchanged) = self.unchanged(name.as_deref(), &sha256, &origin) {
             return Ok(unchanged);
         }
-        if let Origin::Upload = origin {
+        if matches!(origin, Origin::Upload | Origin::Index { .. }) {
             self.persist_upload(&loaded)?;
         }
         let outcome = self.publish(loaded.clone(), &origin);
@@ -195,8 +200,8 @@ impl Registry {
         }
     }
 
-    /// An upload is written into the plugins directory, so it survives a restart; it
-    /// replaces the file the plugin came from, if any.
+    /// An upload (or an index release) is written into the plugins directory, so it
+    /// survives a restart; it replaces the file the plugin came from, if any.
     fn persist_upload(&self, loaded: &LoadedPlugin) -> Result<(), LoadError> {
         let path = self.slot_file(loaded.name());
         write_file_atomically(&path, &loaded.bytes)
@@ -228,7 +233,7 @@ impl Registry {
             .map(|m| m.version);
         let file = match origin {
             Origin::File(path) => Some(path.clone()),
-            Origin::Upload => None,
+            Origin::Upload | Origin::Index { .. } => None,
         };
         let failure = LoadFailure {
             error: error.to_string(),

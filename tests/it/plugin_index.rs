@@ -1,0 +1,332 @@
+//! A signed plugin index followed by a running server: the publisher's side with the
+//! `kura` binary alone (keys, author signature, index add and sign), install by name
+//! through the operator's approval, an update reaching the server with no failed call,
+//! and a tampered or unreachable index that changes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{self, TestServer, kura_bin, plugin_wasm};
+
+/// A hang guard for background work, far above any real figure.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The publisher's working directory: keys, plugin files and the index under `site/`.
+struct Publisher {
+    work: tempfile::TempDir,
+}
+
+impl Publisher {
+    fn new() -> Self {
+        let publisher = Self {
+            work: tempfile::tempdir().expect("tempdir"),
+        };
+        for name in ["root", "index", "author"] {
+            publisher.kura(&["plugin", "keygen", "--unencrypted", "--name", name]);
+        }
+        publisher.kura(&[
+            "index",
+            "init",
+            "site",
+            "--name",
+            "demo",
+            "--root-key",
+            "root.key",
+            "--index-key",
+            "index.pub",
+        ]);
+        publisher
+    }
+
+    fn dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// Runs `kura ARGS` in the work directory; it must succeed.
+    fn kura(&self, args: &[&str]) -> String {
+        let output = self.try_kura(args);
+        assert!(
+            output.status.success(),
+            "kura {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn try_kura(&self, args: &[&str]) -> std::process::Output {
+        Command::new(kura_bin())
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.dir().join("kura-data"))
+            .current_dir(self.dir())
+            .env_remove("KURA_CONFIG")
+            .output()
+            .expect("run kura")
+    }
+
+    /// Signs a built plugin as its author, adds it to the index and signs the index.
+    fn publish(&self, plugin: &str) {
+        let file = format!("{plugin}.wasm");
+        std::fs::copy(plugin_wasm(plugin), self.dir().join(&file)).expect("copy");
+        self.kura(&["plugin", "sign", &file, "--key", "author.key"]);
+        self.kura(&["index", "add", "site", &file, "--author-key", "author.pub"]);
+        self.kura(&["index", "sign", "site", "--key", "index.key"]);
+    }
+
+    fn root_key(&self) -> String {
+        let text = std::fs::read_to_string(self.dir().join("root.pub")).expect("root.pub");
+        text.lines().nth(1).expect("key line").trim().to_owned()
+    }
+
+    fn site(&self) -> PathBuf {
+        self.dir().join("site")
+    }
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    for _ in 0..(PATIENCE.as_millis() / 50) {
+        if done().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: gave up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: still waiting");
+}
+
+fn plugin_of<'a>(index: &'a Value, name: &str) -> &'a Value {
+    index["indexes"][0]["plugins"]
+        .as_array()
+        .and_then(|plugins| plugins.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("{name} not in {index}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_release_installs_with_approval_and_updates_without_a_failed_call() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "plugin_index": { "sources": [{
+            "name": "demo",
+            "url": format!("{}/files/site/", fixture.base_url()),
+            "root_keys": [publisher.root_key()],
+            "poll_seconds": 1,
+        }]}
+    }));
+    let server = TestServer::start(&config, &[]).await;
+
+    // The index as the server sees it.
+    let (status, body) = server.post_json("/api/index/refresh", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let swap = plugin_of(&body, "test-swap");
+    assert_eq!(swap["status"], "not_installed", "{body}");
+    assert_eq!(swap["available"], "1.0.0");
+
+    // A first install asks for approval of the hosts and the author key.
+    let (status, body) = server
+        .post_json("/api/plugins/install", json!({"name": "test-swap"}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["outcome"], "approval_required");
+    let pending = body["pending"].clone();
+    assert_eq!(pending["version"], "1.0.0");
+    assert_eq!(
+        pending["hosts_added"],
+        json!(["http://127.0.0.1:*", "http://localhost:*"])
+    );
+    assert!(server.plugins().registry().current("test-swap").is_none());
+
+    // An approval of something else is refused; the exact difference installs.
+    let stale = json!({"version": "1.0.0", "hosts_added": ["http://127.0.0.1:*"], "author_keys": pending["author_keys_new"]});
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/approve", stale)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "approval_stale");
+    let approval = json!({"version": "1.0.0", "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/approve", approval)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "installed");
+    let host = server.plugins().clone();
+    let hit = host
+        .resolve("test-swap", "DEMO-001")
+        .await
+        .expect("v1 serves");
+    assert_eq!(hit.title.as_deref(), Some("v1"));
+
+    // Four clients call the plugin throughout the update.
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicU64::new(0));
+    let v2_answers = Arc::new(AtomicU64::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (host, stop, failures, v2_answers) = (
+            host.clone(),
+            stop.clone(),
+            failures.clone(),
+            v2_answers.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            let mut calls = 0u64;
+            let deadline = Instant::now() + PATIENCE * 2;
+            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match host.resolve("test-swap", "DEMO-001").await {
+                    Ok(hit) if hit.title.as_deref() == Some("v2") => {
+                        v2_answers.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        eprintln!("call failed: {error}");
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                calls += 1;
+                tokio::task::yield_now().await;
+            }
+            calls
+        }));
+    }
+    publisher.publish("test-swap-v2");
+    wait_for("every client sees the update", async || {
+        v2_answers.load(Ordering::SeqCst) >= 4
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    let mut calls = 0;
+    for client in clients {
+        calls += client.await.expect("client");
+    }
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        0,
+        "failed calls of {calls}"
+    );
+    assert!(calls > 4, "the clients called throughout: {calls}");
+    let (_, body) = server.get_json("/api/plugins/test-swap/history").await;
+    let events: Vec<&str> = body["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|line| line["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        ["approval_required", "approved", "installed", "updated"],
+        "{body}"
+    );
+
+    // A tampered index is refused; the plugin keeps serving, /healthz stays up.
+    let index_path = publisher.site().join("index.json");
+    let mut bytes = std::fs::read(&index_path).expect("index");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&index_path, &bytes).expect("tamper");
+    let (_, body) = server.post_json("/api/index/refresh", json!({})).await;
+    let error = &body["indexes"][0]["poll"]["last_error"];
+    assert!(
+        matches!(
+            error["code"].as_str(),
+            Some("index_signature_invalid" | "index_malformed")
+        ),
+        "{body}"
+    );
+    assert_eq!(
+        body["indexes"][0]["index_version"], 2,
+        "the verified index stays: {body}"
+    );
+    let hit = host
+        .resolve("test-swap", "DEMO-001")
+        .await
+        .expect("still serves");
+    assert_eq!(hit.title.as_deref(), Some("v2"));
+    let (status, _) = server.get_json("/healthz").await;
+    assert_eq!(status, 200);
+
+    // An unreachable index: the same.
+    fixture.arm_fault(
+        "/files/site/index.json",
+        fixture_site::Fault::Status(500),
+        100,
+    );
+    bytes[at] ^= 0x01;
+    std::fs::write(&index_path, &bytes).expect("untamper");
+    let (_, body) = server.post_json("/api/index/refresh", json!({})).await;
+    assert_eq!(
+        body["indexes"][0]["poll"]["last_error"]["code"], "index_unreachable",
+        "{body}"
+    );
+    assert!(host.resolve("test-swap", "DEMO-001").await.is_ok());
+    server.stop().await;
+}
+
+#[test]
+fn the_publisher_refuses_what_a_host_would_refuse() {
+    let publisher = Publisher::new();
+    // A plugin that fails the host's import policy.
+    let file = "bad.wasm";
+    std::fs::copy(
+        plugin_wasm("test-forbidden-import"),
+        publisher.dir().join(file),
+    )
+    .expect("copy");
+    publisher.kura(&["plugin", "sign", file, "--key", "author.key"]);
+    let output = publisher.try_kura(&["index", "add", "site", file, "--author-key", "author.pub"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("would refuse"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A signature by a key that is not the plugin's author key.
+    std::fs::copy(plugin_wasm("test-swap-v1"), publisher.dir().join("v1.wasm")).expect("copy");
+    publisher.kura(&["plugin", "sign", "v1.wasm", "--key", "index.key"]);
+    let output = publisher.try_kura(&[
+        "index",
+        "add",
+        "site",
+        "v1.wasm",
+        "--author-key",
+        "author.pub",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("author signature"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What is published verifies as a host checks it.
+    publisher.publish("test-swap-v1");
+    let out = publisher.kura(&[
+        "index",
+        "verify",
+        "site",
+        "--name",
+        "demo",
+        "--root-key",
+        "root.pub",
+    ]);
+    assert!(out.contains("1 release(s)"), "{out}");
+    let out = publisher.kura(&[
+        "plugin",
+        "verify",
+        "test-swap-v1.wasm",
+        "--author-key",
+        "author.pub",
+    ]);
+    assert!(out.contains("test-swap 1.0.0"), "{out}");
+}
