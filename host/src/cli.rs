@@ -167,7 +167,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Command::Plugin(PluginCommand::Author(command)) = cli.command {
         crate::logging::init(&filter, cli.global.silent);
-        return publish::author(command);
+        return publish::author(command, || config.map_err(anyhow::Error::from)).await;
     }
     if let Command::Index(command) = cli.command {
         crate::logging::init(&filter, cli.global.silent);

@@ -93,6 +93,8 @@ error_codes! {
     ReleaseMismatch => "release_mismatch", BAD_GATEWAY, "a release's manifest differs from its index entry (name, version, kind, WIT, hosts)";
     ReleaseIncompatible => "release_incompatible", CONFLICT, "no release of the plugin runs on this host (the message names both versions)";
     ReleaseNotFound => "release_not_found", NOT_FOUND, "the index lists no such plugin or version";
+    CanaryFailed => "canary_failed", UNPROCESSABLE_ENTITY, "a release failed its probes, offline or against the real site where the running version passed";
+    CanaryInconclusive => "canary_inconclusive", SERVICE_UNAVAILABLE, "the site failed the release's live probes while the running version passed them; tried again later";
     ApprovalStale => "approval_stale", CONFLICT, "the approval does not match what is pending (the index changed meanwhile)";
     PublishRefused => "publish_refused", UNPROCESSABLE_ENTITY, "the index refuses the release (the message says which check failed)";
     Internal => "internal", INTERNAL_SERVER_ERROR, "the server failed; the message holds only an id that its log explains";

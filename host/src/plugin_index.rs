@@ -3,23 +3,28 @@
 //! publisher's side that writes them. TUF's client rules on two minisign-signed
 //! documents; what a host verified is persisted and never moves backwards.
 
+mod canary;
 mod document;
 mod error;
 mod follower;
 mod http_files;
 mod keys;
 mod publish;
+mod select;
 mod signature;
 mod state;
+mod status;
 mod trust;
+mod watch;
 
 pub(crate) use document::YankSeverity;
 pub use error::{IndexError, KeyError, SignatureError};
-pub(crate) use follower::{Approval, IndexFollower, IndexStatus, InstallResult};
+pub(crate) use follower::{Approval, IndexFollower, InstallResult};
 pub(crate) use keys::{PASSWORD_ENV, Protection, PublicKey, SecretKey, generate_files};
 pub(crate) use publish::{Added, DirFiles, Publisher, sign_plugin, verify_plugin};
 pub(crate) use signature::KeySet;
 pub(crate) use state::HistoryLine;
+pub(crate) use status::IndexStatus;
 pub(crate) use trust::{Trusted, refresh, verify_release};
 
 #[cfg(test)]
@@ -38,6 +43,8 @@ impl PluginIndexes {
         fetch: crate::fetch::FetchClient,
         registry: std::sync::Arc<crate::plugins::Registry>,
         events: crate::events::EventBus,
+        tracker: &tokio_util::task::TaskTracker,
+        cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<Self, IndexError> {
         let followers = config
             .plugin_index
@@ -50,6 +57,7 @@ impl PluginIndexes {
                     fetch.clone(),
                     registry.clone(),
                     events.clone(),
+                    (tracker, cancel, config.plugin_index.watch_window),
                 )
                 .map(std::sync::Arc::new)
             })
@@ -60,13 +68,9 @@ impl PluginIndexes {
     }
 
     /// Starts each index's poll loop.
-    pub(crate) fn spawn(
-        &self,
-        tracker: &tokio_util::task::TaskTracker,
-        cancel: &tokio_util::sync::CancellationToken,
-    ) {
+    pub(crate) fn spawn(&self, tracker: &tokio_util::task::TaskTracker) {
         for follower in self.followers.iter() {
-            tracker.spawn(follower.clone().run(cancel.child_token()));
+            tracker.spawn(follower.clone().run());
         }
     }
 

@@ -6,6 +6,7 @@
 //! Nothing generated from WIT leaves this module.
 
 mod bindings;
+mod call;
 mod compile;
 mod engine;
 mod error;
@@ -15,6 +16,7 @@ mod loaded;
 mod manifest;
 mod output;
 mod policy;
+mod probes;
 mod registry;
 mod runtime;
 mod slot;
@@ -30,10 +32,12 @@ use tokio_util::sync::CancellationToken;
 pub(crate) use error::{CallError, LoadError, RegistryError};
 pub use golden::cases as golden_cases;
 pub(crate) use inspect::inspect;
+pub(crate) use loaded::LoadedPlugin;
 pub(crate) use manifest::{HOST_WIT_VERSION, Manifest, valid_plugin_name, wit_compatible};
+pub(crate) use probes::pack as pack_probes;
 pub use registry::Origin;
 pub(crate) use registry::{InstallOutcome, Registry};
-pub(crate) use runtime::PluginRuntime;
+pub(crate) use runtime::{LiveVerdict, PluginRuntime};
 pub use types::{Metadata, Person, StreamHit};
 pub(crate) use types::{PluginError, PluginKind, SearchHit};
 pub(crate) use view::{FileFailure, PluginView};
@@ -41,7 +45,7 @@ pub(crate) use view::{FileFailure, PluginView};
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::fetch::FetchClient;
-use runtime::{Answer, Request};
+use call::{Answer, Request};
 
 /// The plugin side of the server: the registry plus typed calls by plugin name.
 #[derive(Clone)]

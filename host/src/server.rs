@@ -122,9 +122,11 @@ impl Server {
             fetch.clone(),
             plugins.registry().clone(),
             events.clone(),
+            &tracker,
+            &shutdown,
         )
         .context("cannot read the plugin index state")?;
-        indexes.spawn(&tracker, &shutdown);
+        indexes.spawn(&tracker);
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;

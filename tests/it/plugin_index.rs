@@ -330,3 +330,209 @@ fn the_publisher_refuses_what_a_host_would_refuse() {
     ]);
     assert!(out.contains("test-swap 1.0.0"), "{out}");
 }
+
+/// Probes for `test-canary`: resolve `DEMO-001` offline against a page whose marker line
+/// says `title`, expecting `expected`; with `live`, the real site's answer must have a
+/// title too.
+fn canary_probes(title: &str, expected: &str, live: bool) -> Value {
+    let mut probe = json!({
+        "name": "resolve-demo-001",
+        "call": {"resolve": "DEMO-001"},
+        "settings": {"domain": "http://127.0.0.1:8399"},
+        "cassette": [{
+            "request": {"method": "GET", "url": "http://127.0.0.1:8399/canary/DEMO-001"},
+            "response": {"status": 200, "headers": [["content-type", "text/plain"]],
+                         "body": format!("kura-canary-ok: {title}\n"),
+                         "final_url": "http://127.0.0.1:8399/canary/DEMO-001"}
+        }],
+        "expect": {"ok": {"title": expected}},
+    });
+    if live {
+        probe["live"] = json!({"ok": {"required": ["title"]}});
+    }
+    json!({"format": "kura-probes/1", "probes": [probe]})
+}
+
+impl Publisher {
+    /// Packs probes into a copy of a built plugin, signs it, and adds it to the index;
+    /// the output of `index add`.
+    fn pack_and_add(&self, plugin: &str, probes: &Value) -> std::process::Output {
+        let file = format!("{plugin}.wasm");
+        std::fs::copy(plugin_wasm(plugin), self.dir().join(&file)).expect("copy");
+        let probes_file = format!("{plugin}.probes.json");
+        std::fs::write(self.dir().join(&probes_file), probes.to_string()).expect("probes");
+        self.kura(&["plugin", "pack", &file, "--probes", &probes_file]);
+        self.kura(&["plugin", "sign", &file, "--key", "author.key"]);
+        self.try_kura(&["index", "add", "site", &file, "--author-key", "author.pub"])
+    }
+
+    fn publish_packed(&self, plugin: &str, probes: &Value) {
+        let output = self.pack_and_add(plugin, probes);
+        let file = format!("{plugin}.wasm");
+        let probed = self.kura(&["plugin", "probe", &file]);
+        assert!(probed.contains("1 probe(s) passed offline"), "{probed}");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        self.kura(&["index", "sign", "site", "--key", "index.key"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canaries_refuse_a_worse_release_and_the_watch_rolls_one_back() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish_packed(
+        "test-canary-v1",
+        &canary_probes("canary v1", "canary v1", true),
+    );
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "sources": { "test-canary": { "domain": fixture.base_url() } },
+        "plugin_index": {
+            "watch_window_seconds": 120,
+            "sources": [{
+                "name": "demo",
+                "url": format!("{}/files/site/", fixture.base_url()),
+                "root_keys": [publisher.root_key()],
+                "poll_seconds": 1,
+            }],
+        },
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    let (status, body) = server
+        .post_json("/api/plugins/install", json!({"name": "test-canary"}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let pending = &body["pending"];
+    let approval = json!({"version": "1.0.0", "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
+    let (status, body) = server
+        .post_json("/api/plugins/test-canary/approve", approval)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let host = server.plugins().clone();
+    let current = || {
+        host.registry()
+            .current("test-canary")
+            .map(|p| p.version().to_owned())
+    };
+    let v1 = current().expect("v1 serves");
+    assert_eq!(v1, "1.0.0");
+
+    // Probes that fail offline: the publisher refuses the release, and so does a server
+    // the file is uploaded to.
+    let output = publisher.pack_and_add(
+        "test-canary-v2",
+        &canary_probes("canary v2", "something else", true),
+    );
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("failed its probes"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let packed = std::fs::read(publisher.dir().join("test-canary-v2.wasm")).expect("packed");
+    let upload = reqwest::Client::new()
+        .post(server.url("/api/plugins"))
+        .header("content-type", "application/wasm")
+        .body(packed)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(upload.status(), 422);
+    let body: Value = upload.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("probes")),
+        "{body}"
+    );
+    assert_eq!(current(), Some(v1.clone()));
+
+    // Passes its recorded probes, fails against the real site where 1.0.0 passes: the
+    // live canary refuses it and it is not tried again.
+    publisher.publish_packed(
+        "test-canary-v2",
+        &canary_probes("canary v2", "canary v2", true),
+    );
+    wait_for("the live canary refuses 2.0.0", async || {
+        let (_, body) = server.get_json("/api/index").await;
+        plugin_of(&body, "test-canary")["bad_versions"]
+            .as_array()
+            .is_some_and(|bad| bad.iter().any(|b| b["version"] == "2.0.0"))
+    })
+    .await;
+    let (_, body) = server.get_json("/api/index").await;
+    let plugin = plugin_of(&body, "test-canary");
+    assert_eq!(plugin["last_failure"]["code"], "canary_failed", "{body}");
+    assert_eq!(current(), Some(v1.clone()), "1.0.0 keeps serving");
+
+    // No live rule: it goes live, fails in production, and the watch rolls it back.
+    publisher.publish_packed(
+        "test-canary-v3",
+        &canary_probes("canary v3", "canary v3", false),
+    );
+    wait_for("3.0.0 goes live", async || {
+        host.registry()
+            .current("test-canary")
+            .is_some_and(|p| p.version() == "3.0.0")
+    })
+    .await;
+    let mut failed_calls = 0;
+    for _ in 0..2_000 {
+        if current() == Some(v1.clone()) {
+            break;
+        }
+        if host.resolve("test-canary", "DEMO-001").await.is_err() {
+            failed_calls += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(current(), Some(v1.clone()), "rolled back to 1.0.0");
+    assert!(failed_calls >= 5, "{failed_calls}");
+    // Polls after the rollback do not install 3.0.0 again.
+    let (_, before) = server.get_json("/api/index").await;
+    let polled = before["indexes"][0]["poll"]["last_ok_at_ms"]
+        .as_u64()
+        .expect("polled");
+    wait_for("two more polls", async || {
+        let (_, body) = server.get_json("/api/index").await;
+        body["indexes"][0]["poll"]["last_ok_at_ms"]
+            .as_u64()
+            .is_some_and(|at| at > polled + 1500)
+    })
+    .await;
+    assert_eq!(current(), Some(v1), "3.0.0 is not installed again");
+    let (_, body) = server.get_json("/api/plugins/test-canary/history").await;
+    let events: Vec<&str> = body["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|line| line["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "approval_required",
+            "approved",
+            "installed",
+            "refused",
+            "updated",
+            "rolled_back"
+        ],
+        "{body}"
+    );
+    let hit = host
+        .resolve("test-canary", "DEMO-001")
+        .await
+        .expect("1.0.0 serves");
+    assert_eq!(hit.title.as_deref(), Some("canary v1"));
+    server.stop().await;
+}

@@ -44,6 +44,27 @@ pub(crate) enum AuthorCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Embed probes (a `kura-probes/1` JSON file: calls, their recorded fetches, the
+    /// answers expected) into a plugin as its `kura:probes` section, so its signature
+    /// covers them; servers run them before they load it.
+    Pack {
+        /// The `.wasm` component, as built.
+        file: PathBuf,
+        /// The probes file.
+        #[arg(long)]
+        probes: PathBuf,
+        /// Where to write (default: FILE, replaced).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Run a plugin's embedded probes in the real sandbox, as a server does before it
+    /// loads the file; with --live, also the live rules against the real site.
+    Probe {
+        /// The `.wasm` component.
+        file: PathBuf,
+        #[arg(long)]
+        live: bool,
+    },
     /// Check an author's signature over a plugin.
     Verify {
         /// The `.wasm` component.
@@ -155,9 +176,72 @@ pub(crate) enum IndexCommand {
     },
 }
 
-/// Runs an author command.
-pub(crate) fn author(command: AuthorCommand) -> anyhow::Result<ExitCode> {
+/// Runs an author command; `config` is needed by `probe` only.
+pub(crate) async fn author(
+    command: AuthorCommand,
+    config: impl FnOnce() -> anyhow::Result<Config>,
+) -> anyhow::Result<ExitCode> {
     match command {
+        AuthorCommand::Pack {
+            file,
+            probes,
+            output,
+        } => {
+            let wasm = read(&file)?;
+            let packed = crate::plugins::pack_probes(&wasm, &read(&probes)?)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+            let output = output.unwrap_or(file);
+            crate::fsio::write_atomic(&output, &packed, crate::fsio::WriteOptions::new(0o644))
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!("probes packed into {}; sign it now", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthorCommand::Probe { file, live } => {
+            let wasm = read(&file)?;
+            let config = config()?;
+            let fetch = crate::fetch::FetchClient::new(&config.fetch)?;
+            let runtime = crate::plugins::PluginRuntime::new(&config, fetch)?;
+            let plugin = runtime
+                .prepare(wasm.into(), Default::default())
+                .await
+                .context("a host would refuse this file")?;
+            let count = plugin.probes()?.map_or(0, |set| set.probes.len());
+            println!(
+                "{} {}: {count} probe(s) passed offline",
+                plugin.name(),
+                plugin.version()
+            );
+            if !live {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut failed = false;
+            for outcome in runtime.live_probes(&plugin).await {
+                match outcome.verdict {
+                    crate::plugins::LiveVerdict::Passed => {
+                        println!("live {}: passed", outcome.probe)
+                    }
+                    crate::plugins::LiveVerdict::PluginFailed(reason) => {
+                        failed = true;
+                        println!(
+                            "live {}: FAILED (the plugin's fault): {reason}",
+                            outcome.probe
+                        );
+                    }
+                    crate::plugins::LiveVerdict::SiteFailed(reason) => {
+                        failed = true;
+                        println!(
+                            "live {}: FAILED (the site's answer): {reason}",
+                            outcome.probe
+                        );
+                    }
+                }
+            }
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         AuthorCommand::Keygen {
             dir,
             name,

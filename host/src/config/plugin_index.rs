@@ -9,13 +9,26 @@ use url::Url;
 use super::{ConfigError, invalid};
 
 /// `plugin_index:`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawPluginIndex {
     /// The indexes followed. Each is static files (`1.root.json`, `index.json`, their
     /// `.minisig`, `artifacts/`) under one URL, read through the outbound client (a
     /// loopback or private host needs `fetch.allow_private_hosts`).
     pub(crate) sources: Vec<RawIndexSource>,
+    /// Seconds after an update during which the new version is watched: clearly more
+    /// failures through its own fault than the version before had, and it is rolled
+    /// back automatically.
+    pub(crate) watch_window_seconds: u64,
+}
+
+impl Default for RawPluginIndex {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            watch_window_seconds: 1800,
+        }
+    }
 }
 
 /// One entry of `plugin_index.sources`.
@@ -54,6 +67,7 @@ fn default_true() -> bool {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PluginIndexConfig {
     pub(crate) sources: Vec<IndexSourceConfig>,
+    pub(crate) watch_window: Duration,
 }
 
 /// One index, validated.
@@ -112,5 +126,14 @@ pub(super) fn validate_plugin_index(
             min_release_age: Duration::from_secs(source.min_release_age_seconds),
         });
     }
-    Ok(PluginIndexConfig { sources })
+    if raw.watch_window_seconds > 7 * 86_400 {
+        return Err(invalid(
+            "plugin_index.watch_window_seconds",
+            "at most 604800 (a week)",
+        ));
+    }
+    Ok(PluginIndexConfig {
+        sources,
+        watch_window: Duration::from_secs(raw.watch_window_seconds),
+    })
 }

@@ -7,7 +7,7 @@ use super::library::{CodeEvent, ResourceEvent};
 use super::plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
 use super::plugin_update::{
     PluginIndexErrorEvent, PluginUpdateInstalledEvent, PluginUpdatePendingEvent,
-    PluginUpdateRefusedEvent,
+    PluginUpdateRefusedEvent, PluginUpdateRolledBackEvent,
 };
 use super::schedule::ScheduleEvent;
 use super::task::{ProgressEvent, QueueStatusEvent, TaskEvent, TaskFailedEvent};
@@ -88,6 +88,7 @@ events! {
     PluginUpdateInstalled(PluginUpdateInstalledEvent) => "plugin_update_installed", "A release from a followed index was installed and serves.";
     PluginUpdatePending(PluginUpdatePendingEvent) => "plugin_update_pending", "A release needs the operator's approval (new hosts or author keys); the running version serves meanwhile.";
     PluginUpdateRefused(PluginUpdateRefusedEvent) => "plugin_update_refused", "A release was refused (the code says why); the running version keeps serving.";
+    PluginUpdateRolledBack(PluginUpdateRolledBackEvent) => "plugin_update_rolled_back", "An update did worse than the version before it and was rolled back automatically; it is not installed again.";
     PluginIndexError(PluginIndexErrorEvent) => "plugin_index_error", "A followed index could not be read or verified; its updates pause, nothing is unloaded.";
 }
 

@@ -45,3 +45,16 @@ pub struct PluginIndexErrorEvent {
     pub(crate) code: String,
     pub(crate) error: String,
 }
+
+/// `plugin_update_rolled_back`: an update did worse than the version before it and was
+/// rolled back automatically; it is not installed again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PluginUpdateRolledBackEvent {
+    pub(crate) name: String,
+    pub(crate) index: String,
+    /// The version rolled back.
+    pub(crate) version: String,
+    /// The version serving again.
+    pub(crate) to_version: String,
+    pub(crate) reason: String,
+}

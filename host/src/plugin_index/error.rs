@@ -92,6 +92,10 @@ pub enum IndexError {
     #[error("{0}")]
     NoIndex(String),
     #[error("{0}")]
+    Canary(String),
+    #[error("{0}")]
+    Inconclusive(String),
+    #[error("{0}")]
     HostRefused(String),
     #[error("{0}")]
     Io(String),
@@ -115,6 +119,8 @@ impl IndexError {
             Self::Refused(_) => ErrorCode::PublishRefused,
             Self::Stale(_) => ErrorCode::ApprovalStale,
             Self::NoIndex(_) => ErrorCode::IndexNotFound,
+            Self::Canary(_) => ErrorCode::CanaryFailed,
+            Self::Inconclusive(_) => ErrorCode::CanaryInconclusive,
             Self::HostRefused(_) => ErrorCode::PluginRejected,
             Self::Io(_) => ErrorCode::Internal,
         }

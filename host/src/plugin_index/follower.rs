@@ -9,21 +9,25 @@ use std::time::{Duration, SystemTime};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use super::canary::live_canary;
 use super::document::{IndexDocument, PluginEntry, Release, Yank, YankSeverity};
 use super::error::IndexError;
 use super::http_files::HttpFiles;
 use super::keys::PublicKey;
+use super::select;
 use super::state::{self, BadVersion, Failure, Followed, FollowerState, HistoryLine, Pending};
+use super::status::{IndexPluginView, IndexStatus, PollStatus, StatusError};
 use super::trust::{self, IndexFiles};
+use super::watch::Watch;
 use crate::config::IndexSourceConfig;
-use crate::error_code::ErrorCode;
 use crate::events::{
     Event, EventBus, PluginIndexErrorEvent, PluginUpdateInstalledEvent, PluginUpdatePendingEvent,
     PluginUpdateRefusedEvent,
 };
 use crate::fetch::FetchClient;
-use crate::plugins::{InstallOutcome, Origin, Registry};
+use crate::plugins::{InstallOutcome, LoadError, LoadedPlugin, Origin, Registry};
 
 /// The longest wait between polls after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
@@ -53,21 +57,6 @@ pub(crate) struct Approval {
     pub(crate) author_keys: Vec<String>,
 }
 
-/// When the index was last read, and what went wrong.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub(crate) struct PollStatus {
-    pub(crate) last_ok_at_ms: Option<u64>,
-    pub(crate) last_error: Option<StatusError>,
-}
-
-/// An error as the status shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub(crate) struct StatusError {
-    pub(crate) code: ErrorCode,
-    pub(crate) message: String,
-    pub(crate) at_ms: u64,
-}
-
 /// One followed index.
 pub(crate) struct IndexFollower {
     config: IndexSourceConfig,
@@ -77,7 +66,11 @@ pub(crate) struct IndexFollower {
     events: EventBus,
     path: PathBuf,
     /// Held through a whole operation: one install or poll at a time per index.
-    state: tokio::sync::Mutex<FollowerState>,
+    state: Arc<tokio::sync::Mutex<FollowerState>>,
+    watch_window: Duration,
+    /// Watches after updates run on these.
+    tracker: TaskTracker,
+    cancel: CancellationToken,
     status: Mutex<PollStatus>,
 }
 
@@ -89,6 +82,7 @@ impl IndexFollower {
         fetch: FetchClient,
         registry: Arc<Registry>,
         events: EventBus,
+        runner: (&TaskTracker, &CancellationToken, Duration),
     ) -> Result<Self, IndexError> {
         let path = state::state_path(data_dir, &config.name);
         let state = state::load(&path)?;
@@ -104,7 +98,10 @@ impl IndexFollower {
             registry,
             events,
             path,
-            state: tokio::sync::Mutex::new(state),
+            state: Arc::new(tokio::sync::Mutex::new(state)),
+            tracker: runner.0.clone(),
+            cancel: runner.1.clone(),
+            watch_window: runner.2,
             status: Mutex::new(PollStatus::default()),
         })
     }
@@ -115,7 +112,8 @@ impl IndexFollower {
     }
 
     /// Polls until cancelled: refresh, then update what auto-updates; failures back off.
-    pub(crate) async fn run(self: Arc<Self>, cancel: CancellationToken) {
+    pub(crate) async fn run(self: Arc<Self>) {
+        let cancel = self.cancel.clone();
         let mut failures = 0u32;
         loop {
             let ok = self.poll().await;
@@ -355,10 +353,16 @@ impl IndexFollower {
         let default = Followed::default();
         let followed = followed.unwrap_or(&default);
         let newest = entry.releases.iter().max_by_key(|r| r.semver());
-        let available = self
-            .select(entry, followed, None, false, index.version)
-            .ok()
-            .map(|release| release.version.clone());
+        let available = select::select(
+            entry,
+            followed,
+            None,
+            false,
+            index.version,
+            self.config.min_release_age,
+        )
+        .ok()
+        .map(|release| release.version.clone());
         let local = self.serves_other_bytes(name, followed);
         let status = if followed.pending.is_some() {
             "pending_approval"
@@ -411,90 +415,6 @@ impl IndexFollower {
         }
     }
 
-    /// The release to install: the one asked for, or the newest this host can run and
-    /// the operator has not refused, above the version floor.
-    fn select<'a>(
-        &self,
-        entry: &'a PluginEntry,
-        followed: &Followed,
-        version: Option<&str>,
-        explicit: bool,
-        index_version: u64,
-    ) -> Result<&'a Release, IndexError> {
-        let floor = followed
-            .version_floor
-            .as_deref()
-            .and_then(|v| semver::Version::parse(v).ok());
-        let now = Utc::now();
-        let min_age = chrono::Duration::from_std(self.config.min_release_age).unwrap_or_default();
-        let mut refusals = Vec::new();
-        let mut candidates: Vec<&Release> = entry.releases.iter().collect();
-        candidates.sort_by_key(|release| std::cmp::Reverse(release.semver()));
-        for release in candidates {
-            if version.is_some_and(|wanted| wanted != release.version) {
-                continue;
-            }
-            let why = if !crate::plugins::wit_compatible(&release.wit) {
-                Some(format!(
-                    "{} is not compatible with this Kura: built for WIT kura:plugin@{}, this host implements {}",
-                    release.version,
-                    release.wit,
-                    host_wit()
-                ))
-            } else if let Some(yank) = entry.yank_of(&release.version) {
-                Some(format!(
-                    "{} is yanked ({:?}): {}",
-                    release.version, yank.severity, yank.reason
-                ))
-            } else if followed.is_bad(&release.version) && !explicit {
-                Some(format!("{} was refused before", release.version))
-            } else if floor
-                .as_ref()
-                .is_some_and(|floor| release.semver() < *floor)
-            {
-                Some(format!(
-                    "{} is older than the installed version (no downgrades)",
-                    release.version
-                ))
-            } else if !explicit && release.published_at + min_age > now {
-                Some(format!(
-                    "{} is newer than min_release_age_seconds",
-                    release.version
-                ))
-            } else if !explicit
-                && followed.last_failure.as_ref().is_some_and(|failure| {
-                    failure.version == release.version && failure.index_version == index_version
-                })
-            {
-                Some(format!(
-                    "{} failed under this index version",
-                    release.version
-                ))
-            } else {
-                None
-            };
-            match why {
-                None => return Ok(release),
-                Some(why) => refusals.push(why),
-            }
-        }
-        let staying = followed
-            .installed
-            .as_deref()
-            .map(|v| format!("; staying on {v}"))
-            .unwrap_or_default();
-        if refusals.is_empty() {
-            return Err(IndexError::NotFound(match version {
-                Some(version) => format!("the index lists no release {version}"),
-                None => "the index lists no release".to_owned(),
-            }));
-        }
-        Err(IndexError::Incompatible(format!(
-            "no release to install: {}{staying}",
-            refusals.join("; ")
-        )))
-    }
-
     async fn install_locked(
         &self,
         state: &mut FollowerState,
@@ -515,7 +435,14 @@ impl IndexFollower {
             });
         }
         self.apply_yank(name, entry, followed);
-        let release = match self.select(entry, followed, version, explicit, index.version) {
+        let release = match select::select(
+            entry,
+            followed,
+            version,
+            explicit,
+            index.version,
+            self.config.min_release_age,
+        ) {
             Ok(release) => release.clone(),
             Err(error) if !explicit => {
                 return Ok(InstallResult::Unchanged {
@@ -532,7 +459,7 @@ impl IndexFollower {
                 version: release.version,
             });
         }
-        if let Some(pending) = gate(entry, &release, followed) {
+        if let Some(pending) = select::gate(entry, &release, followed) {
             if followed.pending.as_ref() != Some(&pending) {
                 followed.record(
                     "approval_required",
@@ -565,9 +492,24 @@ impl IndexFollower {
         let result = self.download_and_install(name, entry, &release).await;
         let followed = state.plugins.entry(name.to_owned()).or_default();
         let result = match result {
-            Ok((sha256, outcome)) => {
+            Ok((new, replaced, outcome)) => {
                 let previous = followed.installed.replace(release.version.clone());
-                followed.sha256 = Some(sha256);
+                followed.sha256 = Some(new.sha256.clone());
+                if let (Some(replaced), InstallOutcome::Swapped { .. }) = (replaced, &outcome)
+                    && !self.watch_window.is_zero()
+                {
+                    let watch = Watch {
+                        index: self.name().to_owned(),
+                        registry: self.registry.clone(),
+                        events: self.events.clone(),
+                        state: self.state.clone(),
+                        state_path: self.path.clone(),
+                        new,
+                        previous: replaced,
+                        window: self.watch_window,
+                    };
+                    self.tracker.spawn(watch.run(self.cancel.child_token()));
+                }
                 followed.version_floor = Some(release.version.clone());
                 followed.author_keys = Some(entry.authors.clone());
                 followed.approved_hosts = release.allowed_hosts.clone();
@@ -606,11 +548,19 @@ impl IndexFollower {
                     version: release.version.clone(),
                     code: error.code(),
                     message: error.to_string(),
-                    index_version: index.version,
+                    // An inconclusive canary is tried again at the next poll; anything
+                    // else waits for the index to change.
+                    index_version: if matches!(error, IndexError::Inconclusive(_)) {
+                        0
+                    } else {
+                        index.version
+                    },
                 });
                 if matches!(
                     error,
-                    IndexError::ReleaseMismatch(_) | IndexError::HostRefused(_)
+                    IndexError::ReleaseMismatch(_)
+                        | IndexError::HostRefused(_)
+                        | IndexError::Canary(_)
                 ) {
                     // The signed bytes themselves are bad: never again.
                     followed.bad_versions.push(BadVersion {
@@ -669,7 +619,7 @@ impl IndexFollower {
         name: &str,
         entry: &PluginEntry,
         release: &Release,
-    ) -> Result<(String, InstallOutcome), IndexError> {
+    ) -> Result<(Arc<LoadedPlugin>, Option<Arc<LoadedPlugin>>, InstallOutcome), IndexError> {
         let max = usize::try_from(release.length)
             .ok()
             .filter(|&length| length <= MAX_ARTIFACT_BYTES)
@@ -690,121 +640,50 @@ impl IndexFollower {
             }
         };
         trust::verify_release(name, entry, release, &bytes)?;
-        let sha256 = release.sha256.clone();
-        let (_, outcome) = self
-            .registry
-            .install(
+        let registry = &self.registry;
+        let previous = registry.current(name);
+        let mut canary_error = None;
+        let installed = registry
+            .install_checked(
                 bytes,
                 Origin::Index {
                     index: self.name().to_owned(),
                     version: release.version.clone(),
                 },
+                async |new| {
+                    let current = registry.current(name);
+                    match live_canary(registry.runtime(), new, current).await {
+                        Ok(()) => Ok(()),
+                        Err(error) => {
+                            let message = error.to_string();
+                            canary_error = Some(error);
+                            Err(LoadError::Canary(message))
+                        }
+                    }
+                },
             )
-            .await
-            .map_err(|error| {
-                IndexError::HostRefused(format!(
-                    "{name} {}: the host refused it: {error}",
+            .await;
+        match installed {
+            Ok((new, outcome)) => Ok((new, previous, outcome)),
+            Err(error) => Err(canary_error.unwrap_or_else(|| match error {
+                LoadError::Probes(reason) => {
+                    IndexError::Canary(format!("{name} {}: {reason}", release.version))
+                }
+                other => IndexError::HostRefused(format!(
+                    "{name} {}: the host refused it: {other}",
                     release.version
-                ))
-            })?;
-        Ok((sha256, outcome))
+                )),
+            })),
+        }
     }
 }
 
 /// The largest release file installed.
 const MAX_ARTIFACT_BYTES: usize = 64 * 1024 * 1024;
 
-/// What the operator must approve before `release` installs: hosts not approved yet, or
-/// author keys other than the pinned ones (a first install always asks).
-fn gate(entry: &PluginEntry, release: &Release, followed: &Followed) -> Option<Pending> {
-    let mut hosts_added: Vec<String> = release
-        .allowed_hosts
-        .iter()
-        .filter(|host| !followed.approved_hosts.contains(host))
-        .cloned()
-        .collect();
-    hosts_added.sort();
-    let mut hosts_removed: Vec<String> = followed
-        .approved_hosts
-        .iter()
-        .filter(|host| !release.allowed_hosts.contains(host))
-        .cloned()
-        .collect();
-    hosts_removed.sort();
-    let keys_changed = followed
-        .author_keys
-        .as_ref()
-        .is_none_or(|pinned| !pinned.same_as(&entry.authors));
-    if hosts_added.is_empty() && !keys_changed {
-        return None;
-    }
-    let mut author_keys_new = entry.authors.fingerprints();
-    author_keys_new.sort();
-    let mut author_keys_old = followed
-        .author_keys
-        .as_ref()
-        .map(|keys| keys.fingerprints())
-        .unwrap_or_default();
-    author_keys_old.sort();
-    Some(Pending {
-        version: release.version.clone(),
-        hosts_added,
-        hosts_removed,
-        author_keys_old,
-        author_keys_new,
-        notes: release.notes.clone(),
-    })
-}
-
 fn not_verified() -> IndexError {
     IndexError::Unreachable {
         file: "index.json".to_owned(),
         message: "no verified copy yet".to_owned(),
     }
-}
-
-fn host_wit() -> String {
-    let (major, minor, patch) = crate::plugins::HOST_WIT_VERSION;
-    format!("{major}.{minor}.{patch}")
-}
-
-/// `GET /api/index`: one index.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub(crate) struct IndexStatus {
-    pub(crate) name: String,
-    pub(crate) url: String,
-    pub(crate) root_version: Option<u64>,
-    /// Fingerprints of the root keys now trusted.
-    pub(crate) root_keys: Vec<String>,
-    pub(crate) index_version: Option<u64>,
-    /// RFC 3339.
-    pub(crate) expires: Option<String>,
-    /// No index verified yet, or it (or its root) expired: nothing is updated.
-    pub(crate) updates_paused: bool,
-    pub(crate) auto_update: bool,
-    pub(crate) poll: PollStatus,
-    pub(crate) plugins: Vec<IndexPluginView>,
-}
-
-/// One plugin of an index, as this host stands with it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub(crate) struct IndexPluginView {
-    pub(crate) name: String,
-    pub(crate) kind: String,
-    pub(crate) author_keys: Vec<String>,
-    /// Installed from this index.
-    pub(crate) installed: Option<String>,
-    /// The newest release listed, even one this host cannot run.
-    pub(crate) newest: Option<String>,
-    /// The release an install or update would take now.
-    pub(crate) available: Option<String>,
-    /// `not_installed`, `up_to_date`, `update_available`, `pending_approval`, `pinned`,
-    /// `local_file` (a local file serves instead), `yanked`, `incompatible`.
-    pub(crate) status: String,
-    pub(crate) pinned: bool,
-    pub(crate) pending: Option<Pending>,
-    pub(crate) bad_versions: Vec<BadVersion>,
-    pub(crate) last_failure: Option<Failure>,
-    pub(crate) releases: Vec<Release>,
-    pub(crate) yanked: Vec<Yank>,
 }

@@ -21,6 +21,10 @@ pub enum LoadError {
     SmokeTest(String),
     #[error("failed the cleaner golden tests: {0}")]
     Golden(String),
+    #[error("failed its probes: {0}")]
+    Probes(String),
+    #[error("failed its live canary: {0}")]
+    Canary(String),
     #[error("cannot read or write {0}")]
     Io(String),
     #[error("plugin engine: {0}")]

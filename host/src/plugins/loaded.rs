@@ -40,14 +40,43 @@ pub struct LoadedPlugin {
     pub(crate) settings: Arc<BTreeMap<String, String>>,
     pub(crate) policy: Arc<EgressPolicy>,
     pub(crate) stats: Arc<PluginStats>,
+    /// This version's own outcomes (the watch after an update compares versions).
+    pub(crate) outcomes: VersionOutcomes,
+}
+
+/// Calls of one version, and those that failed through the plugin's own fault (it could
+/// not read what it got, trapped, ran out of time or memory), as opposed to the site's.
+#[derive(Debug, Default)]
+pub(crate) struct VersionOutcomes {
+    calls: AtomicU64,
+    plugin_caused: AtomicU64,
+}
+
+impl VersionOutcomes {
+    pub(crate) fn record(&self, plugin_caused: bool) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if plugin_caused {
+            self.plugin_caused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// (calls, plugin-caused failures) so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.plugin_caused.load(Ordering::Relaxed),
+        )
+    }
 }
 
 impl LoadedPlugin {
-    pub(crate) fn name(&self) -> &str {
+    /// The manifest's name.
+    pub fn name(&self) -> &str {
         &self.manifest.name
     }
 
-    pub(crate) fn version(&self) -> &str {
+    /// The manifest's version.
+    pub fn version(&self) -> &str {
         &self.manifest.version
     }
 
@@ -58,6 +87,18 @@ impl LoadedPlugin {
     /// The settings the plugin sees (declared keys with defaults, config values, domain).
     pub(crate) fn settings(&self) -> &BTreeMap<String, String> {
         &self.settings
+    }
+
+    /// The probes the component carries, if any.
+    pub(crate) fn probes(&self) -> Result<Option<super::probes::ProbeSet>, super::LoadError> {
+        let Some(bytes) =
+            super::manifest::custom_section(&self.bytes, super::probes::PROBES_SECTION)?
+        else {
+            return Ok(None);
+        };
+        super::probes::ProbeSet::parse(&bytes)
+            .map(Some)
+            .map_err(super::LoadError::Probes)
     }
 
     /// Call statistics of this plugin across its versions.

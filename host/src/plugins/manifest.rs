@@ -21,8 +21,8 @@ pub enum ManifestError {
         "no `{MANIFEST_SECTION}` custom section: the file was not built with the Kura plugin SDK"
     )]
     Missing,
-    #[error("more than one `{MANIFEST_SECTION}` section")]
-    Duplicate,
+    #[error("more than one `{0}` section")]
+    Duplicate(String),
     #[error("manifest is not valid JSON: {0}")]
     Json(String),
     #[error("manifest field `{field}`: {message}")]
@@ -154,6 +154,12 @@ pub(super) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
 
 /// Finds the manifest section anywhere in the component (it sits in the core module).
 fn manifest_section(bytes: &[u8]) -> Result<Vec<u8>, ManifestError> {
+    custom_section(bytes, MANIFEST_SECTION)?.ok_or(ManifestError::Missing)
+}
+
+/// The custom section `name`, found anywhere in the component (a core module's, or the
+/// component's own); one at most.
+pub(crate) fn custom_section(bytes: &[u8], name: &str) -> Result<Option<Vec<u8>>, ManifestError> {
     let mut found = None;
     let mut first = true;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
@@ -166,9 +172,9 @@ fn manifest_section(bytes: &[u8]) -> Result<Vec<u8>, ManifestError> {
                     "a core module, not a component (build for wasm32-wasip2)".to_owned(),
                 ));
             }
-            wasmparser::Payload::CustomSection(reader) if reader.name() == MANIFEST_SECTION => {
+            wasmparser::Payload::CustomSection(reader) if reader.name() == name => {
                 if found.is_some() {
-                    return Err(ManifestError::Duplicate);
+                    return Err(ManifestError::Duplicate(name.to_owned()));
                 }
                 found = Some(reader.data().to_vec());
             }
@@ -176,7 +182,7 @@ fn manifest_section(bytes: &[u8]) -> Result<Vec<u8>, ManifestError> {
         }
         first = false;
     }
-    found.ok_or(ManifestError::Missing)
+    Ok(found)
 }
 
 #[cfg(test)]

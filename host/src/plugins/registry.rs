@@ -92,6 +92,17 @@ impl Registry {
         bytes: Vec<u8>,
         origin: Origin,
     ) -> Result<(Arc<LoadedPlugin>, InstallOutcome), LoadError> {
+        self.install_checked(bytes, origin, async |_| Ok(())).await
+    }
+
+    /// [`Self::install`] with one more check between preparing and publishing (an index
+    /// update's live canary): its error is recorded like any other failed load.
+    pub(crate) async fn install_checked(
+        &self,
+        bytes: Vec<u8>,
+        origin: Origin,
+        check: impl AsyncFnOnce(&Arc<LoadedPlugin>) -> Result<(), LoadError>,
+    ) -> Result<(Arc<LoadedPlugin>, InstallOutcome), LoadError> {
         let bytes: Arc<[u8]> = bytes.into();
         let sha256 = crate::util::sha256_hex(&bytes);
         let name = super::manifest::Manifest::from_component(&bytes)
@@ -117,6 +128,10 @@ impl Registry {
                 return Err(error);
             }
         };
+        if let Err(error) = check(&loaded).await {
+            self.record_failure(&origin, name.as_deref(), &sha256, &bytes, &error);
+            return Err(error);
+        }
         let _guard = self.install_lock.lock().await;
         // The same bytes may have been published while these were being prepared.
         if let Some(unchanged) = self.unchanged(name.as_deref(), &sha256, &origin) {

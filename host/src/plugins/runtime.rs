@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use super::bindings::{cleaner, scraper, source, types as wit};
+use super::call::{Answer, Request};
 use super::compile::compile_cached;
 use super::engine::{EPOCH_TICK, Linkers, build_engine};
 use super::error::{CallError, LoadError};
@@ -18,31 +19,42 @@ use super::loaded::{KindPre, LoadedPlugin, Outcome, PluginStats};
 use super::manifest::Manifest;
 use super::output::BoundedOutput;
 use super::policy::check_imports;
+use super::probes::{ProbeSet, Replay, check_expect, check_live, plugin_caused};
+use super::state::Fetcher;
 use super::state::{CallContext, PluginState};
-use super::types::{Metadata, PluginKind, SearchHit, StreamHit};
+use super::types::PluginKind;
 use crate::config::{Config, PluginEntry, PluginsConfig};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
 
 /// Extra time after the deadline before the outer timeout drops a call stuck in a host import.
 const OUTER_GRACE: Duration = Duration::from_millis(100);
 
-/// One request to a plugin export.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Request<'a> {
-    Resolve(&'a str),
-    Search(&'a str),
-    Scrape(&'a str, Option<&'a str>),
-    Avatar(&'a str),
-    Clean(&'a str),
+/// One live probe's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveOutcome {
+    pub(crate) probe: String,
+    pub(crate) verdict: LiveVerdict,
 }
 
-/// The answer to a [`Request`].
-pub(crate) enum Answer {
-    Hit(StreamHit),
-    Hits(Vec<SearchHit>),
-    Metadata(Metadata),
-    Avatar(Option<String>),
-    Clean(String),
+/// How a live probe went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LiveVerdict {
+    Passed,
+    /// The plugin could not handle what the site answered (or trapped, or ran out).
+    PluginFailed(String),
+    /// The site could not be reached or refused.
+    SiteFailed(String),
+}
+
+/// How a probe call differs from a normal one.
+#[derive(Default)]
+pub(crate) struct Setup {
+    /// Fetches answered from these exchanges instead of the network.
+    pub(crate) replay: Option<Arc<super::probes::Replay>>,
+    /// Settings over the plugin's own.
+    pub(crate) settings: BTreeMap<String, String>,
+    /// A cookie jar of its own.
+    pub(crate) fresh_jar: bool,
 }
 
 /// Engine, linkers, limits and the shared fetch client.
@@ -157,12 +169,80 @@ impl PluginRuntime {
             settings: Arc::new(settings),
             policy: Arc::new(policy),
             stats,
+            outcomes: Default::default(),
         };
         self.smoke_test(&loaded).await?;
+        self.offline_probes(&loaded).await?;
         Ok(LoadedPlugin {
             load_time: started.elapsed(),
             ..loaded
         })
+    }
+
+    /// Every probe the component carries, offline: recorded fetches, the expected answers.
+    async fn offline_probes(&self, plugin: &LoadedPlugin) -> Result<(), LoadError> {
+        let Some(probes) = plugin.probes()? else {
+            return Ok(());
+        };
+        let mut failures = Vec::new();
+        for probe in &probes.probes {
+            let setup = Setup {
+                replay: Some(Replay::new(&probe.cassette)),
+                settings: probe.settings.clone(),
+                fresh_jar: true,
+            };
+            let result = self
+                .invoke_with(plugin, Some(probe.call.request()), false, setup)
+                .await;
+            if let Err(reason) = check_expect(&probe.expect, &result) {
+                failures.push(format!("probe `{}`: {reason}", probe.name));
+            }
+        }
+        match failures.as_slice() {
+            [] => Ok(()),
+            [first, ..] => Err(LoadError::Probes(format!(
+                "{} of {} failed; {first}",
+                failures.len(),
+                probes.probes.len()
+            ))),
+        }
+    }
+
+    /// Runs the probes that have a `live` rule against the real site (the operator's
+    /// settings, the plugin's jar, its egress policy): one outcome per probe.
+    pub(crate) async fn live_probes(&self, plugin: &LoadedPlugin) -> Vec<LiveOutcome> {
+        match plugin.probes() {
+            Ok(Some(probes)) => self.live_probes_of(plugin, &probes).await,
+            _ => Vec::new(),
+        }
+    }
+
+    /// [`Self::live_probes`] with another version's probes: the running version answers
+    /// the inputs of the version that would replace it.
+    pub(crate) async fn live_probes_of(
+        &self,
+        plugin: &LoadedPlugin,
+        probes: &ProbeSet,
+    ) -> Vec<LiveOutcome> {
+        let mut outcomes = Vec::new();
+        for probe in &probes.probes {
+            let Some(rule) = &probe.live else {
+                continue;
+            };
+            let result = self.invoke(plugin, Some(probe.call.request()), false).await;
+            let verdict = match check_live(rule, &result) {
+                Ok(()) => LiveVerdict::Passed,
+                Err(reason) => match &result {
+                    Err(error) if !plugin_caused(error) => LiveVerdict::SiteFailed(reason),
+                    _ => LiveVerdict::PluginFailed(reason),
+                },
+            };
+            outcomes.push(LiveOutcome {
+                probe: probe.name.clone(),
+                verdict,
+            });
+        }
+        outcomes
     }
 
     /// Instantiates once; a cleaner must also pass every golden case.
@@ -209,6 +289,19 @@ impl PluginRuntime {
         request: Option<Request<'_>>,
         record: bool,
     ) -> Result<Option<Answer>, CallError> {
+        self.invoke_with(plugin, request, record, Setup::default())
+            .await
+    }
+
+    /// [`Self::invoke`] with a probe's setup: recorded fetches, settings over the
+    /// plugin's own.
+    pub(crate) async fn invoke_with(
+        &self,
+        plugin: &LoadedPlugin,
+        request: Option<Request<'_>>,
+        record: bool,
+        setup: Setup,
+    ) -> Result<Option<Answer>, CallError> {
         let timeout = match plugin.kind() {
             PluginKind::Cleaner => self.config.cleaner_timeout,
             _ => self.config.call_timeout,
@@ -223,10 +316,24 @@ impl PluginRuntime {
         let output = BoundedOutput::new(self.config.max_log_bytes_per_call);
         let ctx = CallContext {
             plugin: Arc::from(plugin.name()),
-            fetch: (plugin.kind() != PluginKind::Cleaner).then(|| self.fetch.clone()),
+            fetch: (plugin.kind() != PluginKind::Cleaner).then(|| match setup.replay {
+                Some(replay) => Fetcher::Replay(replay),
+                None => Fetcher::Live(self.fetch.clone()),
+            }),
             policy: plugin.policy.clone(),
-            cookies: self.jar(plugin.name()),
-            settings: plugin.settings.clone(),
+            // A probe offline gets a jar of its own: nothing it replays reaches the real one.
+            cookies: if setup.fresh_jar {
+                CookieJar::default()
+            } else {
+                self.jar(plugin.name())
+            },
+            settings: if setup.settings.is_empty() {
+                plugin.settings.clone()
+            } else {
+                let mut settings = (*plugin.settings).clone();
+                settings.extend(setup.settings);
+                Arc::new(settings)
+            },
             deadline,
             max_requests: self.max_requests_per_call,
         };
@@ -281,6 +388,9 @@ impl PluginRuntime {
                 tracing::warn!(plugin = plugin.name(), version = plugin.version(), error = %message, "plugin call failed");
             }
             plugin.stats.record(class, started.elapsed(), failure);
+            plugin
+                .outcomes
+                .record(result.as_ref().err().is_some_and(plugin_caused));
         }
         result
     }

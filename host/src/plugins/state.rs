@@ -13,10 +13,18 @@ use super::bindings::{cookies, http, log, settings, types};
 use super::output::BoundedOutput;
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchError, FetchRequest, FetchScope};
 
+/// Where a call's fetches go: the network, or a probe's recorded exchanges.
+#[derive(Clone)]
+pub(crate) enum Fetcher {
+    Live(FetchClient),
+    Replay(Arc<super::probes::Replay>),
+}
+
 /// What one call may use and reach.
 pub(crate) struct CallContext {
     pub(crate) plugin: Arc<str>,
-    pub(crate) fetch: Option<FetchClient>,
+    /// None: no network at all (cleaners).
+    pub(crate) fetch: Option<Fetcher>,
     pub(crate) policy: Arc<EgressPolicy>,
     pub(crate) cookies: CookieJar,
     pub(crate) settings: Arc<BTreeMap<String, String>>,
@@ -142,12 +150,6 @@ impl http::Host for PluginState {
             tracing::warn!(plugin = %self.ctx.plugin, limit = self.ctx.max_requests, "fetch budget exhausted");
             return Ok(Err(http::FetchError::BudgetExhausted));
         }
-        let scope = FetchScope {
-            caller: &self.ctx.plugin,
-            policy: &self.ctx.policy,
-            cookies: &self.ctx.cookies,
-            deadline: Some(self.ctx.deadline),
-        };
         let request = FetchRequest {
             method: method(request.method),
             url: request.url,
@@ -159,6 +161,16 @@ impl http::Host for PluginState {
             follow_redirects: request.follow_redirects.unwrap_or(true),
         };
         tracing::debug!(plugin = %self.ctx.plugin, method = %request.method, url = %request.url, "plugin fetch");
+        let client = match client {
+            Fetcher::Live(client) => client,
+            Fetcher::Replay(replay) => return Ok(self.replay(&replay, &request)),
+        };
+        let scope = FetchScope {
+            caller: &self.ctx.plugin,
+            policy: &self.ctx.policy,
+            cookies: &self.ctx.cookies,
+            deadline: Some(self.ctx.deadline),
+        };
         Ok(match client.fetch(&scope, request).await {
             Ok(response) => Ok(http::Response {
                 status: response.status,
@@ -166,16 +178,65 @@ impl http::Host for PluginState {
                 body: response.body.to_vec(),
                 final_url: response.final_url,
             }),
-            Err(error) => Err(match error {
-                FetchError::Denied(reason) => http::FetchError::Denied(reason),
-                FetchError::InvalidUrl(reason) => http::FetchError::InvalidUrl(reason),
-                FetchError::Timeout => http::FetchError::Timeout,
-                FetchError::TooLarge(cap) => http::FetchError::TooLarge(cap),
-                FetchError::TooManyRedirects => http::FetchError::TooManyRedirects,
-                FetchError::BudgetExhausted => http::FetchError::BudgetExhausted,
-                FetchError::Network(reason) => http::FetchError::Network(reason),
-            }),
+            Err(error) => Err(wit_fetch_error(error)),
         })
+    }
+}
+
+impl PluginState {
+    /// A probe's fetch: the recorded exchange for this method and URL, under the same
+    /// egress policy as a live one; a request the cassette lacks is denied.
+    fn replay(
+        &self,
+        replay: &super::probes::Replay,
+        request: &FetchRequest,
+    ) -> Result<http::Response, http::FetchError> {
+        let url = url::Url::parse(&request.url)
+            .map_err(|error| http::FetchError::InvalidUrl(error.to_string()))?;
+        self.ctx
+            .policy
+            .check(&url)
+            .map_err(|denial| http::FetchError::Denied(denial.to_string()))?;
+        let exchange = replay
+            .take(request.method.as_str(), &request.url)
+            .ok_or_else(|| {
+                http::FetchError::Denied(format!(
+                    "not in the probe's cassette: {} {}",
+                    request.method, request.url
+                ))
+            })?;
+        match (exchange.response, exchange.error) {
+            (Some(response), _) => Ok(http::Response {
+                status: response.status,
+                body: response.body_bytes().map_err(http::FetchError::Network)?,
+                headers: response.headers,
+                final_url: response.final_url,
+            }),
+            (None, Some(error)) => Err(match error.kind.as_str() {
+                "denied" => http::FetchError::Denied(error.detail),
+                "invalid-url" => http::FetchError::InvalidUrl(error.detail),
+                "timeout" => http::FetchError::Timeout,
+                "too-large" => http::FetchError::TooLarge(error.detail.parse().unwrap_or(0)),
+                "too-many-redirects" => http::FetchError::TooManyRedirects,
+                "budget-exhausted" => http::FetchError::BudgetExhausted,
+                _ => http::FetchError::Network(error.detail),
+            }),
+            (None, None) => Err(http::FetchError::Network(
+                "cassette entry has neither response nor error".to_owned(),
+            )),
+        }
+    }
+}
+
+fn wit_fetch_error(error: FetchError) -> http::FetchError {
+    match error {
+        FetchError::Denied(reason) => http::FetchError::Denied(reason),
+        FetchError::InvalidUrl(reason) => http::FetchError::InvalidUrl(reason),
+        FetchError::Timeout => http::FetchError::Timeout,
+        FetchError::TooLarge(cap) => http::FetchError::TooLarge(cap),
+        FetchError::TooManyRedirects => http::FetchError::TooManyRedirects,
+        FetchError::BudgetExhausted => http::FetchError::BudgetExhausted,
+        FetchError::Network(reason) => http::FetchError::Network(reason),
     }
 }
 
