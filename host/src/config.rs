@@ -127,6 +127,7 @@ pub(crate) struct PluginsConfig {
     pub(crate) max_concurrent_calls: u32,
     pub(crate) max_log_bytes_per_call: usize,
     pub(crate) keep_versions: usize,
+    pub(crate) builtins: bool,
 }
 
 /// `fetch:` and `proxy:` validated.
@@ -371,6 +372,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         max_concurrent_calls: p.max_concurrent_calls,
         max_log_bytes_per_call: p.max_log_bytes_per_call as usize,
         keep_versions: p.keep_versions as usize,
+        builtins: p.builtins,
     };
     let fetch = validate_fetch(&raw)?;
     let download = validate_download(&raw.download)?;

@@ -6,6 +6,7 @@
 //! Nothing generated from WIT leaves this module.
 
 mod bindings;
+mod builtin;
 mod call;
 mod compile;
 mod engine;
@@ -63,7 +64,8 @@ impl PluginHost {
         std::fs::create_dir_all(&config.plugins.dir)
             .map_err(|error| LoadError::Io(format!("{}: {error}", config.plugins.dir.display())))?;
         let runtime = Arc::new(PluginRuntime::new(config, fetch)?);
-        let registry = Arc::new(Registry::new(runtime, events));
+        let builtins = config.plugins.builtins;
+        let registry = Arc::new(Registry::new(runtime, events, builtins));
         registry.sync_dir().await;
         Ok(Self { registry })
     }

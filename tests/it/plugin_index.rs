@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{self, TestServer, kura_bin, plugin_wasm};
+use crate::support::{self, TestConfig, TestServer, kura_bin, plugin_wasm};
 
 /// A hang guard for background work, far above any real figure.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -534,5 +534,50 @@ async fn canaries_refuse_a_worse_release_and_the_watch_rolls_one_back() {
         .await
         .expect("1.0.0 serves");
     assert_eq!(hit.title.as_deref(), Some("canary v1"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_data_directory_has_the_built_in_plugins_and_a_file_replaces_one() {
+    let _exclusive = support::exclusive().await;
+    let config = TestConfig::bare().set("plugins.builtins", json!(true));
+    let server = TestServer::start(&config, &[]).await;
+    let (status, body) = server.get_json("/api/plugins").await;
+    assert_eq!(status, 200, "{body}");
+    let origin_of = |body: &Value, name: &str| {
+        body["plugins"]
+            .as_array()
+            .and_then(|plugins| plugins.iter().find(|p| p["name"] == name))
+            .map(|p| p["origin"]["type"].clone())
+    };
+    assert_eq!(
+        origin_of(&body, "default-cleaner"),
+        Some(json!("built_in")),
+        "{body}"
+    );
+    assert_eq!(
+        origin_of(&body, "jsonld"),
+        Some(json!("built_in")),
+        "{body}"
+    );
+    let cleaned = server
+        .plugins()
+        .clean("default-cleaner", "Translation: **\"Summer Seaside\"**")
+        .await
+        .expect("the built-in cleaner cleans");
+    assert_eq!(cleaned, "Summer Seaside");
+    // A file of the same name replaces the built-in; removing it brings the built-in back.
+    let file = support::server::install_file(&server.plugin_dir(), "default-cleaner");
+    wait_for("the file replaces the built-in", async || {
+        let (_, body) = server.get_json("/api/plugins").await;
+        origin_of(&body, "default-cleaner") == Some(json!("local"))
+    })
+    .await;
+    std::fs::remove_file(file).expect("remove");
+    wait_for("the built-in is back", async || {
+        let (_, body) = server.get_json("/api/plugins").await;
+        origin_of(&body, "default-cleaner") == Some(json!("built_in"))
+    })
+    .await;
     server.stop().await;
 }

@@ -215,6 +215,9 @@ pub(crate) struct RawPlugins {
     pub(crate) max_log_bytes_per_call: u64,
     /// Versions kept per plugin for rollback, the running one included.
     pub(crate) keep_versions: u32,
+    /// Load the plugins built into `kura` (the default cleaner, the JSON-LD/OpenGraph
+    /// scraper) when no file or index release of the same name is loaded.
+    pub(crate) builtins: bool,
 }
 
 impl Default for RawPlugins {
@@ -230,6 +233,7 @@ impl Default for RawPlugins {
             max_concurrent_calls: 32,
             max_log_bytes_per_call: 64 * 1024,
             keep_versions: 2,
+            builtins: true,
         }
     }
 }

@@ -30,6 +30,22 @@ pub enum Origin {
         index: String,
         version: String,
     },
+    /// Built into the `kura` binary.
+    BuiltIn,
+}
+
+impl Origin {
+    /// Where the version came from, as the API shows it.
+    fn source(&self) -> super::slot::Source {
+        match self {
+            Origin::File(_) => super::slot::Source::Local,
+            Origin::Upload => super::slot::Source::Upload,
+            Origin::Index { index, .. } => super::slot::Source::Index {
+                index: index.clone(),
+            },
+            Origin::BuiltIn => super::slot::Source::BuiltIn,
+        }
+    }
 }
 
 /// What an install did.
@@ -55,11 +71,13 @@ pub struct Registry {
     /// One lock per plugin name, held from prepare to publish: versions of one plugin go
     /// live in the order they arrived, while different plugins prepare in parallel.
     name_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Whether the built-in plugins load where nothing else has their name.
+    builtins: bool,
 }
 
 impl Registry {
     /// An empty registry; run-time enable/disable switches are read from the state file.
-    pub(crate) fn new(runtime: Arc<PluginRuntime>, events: EventBus) -> Self {
+    pub(crate) fn new(runtime: Arc<PluginRuntime>, events: EventBus, builtins: bool) -> Self {
         let overrides = std::fs::read(state_file(&runtime))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -74,6 +92,7 @@ impl Registry {
             enabled_overrides: RwLock::new(overrides),
             install_lock: tokio::sync::Mutex::new(()),
             name_locks: Mutex::new(HashMap::new()),
+            builtins,
         }
     }
 
@@ -166,6 +185,15 @@ impl Registry {
         if current.sha256 != sha256 {
             return None;
         }
+        // The same bytes as a built-in, now as a file: the file is what serves (its
+        // removal unloads it, and the built-in comes back).
+        if let Origin::File(path) = origin
+            && let Some(slot) = self.write_slots().get_mut(current.name())
+            && slot.file.is_none()
+        {
+            slot.file = Some(path.clone());
+            slot.source = origin.source();
+        }
         self.remember_file(origin, sha256, Some(current.name()));
         Some((current, InstallOutcome::Unchanged))
     }
@@ -180,12 +208,14 @@ impl Registry {
                 file: None,
                 last_error: None,
                 stats: loaded.stats.clone(),
+                source: origin.source(),
             });
         let previous = slot.versions.front().map(|v| v.version().to_owned());
         slot.versions.retain(|v| v.sha256 != loaded.sha256);
         slot.versions.push_front(loaded.clone());
         slot.versions.truncate(keep);
         slot.last_error = None;
+        slot.source = origin.source();
         if let Origin::File(path) = origin {
             slot.file = Some(path.clone());
         }
@@ -248,7 +278,7 @@ impl Registry {
             .map(|m| m.version);
         let file = match origin {
             Origin::File(path) => Some(path.clone()),
-            Origin::Upload | Origin::Index { .. } => None,
+            Origin::Upload | Origin::Index { .. } | Origin::BuiltIn => None,
         };
         let failure = LoadFailure {
             error: error.to_string(),
@@ -351,6 +381,26 @@ impl Registry {
             .await;
         let paths: Vec<PathBuf> = present.into_iter().map(|(path, _)| path).collect();
         self.forget_removed(&paths);
+        // A built-in stands in for a name whose file failed or was removed.
+        if self.builtins {
+            self.load_builtins().await;
+        }
+    }
+
+    /// Loads every built-in whose name nothing else has taken.
+    async fn load_builtins(&self) {
+        for bytes in super::builtin::components() {
+            let Ok(manifest) = super::manifest::Manifest::from_component(bytes) else {
+                tracing::warn!("a built-in plugin has no readable manifest; skipped");
+                continue;
+            };
+            if self.current(&manifest.name).is_some() {
+                continue;
+            }
+            if let Err(error) = self.install(bytes.to_vec(), Origin::BuiltIn).await {
+                tracing::warn!(plugin = %manifest.name, %error, "built-in plugin not loaded");
+            }
+        }
     }
 
     fn forget_removed(&self, present: &[PathBuf]) {

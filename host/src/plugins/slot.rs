@@ -26,4 +26,20 @@ pub(crate) struct Slot {
     pub(crate) file: Option<PathBuf>,
     pub(crate) last_error: Option<LoadFailure>,
     pub(crate) stats: Arc<PluginStats>,
+    /// Where the current version came from.
+    pub(crate) source: Source,
+}
+
+/// Where a plugin's current version came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Source {
+    /// Built into the `kura` binary.
+    BuiltIn,
+    /// A file in the plugins directory.
+    Local,
+    /// Uploaded through the API (and written into the plugins directory).
+    Upload,
+    /// Installed from a followed index.
+    Index { index: String },
 }

@@ -22,6 +22,8 @@ pub struct PluginView {
     pub(crate) size_bytes: usize,
     #[schema(value_type = Option<String>)]
     pub(crate) file: Option<PathBuf>,
+    /// Where the current version came from: `built_in`, `local`, `upload`, `index`.
+    pub(crate) origin: super::slot::Source,
     pub(crate) loaded_at_ms: u64,
     pub load_ms: f64,
     pub from_cache: bool,
@@ -85,6 +87,7 @@ impl PluginView {
             sha256: current.sha256.clone(),
             size_bytes: current.bytes.len(),
             file: slot.file.clone(),
+            origin: slot.source.clone(),
             loaded_at_ms: crate::util::unix_ms(current.loaded_at),
             load_ms: current.load_time.as_secs_f64() * 1000.0,
             from_cache: current.compiled_from == CompileSource::Cache,

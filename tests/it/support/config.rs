@@ -40,9 +40,12 @@ impl TestConfig {
         }
     }
 
-    /// Only `server.port: 0`, for a server that needs neither the fixture site nor plugins.
+    /// Only `server.port: 0` and no built-in plugins (a test names the plugins it
+    /// loads), for a server that needs neither the fixture site nor plugins.
     pub fn bare() -> Self {
-        Self::empty().set("server.port", json!(0))
+        Self::empty()
+            .set("server.port", json!(0))
+            .set("plugins.builtins", json!(false))
     }
 
     /// Sets the value at a dotted key path (`plugins.call_timeout_ms`), creating the
@@ -122,7 +125,7 @@ mod tests {
             .merge(json!({"server": {"require_token": true}, "fetch": {"max_redirects": 4}}));
         let expected = TestConfig::empty().merge(json!({
             "server": {"port": 0, "require_token": true},
-            "plugins": {"call_timeout_ms": 1000},
+            "plugins": {"call_timeout_ms": 1000, "builtins": false},
             "fetch": {"allow_private_hosts": ["127.0.0.1:1", "127.0.0.1:2"], "max_redirects": 4},
         }));
         assert_eq!(edited, expected);
