@@ -16,6 +16,7 @@ mod database;
 mod download;
 #[cfg(test)]
 mod help_tests;
+mod index_client;
 mod library;
 mod maintenance;
 mod publish;
@@ -122,6 +123,8 @@ pub(crate) enum PluginCommand {
     },
     #[command(flatten)]
     Author(publish::AuthorCommand),
+    #[command(flatten)]
+    Index(index_client::IndexClientCommand),
 }
 
 /// Runs the parsed command line.
@@ -191,6 +194,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             maintenance::run(&config, command, cli.global.silent).await
         }
         Command::Serve { .. } | Command::Index(_) => Ok(ExitCode::SUCCESS),
+        Command::Plugin(PluginCommand::Index(command)) => index_client::run(command, &config).await,
         Command::Plugin(command) => {
             let host = offline_host(&config).await?;
             match command {
@@ -202,7 +206,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     avatar,
                     page_url,
                 } => call(&host, &name, &input, search, avatar, page_url.as_deref()).await,
-                PluginCommand::Inspect { .. } | PluginCommand::Author(_) => Ok(ExitCode::SUCCESS),
+                PluginCommand::Inspect { .. }
+                | PluginCommand::Author(_)
+                | PluginCommand::Index(_) => Ok(ExitCode::SUCCESS),
             }
         }
     }

@@ -581,3 +581,156 @@ async fn a_fresh_data_directory_has_the_built_in_plugins_and_a_file_replaces_one
     .await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_installs_pins_and_updates_and_yanks_move_the_server_off_a_version() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "plugin_index": { "sources": [{
+            "name": "demo",
+            "url": format!("{}/files/site/", fixture.base_url()),
+            "root_keys": [publisher.root_key()],
+            "poll_seconds": 3600,
+            "auto_update": true,
+        }]}
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    let url = server.url("");
+    let url = url.trim_end_matches('/');
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", url]);
+        publisher.try_kura(&all)
+    };
+    let stdout =
+        |output: &std::process::Output| String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr =
+        |output: &std::process::Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    let output = cli(&["plugin", "update"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("not_installed"),
+        "{}",
+        stdout(&output)
+    );
+    // Approval is never assumed: without a terminal, --yes is required.
+    let output = cli(&["plugin", "install", "test-swap"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--yes"), "{}", stderr(&output));
+    assert!(server.plugins().registry().current("test-swap").is_none());
+    let output = cli(&["plugin", "install", "test-swap@1.0.0", "--yes"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("http://127.0.0.1:*"),
+        "the hosts are shown: {}",
+        stdout(&output)
+    );
+    assert!(
+        stdout(&output).contains("test-swap 1.0.0 installed"),
+        "{}",
+        stdout(&output)
+    );
+
+    // Pinned: a new release is not taken; unpinned, it is.
+    let output = cli(&["plugin", "pin", "test-swap"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    publisher.publish("test-swap-v2");
+    let output = cli(&["plugin", "update", "test-swap"]);
+    assert!(stdout(&output).contains("pinned"), "{}", stdout(&output));
+    let version = || {
+        server
+            .plugins()
+            .registry()
+            .current("test-swap")
+            .map(|p| p.version().to_owned())
+    };
+    assert_eq!(version().as_deref(), Some("1.0.0"));
+    cli(&["plugin", "unpin", "test-swap"]);
+    let output = cli(&["plugin", "update", "test-swap"]);
+    assert!(
+        stdout(&output).contains("up_to_date"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+    let output = cli(&["plugin", "search", "swap"]);
+    assert!(stdout(&output).contains("test-swap"), "{}", stdout(&output));
+
+    // 2.0.0 yanked as broken, nothing newer: back to the kept 1.0.0.
+    publisher.kura(&[
+        "index",
+        "yank",
+        "site",
+        "test-swap",
+        "2.0.0",
+        "--reason",
+        "search returns nothing",
+    ]);
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    cli(&["plugin", "update"]);
+    assert_eq!(version().as_deref(), Some("1.0.0"));
+    // 1.0.0 yanked as malicious, nothing clean kept: switched off, reversibly.
+    publisher.kura(&[
+        "index",
+        "yank",
+        "site",
+        "test-swap",
+        "1.0.0",
+        "--reason",
+        "exfiltrates",
+        "--malicious",
+    ]);
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    cli(&["plugin", "update"]);
+    let enabled = async || {
+        let (_, body) = server.get_json("/api/plugins").await;
+        body["plugins"]
+            .as_array()
+            .and_then(|plugins| plugins.iter().find(|p| p["name"] == "test-swap"))
+            .map(|p| p["enabled"].clone())
+    };
+    assert_eq!(enabled().await, Some(json!(false)));
+    assert!(
+        server
+            .plugins()
+            .resolve("test-swap", "DEMO-001")
+            .await
+            .is_err()
+    );
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/enable", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(enabled().await, Some(json!(true)));
+    let (_, body) = server.get_json("/api/plugins/test-swap/history").await;
+    let events: Vec<&str> = body["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|line| line["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "approval_required",
+            "approved",
+            "installed",
+            "pinned",
+            "unpinned",
+            "updated",
+            "rolled_back",
+            "yanked"
+        ],
+        "{body}"
+    );
+    server.stop().await;
+}

@@ -99,7 +99,11 @@ pub(super) async fn rollback(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
-    state.plugins.registry().rollback(&name).await?;
+    let to = state.plugins.registry().rollback(&name).await?;
+    // A plugin from an index stays where the operator put it.
+    if let Some(follower) = state.indexes.following(&name).await {
+        follower.operator_rolled_back(&name, &to).await;
+    }
     found(&state, &name)
 }
 

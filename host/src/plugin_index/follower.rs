@@ -434,7 +434,7 @@ impl IndexFollower {
                 version: followed.installed.clone().unwrap_or_default(),
             });
         }
-        self.apply_yank(name, entry, followed);
+        self.handle_yank(name, entry, followed, index.version).await;
         let release = match select::select(
             entry,
             followed,
@@ -584,33 +584,111 @@ impl IndexFollower {
         result
     }
 
-    /// A yank of the installed version: a malicious one is switched off (reversibly).
-    fn apply_yank(&self, name: &str, entry: &PluginEntry, followed: &mut Followed) {
+    /// A yank of the installed version: a newer release the host may take replaces it
+    /// (the normal path); without one, a kept earlier version that is not yanked is
+    /// rolled back to; without that, a version yanked as malicious is switched off
+    /// (reversibly: `POST /api/plugins/{name}/enable`) and a broken one keeps serving.
+    async fn handle_yank(
+        &self,
+        name: &str,
+        entry: &PluginEntry,
+        followed: &mut Followed,
+        index_version: u64,
+    ) {
         let Some(installed) = followed.installed.clone() else {
             return;
         };
         let Some(Yank {
-            severity: YankSeverity::Malicious,
-            reason,
-            ..
-        }) = entry.yank_of(&installed)
+            severity, reason, ..
+        }) = entry.yank_of(&installed).cloned()
         else {
             return;
         };
         if followed.is_bad(&installed) {
             return;
         }
+        let what = match severity {
+            YankSeverity::Broken => "broken",
+            YankSeverity::Malicious => "malicious",
+        };
         followed.bad_versions.push(BadVersion {
             version: installed.clone(),
-            reason: format!("yanked as malicious: {reason}"),
+            reason: format!("yanked as {what}: {reason}"),
         });
+        let newer = select::select(
+            entry,
+            followed,
+            None,
+            false,
+            index_version,
+            self.config.min_release_age,
+        )
+        .is_ok();
+        if newer {
+            followed.record(
+                "yanked",
+                Some(&installed),
+                format!("{what}: {reason}; updating"),
+            );
+            return;
+        }
+        let kept = self
+            .registry
+            .kept(name)
+            .into_iter()
+            .skip(1)
+            .find(|version| entry.yank_of(version.version()).is_none());
+        if let Some(kept) = kept
+            && self.registry.rollback(name).await.is_ok()
+        {
+            followed.installed = Some(kept.version().to_owned());
+            followed.sha256 = Some(kept.sha256.clone());
+            followed.record(
+                "rolled_back",
+                Some(&installed),
+                format!("yanked as {what}: {reason}; back to {}", kept.version()),
+            );
+            return;
+        }
+        match severity {
+            YankSeverity::Malicious => {
+                followed.record(
+                    "yanked",
+                    Some(&installed),
+                    format!("malicious: {reason}; switched off"),
+                );
+                if let Err(error) = self.registry.set_enabled(name, false) {
+                    tracing::warn!(plugin = name, %error, "cannot switch off a plugin yanked as malicious");
+                }
+            }
+            YankSeverity::Broken => {
+                tracing::warn!(plugin = name, version = %installed, %reason, "the installed version is yanked as broken and nothing can replace it yet; it keeps serving");
+                followed.record(
+                    "yanked",
+                    Some(&installed),
+                    format!("broken: {reason}; nothing to replace it yet, it keeps serving"),
+                );
+            }
+        }
+    }
+
+    /// The operator rolled a plugin back by hand: it is pinned there (a downgrade by hand
+    /// must not be undone by the next poll) until unpinned.
+    pub(crate) async fn operator_rolled_back(&self, name: &str, to: &LoadedPlugin) {
+        let mut state = self.state.lock().await;
+        let Some(followed) = state.plugins.get_mut(name) else {
+            return;
+        };
+        followed.installed = Some(to.version().to_owned());
+        followed.sha256 = Some(to.sha256.clone());
+        followed.pinned = true;
         followed.record(
-            "yanked",
-            Some(&installed),
-            format!("malicious: {reason}; switched off"),
+            "rolled_back",
+            Some(to.version()),
+            "by the operator; pinned until unpinned".to_owned(),
         );
-        if let Err(error) = self.registry.set_enabled(name, false) {
-            tracing::warn!(plugin = name, %error, "cannot switch off a plugin yanked as malicious");
+        if let Err(error) = state::save(&self.path, &state) {
+            tracing::warn!(plugin = name, %error, "cannot save the plugin index state");
         }
     }
 

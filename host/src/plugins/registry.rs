@@ -507,6 +507,14 @@ impl Registry {
             .unwrap_or(plugin.config_enabled)
     }
 
+    /// The versions kept of a plugin, the current one first.
+    pub(crate) fn kept(&self, name: &str) -> Vec<Arc<LoadedPlugin>> {
+        self.read_slots()
+            .get(name)
+            .map(|slot| slot.versions.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The current version of a plugin, enabled or not.
     pub fn current(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
         self.read_slots()
