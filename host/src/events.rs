@@ -28,7 +28,7 @@ pub use library::ResourceEvent;
 pub(crate) use plugin::{PluginEvent, PluginFailedEvent, PluginReadyEvent, PluginRolledBackEvent};
 pub(crate) use plugin_update::{
     PluginIndexErrorEvent, PluginUpdateInstalledEvent, PluginUpdatePendingEvent,
-    PluginUpdateRefusedEvent, PluginUpdateRolledBackEvent,
+    PluginUpdateRefusedEvent, PluginUpdateRolledBackEvent, UpdateTimings,
 };
 pub(crate) use schedule::ScheduleEvent;
 pub(crate) use task::QueueStatusEvent;

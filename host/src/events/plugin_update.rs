@@ -11,6 +11,21 @@ pub struct PluginUpdateInstalledEvent {
     pub(crate) version: String,
     /// The version it replaced; null for a first install.
     pub(crate) previous_version: Option<String>,
+    pub(crate) timings: UpdateTimings,
+}
+
+/// Where an update's time went, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct UpdateTimings {
+    /// Fetching the release file.
+    pub(crate) download_ms: f64,
+    /// Its length, sha256, author signature and manifest.
+    pub(crate) verify_ms: f64,
+    /// Compiling (or the compiled cache), the load checks and the offline probes, and
+    /// the swap.
+    pub(crate) prepare_ms: f64,
+    /// The live canary.
+    pub(crate) canary_ms: f64,
 }
 
 /// `plugin_update_pending`: a release waits for the operator (new hosts or author keys);

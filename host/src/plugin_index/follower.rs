@@ -24,7 +24,7 @@ use super::watch::Watch;
 use crate::config::IndexSourceConfig;
 use crate::events::{
     Event, EventBus, PluginIndexErrorEvent, PluginUpdateInstalledEvent, PluginUpdatePendingEvent,
-    PluginUpdateRefusedEvent,
+    PluginUpdateRefusedEvent, UpdateTimings,
 };
 use crate::fetch::FetchClient;
 use crate::plugins::{InstallOutcome, LoadError, LoadedPlugin, Origin, Registry};
@@ -492,7 +492,12 @@ impl IndexFollower {
         let result = self.download_and_install(name, entry, &release).await;
         let followed = state.plugins.entry(name.to_owned()).or_default();
         let result = match result {
-            Ok((new, replaced, outcome)) => {
+            Ok(Installed {
+                new,
+                replaced,
+                outcome,
+                timings,
+            }) => {
                 let previous = followed.installed.replace(release.version.clone());
                 followed.sha256 = Some(new.sha256.clone());
                 if let (Some(replaced), InstallOutcome::Swapped { .. }) = (replaced, &outcome)
@@ -537,6 +542,7 @@ impl IndexFollower {
                         index: self.name().to_owned(),
                         version: release.version.clone(),
                         previous_version: previous.clone(),
+                        timings,
                     }));
                 Ok(InstallResult::Installed {
                     version: release.version.clone(),
@@ -697,7 +703,8 @@ impl IndexFollower {
         name: &str,
         entry: &PluginEntry,
         release: &Release,
-    ) -> Result<(Arc<LoadedPlugin>, Option<Arc<LoadedPlugin>>, InstallOutcome), IndexError> {
+    ) -> Result<Installed, IndexError> {
+        let started = std::time::Instant::now();
         let max = usize::try_from(release.length)
             .ok()
             .filter(|&length| length <= MAX_ARTIFACT_BYTES)
@@ -717,7 +724,10 @@ impl IndexFollower {
                 });
             }
         };
+        let downloaded = std::time::Instant::now();
         trust::verify_release(name, entry, release, &bytes)?;
+        let verified = std::time::Instant::now();
+        let mut canary_time = Duration::ZERO;
         let registry = &self.registry;
         let previous = registry.current(name);
         let mut canary_error = None;
@@ -730,7 +740,10 @@ impl IndexFollower {
                 },
                 async |new| {
                     let current = registry.current(name);
-                    match live_canary(registry.runtime(), new, current).await {
+                    let canary_started = std::time::Instant::now();
+                    let canary = live_canary(registry.runtime(), new, current).await;
+                    canary_time = canary_started.elapsed();
+                    match canary {
                         Ok(()) => Ok(()),
                         Err(error) => {
                             let message = error.to_string();
@@ -742,7 +755,21 @@ impl IndexFollower {
             )
             .await;
         match installed {
-            Ok((new, outcome)) => Ok((new, previous, outcome)),
+            Ok((new, outcome)) => {
+                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                let timings = UpdateTimings {
+                    download_ms: ms(downloaded - started),
+                    verify_ms: ms(verified - downloaded),
+                    prepare_ms: ms(verified.elapsed().saturating_sub(canary_time)),
+                    canary_ms: ms(canary_time),
+                };
+                Ok(Installed {
+                    new,
+                    replaced: previous,
+                    outcome,
+                    timings,
+                })
+            }
             Err(error) => Err(canary_error.unwrap_or_else(|| match error {
                 LoadError::Probes(reason) => {
                     IndexError::Canary(format!("{name} {}: {reason}", release.version))
@@ -754,6 +781,14 @@ impl IndexFollower {
             })),
         }
     }
+}
+
+/// A release that went live.
+struct Installed {
+    new: Arc<LoadedPlugin>,
+    replaced: Option<Arc<LoadedPlugin>>,
+    outcome: InstallOutcome,
+    timings: UpdateTimings,
 }
 
 /// The largest release file installed.

@@ -138,3 +138,145 @@ fn host_wit() -> String {
     let (major, minor, patch) = crate::plugins::HOST_WIT_VERSION;
     format!("{major}.{minor}.{patch}")
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::super::document::{PluginEntry, Release, Yank, YankSeverity};
+    use super::super::signature::KeySet;
+    use super::super::state::{BadVersion, Followed};
+    use super::{gate, select};
+    use crate::plugins::PluginKind;
+
+    fn release(version: &str, wit: &str, hosts: &[&str]) -> Release {
+        Release {
+            version: version.to_owned(),
+            wit: wit.to_owned(),
+            url: format!("artifacts/{version}.wasm"),
+            length: 1,
+            sha256: "0".repeat(64),
+            signature: String::new(),
+            allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+            published_at: Utc::now() - chrono::Duration::hours(1),
+            notes: String::new(),
+        }
+    }
+
+    fn entry(releases: Vec<Release>) -> PluginEntry {
+        PluginEntry {
+            kind: PluginKind::Source,
+            authors: KeySet {
+                keys: vec!["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3".to_owned()],
+                threshold: 1,
+            },
+            releases,
+            yanked: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_newest_compatible_release_is_chosen_and_a_newer_wit_is_named() {
+        let entry = entry(vec![
+            release("1.4.2", "0.1.0", &[]),
+            release("2.0.0", "0.2.0", &[]),
+            release("1.4.1", "0.1.0", &[]),
+        ]);
+        let mut followed = Followed {
+            installed: Some("1.4.1".to_owned()),
+            version_floor: Some("1.4.1".to_owned()),
+            ..Followed::default()
+        };
+        let chosen = select(&entry, &followed, None, false, 1, std::time::Duration::ZERO)
+            .expect("a release");
+        assert_eq!(chosen.version, "1.4.2");
+        // Asked for the incompatible one: the message names both WIT versions and where
+        // the host stays.
+        let error = select(
+            &entry,
+            &followed,
+            Some("2.0.0"),
+            true,
+            1,
+            std::time::Duration::ZERO,
+        )
+        .expect_err("incompatible");
+        let message = error.to_string();
+        assert!(message.contains("kura:plugin@0.2.0"), "{message}");
+        assert!(message.contains("0.1.0"), "{message}");
+        assert!(message.contains("staying on 1.4.1"), "{message}");
+        assert_eq!(error.code(), crate::ErrorCode::ReleaseIncompatible);
+        // Bad versions, yanks, the floor and the cooldown each keep a release out: the
+        // installed one stays the choice.
+        let choice = |entry: &PluginEntry, followed: &Followed, age| {
+            select(entry, followed, None, false, 1, age).map(|r| r.version.clone())
+        };
+        followed.bad_versions.push(BadVersion {
+            version: "1.4.2".to_owned(),
+            reason: "rolled back".to_owned(),
+        });
+        assert_eq!(
+            choice(&entry, &followed, std::time::Duration::ZERO)
+                .ok()
+                .as_deref(),
+            Some("1.4.1")
+        );
+        followed.bad_versions.clear();
+        let mut yanked = entry.clone();
+        yanked.yanked.push(Yank {
+            version: "1.4.2".to_owned(),
+            severity: YankSeverity::Broken,
+            reason: String::new(),
+        });
+        assert_eq!(
+            choice(&yanked, &followed, std::time::Duration::ZERO)
+                .ok()
+                .as_deref(),
+            Some("1.4.1")
+        );
+        let young = std::time::Duration::from_secs(2 * 3600);
+        assert!(
+            choice(&entry, &followed, young).is_err(),
+            "every release is too young"
+        );
+        followed.version_floor = Some("1.4.2".to_owned());
+        let downgrade = select(
+            &entry,
+            &followed,
+            Some("1.4.1"),
+            true,
+            1,
+            std::time::Duration::ZERO,
+        );
+        assert!(downgrade.is_err(), "no downgrades");
+    }
+
+    #[test]
+    fn only_growth_needs_approval() {
+        let entry = entry(vec![]);
+        let approved = Followed {
+            approved_hosts: vec!["https://a.example".to_owned()],
+            author_keys: Some(entry.authors.clone()),
+            ..Followed::default()
+        };
+        let same = release("1.0.1", "0.1.0", &["https://a.example"]);
+        assert_eq!(gate(&entry, &same, &approved), None);
+        let fewer = release("1.0.2", "0.1.0", &[]);
+        assert_eq!(
+            gate(&entry, &fewer, &approved),
+            None,
+            "removing hosts needs no approval"
+        );
+        let more = release(
+            "1.0.3",
+            "0.1.0",
+            &["https://a.example", "https://*.b.example"],
+        );
+        let pending = gate(&entry, &more, &approved).expect("growth");
+        assert_eq!(pending.hosts_added, ["https://*.b.example"]);
+        assert_eq!(pending.author_keys_old, pending.author_keys_new);
+        let first = gate(&entry, &same, &Followed::default()).expect("a first install asks");
+        assert!(first.author_keys_old.is_empty());
+        assert_eq!(first.author_keys_new.len(), 1);
+    }
+}
