@@ -124,7 +124,9 @@ async fn an_index_release_installs_with_approval_and_updates_without_a_failed_ca
             "url": format!("{}/files/site/", fixture.base_url()),
             "root_keys": [publisher.root_key()],
             "poll_seconds": 1,
-        }]}
+        }]},
+        // An index that never answers is given up on after this long.
+        "fetch": { "timeout_ms": 2000 },
     }));
     let server = TestServer::start(&config, &[]).await;
 
@@ -257,20 +259,32 @@ async fn an_index_release_installs_with_approval_and_updates_without_a_failed_ca
     let (status, _) = server.get_json("/healthz").await;
     assert_eq!(status, 200);
 
-    // An unreachable index: the same.
-    fixture.arm_fault(
-        "/files/site/index.json",
-        fixture_site::Fault::Status(500),
-        100,
-    );
+    // An unreachable index, every way it can be: the same.
     bytes[at] ^= 0x01;
     std::fs::write(&index_path, &bytes).expect("untamper");
+    for fault in [
+        fixture_site::Fault::Status(500),
+        fixture_site::Fault::Reset,
+        fixture_site::Fault::Hang,
+        fixture_site::Fault::NotFound,
+    ] {
+        // Every request while it is armed: the server's own polls run meanwhile.
+        fixture.arm_fault("/files/site/index.json", fault, fixture_site::FOREVER);
+        let (_, body) = server.post_json("/api/index/refresh", json!({})).await;
+        assert_eq!(
+            body["indexes"][0]["poll"]["last_error"]["code"], "index_unreachable",
+            "{fault:?}: {body}"
+        );
+        assert_eq!(body["indexes"][0]["index_version"], 2, "{fault:?}");
+        let hit = host.resolve("test-swap", "DEMO-001").await.expect("serves");
+        assert_eq!(hit.title.as_deref(), Some("v2"), "{fault:?}");
+        fixture.disarm_faults();
+    }
     let (_, body) = server.post_json("/api/index/refresh", json!({})).await;
-    assert_eq!(
-        body["indexes"][0]["poll"]["last_error"]["code"], "index_unreachable",
-        "{body}"
+    assert!(
+        body["indexes"][0]["poll"]["last_error"].is_null(),
+        "back: {body}"
     );
-    assert!(host.resolve("test-swap", "DEMO-001").await.is_ok());
     server.stop().await;
 }
 
@@ -733,4 +747,128 @@ async fn the_cli_installs_pins_and_updates_and_yanks_move_the_server_off_a_versi
         "{body}"
     );
     server.stop().await;
+}
+
+/// Every file under `dir` whose name marks an unfinished atomic write.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if entry.file_name().to_string_lossy().starts_with(".kura-") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_an_update_restarts_consistent_and_then_updates() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "plugin_index": { "sources": [{
+            "name": "demo",
+            "url": format!("{}/files/site/", fixture.base_url()),
+            "root_keys": [publisher.root_key()],
+            "poll_seconds": 1,
+        }]}
+    }));
+    let server = support::ChildServer::start(&config, &[]).await;
+    let http = reqwest::Client::new();
+    let post = async |base: &str, path: &str, body: Value| -> Value {
+        let response = http
+            .post(format!("{base}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
+        response.json().await.expect("json")
+    };
+    let version_of = async |base: &str| -> Option<String> {
+        let body: Value = http
+            .get(format!("{base}/api/plugins"))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        body["plugins"]
+            .as_array()?
+            .iter()
+            .find(|p| p["name"] == "test-swap")
+            .and_then(|p| p["version"].as_str())
+            .map(str::to_owned)
+    };
+    let answer = post(
+        &server.base,
+        "/api/plugins/install",
+        json!({"name": "test-swap"}),
+    )
+    .await;
+    let pending = &answer["pending"];
+    let approval = json!({"version": "1.0.0", "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
+    let answer = post(&server.base, "/api/plugins/test-swap/approve", approval).await;
+    assert_eq!(answer["outcome"], "installed", "{answer}");
+
+    // 2.0.0's file stops halfway through; the server is killed while it waits for the rest.
+    std::fs::copy(plugin_wasm("test-swap-v2"), publisher.dir().join("v2.wasm")).expect("copy");
+    publisher.kura(&["plugin", "sign", "v2.wasm", "--key", "author.key"]);
+    publisher.kura(&[
+        "index",
+        "add",
+        "site",
+        "v2.wasm",
+        "--author-key",
+        "author.pub",
+    ]);
+    let draft: Value =
+        serde_json::from_slice(&std::fs::read(publisher.site().join("draft.json")).expect("draft"))
+            .expect("draft json");
+    let url = draft["plugins"]["test-swap"]["releases"]
+        .as_array()
+        .and_then(|releases| releases.iter().find(|r| r["version"] == "2.0.0"))
+        .and_then(|r| r["url"].as_str())
+        .expect("2.0.0 listed")
+        .to_owned();
+    let artifact = format!("/files/site/{url}");
+    fixture.arm_fault(&artifact, fixture_site::Fault::Stall, 1);
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    assert!(
+        fixture.wait_for_hits(&artifact, 1, PATIENCE).await,
+        "the server fetches 2.0.0"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let data = server.kill_keeping_data();
+    assert_eq!(temp_files(data.path()), Vec::<PathBuf>::new());
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(data.path().join("plugin-index/demo/state.json")).expect("state"),
+    )
+    .expect("the state file is whole");
+    assert_eq!(state["plugins"]["test-swap"]["installed"], "1.0.0");
+
+    // Restarted: a whole version serves, and the update completes.
+    let server = support::ChildServer::start_in(data, &config, &[]).await;
+    let serving = version_of(&server.base).await;
+    assert!(
+        matches!(serving.as_deref(), Some("1.0.0" | "2.0.0")),
+        "{serving:?}"
+    );
+    wait_for("2.0.0 installs after the restart", async || {
+        version_of(&server.base).await.as_deref() == Some("2.0.0")
+    })
+    .await;
+    assert_eq!(temp_files(server.data_dir()), Vec::<PathBuf>::new());
 }

@@ -8,13 +8,17 @@ use super::{TestConfig, kura_bin};
 pub struct ChildServer {
     pub child: Child,
     pub base: String,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 impl ChildServer {
     /// Starts `kura serve` with `config` and the given plugins, and waits for /healthz.
     pub async fn start(config: &TestConfig, plugins: &[&str]) -> Self {
-        let data = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), config, plugins).await
+    }
+
+    /// [`Self::start`] on a data directory a killed server left.
+    pub async fn start_in(data: tempfile::TempDir, config: &TestConfig, plugins: &[&str]) -> Self {
         super::process::prepare_data_dir(data.path(), config, plugins);
         let config = data.path().join("config.yaml");
         let port = super::process::free_port();
@@ -31,7 +35,7 @@ impl ChildServer {
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            _data: data,
+            data,
         };
         server.wait_ready().await;
         server
@@ -39,6 +43,20 @@ impl ChildServer {
 
     async fn wait_ready(&self) {
         super::process::wait_healthy(&self.base).await;
+    }
+
+    /// Kills the process with SIGKILL (no shutdown at all) and hands back its data
+    /// directory.
+    pub fn kill_keeping_data(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.data, placeholder)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
     }
 
     /// Resident set size of the process, in bytes.
