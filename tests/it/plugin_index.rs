@@ -872,3 +872,81 @@ async fn a_server_killed_during_an_update_restarts_consistent_and_then_updates()
     .await;
     assert_eq!(temp_files(server.data_dir()), Vec::<PathBuf>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_down_during_the_canary_is_no_verdict_and_the_update_follows_when_it_returns() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    // The site's page, served beside the index: what versions 2 and 3 read live.
+    let page = publisher.dir().join("pages/canary/DEMO-001");
+    std::fs::create_dir_all(page.parent().expect("dir")).expect("pages");
+    std::fs::write(&page, "kura-canary-ok: live\n").expect("page");
+    publisher.publish_packed(
+        "test-canary-v2",
+        &canary_probes("canary v2", "canary v2", true),
+    );
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "sources": { "test-canary": { "domain": format!("{}/files/pages", fixture.base_url()) } },
+        "plugin_index": { "sources": [{
+            "name": "demo",
+            "url": format!("{}/files/site/", fixture.base_url()),
+            "root_keys": [publisher.root_key()],
+            "poll_seconds": 1,
+        }]},
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    let (_, body) = server
+        .post_json("/api/plugins/install", json!({"name": "test-canary"}))
+        .await;
+    let pending = &body["pending"];
+    let approval = json!({"version": "2.0.0", "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
+    let (status, body) = server
+        .post_json("/api/plugins/test-canary/approve", approval)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let host = server.plugins().clone();
+    let version = || {
+        host.registry()
+            .current("test-canary")
+            .map(|p| p.version().to_owned())
+    };
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+
+    // The site answers 503 to everyone: 3.0.0 fails live, and so does 2.0.0.
+    fixture.arm_fault(
+        "/files/pages/canary/DEMO-001",
+        fixture_site::Fault::Status(503),
+        fixture_site::FOREVER,
+    );
+    publisher.publish_packed(
+        "test-canary-v3",
+        &canary_probes("canary v3", "canary v3", true),
+    );
+    wait_for("the canary finds no verdict", async || {
+        let (_, body) = server.get_json("/api/index").await;
+        plugin_of(&body, "test-canary")["last_failure"]["code"] == "canary_inconclusive"
+    })
+    .await;
+    let (_, body) = server.get_json("/api/index").await;
+    let plugin = plugin_of(&body, "test-canary");
+    assert_eq!(
+        plugin["bad_versions"],
+        json!([]),
+        "no verdict is not a refusal: {body}"
+    );
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+
+    // The site is back: the next poll tries again and 3.0.0 goes live.
+    fixture.disarm_faults();
+    wait_for("3.0.0 goes live once the site is back", async || {
+        version().as_deref() == Some("3.0.0")
+    })
+    .await;
+    server.stop().await;
+}

@@ -1,6 +1,7 @@
 //! The live canary before an index update goes live: the new version and the running
 //! one answer the new version's live probes against the real site; the update is
-//! refused only when the new version does worse. A site that fails both is no verdict.
+//! refused when the new version does worse through its own fault. A site that fails both,
+//! or fails the new one where the running one passed, is no verdict: tried again later.
 
 use std::sync::Arc;
 
@@ -35,11 +36,15 @@ pub(crate) async fn live_canary(
             .map_or_else(|| "no running version".to_owned(), label);
         match (&outcome.verdict, current_passed) {
             (LiveVerdict::Passed, _) => {}
-            // Both fail: the new version cannot be worse; the site is degraded.
-            (_, Some(false)) => tracing::warn!(
-                plugin = new.name(), probe = %outcome.probe,
-                "live probe fails on the new and the running version: the site looks degraded"
-            ),
+            // Both fail: no verdict on the new version (the site may be down); tried
+            // again at the next poll.
+            (LiveVerdict::PluginFailed(reason) | LiveVerdict::SiteFailed(reason), Some(false)) => {
+                return Err(IndexError::Inconclusive(format!(
+                    "{}: live probe `{}` fails on {running} too ({reason}): the site looks degraded; tried again at the next poll",
+                    label(new),
+                    outcome.probe
+                )));
+            }
             (LiveVerdict::PluginFailed(reason), _) => {
                 return Err(IndexError::Canary(format!(
                     "{}: live probe `{}` failed (the plugin's fault) where {running} passed: {reason}",

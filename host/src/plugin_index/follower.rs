@@ -434,6 +434,15 @@ impl IndexFollower {
                 version: followed.installed.clone().unwrap_or_default(),
             });
         }
+        if let Some(current) = self.registry.current(name)
+            && current.kind() != entry.kind
+        {
+            return Err(IndexError::Incompatible(format!(
+                "{name}: the index lists a {}, this server runs a {}: refused (a plugin's kind never changes)",
+                entry.kind,
+                current.kind()
+            )));
+        }
         self.handle_yank(name, entry, followed, index.version).await;
         let release = match select::select(
             entry,

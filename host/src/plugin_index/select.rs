@@ -163,13 +163,16 @@ mod tests {
         }
     }
 
+    fn author() -> super::super::keys::PublicKey {
+        super::super::keys::SecretKey::generate()
+            .expect("key")
+            .public
+    }
+
     fn entry(releases: Vec<Release>) -> PluginEntry {
         PluginEntry {
             kind: PluginKind::Source,
-            authors: KeySet {
-                keys: vec!["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3".to_owned()],
-                threshold: 1,
-            },
+            authors: KeySet::all_of(&[author()]),
             releases,
             yanked: Vec::new(),
         }
@@ -275,6 +278,12 @@ mod tests {
         let pending = gate(&entry, &more, &approved).expect("growth");
         assert_eq!(pending.hosts_added, ["https://*.b.example"]);
         assert_eq!(pending.author_keys_old, pending.author_keys_new);
+        let mut rekeyed = entry.clone();
+        rekeyed.authors = KeySet::all_of(&[author()]);
+        let pending = gate(&rekeyed, &same, &approved).expect("a new author key asks");
+        assert!(pending.hosts_added.is_empty());
+        assert_eq!(pending.author_keys_new.len(), 1);
+        assert_ne!(pending.author_keys_old, pending.author_keys_new);
         let first = gate(&entry, &same, &Followed::default()).expect("a first install asks");
         assert!(first.author_keys_old.is_empty());
         assert_eq!(first.author_keys_new.len(), 1);

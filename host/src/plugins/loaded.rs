@@ -80,6 +80,7 @@ impl LoadedPlugin {
         &self.manifest.version
     }
 
+    /// The manifest's kind.
     pub(crate) fn kind(&self) -> PluginKind {
         self.manifest.kind
     }
