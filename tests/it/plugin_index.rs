@@ -511,6 +511,19 @@ async fn canaries_refuse_a_worse_release_and_the_watch_rolls_one_back() {
     }
     assert_eq!(current(), Some(v1.clone()), "rolled back to 1.0.0");
     assert!(failed_calls >= 5, "{failed_calls}");
+    // Each version's calls are counted by how they ended.
+    let (_, body) = server.get_json("/api/plugins").await;
+    let plugin = body["plugins"]
+        .as_array()
+        .and_then(|plugins| plugins.iter().find(|p| p["name"] == "test-canary"))
+        .expect("listed");
+    let bad = &plugin["previous_versions"][0];
+    assert_eq!(bad["version"], "3.0.0", "{plugin}");
+    assert!(
+        bad["outcomes"]["parse"].as_u64().is_some_and(|n| n >= 5),
+        "{plugin}"
+    );
+    assert!(bad["outcomes"].get("ok").is_none(), "{plugin}");
     // Polls after the rollback do not install 3.0.0 again.
     let (_, before) = server.get_json("/api/index").await;
     let polled = before["indexes"][0]["poll"]["last_ok_at_ms"]

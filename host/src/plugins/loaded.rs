@@ -44,20 +44,27 @@ pub struct LoadedPlugin {
     pub(crate) outcomes: VersionOutcomes,
 }
 
-/// Calls of one version, and those that failed through the plugin's own fault (it could
-/// not read what it got, trapped, ran out of time or memory), as opposed to the site's.
+/// The calls of one version by how they ended (`ok`, or the error kind: `not-found`,
+/// `blocked`, `network`, `parse`, `invalid-input`, `unsupported`, `other`, `timeout`,
+/// `memory`, `crashed`), so an update can be compared with the version before it.
 #[derive(Debug, Default)]
 pub(crate) struct VersionOutcomes {
+    by_kind: Mutex<BTreeMap<String, u64>>,
     calls: AtomicU64,
     plugin_caused: AtomicU64,
 }
 
 impl VersionOutcomes {
-    pub(crate) fn record(&self, plugin_caused: bool) {
+    /// Counts one call that ended as `kind`; `plugin_caused` when it failed through the
+    /// plugin's own fault (it could not read what it got, trapped, ran out of time or
+    /// memory), as opposed to the site's.
+    pub(crate) fn record(&self, kind: &str, plugin_caused: bool) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         if plugin_caused {
             self.plugin_caused.fetch_add(1, Ordering::Relaxed);
         }
+        let mut by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
+        *by_kind.entry(kind.to_owned()).or_default() += 1;
     }
 
     /// (calls, plugin-caused failures) so far.
@@ -66,6 +73,14 @@ impl VersionOutcomes {
             self.calls.load(Ordering::Relaxed),
             self.plugin_caused.load(Ordering::Relaxed),
         )
+    }
+
+    /// Calls by how they ended.
+    pub(crate) fn by_kind(&self) -> BTreeMap<String, u64> {
+        self.by_kind
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -19,7 +19,7 @@ use super::loaded::{KindPre, LoadedPlugin, Outcome, PluginStats};
 use super::manifest::Manifest;
 use super::output::BoundedOutput;
 use super::policy::check_imports;
-use super::probes::{ProbeSet, Replay, check_expect, check_live, plugin_caused};
+use super::probes::{ProbeSet, Replay, check_expect, check_live, error_kind, plugin_caused};
 use super::state::Fetcher;
 use super::state::{CallContext, PluginState};
 use super::types::PluginKind;
@@ -388,9 +388,11 @@ impl PluginRuntime {
                 tracing::warn!(plugin = plugin.name(), version = plugin.version(), error = %message, "plugin call failed");
             }
             plugin.stats.record(class, started.elapsed(), failure);
-            plugin
-                .outcomes
-                .record(result.as_ref().err().is_some_and(plugin_caused));
+            let (kind, caused) = match &result {
+                Ok(_) => ("ok".to_owned(), false),
+                Err(error) => (error_kind(error), plugin_caused(error)),
+            };
+            plugin.outcomes.record(&kind, caused);
         }
         result
     }

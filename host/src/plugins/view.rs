@@ -33,6 +33,8 @@ pub struct PluginView {
     /// Older versions kept for rollback, newest first.
     pub(crate) previous_versions: Vec<VersionView>,
     pub(crate) stats: StatsSnapshot,
+    /// This version's calls by how they ended (`ok` or the error kind).
+    pub(crate) outcomes: std::collections::BTreeMap<String, u64>,
     /// The last file for this plugin that failed to load, if it failed after the
     /// current version was loaded.
     pub(crate) last_error: Option<LoadFailure>,
@@ -43,6 +45,8 @@ pub struct PluginView {
 pub(crate) struct VersionView {
     pub(crate) version: String,
     pub(crate) sha256: String,
+    /// Its calls by how they ended, while it was current.
+    pub(crate) outcomes: std::collections::BTreeMap<String, u64>,
 }
 
 /// A file in the plugins directory that failed to load.
@@ -101,9 +105,11 @@ impl PluginView {
                 .map(|v| VersionView {
                     version: v.version().to_owned(),
                     sha256: v.sha256.clone(),
+                    outcomes: v.outcomes.by_kind(),
                 })
                 .collect(),
             stats: current.stats(),
+            outcomes: current.outcomes.by_kind(),
             last_error: slot.last_error.clone(),
         })
     }
