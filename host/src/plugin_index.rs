@@ -98,22 +98,19 @@ impl PluginIndexes {
     }
 
     /// The index a plugin was installed from, if any.
-    pub(crate) async fn following(&self, plugin: &str) -> Option<std::sync::Arc<IndexFollower>> {
-        for follower in self.followers.iter() {
-            if follower.follows(plugin).await {
-                return Some(follower.clone());
-            }
-        }
-        None
+    pub(crate) fn following(&self, plugin: &str) -> Option<std::sync::Arc<IndexFollower>> {
+        self.followers
+            .iter()
+            .find(|follower| follower.follows(plugin))
+            .cloned()
     }
 
     /// Every index's status.
-    pub(crate) async fn statuses(&self) -> Vec<IndexStatus> {
-        let mut statuses = Vec::new();
-        for follower in self.followers.iter() {
-            statuses.push(follower.status().await);
-        }
-        statuses
+    pub(crate) fn statuses(&self) -> Vec<IndexStatus> {
+        self.followers
+            .iter()
+            .map(|follower| follower.status())
+            .collect()
     }
 
     /// Polls every index now.

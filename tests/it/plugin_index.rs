@@ -865,7 +865,6 @@ async fn a_server_killed_during_an_update_restarts_consistent_and_then_updates()
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let data = server.kill_keeping_data();
-    assert_eq!(temp_files(data.path()), Vec::<PathBuf>::new());
     let state: Value = serde_json::from_slice(
         &std::fs::read(data.path().join("plugin-index/demo/state.json")).expect("state"),
     )
@@ -883,6 +882,7 @@ async fn a_server_killed_during_an_update_restarts_consistent_and_then_updates()
         version_of(&server.base).await.as_deref() == Some("2.0.0")
     })
     .await;
+    // A write cut short by the kill leaves nothing behind once the server is back.
     assert_eq!(temp_files(server.data_dir()), Vec::<PathBuf>::new());
 }
 
@@ -961,5 +961,62 @@ async fn a_site_down_during_the_canary_is_no_verdict_and_the_update_follows_when
         version().as_deref() == Some("3.0.0")
     })
     .await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_of_what_the_index_no_longer_asks_is_stale() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "plugin_index": { "sources": [{
+            "name": "demo",
+            "url": format!("{}/files/site/", fixture.base_url()),
+            "root_keys": [publisher.root_key()],
+            "poll_seconds": 3600,
+        }]}
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    let (status, body) = server
+        .post_json("/api/plugins/install", json!({"name": "test-swap"}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let shown = body["pending"].clone();
+    // Meanwhile the index names another author key for the plugin.
+    publisher.kura(&["plugin", "keygen", "--unencrypted", "--name", "author2"]);
+    std::fs::copy(plugin_wasm("test-swap-v2"), publisher.dir().join("v2.wasm")).expect("copy");
+    publisher.kura(&["plugin", "sign", "v2.wasm", "--key", "author2.key"]);
+    publisher.kura(&[
+        "index",
+        "add",
+        "site",
+        "v2.wasm",
+        "--author-key",
+        "author2.pub",
+    ]);
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    let (status, _) = server.post_json("/api/index/refresh", json!({})).await;
+    assert_eq!(status, 200);
+    // The operator approves what was shown: refused, and what is asked now is shown.
+    let approval = json!({"version": "1.0.0", "hosts_added": shown["hosts_added"], "author_keys": shown["author_keys_new"]});
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/approve", approval)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "approval_stale");
+    assert!(server.plugins().registry().current("test-swap").is_none());
+    let (_, index) = server.get_json("/api/index").await;
+    let pending = &plugin_of(&index, "test-swap")["pending"];
+    assert_ne!(
+        pending["author_keys_new"], shown["author_keys_new"],
+        "{index}"
+    );
     server.stop().await;
 }

@@ -109,7 +109,7 @@ impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         match error {
             RegistryError::NotLoaded(_) => Self::new(ErrorCode::PluginNotFound, error.to_string()),
-            RegistryError::NoPrevious(_) => {
+            RegistryError::NoPrevious(_) | RegistryError::Replaced(_) => {
                 Self::new(ErrorCode::NoPreviousVersion, error.to_string())
             }
             RegistryError::Load(error) => error.into(),

@@ -30,7 +30,7 @@ pub(super) struct IndexList {
 #[utoipa::path(get, path = "/api/index", tag = "plugins", responses((status = 200, description = "The followed indexes: what they offer and how each plugin stands", body = IndexList)))]
 pub(super) async fn list(State(state): State<AppState>) -> Json<IndexList> {
     Json(IndexList {
-        indexes: state.indexes.statuses().await,
+        indexes: state.indexes.statuses(),
     })
 }
 
@@ -39,7 +39,7 @@ pub(super) async fn list(State(state): State<AppState>) -> Json<IndexList> {
 pub(super) async fn refresh(State(state): State<AppState>) -> Json<IndexList> {
     state.indexes.poll_all().await;
     Json(IndexList {
-        indexes: state.indexes.statuses().await,
+        indexes: state.indexes.statuses(),
     })
 }
 
@@ -128,10 +128,10 @@ async fn set_pinned(
     name: String,
     pinned: bool,
 ) -> Result<Json<Pinned>, ApiError> {
-    let follower =
-        state.indexes.following(&name).await.ok_or_else(|| {
-            IndexError::NotFound(format!("{name} was not installed from an index"))
-        })?;
+    let follower = state
+        .indexes
+        .following(&name)
+        .ok_or_else(|| IndexError::NotFound(format!("{name} was not installed from an index")))?;
     follower.set_pinned(&name, pinned).await?;
     Ok(Json(Pinned { name, pinned }))
 }
@@ -150,9 +150,9 @@ pub(super) async fn history(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Json<History> {
-    let follower = state.indexes.following(&name).await;
+    let follower = state.indexes.following(&name);
     let lines = match &follower {
-        Some(follower) => follower.history(&name).await.unwrap_or_default(),
+        Some(follower) => follower.history(&name).unwrap_or_default(),
         None => Vec::new(),
     };
     Json(History {

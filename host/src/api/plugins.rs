@@ -101,7 +101,7 @@ pub(super) async fn rollback(
 ) -> Result<Json<PluginView>, ApiError> {
     let to = state.plugins.registry().rollback(&name).await?;
     // A plugin from an index stays where the operator put it.
-    if let Some(follower) = state.indexes.following(&name).await {
+    if let Some(follower) = state.indexes.following(&name) {
         follower.operator_rolled_back(&name, &to).await;
     }
     found(&state, &name)

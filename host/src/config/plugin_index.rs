@@ -110,8 +110,12 @@ pub(super) fn validate_plugin_index(
         let url = Url::parse(&text)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-            .ok_or_else(|| invalid(key("url"), "an http or https URL"))?;
-        if source.root_keys.is_empty() {
+            .filter(|url| url.query().is_none() && url.fragment().is_none())
+            .ok_or_else(|| invalid(key("url"), "an http or https URL without a query"))?;
+        let mut root_keys = source.root_keys.clone();
+        root_keys.sort();
+        root_keys.dedup();
+        if root_keys.is_empty() {
             return Err(invalid(key("root_keys"), "at least one pinned root key"));
         }
         if !(1..=86_400).contains(&source.poll_seconds) {
@@ -120,7 +124,7 @@ pub(super) fn validate_plugin_index(
         sources.push(IndexSourceConfig {
             name: source.name.clone(),
             url,
-            root_keys: source.root_keys.clone(),
+            root_keys,
             poll_interval: Duration::from_secs(source.poll_seconds),
             auto_update: source.auto_update,
             min_release_age: Duration::from_secs(source.min_release_age_seconds),

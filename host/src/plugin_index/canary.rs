@@ -26,6 +26,8 @@ pub(crate) async fn live_canary(
         None => None,
     };
     let label = |plugin: &LoadedPlugin| format!("{} {}", plugin.name(), plugin.version());
+    // Every probe is looked at: a verdict against the new version wins over no verdict.
+    let mut inconclusive = None;
     for (i, outcome) in new_outcomes.iter().enumerate() {
         let current_passed = current_outcomes
             .as_ref()
@@ -36,14 +38,15 @@ pub(crate) async fn live_canary(
             .map_or_else(|| "no running version".to_owned(), label);
         match (&outcome.verdict, current_passed) {
             (LiveVerdict::Passed, _) => {}
-            // Both fail: no verdict on the new version (the site may be down); tried
-            // again at the next poll.
+            // Both fail: no verdict on the new version (the site may be down).
             (LiveVerdict::PluginFailed(reason) | LiveVerdict::SiteFailed(reason), Some(false)) => {
-                return Err(IndexError::Inconclusive(format!(
-                    "{}: live probe `{}` fails on {running} too ({reason}): the site looks degraded; tried again at the next poll",
-                    label(new),
-                    outcome.probe
-                )));
+                inconclusive.get_or_insert_with(|| {
+                    format!(
+                        "{}: live probe `{}` fails on {running} too ({reason}): the site looks degraded; tried again at the next poll",
+                        label(new),
+                        outcome.probe
+                    )
+                });
             }
             (LiveVerdict::PluginFailed(reason), _) => {
                 return Err(IndexError::Canary(format!(
@@ -53,13 +56,18 @@ pub(crate) async fn live_canary(
                 )));
             }
             (LiveVerdict::SiteFailed(reason), _) => {
-                return Err(IndexError::Inconclusive(format!(
-                    "{}: live probe `{}` got no usable answer from the site ({reason}) where {running} passed; tried again at the next poll",
-                    label(new),
-                    outcome.probe
-                )));
+                inconclusive.get_or_insert_with(|| {
+                    format!(
+                        "{}: live probe `{}` got no usable answer from the site ({reason}) where {running} passed; tried again at the next poll",
+                        label(new),
+                        outcome.probe
+                    )
+                });
             }
         }
     }
-    Ok(())
+    match inconclusive {
+        Some(message) => Err(IndexError::Inconclusive(message)),
+        None => Ok(()),
+    }
 }

@@ -120,6 +120,12 @@ impl PluginEntry {
                     release.version
                 ));
             }
+            if !relative_path(&release.url) {
+                return Err(format!(
+                    "release {}: url `{}` is not a path under the index",
+                    release.version, release.url
+                ));
+            }
             if release.sha256.len() != 64 || !release.sha256.bytes().all(|b| b.is_ascii_hexdigit())
             {
                 return Err(format!(
@@ -191,6 +197,17 @@ pub(crate) enum YankSeverity {
     Malicious,
 }
 
+/// Whether `url` is a plain relative path (no scheme, host, query, `..` or leading `/`):
+/// release files live under the index.
+fn relative_path(url: &str) -> bool {
+    !url.is_empty()
+        && !url.starts_with('/')
+        && !url.contains(['\\', '?', '#', ':'])
+        && url
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
+}
+
 /// The trusted comment of an author's signature over a release.
 pub(crate) fn release_comment(name: &str, version: &str, sha256: &str, wit: &str) -> String {
     format!("kura-plugin name={name} version={version} sha256={sha256} wit={wit}")
@@ -230,4 +247,27 @@ fn check_name(file: &str, name: &str) -> Result<(), IndexError> {
         file,
         "name must be 1-64 characters of a-z, 0-9 and `-`",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_path;
+
+    #[test]
+    fn release_urls_stay_under_the_index() {
+        assert!(relative_path("artifacts/abc.wasm"));
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x.wasm",
+            "artifacts/../../x",
+            "http://evil.example/x.wasm",
+            "//evil.example/x",
+            "a?b",
+            "a\\b",
+            "a//b",
+        ] {
+            assert!(!relative_path(bad), "{bad}");
+        }
+    }
 }

@@ -2,7 +2,6 @@
 //! plugins installed from it, through the operator's approval when a release needs new
 //! hosts or author keys. The running version serves through every failure.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +16,9 @@ use super::error::IndexError;
 use super::http_files::HttpFiles;
 use super::keys::PublicKey;
 use super::select;
-use super::state::{self, BadVersion, Failure, Followed, FollowerState, HistoryLine, Pending};
+use super::state::{
+    self, BadVersion, Failure, Followed, FollowerState, HistoryLine, Intent, Pending, StateFile,
+};
 use super::status::{IndexPluginView, IndexStatus, PollStatus, StatusError};
 use super::trust::{self, IndexFiles};
 use super::watch::Watch;
@@ -64,7 +65,7 @@ pub(crate) struct IndexFollower {
     pinned: Result<Vec<PublicKey>, String>,
     registry: Arc<Registry>,
     events: EventBus,
-    path: PathBuf,
+    file: StateFile,
     /// Held through a whole operation: one install or poll at a time per index.
     state: Arc<tokio::sync::Mutex<FollowerState>>,
     watch_window: Duration,
@@ -84,8 +85,7 @@ impl IndexFollower {
         events: EventBus,
         runner: (&TaskTracker, &CancellationToken, Duration),
     ) -> Result<Self, IndexError> {
-        let path = state::state_path(data_dir, &config.name);
-        let state = state::load(&path)?;
+        let (file, state) = StateFile::open(state::state_path(data_dir, &config.name))?;
         let pinned = config
             .root_keys
             .iter()
@@ -97,13 +97,18 @@ impl IndexFollower {
             pinned,
             registry,
             events,
-            path,
+            file,
             state: Arc::new(tokio::sync::Mutex::new(state)),
             tracker: runner.0.clone(),
             cancel: runner.1.clone(),
             watch_window: runner.2,
             status: Mutex::new(PollStatus::default()),
         })
+    }
+
+    /// Writes the state (and makes it what readers see).
+    fn save(&self, state: &FollowerState) -> Result<(), IndexError> {
+        self.file.save(state)
     }
 
     /// The index's name.
@@ -134,9 +139,32 @@ impl IndexFollower {
     /// False when the index could not be read or verified.
     pub(crate) async fn poll(&self) -> bool {
         let mut state = self.state.lock().await;
+        self.reconcile(&mut state);
         if let Err(error) = self.refresh_locked(&mut state).await {
             tracing::warn!(index = self.name(), %error, "plugin index not updated; plugins keep serving");
             return false;
+        }
+        // Yanks apply to every plugin from this index, pinned or not, auto-updated or not.
+        if let Some(index) = state.trusted.index() {
+            let installed: Vec<String> = state
+                .plugins
+                .iter()
+                .filter(|(_, followed)| followed.installed.is_some())
+                .map(|(name, _)| name.clone())
+                .collect();
+            let mut changed = false;
+            for name in installed {
+                if let (Some(entry), Some(followed)) =
+                    (index.plugins.get(&name), state.plugins.get_mut(&name))
+                {
+                    changed |= self
+                        .handle_yank(&name, entry, followed, index.version)
+                        .await;
+                }
+            }
+            if changed && let Err(error) = self.save(&state) {
+                tracing::warn!(index = self.name(), %error, "cannot save the plugin index state");
+            }
         }
         if !self.config.auto_update {
             return true;
@@ -156,6 +184,7 @@ impl IndexFollower {
     }
 
     async fn refresh_locked(&self, state: &mut FollowerState) -> Result<(), IndexError> {
+        let before = state.trusted.clone();
         let result = match &self.pinned {
             Ok(pinned) => {
                 trust::refresh(
@@ -172,9 +201,13 @@ impl IndexFollower {
                 format!("plugin_index root_keys: {error}"),
             )),
         };
-        // What was verified stays verified, whatever happened after.
-        let saved = state::save(&self.path, state);
-        let result = result.and(saved);
+        // What was verified stays verified, whatever happened after; an unchanged
+        // index writes nothing.
+        let result = if state.trusted == before {
+            result.map(|_| ())
+        } else {
+            result.map(|_| ()).and(self.save(state))
+        };
         let now = crate::util::unix_ms(SystemTime::now());
         let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
         match &result {
@@ -196,7 +229,7 @@ impl IndexFollower {
                     }));
             }
         }
-        result.map(|_| ())
+        result
     }
 
     /// Installs `name` from the index: `version`, or the newest release this host can
@@ -221,8 +254,7 @@ impl IndexFollower {
         approval: &Approval,
     ) -> Result<InstallResult, IndexError> {
         let mut state = self.state.lock().await;
-        let followed = state.plugins.entry(name.to_owned()).or_default();
-        let Some(pending) = followed.pending.clone() else {
+        let Some(pending) = state.plugins.get(name).and_then(|f| f.pending.clone()) else {
             return Err(IndexError::Stale(format!("nothing is pending for {name}")));
         };
         let mut echoed = approval.hosts_added.clone();
@@ -231,16 +263,19 @@ impl IndexFollower {
         keys.sort();
         let mut wanted_keys = pending.author_keys_new.clone();
         wanted_keys.sort();
-        if approval.version != pending.version
-            || echoed != pending.hosts_added
-            || keys != wanted_keys
-        {
-            return Err(IndexError::Stale(format!(
+        let stale = || {
+            IndexError::Stale(format!(
                 "the approval does not match what is pending for {name}: version {}, hosts added [{}], author keys [{}]",
                 pending.version,
                 pending.hosts_added.join(", "),
                 pending.author_keys_new.join(", ")
-            )));
+            ))
+        };
+        if approval.version != pending.version
+            || echoed != pending.hosts_added
+            || keys != wanted_keys
+        {
+            return Err(stale());
         }
         let index = state.trusted.index().ok_or_else(not_verified)?;
         let entry = index
@@ -250,7 +285,17 @@ impl IndexFollower {
         let release = entry
             .release(&pending.version)
             .ok_or_else(|| IndexError::Stale(format!("{name} {} is gone", pending.version)))?;
-        let followed = state.plugins.entry(name.to_owned()).or_default();
+        let Some(followed) = state.plugins.get_mut(name) else {
+            return Err(IndexError::Stale(format!("nothing is pending for {name}")));
+        };
+        // What the index asks for now must be exactly what the operator saw: an index
+        // that changed meanwhile gets its new difference shown instead.
+        let now_pending = select::gate(entry, release, followed);
+        if now_pending.as_ref() != Some(&pending) {
+            followed.pending = now_pending;
+            self.save(&state)?;
+            return Err(stale());
+        }
         followed.approved_hosts = release.allowed_hosts.clone();
         followed.author_keys = Some(entry.authors.clone());
         followed.pending = None;
@@ -278,30 +323,32 @@ impl IndexFollower {
             None,
             String::new(),
         );
-        state::save(&self.path, &state)
+        self.save(&state)
     }
 
     /// The history of a plugin from this index, oldest first.
-    pub(crate) async fn history(&self, name: &str) -> Option<Vec<HistoryLine>> {
-        let state = self.state.lock().await;
-        state
-            .plugins
-            .get(name)
-            .map(|followed| followed.history.clone())
+    pub(crate) fn history(&self, name: &str) -> Option<Vec<HistoryLine>> {
+        self.file.read(|state| {
+            state
+                .plugins
+                .get(name)
+                .map(|followed| followed.history.clone())
+        })
     }
 
     /// Whether `name` was installed from this index.
-    pub(crate) async fn follows(&self, name: &str) -> bool {
-        let state = self.state.lock().await;
-        state
-            .plugins
-            .get(name)
-            .is_some_and(|f| f.installed.is_some() || f.pending.is_some())
+    pub(crate) fn follows(&self, name: &str) -> bool {
+        self.file.read(|state| {
+            state
+                .plugins
+                .get(name)
+                .is_some_and(|f| f.installed.is_some() || f.pending.is_some())
+        })
     }
 
     /// What the index offers and how each plugin stands.
-    pub(crate) async fn status(&self) -> IndexStatus {
-        let state = self.state.lock().await;
+    pub(crate) fn status(&self) -> IndexStatus {
+        let state = self.file.read(FollowerState::clone);
         let poll = self
             .status
             .lock()
@@ -443,7 +490,10 @@ impl IndexFollower {
                 current.kind()
             )));
         }
-        self.handle_yank(name, entry, followed, index.version).await;
+        if self.handle_yank(name, entry, followed, index.version).await {
+            self.save(state)?;
+        }
+        let followed = state.plugins.entry(name.to_owned()).or_default();
         let release = match select::select(
             entry,
             followed,
@@ -495,11 +545,19 @@ impl IndexFollower {
                     }));
             }
             followed.pending = Some(pending.clone());
-            state::save(&self.path, state)?;
+            self.save(state)?;
             return Ok(InstallResult::ApprovalRequired { pending });
         }
+        // Written before the plugin file is: a process killed in between restarts on
+        // the new file and adopts it (`reconcile`) instead of taking it for a local one.
+        followed.installing = Some(Intent {
+            version: release.version.clone(),
+            sha256: release.sha256.clone(),
+        });
+        self.save(state)?;
         let result = self.download_and_install(name, entry, &release).await;
         let followed = state.plugins.entry(name.to_owned()).or_default();
+        followed.installing = None;
         let result = match result {
             Ok(Installed {
                 new,
@@ -517,7 +575,7 @@ impl IndexFollower {
                         registry: self.registry.clone(),
                         events: self.events.clone(),
                         state: self.state.clone(),
-                        state_path: self.path.clone(),
+                        file: self.file.clone(),
                         new,
                         previous: replaced,
                         window: self.watch_window,
@@ -529,6 +587,7 @@ impl IndexFollower {
                 followed.approved_hosts = release.allowed_hosts.clone();
                 followed.last_failure = None;
                 followed.pending = None;
+                self.switch_back_on(name, followed);
                 let previous = match outcome {
                     InstallOutcome::Swapped { from } => Some(from),
                     _ => previous,
@@ -563,9 +622,14 @@ impl IndexFollower {
                     version: release.version.clone(),
                     code: error.code(),
                     message: error.to_string(),
-                    // An inconclusive canary is tried again at the next poll; anything
+                    // No verdict, or no file: tried again at the next poll; anything
                     // else waits for the index to change.
-                    index_version: if matches!(error, IndexError::Inconclusive(_)) {
+                    index_version: if matches!(
+                        error,
+                        IndexError::Inconclusive(_)
+                            | IndexError::Unreachable { .. }
+                            | IndexError::Io(_)
+                    ) {
                         0
                     } else {
                         index.version
@@ -595,32 +659,33 @@ impl IndexFollower {
                 Err(error)
             }
         };
-        state::save(&self.path, state)?;
+        self.save(state)?;
         result
     }
 
-    /// A yank of the installed version: a newer release the host may take replaces it
-    /// (the normal path); without one, a kept earlier version that is not yanked is
-    /// rolled back to; without that, a version yanked as malicious is switched off
-    /// (reversibly: `POST /api/plugins/{name}/enable`) and a broken one keeps serving.
+    /// A yank of the installed version. A malicious one is switched off at once
+    /// (reversibly: `POST /api/plugins/{name}/enable`). Then a newer release the host may
+    /// take replaces it (the update path, which switches a plugin it switched off back
+    /// on); without one, the kept previous version, when it is not yanked, is rolled back
+    /// to; a broken version with neither keeps serving. True when anything changed.
     async fn handle_yank(
         &self,
         name: &str,
         entry: &PluginEntry,
         followed: &mut Followed,
         index_version: u64,
-    ) {
+    ) -> bool {
         let Some(installed) = followed.installed.clone() else {
-            return;
+            return false;
         };
         let Some(Yank {
             severity, reason, ..
         }) = entry.yank_of(&installed).cloned()
         else {
-            return;
+            return false;
         };
         if followed.is_bad(&installed) {
-            return;
+            return false;
         }
         let what = match severity {
             YankSeverity::Broken => "broken",
@@ -630,6 +695,14 @@ impl IndexFollower {
             version: installed.clone(),
             reason: format!("yanked as {what}: {reason}"),
         });
+        if severity == YankSeverity::Malicious {
+            match self.registry.set_enabled(name, false) {
+                Ok(()) => followed.switched_off_by_yank = true,
+                Err(error) => {
+                    tracing::warn!(plugin = name, %error, "cannot switch off a plugin yanked as malicious");
+                }
+            }
+        }
         let newer = select::select(
             entry,
             followed,
@@ -638,52 +711,79 @@ impl IndexFollower {
             index_version,
             self.config.min_release_age,
         )
-        .is_ok();
+        .is_ok_and(|release| release.version != installed);
         if newer {
             followed.record(
                 "yanked",
                 Some(&installed),
                 format!("{what}: {reason}; updating"),
             );
-            return;
+            return true;
         }
-        let kept = self
-            .registry
-            .kept(name)
-            .into_iter()
-            .skip(1)
-            .find(|version| entry.yank_of(version.version()).is_none());
-        if let Some(kept) = kept
-            && self.registry.rollback(name).await.is_ok()
+        // Only the version right behind the current one can be rolled back to.
+        let previous = self.registry.kept(name).into_iter().nth(1);
+        if let Some(previous) = previous
+            && entry.yank_of(previous.version()).is_none()
+            && let Ok(back) = self.registry.rollback(name).await
         {
-            followed.installed = Some(kept.version().to_owned());
-            followed.sha256 = Some(kept.sha256.clone());
+            followed.installed = Some(back.version().to_owned());
+            followed.sha256 = Some(back.sha256.clone());
             followed.record(
                 "rolled_back",
                 Some(&installed),
-                format!("yanked as {what}: {reason}; back to {}", kept.version()),
+                format!("yanked as {what}: {reason}; back to {}", back.version()),
             );
-            return;
+            self.switch_back_on(name, followed);
+            return true;
         }
-        match severity {
-            YankSeverity::Malicious => {
-                followed.record(
-                    "yanked",
-                    Some(&installed),
-                    format!("malicious: {reason}; switched off"),
-                );
-                if let Err(error) = self.registry.set_enabled(name, false) {
-                    tracing::warn!(plugin = name, %error, "cannot switch off a plugin yanked as malicious");
-                }
-            }
+        let detail = match severity {
+            YankSeverity::Malicious => format!("malicious: {reason}; switched off"),
             YankSeverity::Broken => {
                 tracing::warn!(plugin = name, version = %installed, %reason, "the installed version is yanked as broken and nothing can replace it yet; it keeps serving");
+                format!("broken: {reason}; nothing to replace it yet, it keeps serving")
+            }
+        };
+        followed.record("yanked", Some(&installed), detail);
+        true
+    }
+
+    /// Switches a plugin back on when a yank switched it off and a clean version now
+    /// serves.
+    fn switch_back_on(&self, name: &str, followed: &mut Followed) {
+        if followed.switched_off_by_yank {
+            match self.registry.set_enabled(name, true) {
+                Ok(()) => followed.switched_off_by_yank = false,
+                Err(error) => {
+                    tracing::warn!(plugin = name, %error, "cannot switch a plugin back on")
+                }
+            }
+        }
+    }
+
+    /// Adopts an install the process did not live to record: the plugin serves the
+    /// bytes an install was writing when the state last saved.
+    fn reconcile(&self, state: &mut FollowerState) {
+        let mut changed = false;
+        for (name, followed) in &mut state.plugins {
+            let Some(intent) = followed.installing.clone() else {
+                continue;
+            };
+            let serving = self.registry.current(name).map(|p| p.sha256.clone());
+            if serving.as_deref() == Some(intent.sha256.as_str()) {
+                followed.installed = Some(intent.version.clone());
+                followed.sha256 = Some(intent.sha256.clone());
+                followed.version_floor = Some(intent.version.clone());
                 followed.record(
-                    "yanked",
-                    Some(&installed),
-                    format!("broken: {reason}; nothing to replace it yet, it keeps serving"),
+                    "installed",
+                    Some(&intent.version),
+                    "completed after a restart".to_owned(),
                 );
             }
+            followed.installing = None;
+            changed = true;
+        }
+        if changed && let Err(error) = self.save(state) {
+            tracing::warn!(index = self.name(), %error, "cannot save the plugin index state");
         }
     }
 
@@ -702,7 +802,7 @@ impl IndexFollower {
             Some(to.version()),
             "by the operator; pinned until unpinned".to_owned(),
         );
-        if let Err(error) = state::save(&self.path, &state) {
+        if let Err(error) = self.save(&state) {
             tracing::warn!(plugin = name, %error, "cannot save the plugin index state");
         }
     }

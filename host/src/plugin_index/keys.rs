@@ -14,6 +14,8 @@ pub(crate) const PASSWORD_ENV: &str = "KURA_KEY_PASSWORD";
 pub(crate) struct PublicKey {
     base64: String,
     id: u64,
+    /// The Ed25519 key itself: what makes two keys the same, whatever their ids.
+    raw: [u8; 32],
     key: minisign_verify::PublicKey,
 }
 
@@ -41,9 +43,13 @@ impl PublicKey {
             .map_err(|error| KeyError::Malformed(format!("`{}`: {error}", short(base64))))?;
         let mut id = [0u8; 8];
         id.copy_from_slice(parsed.keynum());
+        let bytes = parsed.to_bytes();
+        let mut raw = [0u8; 32];
+        raw.copy_from_slice(&bytes[bytes.len() - 32..]);
         Ok(Self {
             base64: base64.to_owned(),
             id: u64::from_le_bytes(id),
+            raw,
             key,
         })
     }
@@ -71,7 +77,7 @@ impl PublicKey {
 
 impl PartialEq for PublicKey {
     fn eq(&self, other: &Self) -> bool {
-        self.base64 == other.base64
+        self.raw == other.raw
     }
 }
 

@@ -49,6 +49,20 @@ pub(crate) struct Followed {
     pub(crate) last_failure: Option<Failure>,
     #[serde(default)]
     pub(crate) history: Vec<HistoryLine>,
+    /// A yank switched it off; an update to a clean version switches it back on.
+    #[serde(default)]
+    pub(crate) switched_off_by_yank: bool,
+    /// The install under way when the state was last written: the file may have been
+    /// written and the process killed before the state said so.
+    #[serde(default)]
+    pub(crate) installing: Option<Intent>,
+}
+
+/// An install under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Intent {
+    pub(crate) version: String,
+    pub(crate) sha256: String,
 }
 
 impl Followed {
@@ -133,4 +147,44 @@ pub(crate) fn save(path: &Path, state: &FollowerState) -> Result<(), IndexError>
     let bytes = serde_json::to_vec_pretty(state).map_err(|error| IndexError::io(path, error))?;
     crate::fsio::write_atomic(path, &bytes, crate::fsio::WriteOptions::new(0o600))
         .map_err(|error| IndexError::io(path, error))
+}
+
+/// The state file and the last state written to it, which readers (the API's status,
+/// history, which index follows a plugin) take without waiting for a poll in progress.
+#[derive(Clone)]
+pub(crate) struct StateFile {
+    path: PathBuf,
+    snapshot: std::sync::Arc<std::sync::RwLock<FollowerState>>,
+}
+
+impl StateFile {
+    /// Opens the state at `path` (see [`load`]).
+    pub(crate) fn open(path: PathBuf) -> Result<(Self, FollowerState), IndexError> {
+        // A write the process did not live to finish left its temporary file.
+        if let Some(dir) = path.parent() {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if crate::fsio::is_temp_name(&entry.file_name().to_string_lossy()) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let state = load(&path)?;
+        let file = Self {
+            path,
+            snapshot: std::sync::Arc::new(std::sync::RwLock::new(state.clone())),
+        };
+        Ok((file, state))
+    }
+
+    /// Writes `state` atomically, then makes it what readers see.
+    pub(crate) fn save(&self, state: &FollowerState) -> Result<(), IndexError> {
+        save(&self.path, state)?;
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = state.clone();
+        Ok(())
+    }
+
+    /// Reads the last state written.
+    pub(crate) fn read<T>(&self, read: impl FnOnce(&FollowerState) -> T) -> T {
+        read(&self.snapshot.read().unwrap_or_else(|e| e.into_inner()))
+    }
 }

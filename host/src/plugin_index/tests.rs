@@ -507,3 +507,53 @@ fn yanks_are_recorded_for_listed_versions_only() {
     assert_eq!(yank.severity, YankSeverity::Broken);
     assert_eq!(index.version, 2);
 }
+
+#[tokio::test]
+async fn an_index_signed_before_the_index_keys_changed_is_never_taken_again() {
+    let fixture = Fixture::new();
+    fixture.publish("1.0.0");
+    let mut trusted = Trusted::default();
+    fixture.refresh(&mut trusted).await.expect("v1");
+    let (v1, v1_sig) = (
+        fixture.read("index.json"),
+        fixture.read("index.json.minisig"),
+    );
+    // Version 5, signed under root 1 and never seen by this host.
+    for _ in 0..4 {
+        fixture.sign();
+    }
+    let (old_v5, old_v5_sig) = (
+        fixture.read("index.json"),
+        fixture.read("index.json.minisig"),
+    );
+    // Root 2 adds an index key; the old one stays listed.
+    let added = SecretKey::generate().expect("added");
+    fixture
+        .publisher()
+        .rotate(
+            &[&fixture.root_key],
+            KeySet::all_of(std::slice::from_ref(&fixture.root_key.public)),
+            KeySet {
+                threshold: 1,
+                ..KeySet::all_of(&[fixture.index_key.public.clone(), added.public.clone()])
+            },
+            fixture.now + chrono::Duration::days(365),
+        )
+        .expect("rotate");
+    // The publisher starts again from version 1: version 2 under root 2.
+    fixture.write("index.json", &v1);
+    fixture.write("index.json.minisig", &v1_sig);
+    fixture.sign();
+    fixture
+        .refresh(&mut trusted)
+        .await
+        .expect("version 2 under root 2");
+    assert_eq!(trusted.index_floor, 2);
+    // Version 5 is above the floor and signed by a key still listed, but under the old
+    // root: refused.
+    fixture.write("index.json", &old_v5);
+    fixture.write("index.json.minisig", &old_v5_sig);
+    let error = fixture.refresh(&mut trusted).await.expect_err("replay");
+    assert_eq!(error.code(), crate::ErrorCode::IndexRollback, "{error}");
+    assert_eq!(trusted.index_floor, 2);
+}

@@ -38,6 +38,10 @@ pub(crate) struct Trusted {
     pub(crate) index_sha256: Option<String>,
     /// The index's ETag, for conditional requests.
     pub(crate) index_etag: Option<String>,
+    /// An index must name at least this root version: the one whose index keys last
+    /// changed (an index signed under earlier keys is never taken again).
+    #[serde(default)]
+    pub(crate) min_index_root_version: u64,
 }
 
 impl Trusted {
@@ -121,6 +125,8 @@ pub(crate) async fn refresh(
             trusted.index_floor = 0;
             trusted.index_sha256 = None;
             trusted.index_etag = None;
+            trusted.index = None;
+            trusted.min_index_root_version = next.version;
         }
         trusted.root = Some(signed);
         refreshed.roots_added += 1;
@@ -303,6 +309,13 @@ pub(crate) fn verify_index(
                 index.root_version, root.version
             ),
         ));
+    }
+    if index.root_version < trusted.min_index_root_version {
+        return Err(IndexError::Rollback {
+            file: file.to_owned(),
+            trusted: trusted.min_index_root_version,
+            offered: index.root_version,
+        });
     }
     if index.version < trusted.index_floor {
         return Err(IndexError::Rollback {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::state::{self, BadVersion, FollowerState};
+use super::state::{BadVersion, FollowerState, StateFile};
 use crate::events::{Event, EventBus, PluginUpdateRolledBackEvent};
 use crate::plugins::{LoadedPlugin, Registry};
 
@@ -40,7 +40,7 @@ pub(crate) struct Watch {
     pub(crate) registry: Arc<Registry>,
     pub(crate) events: EventBus,
     pub(crate) state: Arc<tokio::sync::Mutex<FollowerState>>,
-    pub(crate) state_path: std::path::PathBuf,
+    pub(crate) file: StateFile,
     pub(crate) new: Arc<LoadedPlugin>,
     pub(crate) previous: Arc<LoadedPlugin>,
     pub(crate) window: Duration,
@@ -82,10 +82,17 @@ impl Watch {
             previous.1,
             previous.0
         );
-        if let Err(error) = self.registry.rollback(name).await {
-            tracing::warn!(plugin = name, %error, "automatic rollback failed");
-            return;
-        }
+        let back = match self
+            .registry
+            .rollback_if_current(name, &self.new.sha256)
+            .await
+        {
+            Ok(back) => back,
+            Err(error) => {
+                tracing::warn!(plugin = name, %error, "automatic rollback not done");
+                return;
+            }
+        };
         tracing::warn!(plugin = name, version = self.new.version(), %reason, "update rolled back");
         let mut state = self.state.lock().await;
         let followed = state.plugins.entry(name.to_owned()).or_default();
@@ -95,14 +102,14 @@ impl Watch {
                 reason: format!("rolled back: {reason}"),
             });
         }
-        followed.installed = Some(self.previous.version().to_owned());
-        followed.sha256 = Some(self.previous.sha256.clone());
+        followed.installed = Some(back.version().to_owned());
+        followed.sha256 = Some(back.sha256.clone());
         followed.record(
             "rolled_back",
             Some(self.new.version()),
-            format!("to {}: {reason}", self.previous.version()),
+            format!("to {}: {reason}", back.version()),
         );
-        if let Err(error) = state::save(&self.state_path, &state) {
+        if let Err(error) = self.file.save(&state) {
             tracing::warn!(plugin = name, %error, "cannot save the plugin index state");
         }
         self.events
@@ -110,7 +117,7 @@ impl Watch {
                 name: name.to_owned(),
                 index: self.index.clone(),
                 version: self.new.version().to_owned(),
-                to_version: self.previous.version().to_owned(),
+                to_version: back.version().to_owned(),
                 reason,
             }));
     }

@@ -64,6 +64,8 @@ pub(crate) enum RegistryError {
     NotLoaded(String),
     #[error("plugin `{0}` has no previous version to roll back to")]
     NoPrevious(String),
+    #[error("plugin `{0}` was replaced meanwhile; nothing was rolled back")]
+    Replaced(String),
     #[error(transparent)]
     Load(#[from] LoadError),
 }

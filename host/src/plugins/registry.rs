@@ -439,6 +439,24 @@ impl Registry {
 
     /// Makes the previous version current again, and writes it back to the plugin's file.
     pub(crate) async fn rollback(&self, name: &str) -> Result<Arc<LoadedPlugin>, RegistryError> {
+        self.rollback_from(name, None).await
+    }
+
+    /// Rolls back only while the current version is the one with `sha256` (checked
+    /// under the publish lock, so a version installed meanwhile is not the one undone).
+    pub(crate) async fn rollback_if_current(
+        &self,
+        name: &str,
+        sha256: &str,
+    ) -> Result<Arc<LoadedPlugin>, RegistryError> {
+        self.rollback_from(name, Some(sha256)).await
+    }
+
+    async fn rollback_from(
+        &self,
+        name: &str,
+        expected: Option<&str>,
+    ) -> Result<Arc<LoadedPlugin>, RegistryError> {
         let _guard = self.install_lock.lock().await;
         let (previous, file) = {
             let mut slots = self.write_slots();
@@ -447,6 +465,11 @@ impl Registry {
                 .ok_or_else(|| RegistryError::NotLoaded(name.to_owned()))?;
             if slot.versions.len() < 2 {
                 return Err(RegistryError::NoPrevious(name.to_owned()));
+            }
+            if let Some(expected) = expected
+                && slot.versions[0].sha256 != expected
+            {
+                return Err(RegistryError::Replaced(name.to_owned()));
             }
             slot.versions.swap(0, 1);
             (slot.versions[0].clone(), slot.file.clone())
