@@ -88,6 +88,45 @@ impl Publisher {
     }
 }
 
+/// A fixture site serving the publisher's directory (the index under `/files/site/`).
+async fn serve(publisher: &Publisher) -> fixture_site::FixtureSite {
+    fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture")
+}
+
+/// The config entry of the publisher's index as `fixture` serves it.
+fn index_source(
+    fixture: &fixture_site::FixtureSite,
+    publisher: &Publisher,
+    poll_seconds: u64,
+) -> Value {
+    json!({
+        "name": "demo",
+        "url": format!("{}/files/site/", fixture.base_url()),
+        "root_keys": [publisher.root_key()],
+        "poll_seconds": poll_seconds,
+    })
+}
+
+/// Installs `name` and approves exactly the difference the server shows.
+async fn install_approved(server: &TestServer, name: &str) -> Value {
+    let (status, body) = server
+        .post_json("/api/plugins/install", json!({"name": name}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let pending = &body["pending"];
+    let approval = json!({"version": pending["version"], "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
+    let (status, body) = server
+        .post_json(&format!("/api/plugins/{name}/approve"), approval)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
     for _ in 0..(PATIENCE.as_millis() / 50) {
@@ -112,19 +151,9 @@ async fn an_index_release_installs_with_approval_and_updates_without_a_failed_ca
     let _exclusive = support::exclusive().await;
     let publisher = Publisher::new();
     publisher.publish("test-swap-v1");
-    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
-        files: Some(publisher.dir().to_owned()),
-        ..fixture_site::FixtureConfig::default()
-    })
-    .await
-    .expect("fixture");
+    let fixture = serve(&publisher).await;
     let config = support::config(&fixture.base_url()).merge(json!({
-        "plugin_index": { "sources": [{
-            "name": "demo",
-            "url": format!("{}/files/site/", fixture.base_url()),
-            "root_keys": [publisher.root_key()],
-            "poll_seconds": 1,
-        }]},
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, 1)]},
         // An index that never answers is given up on after this long.
         "fetch": { "timeout_ms": 2000 },
     }));
@@ -402,35 +431,16 @@ async fn canaries_refuse_a_worse_release_and_the_watch_rolls_one_back() {
         "test-canary-v1",
         &canary_probes("canary v1", "canary v1", true),
     );
-    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
-        files: Some(publisher.dir().to_owned()),
-        ..fixture_site::FixtureConfig::default()
-    })
-    .await
-    .expect("fixture");
+    let fixture = serve(&publisher).await;
     let config = support::config(&fixture.base_url()).merge(json!({
         "sources": { "test-canary": { "domain": fixture.base_url() } },
         "plugin_index": {
             "watch_window_seconds": 120,
-            "sources": [{
-                "name": "demo",
-                "url": format!("{}/files/site/", fixture.base_url()),
-                "root_keys": [publisher.root_key()],
-                "poll_seconds": 1,
-            }],
+            "sources": [index_source(&fixture, &publisher, 1)],
         },
     }));
     let server = TestServer::start(&config, &[]).await;
-    let (status, body) = server
-        .post_json("/api/plugins/install", json!({"name": "test-canary"}))
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let pending = &body["pending"];
-    let approval = json!({"version": "1.0.0", "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
-    let (status, body) = server
-        .post_json("/api/plugins/test-canary/approve", approval)
-        .await;
-    assert_eq!(status, 200, "{body}");
+    install_approved(&server, "test-canary").await;
     let host = server.plugins().clone();
     let current = || {
         host.registry()
@@ -614,20 +624,9 @@ async fn the_cli_installs_pins_and_updates_and_yanks_move_the_server_off_a_versi
     let _exclusive = support::exclusive().await;
     let publisher = Publisher::new();
     publisher.publish("test-swap-v1");
-    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
-        files: Some(publisher.dir().to_owned()),
-        ..fixture_site::FixtureConfig::default()
-    })
-    .await
-    .expect("fixture");
+    let fixture = serve(&publisher).await;
     let config = support::config(&fixture.base_url()).merge(json!({
-        "plugin_index": { "sources": [{
-            "name": "demo",
-            "url": format!("{}/files/site/", fixture.base_url()),
-            "root_keys": [publisher.root_key()],
-            "poll_seconds": 3600,
-            "auto_update": true,
-        }]}
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, 3600)]}
     }));
     let server = TestServer::start(&config, &[]).await;
     let url = server.url("");
@@ -784,19 +783,9 @@ async fn a_server_killed_during_an_update_restarts_consistent_and_then_updates()
     let _exclusive = support::exclusive().await;
     let publisher = Publisher::new();
     publisher.publish("test-swap-v1");
-    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
-        files: Some(publisher.dir().to_owned()),
-        ..fixture_site::FixtureConfig::default()
-    })
-    .await
-    .expect("fixture");
+    let fixture = serve(&publisher).await;
     let config = support::config(&fixture.base_url()).merge(json!({
-        "plugin_index": { "sources": [{
-            "name": "demo",
-            "url": format!("{}/files/site/", fixture.base_url()),
-            "root_keys": [publisher.root_key()],
-            "poll_seconds": 1,
-        }]}
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, 1)]}
     }));
     let server = support::ChildServer::start(&config, &[]).await;
     let http = reqwest::Client::new();
@@ -898,31 +887,13 @@ async fn a_site_down_during_the_canary_is_no_verdict_and_the_update_follows_when
         "test-canary-v2",
         &canary_probes("canary v2", "canary v2", true),
     );
-    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
-        files: Some(publisher.dir().to_owned()),
-        ..fixture_site::FixtureConfig::default()
-    })
-    .await
-    .expect("fixture");
+    let fixture = serve(&publisher).await;
     let config = support::config(&fixture.base_url()).merge(json!({
         "sources": { "test-canary": { "domain": format!("{}/files/pages", fixture.base_url()) } },
-        "plugin_index": { "sources": [{
-            "name": "demo",
-            "url": format!("{}/files/site/", fixture.base_url()),
-            "root_keys": [publisher.root_key()],
-            "poll_seconds": 1,
-        }]},
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, 1)]},
     }));
     let server = TestServer::start(&config, &[]).await;
-    let (_, body) = server
-        .post_json("/api/plugins/install", json!({"name": "test-canary"}))
-        .await;
-    let pending = &body["pending"];
-    let approval = json!({"version": "2.0.0", "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
-    let (status, body) = server
-        .post_json("/api/plugins/test-canary/approve", approval)
-        .await;
-    assert_eq!(status, 200, "{body}");
+    install_approved(&server, "test-canary").await;
     let host = server.plugins().clone();
     let version = || {
         host.registry()
@@ -969,19 +940,9 @@ async fn an_approval_of_what_the_index_no_longer_asks_is_stale() {
     let _exclusive = support::exclusive().await;
     let publisher = Publisher::new();
     publisher.publish("test-swap-v1");
-    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
-        files: Some(publisher.dir().to_owned()),
-        ..fixture_site::FixtureConfig::default()
-    })
-    .await
-    .expect("fixture");
+    let fixture = serve(&publisher).await;
     let config = support::config(&fixture.base_url()).merge(json!({
-        "plugin_index": { "sources": [{
-            "name": "demo",
-            "url": format!("{}/files/site/", fixture.base_url()),
-            "root_keys": [publisher.root_key()],
-            "poll_seconds": 3600,
-        }]}
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, 3600)]}
     }));
     let server = TestServer::start(&config, &[]).await;
     let (status, body) = server
