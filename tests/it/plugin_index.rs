@@ -981,3 +981,147 @@ async fn an_approval_of_what_the_index_no_longer_asks_is_stale() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_refuses_every_bad_index_and_release_and_keeps_serving() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = serve(&publisher).await;
+    let config = support::config(&fixture.base_url()).merge(
+        json!({ "plugin_index": { "sources": [index_source(&fixture, &publisher, 3600)] } }),
+    );
+    let server = TestServer::start(&config, &[]).await;
+    install_approved(&server, "test-swap").await;
+    let host = server.plugins().clone();
+    let version = || {
+        host.registry()
+            .current("test-swap")
+            .map(|p| p.version().to_owned())
+    };
+    let refresh = async || server.post_json("/api/index/refresh", json!({})).await.1;
+    let error_of = |body: &Value| body["indexes"][0]["poll"]["last_error"]["code"].clone();
+    let site = publisher.site();
+    let (v1_index, v1_sig) = (
+        std::fs::read(site.join("index.json")).expect("index"),
+        std::fs::read(site.join("index.json.minisig")).expect("sig"),
+    );
+
+    // A release file with other bytes than the index lists: refused, 1.0.0 serves.
+    std::fs::copy(plugin_wasm("test-swap-v2"), publisher.dir().join("v2.wasm")).expect("copy");
+    publisher.kura(&["plugin", "sign", "v2.wasm", "--key", "author.key"]);
+    publisher.kura(&[
+        "index",
+        "add",
+        "site",
+        "v2.wasm",
+        "--author-key",
+        "author.pub",
+    ]);
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    let v2_index = std::fs::read(site.join("index.json")).expect("index");
+    let artifact = std::fs::read_dir(site.join("artifacts"))
+        .expect("artifacts")
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| {
+            std::fs::read(path).ok() == std::fs::read(publisher.dir().join("v2.wasm")).ok()
+        })
+        .expect("2.0.0's file");
+    let good = std::fs::read(&artifact).expect("artifact");
+    let mut bad = good.clone();
+    bad[good.len() / 3] ^= 0x10;
+    std::fs::write(&artifact, &bad).expect("corrupt");
+    refresh().await;
+    let (_, body) = server.get_json("/api/index").await;
+    assert_eq!(
+        plugin_of(&body, "test-swap")["last_failure"]["code"],
+        "artifact_mismatch",
+        "{body}"
+    );
+    assert_eq!(version().as_deref(), Some("1.0.0"));
+    // Fixed, and signed again: it goes live.
+    std::fs::write(&artifact, &good).expect("restore");
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    refresh().await;
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+
+    // Single-bit flips of index.json served to the server: none is taken (1,000 each of
+    // the index and a release go through the same checks in the unit tests).
+    let current = std::fs::read(site.join("index.json")).expect("index");
+    let verified = refresh().await["indexes"][0]["index_version"].clone();
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut accepted = 0;
+    for _ in 0..200 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut flipped = current.clone();
+        let at = (seed as usize) % flipped.len();
+        flipped[at] ^= 1 << (seed >> 61);
+        std::fs::write(site.join("index.json"), &flipped).expect("flip");
+        let body = refresh().await;
+        if error_of(&body).is_null() || body["indexes"][0]["index_version"] != verified {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 0, "flipped indexes taken");
+    std::fs::write(site.join("index.json"), &current).expect("restore");
+
+    // A replayed older index, and a second content for a version already seen.
+    std::fs::write(site.join("index.json"), &v1_index).expect("replay");
+    std::fs::write(site.join("index.json.minisig"), &v1_sig).expect("replay sig");
+    assert_eq!(error_of(&refresh().await), "index_rollback");
+    std::fs::write(site.join("index.json"), &v2_index).expect("back to version 2");
+    publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
+    assert_eq!(
+        error_of(&refresh().await),
+        "index_equivocation",
+        "version 3 again, other bytes"
+    );
+    // An expired index pauses updates; the plugin serves and /healthz is fine.
+    std::fs::write(site.join("index.json"), &current).expect("restore");
+    publisher.kura(&[
+        "index",
+        "sign",
+        "site",
+        "--key",
+        "index.key",
+        "--valid-for",
+        "1s",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let body = refresh().await;
+    assert_eq!(error_of(&body), "index_expired", "{body}");
+    assert_eq!(body["indexes"][0]["updates_paused"], true);
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+    assert_eq!(server.get_json("/healthz").await.0, 200);
+
+    // Root rotation: the old index key can no longer publish, the new one can.
+    publisher.kura(&["plugin", "keygen", "--unencrypted", "--name", "root2"]);
+    publisher.kura(&["plugin", "keygen", "--unencrypted", "--name", "index2"]);
+    publisher.kura(&[
+        "index",
+        "rotate",
+        "site",
+        "--key",
+        "root.key",
+        "--key",
+        "root2.key",
+        "--root-pub",
+        "root2.pub",
+        "--index-key",
+        "index2.pub",
+    ]);
+    let old_key = publisher.try_kura(&["index", "sign", "site", "--key", "index.key"]);
+    assert!(
+        !old_key.status.success(),
+        "the publisher refuses the old index key"
+    );
+    publisher.kura(&["index", "sign", "site", "--key", "index2.key"]);
+    let body = refresh().await;
+    assert!(error_of(&body).is_null(), "{body}");
+    assert_eq!(body["indexes"][0]["root_version"], 2, "{body}");
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+    server.stop().await;
+}

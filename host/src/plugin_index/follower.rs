@@ -360,7 +360,7 @@ impl IndexFollower {
         let paused = match (&root, &index) {
             (Some(root), Some(index)) => root.expires <= now || index.expires <= now,
             _ => true,
-        };
+        } || poll.last_error.is_some();
         let plugins = index
             .as_ref()
             .map(|index| {

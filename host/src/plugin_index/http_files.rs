@@ -61,16 +61,10 @@ impl HttpFiles {
         request
             .headers
             .push(("cache-control".to_owned(), "no-cache".to_owned()));
-        match validator {
-            Some(etag) if etag.starts_with('"') || etag.starts_with("W/") => {
-                request
-                    .headers
-                    .push(("if-none-match".to_owned(), etag.to_owned()));
-            }
-            Some(date) => request
+        if let Some(etag) = validator {
+            request
                 .headers
-                .push(("if-modified-since".to_owned(), date.to_owned())),
-            None => {}
+                .push(("if-none-match".to_owned(), etag.to_owned()));
         }
         let scope = FetchScope {
             caller: &self.caller,
@@ -98,10 +92,9 @@ impl HttpFiles {
                 format!("larger than {max} bytes"),
             ));
         }
-        let validator = response
-            .header("etag")
-            .or_else(|| response.header("last-modified"))
-            .map(str::to_owned);
+        // An ETag only: a Last-Modified date has one-second steps, so an index signed
+        // twice within a second would look unchanged.
+        let validator = response.header("etag").map(str::to_owned);
         let mut bytes = Vec::new();
         while let Some(chunk) = response
             .chunk()

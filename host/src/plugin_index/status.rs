@@ -32,7 +32,8 @@ pub(crate) struct IndexStatus {
     pub(crate) index_version: Option<u64>,
     /// RFC 3339.
     pub(crate) expires: Option<String>,
-    /// No index verified yet, or it (or its root) expired: nothing is updated.
+    /// No index verified yet, it (or its root) expired, or the last poll failed: nothing
+    /// is updated until a poll succeeds.
     pub(crate) updates_paused: bool,
     pub(crate) auto_update: bool,
     pub(crate) poll: PollStatus,
