@@ -1125,3 +1125,53 @@ async fn a_running_server_refuses_every_bad_index_and_release_and_keeps_serving(
     assert_eq!(version().as_deref(), Some("2.0.0"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_kept_off_auto_update_waits_for_an_install_and_shows_its_origin() {
+    let _exclusive = support::exclusive().await;
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = serve(&publisher).await;
+    let mut source = index_source(&fixture, &publisher, 3600);
+    source["auto_update_plugins"] = json!({"test-swap": false});
+    let config = support::config(&fixture.base_url())
+        .merge(json!({ "plugin_index": { "sources": [source] } }));
+    let server = TestServer::start(&config, &[]).await;
+    install_approved(&server, "test-swap").await;
+    publisher.publish("test-swap-v2");
+    let (_, body) = server.post_json("/api/index/refresh", json!({})).await;
+    assert_eq!(
+        plugin_of(&body, "test-swap")["status"],
+        "update_available",
+        "{body}"
+    );
+    let version = || {
+        server
+            .plugins()
+            .registry()
+            .current("test-swap")
+            .map(|p| p.version().to_owned())
+    };
+    assert_eq!(version().as_deref(), Some("1.0.0"));
+    let (status, body) = server
+        .post_json("/api/plugins/install", json!({"name": "test-swap"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["previous_version"], "1.0.0");
+    assert_eq!(version().as_deref(), Some("2.0.0"));
+    // Where it came from, and who signed it.
+    let (_, plugins) = server.get_json("/api/plugins").await;
+    let (_, index) = server.get_json("/api/index").await;
+    let plugin = plugins["plugins"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "test-swap"))
+        .expect("listed");
+    assert_eq!(plugin["origin"]["type"], "index", "{plugin}");
+    assert_eq!(plugin["origin"]["index"], "demo");
+    assert_eq!(
+        plugin["origin"]["author_keys"],
+        plugin_of(&index, "test-swap")["author_keys"],
+        "{plugin}"
+    );
+    server.stop().await;
+}

@@ -49,6 +49,10 @@ pub(crate) struct RawIndexSource {
     /// as long as they need no new hosts or author keys (those wait for approval).
     #[serde(default = "default_true")]
     pub(crate) auto_update: bool,
+    /// `auto_update` per plugin, over the index's (`{name: false}` keeps one plugin on
+    /// its version until an install asks for a newer one: `kura plugin install NAME`).
+    #[serde(default)]
+    pub(crate) auto_update_plugins: std::collections::BTreeMap<String, bool>,
     /// A release newer than this many seconds is not installed yet (a cooldown in which
     /// a bad release can be yanked); 0: at once.
     #[serde(default)]
@@ -79,7 +83,18 @@ pub(crate) struct IndexSourceConfig {
     pub(crate) root_keys: Vec<String>,
     pub(crate) poll_interval: Duration,
     pub(crate) auto_update: bool,
+    pub(crate) auto_update_plugins: std::collections::BTreeMap<String, bool>,
     pub(crate) min_release_age: Duration,
+}
+
+impl IndexSourceConfig {
+    /// Whether `plugin` is updated without asking.
+    pub(crate) fn auto_updates(&self, plugin: &str) -> bool {
+        self.auto_update_plugins
+            .get(plugin)
+            .copied()
+            .unwrap_or(self.auto_update)
+    }
 }
 
 pub(super) fn validate_plugin_index(
@@ -127,6 +142,7 @@ pub(super) fn validate_plugin_index(
             root_keys,
             poll_interval: Duration::from_secs(source.poll_seconds),
             auto_update: source.auto_update,
+            auto_update_plugins: source.auto_update_plugins.clone(),
             min_release_age: Duration::from_secs(source.min_release_age_seconds),
         });
     }

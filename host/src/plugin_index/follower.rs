@@ -166,13 +166,12 @@ impl IndexFollower {
                 tracing::warn!(index = self.name(), %error, "cannot save the plugin index state");
             }
         }
-        if !self.config.auto_update {
-            return true;
-        }
         let names: Vec<String> = state
             .plugins
             .iter()
-            .filter(|(_, followed)| followed.installed.is_some() && !followed.pinned)
+            .filter(|(name, followed)| {
+                followed.installed.is_some() && !followed.pinned && self.config.auto_updates(name)
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for name in names {
@@ -846,6 +845,7 @@ impl IndexFollower {
                 Origin::Index {
                     index: self.name().to_owned(),
                     version: release.version.clone(),
+                    author_keys: entry.authors.fingerprints(),
                 },
                 async |new| {
                     let current = registry.current(name);

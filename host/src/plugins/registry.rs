@@ -29,6 +29,8 @@ pub enum Origin {
     Index {
         index: String,
         version: String,
+        /// Fingerprints of the author keys that signed it.
+        author_keys: Vec<String>,
     },
     /// Built into the `kura` binary.
     BuiltIn,
@@ -40,8 +42,11 @@ impl Origin {
         match self {
             Origin::File(_) => super::slot::Source::Local,
             Origin::Upload => super::slot::Source::Upload,
-            Origin::Index { index, .. } => super::slot::Source::Index {
+            Origin::Index {
+                index, author_keys, ..
+            } => super::slot::Source::Index {
                 index: index.clone(),
+                author_keys: author_keys.clone(),
             },
             Origin::BuiltIn => super::slot::Source::BuiltIn,
         }

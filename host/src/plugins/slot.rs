@@ -40,6 +40,9 @@ pub(crate) enum Source {
     Local,
     /// Uploaded through the API (and written into the plugins directory).
     Upload,
-    /// Installed from a followed index.
-    Index { index: String },
+    /// Installed from a followed index, signed by these author keys (fingerprints).
+    Index {
+        index: String,
+        author_keys: Vec<String>,
+    },
 }
