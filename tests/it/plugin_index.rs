@@ -1123,6 +1123,25 @@ async fn a_running_server_refuses_every_bad_index_and_release_and_keeps_serving(
     assert!(error_of(&body).is_null(), "{body}");
     assert_eq!(body["indexes"][0]["root_version"], 2, "{body}");
     assert_eq!(version().as_deref(), Some("2.0.0"));
+
+    // A valid, newer index that lists only 1.0.0: nothing is downgraded.
+    let draft_path = site.join("draft.json");
+    let mut draft: Value =
+        serde_json::from_slice(&std::fs::read(&draft_path).expect("draft")).expect("json");
+    draft["plugins"]["test-swap"]["releases"]
+        .as_array_mut()
+        .expect("releases")
+        .retain(|release| release["version"] == "1.0.0");
+    std::fs::write(&draft_path, draft.to_string()).expect("draft");
+    publisher.kura(&["index", "sign", "site", "--key", "index2.key"]);
+    let body = refresh().await;
+    assert!(error_of(&body).is_null(), "{body}");
+    assert_eq!(
+        plugin_of(&body, "test-swap")["status"],
+        "index_behind",
+        "{body}"
+    );
+    assert_eq!(version().as_deref(), Some("2.0.0"));
     server.stop().await;
 }
 

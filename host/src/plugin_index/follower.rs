@@ -432,6 +432,17 @@ impl IndexFollower {
             "update_available"
         } else if newest.is_some_and(|n| !crate::plugins::wit_compatible(&n.wit)) {
             "incompatible"
+        } else if let (Some(newest), Some(installed)) = (
+            newest,
+            followed
+                .installed
+                .as_deref()
+                .and_then(|v| semver::Version::parse(v).ok()),
+        ) && newest.semver() < installed
+        {
+            // A valid index that lists nothing as new as what runs: nothing is
+            // downgraded; the index is behind (or was rolled back by its publisher).
+            "index_behind"
         } else {
             "up_to_date"
         };

@@ -53,7 +53,8 @@ pub(crate) struct IndexPluginView {
     /// The release an install or update would take now.
     pub(crate) available: Option<String>,
     /// `not_installed`, `up_to_date`, `update_available`, `pending_approval`, `pinned`,
-    /// `local_file` (a local file serves instead), `yanked`, `incompatible`.
+    /// `local_file` (a local file serves instead), `yanked`, `incompatible`, `index_behind`
+    /// (the index lists nothing as new as what runs; nothing is downgraded).
     pub(crate) status: String,
     pub(crate) pinned: bool,
     pub(crate) pending: Option<Pending>,
