@@ -71,11 +71,17 @@ impl Publisher {
 
     /// Signs a built plugin as its author, adds it to the index and signs the index.
     fn publish(&self, plugin: &str) {
-        let file = format!("{plugin}.wasm");
-        std::fs::copy(plugin_wasm(plugin), self.dir().join(&file)).expect("copy");
-        self.kura(&["plugin", "sign", &file, "--key", "author.key"]);
-        self.kura(&["index", "add", "site", &file, "--author-key", "author.pub"]);
+        self.add(plugin, &format!("{plugin}.wasm"), "author");
         self.kura(&["index", "sign", "site", "--key", "index.key"]);
+    }
+
+    /// Copies a built plugin in as `file`, signs it with the author key `author` and
+    /// adds it to the draft, naming that key as the plugin's.
+    fn add(&self, plugin: &str, file: &str, author: &str) {
+        std::fs::copy(plugin_wasm(plugin), self.dir().join(file)).expect("copy");
+        let (key, public) = (format!("{author}.key"), format!("{author}.pub"));
+        self.kura(&["plugin", "sign", file, "--key", &key]);
+        self.kura(&["index", "add", "site", file, "--author-key", &public]);
     }
 
     fn root_key(&self) -> String {
@@ -110,6 +116,33 @@ fn index_source(
         "root_keys": [publisher.root_key()],
         "poll_seconds": poll_seconds,
     })
+}
+
+/// `test-swap` 1.0.0 published, the index served, and a server following it (polling
+/// every `poll_seconds`).
+async fn follow_test_swap(poll_seconds: u64) -> (Publisher, fixture_site::FixtureSite, TestServer) {
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = serve(&publisher).await;
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, poll_seconds)] }
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    (publisher, fixture, server)
+}
+
+/// The events of a plugin's history, oldest first, and the whole answer.
+async fn history(server: &TestServer, name: &str) -> (Vec<String>, Value) {
+    let (_, body) = server
+        .get_json(&format!("/api/plugins/{name}/history"))
+        .await;
+    let events = body["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|line| line["event"].as_str().map(str::to_owned))
+        .collect();
+    (events, body)
 }
 
 /// Installs `name` and approves exactly the difference the server shows.
@@ -248,13 +281,7 @@ async fn an_index_release_installs_with_approval_and_updates_without_a_failed_ca
         "failed calls of {calls}"
     );
     assert!(calls > 4, "the clients called throughout: {calls}");
-    let (_, body) = server.get_json("/api/plugins/test-swap/history").await;
-    let events: Vec<&str> = body["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .filter_map(|line| line["event"].as_str())
-        .collect();
+    let (events, body) = history(&server, "test-swap").await;
     assert_eq!(
         events,
         ["approval_required", "approved", "installed", "updated"],
@@ -547,13 +574,7 @@ async fn canaries_refuse_a_worse_release_and_the_watch_rolls_one_back() {
     })
     .await;
     assert_eq!(current(), Some(v1), "3.0.0 is not installed again");
-    let (_, body) = server.get_json("/api/plugins/test-canary/history").await;
-    let events: Vec<&str> = body["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .filter_map(|line| line["event"].as_str())
-        .collect();
+    let (events, body) = history(&server, "test-canary").await;
     assert_eq!(
         events,
         [
@@ -622,13 +643,7 @@ async fn a_fresh_data_directory_has_the_built_in_plugins_and_a_file_replaces_one
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_installs_pins_and_updates_and_yanks_move_the_server_off_a_version() {
     let _exclusive = support::exclusive().await;
-    let publisher = Publisher::new();
-    publisher.publish("test-swap-v1");
-    let fixture = serve(&publisher).await;
-    let config = support::config(&fixture.base_url()).merge(json!({
-        "plugin_index": { "sources": [index_source(&fixture, &publisher, 3600)]}
-    }));
-    let server = TestServer::start(&config, &[]).await;
+    let (publisher, _fixture, server) = follow_test_swap(3600).await;
     let url = server.url("");
     let url = url.trim_end_matches('/');
     let cli = |args: &[&str]| {
@@ -737,13 +752,7 @@ async fn the_cli_installs_pins_and_updates_and_yanks_move_the_server_off_a_versi
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(enabled().await, Some(json!(true)));
-    let (_, body) = server.get_json("/api/plugins/test-swap/history").await;
-    let events: Vec<&str> = body["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .filter_map(|line| line["event"].as_str())
-        .collect();
+    let (events, body) = history(&server, "test-swap").await;
     assert_eq!(
         events,
         [
@@ -826,16 +835,7 @@ async fn a_server_killed_during_an_update_restarts_consistent_and_then_updates()
     assert_eq!(answer["outcome"], "installed", "{answer}");
 
     // 2.0.0's file stops halfway through; the server is killed while it waits for the rest.
-    std::fs::copy(plugin_wasm("test-swap-v2"), publisher.dir().join("v2.wasm")).expect("copy");
-    publisher.kura(&["plugin", "sign", "v2.wasm", "--key", "author.key"]);
-    publisher.kura(&[
-        "index",
-        "add",
-        "site",
-        "v2.wasm",
-        "--author-key",
-        "author.pub",
-    ]);
+    publisher.add("test-swap-v2", "v2.wasm", "author");
     let draft: Value =
         serde_json::from_slice(&std::fs::read(publisher.site().join("draft.json")).expect("draft"))
             .expect("draft json");
@@ -938,13 +938,7 @@ async fn a_site_down_during_the_canary_is_no_verdict_and_the_update_follows_when
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_of_what_the_index_no_longer_asks_is_stale() {
     let _exclusive = support::exclusive().await;
-    let publisher = Publisher::new();
-    publisher.publish("test-swap-v1");
-    let fixture = serve(&publisher).await;
-    let config = support::config(&fixture.base_url()).merge(json!({
-        "plugin_index": { "sources": [index_source(&fixture, &publisher, 3600)]}
-    }));
-    let server = TestServer::start(&config, &[]).await;
+    let (publisher, _fixture, server) = follow_test_swap(3600).await;
     let (status, body) = server
         .post_json("/api/plugins/install", json!({"name": "test-swap"}))
         .await;
@@ -952,16 +946,7 @@ async fn an_approval_of_what_the_index_no_longer_asks_is_stale() {
     let shown = body["pending"].clone();
     // Meanwhile the index names another author key for the plugin.
     publisher.kura(&["plugin", "keygen", "--unencrypted", "--name", "author2"]);
-    std::fs::copy(plugin_wasm("test-swap-v2"), publisher.dir().join("v2.wasm")).expect("copy");
-    publisher.kura(&["plugin", "sign", "v2.wasm", "--key", "author2.key"]);
-    publisher.kura(&[
-        "index",
-        "add",
-        "site",
-        "v2.wasm",
-        "--author-key",
-        "author2.pub",
-    ]);
+    publisher.add("test-swap-v2", "v2.wasm", "author2");
     publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
     let (status, _) = server.post_json("/api/index/refresh", json!({})).await;
     assert_eq!(status, 200);
@@ -1008,16 +993,7 @@ async fn a_running_server_refuses_every_bad_index_and_release_and_keeps_serving(
     );
 
     // A release file with other bytes than the index lists: refused, 1.0.0 serves.
-    std::fs::copy(plugin_wasm("test-swap-v2"), publisher.dir().join("v2.wasm")).expect("copy");
-    publisher.kura(&["plugin", "sign", "v2.wasm", "--key", "author.key"]);
-    publisher.kura(&[
-        "index",
-        "add",
-        "site",
-        "v2.wasm",
-        "--author-key",
-        "author.pub",
-    ]);
+    publisher.add("test-swap-v2", "v2.wasm", "author");
     publisher.kura(&["index", "sign", "site", "--key", "index.key"]);
     let v2_index = std::fs::read(site.join("index.json")).expect("index");
     let artifact = std::fs::read_dir(site.join("artifacts"))
