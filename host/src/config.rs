@@ -85,6 +85,8 @@ pub(crate) struct ServerConfig {
     pub(crate) max_json_body_bytes: usize,
     /// Request-body bytes held at once, all requests together.
     pub(crate) max_body_memory_bytes: usize,
+    /// Plugin-upload bytes held at once.
+    pub(crate) max_upload_memory_bytes: usize,
     /// Also the deadline of a connection's first request.
     pub(crate) header_read_timeout: Duration,
     pub(crate) idle_timeout: Duration,
@@ -290,6 +292,10 @@ fn validate(raw: RawConfig) -> Result<Config> {
             "server.max_body_memory_bytes",
             raw.server.max_body_memory_bytes,
         )?,
+        max_upload_memory_bytes: byte_size(
+            "server.max_upload_memory_bytes",
+            raw.server.max_upload_memory_bytes,
+        )?,
         header_read_timeout: Duration::from_millis(positive(
             "server.header_read_timeout_ms",
             raw.server.header_read_timeout_ms,
@@ -329,10 +335,16 @@ fn validate(raw: RawConfig) -> Result<Config> {
             "entries are bare host names",
         ));
     }
-    if server.max_body_memory_bytes < server.max_body_bytes.max(server.max_json_body_bytes) {
+    if server.max_body_memory_bytes < server.max_json_body_bytes {
         return Err(invalid(
             "server.max_body_memory_bytes",
-            "must be at least max_body_bytes and max_json_body_bytes",
+            "must be at least max_json_body_bytes",
+        ));
+    }
+    if server.max_upload_memory_bytes < server.max_body_bytes {
+        return Err(invalid(
+            "server.max_upload_memory_bytes",
+            "must be at least max_body_bytes",
         ));
     }
     if let Some(filter) = &raw.log.filter {

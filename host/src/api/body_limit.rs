@@ -1,6 +1,7 @@
 //! Request bodies: the size limit of each route (plugin uploads large, every other route
-//! small, since a parsed JSON body takes many times its size in memory) and a bound on
-//! the body bytes held at once across all requests.
+//! small, since a parsed JSON body takes many times its size in memory) and bounds on
+//! the body bytes held at once: one for plugin uploads, one for every other body, so
+//! large uploads never hold up small requests.
 
 use std::sync::Arc;
 
@@ -17,40 +18,55 @@ use crate::config::ServerConfig;
 /// The one route whose body may be as large as `server.max_body_bytes`.
 pub(super) const UPLOAD_PATH: &str = "/api/plugins";
 
-/// The shared budget of body bytes, and the limits it reserves by.
+/// Body bytes one kind of request may hold at once, and the largest body it takes.
 #[derive(Clone)]
-pub(super) struct BodyBudget {
+struct Pool {
     permits: Arc<Semaphore>,
     total: usize,
-    json_limit: usize,
-    upload_limit: usize,
+    limit: usize,
 }
 
-impl BodyBudget {
-    /// A budget of `server.max_body_memory_bytes` (at most 4 GiB).
-    pub(super) fn new(config: &ServerConfig) -> Self {
-        let total = config.max_body_memory_bytes.min(u32::MAX as usize);
+impl Pool {
+    /// `total` bytes at once (at most 4 GiB), bodies up to `limit`.
+    fn new(total: usize, limit: usize) -> Self {
+        let total = total.min(u32::MAX as usize);
         Self {
             permits: Arc::new(Semaphore::new(total)),
             total,
-            json_limit: config.max_json_body_bytes,
-            upload_limit: config.max_body_bytes,
+            limit,
+        }
+    }
+}
+
+/// The budgets of body bytes: plugin uploads, and every other body.
+#[derive(Clone)]
+pub(super) struct BodyBudget {
+    uploads: Pool,
+    others: Pool,
+}
+
+impl BodyBudget {
+    /// Budgets of `server.max_upload_memory_bytes` and `server.max_body_memory_bytes`.
+    pub(super) fn new(config: &ServerConfig) -> Self {
+        Self {
+            uploads: Pool::new(config.max_upload_memory_bytes, config.max_body_bytes),
+            others: Pool::new(config.max_body_memory_bytes, config.max_json_body_bytes),
         }
     }
 
-    /// The largest body `request`'s route accepts.
-    fn limit_for(&self, request: &Request) -> usize {
+    /// The pool `request`'s body is held in.
+    fn pool_for(&self, request: &Request) -> &Pool {
         if request.method() == Method::POST && request.uri().path() == UPLOAD_PATH {
-            self.upload_limit
+            &self.uploads
         } else {
-            self.json_limit
+            &self.others
         }
     }
 }
 
 /// The middleware: a body announced larger than its route's limit is refused before it
 /// is read; any other body first reserves its size (the limit when no size is
-/// announced) from the budget, waiting while other requests hold it, and gives it back
+/// announced) from its pool, waiting while other requests hold it, and gives it back
 /// when the answer is ready. Requests without a body pass untouched.
 pub(super) async fn reserve(
     State(budget): State<BodyBudget>,
@@ -60,7 +76,8 @@ pub(super) async fn reserve(
     if request.body().is_end_stream() {
         return next.run(request).await;
     }
-    let limit = budget.limit_for(&request);
+    let pool = budget.pool_for(&request).clone();
+    let limit = pool.limit;
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -70,8 +87,8 @@ pub(super) async fn reserve(
         return too_large(limit);
     }
     let wanted = announced.map_or(limit, |length| length as usize);
-    let wanted = wanted.clamp(1, budget.total);
-    let permits = match budget
+    let wanted = wanted.clamp(1, pool.total);
+    let permits = match pool
         .permits
         .clone()
         .acquire_many_owned(u32::try_from(wanted).unwrap_or(u32::MAX))

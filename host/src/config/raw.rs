@@ -85,9 +85,13 @@ pub(crate) struct RawServer {
     pub(crate) max_body_bytes: u64,
     /// Largest accepted body of every other route (JSON), in bytes.
     pub(crate) max_json_body_bytes: u64,
-    /// Most request-body bytes held at once across all requests; a request whose body
-    /// does not fit waits (within the request timeout). At least `max_body_bytes`.
+    /// Most request-body bytes held at once across all requests but plugin uploads; a
+    /// request whose body does not fit waits (within the request timeout). At least
+    /// `max_json_body_bytes`.
     pub(crate) max_body_memory_bytes: u64,
+    /// Most plugin-upload bytes held at once, a budget of their own so large uploads
+    /// never hold up small requests. At least `max_body_bytes`.
+    pub(crate) max_upload_memory_bytes: u64,
     /// Time allowed to read a request's headers, in milliseconds; a connection's first
     /// request must arrive within it too (HTTP/1 and HTTP/2).
     pub(crate) header_read_timeout_ms: u64,
@@ -121,6 +125,7 @@ impl Default for RawServer {
             max_body_bytes: 32 * 1024 * 1024,
             max_json_body_bytes: 1024 * 1024,
             max_body_memory_bytes: 64 * 1024 * 1024,
+            max_upload_memory_bytes: 64 * 1024 * 1024,
             header_read_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             max_connections: 256,

@@ -1,6 +1,7 @@
 //! Request bodies: JSON routes take `server.max_json_body_bytes` (413 `body_too_large`
 //! above it, announced or streamed), plugin uploads `server.max_body_bytes`, and the
-//! bytes held at once stay within `server.max_body_memory_bytes`.
+//! bytes held at once stay within `server.max_body_memory_bytes` (uploads within
+//! `server.max_upload_memory_bytes`, a budget of their own).
 
 use serde_json::{Value, json};
 
@@ -165,5 +166,63 @@ async fn bodies_wait_for_each_other_within_the_memory_bound() {
     }
     let (_, settings) = server.get_json("/api/setting").await;
     assert_eq!(settings.as_object().map(|map| map.len()), Some(8));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_upload_does_not_hold_up_small_requests() {
+    // The upload budget fits one upload, and an upload holds it while its body trickles in.
+    let upload_limit = 256 * 1024;
+    let (server, _fixture) = server(json!({
+        "max_body_bytes": upload_limit,
+        "max_upload_memory_bytes": upload_limit,
+        "max_body_memory_bytes": JSON_LIMIT,
+    }))
+    .await;
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let chunks = futures_util::stream::unfold(
+        (0, Some(released)),
+        |(sent, released): (usize, Option<tokio::sync::oneshot::Receiver<()>>)| async move {
+            match (sent, released) {
+                (0, released) => Some((Ok::<_, std::io::Error>(vec![0u8; 1024]), (1, released))),
+                (1, Some(released)) => {
+                    // The rest of the body only once the test lets it go.
+                    let _ = released.await;
+                    Some((Ok(vec![0u8; 1024]), (2, None)))
+                }
+                _ => None,
+            }
+        },
+    );
+    let upload = tokio::spawn({
+        let client = server.client.clone();
+        let url = server.url("/api/plugins");
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/wasm")
+                // No length announced: the upload reserves its whole limit, which is
+                // the whole upload budget.
+                .body(reqwest::Body::wrap_stream(chunks))
+                .send()
+                .await
+        }
+    });
+    // Small requests are answered while the upload holds its budget.
+    for index in 0..4 {
+        let response = server
+            .client
+            .put(server.url("/api/setting"))
+            .json(&json!({ format!("key{index}"): "v" }))
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(response.status(), 200);
+    }
+    assert!(!upload.is_finished(), "the upload is still being read");
+    let _ = release.send(());
+    let response = upload.await.expect("task").expect("upload answered");
+    // Not a component: refused as such, once it has been read whole.
+    assert_eq!(response.status(), 422);
     server.stop().await;
 }
