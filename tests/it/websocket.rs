@@ -333,6 +333,38 @@ async fn shutdown_closes_open_sockets_with_going_away() {
 }
 
 /// A task event about task `task_id`.
+#[tokio::test]
+async fn websockets_hold_places_among_the_open_connections() {
+    let config = TestConfig::bare().set("server.max_connections", json!(2));
+    let server = TestServer::start(&config, &[]).await;
+    let first = connect(&server, "").await;
+    let _second = connect(&server, "").await;
+    // Both places are held by live WebSockets: a new connection is turned away, and
+    // so is a third WebSocket.
+    let refused = reqwest::Client::new()
+        .get(server.url("/healthz"))
+        .send()
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(connect_with(&server, "", &[]).await.is_err());
+    // One leaves: its place is free again.
+    drop(first);
+    let mut answered = false;
+    for _ in 0..200 {
+        if let Ok(response) = reqwest::Client::new()
+            .get(server.url("/healthz"))
+            .send()
+            .await
+        {
+            answered = response.status() == 200;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(answered, "a place frees when a WebSocket closes");
+    server.stop().await;
+}
+
 fn task(task_id: i64) -> TaskEvent {
     TaskEvent {
         task_id,

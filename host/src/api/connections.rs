@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -53,13 +53,46 @@ pub(super) struct Activity {
     last_end_ms: AtomicU64,
     /// Cancelled when the connection is closed to make room.
     evicted: CancellationToken,
+    /// Upgraded to a WebSocket: its place is held by the socket, not the connection.
+    upgraded: AtomicBool,
 }
 
-/// A connection's place in the table, given back when dropped.
+/// A connection's place in the table, given back when dropped (unless a WebSocket
+/// took it over).
 pub(super) struct Admitted {
+    slot: Slot,
+}
+
+/// A place in the table. Every request carries its connection's, so a WebSocket upgrade
+/// can take the place over.
+#[derive(Clone)]
+pub(super) struct Slot {
     id: u64,
     activity: Arc<Activity>,
     table: Arc<Mutex<Table>>,
+}
+
+impl Slot {
+    /// The connection becomes a WebSocket: the place stays taken (and busy, so it is
+    /// never closed to make room) until the returned hold is dropped.
+    pub(super) fn hold_for_websocket(&self) -> WebSocketHold {
+        self.activity.upgraded.store(true, Ordering::SeqCst);
+        self.activity.in_flight.fetch_add(1, Ordering::SeqCst);
+        WebSocketHold { slot: self.clone() }
+    }
+}
+
+/// A WebSocket's place among the open connections, given back when dropped.
+pub(super) struct WebSocketHold {
+    slot: Slot,
+}
+
+impl Drop for WebSocketHold {
+    fn drop(&mut self) {
+        if let Ok(mut table) = self.slot.table.lock() {
+            table.open.remove(&self.slot.id);
+        }
+    }
 }
 
 impl Connections {
@@ -83,9 +116,11 @@ impl Connections {
         let activity = Arc::new(Activity::new());
         table.open.insert(id, activity.clone());
         Some(Admitted {
-            id,
-            activity,
-            table: self.table.clone(),
+            slot: Slot {
+                id,
+                activity,
+                table: self.table.clone(),
+            },
         })
     }
 
@@ -131,6 +166,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             last_end_ms: AtomicU64::new(0),
             evicted: CancellationToken::new(),
+            upgraded: AtomicBool::new(false),
         }
     }
 
@@ -161,21 +197,30 @@ impl Activity {
 }
 
 impl Admitted {
-    /// The connection's activity, for its service and its deadlines.
+    /// The connection's activity, for its deadlines.
     pub(super) fn activity(&self) -> &Arc<Activity> {
-        &self.activity
+        &self.slot.activity
+    }
+
+    /// The connection's place, for its service.
+    pub(super) fn slot(&self) -> &Slot {
+        &self.slot
     }
 
     /// Cancelled when the connection is closed to make room for another.
     pub(super) fn evicted(&self) -> &CancellationToken {
-        &self.activity.evicted
+        &self.slot.activity.evicted
     }
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        if let Ok(mut table) = self.table.lock() {
-            table.open.remove(&self.id);
+        // An upgraded connection's place now belongs to its WebSocket.
+        if self.slot.activity.upgraded.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Ok(mut table) = self.slot.table.lock() {
+            table.open.remove(&self.slot.id);
         }
     }
 }
@@ -200,12 +245,12 @@ impl Drop for RequestGuard {
 #[derive(Clone)]
 pub(super) struct Tracked {
     router: Router,
-    activity: Arc<Activity>,
+    slot: Slot,
 }
 
 impl Tracked {
-    pub(super) fn new(router: Router, activity: Arc<Activity>) -> Self {
-        Self { router, activity }
+    pub(super) fn new(router: Router, slot: Slot) -> Self {
+        Self { router, slot }
     }
 }
 
@@ -222,8 +267,9 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let guard = self.activity.start_request();
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let guard = self.slot.activity.start_request();
+        request.extensions_mut().insert(self.slot.clone());
         let future = tower::Service::call(&mut self.router, request);
         Box::pin(async move {
             let response = future.await?;

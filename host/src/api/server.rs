@@ -64,7 +64,7 @@ pub(crate) async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service =
-            TowerToHyperService::new(Tracked::new(router.clone(), admitted.activity().clone()));
+            TowerToHyperService::new(Tracked::new(router.clone(), admitted.slot().clone()));
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();

@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
@@ -27,6 +28,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::AppState;
+use super::connections::Slot;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
 use super::params::{Params, bad, params, parse_num};
@@ -55,6 +57,7 @@ const MAX_TYPE_LEN: usize = 64;
 pub(super) async fn tasks(
     State(state): State<AppState>,
     ApiQuery(query): Params,
+    slot: Option<Extension<Slot>>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let query = params(
@@ -75,6 +78,8 @@ pub(super) async fn tasks(
         )
     })?;
     let (bus, shutdown, tracker) = (state.events, state.shutdown, state.connections);
+    // The socket keeps its connection's place among the open connections until it ends.
+    let hold = slot.map(|Extension(slot)| slot.hold_for_websocket());
     Ok(upgrade
         .max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
@@ -87,7 +92,10 @@ pub(super) async fn tasks(
                 last_id: 0,
                 lags: VecDeque::new(),
             };
-            tracker.track_future(connection.run(since, boot))
+            tracker.track_future(async move {
+                connection.run(since, boot).await;
+                drop(hold);
+            })
         }))
 }
 
