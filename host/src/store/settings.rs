@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Result, SourceCookie, Store, StoreError, now_ms};
+use super::{Backend, Result, SourceCookie, Store, StoreError, now_ms};
 
 /// The bounds of the user settings.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +98,14 @@ impl Store {
         SETTINGS_LIMITS.check_keys(settings.keys())?;
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
+        if self.backend() == Backend::Postgres {
+            // Writers take turns, so the limits hold against concurrent writes (each
+            // would otherwise check a total without the others' uncommitted keys).
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
+                .bind("kura-settings")
+                .fetch_one(&mut *tx)
+                .await?;
+        }
         for (key, value) in settings {
             if value.is_null() {
                 sqlx::query("DELETE FROM settings WHERE key = $1")

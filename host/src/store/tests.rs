@@ -401,3 +401,54 @@ fn passwords_are_redacted() {
     );
     assert_eq!(redact("sqlite://data/kura.db"), "sqlite://data/kura.db");
 }
+
+#[tokio::test]
+async fn concurrent_settings_writes_stay_within_the_limits() {
+    let stores = stores().await;
+    for store in &stores.stores {
+        let backend = store.backend();
+        let room = 6;
+        let prefill: serde_json::Map<String, serde_json::Value> = (0..SETTINGS_LIMITS.max_keys
+            - room)
+            .map(|i| (format!("pre{i}"), json!(i)))
+            .collect();
+        store.put_settings(prefill).await.expect("prefill");
+        let writers: Vec<_> = (0..8)
+            .map(|writer| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let keys = (0..2)
+                        .map(|i| (format!("w{writer}-{i}"), json!(i)))
+                        .collect();
+                    store.put_settings(keys).await
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        let mut refused = 0;
+        for writer in writers {
+            match writer.await.expect("writer") {
+                Ok(()) => accepted += 1,
+                Err(StoreError::Settings(_)) => refused += 1,
+                Err(error) => panic!("{backend:?}: {error}"),
+            }
+        }
+        let stored = store.get_settings().await.expect("get").len();
+        assert!(
+            stored <= SETTINGS_LIMITS.max_keys,
+            "{backend:?}: {stored} keys"
+        );
+        assert_eq!(
+            stored,
+            SETTINGS_LIMITS.max_keys - room + 2 * accepted,
+            "{backend:?}"
+        );
+        assert_eq!(
+            accepted,
+            room / 2,
+            "{backend:?}: every place is taken, once"
+        );
+        assert_eq!(refused, 8 - room / 2, "{backend:?}");
+    }
+    stores.finish().await;
+}
