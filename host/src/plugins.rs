@@ -34,6 +34,8 @@ pub(crate) use error::{CallError, LoadError, RegistryError};
 pub use golden::cases as golden_cases;
 pub(crate) use inspect::inspect;
 pub(crate) use loaded::LoadedPlugin;
+#[cfg(test)]
+pub(crate) use manifest::append_custom_section;
 pub(crate) use manifest::{HOST_WIT_VERSION, Manifest, valid_plugin_name, wit_compatible};
 pub(crate) use probes::pack as pack_probes;
 pub use registry::Origin;

@@ -514,8 +514,9 @@ impl IndexFollower {
         ) {
             Ok(release) => release.clone(),
             Err(error) if !explicit => {
+                tracing::debug!(index = self.name(), plugin = name, %error, "no release to update to");
                 return Ok(InstallResult::Unchanged {
-                    version: followed.installed.clone().unwrap_or(error.to_string()),
+                    version: followed.installed.clone().unwrap_or_default(),
                 });
             }
             Err(error) => return Err(error),

@@ -23,22 +23,8 @@ fn component(name: &str, version: &str, hosts: &[&str]) -> Vec<u8> {
         "allowed_hosts": hosts,
     })
     .to_string();
-    let section_name = b"kura:manifest";
-    let mut payload = vec![section_name.len() as u8];
-    payload.extend_from_slice(section_name);
-    payload.extend_from_slice(manifest.as_bytes());
     let mut bytes = b"\0asm\x0d\0\x01\0".to_vec();
-    bytes.push(0);
-    let mut len = payload.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        bytes.push(if len == 0 { byte } else { byte | 0x80 });
-        if len == 0 {
-            break;
-        }
-    }
-    bytes.extend_from_slice(&payload);
+    crate::plugins::append_custom_section(&mut bytes, "kura:manifest", manifest.as_bytes());
     bytes
 }
 

@@ -57,6 +57,42 @@ pub enum CallError {
     ShuttingDown,
 }
 
+impl CallError {
+    /// How the call ended, as probes and per-version counts name it: the WIT error kind
+    /// (`not-found`, `blocked`, `network`, `parse`, `invalid-input`, `unsupported`,
+    /// `other`), or `timeout`, `memory`, `crashed`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Plugin(error) => match error {
+                PluginError::NotFound(_) => "not-found",
+                PluginError::Blocked(_) => "blocked",
+                PluginError::Network(_) => "network",
+                PluginError::Parse(_) => "parse",
+                PluginError::InvalidInput(_) => "invalid-input",
+                PluginError::Unsupported(_) => "unsupported",
+                PluginError::Other(_) => "other",
+            },
+            Self::Timeout(_) => "timeout",
+            Self::MemoryLimit(_) => "memory",
+            _ => "crashed",
+        }
+    }
+
+    /// Whether the call failed through the plugin's own doing (it cannot read what it
+    /// got, it trapped, ran out of time or memory), as opposed to the site's (not
+    /// reachable, blocked, nothing there).
+    pub(crate) fn plugin_caused(&self) -> bool {
+        match self {
+            Self::Plugin(error) => matches!(
+                error,
+                PluginError::Parse(_) | PluginError::Other(_) | PluginError::Unsupported(_)
+            ),
+            Self::Timeout(_) | Self::MemoryLimit(_) | Self::Crashed(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// A registry operation that could not be done.
 #[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum RegistryError {

@@ -11,6 +11,7 @@ use super::bindings::{
     cleaner::CleanerPluginPre, scraper::ScraperPluginPre, source::SourcePluginPre,
 };
 use super::compile::CompileSource;
+use super::error::CallError;
 use super::manifest::Manifest;
 use super::state::PluginState;
 use super::types::PluginKind;
@@ -44,43 +45,57 @@ pub struct LoadedPlugin {
     pub(crate) outcomes: VersionOutcomes,
 }
 
-/// The calls of one version by how they ended (`ok`, or the error kind: `not-found`,
-/// `blocked`, `network`, `parse`, `invalid-input`, `unsupported`, `other`, `timeout`,
-/// `memory`, `crashed`), so an update can be compared with the version before it.
+/// How a call can end, as [`VersionOutcomes`] counts it: `ok`, or [`CallError::kind`].
+const OUTCOMES: [&str; 11] = [
+    "ok",
+    "not-found",
+    "blocked",
+    "network",
+    "parse",
+    "invalid-input",
+    "unsupported",
+    "other",
+    "timeout",
+    "memory",
+    "crashed",
+];
+
+/// The calls of one version by how they ended, so an update can be compared with the
+/// version before it. Counting takes no lock and allocates nothing (it is on every call).
 #[derive(Debug, Default)]
 pub(crate) struct VersionOutcomes {
-    by_kind: Mutex<BTreeMap<String, u64>>,
-    calls: AtomicU64,
+    by_kind: [AtomicU64; OUTCOMES.len()],
     plugin_caused: AtomicU64,
 }
 
 impl VersionOutcomes {
-    /// Counts one call that ended as `kind`; `plugin_caused` when it failed through the
-    /// plugin's own fault (it could not read what it got, trapped, ran out of time or
-    /// memory), as opposed to the site's.
-    pub(crate) fn record(&self, kind: &str, plugin_caused: bool) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        if plugin_caused {
+    /// Counts one call: `None` when it answered, else how it failed.
+    pub(crate) fn record(&self, error: Option<&CallError>) {
+        let kind = error.map_or("ok", CallError::kind);
+        let slot = OUTCOMES
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or(OUTCOMES.len() - 1);
+        self.by_kind[slot].fetch_add(1, Ordering::Relaxed);
+        if error.is_some_and(CallError::plugin_caused) {
             self.plugin_caused.fetch_add(1, Ordering::Relaxed);
         }
-        let mut by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
-        *by_kind.entry(kind.to_owned()).or_default() += 1;
     }
 
     /// (calls, plugin-caused failures) so far.
     pub(crate) fn counts(&self) -> (u64, u64) {
-        (
-            self.calls.load(Ordering::Relaxed),
-            self.plugin_caused.load(Ordering::Relaxed),
-        )
+        let calls = self.by_kind.iter().map(|n| n.load(Ordering::Relaxed)).sum();
+        (calls, self.plugin_caused.load(Ordering::Relaxed))
     }
 
-    /// Calls by how they ended.
+    /// Calls by how they ended (kinds with none left out).
     pub(crate) fn by_kind(&self) -> BTreeMap<String, u64> {
-        self.by_kind
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        OUTCOMES
+            .iter()
+            .zip(&self.by_kind)
+            .map(|(kind, n)| ((*kind).to_owned(), n.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 }
 

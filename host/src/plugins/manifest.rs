@@ -185,6 +185,29 @@ pub(crate) fn custom_section(bytes: &[u8], name: &str) -> Result<Option<Vec<u8>>
     Ok(found)
 }
 
+/// Appends a custom section `name` holding `data` at the end of a component (where a
+/// custom section may stand; readers find it with [`custom_section`]).
+pub(crate) fn append_custom_section(component: &mut Vec<u8>, name: &str, data: &[u8]) {
+    fn leb128(out: &mut Vec<u8>, mut value: usize) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut payload = Vec::with_capacity(name.len() + data.len() + 5);
+    leb128(&mut payload, name.len());
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(data);
+    component.push(0); // custom section id
+    leb128(component, payload.len());
+    component.extend_from_slice(&payload);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use super::call::{Answer, Request};
 use super::error::CallError;
-use super::types::PluginError;
 
 /// The custom section that carries the probes.
 pub(crate) const PROBES_SECTION: &str = "kura:probes";
@@ -217,32 +216,6 @@ pub(crate) fn answer_json(answer: &Option<Answer>) -> Value {
     value.unwrap_or(Value::Null)
 }
 
-/// The kind of a plugin's error as the WIT names it (`not-found`, `parse`, ...).
-pub(crate) fn error_kind(error: &CallError) -> String {
-    match error {
-        CallError::Plugin(error) => serde_json::to_value(error)
-            .ok()
-            .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_else(|| "other".to_owned()),
-        CallError::Timeout(_) => "timeout".to_owned(),
-        CallError::MemoryLimit(_) => "memory".to_owned(),
-        _ => "crashed".to_owned(),
-    }
-}
-
-/// Whether a failed call is the plugin's doing (it cannot read what it got, it trapped,
-/// ran out of time or memory), as opposed to the site's (not reachable, blocked).
-pub(crate) fn plugin_caused(error: &CallError) -> bool {
-    match error {
-        CallError::Plugin(error) => matches!(
-            error,
-            PluginError::Parse(_) | PluginError::Other(_) | PluginError::Unsupported(_)
-        ),
-        CallError::Timeout(_) | CallError::MemoryLimit(_) | CallError::Crashed(_) => true,
-        _ => false,
-    }
-}
-
 /// Checks an offline answer against `expect`; the reason when it does not match.
 pub(crate) fn check_expect(
     expect: &Expect,
@@ -262,7 +235,7 @@ pub(crate) fn check_expect(
         (Expect::Ok(expected), Err(error)) => Err(format!(
             "expected an answer containing {expected}, got the error {error}"
         )),
-        (Expect::Err(kind), Err(error)) if error_kind(error) == *kind => Ok(()),
+        (Expect::Err(kind), Err(error)) if error.kind() == kind => Ok(()),
         (Expect::Err(kind), Err(error)) => Err(format!("expected a `{kind}` error, got {error}")),
         (Expect::Err(kind), Ok(answer)) => Err(format!(
             "expected a `{kind}` error, got {}",
@@ -297,7 +270,7 @@ pub(crate) fn check_live(
             }
         }
         (LiveRule::Ok { .. }, Err(error)) => Err(error.to_string()),
-        (LiveRule::Err(kind), Err(error)) if error_kind(error) == *kind => Ok(()),
+        (LiveRule::Err(kind), Err(error)) if error.kind() == kind => Ok(()),
         (LiveRule::Err(kind), other) => Err(format!(
             "expected a `{kind}` error, got {}",
             match other {
@@ -336,29 +309,9 @@ pub(crate) fn pack(wasm: &[u8], probes: &[u8]) -> Result<Vec<u8>, String> {
             "the component already has a `{PROBES_SECTION}` section"
         ));
     }
-    let mut payload = Vec::with_capacity(probes.len() + 32);
-    leb128(&mut payload, PROBES_SECTION.len());
-    payload.extend_from_slice(PROBES_SECTION.as_bytes());
-    payload.extend_from_slice(probes);
-    let mut out = Vec::with_capacity(wasm.len() + payload.len() + 8);
-    out.extend_from_slice(wasm);
-    out.push(0); // custom section id
-    leb128(&mut out, payload.len());
-    out.extend_from_slice(&payload);
+    let mut out = wasm.to_vec();
+    super::manifest::append_custom_section(&mut out, PROBES_SECTION, probes);
     Ok(out)
-}
-
-/// Unsigned LEB128, as section sizes are written.
-fn leb128(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]
@@ -435,12 +388,7 @@ mod tests {
     fn pack_appends_one_section_a_component_reads_back() {
         let manifest = br#"{"name":"p","version":"1.0.0","kind":"source","wit":"0.1.0"}"#;
         let mut component = b"\0asm\x0d\0\x01\0".to_vec();
-        let mut payload = vec![13u8];
-        payload.extend_from_slice(b"kura:manifest");
-        payload.extend_from_slice(manifest);
-        component.push(0);
-        leb128(&mut component, payload.len());
-        component.extend_from_slice(&payload);
+        super::super::manifest::append_custom_section(&mut component, "kura:manifest", manifest);
         let probes = serde_json::json!({"format": "kura-probes/1", "probes": [
             {"name": "a", "call": {"resolve": "X-1"}, "expect": {"err": "not-found"}}]})
         .to_string();

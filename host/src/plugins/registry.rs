@@ -394,16 +394,12 @@ impl Registry {
 
     /// Loads every built-in whose name nothing else has taken.
     async fn load_builtins(&self) {
-        for bytes in super::builtin::components() {
-            let Ok(manifest) = super::manifest::Manifest::from_component(bytes) else {
-                tracing::warn!("a built-in plugin has no readable manifest; skipped");
-                continue;
-            };
-            if self.current(&manifest.name).is_some() {
+        for (name, bytes) in super::builtin::components() {
+            if self.current(name).is_some() {
                 continue;
             }
             if let Err(error) = self.install(bytes.to_vec(), Origin::BuiltIn).await {
-                tracing::warn!(plugin = %manifest.name, %error, "built-in plugin not loaded");
+                tracing::warn!(plugin = %name, %error, "built-in plugin not loaded");
             }
         }
     }

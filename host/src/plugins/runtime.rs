@@ -19,7 +19,7 @@ use super::loaded::{KindPre, LoadedPlugin, Outcome, PluginStats};
 use super::manifest::Manifest;
 use super::output::BoundedOutput;
 use super::policy::check_imports;
-use super::probes::{ProbeSet, Replay, check_expect, check_live, error_kind, plugin_caused};
+use super::probes::{ProbeSet, Replay, check_expect, check_live};
 use super::state::Fetcher;
 use super::state::{CallContext, PluginState};
 use super::types::PluginKind;
@@ -233,7 +233,7 @@ impl PluginRuntime {
             let verdict = match check_live(rule, &result) {
                 Ok(()) => LiveVerdict::Passed,
                 Err(reason) => match &result {
-                    Err(error) if !plugin_caused(error) => LiveVerdict::SiteFailed(reason),
+                    Err(error) if !error.plugin_caused() => LiveVerdict::SiteFailed(reason),
                     _ => LiveVerdict::PluginFailed(reason),
                 },
             };
@@ -388,11 +388,7 @@ impl PluginRuntime {
                 tracing::warn!(plugin = plugin.name(), version = plugin.version(), error = %message, "plugin call failed");
             }
             plugin.stats.record(class, started.elapsed(), failure);
-            let (kind, caused) = match &result {
-                Ok(_) => ("ok".to_owned(), false),
-                Err(error) => (error_kind(error), plugin_caused(error)),
-            };
-            plugin.outcomes.record(&kind, caused);
+            plugin.outcomes.record(result.as_ref().err());
         }
         result
     }
