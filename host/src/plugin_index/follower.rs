@@ -183,7 +183,7 @@ impl IndexFollower {
     }
 
     async fn refresh_locked(&self, state: &mut FollowerState) -> Result<(), IndexError> {
-        let before = state.trusted.clone();
+        let before = state.trusted.marks();
         let result = match &self.pinned {
             Ok(pinned) => {
                 trust::refresh(
@@ -202,7 +202,7 @@ impl IndexFollower {
         };
         // What was verified stays verified, whatever happened after; an unchanged
         // index writes nothing.
-        let result = if state.trusted == before {
+        let result = if state.trusted.marks() == before {
             result.map(|_| ())
         } else {
             result.map(|_| ()).and(self.save(state))

@@ -51,6 +51,18 @@ impl Trusted {
         RootDocument::parse("root", root.text.as_bytes()).ok()
     }
 
+    /// What tells one verified state from another without copying the documents: the
+    /// root's signature file, the index's sha256, the floors and the ETag.
+    pub(crate) fn marks(&self) -> (Option<String>, Option<String>, u64, u64, Option<String>) {
+        (
+            self.root.as_ref().map(|root| root.signature.clone()),
+            self.index_sha256.clone(),
+            self.index_floor,
+            self.min_index_root_version,
+            self.index_etag.clone(),
+        )
+    }
+
     /// The verified index, parsed.
     pub(crate) fn index(&self) -> Option<IndexDocument> {
         let index = self.index.as_ref()?;

@@ -13,22 +13,16 @@ mod cleaner_source {
 use cleaner_source::rules;
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use kura::plugins::{PluginHost, StreamHit};
 use kura::{Config, Overrides};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn wasm(name: &str) -> PathBuf {
-    root()
-        .join("plugins/target/wasm32-wasip2/release")
-        .join(format!("{}.wasm", name.replace('-', "_")))
-}
+#[path = "built.rs"]
+mod built;
+use built::wasm;
 
 /// A data directory with `plugins` copied in, and its config.
 fn data_dir(plugins: &[&str], watch: bool) -> Result<(tempfile::TempDir, Config)> {

@@ -13,7 +13,7 @@
 //! Run after `cargo xtask build-plugins` and `cargo build --release -p kura`:
 //! `cargo run --release -p kura-bench --bin hot_swap [ROUNDS]` (default 20).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,15 +28,9 @@ const CLIENTS: usize = 8;
 /// Give up on a swap (or a start) after this long: a hang guard, not a goal.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn wasm(name: &str) -> PathBuf {
-    root()
-        .join("plugins/target/wasm32-wasip2/release")
-        .join(format!("{}.wasm", name.replace('-', "_")))
-}
+#[path = "../built.rs"]
+mod built;
+use built::wasm;
 
 fn read_plugin(name: &str) -> Result<Vec<u8>> {
     std::fs::read(wasm(name)).with_context(|| format!("{name}: run `cargo xtask build-plugins`"))

@@ -28,15 +28,9 @@ const CLIENTS: usize = 4;
 /// A hang guard, not a goal.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn wasm(name: &str) -> PathBuf {
-    root()
-        .join("plugins/target/wasm32-wasip2/release")
-        .join(format!("{}.wasm", name.replace('-', "_")))
-}
+#[path = "../built.rs"]
+mod built;
+use built::wasm;
 
 /// The `kura` binary beside this one (the same profile and target directory).
 fn kura_bin() -> Result<PathBuf> {
