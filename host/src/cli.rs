@@ -283,6 +283,12 @@ async fn call(
             .await
             .map(serde_json::to_value),
         PluginKind::Cleaner => host.clean(name, input).await.map(serde_json::to_value),
+        PluginKind::PlaylistFilter => {
+            let playlist = crate::plugins::PlaylistInput::test_call(input, page_url, None, None);
+            host.filter_playlist(name, playlist)
+                .await
+                .map(serde_json::to_value)
+        }
     };
     match answer {
         Ok(value) => {

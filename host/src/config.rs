@@ -71,7 +71,8 @@ pub struct Config {
     pub(crate) download: DownloadConfig,
     /// Title translation: the LLM profiles (N-C2).
     pub(crate) translator: TranslatorConfig,
-    /// Per-plugin settings by name, from `sources:`, `scrapers:` and `cleaners:`.
+    /// Per-plugin settings by name, from `sources:`, `scrapers:`, `cleaners:` and
+    /// `playlist_filters:`.
     pub(crate) plugin_entries: BTreeMap<String, PluginEntry>,
 }
 
@@ -393,6 +394,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         ("sources", &raw.sources),
         ("scrapers", &raw.scrapers),
         ("cleaners", &raw.cleaners),
+        ("playlist_filters", &raw.playlist_filters),
     ] {
         for (name, entry) in entries {
             let key = format!("{section}.{name}");

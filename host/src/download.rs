@@ -23,6 +23,7 @@ mod playlist;
 mod progress;
 mod remote;
 mod retry;
+mod rewrite;
 mod schedule;
 mod segments;
 mod workdir;
@@ -41,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 pub(crate) use crate::types::VariantRule;
 pub(crate) use error::DownloadError;
 pub(crate) use progress::Progress;
+pub(crate) use rewrite::{ListKind, PlaylistRewrite, Rewritten};
 pub use workdir::saved_parts;
 
 use crate::config::DownloadConfig;
@@ -76,6 +78,8 @@ pub(crate) struct DownloadRequest {
     /// Remux to MP4 with ffmpeg when it is installed; otherwise (or when ffmpeg fails)
     /// keep TS or fMP4.
     pub(crate) remux: bool,
+    /// Rewrites each playlist before it is read (the source's playlist filters).
+    pub(crate) rewrite: Option<std::sync::Arc<dyn PlaylistRewrite>>,
 }
 
 impl DownloadRequest {
@@ -98,6 +102,7 @@ impl DownloadRequest {
             retry_delay: settings.retry_delay,
             idle_timeout: settings.idle_timeout,
             remux: settings.remux,
+            rewrite: None,
         }
     }
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for DownloadRequest {
             .field("variant", &self.variant)
             .field("retries", &self.retries)
             .field("remux", &self.remux)
+            .field("rewrite", &self.rewrite.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -157,6 +163,8 @@ pub(crate) struct DownloadOutcome {
     pub(crate) reused_segments: usize,
     /// Times the stream URL was refreshed through the caller.
     pub(crate) refreshed_urls: u32,
+    /// The playlist filters that changed what was downloaded, in the order they ran.
+    pub(crate) playlist_filters: Vec<String>,
     pub(crate) elapsed_seconds: f64,
 }
 
@@ -278,6 +286,7 @@ pub(crate) async fn download(
         remux_error: assembled.remux_error,
         reused_segments: fetched.reused_segments,
         refreshed_urls: schedule.refreshed,
+        playlist_filters: stream.filtered_by.clone(),
         elapsed_seconds: started.elapsed().as_secs_f64(),
     };
     tracing::info!(

@@ -11,6 +11,7 @@
 mod api;
 #[cfg(test)]
 mod arrows;
+mod authoring;
 pub mod cli;
 mod code;
 mod config;

@@ -8,7 +8,9 @@
 mod bindings;
 mod builtin;
 mod call;
+mod compat;
 mod compile;
+mod dispatch;
 mod engine;
 mod error;
 mod golden;
@@ -25,6 +27,7 @@ mod state;
 mod types;
 mod view;
 mod watcher;
+mod wit_version;
 
 use std::sync::Arc;
 
@@ -36,7 +39,13 @@ pub(crate) use inspect::inspect;
 pub(crate) use loaded::LoadedPlugin;
 #[cfg(test)]
 pub(crate) use manifest::append_custom_section;
-pub(crate) use manifest::{HOST_WIT_VERSION, Manifest, valid_plugin_name, wit_compatible};
+
+/// Appends a manifest as the component's `kura:manifest` section (builds whose toolchain
+/// cannot embed one: JavaScript, Python).
+pub(crate) fn append_manifest(component: &mut Vec<u8>, manifest_json: &[u8]) {
+    manifest::append_custom_section(component, manifest::MANIFEST_SECTION, manifest_json);
+}
+pub(crate) use manifest::{Manifest, valid_plugin_name};
 pub(crate) use probes::pack as pack_probes;
 pub use registry::Origin;
 pub(crate) use registry::{InstallOutcome, Registry};
@@ -44,11 +53,15 @@ pub(crate) use runtime::{LiveVerdict, PluginRuntime};
 pub use types::{Metadata, Person, StreamHit};
 pub(crate) use types::{PluginError, PluginKind, SearchHit};
 pub(crate) use view::{FileFailure, PluginView};
+pub(crate) use wit_version::{
+    CURRENT as WIT_CURRENT, implemented as wit_versions_implemented, wit_compatible,
+};
 
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::fetch::FetchClient;
 use call::{Answer, Request};
+pub(crate) use call::{PlaylistInput, PlaylistKind};
 
 /// The plugin side of the server: the registry plus typed calls by plugin name.
 #[derive(Clone)]
@@ -152,6 +165,39 @@ impl PluginHost {
             Answer::Clean(text) => Ok(text),
             _ => Err(unexpected()),
         }
+    }
+
+    /// Rewrites a playlist with a playlist filter.
+    pub(crate) async fn filter_playlist(
+        &self,
+        filter: &str,
+        playlist: PlaylistInput<'_>,
+    ) -> Result<String, CallError> {
+        match self
+            .call(
+                filter,
+                PluginKind::PlaylistFilter,
+                Request::Filter(playlist),
+            )
+            .await?
+        {
+            Answer::Playlist(text) => Ok(text),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The enabled playlist filters that apply to streams found by `source`, in the order
+    /// they run (highest weight first).
+    pub(crate) fn playlist_filters_for(&self, source: &str) -> Vec<String> {
+        self.registry
+            .enabled_by_weight(PluginKind::PlaylistFilter)
+            .into_iter()
+            .filter(|filter| {
+                let sources = &filter.manifest.sources;
+                sources.is_empty() || sources.iter().any(|name| name == source)
+            })
+            .map(|filter| filter.name().to_owned())
+            .collect()
     }
 
     /// A plugin's cookie jar, for fetches made for it (its stream's segments).

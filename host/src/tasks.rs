@@ -6,6 +6,7 @@
 //! [`TaskQueue`] is what the API and the scheduler call; `worker.rs` claims and runs;
 //! `kind.rs` defines a kind; `kinds.rs` holds the library's kinds.
 
+mod download_filters;
 mod download_kind;
 mod kind;
 mod kinds;

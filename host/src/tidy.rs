@@ -5,6 +5,7 @@ mod capabilities;
 mod code_map;
 mod config_keys;
 mod module_docs;
+mod wit_copies;
 
 use std::path::{Path, PathBuf};
 

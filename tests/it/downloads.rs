@@ -36,6 +36,60 @@ async fn expected_bytes(fixture: &fixture_site::FixtureSite, code: &str) -> Vec<
         .to_vec()
 }
 
+/// `DEMO-118`'s media playlists carry two SCTE-35 ad breaks. With the ad-cue filter
+/// enabled the download is the content byte for byte and names the filter; disabled, the
+/// same stream downloads with its ads (two segments more), so the filter did the work.
+#[tokio::test]
+async fn a_playlist_filter_drops_ad_breaks_before_the_segments_are_fetched() {
+    let fixture = support::fixture().await;
+    let config = support::config(&fixture.base_url()).merge(no_remux());
+    let server = TestServer::start(&config, &["fixture-alpha", "ad-cue-filter"]).await;
+    let code = "DEMO-118";
+    add(&server, code).await;
+    let content = expected_bytes(&fixture, code).await;
+    let segments = fixture_site::catalog::segment_count(118);
+    let file = server
+        .data
+        .path()
+        .join(format!("resource/video/{code}.mp4"));
+
+    let (status, body) = server
+        .post_json(&format!("/api/downloads/{code}?wait=120"), json!({}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["result"]["playlist_filters"],
+        json!(["ad-cue-filter"]),
+        "{body}"
+    );
+    assert_eq!(body["result"]["segments"], segments, "{body}");
+    assert!(
+        std::fs::read(&file).expect("video") == content,
+        "the file is the content, without ads"
+    );
+
+    let response = server
+        .client
+        .delete(server.url(&format!("/api/downloads/{code}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(response.status(), 200);
+    let (status, _) = server
+        .post_json("/api/plugins/ad-cue-filter/disable", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = server
+        .post_json(&format!("/api/downloads/{code}?wait=120"), json!({}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["result"]["playlist_filters"], json!([]), "{body}");
+    assert_eq!(body["result"]["segments"], segments + 2, "{body}");
+    let with_ads = std::fs::read(&file).expect("video");
+    assert!(with_ads.len() > content.len(), "the ads are in the file");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn downloads_match_the_stream_for_every_kind_of_stream() {
     let fixture = support::fixture().await;

@@ -148,14 +148,78 @@ async fn forbidden_import_and_wrong_wit_are_refused_with_reasons() {
             && (e.contains("wasi:filesystem") || e.contains("wasi:sockets"))),
         "{errors:?}"
     );
+    // The refusal names the plugin's version and every version this host implements.
     assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("test-wit-mismatch") && e.contains("WIT")),
+        errors.iter().any(|e| e.contains("test-wit-mismatch")
+            && e.contains("kura:plugin@0.3.0")
+            && e.contains("0.1.0, 0.2.0")),
         "{errors:?}"
     );
     let (status, _) = server.get_json("/healthz").await;
     assert_eq!(status, 200);
+    server.stop().await;
+}
+
+/// A plugin built against the frozen `kura:plugin@0.1.0` and plugins built against 0.2
+/// load side by side in one server, and each answers through its own version's imports
+/// (the 0.1 one fetches, reads a setting and logs through the 0.1 names).
+#[tokio::test]
+async fn plugins_of_both_wit_versions_serve_side_by_side() {
+    let fixture = support::fixture().await;
+    let url_template = format!("{}/meta/{{code}}", fixture.base_url());
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "scrapers": { "test-wit-v0-1": { "settings": { "url_template": url_template } } }
+    }));
+    let server =
+        TestServer::start(&config, &["test-wit-v0-1", "fixture-meta", "ad-cue-filter"]).await;
+    let (_, list) = server.get_json("/api/plugins").await;
+    let wit_of = |name: &str| {
+        list["plugins"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .map(|p| p["wit"].clone())
+            .unwrap_or_else(|| panic!("{name} not loaded: {list}"))
+    };
+    assert_eq!(wit_of("test-wit-v0-1"), "0.1.0");
+    assert_eq!(wit_of("fixture-meta"), "0.2.0");
+    assert_eq!(wit_of("ad-cue-filter"), "0.2.0");
+    let (status, old) = server
+        .post_json(
+            "/api/plugins/test-wit-v0-1/call",
+            json!({ "input": "DEMO-001" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{old}");
+    assert_eq!(old["title"], "夏の海辺 - Meta", "{old}");
+    assert_eq!(
+        old["page_url"],
+        url_template.replace("{code}", "DEMO-001"),
+        "{old}"
+    );
+    let (status, new) = server
+        .post_json(
+            "/api/plugins/fixture-meta/call",
+            json!({ "input": "DEMO-001" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{new}");
+    assert_eq!(new["title"], "夏の海辺", "{new}");
+    // The 0.2-only kind answers too: a media playlist with an ad break loses it.
+    let playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\na.ts\n#EXT-X-CUE-OUT:4\n#EXTINF:4.0,\nad.ts\n#EXT-X-CUE-IN\n#EXTINF:4.0,\nb.ts\n#EXT-X-ENDLIST\n";
+    let (status, filtered) = server
+        .post_json(
+            "/api/plugins/ad-cue-filter/call",
+            json!({ "input": playlist }),
+        )
+        .await;
+    assert_eq!(status, 200, "{filtered}");
+    let text = filtered.as_str().expect("text");
+    assert!(
+        text.contains("a.ts") && text.contains("b.ts") && !text.contains("ad.ts"),
+        "{text}"
+    );
     server.stop().await;
 }
 

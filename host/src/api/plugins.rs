@@ -175,14 +175,20 @@ pub(super) async fn sources(State(state): State<AppState>) -> Json<Vec<SourceRow
 #[serde(deny_unknown_fields)]
 pub(super) struct CallBody {
     /// A code for sources and scrapers, a name with `avatar`, a query with `search`,
-    /// the raw text for cleaners.
+    /// the raw text for cleaners, the playlist's text for playlist filters.
     pub(crate) input: String,
     #[serde(default)]
     pub(crate) search: bool,
     #[serde(default)]
     pub(crate) avatar: bool,
+    /// For scrapers: the page a source found. For playlist filters: the playlist's URL.
     #[serde(default)]
     pub(crate) page_url: Option<String>,
+    /// For playlist filters: the resource's code and the source that found the stream.
+    #[serde(default)]
+    pub(crate) code: Option<String>,
+    #[serde(default)]
+    pub(crate) source: Option<String>,
 }
 
 /// `POST /api/plugins/{name}/call`: a test call on the running version, for operators
@@ -211,6 +217,15 @@ pub(super) async fn call(
             serde_json::to_value(host.scrape(&name, input, body.page_url.as_deref()).await?)
         }
         PluginKind::Cleaner => serde_json::to_value(host.clean(&name, input).await?),
+        PluginKind::PlaylistFilter => {
+            let playlist = crate::plugins::PlaylistInput::test_call(
+                input,
+                body.page_url.as_deref(),
+                body.code.as_deref(),
+                body.source.as_deref(),
+            );
+            serde_json::to_value(host.filter_playlist(&name, playlist).await?)
+        }
     };
     value
         .map(Json)

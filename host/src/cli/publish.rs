@@ -15,9 +15,54 @@ use crate::plugin_index::{
     YankSeverity,
 };
 
-/// `kura plugin keygen | sign | verify`.
+/// `kura plugin new | build | test | record | keygen | sign | verify | pack | probe`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuthorCommand {
+    /// Write a standalone plugin project: its build file, the WIT it targets, a manifest,
+    /// an example against the fixture site, probes with recorded fetches, a README (and,
+    /// for Rust, the SDK vendored).
+    New {
+        /// The plugin's name (a-z, 0-9, `-`).
+        name: String,
+        #[arg(long, value_parser = ["source", "scraper", "cleaner", "playlist-filter"])]
+        kind: String,
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: crate::authoring::Lang,
+        /// Where to create it (default: ./NAME); must not exist or be empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build the project in DIR: the component with its manifest and probes embedded,
+    /// written to DIR/dist/NAME-VERSION.wasm, then checked as a server would load it.
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run a plugin's probes offline in the real sandbox (the check servers, canaries and
+    /// `kura index add` run); PATH is a .wasm file or a project (its built dist file).
+    Test {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Also the live rules, against the real site.
+        #[arg(long)]
+        live: bool,
+    },
+    /// Fetch URLs as the plugin would (its manifest's hosts, the config's private-host
+    /// allowances, the host's caps) and write the exchanges as a cassette.
+    Record {
+        /// The URLs, fetched with GET in order.
+        #[arg(required = true)]
+        urls: Vec<String>,
+        /// The plugin's manifest.
+        #[arg(long, default_value = "manifest.json")]
+        manifest: PathBuf,
+        /// Put the cassette into this probes file's probe named --probe (instead of
+        /// printing it).
+        #[arg(long, requires = "probe")]
+        probes: Option<PathBuf>,
+        #[arg(long)]
+        probe: Option<String>,
+    },
     /// Write a key pair (NAME.key, NAME.pub; minisign format) for signing plugins or an
     /// index. The secret key is encrypted with a password read from KURA_KEY_PASSWORD or
     /// asked for, unless --unencrypted.
@@ -182,6 +227,94 @@ pub(crate) async fn author(
     config: impl FnOnce() -> anyhow::Result<Config>,
 ) -> anyhow::Result<ExitCode> {
     match command {
+        AuthorCommand::New {
+            name,
+            kind,
+            lang,
+            dir,
+        } => {
+            let kind: crate::plugins::PluginKind =
+                serde_json::from_value(serde_json::Value::String(kind))?;
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            let new = crate::authoring::NewPlugin {
+                name,
+                kind,
+                lang,
+                dir,
+            };
+            let written = crate::authoring::create(&new)?;
+            println!(
+                "created {} ({} {kind} plugin, {} files); next: cd {} && kura plugin build && kura plugin test",
+                new.dir.display(),
+                lang.as_str(),
+                written.len(),
+                new.dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthorCommand::Build { dir } => {
+            let built = tokio::task::spawn_blocking(move || crate::authoring::build(&dir))
+                .await
+                .context("the build stopped")??;
+            println!(
+                "built {} ({} {}, {} bytes{})",
+                built.wasm.display(),
+                built.manifest.name,
+                built.manifest.version,
+                built.size,
+                if built.probes {
+                    ", probes embedded"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthorCommand::Test { path, live } => {
+            let file = built_file(&path)?;
+            probe_file(&file, live, config).await
+        }
+        AuthorCommand::Record {
+            urls,
+            manifest,
+            probes,
+            probe,
+        } => {
+            let config = config()?;
+            let manifest = crate::plugins::Manifest::from_json(&read(&manifest)?)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", manifest.display()))?;
+            let fetch = crate::fetch::FetchClient::new(&config.fetch)?;
+            let request = crate::authoring::RecordRequest {
+                manifest: &manifest,
+                urls: &urls,
+            };
+            let cassette = crate::authoring::record(&fetch, request).await?;
+            match (probes, probe) {
+                (Some(path), Some(name)) => {
+                    let mut set: serde_json::Value = serde_json::from_slice(&read(&path)?)
+                        .with_context(|| format!("{} is not JSON", path.display()))?;
+                    let target = set["probes"]
+                        .as_array_mut()
+                        .and_then(|probes| probes.iter_mut().find(|p| p["name"] == name.as_str()))
+                        .with_context(|| format!("{} has no probe named {name}", path.display()))?;
+                    target["cassette"] = serde_json::Value::Array(cassette);
+                    let text = serde_json::to_string_pretty(&set)? + "\n";
+                    crate::fsio::write_atomic(
+                        &path,
+                        text.as_bytes(),
+                        crate::fsio::WriteOptions::new(0o644),
+                    )
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                    println!(
+                        "recorded {} exchange(s) into {} probe {name}",
+                        urls.len(),
+                        path.display()
+                    );
+                }
+                _ => println!("{}", serde_json::to_string_pretty(&cassette)?),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         AuthorCommand::Pack {
             file,
             probes,
@@ -196,52 +329,7 @@ pub(crate) async fn author(
             println!("probes packed into {}; sign it now", output.display());
             Ok(ExitCode::SUCCESS)
         }
-        AuthorCommand::Probe { file, live } => {
-            let wasm = read(&file)?;
-            let config = config()?;
-            let fetch = crate::fetch::FetchClient::new(&config.fetch)?;
-            let runtime = crate::plugins::PluginRuntime::new(&config, fetch)?;
-            let plugin = runtime
-                .prepare(wasm.into(), Default::default())
-                .await
-                .context("a host would refuse this file")?;
-            let count = plugin.probes()?.map_or(0, |set| set.probes.len());
-            println!(
-                "{} {}: {count} probe(s) passed offline",
-                plugin.name(),
-                plugin.version()
-            );
-            if !live {
-                return Ok(ExitCode::SUCCESS);
-            }
-            let mut failed = false;
-            for outcome in runtime.live_probes(&plugin).await {
-                match outcome.verdict {
-                    crate::plugins::LiveVerdict::Passed => {
-                        println!("live {}: passed", outcome.probe)
-                    }
-                    crate::plugins::LiveVerdict::PluginFailed(reason) => {
-                        failed = true;
-                        println!(
-                            "live {}: FAILED (the plugin's fault): {reason}",
-                            outcome.probe
-                        );
-                    }
-                    crate::plugins::LiveVerdict::SiteFailed(reason) => {
-                        failed = true;
-                        println!(
-                            "live {}: FAILED (the site's answer): {reason}",
-                            outcome.probe
-                        );
-                    }
-                }
-            }
-            Ok(if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        AuthorCommand::Probe { file, live } => probe_file(&file, live, config).await,
         AuthorCommand::Keygen {
             dir,
             name,
@@ -452,6 +540,78 @@ pub(crate) async fn index(
 
 /// The checks a host makes when it loads the file: compile, import policy, smoke test
 /// or golden cases.
+/// Loads a plugin file as a server would (offline probes, golden cases) and, with `live`,
+/// runs its live rules against the real site.
+async fn probe_file(
+    file: &Path,
+    live: bool,
+    config: impl FnOnce() -> anyhow::Result<Config>,
+) -> anyhow::Result<ExitCode> {
+    let wasm = read(file)?;
+    let config = config()?;
+    let fetch = crate::fetch::FetchClient::new(&config.fetch)?;
+    let runtime = crate::plugins::PluginRuntime::new(&config, fetch)?;
+    let plugin = runtime
+        .prepare(wasm.into(), Default::default())
+        .await
+        .context("a host would refuse this file")?;
+    let count = plugin.probes()?.map_or(0, |set| set.probes.len());
+    println!(
+        "{} {}: {count} probe(s) passed offline",
+        plugin.name(),
+        plugin.version()
+    );
+    if !live {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut failed = false;
+    for outcome in runtime.live_probes(&plugin).await {
+        match outcome.verdict {
+            crate::plugins::LiveVerdict::Passed => {
+                println!("live {}: passed", outcome.probe)
+            }
+            crate::plugins::LiveVerdict::PluginFailed(reason) => {
+                failed = true;
+                println!(
+                    "live {}: FAILED (the plugin's fault): {reason}",
+                    outcome.probe
+                );
+            }
+            crate::plugins::LiveVerdict::SiteFailed(reason) => {
+                failed = true;
+                println!(
+                    "live {}: FAILED (the site's answer): {reason}",
+                    outcome.probe
+                );
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The file `kura plugin test` checks: PATH itself, or a project's built dist file.
+fn built_file(path: &Path) -> anyhow::Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    let manifest_path = path.join("manifest.json");
+    let manifest = crate::plugins::Manifest::from_json(&read(&manifest_path)?)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", manifest_path.display()))?;
+    let file = path
+        .join("dist")
+        .join(format!("{}-{}.wasm", manifest.name, manifest.version));
+    anyhow::ensure!(
+        file.is_file(),
+        "{} is not built yet: run `kura plugin build` first",
+        file.display()
+    );
+    Ok(file)
+}
+
 async fn host_checks(config: &Config, wasm: &[u8]) -> anyhow::Result<()> {
     let fetch = crate::fetch::FetchClient::new(&config.fetch)?;
     let runtime = crate::plugins::PluginRuntime::new(config, fetch)?;

@@ -47,6 +47,8 @@ pub(crate) struct RawConfig {
     pub(crate) scrapers: BTreeMap<String, RawPluginEntry>,
     /// Per-cleaner settings, by plugin name.
     pub(crate) cleaners: BTreeMap<String, RawPluginEntry>,
+    /// Per-playlist-filter settings, by plugin name.
+    pub(crate) playlist_filters: BTreeMap<String, RawPluginEntry>,
 }
 
 impl Default for RawConfig {
@@ -69,6 +71,7 @@ impl Default for RawConfig {
             sources: BTreeMap::new(),
             scrapers: BTreeMap::new(),
             cleaners: BTreeMap::new(),
+            playlist_filters: BTreeMap::new(),
         }
     }
 }
@@ -336,7 +339,7 @@ pub(crate) struct RawProxy {
     pub(crate) url: Option<String>,
 }
 
-/// One entry under `sources:`, `scrapers:` or `cleaners:`.
+/// One entry under `sources:`, `scrapers:`, `cleaners:` or `playlist_filters:`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawPluginEntry {

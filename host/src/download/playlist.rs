@@ -75,6 +75,8 @@ pub(crate) struct Stream {
     /// Identifies the content (segment count, durations, ranges, encryption), not the
     /// URLs, which change when a stream URL is refreshed.
     pub(crate) fingerprint: String,
+    /// The playlist filters that changed what is downloaded.
+    pub(crate) filtered_by: Vec<String>,
 }
 
 /// Parses a playlist fetched from `base` (its final URL, after redirects).
@@ -197,6 +199,7 @@ fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
         duration_seconds: 0.0,
         live: !media.end_list,
         fingerprint: String::new(),
+        filtered_by: Vec::new(),
     };
     let mut fingerprint = format!("hls-v1 segments={}\n", media.segments.len());
     let mut key: KeyState = None;

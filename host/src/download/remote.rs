@@ -8,6 +8,7 @@ use url::Url;
 use super::DownloadError;
 use super::playlist::{self, Playlist, Stream};
 use super::retry::{self, Failure};
+use super::rewrite::{PlaylistRewrite, parse_rewritten};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchResponse, FetchScope};
 use crate::types::VariantRule;
 
@@ -21,11 +22,27 @@ pub(crate) struct Remote<'a> {
     pub(crate) retry_delay: Duration,
 }
 
-/// The media playlist behind `url` (through the master playlist when it is one).
+/// The media playlist behind `url` (through the master playlist when it is one), each
+/// playlist rewritten first when a rewriter is given.
 pub(crate) async fn load_stream(
     remote: &Remote<'_>,
     url: &str,
     rule: VariantRule,
+    rewrite: Option<&dyn PlaylistRewrite>,
+) -> Result<Stream, DownloadError> {
+    let mut applied = Vec::new();
+    let mut stream = load_media(remote, url, rule, rewrite, &mut applied).await?;
+    applied.dedup();
+    stream.filtered_by = applied;
+    Ok(stream)
+}
+
+async fn load_media(
+    remote: &Remote<'_>,
+    url: &str,
+    rule: VariantRule,
+    rewrite: Option<&dyn PlaylistRewrite>,
+    applied: &mut Vec<String>,
 ) -> Result<Stream, DownloadError> {
     let playlist_error = |url: &str, reason: String| DownloadError::Playlist {
         url: url.to_owned(),
@@ -34,7 +51,10 @@ pub(crate) async fn load_stream(
     let response = get(remote, url, |reason| playlist_error(url, reason)).await?;
     let base =
         Url::parse(&response.final_url).map_err(|error| playlist_error(url, error.to_string()))?;
-    match playlist::parse(&response.body, &base).map_err(|reason| playlist_error(url, reason))? {
+    match parse_rewritten(&response.body, &base, rewrite, applied)
+        .await
+        .map_err(|reason| playlist_error(url, reason))?
+    {
         Playlist::Media(stream) => Ok(stream),
         Playlist::Master(variants) => {
             let variant = playlist::choose(&variants, rule)
@@ -47,7 +67,8 @@ pub(crate) async fn load_stream(
             .await?;
             let base = Url::parse(&response.final_url)
                 .map_err(|error| playlist_error(&media_url, error.to_string()))?;
-            match playlist::parse(&response.body, &base)
+            match parse_rewritten(&response.body, &base, rewrite, applied)
+                .await
                 .map_err(|reason| playlist_error(&media_url, reason))?
             {
                 Playlist::Media(stream) => Ok(stream),

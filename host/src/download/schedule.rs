@@ -274,6 +274,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             &self.remote(),
             &self.source.playlist_url,
             self.request.variant,
+            self.request.rewrite.as_deref(),
         )
         .await
     }

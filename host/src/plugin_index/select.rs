@@ -135,8 +135,7 @@ pub(super) fn gate(entry: &PluginEntry, release: &Release, followed: &Followed) 
 }
 
 fn host_wit() -> String {
-    let (major, minor, patch) = crate::plugins::HOST_WIT_VERSION;
-    format!("{major}.{minor}.{patch}")
+    crate::plugins::wit_versions_implemented()
 }
 
 #[cfg(test)]
@@ -182,7 +181,7 @@ mod tests {
     fn the_newest_compatible_release_is_chosen_and_a_newer_wit_is_named() {
         let entry = entry(vec![
             release("1.4.2", "0.1.0", &[]),
-            release("2.0.0", "0.2.0", &[]),
+            release("2.0.0", "0.3.0", &[]),
             release("1.4.1", "0.1.0", &[]),
         ]);
         let mut followed = Followed {
@@ -205,7 +204,7 @@ mod tests {
         )
         .expect_err("incompatible");
         let message = error.to_string();
-        assert!(message.contains("kura:plugin@0.2.0"), "{message}");
+        assert!(message.contains("kura:plugin@0.3.0"), "{message}");
         assert!(message.contains("0.1.0"), "{message}");
         assert!(message.contains("staying on 1.4.1"), "{message}");
         assert_eq!(error.code(), crate::ErrorCode::ReleaseIncompatible);

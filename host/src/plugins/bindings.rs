@@ -1,62 +1,55 @@
-//! Host-side bindings generated from `wit/`, once. Nothing generated leaves the
-//! `plugins` module: `types.rs` converts to domain types at the boundary.
+//! Host-side bindings generated from `wit/` (the current contract, `kura:plugin@0.2.0`)
+//! and `wit/0.1.0/` (the previous one, frozen), once. Nothing generated leaves the
+//! `plugins` module: `types.rs` converts answers to domain types at the boundary and
+//! `compat.rs` serves 0.1 imports through the current implementations.
 
-/// The host imports (http, log, settings, cookies) and the shared types.
-pub(super) mod host {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "host",
-        imports: { default: async | trappable },
-    });
+/// Generates the modules of one WIT version: the host imports, then one per world whose
+/// imports are those of `host`.
+macro_rules! worlds {
+    ($path:literal; $($world:ident = $name:literal;)*) => {
+        /// The host imports (http, log, settings, cookies) and the shared types.
+        pub(crate) mod host {
+            wasmtime::component::bindgen!({
+                path: $path,
+                world: "host",
+                imports: { default: async | trappable },
+            });
+        }
+        $(
+            #[doc = concat!("The `", $name, "` world.")]
+            pub(crate) mod $world {
+                wasmtime::component::bindgen!({
+                    path: $path,
+                    world: $name,
+                    imports: { default: async | trappable },
+                    exports: { default: async },
+                    with: { "kura:plugin": super::host::kura::plugin },
+                });
+            }
+        )*
+        pub(crate) use host::kura::plugin::{cookies, http, log, settings, types};
+    };
 }
 
-/// The `source-plugin` world.
-pub(super) mod source {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "source-plugin",
-        imports: { default: async | trappable },
-        exports: { default: async },
-        with: {
-            "kura:plugin/types": super::host::kura::plugin::types,
-            "kura:plugin/http": super::host::kura::plugin::http,
-            "kura:plugin/log": super::host::kura::plugin::log,
-            "kura:plugin/settings": super::host::kura::plugin::settings,
-            "kura:plugin/cookies": super::host::kura::plugin::cookies,
-        },
-    });
+/// `kura:plugin@0.2.0`, the contract new plugins are built against.
+pub(crate) mod v0_2 {
+    worlds! {
+        "../wit";
+        source = "source-plugin";
+        scraper = "scraper-plugin";
+        cleaner = "cleaner-plugin";
+        playlist_filter = "playlist-filter-plugin";
+    }
 }
 
-/// The `scraper-plugin` world.
-pub(super) mod scraper {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "scraper-plugin",
-        imports: { default: async | trappable },
-        exports: { default: async },
-        with: {
-            "kura:plugin/types": super::host::kura::plugin::types,
-            "kura:plugin/http": super::host::kura::plugin::http,
-            "kura:plugin/log": super::host::kura::plugin::log,
-            "kura:plugin/settings": super::host::kura::plugin::settings,
-            "kura:plugin/cookies": super::host::kura::plugin::cookies,
-        },
-    });
+/// `kura:plugin@0.1.0`: its plugins keep loading, unchanged.
+pub(crate) mod v0_1 {
+    worlds! {
+        "../wit/0.1.0";
+        source = "source-plugin";
+        scraper = "scraper-plugin";
+        cleaner = "cleaner-plugin";
+    }
 }
 
-/// The `cleaner-plugin` world.
-pub(super) mod cleaner {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "cleaner-plugin",
-        imports: { default: async | trappable },
-        exports: { default: async },
-        with: {
-            "kura:plugin/types": super::host::kura::plugin::types,
-            "kura:plugin/log": super::host::kura::plugin::log,
-            "kura:plugin/settings": super::host::kura::plugin::settings,
-        },
-    });
-}
-
-pub(super) use host::kura::plugin::{cookies, http, log, settings, types};
+pub(crate) use v0_2::{cookies, http, log, settings, types};

@@ -66,8 +66,9 @@ fn spawn_epoch_ticker(engine: &Engine) {
     }
 }
 
-/// The linkers: sources and scrapers get the network imports, cleaners do not.
-pub(super) struct Linkers {
+/// The linkers: sources and scrapers get the network imports; cleaners and playlist
+/// filters do not.
+pub(crate) struct Linkers {
     pub(crate) network: Linker<PluginState>,
     pub(crate) pure: Linker<PluginState>,
 }
@@ -77,10 +78,13 @@ impl Linkers {
     pub(super) fn new(engine: &Engine) -> wasmtime::Result<Self> {
         let mut network = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut network)?;
-        bindings::source::SourcePlugin::add_to_linker::<_, HasSelf<_>>(&mut network, |s| s)?;
+        // Each WIT version's imports under their own names: 0.1 and 0.2 plugins side by side.
+        bindings::v0_2::source::SourcePlugin::add_to_linker::<_, HasSelf<_>>(&mut network, |s| s)?;
+        bindings::v0_1::source::SourcePlugin::add_to_linker::<_, HasSelf<_>>(&mut network, |s| s)?;
         let mut pure = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut pure)?;
-        bindings::cleaner::CleanerPlugin::add_to_linker::<_, HasSelf<_>>(&mut pure, |s| s)?;
+        bindings::v0_2::cleaner::CleanerPlugin::add_to_linker::<_, HasSelf<_>>(&mut pure, |s| s)?;
+        bindings::v0_1::cleaner::CleanerPlugin::add_to_linker::<_, HasSelf<_>>(&mut pure, |s| s)?;
         Ok(Self { network, pure })
     }
 }

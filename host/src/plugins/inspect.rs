@@ -39,7 +39,10 @@ pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
                 .map(|(name, _)| name.to_owned())
                 .collect();
             if let Some(manifest) = &manifest {
-                if let Err(problem) = check_imports(&engine, &component, manifest.kind) {
+                // A manifest with an unknown WIT version fails to parse, so it is known here.
+                if let Some(serving) = super::wit_version::serving(&manifest.wit)
+                    && let Err(problem) = check_imports(&engine, &component, manifest.kind, serving)
+                {
                     problems.push(problem);
                 }
                 let expected = format!("kura:plugin/{}@", manifest.kind);

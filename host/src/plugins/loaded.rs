@@ -7,22 +7,12 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::bindings::{
-    cleaner::CleanerPluginPre, scraper::ScraperPluginPre, source::SourcePluginPre,
-};
 use super::compile::CompileSource;
+use super::dispatch::KindPre;
 use super::error::CallError;
 use super::manifest::Manifest;
-use super::state::PluginState;
 use super::types::PluginKind;
 use crate::fetch::EgressPolicy;
-
-/// The pre-instantiated component, by kind.
-pub(crate) enum KindPre {
-    Source(SourcePluginPre<PluginState>),
-    Scraper(ScraperPluginPre<PluginState>),
-    Cleaner(CleanerPluginPre<PluginState>),
-}
 
 /// One loaded version. Calls hold an `Arc` to it, so a swap never disturbs them.
 pub struct LoadedPlugin {

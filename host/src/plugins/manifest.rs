@@ -4,13 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::types::PluginKind;
+use super::wit_version::{self, parse_version};
 use crate::types::HostPattern;
 
 /// The custom section that carries the manifest.
 pub(crate) const MANIFEST_SECTION: &str = "kura:manifest";
-
-/// The WIT package version this host implements.
-pub(crate) const HOST_WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
 
 /// A manifest or component-format problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,10 +29,16 @@ pub enum ManifestError {
         message: String,
     },
     #[error(
-        "plugin was built for WIT kura:plugin@{plugin}, this host implements @{}.{}.{} (compatible: the same major.minor, patch not newer)",
-        HOST_WIT_VERSION.0, HOST_WIT_VERSION.1, HOST_WIT_VERSION.2
+        "plugin was built for WIT kura:plugin@{plugin}, this host implements {} (compatible: the same 0.x line or major, patch not newer)",
+        wit_version::implemented()
     )]
     IncompatibleWit { plugin: String },
+    #[error("a {kind} plugin needs WIT kura:plugin@{since} or later; the manifest says {plugin}")]
+    KindTooNew {
+        kind: PluginKind,
+        since: wit_version::WitVersion,
+        plugin: String,
+    },
 }
 
 /// A setting the plugin reads, with its default.
@@ -65,6 +69,10 @@ pub(crate) struct Manifest {
     pub(crate) settings: Vec<SettingSpec>,
     #[serde(default = "default_weight")]
     pub(crate) default_weight: i32,
+    /// For a playlist filter: the source plugins whose streams it rewrites (none listed:
+    /// every source's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) sources: Vec<String>,
 }
 
 fn default_weight() -> i32 {
@@ -74,9 +82,13 @@ fn default_weight() -> i32 {
 impl Manifest {
     /// Reads and validates the manifest of a component file.
     pub(crate) fn from_component(bytes: &[u8]) -> Result<Self, ManifestError> {
-        let data = manifest_section(bytes)?;
-        let manifest: Manifest = serde_json::from_slice(&data)
-            .map_err(|error| ManifestError::Json(error.to_string()))?;
+        Self::from_json(&manifest_section(bytes)?)
+    }
+
+    /// Reads and validates a manifest's JSON (a project's `manifest.json`).
+    pub(crate) fn from_json(json: &[u8]) -> Result<Self, ManifestError> {
+        let manifest: Manifest =
+            serde_json::from_slice(json).map_err(|error| ManifestError::Json(error.to_string()))?;
         manifest.validate()?;
         Ok(manifest)
     }
@@ -108,13 +120,31 @@ impl Manifest {
         if parse_version(&self.wit).is_none() {
             return Err(field("wit", "must be a semantic version like 0.1.0"));
         }
-        if !wit_compatible(&self.wit) {
+        let Some(serving) = wit_version::serving(&self.wit) else {
             return Err(ManifestError::IncompatibleWit {
                 plugin: self.wit.clone(),
             });
+        };
+        let since = wit_version::introduced(self.kind);
+        if serving < since {
+            return Err(ManifestError::KindTooNew {
+                kind: self.kind,
+                since,
+                plugin: self.wit.clone(),
+            });
         }
-        if self.kind == PluginKind::Cleaner && !self.allowed_hosts.is_empty() {
-            return Err(field("allowed_hosts", "cleaners cannot reach the network"));
+        let networked = matches!(self.kind, PluginKind::Source | PluginKind::Scraper);
+        if !networked && !self.allowed_hosts.is_empty() {
+            return Err(field(
+                "allowed_hosts",
+                &format!("{} plugins cannot reach the network", self.kind),
+            ));
+        }
+        if self.kind != PluginKind::PlaylistFilter && !self.sources.is_empty() {
+            return Err(field("sources", "only playlist filters name sources"));
+        }
+        if !self.sources.iter().all(|name| valid_plugin_name(name)) {
+            return Err(field("sources", "each must be a plugin name"));
         }
         self.host_patterns()?;
         let mut keys: Vec<&str> = self.settings.iter().map(|s| s.key.as_str()).collect();
@@ -135,21 +165,6 @@ pub(crate) fn valid_plugin_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
-}
-
-/// Whether a plugin built for WIT version `wit` runs on this host: the same major.minor,
-/// a patch not newer.
-pub(crate) fn wit_compatible(wit: &str) -> bool {
-    let (major, minor, patch) = HOST_WIT_VERSION;
-    parse_version(wit).is_some_and(|v| v.0 == major && v.1 == minor && v.2 <= patch)
-}
-
-/// `major.minor.patch` with an optional `-pre` or `+build` suffix.
-pub(super) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
-    let core = text.split(['-', '+']).next()?;
-    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-    let version = (parts.next()??, parts.next()??, parts.next()??);
-    parts.next().is_none().then_some(version)
 }
 
 /// Finds the manifest section anywhere in the component (it sits in the core module).
@@ -237,8 +252,9 @@ mod tests {
         let cases: Vec<(&str, serde_json::Value)> = vec![
             ("name", serde_json::json!("Bad Name")),
             ("version", serde_json::json!("one")),
-            ("wit", serde_json::json!("0.2.0")),
+            ("wit", serde_json::json!("0.3.0")),
             ("wit", serde_json::json!("0.1.9")),
+            ("wit", serde_json::json!("0.2.1")),
             ("allowed_hosts", serde_json::json!(["http://*"])),
         ];
         for (key, value) in cases {
@@ -253,6 +269,38 @@ mod tests {
         let mut json = base();
         json["surprise"] = serde_json::json!(1);
         assert!(matches!(manifest(json), Err(ManifestError::Json(_))));
+    }
+
+    #[test]
+    fn both_wit_lines_load_and_new_kinds_need_the_new_one() {
+        let mut json = base();
+        json["wit"] = serde_json::json!("0.2.0");
+        manifest(json).expect("0.2 source");
+        let filter = |wit: &str, sources: serde_json::Value| {
+            manifest(serde_json::json!({
+                "name": "ads", "version": "1.0.0", "kind": "playlist-filter", "wit": wit,
+                "sources": sources,
+            }))
+        };
+        let loaded = filter("0.2.0", serde_json::json!(["fixture-alpha"])).expect("filter");
+        assert_eq!(loaded.kind, PluginKind::PlaylistFilter);
+        assert_eq!(loaded.sources, ["fixture-alpha"]);
+        let error = filter("0.1.0", serde_json::json!([])).expect_err("too old");
+        assert!(matches!(error, ManifestError::KindTooNew { .. }), "{error}");
+        assert!(error.to_string().contains("0.2.0"), "{error}");
+        assert!(filter("0.2.0", serde_json::json!(["Not A Name"])).is_err());
+        let mut json = base();
+        json["sources"] = serde_json::json!(["fixture-beta"]);
+        assert!(manifest(json).is_err(), "a source names no sources");
+        let error = {
+            let mut json = base();
+            json["wit"] = serde_json::json!("0.3.0");
+            manifest(json).expect_err("unknown line").to_string()
+        };
+        assert!(
+            error.contains("0.3.0") && error.contains("0.1.0, 0.2.0"),
+            "names both versions: {error}"
+        );
     }
 
     #[test]

@@ -4,25 +4,27 @@
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::manifest::{HOST_WIT_VERSION, parse_version};
 use super::types::PluginKind;
+use super::wit_version::WitVersion;
 
 /// Interfaces that would give a plugin a way around the host.
 const FORBIDDEN_PREFIXES: &[&str] = &["wasi:filesystem/", "wasi:sockets/", "wasi:http/"];
 
-/// Checks every import of the component against its kind.
+/// Checks every import of the component against its kind and the WIT version its
+/// manifest names (`serving`: the host bindings for that version).
 pub(super) fn check_imports(
     engine: &Engine,
     component: &Component,
     kind: PluginKind,
+    serving: WitVersion,
 ) -> Result<(), String> {
     for (name, _) in component.component_type().imports(engine) {
-        check_import(name, kind)?;
+        check_import(name, kind, serving)?;
     }
     Ok(())
 }
 
-fn check_import(name: &str, kind: PluginKind) -> Result<(), String> {
+fn check_import(name: &str, kind: PluginKind, serving: WitVersion) -> Result<(), String> {
     if FORBIDDEN_PREFIXES
         .iter()
         .any(|prefix| name.starts_with(prefix))
@@ -40,19 +42,16 @@ fn check_import(name: &str, kind: PluginKind) -> Result<(), String> {
         ));
     };
     let (interface, version) = rest.split_once('@').unwrap_or((rest, ""));
-    let compatible = parse_version(version).is_some_and(|(major, minor, patch)| {
-        (major, minor) == (HOST_WIT_VERSION.0, HOST_WIT_VERSION.1) && patch <= HOST_WIT_VERSION.2
-    });
-    if !compatible {
+    if super::wit_version::serving(version) != Some(serving) {
         return Err(format!(
-            "imports `{name}`: WIT version not supported by this host"
+            "imports `{name}`, but its manifest says WIT {serving}: rebuild it with one WIT version"
         ));
     }
     let allowed: &[&str] = match kind {
         PluginKind::Source | PluginKind::Scraper => {
             &["types", "http", "log", "settings", "cookies"]
         }
-        PluginKind::Cleaner => &["types", "log", "settings"],
+        PluginKind::Cleaner | PluginKind::PlaylistFilter => &["types", "log", "settings"],
     };
     if allowed.contains(&interface) {
         Ok(())
@@ -69,13 +68,21 @@ mod tests {
 
     #[test]
     fn imports_are_checked() {
-        let ok = |name, kind| assert!(check_import(name, kind).is_ok(), "{name}");
-        let refused = |name, kind| assert!(check_import(name, kind).is_err(), "{name}");
+        use super::super::wit_version::{V0_1, V0_2};
+        let ok = |name, kind| assert!(check_import(name, kind, V0_1).is_ok(), "{name}");
+        let refused = |name, kind| assert!(check_import(name, kind, V0_1).is_err(), "{name}");
         ok("wasi:cli/environment@0.2.6", PluginKind::Source);
         ok("kura:plugin/http@0.1.0", PluginKind::Source);
         ok("kura:plugin/log@0.1.0", PluginKind::Cleaner);
         refused("kura:plugin/http@0.1.0", PluginKind::Cleaner);
+        // A 0.1 manifest over 0.2 imports, or an unknown version: refused.
         refused("kura:plugin/http@0.2.0", PluginKind::Source);
+        refused("kura:plugin/http@0.3.0", PluginKind::Source);
+        let current = |name, kind| check_import(name, kind, V0_2);
+        assert!(current("kura:plugin/http@0.2.0", PluginKind::Source).is_ok());
+        assert!(current("kura:plugin/log@0.2.0", PluginKind::PlaylistFilter).is_ok());
+        assert!(current("kura:plugin/http@0.2.0", PluginKind::PlaylistFilter).is_err());
+        assert!(current("kura:plugin/http@0.1.0", PluginKind::Source).is_err());
         refused("wasi:filesystem/types@0.2.6", PluginKind::Source);
         refused("wasi:sockets/tcp@0.2.6", PluginKind::Scraper);
         refused("wasi:http/outgoing-handler@0.2.6", PluginKind::Source);

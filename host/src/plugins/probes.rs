@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::call::{Answer, Request};
+use super::call::{Answer, PlaylistInput, PlaylistKind, Request};
 use super::error::CallError;
 
 /// The custom section that carries the probes.
@@ -60,6 +60,13 @@ pub(crate) enum ProbeCall {
     },
     Avatar(String),
     Clean(String),
+    Filter {
+        kind: PlaylistKind,
+        url: String,
+        text: String,
+        code: String,
+        source: String,
+    },
 }
 
 impl ProbeCall {
@@ -70,6 +77,19 @@ impl ProbeCall {
             Self::Scrape { code, page_url } => Request::Scrape(code, page_url.as_deref()),
             Self::Avatar(name) => Request::Avatar(name),
             Self::Clean(text) => Request::Clean(text),
+            Self::Filter {
+                kind,
+                url,
+                text,
+                code,
+                source,
+            } => Request::Filter(PlaylistInput {
+                kind: *kind,
+                url,
+                text,
+                code,
+                source,
+            }),
         }
     }
 }
@@ -210,7 +230,7 @@ pub(crate) fn answer_json(answer: &Option<Answer>) -> Value {
         Some(Answer::Hits(hits)) => serde_json::to_value(hits),
         Some(Answer::Metadata(metadata)) => serde_json::to_value(metadata),
         Some(Answer::Avatar(url)) => serde_json::to_value(url),
-        Some(Answer::Clean(text)) => serde_json::to_value(text),
+        Some(Answer::Clean(text) | Answer::Playlist(text)) => serde_json::to_value(text),
         None => Ok(Value::Null),
     };
     value.unwrap_or(Value::Null)

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Semaphore;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-use super::bindings::{cleaner, scraper, source, types as wit};
 use super::call::{Answer, Request};
 use super::compile::compile_cached;
+use super::dispatch::{KindPre, call_export};
 use super::engine::{EPOCH_TICK, Linkers, build_engine};
 use super::error::{CallError, LoadError};
 use super::golden;
-use super::loaded::{KindPre, LoadedPlugin, Outcome, PluginStats};
+use super::loaded::{LoadedPlugin, Outcome, PluginStats};
 use super::manifest::Manifest;
 use super::output::BoundedOutput;
 use super::policy::check_imports;
@@ -111,37 +111,14 @@ impl PluginRuntime {
         .await
         .map_err(|error| LoadError::Compile(error.to_string()))?
         .map_err(|error| LoadError::Compile(format!("{error:#}")))?;
-        check_imports(&self.engine, &component, manifest.kind).map_err(LoadError::Import)?;
-        let link = |error: wasmtime::Error| LoadError::Link(format!("{error:#}"));
-        let pre = match manifest.kind {
-            PluginKind::Source => KindPre::Source(
-                source::SourcePluginPre::new(
-                    self.linkers
-                        .network
-                        .instantiate_pre(&component)
-                        .map_err(link)?,
-                )
-                .map_err(link)?,
-            ),
-            PluginKind::Scraper => KindPre::Scraper(
-                scraper::ScraperPluginPre::new(
-                    self.linkers
-                        .network
-                        .instantiate_pre(&component)
-                        .map_err(link)?,
-                )
-                .map_err(link)?,
-            ),
-            PluginKind::Cleaner => KindPre::Cleaner(
-                cleaner::CleanerPluginPre::new(
-                    self.linkers
-                        .pure
-                        .instantiate_pre(&component)
-                        .map_err(link)?,
-                )
-                .map_err(link)?,
-            ),
-        };
+        let serving = super::wit_version::serving(&manifest.wit).ok_or_else(|| {
+            LoadError::Manifest(super::manifest::ManifestError::IncompatibleWit {
+                plugin: manifest.wit.clone(),
+            })
+        })?;
+        check_imports(&self.engine, &component, manifest.kind, serving)
+            .map_err(LoadError::Import)?;
+        let pre = KindPre::new(&self.linkers, &component, manifest.kind, serving)?;
         let entry = self
             .entries
             .get(&manifest.name)
@@ -149,8 +126,8 @@ impl PluginRuntime {
             .unwrap_or_default();
         let settings = effective_settings(&manifest, &entry);
         let policy = match manifest.kind {
-            PluginKind::Cleaner => EgressPolicy::deny_all(),
-            _ => EgressPolicy::new(
+            PluginKind::Cleaner | PluginKind::PlaylistFilter => EgressPolicy::deny_all(),
+            PluginKind::Source | PluginKind::Scraper => EgressPolicy::new(
                 manifest.host_patterns()?,
                 entry.approved_hosts.clone(),
                 entry.domain.as_ref(),
@@ -303,8 +280,8 @@ impl PluginRuntime {
         setup: Setup,
     ) -> Result<Option<Answer>, CallError> {
         let timeout = match plugin.kind() {
-            PluginKind::Cleaner => self.config.cleaner_timeout,
-            _ => self.config.call_timeout,
+            PluginKind::Cleaner | PluginKind::PlaylistFilter => self.config.cleaner_timeout,
+            PluginKind::Source | PluginKind::Scraper => self.config.call_timeout,
         };
         let _permit = self
             .permits
@@ -316,9 +293,11 @@ impl PluginRuntime {
         let output = BoundedOutput::new(self.config.max_log_bytes_per_call);
         let ctx = CallContext {
             plugin: Arc::from(plugin.name()),
-            fetch: (plugin.kind() != PluginKind::Cleaner).then(|| match setup.replay {
-                Some(replay) => Fetcher::Replay(replay),
-                None => Fetcher::Live(self.fetch.clone()),
+            fetch: matches!(plugin.kind(), PluginKind::Source | PluginKind::Scraper).then(|| {
+                match setup.replay {
+                    Some(replay) => Fetcher::Replay(replay),
+                    None => Fetcher::Live(self.fetch.clone()),
+                }
             }),
             policy: plugin.policy.clone(),
             // A probe offline gets a jar of its own: nothing it replays reaches the real one.
@@ -362,7 +341,7 @@ impl PluginRuntime {
         let result = match outcome {
             Err(_elapsed) => Err(CallError::Timeout(timeout)),
             Ok(Ok(Ok(answer))) => Ok(answer),
-            Ok(Ok(Err(error))) => Err(CallError::Plugin(error.into())),
+            Ok(Ok(Err(error))) => Err(CallError::Plugin(error)),
             Ok(Err(trap)) => Err(classify_trap(
                 &trap,
                 memory_cap_hit,
@@ -417,61 +396,6 @@ impl PluginRuntime {
             Err(_) => CookieJar::default(),
         }
     }
-}
-
-async fn call_export(
-    store: &mut Store<PluginState>,
-    pre: &KindPre,
-    request: Option<Request<'_>>,
-) -> wasmtime::Result<Result<Option<Answer>, wit::Error>> {
-    use Request as R;
-    let wrong = || wasmtime::Error::msg("request does not match the plugin kind");
-    Ok(match pre {
-        KindPre::Source(pre) => {
-            let guest = pre.instantiate_async(&mut *store).await?;
-            let api = guest.kura_plugin_source();
-            match request {
-                None => Ok(None),
-                Some(R::Resolve(code)) => api
-                    .call_resolve(&mut *store, code)
-                    .await?
-                    .map(|h| Some(Answer::Hit(h.into()))),
-                Some(R::Search(query)) => api
-                    .call_search(&mut *store, query)
-                    .await?
-                    .map(|hits| Some(Answer::Hits(hits.into_iter().map(Into::into).collect()))),
-                Some(_) => return Err(wrong()),
-            }
-        }
-        KindPre::Scraper(pre) => {
-            let guest = pre.instantiate_async(&mut *store).await?;
-            let api = guest.kura_plugin_scraper();
-            match request {
-                None => Ok(None),
-                Some(R::Scrape(code, page)) => api
-                    .call_scrape(&mut *store, code, page)
-                    .await?
-                    .map(|m| Some(Answer::Metadata(m.into()))),
-                Some(R::Avatar(name)) => api
-                    .call_avatar(&mut *store, name)
-                    .await?
-                    .map(|a| Some(Answer::Avatar(a))),
-                Some(_) => return Err(wrong()),
-            }
-        }
-        KindPre::Cleaner(pre) => {
-            let guest = pre.instantiate_async(&mut *store).await?;
-            match request {
-                None => Ok(None),
-                Some(R::Clean(raw)) => guest
-                    .kura_plugin_cleaner()
-                    .call_clean(&mut *store, raw)
-                    .await?
-                    .map(|s| Some(Answer::Clean(s))),
-                Some(_) => return Err(wrong()),
-            }
-        }
-    })
 }
 
 fn classify_trap(

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::bindings::types as wit;
+use super::bindings::{v0_1, v0_2};
 
 /// The kind of a plugin, which selects its WIT world.
 #[derive(
@@ -13,6 +13,9 @@ pub enum PluginKind {
     Source,
     Scraper,
     Cleaner,
+    /// Rewrites HLS playlists before a download reads them (`kura:plugin@0.2.0`).
+    #[serde(rename = "playlist-filter")]
+    PlaylistFilter,
 }
 
 impl PluginKind {
@@ -22,6 +25,7 @@ impl PluginKind {
             Self::Source => "source",
             Self::Scraper => "scraper",
             Self::Cleaner => "cleaner",
+            Self::PlaylistFilter => "playlist-filter",
         }
     }
 }
@@ -52,20 +56,6 @@ pub enum PluginError {
     Other(String),
 }
 
-impl From<wit::Error> for PluginError {
-    fn from(error: wit::Error) -> Self {
-        match error {
-            wit::Error::NotFound(s) => Self::NotFound(s),
-            wit::Error::Blocked(s) => Self::Blocked(s),
-            wit::Error::Network(s) => Self::Network(s),
-            wit::Error::Parse(s) => Self::Parse(s),
-            wit::Error::InvalidInput(s) => Self::InvalidInput(s),
-            wit::Error::Unsupported(s) => Self::Unsupported(s),
-            wit::Error::Other(s) => Self::Other(s),
-        }
-    }
-}
-
 /// Where a resource's stream is, as a source found it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StreamHit {
@@ -76,34 +66,12 @@ pub struct StreamHit {
     pub headers: Vec<(String, String)>,
 }
 
-impl From<wit::StreamHit> for StreamHit {
-    fn from(hit: wit::StreamHit) -> Self {
-        Self {
-            page_url: hit.page_url,
-            playlist_url: hit.playlist_url,
-            title: hit.title,
-            cover_url: hit.cover_url,
-            headers: hit.headers,
-        }
-    }
-}
-
 /// One search result of a source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchHit {
     pub code: String,
     pub(crate) title: Option<String>,
     pub(crate) page_url: String,
-}
-
-impl From<wit::SearchHit> for SearchHit {
-    fn from(hit: wit::SearchHit) -> Self {
-        Self {
-            code: hit.code,
-            title: hit.title,
-            page_url: hit.page_url,
-        }
-    }
 }
 
 /// A person credited on a resource.
@@ -132,30 +100,86 @@ pub struct Metadata {
     pub tags: Vec<String>,
 }
 
-impl From<wit::Metadata> for Metadata {
-    fn from(m: wit::Metadata) -> Self {
-        Self {
-            code: m.code,
-            page_url: m.page_url,
-            title: m.title,
-            original_title: m.original_title,
-            release_date: m.release_date,
-            duration_seconds: m.duration_seconds,
-            studio: m.studio,
-            label: m.label,
-            series: m.series,
-            description: m.description,
-            cover_url: m.cover_url,
-            people: m
-                .people
-                .into_iter()
-                .map(|p| Person {
-                    name: p.name,
-                    page_url: p.page_url,
-                    avatar_url: p.avatar_url,
-                })
-                .collect(),
-            tags: m.tags,
+/// The `From` conversions of one WIT version's answer types; every version's are the
+/// same shapes under different generated names.
+macro_rules! answers_from {
+    ($wit:ident) => {
+        impl From<$wit::Error> for PluginError {
+            fn from(error: $wit::Error) -> Self {
+                match error {
+                    $wit::Error::NotFound(s) => Self::NotFound(s),
+                    $wit::Error::Blocked(s) => Self::Blocked(s),
+                    $wit::Error::Network(s) => Self::Network(s),
+                    $wit::Error::Parse(s) => Self::Parse(s),
+                    $wit::Error::InvalidInput(s) => Self::InvalidInput(s),
+                    $wit::Error::Unsupported(s) => Self::Unsupported(s),
+                    $wit::Error::Other(s) => Self::Other(s),
+                }
+            }
         }
-    }
+
+        impl From<$wit::StreamHit> for StreamHit {
+            fn from(hit: $wit::StreamHit) -> Self {
+                Self {
+                    page_url: hit.page_url,
+                    playlist_url: hit.playlist_url,
+                    title: hit.title,
+                    cover_url: hit.cover_url,
+                    headers: hit.headers,
+                }
+            }
+        }
+
+        impl From<$wit::SearchHit> for SearchHit {
+            fn from(hit: $wit::SearchHit) -> Self {
+                Self {
+                    code: hit.code,
+                    title: hit.title,
+                    page_url: hit.page_url,
+                }
+            }
+        }
+
+        impl From<$wit::Metadata> for Metadata {
+            fn from(m: $wit::Metadata) -> Self {
+                Self {
+                    code: m.code,
+                    page_url: m.page_url,
+                    title: m.title,
+                    original_title: m.original_title,
+                    release_date: m.release_date,
+                    duration_seconds: m.duration_seconds,
+                    studio: m.studio,
+                    label: m.label,
+                    series: m.series,
+                    description: m.description,
+                    cover_url: m.cover_url,
+                    people: m
+                        .people
+                        .into_iter()
+                        .map(|p| Person {
+                            name: p.name,
+                            page_url: p.page_url,
+                            avatar_url: p.avatar_url,
+                        })
+                        .collect(),
+                    tags: m.tags,
+                }
+            }
+        }
+    };
+}
+
+/// Answers of `kura:plugin@0.2.0` plugins.
+mod from_v0_2 {
+    use super::*;
+    use v0_2::types as wit;
+    answers_from!(wit);
+}
+
+/// Answers of `kura:plugin@0.1.0` plugins.
+mod from_v0_1 {
+    use super::*;
+    use v0_1::types as wit;
+    answers_from!(wit);
 }

@@ -29,6 +29,9 @@ pub struct PluginView {
     pub from_cache: bool,
     pub(crate) wit: String,
     pub(crate) allowed_hosts: Vec<String>,
+    /// For a playlist filter: the sources whose streams it rewrites (none: every source's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) sources: Vec<String>,
     pub(crate) settings: Vec<String>,
     /// Older versions kept for rollback, newest first.
     pub(crate) previous_versions: Vec<VersionView>,
@@ -96,6 +99,7 @@ impl PluginView {
             load_ms: current.load_time.as_secs_f64() * 1000.0,
             from_cache: current.compiled_from == CompileSource::Cache,
             wit: current.manifest.wit.clone(),
+            sources: current.manifest.sources.clone(),
             allowed_hosts: current.manifest.allowed_hosts.clone(),
             settings: current.settings().keys().cloned().collect(),
             previous_versions: slot

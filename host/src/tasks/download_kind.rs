@@ -117,6 +117,15 @@ async fn run(
         &settings,
     );
     request.headers = headers;
+    if let Some(source) = &resource.source_plugin {
+        request.rewrite = Some(std::sync::Arc::new(
+            super::download_filters::PluginFilters {
+                plugins: library.plugins().clone(),
+                source: source.clone(),
+                code: code.to_string(),
+            },
+        ));
+    }
     let jar = match &resource.source_plugin {
         Some(source) => library.plugins().jar(source),
         None => crate::fetch::CookieJar::default(),

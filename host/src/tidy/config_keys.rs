@@ -22,7 +22,7 @@ struct UserKeyed {
 fn user_keyed_maps() -> Vec<UserKeyed> {
     vec![
         UserKeyed {
-            paths: &["sources", "scrapers", "cleaners"],
+            paths: &["sources", "scrapers", "cleaners", "playlist_filters"],
             entry: to_value(RawPluginEntry::default()),
         },
         UserKeyed {

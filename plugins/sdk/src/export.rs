@@ -45,6 +45,19 @@ macro_rules! export_cleaner {
     };
 }
 
+/// Exports a [`PlaylistFilter`](crate::PlaylistFilter) implementation as the component's
+/// `kura:plugin/playlist-filter` and embeds `manifest.json` in the `kura:manifest` section.
+#[macro_export]
+macro_rules! export_playlist_filter {
+    ($plugin:ident) => {
+        #[allow(unsafe_code)]
+        const _: () = {
+    $crate::wit::playlist_filter::export_playlist_filter_world!($plugin with_types_in $crate::wit::playlist_filter);
+        };
+        $crate::__embed_manifest!();
+    };
+}
+
 /// Embeds `$CARGO_MANIFEST_DIR/manifest.json` as the wasm custom section `kura:manifest`.
 ///
 /// The section is metadata, not data: rustc emits `link_section` statics on wasm as custom

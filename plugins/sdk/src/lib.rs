@@ -1,7 +1,8 @@
-//! Kura plugin SDK: write a source, scraper or cleaner plugin as a plain Rust type.
+//! Kura plugin SDK: write a source, scraper, cleaner or playlist-filter plugin as a plain
+//! Rust type.
 //!
-//! A plugin crate (`crate-type = ["cdylib"]`) implements one of [`Source`], [`Scraper`] or
-//! [`Cleaner`], keeps its manifest in `manifest.json` next to its `Cargo.toml`, and calls the
+//! A plugin crate (`crate-type = ["cdylib"]`) implements one of [`Source`], [`Scraper`],
+//! [`Cleaner`] or [`PlaylistFilter`], keeps its manifest in `manifest.json` next to its `Cargo.toml`, and calls the
 //! matching export macro once:
 //!
 //! ```text
@@ -44,12 +45,13 @@ pub mod opengraph;
 pub mod testing;
 
 pub use http::{FetchError, Method, Request, Response};
-pub use plugin::{Cleaner, Scraper, Source};
+pub use plugin::{Cleaner, PlaylistFilter, Scraper, Source};
+pub use wit::playlist_filter::exports::kura::plugin::playlist_filter::{Playlist, PlaylistKind};
 pub use wit::kura::plugin::types::{Error, Header, Metadata, Person, SearchHit, StreamHit};
 
 /// The version of the `kura:plugin` WIT package this SDK was generated from; a manifest's
 /// `wit` field must name it.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// Re-exports for the export macros; not part of the API.
 #[doc(hidden)]

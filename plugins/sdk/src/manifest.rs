@@ -2,7 +2,7 @@
 //! its validation rules.
 //!
 //! ```json
-//! {"name": "fixture-alpha", "version": "1.0.0", "kind": "source", "wit": "0.1.0",
+//! {"name": "fixture-alpha", "version": "1.0.0", "kind": "source", "wit": "0.2.0",
 //!  "description": "...", "allowed_hosts": ["http://127.0.0.1:*"],
 //!  "settings": [{"key": "domain", "description": "...", "default": "http://127.0.0.1:8399/alpha"}],
 //!  "default_weight": 100}
@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A parsed manifest; every key is required and unknown keys are errors.
+/// A parsed manifest; every key but `sources` is required and unknown keys are errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -30,6 +30,10 @@ pub struct Manifest {
     pub settings: Vec<Setting>,
     /// The weight used when the operator's config sets none (higher is tried first).
     pub default_weight: u32,
+    /// For a playlist filter: the source plugins whose streams it rewrites (empty: every
+    /// source's). Other kinds leave it out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// The plugin kinds, one per WIT world.
@@ -42,6 +46,9 @@ pub enum Kind {
     Scraper,
     /// `cleaner-plugin`.
     Cleaner,
+    /// `playlist-filter-plugin` (WIT 0.2).
+    #[serde(rename = "playlist-filter")]
+    PlaylistFilter,
 }
 
 /// One setting a plugin reads.
@@ -85,8 +92,12 @@ impl Manifest {
         for pattern in &self.allowed_hosts {
             check_host_pattern(pattern)?;
         }
-        if self.kind == Kind::Cleaner && !self.allowed_hosts.is_empty() {
-            return Err("a cleaner must have empty allowed_hosts".to_string());
+        let networked = matches!(self.kind, Kind::Source | Kind::Scraper);
+        if !networked && !self.allowed_hosts.is_empty() {
+            return Err("only sources and scrapers may have allowed_hosts".to_string());
+        }
+        if self.kind != Kind::PlaylistFilter && !self.sources.is_empty() {
+            return Err("only playlist filters name sources".to_string());
         }
         for (index, setting) in self.settings.iter().enumerate() {
             if setting.key.is_empty() {

@@ -1,7 +1,7 @@
-//! The three plugin traits, mirroring the WIT exports, and their glue to the generated bindings.
+//! The plugin traits, one per kind, mirroring the WIT exports, and their glue to the generated bindings.
 
-use crate::wit::{cleaner, scraper, source};
-use crate::{Error, Metadata, SearchHit, StreamHit};
+use crate::wit::{cleaner, playlist_filter, scraper, source};
+use crate::{Error, Metadata, Playlist, SearchHit, StreamHit};
 
 /// A source locates a resource's stream on one site (`kura:plugin/source`).
 ///
@@ -44,6 +44,22 @@ pub trait Scraper {
 pub trait Cleaner {
     /// Cleans one answer; `invalid-input` when nothing usable remains.
     fn clean(raw: String) -> Result<String, Error>;
+}
+
+/// A playlist filter rewrites an HLS playlist before the downloader reads it
+/// (`kura:plugin/playlist-filter`, WIT 0.2): drops ad segments, keeps preferred renditions.
+///
+/// Export it with [`export_playlist_filter!`](crate::export_playlist_filter).
+pub trait PlaylistFilter {
+    /// Returns the playlist to read instead (the same text when there is nothing to change).
+    /// An error leaves the playlist as it was; it never fails the download.
+    fn filter(playlist: Playlist) -> Result<String, Error>;
+}
+
+impl<T: PlaylistFilter> playlist_filter::exports::kura::plugin::playlist_filter::Guest for T {
+    fn filter(playlist: Playlist) -> Result<String, Error> {
+        <T as PlaylistFilter>::filter(playlist)
+    }
 }
 
 impl<T: Source> source::exports::kura::plugin::source::Guest for T {

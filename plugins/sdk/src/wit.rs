@@ -1,4 +1,5 @@
-//! Guest bindings generated once from `wit/`: the host imports, and one module per plugin world.
+//! Guest bindings generated once from this crate's `wit/` (a copy of the repository's, so
+//! the crate builds on its own): the host imports, and one module per plugin world.
 //!
 //! Each world is generated with `pub_export_macro`, so this crate embeds only the
 //! export-free description of each world; the full world (with its export) is embedded
@@ -7,7 +8,7 @@
 #![allow(unsafe_code, missing_docs, clippy::all)]
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "wit",
     world: "host",
     additional_derives: [PartialEq, Eq],
 });
@@ -15,17 +16,17 @@ wit_bindgen::generate!({
 /// The `source-plugin` world: exports `kura:plugin/source`.
 pub mod source {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "source-plugin",
         pub_export_macro: true,
         export_macro_name: "export_source_world",
         default_bindings_module: "$crate::wit::source",
         with: {
-            "kura:plugin/types@0.1.0": crate::wit::kura::plugin::types,
-            "kura:plugin/http@0.1.0": crate::wit::kura::plugin::http,
-            "kura:plugin/log@0.1.0": crate::wit::kura::plugin::log,
-            "kura:plugin/settings@0.1.0": crate::wit::kura::plugin::settings,
-            "kura:plugin/cookies@0.1.0": crate::wit::kura::plugin::cookies,
+            "kura:plugin/types@0.2.0": crate::wit::kura::plugin::types,
+            "kura:plugin/http@0.2.0": crate::wit::kura::plugin::http,
+            "kura:plugin/log@0.2.0": crate::wit::kura::plugin::log,
+            "kura:plugin/settings@0.2.0": crate::wit::kura::plugin::settings,
+            "kura:plugin/cookies@0.2.0": crate::wit::kura::plugin::cookies,
         },
     });
 }
@@ -33,17 +34,17 @@ pub mod source {
 /// The `scraper-plugin` world: exports `kura:plugin/scraper`.
 pub mod scraper {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "scraper-plugin",
         pub_export_macro: true,
         export_macro_name: "export_scraper_world",
         default_bindings_module: "$crate::wit::scraper",
         with: {
-            "kura:plugin/types@0.1.0": crate::wit::kura::plugin::types,
-            "kura:plugin/http@0.1.0": crate::wit::kura::plugin::http,
-            "kura:plugin/log@0.1.0": crate::wit::kura::plugin::log,
-            "kura:plugin/settings@0.1.0": crate::wit::kura::plugin::settings,
-            "kura:plugin/cookies@0.1.0": crate::wit::kura::plugin::cookies,
+            "kura:plugin/types@0.2.0": crate::wit::kura::plugin::types,
+            "kura:plugin/http@0.2.0": crate::wit::kura::plugin::http,
+            "kura:plugin/log@0.2.0": crate::wit::kura::plugin::log,
+            "kura:plugin/settings@0.2.0": crate::wit::kura::plugin::settings,
+            "kura:plugin/cookies@0.2.0": crate::wit::kura::plugin::cookies,
         },
     });
 }
@@ -51,15 +52,32 @@ pub mod scraper {
 /// The `cleaner-plugin` world: exports `kura:plugin/cleaner`; imports only `log` and `settings`.
 pub mod cleaner {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "cleaner-plugin",
         pub_export_macro: true,
         export_macro_name: "export_cleaner_world",
         default_bindings_module: "$crate::wit::cleaner",
         with: {
-            "kura:plugin/types@0.1.0": crate::wit::kura::plugin::types,
-            "kura:plugin/log@0.1.0": crate::wit::kura::plugin::log,
-            "kura:plugin/settings@0.1.0": crate::wit::kura::plugin::settings,
+            "kura:plugin/types@0.2.0": crate::wit::kura::plugin::types,
+            "kura:plugin/log@0.2.0": crate::wit::kura::plugin::log,
+            "kura:plugin/settings@0.2.0": crate::wit::kura::plugin::settings,
+        },
+    });
+}
+
+/// The `playlist-filter-plugin` world: exports `kura:plugin/playlist-filter`; imports only
+/// `log` and `settings`.
+pub mod playlist_filter {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "playlist-filter-plugin",
+        pub_export_macro: true,
+        export_macro_name: "export_playlist_filter_world",
+        default_bindings_module: "$crate::wit::playlist_filter",
+        with: {
+            "kura:plugin/types@0.2.0": crate::wit::kura::plugin::types,
+            "kura:plugin/log@0.2.0": crate::wit::kura::plugin::log,
+            "kura:plugin/settings@0.2.0": crate::wit::kura::plugin::settings,
         },
     });
 }

@@ -1,6 +1,6 @@
 //! Misbehaving test plugin: a source built with `wit-bindgen` directly against a private copy
-//! of the WIT whose package is `kura:plugin@0.2.0` (in `wit/`), so it exports
-//! `kura:plugin/source@0.2.0`, which a 0.1.0 host must refuse.
+//! of the WIT whose package is `kura:plugin@0.3.0` (in `wit/`), so it exports
+//! `kura:plugin/source@0.3.0`, which a host implementing 0.1 and 0.2 must refuse.
 #![allow(unsafe_code)]
 
 wit_bindgen::generate!({

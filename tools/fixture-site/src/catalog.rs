@@ -169,6 +169,13 @@ pub fn stream_kind(n: u32) -> StreamKind {
     }
 }
 
+/// Whether `n`'s media playlists carry ad breaks (`DEMO-108`, `DEMO-118`): one after the
+/// first segment and one before the last, each a `#EXT-X-CUE-OUT` / `#EXT-X-CUE-IN` pair
+/// around one `ad{k}.ts` segment between discontinuities. The content (`full`) has none.
+pub fn has_ad_breaks(n: u32) -> bool {
+    n > 100 && n % 10 == 8 && stream_kind(n) == StreamKind::Ts
+}
+
 /// Segments per variant: `6 + n % 5`.
 pub fn segment_count(n: u32) -> usize {
     6 + (n % 5) as usize

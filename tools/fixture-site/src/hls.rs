@@ -50,14 +50,37 @@ pub(crate) fn media_playlist(
         StreamKind::Ts => {}
     }
     let extension = kind.segment_extension();
+    let ads = catalog::has_ad_breaks(n);
     for index in 0..n_segments {
+        if ads && index == n_segments - 1 {
+            out.push_str(&ad_break(1, &query));
+        }
         let _ = write!(
             out,
             "#EXTINF:{SEGMENT_SECONDS}.0,\nseg{index}.{extension}{query}\n"
         );
+        if ads && index == 0 {
+            out.push_str(&ad_break(0, &query));
+        }
     }
     out.push_str("#EXT-X-ENDLIST\n");
     out
+}
+
+/// Ad break `k`: the SCTE-35 cue tags packagers write around an inserted ad.
+fn ad_break(k: usize, query: &str) -> String {
+    format!(
+        "#EXT-X-DISCONTINUITY\n#EXT-X-CUE-OUT:DURATION={SEGMENT_SECONDS}.0\n#EXTINF:{SEGMENT_SECONDS}.0,\nad{k}.ts{query}\n#EXT-X-CUE-IN\n#EXT-X-DISCONTINUITY\n"
+    )
+}
+
+/// The number `k` of an ad segment file `ad{k}.ts`.
+pub(crate) fn ad_index(file: &str) -> Option<usize> {
+    let digits = file.strip_prefix("ad")?.strip_suffix(".ts")?;
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&k| k < 2)
 }
 
 /// The single file holding a variant's init section (fMP4) and its segments as served, one after the other.

@@ -107,6 +107,12 @@ pub(crate) async fn variant_file(
             }
             ranges::answer(&headers, content_type(kind), Bytes::from(body))
         }
+        // An ad: another code's first segment, so a download that kept it differs from `full`.
+        name if catalog::has_ad_breaks(n) && hls::ad_index(name).is_some() => (
+            [(CONTENT_TYPE, "video/mp2t")],
+            state.segment(1, variant, 0, true),
+        )
+            .into_response(),
         "init.mp4" => match catalog::init_segment(n, variant) {
             Some(init) => ([(CONTENT_TYPE, "video/mp4")], init).into_response(),
             None => missing(),

@@ -1,0 +1,80 @@
+//! Playlist rewriting before the downloader reads a playlist: the server plugs its
+//! playlist-filter plugins in here; the engine only knows this trait.
+//!
+//! A rewrite can only narrow what is downloaded in practice: its answer is parsed like
+//! the original, must stay the same kind of playlist, and every URI in it still goes
+//! through the download's egress policy.
+
+use futures_util::future::BoxFuture;
+
+use super::playlist::{self, Playlist};
+
+/// Which kind of playlist is being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListKind {
+    /// Variants and renditions.
+    Master,
+    /// Segments.
+    Media,
+}
+
+/// A playlist after rewriting, and who changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rewritten {
+    pub(crate) text: String,
+    /// The names of the rewriters that changed the text, in the order they ran.
+    pub(crate) applied: Vec<String>,
+}
+
+/// Rewrites playlists for one download (the server: the source's enabled playlist filters,
+/// in weight order). Failures are the implementation's to log: it returns the text to use.
+pub(crate) trait PlaylistRewrite: Send + Sync {
+    /// The playlist to read instead of `text`, fetched from `url`.
+    fn rewrite<'a>(
+        &'a self,
+        kind: ListKind,
+        url: &'a str,
+        text: String,
+    ) -> BoxFuture<'a, Rewritten>;
+}
+
+/// Parses `body` from `base`, rewritten first when a rewriter is given. A rewrite that
+/// does not parse, or turns a media playlist into a master one or back, is ignored with a
+/// warning: the original is read.
+pub(crate) async fn parse_rewritten(
+    body: &[u8],
+    base: &url::Url,
+    rewrite: Option<&dyn PlaylistRewrite>,
+    applied: &mut Vec<String>,
+) -> Result<Playlist, String> {
+    let original = playlist::parse(body, base)?;
+    let (Some(rewrite), Ok(text)) = (rewrite, std::str::from_utf8(body)) else {
+        return Ok(original);
+    };
+    let kind = match original {
+        Playlist::Master(_) => ListKind::Master,
+        Playlist::Media(_) => ListKind::Media,
+    };
+    let rewritten = rewrite.rewrite(kind, base.as_str(), text.to_owned()).await;
+    if rewritten.applied.is_empty() || rewritten.text == text {
+        return Ok(original);
+    }
+    match playlist::parse(rewritten.text.as_bytes(), base) {
+        Ok(parsed @ Playlist::Master(_)) if kind == ListKind::Master => {
+            applied.extend(rewritten.applied);
+            Ok(parsed)
+        }
+        Ok(parsed @ Playlist::Media(_)) if kind == ListKind::Media => {
+            applied.extend(rewritten.applied);
+            Ok(parsed)
+        }
+        Ok(_) => {
+            tracing::warn!(filters = ?rewritten.applied, url = %base, "a playlist filter changed the playlist's kind; its answer is ignored");
+            Ok(original)
+        }
+        Err(reason) => {
+            tracing::warn!(filters = ?rewritten.applied, url = %base, %reason, "a playlist filter answered something that is not a playlist; its answer is ignored");
+            Ok(original)
+        }
+    }
+}
