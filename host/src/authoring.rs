@@ -4,6 +4,7 @@
 //! the host's egress rules.
 
 mod build;
+mod componentize;
 mod error;
 mod lang;
 mod record;

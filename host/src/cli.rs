@@ -214,9 +214,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Every plugin in the directory, loaded: a command waits for large ones compiling in
+/// the background too (a server serves meanwhile; a command has nothing else to do).
 async fn offline_host(config: &Config) -> anyhow::Result<PluginHost> {
     let fetch = FetchClient::new(&config.fetch)?;
-    Ok(PluginHost::start(config, fetch, EventBus::default()).await?)
+    let host = PluginHost::start(config, fetch, EventBus::default()).await?;
+    host.registry().compiled().await;
+    Ok(host)
 }
 
 fn inspect(file: &std::path::Path) -> anyhow::Result<ExitCode> {

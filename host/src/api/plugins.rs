@@ -18,15 +18,21 @@ pub(super) struct PluginList {
     pub(crate) plugins: Vec<PluginView>,
     /// Files in the plugins directory that failed to load.
     pub(crate) load_errors: Vec<FileFailure>,
+    /// Large files (JavaScript, Python) compiling in the background; each goes live when
+    /// ready (a restart loads it from the compiled cache in milliseconds).
+    #[schema(value_type = Vec<String>)]
+    pub(crate) compiling: Vec<std::path::PathBuf>,
 }
 
 /// `GET /api/plugins`
 #[utoipa::path(get, path = "/api/plugins", tag = "plugins", responses((status = 200, description = "Plugins and files that failed to load", body = PluginList)))]
 pub(super) async fn list(State(state): State<AppState>) -> Json<PluginList> {
-    let (plugins, load_errors) = state.plugins.registry().views();
+    let registry = state.plugins.registry();
+    let (plugins, load_errors) = registry.views();
     Json(PluginList {
         plugins,
         load_errors,
+        compiling: registry.compiling(),
     })
 }
 

@@ -1,6 +1,7 @@
-//! `kura plugin build`: runs the project's own compiler, then embeds what the toolchain
-//! does not (the manifest for JavaScript and Python, the probes for every language) and
-//! writes `dist/NAME-VERSION.wasm`.
+//! `kura plugin build`: runs the project's own compiler (cargo, or the componentize tools
+//! of `componentize.rs`), then embeds what the toolchain does not (the manifest for
+//! JavaScript and Python, the probes for every language) and writes
+//! `dist/NAME-VERSION.wasm`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,12 +28,8 @@ pub(crate) fn build(dir: &Path) -> Result<Built, AuthoringError> {
         .map_err(|error| AuthoringError::file(&manifest_path, error))?;
     let mut wasm = match lang {
         Lang::Rust => cargo_build(dir)?,
-        Lang::Js | Lang::Python => {
-            return Err(AuthoringError::Unsupported {
-                kind: manifest.kind.to_string(),
-                lang: lang.as_str().to_owned(),
-            });
-        }
+        Lang::Js => super::componentize::js(dir, &manifest)?,
+        Lang::Python => super::componentize::python(dir, &manifest)?,
     };
     // A Rust build embeds the manifest through the SDK; the others get it here.
     if Manifest::from_component(&wasm).is_err() {

@@ -104,12 +104,24 @@ fn rust_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError
     Ok(files)
 }
 
-/// The current WIT's `.wit` files under `dir`.
+/// The current WIT's `.wit` files (and the cleaners' golden cases) under `dir`.
 fn wit_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     WIT.files()
-        .filter(|file| file.path().extension().is_some_and(|ext| ext == "wit"))
+        .filter(|file| {
+            file.path().extension().is_some_and(|ext| ext == "wit")
+                || file.path() == Path::new("cleaner-golden.json")
+        })
         .map(|file| (dir.join(file.path()), file.contents().to_vec()))
         .collect()
+}
+
+/// Writes the current WIT into `dir` (a build of a project that carries none).
+pub(super) fn write_current_wit(dir: &Path) -> Result<(), AuthoringError> {
+    std::fs::create_dir_all(dir).map_err(|e| AuthoringError::file(dir, e))?;
+    for (path, contents) in wit_files(dir) {
+        std::fs::write(&path, contents).map_err(|e| AuthoringError::file(&path, e))?;
+    }
+    Ok(())
 }
 
 fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {

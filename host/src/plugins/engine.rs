@@ -24,10 +24,11 @@ pub(super) fn build_engine(
         .total_stacks(n)
         .total_memories(2 * n)
         .total_tables(4 * n)
-        .total_core_instances(16 * n)
+        .total_core_instances(64 * n)
         .max_memories_per_component(4)
         .max_tables_per_component(16)
-        .max_core_instances_per_component(32)
+        // componentize-py components instantiate 38 core modules (one stub per WASI import).
+        .max_core_instances_per_component(64)
         .max_memory_size(memory_bytes)
         // Return a call's pages to the OS when it ends, so memory stays bounded.
         .linear_memory_keep_resident(0);

@@ -78,7 +78,14 @@ pub struct Registry {
     name_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Whether the built-in plugins load where nothing else has their name.
     builtins: bool,
+    /// Files compiling in the background (large, not in the compiled cache), by path and
+    /// sha256: they never hold up a directory pass or the server's start.
+    compiling: Mutex<BTreeMap<PathBuf, String>>,
 }
+
+/// A component this large and not compiled yet (JavaScript, Python: 12-20 MB) takes
+/// seconds of Cranelift: it is prepared off the directory pass.
+const SLOW_COMPILE_BYTES: usize = 4 << 20;
 
 impl Registry {
     /// An empty registry; run-time enable/disable switches are read from the state file.
@@ -98,6 +105,7 @@ impl Registry {
             install_lock: tokio::sync::Mutex::new(()),
             name_locks: Mutex::new(HashMap::new()),
             builtins,
+            compiling: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -323,7 +331,7 @@ impl Registry {
     /// Brings the registry in line with the plugins directory: new or changed files are
     /// installed (in parallel), plugins whose file disappeared are unloaded. A file whose
     /// size, inode and change time are as last seen is not read again.
-    pub(crate) async fn sync_dir(&self) {
+    pub(crate) async fn sync_dir(self: &Arc<Self>) {
         let dir = self.runtime.config().dir.clone();
         let listing = tokio::task::spawn_blocking(move || list_plugin_files(&dir)).await;
         let present = match listing {
@@ -373,7 +381,12 @@ impl Registry {
                 .lock()
                 .ok()
                 .and_then(|k| k.get(&path).cloned());
-            if known.as_deref() != Some(sha256.as_str()) {
+            if known.as_deref() == Some(sha256.as_str()) || self.is_compiling(&path, &sha256) {
+                continue;
+            }
+            if bytes.len() > SLOW_COMPILE_BYTES && !self.runtime.is_compiled(&sha256) {
+                self.install_in_background(path, bytes, sha256);
+            } else {
                 changed.push((path, bytes));
             }
         }
@@ -390,6 +403,51 @@ impl Registry {
         if self.builtins {
             self.load_builtins().await;
         }
+    }
+
+    /// Whether this version of `path` is being prepared in the background.
+    fn is_compiling(&self, path: &Path, sha256: &str) -> bool {
+        self.compiling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .is_some_and(|sha| sha == sha256)
+    }
+
+    /// The files being compiled in the background, for the API.
+    pub(crate) fn compiling(&self) -> Vec<PathBuf> {
+        self.compiling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until nothing compiles in the background.
+    pub(crate) async fn compiled(&self) {
+        while !self.compiling().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Installs a slow-to-compile file off the directory pass; it goes live when ready.
+    fn install_in_background(self: &Arc<Self>, path: PathBuf, bytes: Vec<u8>, sha256: String) {
+        tracing::info!(file = %path.display(), bytes = bytes.len(), "compiling a large plugin in the background");
+        self.compiling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.clone(), sha256);
+        let registry = self.clone();
+        tokio::spawn(async move {
+            // Failures are recorded and reported by `install`.
+            let _ = registry.install(bytes, Origin::File(path.clone())).await;
+            registry
+                .compiling
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&path);
+        });
     }
 
     /// Loads every built-in whose name nothing else has taken.

@@ -89,6 +89,12 @@ impl PluginRuntime {
         })
     }
 
+    /// Whether a component with this sha256 is in the compiled cache (loads in
+    /// milliseconds).
+    pub(crate) fn is_compiled(&self, sha256: &str) -> bool {
+        super::compile::artifact_path(&self.engine, &self.config.cache_dir, sha256).is_file()
+    }
+
     /// The plugins section of the config.
     pub(crate) fn config(&self) -> &PluginsConfig {
         &self.config

@@ -86,7 +86,7 @@ impl Limiter {
             .memory_size(memory_bytes)
             .memories(4)
             .tables(16)
-            .instances(32)
+            .instances(64)
             .table_elements(100_000)
             .trap_on_grow_failure(true)
             .build();

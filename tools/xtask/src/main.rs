@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `build-plugins`: build every plugin in `plugins/` for wasm32-wasip2 (release).
+//! - `build-plugins`: build every Rust plugin in `plugins/` for wasm32-wasip2 (release);
+//!   `run` and `test` then build the JavaScript and Python ones with `kura plugin build`.
 //! - `run`: build everything, start the fixture site on 127.0.0.1:8399 and `kura serve`
 //!   with `config/config.yaml` and the shipped plugins.
 //! - `test`: build the plugins and the server, then run every test of both workspaces.
@@ -120,13 +121,76 @@ fn build_plugins() -> Result<Vec<(String, PathBuf)>> {
     Ok(built)
 }
 
+/// Plugins written in JavaScript or Python: directories under plugins/ with a manifest
+/// and a package.json or pyproject.toml.
+fn language_plugins() -> Result<Vec<(String, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root().join("plugins"))? {
+        let path = entry?.path();
+        let lang = ["package.json", "pyproject.toml"]
+            .into_iter()
+            .any(|file| path.join(file).is_file());
+        if lang
+            && path.join("manifest.json").is_file()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            found.push((name.to_owned(), path.clone()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Whether the tools a language plugin needs are installed; the reason when not.
+fn language_tools_missing(dir: &Path) -> Option<String> {
+    let works = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if dir.join("package.json").is_file() && !works("npm", &["--version"]) {
+        return Some("npm is not installed".to_owned());
+    }
+    if dir.join("pyproject.toml").is_file() && !works("python3", &["-m", "venv", "--help"]) {
+        return Some("python3 with venv is not installed".to_owned());
+    }
+    None
+}
+
+/// Builds the JavaScript and Python plugins with `kura plugin build` (the server must be
+/// built) into the plugins' output directory, beside the Rust ones. A plugin whose tools
+/// are missing is skipped with the reason; tests that need it say so and skip too.
+fn build_language_plugins() -> Result<Vec<(String, PathBuf)>> {
+    let kura = root().join("target/debug/kura");
+    let mut built = Vec::new();
+    for (name, dir) in language_plugins()? {
+        if let Some(reason) = language_tools_missing(&dir) {
+            println!("skipping the {name} plugin: {reason}");
+            continue;
+        }
+        status(Command::new(&kura).args(["plugin", "build"]).arg(&dir))?;
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json"))?)?;
+        let version = manifest["version"].as_str().unwrap_or_default();
+        let dist = dir.join("dist").join(format!("{name}-{version}.wasm"));
+        let file = plugin_out_dir().join(format!("{}.wasm", name.replace('-', "_")));
+        std::fs::copy(&dist, &file).with_context(|| format!("{}", dist.display()))?;
+        built.push((name, file));
+    }
+    Ok(built)
+}
+
 fn run(args: &[String]) -> Result<()> {
-    let plugins = build_plugins()?;
+    let mut plugins = build_plugins()?;
     status(
         cargo()
             .current_dir(root())
             .args(["build", "-p", "kura", "-p", "fixture-site"]),
     )?;
+    plugins.extend(build_language_plugins()?);
     let data_dir = root().join("data");
     let plugin_dir = data_dir.join("plugins");
     std::fs::create_dir_all(&plugin_dir)?;
@@ -179,6 +243,7 @@ fn test(args: &[String]) -> Result<()> {
             .current_dir(root())
             .args(["build", "-p", "kura", "-p", "fixture-site"]),
     )?;
+    build_language_plugins()?;
     status(
         cargo()
             .current_dir(root().join("plugins"))
