@@ -17,12 +17,12 @@ use crate::support::{self, TestConfig, TestServer, kura_bin, plugin_wasm};
 const PATIENCE: Duration = Duration::from_secs(120);
 
 /// The publisher's working directory: keys, plugin files and the index under `site/`.
-struct Publisher {
+pub(crate) struct Publisher {
     work: tempfile::TempDir,
 }
 
 impl Publisher {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let publisher = Self {
             work: tempfile::tempdir().expect("tempdir"),
         };
@@ -43,12 +43,12 @@ impl Publisher {
         publisher
     }
 
-    fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.work.path()
     }
 
     /// Runs `kura ARGS` in the work directory; it must succeed.
-    fn kura(&self, args: &[&str]) -> String {
+    pub(crate) fn kura(&self, args: &[&str]) -> String {
         let output = self.try_kura(args);
         assert!(
             output.status.success(),
@@ -75,6 +75,18 @@ impl Publisher {
         self.kura(&["index", "sign", "site", "--key", "index.key"]);
     }
 
+    /// Signs a plugin file as the author, adds it to the index and signs the index.
+    pub(crate) fn publish_file(&self, path: &Path) {
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("file name");
+        std::fs::copy(path, self.dir().join(file)).expect("copy");
+        self.kura(&["plugin", "sign", file, "--key", "author.key"]);
+        self.kura(&["index", "add", "site", file, "--author-key", "author.pub"]);
+        self.kura(&["index", "sign", "site", "--key", "index.key"]);
+    }
+
     /// Copies a built plugin in as `file`, signs it with the author key `author` and
     /// adds it to the draft, naming that key as the plugin's.
     fn add(&self, plugin: &str, file: &str, author: &str) {
@@ -95,7 +107,7 @@ impl Publisher {
 }
 
 /// A fixture site serving the publisher's directory (the index under `/files/site/`).
-async fn serve(publisher: &Publisher) -> fixture_site::FixtureSite {
+pub(crate) async fn serve(publisher: &Publisher) -> fixture_site::FixtureSite {
     fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
         files: Some(publisher.dir().to_owned()),
         ..fixture_site::FixtureConfig::default()
@@ -105,7 +117,7 @@ async fn serve(publisher: &Publisher) -> fixture_site::FixtureSite {
 }
 
 /// The config entry of the publisher's index as `fixture` serves it.
-fn index_source(
+pub(crate) fn index_source(
     fixture: &fixture_site::FixtureSite,
     publisher: &Publisher,
     poll_seconds: u64,
@@ -146,7 +158,7 @@ async fn history(server: &TestServer, name: &str) -> (Vec<String>, Value) {
 }
 
 /// Installs `name` and approves exactly the difference the server shows.
-async fn install_approved(server: &TestServer, name: &str) -> Value {
+pub(crate) async fn install_approved(server: &TestServer, name: &str) -> Value {
     let (status, body) = server
         .post_json("/api/plugins/install", json!({"name": name}))
         .await;
@@ -160,7 +172,7 @@ async fn install_approved(server: &TestServer, name: &str) -> Value {
     body
 }
 
-async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
     for _ in 0..(PATIENCE.as_millis() / 50) {
         if done().await {

@@ -21,7 +21,9 @@ pub(super) fn js(dir: &Path, manifest: &Manifest) -> Result<Vec<u8>, AuthoringEr
         } else {
             "install"
         };
-        run(Command::new("npm").args([install, "--no-audit", "--no-fund"]).current_dir(dir))?;
+        run(Command::new("npm")
+            .args([install, "--no-audit", "--no-fund"])
+            .current_dir(dir))?;
     }
     if !cli.is_file() {
         return Err(AuthoringError::Invalid(
@@ -32,12 +34,20 @@ pub(super) fn js(dir: &Path, manifest: &Manifest) -> Result<Vec<u8>, AuthoringEr
     let entry = package["main"].as_str().unwrap_or("src/component.js");
     let wit = wit_dir(dir)?;
     let out = dir.join("build/component.wasm");
+    std::fs::create_dir_all(dir.join("build")).map_err(|e| AuthoringError::file(dir, e))?;
     run(Command::new(&cli)
         .arg(dir.join(entry))
         .arg("--wit")
         .arg(&wit)
         .args(["--world-name", &world(manifest)])
-        .args(["--disable", "stdio", "random", "clocks", "http", "fetch-event"])
+        .args([
+            "--disable",
+            "stdio",
+            "random",
+            "clocks",
+            "http",
+            "fetch-event",
+        ])
         .arg("--out")
         .arg(&out)
         .current_dir(dir))?;
@@ -51,7 +61,9 @@ pub(super) fn python(dir: &Path, manifest: &Manifest) -> Result<Vec<u8>, Authori
         .map_err(|e| AuthoringError::file(dir.join("pyproject.toml"), e))?;
     let cli = dir.join(".venv/bin/componentize-py");
     if !cli.is_file() {
-        run(Command::new("python3").args(["-m", "venv", ".venv"]).current_dir(dir))?;
+        run(Command::new("python3")
+            .args(["-m", "venv", ".venv"])
+            .current_dir(dir))?;
         let pin = format!("componentize-py=={}", pinned_componentize_py(&pyproject));
         run(Command::new(dir.join(".venv/bin/pip"))
             .args(["install", "--quiet", "--disable-pip-version-check", &pin])
@@ -64,7 +76,16 @@ pub(super) fn python(dir: &Path, manifest: &Manifest) -> Result<Vec<u8>, Authori
     run(Command::new(&cli)
         .arg("-d")
         .arg(&wit)
-        .args(["-w", &world(manifest), "componentize", "--stub-wasi", "-p", "src", &app, "-o"])
+        .args([
+            "-w",
+            &world(manifest),
+            "componentize",
+            "--stub-wasi",
+            "-p",
+            "src",
+            &app,
+            "-o",
+        ])
         .arg(&out)
         .current_dir(dir))?;
     std::fs::read(&out).map_err(|e| AuthoringError::file(&out, e))
@@ -141,7 +162,10 @@ mod tests {
         let pyproject = "[project.optional-dependencies]\nbuild = [\"componentize-py==0.26.0\"]\n[tool.kura]\napp = \"plugin\"\n";
         assert_eq!(pinned_componentize_py(pyproject), "0.26.0");
         assert_eq!(app_module(pyproject), "plugin");
-        assert_eq!(pinned_componentize_py("[project]\n"), DEFAULT_COMPONENTIZE_PY);
+        assert_eq!(
+            pinned_componentize_py("[project]\n"),
+            DEFAULT_COMPONENTIZE_PY
+        );
         assert_eq!(app_module("[project]\n"), "app");
     }
 }

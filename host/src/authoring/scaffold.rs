@@ -15,6 +15,11 @@ static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates/plugin")
 static SDK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../plugins/sdk");
 /// The current WIT contract.
 static WIT: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../wit");
+/// The shipped JavaScript cleaner's rules, test and lock file: a new JS cleaner starts
+/// from them.
+const JS_CLEANER_RULES: &str = include_str!("../../../plugins/js-cleaner/src/clean.js");
+const JS_CLEANER_TEST: &str = include_str!("../../../plugins/js-cleaner/test.js");
+const JS_LOCK: &str = include_str!("../../../plugins/js-cleaner/package-lock.json");
 /// The default cleaner's sources; its rules (`rules.rs`, `rules/`) start a new cleaner.
 static CLEANER: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../plugins/default-cleaner/src");
 
@@ -36,15 +41,20 @@ pub(crate) fn create(new: &NewPlugin) -> Result<Vec<PathBuf>, AuthoringError> {
     if std::fs::read_dir(&new.dir).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(AuthoringError::NotEmpty(new.dir.clone()));
     }
-    let files = match new.lang {
+    let mut files = match new.lang {
         Lang::Rust => rust_files(new)?,
-        Lang::Js | Lang::Python => {
-            return Err(AuthoringError::Unsupported {
-                kind: new.kind.to_string(),
-                lang: new.lang.as_str().to_owned(),
-            });
-        }
+        Lang::Js => js_files(new)?,
+        Lang::Python => python_files(new)?,
     };
+    let kind = new.kind.as_str();
+    for (path, template) in [
+        ("manifest.json", format!("common/manifest-{kind}.json")),
+        ("probes.json", format!("common/probes-{kind}.json")),
+        ("README.md", "common/README.md.tmpl".to_owned()),
+    ] {
+        files.push((PathBuf::from(path), fill(&template, new)?));
+    }
+    files.extend(wit_files(Path::new("wit")));
     let mut written = Vec::with_capacity(files.len());
     for (path, contents) in files {
         let target = new.dir.join(&path);
@@ -57,28 +67,23 @@ pub(crate) fn create(new: &NewPlugin) -> Result<Vec<PathBuf>, AuthoringError> {
     Ok(written)
 }
 
+/// A template filled for this project.
+fn fill(template: &str, new: &NewPlugin) -> Result<Vec<u8>, AuthoringError> {
+    Ok(substitute(&template_text(template)?, new).into_bytes())
+}
+
 /// The files of a Rust project.
 fn rust_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError> {
     let kind = new.kind.as_str();
-    let fill = |template: &str| -> Result<Vec<u8>, AuthoringError> {
-        let text = template_text(template)?;
-        Ok(substitute(&text, new).into_bytes())
-    };
     let mut files = vec![
-        (PathBuf::from("Cargo.toml"), fill("rust/Cargo.toml.tmpl")?),
+        (
+            PathBuf::from("Cargo.toml"),
+            fill("rust/Cargo.toml.tmpl", new)?,
+        ),
         (
             PathBuf::from("src/lib.rs"),
-            fill(&format!("rust/{kind}.rs"))?,
+            fill(&format!("rust/{kind}.rs"), new)?,
         ),
-        (
-            PathBuf::from("manifest.json"),
-            fill(&format!("common/manifest-{kind}.json"))?,
-        ),
-        (
-            PathBuf::from("probes.json"),
-            fill(&format!("common/probes-{kind}.json"))?,
-        ),
-        (PathBuf::from("README.md"), fill("common/README.md.tmpl")?),
         (PathBuf::from(".gitignore"), b"target/\ndist/\n".to_vec()),
     ];
     if new.kind == PluginKind::Cleaner {
@@ -89,7 +94,6 @@ fn rust_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError
             }
         }
     }
-    files.extend(wit_files(Path::new("wit")));
     let sdk = Path::new("sdk");
     for file in all_files(&SDK) {
         let path = file.path();
@@ -102,6 +106,109 @@ fn rust_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError
         }
     }
     Ok(files)
+}
+
+/// The files of a JavaScript project: package.json and its lock (the shipped JS
+/// cleaner's, so the tools are the ones tested), the component, its pure rules and their
+/// node test.
+fn js_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError> {
+    let kind = new.kind.as_str();
+    let mut files = vec![
+        (
+            PathBuf::from("package.json"),
+            fill("js/package.json.tmpl", new)?,
+        ),
+        (PathBuf::from("package-lock.json"), js_lock(&new.name)?),
+        (
+            PathBuf::from("src/component.js"),
+            fill(&format!("js/{kind}.js"), new)?,
+        ),
+        (
+            PathBuf::from(".gitignore"),
+            b"node_modules/\nbuild/\ndist/\n".to_vec(),
+        ),
+    ];
+    match new.kind {
+        PluginKind::Cleaner => {
+            files.push((
+                PathBuf::from("src/clean.js"),
+                JS_CLEANER_RULES.as_bytes().to_vec(),
+            ));
+            files.push((
+                PathBuf::from("test.js"),
+                JS_CLEANER_TEST.as_bytes().to_vec(),
+            ));
+        }
+        PluginKind::Source | PluginKind::Scraper => {
+            files.push((
+                PathBuf::from("src/page.js"),
+                fill(&format!("js/{kind}-page.js"), new)?,
+            ));
+            files.push((
+                PathBuf::from("test.js"),
+                fill(&format!("js/{kind}-test.js"), new)?,
+            ));
+        }
+        PluginKind::PlaylistFilter => {
+            files.push((
+                PathBuf::from("src/rules.js"),
+                fill(&format!("js/{kind}-rules.js"), new)?,
+            ));
+            files.push((
+                PathBuf::from("test.js"),
+                fill(&format!("js/{kind}-test.js"), new)?,
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// The shipped JS cleaner's lock file, renamed: the same resolved tool versions.
+fn js_lock(name: &str) -> Result<Vec<u8>, AuthoringError> {
+    let mut lock: serde_json::Value = serde_json::from_str(JS_LOCK)
+        .map_err(|error| AuthoringError::Invalid(format!("built-in package-lock.json: {error}")))?;
+    for pointer in ["", "/packages/"] {
+        if let Some(root) = lock.pointer_mut(pointer) {
+            root["name"] = serde_json::json!(name);
+            root["version"] = serde_json::json!("0.1.0");
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&lock)
+        .map_err(|error| AuthoringError::Invalid(error.to_string()))?;
+    text.push('\n');
+    Ok(text.into_bytes())
+}
+
+/// The files of a Python project: pyproject.toml (componentize-py pinned), the component
+/// module, its pure rules and their unittest.
+fn python_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError> {
+    let kind = new.kind.as_str();
+    let (module, test) = match new.kind {
+        PluginKind::Source | PluginKind::Scraper => ("page", "test_page"),
+        PluginKind::Cleaner | PluginKind::PlaylistFilter => ("rules", "test_rules"),
+    };
+    Ok(vec![
+        (
+            PathBuf::from("pyproject.toml"),
+            fill("python/pyproject.toml.tmpl", new)?,
+        ),
+        (
+            PathBuf::from("src/app.py"),
+            fill(&format!("python/{kind}.py"), new)?,
+        ),
+        (
+            PathBuf::from(format!("src/{module}.py")),
+            fill(&format!("python/{kind}-{module}.py"), new)?,
+        ),
+        (
+            PathBuf::from(format!("tests/{test}.py")),
+            fill(&format!("python/{kind}-test.py"), new)?,
+        ),
+        (
+            PathBuf::from(".gitignore"),
+            b".venv/\nbuild/\ndist/\n__pycache__/\n".to_vec(),
+        ),
+    ])
 }
 
 /// The current WIT's `.wit` files (and the cleaners' golden cases) under `dir`.
@@ -162,6 +269,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_kind_has_templates_in_every_language() {
+        for lang in [Lang::Rust, Lang::Js, Lang::Python] {
+            for kind in [
+                PluginKind::Source,
+                PluginKind::Scraper,
+                PluginKind::Cleaner,
+                PluginKind::PlaylistFilter,
+            ] {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let new = NewPlugin {
+                    name: "my-plugin".to_owned(),
+                    kind,
+                    lang,
+                    dir: dir.path().join("p"),
+                };
+                let written = create(&new).unwrap_or_else(|e| panic!("{lang:?} {kind}: {e}"));
+                for path in &written {
+                    let text = std::fs::read(new.dir.join(path)).expect("written");
+                    let text = String::from_utf8_lossy(&text);
+                    for placeholder in [
+                        "{{name}}",
+                        "{{kind}}",
+                        "{{lang}}",
+                        "{{wit}}",
+                        "{{sdk_features}}",
+                    ] {
+                        assert!(
+                            !text.contains(placeholder),
+                            "{lang:?} {kind}: {} keeps {placeholder}",
+                            path.display()
+                        );
+                    }
+                }
+                assert!(written.contains(&PathBuf::from("wit/cleaner-golden.json")));
+            }
+        }
+    }
+
+    #[test]
     fn every_kind_has_rust_templates_and_the_sdk_is_vendored() {
         for kind in [
             PluginKind::Source,
@@ -196,8 +342,6 @@ mod tests {
             assert_eq!(manifest["name"], "my-plugin");
             assert_eq!(manifest["kind"], kind.as_str());
             assert_eq!(manifest["wit"], WIT_CURRENT.to_string());
-            let source = std::fs::read_to_string(new.dir.join("src/lib.rs")).expect("lib.rs");
-            assert!(!source.contains("{{"), "{kind}: unfilled template");
             assert!(matches!(create(&new), Err(AuthoringError::NotEmpty(_))));
         }
         let bad = NewPlugin {

@@ -16,8 +16,6 @@ bindings bindings/` writes the modules to read):
   option<T>          T or None (option<option<T>> would use componentize_py_types.Some)
   list<u8>           bytes;  tuple<string, string>  a Python tuple
 """
-import traceback
-
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.imports import http, log, settings, types
@@ -105,16 +103,31 @@ def _scrape(code, page_url):
     return _metadata(record)
 
 
+def _describe(error):
+    """The exception and the lines it passed through, innermost first.
+
+    Not traceback.format_exc(): it reads the source lines from the file system (linecache),
+    and with --stub-wasi that traps before anything is logged.
+    """
+    frames = []
+    trace = error.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        frames.append(f"{code.co_filename}:{trace.tb_lineno} in {code.co_name}")
+        trace = trace.tb_next
+    return f"{type(error).__name__}: {error} (at {' < '.join(reversed(frames))})"
+
+
 class Scraper(exports.Scraper):
     def scrape(self, code, page_url):
         try:
             return _scrape(code, page_url)
         except Err:
             raise
-        except Exception:
-            # A bug: with --stub-wasi there is no stderr, so the traceback goes to the host's
-            # log before the call traps.
-            _log(log.Level.ERROR, traceback.format_exc()[-2000:])
+        except Exception as error:
+            # A bug: with --stub-wasi there is no stderr, so the trace goes to the host's log
+            # before the call traps.
+            _log(log.Level.ERROR, _describe(error)[-2000:])
             raise
 
     def avatar(self, name):

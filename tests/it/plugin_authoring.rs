@@ -1,0 +1,177 @@
+//! The plugin author's whole path, outside this repository, in each language: `kura plugin
+//! new` in a temporary directory -> `kura plugin build` -> `kura plugin test` -> the file
+//! dropped into a running server answers from the fixture site -> signed and published in
+//! a loopback index -> a second server installs it from there and it answers again.
+//! JavaScript and Python need npm and python3 (venv); without them the test says so and
+//! skips that language.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::plugin_index::{Publisher, index_source, install_approved, serve};
+use crate::support::{self, TestServer, kura_bin};
+
+/// Long enough for a first JavaScript or Python compile on a loaded 2-core machine.
+const COMPILE_PATIENCE: Duration = Duration::from_secs(300);
+
+/// Why a language's tools are missing, if they are.
+fn missing_tools(lang: &str) -> Option<&'static str> {
+    let works = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    match lang {
+        "js" if !works("npm", &["--version"]) => Some("npm is not installed"),
+        "python" if !works("python3", &["-m", "venv", "--help"]) => {
+            Some("python3 with venv is not installed")
+        }
+        _ => None,
+    }
+}
+
+/// Runs `kura ARGS` in `dir`; it must succeed. Rust builds share one target directory
+/// across runs (the project itself stays outside the workspace).
+fn kura(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(kura_bin())
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            support::root().join("target/plugin-authoring"),
+        )
+        .env_remove("KURA_CONFIG")
+        .output()
+        .expect("run kura");
+    assert!(
+        output.status.success(),
+        "kura {args:?}: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Waits until `name` serves in `server` (large components compile in the background).
+pub(crate) async fn wait_serving(server: &TestServer, name: &str) -> Value {
+    let deadline = Instant::now() + COMPILE_PATIENCE;
+    for _ in 0..(COMPILE_PATIENCE.as_millis() / 100) {
+        let (_, list) = server.get_json("/api/plugins").await;
+        if let Some(plugin) = list["plugins"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+        {
+            return plugin.clone();
+        }
+        let failed = list["load_errors"].to_string();
+        assert!(!failed.contains(name), "{name} failed to load: {failed}");
+        assert!(Instant::now() < deadline, "{name} never loaded: {list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} never loaded");
+}
+
+/// new -> build -> test -> a server loads it -> it answers -> publish -> install.
+async fn author_path(lang: &str) {
+    if let Some(reason) = missing_tools(lang) {
+        eprintln!("skipping the {lang} author path: {reason}");
+        return;
+    }
+    let started = Instant::now();
+    let work = tempfile::tempdir().expect("tempdir outside the workspace");
+    let name = format!("demo-{lang}");
+    let project = work.path().join(&name);
+    let created = kura(
+        work.path(),
+        &["plugin", "new", &name, "--kind", "scraper", "--lang", lang],
+    );
+    assert!(created.contains("created"), "{created}");
+    for file in [
+        "manifest.json",
+        "probes.json",
+        "README.md",
+        "wit/worlds.wit",
+    ] {
+        assert!(project.join(file).is_file(), "{lang}: {file}");
+    }
+    let built = kura(&project, &["plugin", "build"]);
+    assert!(built.contains("probes embedded"), "{built}");
+    let tested = kura(&project, &["plugin", "test"]);
+    assert!(tested.contains("1 probe(s) passed offline"), "{tested}");
+    let file: PathBuf = project.join("dist").join(format!("{name}-0.1.0.wasm"));
+    assert!(file.is_file());
+
+    // The file dropped into a running server answers from the fixture site.
+    let fixture = support::fixture().await;
+    let settings =
+        json!({ "scrapers": { &name: { "domain": format!("{}/meta", fixture.base_url()) } } });
+    let config = support::config(&fixture.base_url()).merge(settings.clone());
+    let server = TestServer::start(&config, &[]).await;
+    std::fs::copy(
+        &file,
+        server
+            .data
+            .path()
+            .join("plugins")
+            .join(format!("{name}.wasm")),
+    )
+    .expect("drop in");
+    let view = wait_serving(&server, &name).await;
+    assert_eq!(view["wit"], "0.2.0", "{view}");
+    let (status, answer) = server
+        .post_json(
+            &format!("/api/plugins/{name}/call"),
+            json!({ "input": "DEMO-001" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{lang}: {answer}");
+    assert_eq!(answer["title"], "夏の海辺", "{lang}: {answer}");
+    assert_eq!(answer["code"], "DEMO-001", "{lang}: {answer}");
+    server.stop().await;
+
+    // Signed and published in a loopback index; a server following it installs it.
+    let publisher = Publisher::new();
+    publisher.publish_file(&file);
+    let index = serve(&publisher).await;
+    let config = support::config(&fixture.base_url())
+        .merge(settings)
+        .merge(json!({ "plugin_index": { "sources": [index_source(&index, &publisher, 3600)] } }));
+    let follower = TestServer::start(&config, &[]).await;
+    let installed = install_approved(&follower, &name).await;
+    assert_eq!(installed["outcome"], "installed", "{installed}");
+    wait_serving(&follower, &name).await;
+    let (status, answer) = follower
+        .post_json(
+            &format!("/api/plugins/{name}/call"),
+            json!({ "input": "DEMO-001" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{lang}: {answer}");
+    assert_eq!(answer["title"], "夏の海辺", "{lang}: {answer}");
+    follower.stop().await;
+    println!(
+        "author path ({lang}): {:.1} s from `kura plugin new` to an installed plugin answering",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test]
+async fn a_rust_plugin_goes_from_new_to_installed_from_an_index() {
+    author_path("rust").await;
+}
+
+#[tokio::test]
+async fn a_javascript_plugin_goes_from_new_to_installed_from_an_index() {
+    author_path("js").await;
+}
+
+#[tokio::test]
+async fn a_python_plugin_goes_from_new_to_installed_from_an_index() {
+    author_path("python").await;
+}
