@@ -139,7 +139,12 @@ async fn author_path(lang: &str) {
     let publisher = Publisher::new();
     publisher.publish_file(&file);
     let index = serve(&publisher).await;
+    // The index's server is another loopback site: allowed like the fixture.
     let config = support::config(&fixture.base_url())
+        .push(
+            "fetch.allow_private_hosts",
+            json!(index.base_url().trim_start_matches("http://")),
+        )
         .merge(settings)
         .merge(json!({ "plugin_index": { "sources": [index_source(&index, &publisher, 3600)] } }));
     let follower = TestServer::start(&config, &[]).await;
@@ -174,4 +179,50 @@ async fn a_javascript_plugin_goes_from_new_to_installed_from_an_index() {
 #[tokio::test]
 async fn a_python_plugin_goes_from_new_to_installed_from_an_index() {
     author_path("python").await;
+}
+
+/// The SDK is a crate of its own: `cargo package` takes it as it is (its WIT inside it,
+/// no workspace inheritance), which is also what `kura plugin new` vendors.
+#[test]
+fn the_sdk_packages_on_its_own() {
+    let cargo = || {
+        let mut command =
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+        command.current_dir(support::root().join("plugins/sdk"));
+        command
+    };
+    let target = tempfile::tempdir().expect("tempdir");
+    let packaged = cargo()
+        .args(["package", "--allow-dirty", "--no-verify", "--target-dir"])
+        .arg(target.path())
+        .output()
+        .expect("cargo package");
+    assert!(
+        packaged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&packaged.stderr)
+    );
+    let crates: Vec<String> = std::fs::read_dir(target.path().join("package"))
+        .expect("package dir")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("kura-plugin-sdk-") && name.ends_with(".crate"))
+        .collect();
+    assert_eq!(crates.len(), 1, "{crates:?}");
+    let output = cargo()
+        .args(["package", "--allow-dirty", "--list"])
+        .output()
+        .expect("cargo package --list");
+    let files = String::from_utf8_lossy(&output.stdout);
+    for file in [
+        "Cargo.toml",
+        "src/lib.rs",
+        "wit/worlds.wit",
+        "wit/types.wit",
+        "wit/host.wit",
+    ] {
+        assert!(
+            files.lines().any(|line| line == file),
+            "{file} not packaged: {files}"
+        );
+    }
 }
