@@ -287,6 +287,9 @@ async fn call(
             .await
             .map(serde_json::to_value),
         PluginKind::Cleaner => host.clean(name, input).await.map(serde_json::to_value),
+        PluginKind::Task => host.run_task(name, input, None, None).await.map(|result| {
+            Ok(serde_json::from_str(&result).unwrap_or(serde_json::Value::String(result)))
+        }),
         PluginKind::PlaylistFilter => {
             let playlist = crate::plugins::PlaylistInput::test_call(input, page_url, None, None);
             host.filter_playlist(name, playlist)

@@ -127,6 +127,7 @@ pub(crate) struct PluginsConfig {
     pub(crate) memory_bytes: usize,
     pub(crate) call_timeout: Duration,
     pub(crate) cleaner_timeout: Duration,
+    pub(crate) task_timeout: Duration,
     pub(crate) max_concurrent_calls: u32,
     pub(crate) max_log_bytes_per_call: usize,
     pub(crate) keep_versions: usize,
@@ -381,6 +382,10 @@ fn validate(raw: RawConfig) -> Result<Config> {
         cleaner_timeout: Duration::from_millis(positive(
             "plugins.cleaner_timeout_ms",
             p.cleaner_timeout_ms,
+        )?),
+        task_timeout: Duration::from_millis(positive(
+            "plugins.task_timeout_ms",
+            p.task_timeout_ms,
         )?),
         max_concurrent_calls: p.max_concurrent_calls,
         max_log_bytes_per_call: p.max_log_bytes_per_call as usize,

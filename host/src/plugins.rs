@@ -24,6 +24,8 @@ mod registry;
 mod runtime;
 mod slot;
 mod state;
+mod task_imports;
+mod task_link;
 mod types;
 mod view;
 mod watcher;
@@ -62,6 +64,7 @@ use crate::events::EventBus;
 use crate::fetch::FetchClient;
 use call::{Answer, Request};
 pub(crate) use call::{PlaylistInput, PlaylistKind};
+pub(crate) use task_link::{LibraryItem, LibraryQuery, TaskLink};
 
 /// The plugin side of the server: the registry plus typed calls by plugin name.
 #[derive(Clone)]
@@ -184,6 +187,46 @@ impl PluginHost {
             Answer::Playlist(text) => Ok(text),
             _ => Err(unexpected()),
         }
+    }
+
+    /// Runs one attempt of a task with a task plugin: `link` is the queue and library its
+    /// imports reach (none for a test call), `cancel` stops the call.
+    pub(crate) async fn run_task(
+        &self,
+        plugin: &str,
+        payload: &str,
+        link: Option<Arc<dyn TaskLink>>,
+        cancel: Option<CancellationToken>,
+    ) -> Result<String, CallError> {
+        let loaded = self.registry.callable(plugin, PluginKind::Task)?;
+        let setup = runtime::Setup {
+            task: link,
+            cancel,
+            ..runtime::Setup::default()
+        };
+        match self
+            .registry
+            .runtime()
+            .invoke_with(&loaded, Some(Request::RunTask(payload)), true, setup)
+            .await?
+        {
+            Some(Answer::TaskResult(result)) => Ok(result),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The task kinds enabled task plugins add: (kind, plugin, its spec). When two
+    /// plugins add the same kind, the one of higher weight has it.
+    pub(crate) fn task_kinds(&self) -> Vec<(String, String, manifest::TaskSpec)> {
+        let mut kinds: Vec<(String, String, manifest::TaskSpec)> = Vec::new();
+        for plugin in self.registry.enabled_by_weight(PluginKind::Task) {
+            if let Some(spec) = &plugin.manifest.task
+                && !kinds.iter().any(|(kind, _, _)| kind == &spec.name)
+            {
+                kinds.push((spec.name.clone(), plugin.name().to_owned(), spec.clone()));
+            }
+        }
+        kinds
     }
 
     /// The enabled playlist filters that apply to streams found by `source`, in the order

@@ -88,6 +88,10 @@ impl Server {
             config.tasks.clone(),
             holder,
         );
+        tasks.set_plugin_tasks(crate::tasks::PluginTasks::new(
+            plugins.clone(),
+            library.clone(),
+        ));
         if translating {
             // Adding a resource queues its translation; a refresh with `retranslate` a
             // forced one (N-C1, N-C6).

@@ -11,6 +11,7 @@ mod download_kind;
 mod kind;
 mod kinds;
 mod maintenance_kinds;
+mod plugin_kinds;
 mod translate_kind;
 mod worker;
 
@@ -31,6 +32,7 @@ pub(crate) use kinds::{
     AvatarsPayload, BatchPayload, MockDownloadPayload, RefreshPayload, library_kinds,
 };
 pub(crate) use maintenance_kinds::maintenance_kinds;
+pub(crate) use plugin_kinds::PluginTasks;
 pub(crate) use translate_kind::{Translate, TranslationTasks};
 
 use crate::config::TasksConfig;
@@ -109,6 +111,8 @@ struct Inner {
     wake: Notify,
     /// Attempts running in this process, by task id.
     running: Mutex<HashMap<i64, Running>>,
+    /// The kinds task plugins add, looked up after the built-in ones.
+    plugin_tasks: std::sync::OnceLock<PluginTasks>,
 }
 
 struct Running {
@@ -133,8 +137,22 @@ impl TaskQueue {
                 holder,
                 wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
+                plugin_tasks: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Adds the kinds of task plugins (once, at start-up).
+    pub(crate) fn set_plugin_tasks(&self, tasks: PluginTasks) {
+        let _ = self.inner.plugin_tasks.set(tasks);
+    }
+
+    /// The kind named `name`: a built-in one, else one a task plugin adds.
+    fn handler(&self, name: &str) -> Option<Arc<dyn kind::AnyKind>> {
+        self.inner
+            .registry
+            .get(name)
+            .or_else(|| self.inner.plugin_tasks.get()?.kind(name, self.downgrade()))
     }
 
     /// A handle that does not keep the queue alive.
@@ -177,9 +195,7 @@ impl TaskQueue {
         enabled_only: bool,
     ) -> Result<(Arc<dyn kind::AnyKind>, kind::Prepared), TaskError> {
         let handler = self
-            .inner
-            .registry
-            .get(kind)
+            .handler(kind)
             .ok_or_else(|| TaskError::UnknownKind(kind.to_owned(), self.kinds().join(", ")))?;
         if enabled_only && !handler.enabled() {
             return Err(TaskError::KindDisabled(kind.to_owned()));
@@ -195,7 +211,16 @@ impl TaskQueue {
 
     /// The kinds clients may submit.
     pub fn kinds(&self) -> Vec<&'static str> {
-        self.inner.registry.names()
+        let mut names = self.inner.registry.names();
+        if let Some(plugin_tasks) = self.inner.plugin_tasks.get() {
+            names.extend(
+                plugin_tasks
+                    .names()
+                    .into_iter()
+                    .filter(|name| self.inner.registry.get(name).is_none()),
+            );
+        }
+        names
     }
 
     /// Queues a task of `kind` (T-C1), or returns the one already pending or running

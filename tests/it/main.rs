@@ -16,6 +16,7 @@ mod maintenance;
 mod plugin_authoring;
 mod plugin_index;
 mod plugin_languages;
+mod plugin_tasks;
 mod plugins;
 mod sandbox;
 mod security;

@@ -223,6 +223,10 @@ pub(super) async fn call(
             serde_json::to_value(host.scrape(&name, input, body.page_url.as_deref()).await?)
         }
         PluginKind::Cleaner => serde_json::to_value(host.clean(&name, input).await?),
+        PluginKind::Task => {
+            let result = host.run_task(&name, input, None, None).await?;
+            Ok(serde_json::from_str(&result).unwrap_or(serde_json::Value::String(result)))
+        }
         PluginKind::PlaylistFilter => {
             let playlist = crate::plugins::PlaylistInput::test_call(
                 input,

@@ -20,6 +20,8 @@ static WIT: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../wit");
 const JS_CLEANER_RULES: &str = include_str!("../../../plugins/js-cleaner/src/clean.js");
 const JS_CLEANER_TEST: &str = include_str!("../../../plugins/js-cleaner/test.js");
 const JS_LOCK: &str = include_str!("../../../plugins/js-cleaner/package-lock.json");
+/// The shipped task plugin's sources: a new Rust task plugin starts from them.
+static TASK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../plugins/refresh-stale/src");
 /// The default cleaner's sources; its rules (`rules.rs`, `rules/`) start a new cleaner.
 static CLEANER: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../plugins/default-cleaner/src");
 
@@ -80,12 +82,20 @@ fn rust_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError
             PathBuf::from("Cargo.toml"),
             fill("rust/Cargo.toml.tmpl", new)?,
         ),
-        (
-            PathBuf::from("src/lib.rs"),
-            fill(&format!("rust/{kind}.rs"), new)?,
-        ),
         (PathBuf::from(".gitignore"), b"target/\ndist/\n".to_vec()),
     ];
+    if new.kind == PluginKind::Task {
+        // The shipped task plugin is the example.
+        let src = Path::new("src");
+        for file in all_files(&TASK) {
+            files.push((src.join(file.path()), file.contents().to_vec()));
+        }
+    } else {
+        files.push((
+            PathBuf::from("src/lib.rs"),
+            fill(&format!("rust/{kind}.rs"), new)?,
+        ));
+    }
     if new.kind == PluginKind::Cleaner {
         let src = Path::new("src");
         for file in all_files(&CLEANER) {
@@ -149,7 +159,7 @@ fn js_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError> 
                 fill(&format!("js/{kind}-test.js"), new)?,
             ));
         }
-        PluginKind::PlaylistFilter => {
+        PluginKind::PlaylistFilter | PluginKind::Task => {
             files.push((
                 PathBuf::from("src/rules.js"),
                 fill(&format!("js/{kind}-rules.js"), new)?,
@@ -185,7 +195,9 @@ fn python_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringErr
     let kind = new.kind.as_str();
     let (module, test) = match new.kind {
         PluginKind::Source | PluginKind::Scraper => ("page", "test_page"),
-        PluginKind::Cleaner | PluginKind::PlaylistFilter => ("rules", "test_rules"),
+        PluginKind::Cleaner | PluginKind::PlaylistFilter | PluginKind::Task => {
+            ("rules", "test_rules")
+        }
     };
     Ok(vec![
         (
@@ -250,10 +262,16 @@ fn template_text(path: &str) -> Result<String, AuthoringError> {
         })
 }
 
-/// Fills `{{name}}`, `{{kind}}`, `{{lang}}`, `{{wit}}` and `{{sdk_features}}`.
+/// Fills `{{name}}`, `{{kind}}`, `{{lang}}`, `{{wit}}`, `{{sdk_features}}` and
+/// `{{extra_dependencies}}`.
 fn substitute(text: &str, new: &NewPlugin) -> String {
     let features = if matches!(new.kind, PluginKind::Scraper) {
         ", features = [\"html\"]"
+    } else {
+        ""
+    };
+    let extra = if new.kind == PluginKind::Task {
+        "serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n"
     } else {
         ""
     };
@@ -262,6 +280,7 @@ fn substitute(text: &str, new: &NewPlugin) -> String {
         .replace("{{lang}}", new.lang.as_str())
         .replace("{{wit}}", &WIT_CURRENT.to_string())
         .replace("{{sdk_features}}", features)
+        .replace("{{extra_dependencies}}", extra)
 }
 
 #[cfg(test)]
@@ -276,6 +295,7 @@ mod tests {
                 PluginKind::Scraper,
                 PluginKind::Cleaner,
                 PluginKind::PlaylistFilter,
+                PluginKind::Task,
             ] {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let new = NewPlugin {

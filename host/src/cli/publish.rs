@@ -24,7 +24,7 @@ pub(crate) enum AuthorCommand {
     New {
         /// The plugin's name (a-z, 0-9, `-`).
         name: String,
-        #[arg(long, value_parser = ["source", "scraper", "cleaner", "playlist-filter"])]
+        #[arg(long, value_parser = ["source", "scraper", "cleaner", "playlist-filter", "task"])]
         kind: String,
         #[arg(long, value_enum, default_value = "rust")]
         lang: crate::authoring::Lang,

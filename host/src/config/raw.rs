@@ -217,6 +217,8 @@ pub(crate) struct RawPlugins {
     pub(crate) call_timeout_ms: u64,
     /// Deadline of a cleaner call, in milliseconds.
     pub(crate) cleaner_timeout_ms: u64,
+    /// Deadline of a task plugin's run (one attempt of its task), in milliseconds.
+    pub(crate) task_timeout_ms: u64,
     /// Plugin calls running at once across all plugins.
     pub(crate) max_concurrent_calls: u32,
     /// Log bytes a plugin may write per call (log import plus stdout/stderr).
@@ -238,6 +240,7 @@ impl Default for RawPlugins {
             memory_mb: 64,
             call_timeout_ms: 15_000,
             cleaner_timeout_ms: 2_000,
+            task_timeout_ms: 600_000,
             max_concurrent_calls: 32,
             max_log_bytes_per_call: 64 * 1024,
             keep_versions: 2,

@@ -7,7 +7,8 @@
 /// imports are those of `host`.
 macro_rules! worlds {
     ($path:literal; $($world:ident = $name:literal;)*) => {
-        /// The host imports (http, log, settings, cookies) and the shared types.
+        /// The host imports (http, log, settings, cookies; in 0.2 also task-context and
+        /// library) and the shared types.
         pub(crate) mod host {
             wasmtime::component::bindgen!({
                 path: $path,
@@ -39,7 +40,9 @@ pub(crate) mod v0_2 {
         scraper = "scraper-plugin";
         cleaner = "cleaner-plugin";
         playlist_filter = "playlist-filter-plugin";
+        task = "task-plugin";
     }
+    pub(crate) use host::kura::plugin::{library, task_context};
 }
 
 /// `kura:plugin@0.1.0`: its plugins keep loading, unchanged.

@@ -14,6 +14,8 @@ pub(crate) enum Request<'a> {
     Avatar(&'a str),
     Clean(&'a str),
     Filter(PlaylistInput<'a>),
+    /// A task plugin's run, with the task's JSON payload.
+    RunTask(&'a str),
 }
 
 /// A playlist handed to a playlist filter.
@@ -68,4 +70,6 @@ pub(crate) enum Answer {
     Avatar(Option<String>),
     Clean(String),
     Playlist(String),
+    /// A task's JSON result.
+    TaskResult(String),
 }

@@ -21,6 +21,7 @@ pub(crate) enum KindPre {
     CleanerV0_1(v0_1::cleaner::CleanerPluginPre<PluginState>),
     CleanerV0_2(v0_2::cleaner::CleanerPluginPre<PluginState>),
     PlaylistFilter(v0_2::playlist_filter::PlaylistFilterPluginPre<PluginState>),
+    Task(v0_2::task::TaskPluginPre<PluginState>),
 }
 
 impl KindPre {
@@ -34,6 +35,7 @@ impl KindPre {
         let link = |error: wasmtime::Error| LoadError::Link(format!("{error:#}"));
         let network = || linkers.network.instantiate_pre(component).map_err(link);
         let pure = || linkers.pure.instantiate_pre(component).map_err(link);
+        let task = || linkers.task.instantiate_pre(component).map_err(link);
         Ok(match (kind, version) {
             (PluginKind::Source, V0_1) => {
                 Self::SourceV0_1(v0_1::source::SourcePluginPre::new(network()?).map_err(link)?)
@@ -56,6 +58,9 @@ impl KindPre {
             (PluginKind::PlaylistFilter, V0_2) => Self::PlaylistFilter(
                 v0_2::playlist_filter::PlaylistFilterPluginPre::new(pure()?).map_err(link)?,
             ),
+            (PluginKind::Task, V0_2) => {
+                Self::Task(v0_2::task::TaskPluginPre::new(task()?).map_err(link)?)
+            }
             (kind, version) => {
                 return Err(LoadError::Link(format!(
                     "no {kind} world in WIT kura:plugin@{version}"
@@ -164,6 +169,19 @@ pub(crate) async fn call_export(
                         .map(|text| Some(Answer::Playlist(text)))
                         .map_err(PluginError::from)
                 }
+                Some(_) => return Err(wrong()),
+            }
+        }
+        KindPre::Task(pre) => {
+            let guest = pre.instantiate_async(&mut *store).await?;
+            match request {
+                None => Ok(None),
+                Some(Request::RunTask(payload)) => guest
+                    .kura_plugin_task()
+                    .call_run(&mut *store, payload)
+                    .await?
+                    .map(|result| Some(Answer::TaskResult(result)))
+                    .map_err(PluginError::from),
                 Some(_) => return Err(wrong()),
             }
         }

@@ -72,6 +72,8 @@ fn spawn_epoch_ticker(engine: &Engine) {
 pub(crate) struct Linkers {
     pub(crate) network: Linker<PluginState>,
     pub(crate) pure: Linker<PluginState>,
+    /// Task plugins: the network imports, the queue's and the library's.
+    pub(crate) task: Linker<PluginState>,
 }
 
 impl Linkers {
@@ -86,6 +88,13 @@ impl Linkers {
         wasmtime_wasi::p2::add_to_linker_async(&mut pure)?;
         bindings::v0_2::cleaner::CleanerPlugin::add_to_linker::<_, HasSelf<_>>(&mut pure, |s| s)?;
         bindings::v0_1::cleaner::CleanerPlugin::add_to_linker::<_, HasSelf<_>>(&mut pure, |s| s)?;
-        Ok(Self { network, pure })
+        let mut task = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut task)?;
+        bindings::v0_2::task::TaskPlugin::add_to_linker::<_, HasSelf<_>>(&mut task, |s| s)?;
+        Ok(Self {
+            network,
+            pure,
+            task,
+        })
     }
 }

@@ -73,6 +73,27 @@ pub(crate) struct Manifest {
     /// every source's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) sources: Vec<String>,
+    /// For a task plugin: the kind of task it adds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) task: Option<TaskSpec>,
+}
+
+/// The kind of task a task plugin adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaskSpec {
+    /// The kind's name in the queue (`[a-z0-9_-]`, 1-64); it must not be a built-in one.
+    pub(crate) name: String,
+    /// One line for operators.
+    #[serde(default)]
+    pub(crate) description: String,
+    /// The JSON schema its payload must match (checked at submit).
+    #[serde(default = "any_object")]
+    pub(crate) payload_schema: serde_json::Value,
+}
+
+fn any_object() -> serde_json::Value {
+    serde_json::json!({"type": "object"})
 }
 
 fn default_weight() -> i32 {
@@ -133,7 +154,10 @@ impl Manifest {
                 plugin: self.wit.clone(),
             });
         }
-        let networked = matches!(self.kind, PluginKind::Source | PluginKind::Scraper);
+        let networked = matches!(
+            self.kind,
+            PluginKind::Source | PluginKind::Scraper | PluginKind::Task
+        );
         if !networked && !self.allowed_hosts.is_empty() {
             return Err(field(
                 "allowed_hosts",
@@ -145,6 +169,34 @@ impl Manifest {
         }
         if !self.sources.iter().all(|name| valid_plugin_name(name)) {
             return Err(field("sources", "each must be a plugin name"));
+        }
+        match (&self.task, self.kind) {
+            (None, PluginKind::Task) => {
+                return Err(field(
+                    "task",
+                    "a task plugin names the kind of task it adds",
+                ));
+            }
+            (Some(_), kind) if kind != PluginKind::Task => {
+                return Err(field("task", "only task plugins add a kind of task"));
+            }
+            (Some(task), _) => {
+                let name_ok = !task.name.is_empty()
+                    && task.name.len() <= 64
+                    && task.name.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                    });
+                if !name_ok {
+                    return Err(field(
+                        "task",
+                        "name: 1-64 characters of a-z, 0-9, `-` and `_`",
+                    ));
+                }
+                if !task.payload_schema.is_object() {
+                    return Err(field("task", "payload_schema must be a JSON schema object"));
+                }
+            }
+            (None, _) => {}
         }
         self.host_patterns()?;
         let mut keys: Vec<&str> = self.settings.iter().map(|s| s.key.as_str()).collect();

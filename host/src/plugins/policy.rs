@@ -52,6 +52,15 @@ fn check_import(name: &str, kind: PluginKind, serving: WitVersion) -> Result<(),
             &["types", "http", "log", "settings", "cookies"]
         }
         PluginKind::Cleaner | PluginKind::PlaylistFilter => &["types", "log", "settings"],
+        PluginKind::Task => &[
+            "types",
+            "http",
+            "log",
+            "settings",
+            "cookies",
+            "task-context",
+            "library",
+        ],
     };
     if allowed.contains(&interface) {
         Ok(())
@@ -83,6 +92,9 @@ mod tests {
         assert!(current("kura:plugin/log@0.2.0", PluginKind::PlaylistFilter).is_ok());
         assert!(current("kura:plugin/http@0.2.0", PluginKind::PlaylistFilter).is_err());
         assert!(current("kura:plugin/http@0.1.0", PluginKind::Source).is_err());
+        assert!(current("kura:plugin/library@0.2.0", PluginKind::Task).is_ok());
+        assert!(current("kura:plugin/task-context@0.2.0", PluginKind::Task).is_ok());
+        assert!(current("kura:plugin/library@0.2.0", PluginKind::Scraper).is_err());
         refused("wasi:filesystem/types@0.2.6", PluginKind::Source);
         refused("wasi:sockets/tcp@0.2.6", PluginKind::Scraper);
         refused("wasi:http/outgoing-handler@0.2.6", PluginKind::Source);

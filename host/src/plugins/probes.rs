@@ -60,6 +60,8 @@ pub(crate) enum ProbeCall {
     },
     Avatar(String),
     Clean(String),
+    /// A task plugin's run, with the task's payload as JSON text.
+    Task(String),
     Filter {
         kind: PlaylistKind,
         url: String,
@@ -77,6 +79,7 @@ impl ProbeCall {
             Self::Scrape { code, page_url } => Request::Scrape(code, page_url.as_deref()),
             Self::Avatar(name) => Request::Avatar(name),
             Self::Clean(text) => Request::Clean(text),
+            Self::Task(payload) => Request::RunTask(payload),
             Self::Filter {
                 kind,
                 url,
@@ -231,6 +234,10 @@ pub(crate) fn answer_json(answer: &Option<Answer>) -> Value {
         Some(Answer::Metadata(metadata)) => serde_json::to_value(metadata),
         Some(Answer::Avatar(url)) => serde_json::to_value(url),
         Some(Answer::Clean(text) | Answer::Playlist(text)) => serde_json::to_value(text),
+        // A task's result is JSON text: compared as JSON when it is.
+        Some(Answer::TaskResult(text)) => {
+            Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())))
+        }
         None => Ok(Value::Null),
     };
     value.unwrap_or(Value::Null)

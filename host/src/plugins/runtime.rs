@@ -55,6 +55,10 @@ pub(crate) struct Setup {
     pub(crate) settings: BTreeMap<String, String>,
     /// A cookie jar of its own.
     pub(crate) fresh_jar: bool,
+    /// The queue and library a task plugin's run reaches.
+    pub(crate) task: Option<Arc<dyn super::task_link::TaskLink>>,
+    /// Stops the call when cancelled (a task's cancellation).
+    pub(crate) cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 /// Engine, linkers, limits and the shared fetch client.
@@ -133,7 +137,7 @@ impl PluginRuntime {
         let settings = effective_settings(&manifest, &entry);
         let policy = match manifest.kind {
             PluginKind::Cleaner | PluginKind::PlaylistFilter => EgressPolicy::deny_all(),
-            PluginKind::Source | PluginKind::Scraper => EgressPolicy::new(
+            PluginKind::Source | PluginKind::Scraper | PluginKind::Task => EgressPolicy::new(
                 manifest.host_patterns()?,
                 entry.approved_hosts.clone(),
                 entry.domain.as_ref(),
@@ -173,6 +177,7 @@ impl PluginRuntime {
                 replay: Some(Replay::new(&probe.cassette)),
                 settings: probe.settings.clone(),
                 fresh_jar: true,
+                ..Setup::default()
             };
             let result = self
                 .invoke_with(plugin, Some(probe.call.request()), false, setup)
@@ -288,6 +293,7 @@ impl PluginRuntime {
         let timeout = match plugin.kind() {
             PluginKind::Cleaner | PluginKind::PlaylistFilter => self.config.cleaner_timeout,
             PluginKind::Source | PluginKind::Scraper => self.config.call_timeout,
+            PluginKind::Task => self.config.task_timeout,
         };
         let _permit = self
             .permits
@@ -299,11 +305,13 @@ impl PluginRuntime {
         let output = BoundedOutput::new(self.config.max_log_bytes_per_call);
         let ctx = CallContext {
             plugin: Arc::from(plugin.name()),
-            fetch: matches!(plugin.kind(), PluginKind::Source | PluginKind::Scraper).then(|| {
-                match setup.replay {
-                    Some(replay) => Fetcher::Replay(replay),
-                    None => Fetcher::Live(self.fetch.clone()),
-                }
+            fetch: matches!(
+                plugin.kind(),
+                PluginKind::Source | PluginKind::Scraper | PluginKind::Task
+            )
+            .then(|| match setup.replay {
+                Some(replay) => Fetcher::Replay(replay),
+                None => Fetcher::Live(self.fetch.clone()),
             }),
             policy: plugin.policy.clone(),
             // A probe offline gets a jar of its own: nothing it replays reaches the real one.
@@ -321,6 +329,7 @@ impl PluginRuntime {
             },
             deadline,
             max_requests: self.max_requests_per_call,
+            task: setup.task,
         };
         let mut store = Store::new(
             &self.engine,
@@ -337,11 +346,18 @@ impl PluginRuntime {
             })
         });
         store.set_epoch_deadline(1);
-        let outcome = tokio::time::timeout(
+        let call = tokio::time::timeout(
             timeout + OUTER_GRACE + EPOCH_TICK,
             call_export(&mut store, &plugin.pre, request),
-        )
-        .await;
+        );
+        let cancel = setup.cancel.unwrap_or_default();
+        // A cancelled task drops its call (and the instance with it) at once.
+        let outcome = tokio::select! {
+            outcome = call => outcome,
+            () = cancel.cancelled() => Ok(Ok(Err(super::types::PluginError::Other(
+                "cancelled".to_owned(),
+            )))),
+        };
         output.flush_to_log(plugin.name());
         let memory_cap_hit = store.data().limiter.memory_cap_hit;
         let result = match outcome {

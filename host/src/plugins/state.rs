@@ -30,6 +30,8 @@ pub(crate) struct CallContext {
     pub(crate) settings: Arc<BTreeMap<String, String>>,
     pub(crate) deadline: Instant,
     pub(crate) max_requests: u32,
+    /// The running task's queue and library (task plugins only).
+    pub(crate) task: Option<Arc<dyn super::task_link::TaskLink>>,
 }
 
 /// The store's data for one call.
@@ -43,6 +45,11 @@ pub(crate) struct PluginState {
 }
 
 impl PluginState {
+    /// The running task's link, when this call runs one.
+    pub(crate) fn task(&self) -> Option<&Arc<dyn super::task_link::TaskLink>> {
+        self.ctx.task.as_ref()
+    }
+
     /// A fresh state: WASI without filesystem, environment, arguments or sockets;
     /// stdout and stderr go to a bounded buffer that ends up in the log.
     pub(crate) fn new(ctx: CallContext, memory_bytes: usize, log: BoundedOutput) -> Self {

@@ -16,6 +16,8 @@ pub enum PluginKind {
     /// Rewrites HLS playlists before a download reads them (`kura:plugin@0.2.0`).
     #[serde(rename = "playlist-filter")]
     PlaylistFilter,
+    /// Adds a kind of task to the queue (`kura:plugin@0.2.0`).
+    Task,
 }
 
 impl PluginKind {
@@ -26,6 +28,7 @@ impl PluginKind {
             Self::Scraper => "scraper",
             Self::Cleaner => "cleaner",
             Self::PlaylistFilter => "playlist-filter",
+            Self::Task => "task",
         }
     }
 }

@@ -61,7 +61,7 @@ pub(crate) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
 
 /// `kura:plugin@0.1.0`: sources, scrapers and cleaners.
 pub(crate) const V0_1: WitVersion = WitVersion::new(0, 1, 0);
-/// `kura:plugin@0.2.0`: adds playlist filters.
+/// `kura:plugin@0.2.0`: adds playlist filters and task plugins.
 pub(crate) const V0_2: WitVersion = WitVersion::new(0, 2, 0);
 
 /// Every version this host implements, oldest first; the last is the current one, which
@@ -97,7 +97,7 @@ pub(crate) fn implemented() -> String {
 pub(crate) fn introduced(kind: PluginKind) -> WitVersion {
     match kind {
         PluginKind::Source | PluginKind::Scraper | PluginKind::Cleaner => V0_1,
-        PluginKind::PlaylistFilter => V0_2,
+        PluginKind::PlaylistFilter | PluginKind::Task => V0_2,
     }
 }
 

@@ -146,7 +146,7 @@ impl TaskQueue {
         self.publish_status().await;
 
         let heartbeat = self.heartbeat(lease.clone(), cancel.clone());
-        let outcome = match self.inner.registry.get(&task.kind) {
+        let outcome = match self.handler(&task.kind) {
             Some(kind) => {
                 let context = TaskContext::new(task.clone(), cancel.clone(), progress);
                 let mut attempt = tokio::spawn(kind.run(context));

@@ -19,7 +19,11 @@ const SEGMENT_TAGS: &[&str] = &[
 ];
 
 /// Tags that only mark an ad break; never kept.
-const CUE_TAGS: &[&str] = &["#EXT-X-CUE-OUT-CONT", "#EXT-OATCLS-SCTE35:", "#EXT-X-ASSET:"];
+const CUE_TAGS: &[&str] = &[
+    "#EXT-X-CUE-OUT-CONT",
+    "#EXT-OATCLS-SCTE35:",
+    "#EXT-X-ASSET:",
+];
 
 /// Removes every ad break from a media playlist.
 pub(crate) fn drop_ad_breaks(text: &str) -> Filtered {
@@ -95,7 +99,11 @@ fn duration(attributes: &str) -> Option<f64> {
         .split(',')
         .find_map(|pair| pair.trim().strip_prefix("DURATION="))
         .unwrap_or(value);
-    value.trim().parse().ok().filter(|seconds: &f64| *seconds > 0.0)
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|seconds: &f64| *seconds > 0.0)
 }
 
 /// The duration of an `#EXTINF:4.0,title` line.
@@ -106,7 +114,10 @@ fn extinf(tag: &str) -> Option<f64> {
 
 /// A discontinuity just before `CUE-OUT` only framed the break.
 fn drop_trailing_discontinuity(kept: &mut Vec<&str>) {
-    if kept.last().is_some_and(|line| line.trim() == "#EXT-X-DISCONTINUITY") {
+    if kept
+        .last()
+        .is_some_and(|line| line.trim() == "#EXT-X-DISCONTINUITY")
+    {
         kept.pop();
     }
 }
@@ -204,7 +215,11 @@ seg2.ts
     fn a_key_inside_a_break_still_applies_after_it() {
         let text = "#EXTM3U\n#EXTINF:4.0,\na.ts\n#EXT-X-CUE-OUT:4\n#EXT-X-KEY:METHOD=AES-128,URI=\"k2\"\n#EXTINF:4.0,\nad.ts\n#EXT-X-CUE-IN\n#EXTINF:4.0,\nb.ts\n#EXT-X-ENDLIST\n";
         let filtered = drop_ad_breaks(text);
-        assert!(filtered.text.contains("#EXT-X-KEY:METHOD=AES-128,URI=\"k2\"\n#EXTINF:4.0,\nb.ts"));
+        assert!(
+            filtered
+                .text
+                .contains("#EXT-X-KEY:METHOD=AES-128,URI=\"k2\"\n#EXTINF:4.0,\nb.ts")
+        );
         assert!(!filtered.text.contains("ad.ts"));
     }
 }

@@ -58,6 +58,19 @@ macro_rules! export_playlist_filter {
     };
 }
 
+/// Exports a [`Task`](crate::Task) implementation as the component's `kura:plugin/task`
+/// and embeds `manifest.json` in the `kura:manifest` section.
+#[macro_export]
+macro_rules! export_task {
+    ($plugin:ident) => {
+        #[allow(unsafe_code)]
+        const _: () = {
+    $crate::wit::task::export_task_world!($plugin with_types_in $crate::wit::task);
+        };
+        $crate::__embed_manifest!();
+    };
+}
+
 /// Embeds `$CARGO_MANIFEST_DIR/manifest.json` as the wasm custom section `kura:manifest`.
 ///
 /// The section is metadata, not data: rustc emits `link_section` statics on wasm as custom

@@ -30,6 +30,7 @@ pub mod log;
 pub mod manifest;
 mod plugin;
 pub mod settings;
+pub mod task;
 mod types;
 pub mod urls;
 pub mod wit;
@@ -45,9 +46,9 @@ pub mod opengraph;
 pub mod testing;
 
 pub use http::{FetchError, Method, Request, Response};
-pub use plugin::{Cleaner, PlaylistFilter, Scraper, Source};
-pub use wit::playlist_filter::exports::kura::plugin::playlist_filter::{Playlist, PlaylistKind};
+pub use plugin::{Cleaner, PlaylistFilter, Scraper, Source, Task};
 pub use wit::kura::plugin::types::{Error, Header, Metadata, Person, SearchHit, StreamHit};
+pub use wit::playlist_filter::exports::kura::plugin::playlist_filter::{Playlist, PlaylistKind};
 
 /// The version of the `kura:plugin` WIT package this SDK was generated from; a manifest's
 /// `wit` field must name it.

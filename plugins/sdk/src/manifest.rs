@@ -34,6 +34,10 @@ pub struct Manifest {
     /// source's). Other kinds leave it out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// For a task plugin: the kind of task it adds (`name`, `description`,
+    /// `payload_schema`). Other kinds leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<serde_json::Value>,
 }
 
 /// The plugin kinds, one per WIT world.
@@ -49,6 +53,8 @@ pub enum Kind {
     /// `playlist-filter-plugin` (WIT 0.2).
     #[serde(rename = "playlist-filter")]
     PlaylistFilter,
+    /// `task-plugin` (WIT 0.2).
+    Task,
 }
 
 /// One setting a plugin reads.
@@ -92,12 +98,15 @@ impl Manifest {
         for pattern in &self.allowed_hosts {
             check_host_pattern(pattern)?;
         }
-        let networked = matches!(self.kind, Kind::Source | Kind::Scraper);
+        let networked = matches!(self.kind, Kind::Source | Kind::Scraper | Kind::Task);
         if !networked && !self.allowed_hosts.is_empty() {
             return Err("only sources and scrapers may have allowed_hosts".to_string());
         }
         if self.kind != Kind::PlaylistFilter && !self.sources.is_empty() {
             return Err("only playlist filters name sources".to_string());
+        }
+        if (self.kind == Kind::Task) != self.task.is_some() {
+            return Err("a task plugin, and only a task plugin, names its `task`".to_string());
         }
         for (index, setting) in self.settings.iter().enumerate() {
             if setting.key.is_empty() {

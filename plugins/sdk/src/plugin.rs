@@ -1,6 +1,6 @@
 //! The plugin traits, one per kind, mirroring the WIT exports, and their glue to the generated bindings.
 
-use crate::wit::{cleaner, playlist_filter, scraper, source};
+use crate::wit::{cleaner, playlist_filter, scraper, source, task};
 use crate::{Error, Metadata, Playlist, SearchHit, StreamHit};
 
 /// A source locates a resource's stream on one site (`kura:plugin/source`).
@@ -59,6 +59,25 @@ pub trait PlaylistFilter {
 impl<T: PlaylistFilter> playlist_filter::exports::kura::plugin::playlist_filter::Guest for T {
     fn filter(playlist: Playlist) -> Result<String, Error> {
         <T as PlaylistFilter>::filter(playlist)
+    }
+}
+
+/// A task plugin runs one kind of task, named with its payload's JSON schema in the
+/// manifest's `task` (`kura:plugin/task`, WIT 0.2). [`crate::task`] reaches the queue
+/// and the library.
+///
+/// Export it with [`export_task!`](crate::export_task).
+pub trait Task {
+    /// Runs one attempt; `payload` is the task's JSON payload (checked against the
+    /// schema). Returns the result as JSON. `network` and `blocked` errors are retried.
+    fn run(payload: serde_json::Value) -> Result<serde_json::Value, Error>;
+}
+
+impl<T: Task> task::exports::kura::plugin::task::Guest for T {
+    fn run(payload: String) -> Result<String, Error> {
+        let payload = serde_json::from_str(&payload)
+            .map_err(|error| Error::invalid_input(format!("the payload is not JSON: {error}")))?;
+        <T as Task>::run(payload).map(|result| result.to_string())
     }
 }
 

@@ -65,6 +65,27 @@ pub mod cleaner {
     });
 }
 
+/// The `task-plugin` world: exports `kura:plugin/task`; imports the network's interfaces,
+/// `task-context` and `library`.
+pub mod task {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "task-plugin",
+        pub_export_macro: true,
+        export_macro_name: "export_task_world",
+        default_bindings_module: "$crate::wit::task",
+        with: {
+            "kura:plugin/types@0.2.0": crate::wit::kura::plugin::types,
+            "kura:plugin/http@0.2.0": crate::wit::kura::plugin::http,
+            "kura:plugin/log@0.2.0": crate::wit::kura::plugin::log,
+            "kura:plugin/settings@0.2.0": crate::wit::kura::plugin::settings,
+            "kura:plugin/cookies@0.2.0": crate::wit::kura::plugin::cookies,
+            "kura:plugin/task-context@0.2.0": crate::wit::kura::plugin::task_context,
+            "kura:plugin/library@0.2.0": crate::wit::kura::plugin::library,
+        },
+    });
+}
+
 /// The `playlist-filter-plugin` world: exports `kura:plugin/playlist-filter`; imports only
 /// `log` and `settings`.
 pub mod playlist_filter {

@@ -41,7 +41,10 @@ impl Guest for Legacy {
             .and_then(|(_, rest)| rest.split_once("</title>"))
             .map(|(title, _)| title.trim().to_owned())
             .ok_or_else(|| Error::Parse("no <title>".to_owned()))?;
-        log::log(Level::Info, &format!("read {url} through kura:plugin@0.1.0"));
+        log::log(
+            Level::Info,
+            &format!("read {url} through kura:plugin@0.1.0"),
+        );
         Ok(Metadata {
             code,
             page_url: Some(response.final_url),
