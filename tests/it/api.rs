@@ -140,7 +140,7 @@ async fn cli_inspects_and_calls_plugins() {
     assert!(
         inspection["exports"]
             .to_string()
-            .contains("kura:plugin/source@0.1.0")
+            .contains("kura:plugin/source@0.2.0")
     );
     let output = Command::new(support::kura_bin())
         .args(["plugin", "inspect"])

@@ -226,3 +226,72 @@ fn the_sdk_packages_on_its_own() {
         );
     }
 }
+
+/// `kura plugin record` fetches as the plugin would: what its manifest allows is recorded
+/// with its answer, what it does not is recorded as the host's refusal; `--probes`
+/// writes the cassette into the named probe. (Two worker threads: the fixture site
+/// serves while the test waits for the child process.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_writes_a_cassette_through_the_host_egress_rules() {
+    let fixture = support::fixture().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "fetch:\n  allow_private_hosts: [\"{}\"]\n",
+        fixture.base_url().trim_start_matches("http://")
+    );
+    std::fs::write(work.path().join("kura.yaml"), config).expect("config");
+    let manifest = json!({
+        "name": "rec", "version": "0.1.0", "kind": "scraper", "wit": "0.2.0",
+        "description": "records", "allowed_hosts": ["http://127.0.0.1:*"],
+        "settings": [], "default_weight": 1
+    });
+    std::fs::write(work.path().join("manifest.json"), manifest.to_string()).expect("manifest");
+    let probes = json!({"format": "kura-probes/1", "probes": [
+        {"name": "p", "call": {"scrape": {"code": "DEMO-001"}}, "expect": {"err": "parse"}}
+    ]});
+    std::fs::write(work.path().join("probes.json"), probes.to_string()).expect("probes");
+    let page = format!("{}/meta/DEMO-001", fixture.base_url());
+    let elsewhere = "http://localhost:9/not-allowed";
+    let printed = kura(
+        work.path(),
+        &[
+            "--config",
+            "kura.yaml",
+            "plugin",
+            "record",
+            &page,
+            elsewhere,
+        ],
+    );
+    let cassette: Value = serde_json::from_str(&printed).expect("a JSON cassette");
+    assert_eq!(cassette[0]["request"]["url"], page.as_str());
+    assert_eq!(cassette[0]["response"]["status"], 200, "{cassette}");
+    assert!(
+        cassette[0]["response"]["body"]
+            .as_str()
+            .is_some_and(|body| body.contains("application/ld+json")),
+        "{cassette}"
+    );
+    assert_eq!(cassette[1]["error"]["kind"], "denied", "{cassette}");
+    kura(
+        work.path(),
+        &[
+            "--config",
+            "kura.yaml",
+            "plugin",
+            "record",
+            &page,
+            "--probes",
+            "probes.json",
+            "--probe",
+            "p",
+        ],
+    );
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(work.path().join("probes.json")).expect("read"))
+            .expect("json");
+    assert_eq!(
+        written["probes"][0]["cassette"][0]["request"]["url"],
+        page.as_str()
+    );
+}

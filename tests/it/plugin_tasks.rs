@@ -167,3 +167,51 @@ async fn scaffolded_task_plugins_run_in_javascript_and_python() {
         server.stop().await;
     }
 }
+
+/// A running task plugin's progress reaches the task, and a cancel stops its call at once:
+/// the task ends cancelled, not at its deadline.
+#[tokio::test]
+async fn a_cancelled_task_plugin_stops_at_once() {
+    let fixture = support::fixture().await;
+    let server =
+        TestServer::start(&support::config(&fixture.base_url()), &["test-task-spin"]).await;
+    let (status, body) = server
+        .post_json("/api/tasks", json!({ "type": "test_spin", "data": {} }))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["task"]["id"].as_i64().expect("id");
+    // Wait (bounded) until it runs and has reported progress.
+    let mut progressed = false;
+    for _ in 0..600 {
+        let (_, task) = server.get_json(&format!("/api/tasks/{id}")).await;
+        if task["status"] == "running" && task["progress"]["done"].as_u64().unwrap_or(0) > 0 {
+            progressed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(progressed, "the task ran and reported progress");
+    let cancelled_at = std::time::Instant::now();
+    let response = server
+        .client
+        .delete(server.url(&format!("/api/tasks/{id}")))
+        .send()
+        .await
+        .expect("cancel");
+    assert!(response.status().is_success(), "{}", response.status());
+    let (_, task) = server.get_json(&format!("/api/tasks/{id}?wait=60")).await;
+    let mut status = task["status"].clone();
+    for _ in 0..600 {
+        if status == "cancelled" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = server.get_json(&format!("/api/tasks/{id}")).await.1["status"].clone();
+    }
+    assert_eq!(status, "cancelled");
+    println!(
+        "a spinning task plugin stopped {:.0} ms after its cancel",
+        cancelled_at.elapsed().as_secs_f64() * 1000.0
+    );
+    server.stop().await;
+}
