@@ -47,7 +47,7 @@ async fn start(data: &Path, fixture: &str) -> Result<kura::Server> {
         ..Overrides::default()
     };
     let config = Config::parse(&yaml, Path::new("bench.yaml"), &overrides)?;
-    Ok(kura::Server::start(config).await?)
+    kura::Server::start(config).await
 }
 
 /// The plugin's view once it serves.
