@@ -1,4 +1,4 @@
-//! Plugin authoring outside this repository: `kura plugin new` writes a standalone project
+//! Plugin authoring outside this repository (K-12): `kura plugin new` writes a standalone project
 //! (the SDK or the WIT vendored into it), `kura plugin build` turns it into a plugin file
 //! with its manifest and probes embedded, `kura plugin record` records a cassette through
 //! the host's egress rules.

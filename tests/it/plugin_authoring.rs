@@ -36,7 +36,7 @@ fn missing_tools(lang: &str) -> Option<&'static str> {
 
 /// Runs `kura ARGS` in `dir`; it must succeed. Rust builds share one target directory
 /// across runs (the project itself stays outside the workspace).
-fn kura(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn kura(dir: &Path, args: &[&str]) -> String {
     let output = Command::new(kura_bin())
         .args(args)
         .current_dir(dir)
@@ -77,6 +77,31 @@ pub(crate) async fn wait_serving(server: &TestServer, name: &str) -> Value {
     panic!("{name} never loaded");
 }
 
+/// Copies a plugin file into a running server's plugins directory; its view once it
+/// serves.
+pub(crate) async fn drop_in(server: &TestServer, file: &Path, name: &str) -> Value {
+    let target = server
+        .data
+        .path()
+        .join("plugins")
+        .join(format!("{name}.wasm"));
+    std::fs::copy(file, target).expect("drop in");
+    wait_serving(server, name).await
+}
+
+/// The scaffolded scraper answers from the fixture site.
+async fn scrapes_demo_001(server: &TestServer, name: &str) {
+    let (status, answer) = server
+        .post_json(
+            &format!("/api/plugins/{name}/call"),
+            json!({ "input": "DEMO-001" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{name}: {answer}");
+    assert_eq!(answer["title"], "夏の海辺", "{name}: {answer}");
+    assert_eq!(answer["code"], "DEMO-001", "{name}: {answer}");
+}
+
 /// new -> build -> test -> a server loads it -> it answers -> publish -> install.
 async fn author_path(lang: &str) {
     if let Some(reason) = missing_tools(lang) {
@@ -113,26 +138,9 @@ async fn author_path(lang: &str) {
         json!({ "scrapers": { &name: { "domain": format!("{}/meta", fixture.base_url()) } } });
     let config = support::config(&fixture.base_url()).merge(settings.clone());
     let server = TestServer::start(&config, &[]).await;
-    std::fs::copy(
-        &file,
-        server
-            .data
-            .path()
-            .join("plugins")
-            .join(format!("{name}.wasm")),
-    )
-    .expect("drop in");
-    let view = wait_serving(&server, &name).await;
+    let view = drop_in(&server, &file, &name).await;
     assert_eq!(view["wit"], "0.2.0", "{view}");
-    let (status, answer) = server
-        .post_json(
-            &format!("/api/plugins/{name}/call"),
-            json!({ "input": "DEMO-001" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{lang}: {answer}");
-    assert_eq!(answer["title"], "夏の海辺", "{lang}: {answer}");
-    assert_eq!(answer["code"], "DEMO-001", "{lang}: {answer}");
+    scrapes_demo_001(&server, &name).await;
     server.stop().await;
 
     // Signed and published in a loopback index; a server following it installs it.
@@ -151,14 +159,7 @@ async fn author_path(lang: &str) {
     let installed = install_approved(&follower, &name).await;
     assert_eq!(installed["outcome"], "installed", "{installed}");
     wait_serving(&follower, &name).await;
-    let (status, answer) = follower
-        .post_json(
-            &format!("/api/plugins/{name}/call"),
-            json!({ "input": "DEMO-001" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{lang}: {answer}");
-    assert_eq!(answer["title"], "夏の海辺", "{lang}: {answer}");
+    scrapes_demo_001(&follower, &name).await;
     follower.stop().await;
     println!(
         "author path ({lang}): {:.1} s from `kura plugin new` to an installed plugin answering",

@@ -96,6 +96,41 @@ fn push_leb128(out: &mut Vec<u8>, mut value: usize) {
     }
 }
 
+/// `name` 1.0.1 (the same code as `file`) goes live by a file swap, and a rollback brings
+/// 1.0.0 back.
+async fn swap_and_roll_back(server: &TestServer, file: &std::path::Path, name: &str) {
+    let next = as_version(&std::fs::read(file).expect("read"), "1.0.1");
+    let target = server
+        .data
+        .path()
+        .join("plugins")
+        .join(format!("{name}.wasm"));
+    std::fs::write(target, next).expect("swap");
+    let deadline = Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let (_, list) = server.get_json("/api/plugins").await;
+        let version = list["plugins"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .map(|p| p["version"].clone());
+        if version == Some(json!("1.0.1")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} 1.0.1 never went live: {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, back) = server
+        .post_json(&format!("/api/plugins/{name}/rollback"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["version"], "1.0.0", "{name}: {back}");
+}
+
 #[tokio::test]
 async fn javascript_and_python_plugins_serve_swap_and_roll_back_like_rust_ones() {
     let (Some(js), Some(py)) = (built("js-cleaner"), built("py-jsonld")) else {
@@ -151,28 +186,8 @@ async fn javascript_and_python_plugins_serve_swap_and_roll_back_like_rust_ones()
     assert_eq!(python, rust, "the Python and Rust JSON-LD scrapers agree");
 
     // Hot swap: 1.0.1 of the same code replaces 1.0.0; rollback brings 1.0.0 back.
-    let next = as_version(&std::fs::read(&js).expect("read"), "1.0.1");
-    std::fs::write(plugins.join("js-cleaner.wasm"), next).expect("swap");
-    let deadline = Instant::now() + std::time::Duration::from_secs(300);
-    loop {
-        let (_, list) = server.get_json("/api/plugins").await;
-        let version = list["plugins"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == "js-cleaner")
-            .map(|p| p["version"].clone());
-        if version == Some(json!("1.0.1")) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "1.0.1 never went live: {list}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let (status, back) = server
-        .post_json("/api/plugins/js-cleaner/rollback", json!({}))
-        .await;
-    assert_eq!(status, 200, "{back}");
-    assert_eq!(back["version"], "1.0.0", "{back}");
+    swap_and_roll_back(&server, &js, "js-cleaner").await;
+    swap_and_roll_back(&server, &py, "py-jsonld").await;
     let (status, clean) = server
         .post_json(
             "/api/plugins/js-cleaner/call",

@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::plugin_authoring::wait_serving;
-use crate::support::{self, TestServer, kura_bin};
+use crate::plugin_authoring::{drop_in, kura};
+use crate::support::{self, TestServer};
 
 async fn add(server: &TestServer, code: &str) {
     let (status, body) = server
@@ -121,19 +121,6 @@ async fn scaffolded_task_plugins_run_in_javascript_and_python() {
         }
         let work = tempfile::tempdir().expect("tempdir");
         let name = format!("stale-{lang}");
-        let kura = |dir: &std::path::Path, args: &[&str]| {
-            let output = Command::new(kura_bin())
-                .args(args)
-                .current_dir(dir)
-                .env_remove("KURA_CONFIG")
-                .output()
-                .expect("kura");
-            assert!(
-                output.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        };
         kura(
             work.path(),
             &["plugin", "new", &name, "--kind", "task", "--lang", lang],
@@ -144,16 +131,7 @@ async fn scaffolded_task_plugins_run_in_javascript_and_python() {
         let server =
             TestServer::start(&support::config(&fixture.base_url()), &["fixture-alpha"]).await;
         let file = project.join("dist").join(format!("{name}-0.1.0.wasm"));
-        std::fs::copy(
-            &file,
-            server
-                .data
-                .path()
-                .join("plugins")
-                .join(format!("{name}.wasm")),
-        )
-        .expect("drop in");
-        wait_serving(&server, &name).await;
+        drop_in(&server, &file, &name).await;
         add(&server, "DEMO-001").await;
         add(&server, "DEMO-002").await;
         let (status, body) = run(&server, &name, json!({ "older_than_days": 0, "limit": 1 })).await;

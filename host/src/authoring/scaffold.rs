@@ -17,6 +17,7 @@ static SDK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../plugins/sdk");
 static WIT: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../wit");
 /// The shipped JavaScript cleaner's rules, test and lock file: a new JS cleaner starts
 /// from them.
+const JS_CLEANER_COMPONENT: &str = include_str!("../../../plugins/js-cleaner/src/component.js");
 const JS_CLEANER_RULES: &str = include_str!("../../../plugins/js-cleaner/src/clean.js");
 const JS_CLEANER_TEST: &str = include_str!("../../../plugins/js-cleaner/test.js");
 const JS_LOCK: &str = include_str!("../../../plugins/js-cleaner/package-lock.json");
@@ -131,7 +132,11 @@ fn js_files(new: &NewPlugin) -> Result<Vec<(PathBuf, Vec<u8>)>, AuthoringError> 
         (PathBuf::from("package-lock.json"), js_lock(&new.name)?),
         (
             PathBuf::from("src/component.js"),
-            fill(&format!("js/{kind}.js"), new)?,
+            match new.kind {
+                // The shipped JS cleaner is the example, imports at the current version.
+                PluginKind::Cleaner => JS_CLEANER_COMPONENT.as_bytes().to_vec(),
+                _ => fill(&format!("js/{kind}.js"), new)?,
+            },
         ),
         (
             PathBuf::from(".gitignore"),

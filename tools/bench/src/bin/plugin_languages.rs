@@ -9,7 +9,7 @@
 //! JavaScript scraper built here from the scaffold).
 //!
 //! Run after `cargo xtask test` (or `run`), which builds the plugins, and
-//! `cargo build --release -p kura`:
+//! `cargo build --release -p kura -p kura-bench`:
 //! `cargo run --release -p kura-bench --bin plugin_languages [CALLS]` (default 200).
 
 use std::path::{Path, PathBuf};
@@ -110,10 +110,10 @@ async fn main() -> Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(200);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let kura = root.join("target/release/kura");
+    // The `kura` built beside this bench (the same profile and target directory).
+    let kura = std::env::current_exe()?.with_file_name("kura");
     if !kura.is_file() {
-        bail!("build it first: cargo build --release -p kura");
+        bail!("build it first: cargo build --release -p kura -p kura-bench");
     }
     let work = tempfile::tempdir()?;
     let mut cases = vec![
