@@ -114,8 +114,16 @@ async fn a_task_plugin_adds_a_kind_whose_runs_queue_refreshes() {
 #[tokio::test]
 async fn scaffolded_task_plugins_run_in_javascript_and_python() {
     for lang in ["js", "python"] {
-        let tool = if lang == "js" { "npm" } else { "python3" };
-        if Command::new(tool).arg("--version").output().is_err() {
+        let (tool, check): (&str, &[&str]) = if lang == "js" {
+            ("npm", &["--version"])
+        } else {
+            ("python3", &["-m", "venv", "--help"])
+        };
+        if !Command::new(tool)
+            .args(check)
+            .output()
+            .is_ok_and(|output| output.status.success())
+        {
             eprintln!("skipping the {lang} task plugin: {tool} is not installed");
             continue;
         }
@@ -146,15 +154,19 @@ async fn scaffolded_task_plugins_run_in_javascript_and_python() {
     }
 }
 
-/// A running task plugin's progress reaches the task, and a cancel stops its call at once:
-/// the task ends cancelled, not at its deadline.
+/// A running task plugin's progress reaches the task, and a cancel stops its call at once,
+/// even a plugin that never checks for it (the host drops the call): the task ends
+/// cancelled, not at its deadline, and the plugin is not blamed.
 #[tokio::test]
 async fn a_cancelled_task_plugin_stops_at_once() {
     let fixture = support::fixture().await;
     let server =
         TestServer::start(&support::config(&fixture.base_url()), &["test-task-spin"]).await;
     let (status, body) = server
-        .post_json("/api/tasks", json!({ "type": "test_spin", "data": {} }))
+        .post_json(
+            "/api/tasks",
+            json!({ "type": "test_spin", "data": { "ignore_cancel": true } }),
+        )
         .await;
     assert_eq!(status, 202, "{body}");
     let id = body["task"]["id"].as_i64().expect("id");
@@ -187,6 +199,19 @@ async fn a_cancelled_task_plugin_stops_at_once() {
         status = server.get_json(&format!("/api/tasks/{id}")).await.1["status"].clone();
     }
     assert_eq!(status, "cancelled");
+    let (_, list) = server.get_json("/api/plugins").await;
+    let spin = list["plugins"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "test-task-spin")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(spin["stats"]["timeouts"], 0, "{spin}");
+    assert_eq!(
+        spin["stats"]["plugin_errors"], 0,
+        "a cancel is not the plugin's fault: {spin}"
+    );
     println!(
         "a spinning task plugin stopped {:.0} ms after its cancel",
         cancelled_at.elapsed().as_secs_f64() * 1000.0

@@ -127,6 +127,7 @@ impl From<CallError> for ApiError {
             CallError::Timeout(_) => ErrorCode::PluginTimeout,
             CallError::MemoryLimit(_) | CallError::Crashed(_) => ErrorCode::PluginCrashed,
             CallError::ShuttingDown => ErrorCode::ShuttingDown,
+            CallError::Cancelled => ErrorCode::TaskCancelled,
         };
         Self::new(code, error.to_string())
     }

@@ -1,9 +1,10 @@
 //! Playlist rewriting before the downloader reads a playlist: the server plugs its
 //! playlist-filter plugins in here; the engine only knows this trait.
 //!
-//! A rewrite can only narrow what is downloaded in practice: its answer is parsed like
-//! the original, must stay the same kind of playlist, and every URI in it still goes
-//! through the download's egress policy.
+//! A rewrite can only drop or reorder what the site listed: its answer is parsed like the
+//! original, must stay the same kind of playlist, and every URI in it (variants,
+//! segments, maps, keys) must already be in the original, so a filter (which has no
+//! network of its own) cannot send the download, or the stream's headers, elsewhere.
 
 use futures_util::future::BoxFuture;
 
@@ -60,6 +61,10 @@ pub(crate) async fn parse_rewritten(
         return Ok(original);
     }
     match playlist::parse(rewritten.text.as_bytes(), base) {
+        Ok(parsed) if !uris(&parsed).is_subset(&uris(&original)) => {
+            tracing::warn!(filters = ?rewritten.applied, url = %base, "a playlist filter added URIs the site did not list; its answer is ignored");
+            Ok(original)
+        }
         Ok(parsed @ Playlist::Master(_)) if kind == ListKind::Master => {
             applied.extend(rewritten.applied);
             Ok(parsed)
@@ -76,5 +81,20 @@ pub(crate) async fn parse_rewritten(
             tracing::warn!(filters = ?rewritten.applied, url = %base, %reason, "a playlist filter answered something that is not a playlist; its answer is ignored");
             Ok(original)
         }
+    }
+}
+
+/// Every URI a playlist makes the downloader fetch.
+fn uris(playlist: &Playlist) -> std::collections::BTreeSet<&str> {
+    match playlist {
+        Playlist::Master(variants) => variants.iter().map(|v| v.url.as_str()).collect(),
+        Playlist::Media(stream) => stream
+            .parts
+            .iter()
+            .flat_map(|part| {
+                std::iter::once(part.url.as_str())
+                    .chain(part.key.as_ref().map(|key| key.uri.as_str()))
+            })
+            .collect(),
     }
 }

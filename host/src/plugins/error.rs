@@ -29,6 +29,9 @@ pub enum LoadError {
     Io(String),
     #[error("plugin engine: {0}")]
     Engine(String),
+    /// The file changed or went away while this version compiled: a newer pass has it.
+    #[error("superseded while compiling")]
+    Superseded,
 }
 
 /// Why a call produced no answer.
@@ -55,6 +58,9 @@ pub enum CallError {
     Crashed(String),
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The caller cancelled the call (a cancelled task): not the plugin's doing.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl CallError {

@@ -78,11 +78,15 @@ pub(crate) struct Manifest {
     pub(crate) task: Option<TaskSpec>,
 }
 
+/// Largest payload schema a task plugin may declare.
+const MAX_SCHEMA_BYTES: usize = 64 * 1024;
+
 /// The kind of task a task plugin adds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TaskSpec {
-    /// The kind's name in the queue (`[a-z0-9_-]`, 1-64); it must not be a built-in one.
+    /// The kind's name in the queue (`[a-z0-9_-]`, 1-64); a built-in kind of the same
+    /// name wins, so name it apart.
     pub(crate) name: String,
     /// One line for operators.
     #[serde(default)]
@@ -194,6 +198,15 @@ impl Manifest {
                 }
                 if !task.payload_schema.is_object() {
                     return Err(field("task", "payload_schema must be a JSON schema object"));
+                }
+                if task.payload_schema.to_string().len() > MAX_SCHEMA_BYTES {
+                    return Err(field("task", "payload_schema is over 64 KiB"));
+                }
+                if let Err(error) = jsonschema::validator_for(&task.payload_schema) {
+                    return Err(field(
+                        "task",
+                        &format!("payload_schema is not a usable JSON schema: {error}"),
+                    ));
                 }
             }
             (None, _) => {}

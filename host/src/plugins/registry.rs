@@ -286,6 +286,10 @@ impl Registry {
         bytes: &[u8],
         error: &LoadError,
     ) {
+        if matches!(error, LoadError::Superseded) {
+            // Not a failure of the file: the version that replaced it is loading.
+            return;
+        }
         let version = super::manifest::Manifest::from_component(bytes)
             .ok()
             .map(|m| m.version);
@@ -387,6 +391,8 @@ impl Registry {
             if bytes.len() > SLOW_COMPILE_BYTES && !self.runtime.is_compiled(&sha256) {
                 self.install_in_background(path, bytes, sha256);
             } else {
+                // An older version of this file still compiling must not go live after it.
+                self.lock_compiling().remove(&path);
                 changed.push((path, bytes));
             }
         }
@@ -405,11 +411,13 @@ impl Registry {
         }
     }
 
+    fn lock_compiling(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, String>> {
+        self.compiling.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Whether this version of `path` is being prepared in the background.
     fn is_compiling(&self, path: &Path, sha256: &str) -> bool {
-        self.compiling
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.lock_compiling()
             .get(path)
             .is_some_and(|sha| sha == sha256)
     }
@@ -431,22 +439,37 @@ impl Registry {
         }
     }
 
-    /// Installs a slow-to-compile file off the directory pass; it goes live when ready.
+    /// Installs a slow-to-compile file off the directory pass; it goes live when ready,
+    /// unless by then the file changed or went away (a later pass has taken over).
     fn install_in_background(self: &Arc<Self>, path: PathBuf, bytes: Vec<u8>, sha256: String) {
         tracing::info!(file = %path.display(), bytes = bytes.len(), "compiling a large plugin in the background");
-        self.compiling
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.clone(), sha256);
+        self.lock_compiling().insert(path.clone(), sha256.clone());
         let registry = self.clone();
         tokio::spawn(async move {
+            /// Clears this compile's entry however the install ends (a panic included),
+            /// unless a newer version of the file has replaced it.
+            struct Done<'a>(&'a Registry, &'a Path, &'a str);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    let mut compiling = self.0.lock_compiling();
+                    if compiling.get(self.1).is_some_and(|sha| sha == self.2) {
+                        compiling.remove(self.1);
+                    }
+                }
+            }
+            let _done = Done(&registry, &path, &sha256);
+            let current =
+                |registry: &Registry| registry.is_compiling(&path, &sha256) && path.is_file();
             // Failures are recorded and reported by `install`.
-            let _ = registry.install(bytes, Origin::File(path.clone())).await;
-            registry
-                .compiling
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&path);
+            let _ = registry
+                .install_checked(bytes, Origin::File(path.clone()), async |_| {
+                    if current(&registry) {
+                        Ok(())
+                    } else {
+                        Err(LoadError::Superseded)
+                    }
+                })
+                .await;
         });
     }
 
@@ -463,6 +486,9 @@ impl Registry {
     }
 
     fn forget_removed(&self, present: &[PathBuf]) {
+        // A file removed while it compiles must not go live when the compile ends.
+        self.lock_compiling()
+            .retain(|path, _| present.contains(path));
         let removed: Vec<PathBuf> = match self.known_files.lock() {
             Ok(mut known) => {
                 let gone: Vec<PathBuf> = known

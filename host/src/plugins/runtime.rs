@@ -293,13 +293,19 @@ impl PluginRuntime {
         let timeout = match plugin.kind() {
             PluginKind::Cleaner | PluginKind::PlaylistFilter => self.config.cleaner_timeout,
             PluginKind::Source | PluginKind::Scraper => self.config.call_timeout,
-            PluginKind::Task => self.config.task_timeout,
+            // A task's own deadline is for its run; loading checks (instantiation, probes)
+            // get a call's.
+            PluginKind::Task if request.is_some() && setup.replay.is_none() => {
+                self.config.task_timeout
+            }
+            PluginKind::Task => self.config.call_timeout,
         };
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| CallError::ShuttingDown)?;
+        let cancel = setup.cancel.clone().unwrap_or_default();
+        // A cancelled task does not wait for a permit either.
+        let _permit = tokio::select! {
+            permit = self.permits.acquire() => permit.map_err(|_| CallError::ShuttingDown)?,
+            () = cancel.cancelled() => return Err(CallError::Cancelled),
+        };
         let started = Instant::now();
         let deadline = started + timeout;
         let output = BoundedOutput::new(self.config.max_log_bytes_per_call);
@@ -350,13 +356,14 @@ impl PluginRuntime {
             timeout + OUTER_GRACE + EPOCH_TICK,
             call_export(&mut store, &plugin.pre, request),
         );
-        let cancel = setup.cancel.unwrap_or_default();
-        // A cancelled task drops its call (and the instance with it) at once.
+        // A cancelled task drops its call (and the instance with it) at once; that is the
+        // caller's doing, so it is not counted against the plugin.
         let outcome = tokio::select! {
             outcome = call => outcome,
-            () = cancel.cancelled() => Ok(Ok(Err(super::types::PluginError::Other(
-                "cancelled".to_owned(),
-            )))),
+            () = cancel.cancelled() => {
+                output.flush_to_log(plugin.name());
+                return Err(CallError::Cancelled);
+            }
         };
         output.flush_to_log(plugin.name());
         let memory_cap_hit = store.data().limiter.memory_cap_hit;

@@ -53,6 +53,12 @@ impl fmt::Display for WitVersion {
 
 /// `major.minor.patch` with an optional `-pre` or `+build` suffix.
 pub(crate) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    // Semver's identifiers only: a version names files (`NAME-VERSION.wasm`), so it can
+    // never hold a path.
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+');
+    if text.is_empty() || text.len() > 64 || !text.bytes().all(allowed) {
+        return None;
+    }
     let core = text.split(['-', '+']).next()?;
     let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
     let version = (parts.next()??, parts.next()??, parts.next()??);
@@ -117,6 +123,12 @@ mod tests {
         assert_eq!(serving("1.0.0"), None);
         assert_eq!(serving("0.0.9"), None);
         assert_eq!(serving("zero"), None);
+        assert_eq!(
+            parse_version("1.0.0-/../../x"),
+            None,
+            "no path in a version"
+        );
+        assert_eq!(parse_version("1.0.0-beta.1+build.7"), Some((1, 0, 0)));
         assert_eq!(implemented(), "0.1.0, 0.2.0");
         assert_eq!(CURRENT, *HOST_WIT_VERSIONS.last().expect("a version"));
     }

@@ -8,6 +8,9 @@ use crate::plugins::{PlaylistInput, PlaylistKind, PluginHost};
 
 /// Rewrites a download's playlists through playlist-filter plugins.
 pub(crate) struct PluginFilters {
+    /// The filters, in the order they run, taken once when the download starts: a
+    /// filter enabled or disabled meanwhile must not change a stream refreshed midway.
+    pub(crate) filters: Vec<String>,
     pub(crate) plugins: PluginHost,
     /// The source plugin that found the stream.
     pub(crate) source: String,
@@ -27,8 +30,7 @@ impl PlaylistRewrite for PluginFilters {
                 text,
                 applied: Vec::new(),
             };
-            // Asked at each playlist, so a filter enabled or swapped mid-download counts.
-            for filter in self.plugins.playlist_filters_for(&self.source) {
+            for filter in self.filters.iter().cloned() {
                 let input = PlaylistInput {
                     kind: match kind {
                         ListKind::Master => PlaylistKind::Master,

@@ -120,6 +120,7 @@ async fn run(
     if let Some(source) = &resource.source_plugin {
         request.rewrite = Some(std::sync::Arc::new(
             super::download_filters::PluginFilters {
+                filters: library.plugins().playlist_filters_for(source),
                 plugins: library.plugins().clone(),
                 source: source.clone(),
                 code: code.to_string(),

@@ -17,6 +17,23 @@ use crate::library::Library;
 use crate::plugins::{CallError, LibraryItem, LibraryQuery, PluginError, PluginHost, TaskLink};
 use crate::store::ResourceQuery;
 
+/// The kinds a task plugin may queue: library work. Maintenance (backups, checks that
+/// delete files, database upgrades) stays the operator's, and a plugin never queues its
+/// own kind (no self-perpetuating chains).
+const SUBMITTABLE: &[&str] = &[
+    "add_resource",
+    "refresh_resource",
+    "download",
+    "translate",
+    "person_avatars",
+];
+
+/// Most tasks one attempt may queue.
+const MAX_SUBMITS_PER_ATTEMPT: u32 = 10_000;
+
+/// Largest payload a plugin may queue a task with.
+const MAX_SUBMIT_PAYLOAD_BYTES: usize = 64 * 1024;
+
 /// The task kinds of the loaded task plugins.
 #[derive(Clone)]
 pub(crate) struct PluginTasks {
@@ -129,6 +146,7 @@ impl AnyKind for PluginTask {
             context: context.clone(),
             library: self.library.clone(),
             queue: self.queue.clone(),
+            submitted: std::sync::atomic::AtomicU32::new(0),
         });
         Box::pin(async move {
             let payload = context.task.payload.to_string();
@@ -179,6 +197,8 @@ struct QueueLink {
     context: TaskContext,
     library: Library,
     queue: WeakTaskQueue,
+    /// Tasks this attempt has queued.
+    submitted: std::sync::atomic::AtomicU32,
 }
 
 impl TaskLink for QueueLink {
@@ -200,6 +220,25 @@ impl TaskLink for QueueLink {
 
     fn submit(&self, kind: String, payload: String) -> BoxFuture<'_, Result<u64, String>> {
         Box::pin(async move {
+            if !SUBMITTABLE.contains(&kind.as_str()) {
+                return Err(format!(
+                    "a task plugin may queue {} only, not `{kind}`",
+                    SUBMITTABLE.join(", ")
+                ));
+            }
+            if payload.len() > MAX_SUBMIT_PAYLOAD_BYTES {
+                return Err(format!(
+                    "the payload is over {MAX_SUBMIT_PAYLOAD_BYTES} bytes"
+                ));
+            }
+            let count = self
+                .submitted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if count >= MAX_SUBMITS_PER_ATTEMPT {
+                return Err(format!(
+                    "an attempt may queue at most {MAX_SUBMITS_PER_ATTEMPT} tasks"
+                ));
+            }
             let queue = self
                 .queue
                 .upgrade()

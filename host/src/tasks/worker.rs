@@ -173,7 +173,9 @@ impl TaskQueue {
                     ))),
                 }
             }
-            None => Err(TaskFailure::fatal(format!(
+            // A task plugin's kind may be back soon (compiling in the background after a
+            // restart, being swapped): retried with backoff like any other failure.
+            None => Err(TaskFailure::retry(format!(
                 "unknown task type `{}`",
                 task.kind
             ))),

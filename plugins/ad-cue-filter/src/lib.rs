@@ -17,14 +17,16 @@ impl PlaylistFilter for AdCues {
             return Ok(playlist.text);
         }
         let filtered = cues::drop_ad_breaks(&playlist.text);
-        if filtered.dropped > 0 {
-            kura_plugin_sdk::info!(
-                "{}: dropped {} ad segment(s), {:.1} s",
-                playlist.code,
-                filtered.dropped,
-                filtered.dropped_seconds
-            );
+        if filtered.dropped == 0 {
+            // Nothing to drop: the site's text as it was (not re-joined lines).
+            return Ok(playlist.text);
         }
+        kura_plugin_sdk::info!(
+            "{}: dropped {} ad segment(s), {:.1} s",
+            playlist.code,
+            filtered.dropped,
+            filtered.dropped_seconds
+        );
         Ok(filtered.text)
     }
 }
