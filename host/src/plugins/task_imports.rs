@@ -52,31 +52,29 @@ impl library::Host for PluginState {
         query: library::Query,
         page: u32,
         page_size: u32,
-    ) -> wasmtime::Result<Vec<library::Item>> {
+    ) -> wasmtime::Result<Result<Vec<library::Item>, String>> {
         let Some(task) = self.task().cloned() else {
-            return Ok(Vec::new());
+            return Ok(Ok(Vec::new()));
         };
         let query = LibraryQuery {
             search: query.search,
             source: query.source,
             downloaded: query.downloaded,
         };
-        let items = task
+        let found = task
             .find(query, page.max(1), page_size.clamp(1, MAX_PAGE_SIZE))
-            .await
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "a task plugin's library query failed");
-                Vec::new()
-            });
-        Ok(items
-            .into_iter()
-            .map(|item| library::Item {
-                code: item.code,
-                title: item.title,
-                source: item.source,
-                downloaded: item.downloaded,
-                updated_at_ms: item.updated_at_ms,
-            })
-            .collect())
+            .await;
+        Ok(found.map(|items| {
+            items
+                .into_iter()
+                .map(|item| library::Item {
+                    code: item.code,
+                    title: item.title,
+                    source: item.source,
+                    downloaded: item.downloaded,
+                    updated_at_ms: item.updated_at_ms,
+                })
+                .collect()
+        }))
     }
 }

@@ -30,7 +30,8 @@ impl Task for RefreshStale {
                 report.cancelled = true;
                 break;
             }
-            let items = task::find(&query, page, PAGE_SIZE);
+            let items = task::find(&query, page, PAGE_SIZE)
+                .map_err(|error| Error::network(format!("the library: {error}")))?;
             if items.is_empty() {
                 break;
             }

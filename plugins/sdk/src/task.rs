@@ -54,7 +54,9 @@ pub fn submit(kind: &str, payload: &serde_json::Value) -> Result<u64, String> {
 }
 
 /// One page (1-based) of resources in code order; at most 200 per page; empty: no more.
-pub fn find(query: &Query, page: u32, page_size: u32) -> Vec<Item> {
+/// An error: the library could not be read now (fail the attempt with `network` so it is
+/// retried).
+pub fn find(query: &Query, page: u32, page_size: u32) -> Result<Vec<Item>, String> {
     #[cfg(target_arch = "wasm32")]
     {
         crate::wit::kura::plugin::library::find(query, page, page_size)
@@ -62,6 +64,6 @@ pub fn find(query: &Query, page: u32, page_size: u32) -> Vec<Item> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let _ = (query, page, page_size);
-        Vec::new()
+        Ok(Vec::new())
     }
 }

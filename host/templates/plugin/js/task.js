@@ -18,7 +18,13 @@ export const task = {
         report.cancelled = true;
         break;
       }
-      const items = find(query, page, 200);
+      let items;
+      try {
+        items = find(query, page, 200);
+      } catch (e) {
+        // The library could not be read now: a `network` error, so the attempt is retried.
+        throw { tag: 'network', val: `the library: ${e.payload ?? e}` };
+      }
       if (items.length === 0) break;
       for (const code of staleCodes(opts, items, report)) {
         try {

@@ -9,7 +9,7 @@ import json
 
 from componentize_py_types import Err
 from wit_world import exports
-from wit_world.imports import library, task_context
+from wit_world.imports import library, task_context, types
 
 import rules
 
@@ -24,7 +24,11 @@ class Task(exports.Task):
             if task_context.cancelled():
                 report["cancelled"] = True
                 break
-            items = library.find(query, page, 200)
+            try:
+                items = library.find(query, page, 200)
+            except Err as error:
+                # The library could not be read now: a `network` error, so it is retried.
+                raise Err(types.Error_Network(f"the library: {error.value}"))
             if not items:
                 break
             for code in options.stale_codes(items, report):
