@@ -215,15 +215,14 @@ impl PluginHost {
         }
     }
 
-    /// The task kinds enabled task plugins add: (kind, plugin, its spec). When two
+    /// The task kinds enabled task plugins add, by the version serving each: when two
     /// plugins add the same kind, the one of higher weight has it.
-    pub(crate) fn task_kinds(&self) -> Vec<(String, String, manifest::TaskSpec)> {
-        let mut kinds: Vec<(String, String, manifest::TaskSpec)> = Vec::new();
+    pub(crate) fn task_plugins(&self) -> Vec<Arc<LoadedPlugin>> {
+        let mut kinds: Vec<Arc<LoadedPlugin>> = Vec::new();
         for plugin in self.registry.enabled_by_weight(PluginKind::Task) {
-            if let Some(spec) = &plugin.manifest.task
-                && !kinds.iter().any(|(kind, _, _)| kind == &spec.name)
-            {
-                kinds.push((spec.name.clone(), plugin.name().to_owned(), spec.clone()));
+            let name = |p: &LoadedPlugin| p.manifest.task.as_ref().map(|t| t.name.clone());
+            if name(&plugin).is_some() && !kinds.iter().any(|k| name(k) == name(&plugin)) {
+                kinds.push(plugin);
             }
         }
         kinds

@@ -33,6 +33,8 @@ pub struct LoadedPlugin {
     pub(crate) stats: Arc<PluginStats>,
     /// This version's own outcomes (the watch after an update compares versions).
     pub(crate) outcomes: VersionOutcomes,
+    /// A task plugin's payload schema, compiled once when the version is prepared.
+    pub(crate) task_schema: Option<Arc<jsonschema::Validator>>,
 }
 
 /// How a call can end, as [`VersionOutcomes`] counts it: `ok`, or [`CallError::kind`].

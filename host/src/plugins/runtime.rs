@@ -135,6 +135,17 @@ impl PluginRuntime {
             .cloned()
             .unwrap_or_default();
         let settings = effective_settings(&manifest, &entry);
+        let task_schema = match &manifest.task {
+            Some(task) => Some(Arc::new(
+                jsonschema::validator_for(&task.payload_schema).map_err(|error| {
+                    LoadError::Manifest(super::manifest::ManifestError::Field {
+                        field: "task",
+                        message: format!("payload_schema is not a usable JSON schema: {error}"),
+                    })
+                })?,
+            )),
+            None => None,
+        };
         let policy = match manifest.kind {
             PluginKind::Cleaner | PluginKind::PlaylistFilter => EgressPolicy::deny_all(),
             PluginKind::Source | PluginKind::Scraper | PluginKind::Task => EgressPolicy::new(
@@ -157,6 +168,7 @@ impl PluginRuntime {
             policy: Arc::new(policy),
             stats,
             outcomes: Default::default(),
+            task_schema,
         };
         self.smoke_test(&loaded).await?;
         self.offline_probes(&loaded).await?;

@@ -49,23 +49,27 @@ impl PluginTasks {
     /// The names of the kinds enabled task plugins add.
     pub(crate) fn names(&self) -> Vec<&'static str> {
         self.plugins
-            .task_kinds()
-            .into_iter()
-            .map(|(kind, _, _)| intern(&kind))
+            .task_plugins()
+            .iter()
+            .filter_map(|plugin| Some(intern(&plugin.manifest.task.as_ref()?.name)))
             .collect()
     }
 
     /// The kind `name`, when an enabled task plugin adds it.
     pub(crate) fn kind(&self, name: &str, queue: WeakTaskQueue) -> Option<Arc<dyn AnyKind>> {
-        let (kind, plugin, spec) = self
-            .plugins
-            .task_kinds()
-            .into_iter()
-            .find(|(kind, _, _)| kind == name)?;
+        let loaded = self.plugins.task_plugins().into_iter().find(|plugin| {
+            plugin
+                .manifest
+                .task
+                .as_ref()
+                .is_some_and(|t| t.name == name)
+        })?;
+        let spec = loaded.manifest.task.as_ref()?;
         Some(Arc::new(PluginTask {
-            name: intern(&kind),
-            plugin,
-            schema: spec.payload_schema,
+            name: intern(&spec.name),
+            plugin: loaded.name().to_owned(),
+            schema: spec.payload_schema.clone(),
+            validator: loaded.task_schema.clone()?,
             plugins: self.plugins.clone(),
             library: self.library.clone(),
             queue,
@@ -90,7 +94,10 @@ fn intern(name: &str) -> &'static str {
 struct PluginTask {
     name: &'static str,
     plugin: String,
+    /// The payload schema, for the API description.
     schema: Value,
+    /// The same, compiled when the plugin version was loaded.
+    validator: Arc<jsonschema::Validator>,
     plugins: PluginHost,
     library: Library,
     queue: WeakTaskQueue,
@@ -118,13 +125,7 @@ impl AnyKind for PluginTask {
             Value::Null => Value::Object(serde_json::Map::new()),
             payload => payload,
         };
-        let validator = jsonschema::validator_for(&self.schema).map_err(|error| {
-            format!(
-                "plugin `{}` declares an unusable schema: {error}",
-                self.plugin
-            )
-        })?;
-        if let Some(error) = validator.iter_errors(&payload).next() {
+        if let Some(error) = self.validator.iter_errors(&payload).next() {
             let at = error.instance_path().to_string();
             return Err(if at.is_empty() {
                 error.to_string()
