@@ -39,14 +39,8 @@ pub(crate) use error::{CallError, LoadError, RegistryError};
 pub use golden::cases as golden_cases;
 pub(crate) use inspect::inspect;
 pub(crate) use loaded::LoadedPlugin;
-#[cfg(test)]
-pub(crate) use manifest::append_custom_section;
-
-/// Appends a manifest as the component's `kura:manifest` section (builds whose toolchain
-/// cannot embed one: JavaScript, Python).
-pub(crate) fn append_manifest(component: &mut Vec<u8>, manifest_json: &[u8]) {
-    manifest::append_custom_section(component, manifest::MANIFEST_SECTION, manifest_json);
-}
+pub(crate) use manifest::MANIFEST_SECTION;
+pub use manifest::append_custom_section;
 pub(crate) use manifest::{Manifest, valid_plugin_name};
 pub(crate) use probes::pack as pack_probes;
 pub use registry::Origin;

@@ -61,13 +61,7 @@ fn as_version(wasm: &[u8], version: &str) -> Vec<u8> {
         at = end;
     }
     for (name, data) in sections {
-        let mut payload = Vec::new();
-        push_leb128(&mut payload, name.len());
-        payload.extend_from_slice(name.as_bytes());
-        payload.extend_from_slice(&data);
-        out.push(0);
-        push_leb128(&mut out, payload.len());
-        out.extend_from_slice(&payload);
+        kura::plugins::append_custom_section(&mut out, &name, &data);
     }
     out
 }
@@ -82,18 +76,6 @@ fn leb128(bytes: &[u8]) -> (usize, usize) {
         shift += 7;
     }
     panic!("truncated LEB128");
-}
-
-fn push_leb128(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 /// `name` 1.0.1 (the same code as `file`) goes live by a file swap, and a rollback brings

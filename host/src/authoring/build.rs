@@ -33,7 +33,11 @@ pub(crate) fn build(dir: &Path) -> Result<Built, AuthoringError> {
     };
     // A Rust build embeds the manifest through the SDK; the others get it here.
     if Manifest::from_component(&wasm).is_err() {
-        crate::plugins::append_manifest(&mut wasm, &manifest_json);
+        crate::plugins::append_custom_section(
+            &mut wasm,
+            crate::plugins::MANIFEST_SECTION,
+            &manifest_json,
+        );
     }
     let embedded = Manifest::from_component(&wasm)
         .map_err(|error| AuthoringError::Invalid(format!("the built component: {error}")))?;

@@ -261,7 +261,7 @@ pub(crate) fn custom_section(bytes: &[u8], name: &str) -> Result<Option<Vec<u8>>
 
 /// Appends a custom section `name` holding `data` at the end of a component (where a
 /// custom section may stand; readers find it with [`custom_section`]).
-pub(crate) fn append_custom_section(component: &mut Vec<u8>, name: &str, data: &[u8]) {
+pub fn append_custom_section(component: &mut Vec<u8>, name: &str, data: &[u8]) {
     fn leb128(out: &mut Vec<u8>, mut value: usize) {
         loop {
             let byte = (value & 0x7f) as u8;

@@ -39,26 +39,8 @@ fn read_plugin(name: &str) -> Result<Vec<u8>> {
 /// The component with a custom section `kura-bench-nonce` appended: the same plugin,
 /// bytes the host has never seen.
 fn with_nonce(component: &[u8], nonce: u64) -> Vec<u8> {
-    fn leb128(mut value: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (value & 0x7f) as u8;
-            value >>= 7;
-            if value == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"kura-bench-nonce";
-    let mut payload = Vec::new();
-    leb128(name.len(), &mut payload);
-    payload.extend_from_slice(name);
-    payload.extend_from_slice(&nonce.to_le_bytes());
     let mut bytes = component.to_vec();
-    bytes.push(0); // custom section id
-    leb128(payload.len(), &mut bytes);
-    bytes.extend_from_slice(&payload);
+    kura::plugins::append_custom_section(&mut bytes, "kura-bench-nonce", &nonce.to_le_bytes());
     bytes
 }
 
