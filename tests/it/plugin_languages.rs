@@ -129,7 +129,7 @@ async fn javascript_and_python_plugins_serve_swap_and_roll_back_like_rust_ones()
     let plugins = server.data.path().join("plugins");
     std::fs::copy(&js, plugins.join("js-cleaner.wasm")).expect("copy");
     std::fs::copy(&py, plugins.join("py-jsonld.wasm")).expect("copy");
-    // While they compile, the server and the Rust plugins answer.
+    // The Rust plugins answer while the watcher prepares the large files.
     let (status, _) = server
         .post_json(
             "/api/plugins/default-cleaner/call",
