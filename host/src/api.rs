@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod files;
 mod library;
+mod list_cache;
 mod media;
 mod openapi;
 mod params;
@@ -17,6 +18,7 @@ mod people;
 mod plugin_index;
 mod plugins;
 mod reports;
+mod resource_list;
 mod security;
 mod server;
 mod settings;
@@ -40,6 +42,11 @@ pub(crate) use error::ApiError;
 pub(crate) use security::Guard;
 pub(crate) use server::serve;
 pub(crate) use tasks::wait_limit;
+
+/// The list cache of a server, holding up to `page_bytes` of list pages.
+pub(crate) fn list_cache(page_bytes: u64) -> std::sync::Arc<list_cache::ListCache> {
+    list_cache::ListCache::new(page_bytes)
+}
 
 use crate::config::{DisplayTitle, ServerConfig};
 use crate::events::EventBus;
@@ -69,6 +76,8 @@ pub(crate) struct AppState {
     pub(crate) connections: TaskTracker,
     /// The longest `?wait=` lasts, short of the request timeout ([`wait_limit`]).
     pub(crate) max_wait: std::time::Duration,
+    /// List answers kept while the library is unchanged.
+    pub(crate) list_cache: std::sync::Arc<list_cache::ListCache>,
 }
 
 /// Every API route, declared once: the path and method of each handler go to the
@@ -93,7 +102,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(plugins::call))
         .routes(routes!(plugins::sources))
         .routes(routes!(settings::set_cookie))
-        .routes(routes!(library::resources))
+        .routes(routes!(resource_list::resources))
         .routes(routes!(library::batch))
         .routes(routes!(tasks::list, tasks::create))
         .routes(routes!(tasks::queue_status))

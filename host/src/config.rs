@@ -115,6 +115,8 @@ pub(crate) enum DisplayTitle {
 pub(crate) struct LibraryConfig {
     pub(crate) display_title: DisplayTitle,
     pub(crate) file_path_prefix: String,
+    /// Bytes of list answers cached between library writes; 0: no cache.
+    pub(crate) list_cache_bytes: u64,
 }
 
 /// `plugins:` validated, with paths resolved against the data directory.
@@ -459,6 +461,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         library: LibraryConfig {
             display_title,
             file_path_prefix: raw.library.file_path_prefix.clone(),
+            list_cache_bytes: raw.library.list_cache_mib.saturating_mul(1024 * 1024),
         },
         tasks: tasks::validate_tasks(&raw.tasks)?,
         plugin_index: plugin_index::validate_plugin_index(&raw.plugin_index)?,

@@ -52,6 +52,7 @@ error_codes! {
     NotFound => "not_found", NOT_FOUND, "no such route or file";
     RequestTimeout => "request_timeout", REQUEST_TIMEOUT, "the request took longer than server.request_timeout_ms";
     BadCode => "bad_code", BAD_REQUEST, "the text is not a catalog code";
+    BadCursor => "bad_cursor", BAD_REQUEST, "the list cursor is malformed, or was made for another sort or order";
     CodeNotFound => "code_not_found", NOT_FOUND, "no enabled source knows the code (every lookup is in the message or result)";
     ResourceNotFound => "resource_not_found", NOT_FOUND, "the code is not in the library";
     PersonNotFound => "person_not_found", NOT_FOUND, "no person has that id";

@@ -17,6 +17,8 @@ pub(crate) use fix_codes::fix_codes;
 pub(crate) use images::AvatarReport;
 pub(crate) use names::split_name;
 pub(crate) use seed::seed;
+#[cfg(test)]
+pub(crate) use seed::seed_write_for_tests;
 
 use crate::code::Code;
 use crate::events::{CodeEvent, Event, EventBus, ResourceEvent};

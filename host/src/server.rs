@@ -115,6 +115,11 @@ impl Server {
             config.schedules.clone(),
         );
         tracker.spawn(scheduler.clone().run(shutdown.child_token()));
+        tracker.spawn({
+            let store = library.store().clone();
+            let cancel = shutdown.child_token();
+            async move { store.follow_library_writes(cancel).await }
+        });
         if config.plugins.watch {
             let watcher = plugins
                 .watcher(shutdown.child_token())
@@ -152,6 +157,7 @@ impl Server {
             shutdown: shutdown.child_token(),
             connections: tracker.clone(),
             max_wait: api::wait_limit(config.server.request_timeout),
+            list_cache: api::list_cache(config.library.list_cache_bytes),
         };
         let guard = api::Guard::new(&config.server, &config.data_dir)
             .context("cannot set up the API token")?;

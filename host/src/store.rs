@@ -7,8 +7,11 @@
 //! out. Each backend has its own migrations directory with the same schema.
 
 mod bind;
+mod generation;
 mod maintenance;
 mod people;
+mod resource_list;
+mod resource_write;
 mod resources;
 mod schedules;
 mod settings;
@@ -24,7 +27,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub(crate) use maintenance::{ResourceFiles, SchemaStatus, inspect_sqlite_file};
-pub(crate) use resources::{BulkMark, RenamedFiles};
+pub(crate) use resource_write::BulkMark;
+pub(crate) use resources::RenamedFiles;
 pub(crate) use schedules::ScheduleState;
 pub use settings::SETTINGS_LIMITS;
 pub(crate) use settings::SettingsLimitError;
@@ -87,6 +91,10 @@ pub(crate) enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The library generation this process sees (shared by every clone).
+    generation: std::sync::Arc<generation::LibraryGeneration>,
+    /// The PostgreSQL URL, for the listener that follows other hosts' writes.
+    url: Option<std::sync::Arc<str>>,
 }
 
 impl Store {
@@ -136,7 +144,12 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_error)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            generation: std::sync::Arc::default(),
+            url: (backend == Backend::Postgres).then(|| std::sync::Arc::from(url.as_str())),
+        })
     }
 
     /// The migrations embedded in this binary for the backend in use.

@@ -9,6 +9,7 @@ mod lists;
 mod lookups;
 mod maintenance;
 mod offload;
+mod paging;
 mod traversal;
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Library routes: the resource list, preview, metadata, add, refresh, delete and
+//! Library routes: preview, metadata, add, refresh, delete and
 //! batch (N-H1, N-H4, N-H5, N-H7..N-H10).
 
 use axum::Json;
@@ -15,7 +15,7 @@ use super::params::*;
 use super::tasks::{priority_of, submit, submit_body, wait_param, without_priority};
 use crate::config::DisplayTitle;
 use crate::library::LibraryError;
-use crate::store::{Page, ResourceQuery, ResourceSort, ResourceSummary, TranslationStatus};
+use crate::store::ResourceSummary;
 
 impl From<LibraryError> for ApiError {
     fn from(error: LibraryError) -> Self {
@@ -60,7 +60,8 @@ pub(super) fn display_title(
     }
 }
 
-fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
+/// A list item: the summary with its display title and media URLs.
+pub(super) fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
     let cover = summary
         .has_cover
         .then(|| format!("/api/resource/{}/cover", summary.code));
@@ -107,68 +108,6 @@ pub(super) struct Metadata<'a> {
     #[schema(inline)]
     pub(crate) detail: &'a crate::store::ResourceDetail,
     pub(crate) display_title: Option<String>,
-}
-
-/// `GET /api/resources` (N-H1)
-#[utoipa::path(get, path = "/api/resources", tag = "library", params(("search" = Option<String>, Query, description = "Substring of code or titles"), ("downloaded" = Option<bool>, Query), ("translation_status" = Option<String>, Query), ("person" = Option<i64>, Query), ("tag" = Option<i64>, Query), ("source" = Option<String>, Query), ("sort" = Option<String>, Query, description = "code, release_date, added_at, video_time"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<u32>, Query), ("page_size" = Option<u32>, Query)), responses((status = 200, description = "A page of resources", body = Page<ResourceItem>), (status = 400, body = super::error::ErrorBody)))]
-pub(super) async fn resources(
-    State(state): State<AppState>,
-    ApiQuery(query): Params,
-) -> Result<Json<Page<ResourceItem>>, ApiError> {
-    let library = &state.library;
-    let q = params(
-        &query,
-        &[
-            "search",
-            "downloaded",
-            "translation_status",
-            "person",
-            "tag",
-            "source",
-            "sort",
-            "order",
-            "page",
-            "page_size",
-        ],
-    )?;
-    let sort = match q.get("sort").map(String::as_str) {
-        None | Some("code") => ResourceSort::Code,
-        Some("release_date") => ResourceSort::ReleaseDate,
-        Some("added") | Some("added_at") => ResourceSort::AddedAt,
-        Some("video_time") => ResourceSort::VideoTime,
-        Some(other) => {
-            return Err(bad(format!(
-                "unknown sort `{other}` (code, release_date, added_at, video_time)"
-            )));
-        }
-    };
-    let translation_status = q
-        .get("translation_status")
-        .map(|s| {
-            s.parse::<TranslationStatus>()
-                .map_err(|e| bad(e.to_string()))
-        })
-        .transpose()?;
-    let (page, page_size) = paging(q)?;
-    let query = ResourceQuery {
-        search: q.get("search").filter(|s| !s.trim().is_empty()).cloned(),
-        downloaded: parse_bool(q, "downloaded")?,
-        translation_status,
-        person_id: parse_num(q, "person")?,
-        tag_id: parse_num(q, "tag")?,
-        source: q.get("source").cloned(),
-        sort,
-        descending: descending(q, sort != ResourceSort::Code)?,
-        page,
-        page_size,
-    };
-    let result = library.store().list_resources(&query).await?;
-    Ok(Json(Page {
-        items: result.items.into_iter().map(|s| item(&state, s)).collect(),
-        total: result.total,
-        page: result.page,
-        page_size: result.page_size,
-    }))
 }
 
 /// `GET /api/resource/{code}/preview` (N-H4)

@@ -187,6 +187,9 @@ pub(crate) struct RawLibrary {
     /// Prefix put before video paths by `GET /api/downloads/abspath`, e.g. for a player
     /// that sees the media directory under another mount point. Empty: the real path.
     pub(crate) file_path_prefix: String,
+    /// Memory for list answers kept between library writes, in MiB (pages of
+    /// `GET /api/resources` and their totals); 0 turns the cache off.
+    pub(crate) list_cache_mib: u64,
 }
 
 impl Default for RawLibrary {
@@ -194,6 +197,7 @@ impl Default for RawLibrary {
         Self {
             display_title: "translated".to_owned(),
             file_path_prefix: String::new(),
+            list_cache_mib: 32,
         }
     }
 }

@@ -83,6 +83,12 @@ pub(crate) fn seed_code(n: u64) -> String {
     format!("SEED-{n:06}")
 }
 
+/// The write `kura seed` makes for resource `n` (for tests that change one).
+#[cfg(test)]
+pub(crate) fn seed_write_for_tests(n: u64) -> ResourceWrite {
+    synthetic(n)
+}
+
 fn word(n: u64) -> &'static str {
     WORDS[(n % WORDS.len() as u64) as usize]
 }

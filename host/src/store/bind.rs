@@ -10,6 +10,28 @@ use sqlx::query::{Query, QueryAs};
 pub(super) enum Value {
     Text(String),
     Int(i64),
+    /// A text column that may be NULL (typed, so PostgreSQL knows the NULL's type).
+    OptText(Option<String>),
+    /// An integer column that may be NULL.
+    OptInt(Option<i64>),
+}
+
+impl Value {
+    /// Binds the value to a query.
+    pub(super) fn bind_to<'q, O>(
+        &self,
+        query: sqlx::query::QueryAs<'q, Any, O, AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, Any, O, AnyArguments>
+    where
+        O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        match self {
+            Value::Text(text) => query.bind(text.clone()),
+            Value::Int(int) => query.bind(*int),
+            Value::OptText(text) => query.bind(text.clone()),
+            Value::OptInt(int) => query.bind(*int),
+        }
+    }
 }
 
 /// SQL text and its bound values.
@@ -40,6 +62,19 @@ impl Sql {
         self
     }
 
+    /// Appends a parenthesised list of placeholders bound to `values`: `($1, $2)`.
+    pub(super) fn row(&mut self, values: impl IntoIterator<Item = Value>) -> &mut Self {
+        self.text.push('(');
+        for (n, value) in values.into_iter().enumerate() {
+            if n > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.text.push(')');
+        self
+    }
+
     /// Replaces the text, keeping the values (for a count over the same filters).
     pub(super) fn with_text(&self, text: String) -> Self {
         Self {
@@ -66,6 +101,8 @@ impl Sql {
             |query, value| match value {
                 Value::Text(text) => query.bind(text.clone()),
                 Value::Int(int) => query.bind(*int),
+                Value::OptText(text) => query.bind(text.clone()),
+                Value::OptInt(int) => query.bind(*int),
             },
         )
     }
@@ -77,10 +114,7 @@ impl Sql {
     {
         self.values.iter().fold(
             sqlx::query_as(AssertSqlSafe(self.text.clone())),
-            |query, value| match value {
-                Value::Text(text) => query.bind(text.clone()),
-                Value::Int(int) => query.bind(*int),
-            },
+            |query, value| value.bind_to(query),
         )
     }
 }

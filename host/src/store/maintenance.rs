@@ -206,6 +206,7 @@ impl Store {
                 .bind(now_ms())
                 .execute(self.pool())
                 .await?;
+        self.library_changed();
         Ok(result.rows_affected() > 0)
     }
 
@@ -218,6 +219,7 @@ impl Store {
                 .bind(now_ms())
                 .execute(self.pool())
                 .await?;
+        self.library_changed();
         Ok(result.rows_affected() > 0)
     }
 
@@ -253,6 +255,8 @@ impl Store {
             .execute(&mut *connection)
             .await?;
         let copied = copy_attached_backup(&mut connection).await;
+        // Whatever was copied, the rows may differ now.
+        self.library_changed();
         let detached = connection.execute("DETACH DATABASE backup").await;
         let restored = connection.execute("PRAGMA foreign_keys = ON").await;
         if copied.is_err() || detached.is_err() || restored.is_err() {

@@ -33,6 +33,7 @@ impl Store {
                 .bind(now_ms())
                 .execute(self.pool())
                 .await?;
+        self.library_changed();
         Ok(result.rows_affected() > 0)
     }
 

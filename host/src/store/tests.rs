@@ -8,6 +8,7 @@ use test_database::ScratchDatabase;
 
 use super::*;
 
+mod library_list;
 mod queue;
 mod translations;
 
@@ -20,6 +21,10 @@ struct Stores {
 }
 
 impl Stores {
+    /// The URL of the SQLite store's file.
+    fn sqlite_url(&self) -> String {
+        format!("sqlite://{}", self._dir.path().join("kura.db").display())
+    }
     /// Closes the stores and drops the PostgreSQL database (a failed test leaves it, to
     /// look at).
     async fn finish(self) {

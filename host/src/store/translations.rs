@@ -212,6 +212,7 @@ impl Store {
         .bind(now_ms())
         .execute(self.pool())
         .await?;
+        self.library_changed();
         Ok(done.rows_affected() > 0)
     }
 
@@ -294,9 +295,13 @@ impl Store {
             query = match value {
                 Value::Text(text) => query.bind(text),
                 Value::Int(int) => query.bind(int),
+                Value::OptText(text) => query.bind(text),
+                Value::OptInt(int) => query.bind(int),
             };
         }
-        Ok(query.execute(self.pool()).await?.rows_affected() > 0)
+        let changed = query.execute(self.pool()).await?.rows_affected() > 0;
+        self.library_changed();
+        Ok(changed)
     }
 }
 

@@ -241,7 +241,7 @@ pub struct Page<T> {
 pub(crate) const MAX_PAGE_SIZE: u32 = 1000;
 
 /// How the resource list is ordered; ties are broken by id in the same direction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ResourceSort {
     #[default]
@@ -254,7 +254,7 @@ pub(crate) enum ResourceSort {
 }
 
 /// A resource list request; `None` filters match everything.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ResourceQuery {
     /// Case-insensitive (ASCII) substring of the code or any of the three titles.
     pub(crate) search: Option<String>,
@@ -266,9 +266,54 @@ pub(crate) struct ResourceQuery {
     pub(crate) source: Option<String>,
     pub(crate) sort: ResourceSort,
     pub(crate) descending: bool,
-    /// 1-based.
+    /// 1-based; ignored when `after` is given.
     pub(crate) page: u32,
     pub(crate) page_size: u32,
+    /// Keyset paging: the page that follows this row in the query's order.
+    pub(crate) after: Option<ResourceCursor>,
+}
+
+impl ResourceQuery {
+    /// The same filters with paging and order cleared: what a count depends on. The
+    /// video-time sort stays, since it lists downloaded resources only.
+    pub(crate) fn filter_only(&self) -> Self {
+        Self {
+            sort: match self.sort {
+                ResourceSort::VideoTime => ResourceSort::VideoTime,
+                _ => ResourceSort::Code,
+            },
+            descending: false,
+            page: 1,
+            page_size: 0,
+            after: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Where a page of resources ends: the last row's sort key and id. The next page starts
+/// after it in the same sort and direction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct ResourceCursor {
+    pub(crate) key: SortKey,
+    pub(crate) id: i64,
+}
+
+/// A row's value in the sort column: text for code and release date (a missing date is
+/// the empty string), a number for the times.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum SortKey {
+    Text(String),
+    Int(i64),
+}
+
+/// A page of resources read by keyset or offset, and the cursor of the next page when
+/// there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ResourcePage {
+    pub(crate) items: Vec<ResourceSummary>,
+    pub(crate) next: Option<ResourceCursor>,
 }
 
 impl Default for ResourceQuery {
@@ -284,6 +329,7 @@ impl Default for ResourceQuery {
             descending: false,
             page: 1,
             page_size: 50,
+            after: None,
         }
     }
 }

@@ -1,0 +1,97 @@
+-- Library speed. Keep in step with ../postgres/0006_library_speed.sql.
+--
+-- 1. Keyset paging needs sort keys without NULLs: the release-date sort orders by
+--    COALESCE(release_date, ''), which is the order it had (missing dates first
+--    ascending, last descending) and can be compared as a row value.
+-- 2. A person or tag filter reads one page from one index range: the sort keys are
+--    copied onto the links (kept in step by the trigger below and by the store, which
+--    writes them with each link).
+-- 3. library_generation counts committed library writes; the server follows it to drop
+--    cached list pages and to answer conditional requests without a query.
+
+DROP INDEX resources_status_release;
+DROP INDEX resources_release_date;
+DROP INDEX resources_source_release;
+CREATE INDEX resources_status_release ON resources (translation_status, COALESCE(release_date, ''), id);
+CREATE INDEX resources_release_key ON resources (COALESCE(release_date, ''), id);
+CREATE INDEX resources_source_release ON resources (source_plugin, COALESCE(release_date, ''), id);
+-- Downloaded or not, in each sort (the video-time sort has resources_with_video).
+DROP INDEX resources_without_video;
+CREATE INDEX resources_with_video_code ON resources (code) WHERE video_file IS NOT NULL;
+CREATE INDEX resources_with_video_release ON resources (COALESCE(release_date, ''), id) WHERE video_file IS NOT NULL;
+CREATE INDEX resources_with_video_added ON resources (created_at, id) WHERE video_file IS NOT NULL;
+CREATE INDEX resources_without_video_code ON resources (code) WHERE video_file IS NULL;
+CREATE INDEX resources_without_video_release ON resources (COALESCE(release_date, ''), id) WHERE video_file IS NULL;
+CREATE INDEX resources_without_video_added ON resources (created_at, id) WHERE video_file IS NULL;
+
+ALTER TABLE resource_people ADD COLUMN code TEXT NOT NULL DEFAULT '';
+ALTER TABLE resource_people ADD COLUMN release_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE resource_people ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE resource_people ADD COLUMN video_saved_at INTEGER;
+ALTER TABLE resource_tags ADD COLUMN code TEXT NOT NULL DEFAULT '';
+ALTER TABLE resource_tags ADD COLUMN release_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE resource_tags ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE resource_tags ADD COLUMN video_saved_at INTEGER;
+
+UPDATE resource_people SET code = r.code, release_key = COALESCE(r.release_date, ''),
+    created_at = r.created_at, video_saved_at = r.video_saved_at
+    FROM resources r WHERE r.id = resource_people.resource_id;
+UPDATE resource_tags SET code = r.code, release_key = COALESCE(r.release_date, ''),
+    created_at = r.created_at, video_saved_at = r.video_saved_at
+    FROM resources r WHERE r.id = resource_tags.resource_id;
+
+CREATE INDEX resource_people_code ON resource_people (person_id, code);
+CREATE INDEX resource_people_release ON resource_people (person_id, release_key, resource_id);
+CREATE INDEX resource_people_added ON resource_people (person_id, created_at, resource_id);
+CREATE INDEX resource_people_video ON resource_people (person_id, video_saved_at, resource_id) WHERE video_saved_at IS NOT NULL;
+CREATE INDEX resource_tags_code ON resource_tags (tag_id, code);
+CREATE INDEX resource_tags_release ON resource_tags (tag_id, release_key, resource_id);
+CREATE INDEX resource_tags_added ON resource_tags (tag_id, created_at, resource_id);
+CREATE INDEX resource_tags_video ON resource_tags (tag_id, video_saved_at, resource_id) WHERE video_saved_at IS NOT NULL;
+
+CREATE TRIGGER resources_link_keys AFTER UPDATE OF code, release_date, created_at, video_saved_at ON resources
+WHEN NEW.code IS NOT OLD.code OR NEW.release_date IS NOT OLD.release_date
+    OR NEW.created_at IS NOT OLD.created_at OR NEW.video_saved_at IS NOT OLD.video_saved_at
+BEGIN
+    UPDATE resource_people SET code = NEW.code, release_key = COALESCE(NEW.release_date, ''),
+        created_at = NEW.created_at, video_saved_at = NEW.video_saved_at
+        WHERE resource_id = NEW.id;
+    UPDATE resource_tags SET code = NEW.code, release_key = COALESCE(NEW.release_date, ''),
+        created_at = NEW.created_at, video_saved_at = NEW.video_saved_at
+        WHERE resource_id = NEW.id;
+END;
+
+CREATE TABLE library_generation (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO library_generation (id, value) VALUES (1, 0);
+
+CREATE TRIGGER resources_inserted AFTER INSERT ON resources
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER resources_updated AFTER UPDATE ON resources
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER resources_deleted AFTER DELETE ON resources
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER people_inserted AFTER INSERT ON people
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER people_updated AFTER UPDATE ON people
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER people_deleted AFTER DELETE ON people
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER tags_inserted AFTER INSERT ON tags
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER tags_updated AFTER UPDATE ON tags
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER tags_deleted AFTER DELETE ON tags
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER resource_people_inserted AFTER INSERT ON resource_people
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER resource_people_deleted AFTER DELETE ON resource_people
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER resource_tags_inserted AFTER INSERT ON resource_tags
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER resource_tags_deleted AFTER DELETE ON resource_tags
+BEGIN UPDATE library_generation SET value = value + 1 WHERE id = 1; END;
+
+ANALYZE;

@@ -1,0 +1,340 @@
+//! List answers kept between library writes. Keyed by the library generation
+//! (`store::generation`), which moves after every committed write from any process, so a
+//! cached answer is never served once the library changed:
+//! - pages: the whole JSON body of `GET /api/resources` per query, bounded in bytes
+//!   (`library.list_cache_mib`, 0 turns it off);
+//! - totals: the number of matches per filter, always kept (a few bytes each). A large
+//!   total (at least [`ESTIMATE_FROM`] matches) of an earlier generation counted less
+//!   than [`ESTIMATE_FOR`] ago is served marked estimated rather than counting every
+//!   match again: while writes go on, a large count runs at most once a second per
+//!   filter. A small total is always counted again, so it is always exact;
+//! - ETags: computed from the process epoch, the generation and the query alone, so a
+//!   conditional request is answered 304 without a query and without the cache.
+//!
+//! Concurrent misses of one key wait for a single computation (`quick_cache`'s guards).
+
+use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use crate::store::ResourceQuery;
+
+/// How old a total of an earlier generation may be and still be served, as an estimate.
+pub(crate) const ESTIMATE_FOR: Duration = Duration::from_secs(1);
+/// The fewest matches a total of an earlier generation must have to be served as an
+/// estimate: counting fewer is cheap enough to do again.
+pub(crate) const ESTIMATE_FROM: u64 = 10_000;
+/// Filters whose totals are kept.
+const TOTALS: usize = 16_384;
+/// Pages a cache of the configured size is sized for (an estimate for its hash table).
+const TYPICAL_PAGE_BYTES: u64 = 24 * 1024;
+
+/// A cached answer.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedBody {
+    pub(crate) body: Bytes,
+}
+
+/// The total of a filter, and whether it is exact for the current generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Total {
+    pub(crate) count: u64,
+    pub(crate) exact: bool,
+}
+
+/// The last exact total of a filter, whatever its generation.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    generation: u64,
+    count: u64,
+    at: Instant,
+}
+
+#[derive(Clone)]
+struct BodyWeight;
+
+impl Weighter<(u64, ResourceQuery), CachedBody> for BodyWeight {
+    fn weight(&self, _key: &(u64, ResourceQuery), value: &CachedBody) -> u64 {
+        // The key and the entry's bookkeeping, roughly.
+        value.body.len() as u64 + 256
+    }
+}
+
+/// The list cache of one server process.
+pub(crate) struct ListCache {
+    /// Distinguishes this process's ETags from another's and from before a restart.
+    epoch: u64,
+    pages: Option<Cache<(u64, ResourceQuery), CachedBody, BodyWeight>>,
+    exact: Cache<(u64, ResourceQuery), u64>,
+    latest: Cache<ResourceQuery, Counted>,
+    estimate_for: Duration,
+}
+
+impl ListCache {
+    /// A cache holding up to `page_bytes` of pages (0: pages are not kept).
+    pub(crate) fn new(page_bytes: u64) -> Arc<Self> {
+        Self::with_estimates(page_bytes, ESTIMATE_FOR)
+    }
+
+    /// The same, serving a total of an earlier generation as an estimate for
+    /// `estimate_for` after it was counted.
+    fn with_estimates(page_bytes: u64, estimate_for: Duration) -> Arc<Self> {
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut epoch = DefaultHasher::new();
+        (
+            started.as_nanos(),
+            std::process::id(),
+            MADE.fetch_add(1, Ordering::Relaxed),
+        )
+            .hash(&mut epoch);
+        Arc::new(Self {
+            epoch: epoch.finish(),
+            pages: (page_bytes > 0).then(|| {
+                let items = (page_bytes / TYPICAL_PAGE_BYTES).max(16) as usize;
+                Cache::with_weighter(items, page_bytes, BodyWeight)
+            }),
+            exact: Cache::new(TOTALS),
+            latest: Cache::new(TOTALS),
+            estimate_for,
+        })
+    }
+
+    /// The ETag of the answer to `query` at `generation`.
+    pub(crate) fn etag(&self, generation: u64, query: &ResourceQuery) -> String {
+        let mut hasher = DefaultHasher::new();
+        query.hash(&mut hasher);
+        format!("\"{:x}-{generation:x}-{:x}\"", self.epoch, hasher.finish())
+    }
+
+    /// The answer to `query` at `generation`: from the cache, or made by `make` (and kept
+    /// when it says so; one `make` runs at a time per key).
+    pub(crate) async fn page<E, F>(
+        &self,
+        generation: u64,
+        query: &ResourceQuery,
+        make: F,
+    ) -> Result<CachedBody, E>
+    where
+        F: Future<Output = Result<(CachedBody, bool), E>>,
+    {
+        let Some(pages) = &self.pages else {
+            return make.await.map(|(body, _)| body);
+        };
+        let key = (generation, query.clone());
+        match pages.get_value_or_guard_async(&key).await {
+            Ok(body) => Ok(body),
+            Err(guard) => {
+                let (body, keep) = make.await?;
+                if keep {
+                    let _ = guard.insert(body.clone());
+                }
+                Ok(body)
+            }
+        }
+    }
+
+    /// The number of matches of `filter` at `generation`: exact from the cache or from
+    /// `count`, or, for a large total counted less than [`ESTIMATE_FOR`] ago at an
+    /// earlier generation, that count marked estimated.
+    pub(crate) async fn total<E, F>(
+        &self,
+        generation: u64,
+        filter: &ResourceQuery,
+        count: F,
+    ) -> Result<Total, E>
+    where
+        F: Future<Output = Result<u64, E>>,
+    {
+        let key = (generation, filter.clone());
+        if let Some(count) = self.exact.get(&key) {
+            return Ok(Total { count, exact: true });
+        }
+        if let Some(last) = self.latest.get(filter)
+            && last.generation < generation
+            && last.count >= ESTIMATE_FROM
+            && last.at.elapsed() < self.estimate_for
+        {
+            return Ok(Total {
+                count: last.count,
+                exact: false,
+            });
+        }
+        let counted = self
+            .exact
+            .get_or_insert_async(&key, async {
+                let count = count.await?;
+                let newer = self
+                    .latest
+                    .get(filter)
+                    .is_none_or(|last| last.generation <= generation);
+                if newer {
+                    self.latest.insert(
+                        filter.clone(),
+                        Counted {
+                            generation,
+                            count,
+                            at: Instant::now(),
+                        },
+                    );
+                }
+                Ok(count)
+            })
+            .await?;
+        Ok(Total {
+            count: counted,
+            exact: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TranslationStatus;
+
+    fn query(status: Option<TranslationStatus>) -> ResourceQuery {
+        ResourceQuery {
+            translation_status: status,
+            ..ResourceQuery::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_are_kept_per_generation_and_query() {
+        let cache = ListCache::new(1024 * 1024);
+        let made = std::sync::atomic::AtomicU32::new(0);
+        let make = |text: &'static str| {
+            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                Ok::<_, ()>((
+                    CachedBody {
+                        body: Bytes::from_static(text.as_bytes()),
+                    },
+                    true,
+                ))
+            }
+        };
+        let all = query(None);
+        let done = query(Some(TranslationStatus::Completed));
+        assert_eq!(cache.page(1, &all, make("a")).await.unwrap().body, "a");
+        assert_eq!(cache.page(1, &all, make("b")).await.unwrap().body, "a");
+        assert_eq!(cache.page(1, &done, make("c")).await.unwrap().body, "c");
+        assert_eq!(cache.page(2, &all, make("d")).await.unwrap().body, "d");
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_page_not_to_keep_is_made_again() {
+        let cache = ListCache::new(1024 * 1024);
+        let all = query(None);
+        let body = |text: &'static str, keep| async move {
+            Ok::<_, ()>((
+                CachedBody {
+                    body: Bytes::from_static(text.as_bytes()),
+                },
+                keep,
+            ))
+        };
+        assert_eq!(
+            cache.page(1, &all, body("a", false)).await.unwrap().body,
+            "a"
+        );
+        assert_eq!(
+            cache.page(1, &all, body("b", true)).await.unwrap().body,
+            "b"
+        );
+        assert_eq!(
+            cache.page(1, &all, body("c", true)).await.unwrap().body,
+            "b"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_page_memory_every_page_is_made() {
+        let cache = ListCache::new(0);
+        let all = query(None);
+        for text in ["a", "b"] {
+            let body = cache
+                .page(1, &all, async {
+                    Ok::<_, ()>((
+                        CachedBody {
+                            body: Bytes::from_static(text.as_bytes()),
+                        },
+                        true,
+                    ))
+                })
+                .await
+                .unwrap();
+            assert_eq!(body.body, text);
+        }
+    }
+
+    fn exact(count: u64) -> Result<Total, ()> {
+        Ok(Total { count, exact: true })
+    }
+
+    #[tokio::test]
+    async fn totals_are_exact_per_generation_and_large_ones_estimated_briefly_after_a_write() {
+        // A window no test run outlasts, so the estimate does not depend on timing.
+        let cache = ListCache::with_estimates(0, Duration::from_secs(3600));
+        let all = query(None);
+        let large = ESTIMATE_FROM;
+        assert_eq!(
+            cache.total(1, &all, async { Ok(large) }).await,
+            exact(large)
+        );
+        let kept = cache.total(1, &all, async { Ok(99) }).await;
+        assert_eq!(kept, exact(large), "kept");
+        // Right after a write: the last large count, marked estimated, without counting.
+        let estimated = cache.total(2, &all, async { Err(()) }).await;
+        assert_eq!(
+            estimated,
+            Ok(Total {
+                count: large,
+                exact: false
+            })
+        );
+        // Another filter has no earlier count: counted.
+        let done = query(Some(TranslationStatus::Completed));
+        assert_eq!(cache.total(2, &done, async { Ok(3) }).await, exact(3));
+        // A small total is counted again after a write: always exact.
+        assert_eq!(cache.total(3, &done, async { Ok(2) }).await, exact(2));
+    }
+
+    #[tokio::test]
+    async fn an_estimate_past_its_window_is_counted_again() {
+        let cache = ListCache::with_estimates(0, Duration::ZERO);
+        let all = query(None);
+        let large = ESTIMATE_FROM;
+        assert_eq!(
+            cache.total(1, &all, async { Ok(large) }).await,
+            exact(large)
+        );
+        let again = cache.total(2, &all, async { Ok(large + 1) }).await;
+        assert_eq!(again, exact(large + 1));
+    }
+
+    #[test]
+    fn etags_follow_the_generation_and_the_query() {
+        let cache = ListCache::new(0);
+        let all = query(None);
+        let done = query(Some(TranslationStatus::Completed));
+        assert_eq!(cache.etag(1, &all), cache.etag(1, &all));
+        assert_ne!(cache.etag(1, &all), cache.etag(2, &all));
+        assert_ne!(cache.etag(1, &all), cache.etag(1, &done));
+        assert_ne!(
+            cache.etag(1, &all),
+            ListCache::new(0).etag(1, &all),
+            "another process"
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! `GET /api/resources` (N-H1): the library list with its filters, sorts, offset and
+//! keyset paging, totals and conditional requests. Answers come from the list cache
+//! (`list_cache`) while the library is unchanged; a page is read from one index range
+//! otherwise (`store::resource_list`).
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::{ApiError, ErrorCode};
+use super::extract::ApiQuery;
+use super::library::{ResourceItem, item};
+use super::list_cache::CachedBody;
+use super::params::*;
+use crate::store::{ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus};
+
+/// The query parameters the list takes.
+const PARAMETERS: [&str; 11] = [
+    "search",
+    "downloaded",
+    "translation_status",
+    "person",
+    "tag",
+    "source",
+    "sort",
+    "order",
+    "page",
+    "page_size",
+    "cursor",
+];
+
+/// A page of the library.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ResourceList {
+    pub(crate) items: Vec<ResourceItem>,
+    /// Resources matching the filters, over all pages.
+    pub(crate) total: u64,
+    /// False when `total` is a count of 10,000 or more from up to a second before the
+    /// library's last change (while writes go on, a large total is recounted at most
+    /// once a second); smaller totals are always exact.
+    pub(crate) total_exact: bool,
+    /// The page number asked for; absent when the page was asked for by `cursor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) page: Option<u32>,
+    pub(crate) page_size: u32,
+    /// Pass as `cursor` (same filters, sort and order) for the page after this one;
+    /// absent on the last page. Reading by cursor costs the same at any depth.
+    pub(crate) next_cursor: Option<String>,
+}
+
+/// A cursor as the client holds it: the sort and order it was made for, and the last
+/// row's key and id. Opaque to clients (URL-safe base64 of this JSON).
+#[derive(Serialize, Deserialize)]
+struct WireCursor {
+    #[serde(rename = "s")]
+    sort: ResourceSort,
+    #[serde(rename = "d")]
+    descending: bool,
+    #[serde(rename = "k")]
+    key: SortKey,
+    #[serde(rename = "i")]
+    id: i64,
+}
+
+/// `GET /api/resources` (N-H1)
+#[utoipa::path(get, path = "/api/resources", tag = "library", params(("search" = Option<String>, Query, description = "Substring of code or titles"), ("downloaded" = Option<bool>, Query), ("translation_status" = Option<String>, Query), ("person" = Option<i64>, Query), ("tag" = Option<i64>, Query), ("source" = Option<String>, Query), ("sort" = Option<String>, Query, description = "code, release_date, added_at, video_time"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<u32>, Query, description = "1-based; not with cursor"), ("page_size" = Option<u32>, Query), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page: keyset paging"), ("If-None-Match" = Option<String>, Header, description = "An ETag of this list: 304 while the library is unchanged")), responses((status = 200, description = "A page of resources; ETag", body = ResourceList), (status = 304, description = "Not modified: the library has not changed since the ETag"), (status = 400, body = super::error::ErrorBody)))]
+pub(super) async fn resources(
+    State(state): State<AppState>,
+    ApiQuery(raw): ApiQuery<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = parse(params(&raw, &PARAMETERS)?)?;
+    let store = state.library.store();
+    // Read before any row: a write committed meanwhile moves the generation on, and what
+    // is read now is kept under the older one, which no later request asks for.
+    let generation = store.library_generation();
+    let etag = state.list_cache.etag(generation, &query);
+    let etag_header = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+    let cache_headers = [
+        (header::ETAG, etag_header),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    if matches_etag(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
+    }
+    let page = state
+        .list_cache
+        .page(generation, &query, make_page(&state, generation, &query))
+        .await?;
+    Ok((
+        StatusCode::OK,
+        cache_headers,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        page.body,
+    )
+        .into_response())
+}
+
+/// Reads a page and its total and writes the JSON body; it is worth keeping only with
+/// an exact total.
+async fn make_page(
+    state: &AppState,
+    generation: u64,
+    query: &ResourceQuery,
+) -> Result<(CachedBody, bool), ApiError> {
+    let store = state.library.store();
+    let filter = query.filter_only();
+    let total = state
+        .list_cache
+        .total(generation, &filter, store.count_resources(&filter))
+        .await?;
+    let page = store.resource_page(query).await?;
+    let next_cursor = page
+        .next
+        .map(|next| encode_cursor(query, next))
+        .transpose()?;
+    let list = ResourceList {
+        items: page.items.into_iter().map(|s| item(state, s)).collect(),
+        total: total.count,
+        total_exact: total.exact,
+        page: query.after.is_none().then_some(query.page),
+        page_size: query.page_size,
+        next_cursor,
+    };
+    let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
+    Ok((
+        CachedBody {
+            body: Bytes::from(body),
+        },
+        total.exact,
+    ))
+}
+
+fn parse(q: &HashMap<String, String>) -> Result<ResourceQuery, ApiError> {
+    let sort = match q.get("sort").map(String::as_str) {
+        None | Some("code") => ResourceSort::Code,
+        Some("release_date") => ResourceSort::ReleaseDate,
+        Some("added") | Some("added_at") => ResourceSort::AddedAt,
+        Some("video_time") => ResourceSort::VideoTime,
+        Some(other) => {
+            return Err(bad(format!(
+                "unknown sort `{other}` (code, release_date, added_at, video_time)"
+            )));
+        }
+    };
+    let translation_status = q
+        .get("translation_status")
+        .map(|s| {
+            s.parse::<TranslationStatus>()
+                .map_err(|e| bad(e.to_string()))
+        })
+        .transpose()?;
+    let (page, page_size) = paging(q)?;
+    let descending = descending(q, sort != ResourceSort::Code)?;
+    let after = match q.get("cursor") {
+        None => None,
+        Some(_) if q.contains_key("page") => {
+            return Err(bad("give `page` or `cursor`, not both"));
+        }
+        Some(text) => Some(decode_cursor(text, sort, descending)?),
+    };
+    Ok(ResourceQuery {
+        search: q.get("search").filter(|s| !s.trim().is_empty()).cloned(),
+        downloaded: parse_bool(q, "downloaded")?,
+        translation_status,
+        person_id: parse_num(q, "person")?,
+        tag_id: parse_num(q, "tag")?,
+        source: q.get("source").cloned(),
+        sort,
+        descending,
+        page,
+        page_size,
+        after,
+    })
+}
+
+fn encode_cursor(query: &ResourceQuery, next: ResourceCursor) -> Result<String, ApiError> {
+    let wire = WireCursor {
+        sort: query.sort,
+        descending: query.descending,
+        key: next.key,
+        id: next.id,
+    };
+    let json = serde_json::to_vec(&wire).map_err(ApiError::internal)?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+fn decode_cursor(
+    text: &str,
+    sort: ResourceSort,
+    descending: bool,
+) -> Result<ResourceCursor, ApiError> {
+    let malformed = || {
+        ApiError::new(
+            ErrorCode::BadCursor,
+            "the cursor is not one this server made; start again without it",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| malformed())?;
+    let wire: WireCursor = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+    let cursor = ResourceCursor {
+        key: wire.key,
+        id: wire.id,
+    };
+    if wire.sort != sort || wire.descending != descending || !cursor.fits(sort) {
+        return Err(ApiError::new(
+            ErrorCode::BadCursor,
+            "the cursor was made for another sort or order; keep `sort` and `order` as they were",
+        ));
+    }
+    Ok(cursor)
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`).
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(sort: ResourceSort, descending: bool) -> ResourceQuery {
+        ResourceQuery {
+            sort,
+            descending,
+            ..ResourceQuery::default()
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_another_sort_or_order() {
+        let next = ResourceCursor {
+            key: SortKey::Text("2024-01-02".into()),
+            id: 42,
+        };
+        let text =
+            encode_cursor(&query(ResourceSort::ReleaseDate, true), next.clone()).expect("encodes");
+        assert_eq!(
+            decode_cursor(&text, ResourceSort::ReleaseDate, true).expect("decodes"),
+            next
+        );
+        for (sort, descending) in [
+            (ResourceSort::ReleaseDate, false),
+            (ResourceSort::AddedAt, true),
+            (ResourceSort::Code, true),
+        ] {
+            let error = decode_cursor(&text, sort, descending).expect_err("refused");
+            assert_eq!(error.code, ErrorCode::BadCursor, "{sort:?} {descending}");
+        }
+    }
+
+    #[test]
+    fn malformed_cursors_are_refused() {
+        let wrong_kind = URL_SAFE_NO_PAD.encode(br#"{"s":"added_at","d":true,"k":"x","i":1}"#);
+        for text in ["", "%%%", "bm90IGpzb24", wrong_kind.as_str()] {
+            let error = decode_cursor(text, ResourceSort::AddedAt, true).expect_err(text);
+            assert_eq!(error.code, ErrorCode::BadCursor, "{text}");
+        }
+    }
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_the_wildcard() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", \"b\""),
+        );
+        assert!(matches_etag(&headers, "\"b\""));
+        assert!(!matches_etag(&headers, "\"c\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"c\""));
+        assert!(matches_etag(&headers, "\"c\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(matches_etag(&headers, "\"d\""));
+        assert!(!matches_etag(&HeaderMap::new(), "\"d\""));
+    }
+}

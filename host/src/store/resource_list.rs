@@ -1,0 +1,335 @@
+//! The resource list: its filters and sorts, keyset and offset paging, and counts. Every
+//! page reads one index range in the order asked for: the resources' own indexes, or,
+//! with a person or tag filter, the link table's, which carries the sort keys (migration
+//! 0006). `EXPLAIN` tests keep it that way on both backends (`store/tests/list_plans.rs`).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::bind::{Sql, Value, contains_pattern};
+use super::{
+    Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary, Result,
+    SortKey, Store, StoreError,
+};
+
+/// The summary columns, read from the resource row `r`.
+const SUMMARY_COLUMNS: &str = "r.id AS id, r.code AS code, r.title_source AS title_source, \
+     r.title_original AS title_original, r.title_translated AS title_translated, \
+     r.translation_status AS translation_status, r.source_plugin AS source_plugin, \
+     r.release_date AS release_date, r.duration_seconds AS duration_seconds, \
+     CASE WHEN r.cover_file IS NULL THEN 0 ELSE 1 END AS has_cover, \
+     CASE WHEN r.video_file IS NULL THEN 0 ELSE 1 END AS has_video, \
+     r.video_size AS video_size, r.video_saved_at AS video_saved_at, \
+     r.created_at AS created_at, r.updated_at AS updated_at";
+
+impl Store {
+    /// A page of resources with the number of matches (N-H1).
+    pub(crate) async fn list_resources(
+        &self,
+        query: &ResourceQuery,
+    ) -> Result<Page<ResourceSummary>> {
+        let total = self.count_resources(query).await?;
+        let page = self.resource_page(query).await?;
+        Ok(Page {
+            items: page.items,
+            total,
+            page: query.page,
+            page_size: query.page_size,
+        })
+    }
+
+    /// How many resources match the query's filters (its paging is ignored).
+    pub(crate) async fn count_resources(&self, query: &ResourceQuery) -> Result<u64> {
+        let plan = Plan::new(query);
+        let count = plan
+            .filter
+            .with_head(&format!("SELECT COUNT(*) FROM {}", plan.count_from()))
+            .fetch_count(self.pool())
+            .await?;
+        Ok(count.max(0) as u64)
+    }
+
+    /// One page of the query: after its cursor, or at its page number; with the cursor
+    /// of the next page when more rows follow.
+    pub(crate) async fn resource_page(&self, query: &ResourceQuery) -> Result<ResourcePage> {
+        let sql = Plan::new(query).page_sql(query)?;
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        let more = rows.len() > query.page_size as usize;
+        let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
+        let mut next = None;
+        for row in rows.iter().take(query.page_size as usize) {
+            let item = summary_row(row)?;
+            if more {
+                next = Some(ResourceCursor {
+                    key: sort_key(row, query.sort)?,
+                    id: item.id,
+                });
+            }
+            items.push(item);
+        }
+        Ok(ResourcePage { items, next })
+    }
+
+    /// The query plans of a list page and its count, as the backend prints them
+    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL): for the plan tests.
+    /// PostgreSQL plans with sequential scans and sorts switched off, so its plan
+    /// answers "does an index serve this filter in this order" rather than "is a sort of
+    /// a handful of rows cheaper here" (it rightly is, for a person with eight works).
+    #[cfg(test)]
+    pub(crate) async fn explain_list(&self, query: &ResourceQuery) -> Result<(String, String)> {
+        let plan = Plan::new(query);
+        let page = plan.page_sql(query)?;
+        let count = plan
+            .filter
+            .with_head(&format!("SELECT COUNT(*) FROM {}", plan.count_from()));
+        let mut tx = self.pool().begin().await?;
+        let explain = match self.backend {
+            super::Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+            super::Backend::Postgres => {
+                for setting in [
+                    "SET LOCAL enable_seqscan = off",
+                    "SET LOCAL enable_sort = off",
+                ] {
+                    sqlx::query(setting).execute(&mut *tx).await?;
+                }
+                "EXPLAIN "
+            }
+        };
+        let mut texts = Vec::new();
+        for sql in [page, count] {
+            let rows = sql
+                .with_text(format!("{explain}{}", sql.text))
+                .query()
+                .fetch_all(&mut *tx)
+                .await?;
+            let lines = rows
+                .iter()
+                .map(|row| match self.backend {
+                    super::Backend::Sqlite => row.try_get::<String, _>("detail"),
+                    super::Backend::Postgres => row.try_get::<String, _>(0),
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            texts.push(lines.join("\n"));
+        }
+        tx.rollback().await?;
+        Ok((texts.remove(0), texts.remove(0)))
+    }
+}
+
+/// Which index range a query reads, and the WHERE clause over it.
+struct Plan {
+    /// A link table driving the read (`resource_people` or `resource_tags` as `l`), or
+    /// None for the resources' own indexes.
+    link: Option<&'static str>,
+    /// Whether the WHERE clause reads the resource row (a link-driven count needs no
+    /// join otherwise).
+    reads_resource: bool,
+    filter: Sql,
+    key: &'static str,
+    id: &'static str,
+}
+
+impl Plan {
+    fn new(query: &ResourceQuery) -> Self {
+        let mut filter = Sql::new(" WHERE 1 = 1");
+        let mut reads_resource = false;
+        // A person has fewer works than a tag has: the person's links drive when both
+        // are given, and the tag is checked per row through the link's primary key.
+        let link = if let Some(person) = query.person_id {
+            filter.push(" AND l.person_id = ").bind(Value::Int(person));
+            if let Some(tag) = query.tag_id {
+                filter
+                    .push(
+                        " AND EXISTS (SELECT 1 FROM resource_tags t \
+                         WHERE t.resource_id = l.resource_id AND t.tag_id = ",
+                    )
+                    .bind(Value::Int(tag))
+                    .push(")");
+            }
+            Some("resource_people")
+        } else if let Some(tag) = query.tag_id {
+            filter.push(" AND l.tag_id = ").bind(Value::Int(tag));
+            Some("resource_tags")
+        } else {
+            None
+        };
+        let linked = link.is_some();
+        if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
+            reads_resource = true;
+            let pattern = contains_pattern(search);
+            filter.push(" AND (lower(r.code) LIKE ");
+            filter.bind(Value::Text(pattern.clone()));
+            for column in ["title_source", "title_original", "title_translated"] {
+                filter.push(&format!(" ESCAPE '\\' OR lower(r.{column}) LIKE "));
+                filter.bind(Value::Text(pattern.clone()));
+            }
+            filter.push(" ESCAPE '\\')");
+        }
+        match query.downloaded {
+            Some(true) if linked => {
+                filter.push(" AND l.video_saved_at IS NOT NULL");
+            }
+            Some(true) => {
+                filter.push(" AND r.video_file IS NOT NULL");
+            }
+            Some(false) if linked => {
+                filter.push(" AND l.video_saved_at IS NULL");
+            }
+            Some(false) => {
+                filter.push(" AND r.video_file IS NULL");
+            }
+            None => {}
+        }
+        // The video sort lists downloaded resources only; the condition is spelled as
+        // the partial indexes' predicate so the planner can use them.
+        if query.sort == ResourceSort::VideoTime && query.downloaded != Some(true) {
+            filter.push(if linked {
+                " AND l.video_saved_at IS NOT NULL"
+            } else {
+                " AND r.video_file IS NOT NULL"
+            });
+        }
+        if let Some(status) = query.translation_status {
+            reads_resource |= linked;
+            filter
+                .push(" AND r.translation_status = ")
+                .bind(Value::Text(status.as_str().to_owned()));
+        }
+        if let Some(source) = &query.source {
+            reads_resource |= linked;
+            filter
+                .push(" AND r.source_plugin = ")
+                .bind(Value::Text(source.clone()));
+        }
+        let (key, id) = match (linked, query.sort) {
+            (false, ResourceSort::Code) => ("r.code", "r.id"),
+            (false, ResourceSort::ReleaseDate) => ("COALESCE(r.release_date, '')", "r.id"),
+            (false, ResourceSort::AddedAt) => ("r.created_at", "r.id"),
+            (false, ResourceSort::VideoTime) => ("r.video_saved_at", "r.id"),
+            (true, ResourceSort::Code) => ("l.code", "l.resource_id"),
+            (true, ResourceSort::ReleaseDate) => ("l.release_key", "l.resource_id"),
+            (true, ResourceSort::AddedAt) => ("l.created_at", "l.resource_id"),
+            (true, ResourceSort::VideoTime) => ("l.video_saved_at", "l.resource_id"),
+        };
+        Self {
+            link,
+            reads_resource,
+            filter,
+            key,
+            id,
+        }
+    }
+
+    /// The FROM clause of a page.
+    fn from(&self) -> String {
+        match self.link {
+            Some(link) => format!("{link} l JOIN resources r ON r.id = l.resource_id"),
+            None => "resources r".to_owned(),
+        }
+    }
+
+    /// The FROM clause of a count: the link table alone when no filter reads the row.
+    fn count_from(&self) -> String {
+        match self.link {
+            Some(link) if !self.reads_resource => format!("{link} l"),
+            _ => self.from(),
+        }
+    }
+
+    /// The SELECT of one page: keyset after the cursor, else offset by page number; one
+    /// row more than the page, to know whether another follows.
+    fn page_sql(&self, query: &ResourceQuery) -> Result<Sql> {
+        let mut sql = self.filter.with_text(format!(
+            "SELECT {SUMMARY_COLUMNS}, {} AS sort_key FROM {}{}",
+            self.key,
+            self.from(),
+            self.filter.text
+        ));
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let after = if query.descending { "<" } else { ">" };
+        if let Some(cursor) = &query.after {
+            if !cursor.fits(query.sort) {
+                return Err(StoreError::Conflict(
+                    "the cursor belongs to another sort".to_owned(),
+                ));
+            }
+            let key = match &cursor.key {
+                SortKey::Text(text) => Value::Text(text.clone()),
+                SortKey::Int(int) => Value::Int(*int),
+            };
+            // Codes are unique, so the code alone orders; the other keys are paired with
+            // the id as a row value, which both backends read as one index range.
+            if query.sort == ResourceSort::Code {
+                sql.push(&format!(" AND {} {after} ", self.key)).bind(key);
+            } else {
+                sql.push(&format!(" AND ({}, {}) {after} (", self.key, self.id))
+                    .bind(key)
+                    .push(", ")
+                    .bind(Value::Int(cursor.id))
+                    .push(")");
+            }
+        }
+        if query.sort == ResourceSort::Code {
+            sql.push(&format!(" ORDER BY {} {direction}", self.key));
+        } else {
+            sql.push(&format!(
+                " ORDER BY {} {direction}, {} {direction}",
+                self.key, self.id
+            ));
+        }
+        sql.push(" LIMIT ")
+            .bind(Value::Int(i64::from(query.page_size) + 1));
+        if query.after.is_none() && query.page > 1 {
+            sql.push(" OFFSET ").bind(Value::Int(
+                i64::from(query.page - 1) * i64::from(query.page_size),
+            ));
+        }
+        Ok(sql)
+    }
+}
+
+impl ResourceCursor {
+    /// Whether the cursor's key is of the sort's kind (text for code and release date).
+    pub(crate) fn fits(&self, sort: ResourceSort) -> bool {
+        matches!(
+            (&self.key, sort),
+            (
+                SortKey::Text(_),
+                ResourceSort::Code | ResourceSort::ReleaseDate
+            ) | (
+                SortKey::Int(_),
+                ResourceSort::AddedAt | ResourceSort::VideoTime
+            )
+        )
+    }
+}
+
+fn sort_key(row: &AnyRow, sort: ResourceSort) -> Result<SortKey> {
+    Ok(match sort {
+        ResourceSort::Code | ResourceSort::ReleaseDate => SortKey::Text(row.try_get("sort_key")?),
+        ResourceSort::AddedAt | ResourceSort::VideoTime => SortKey::Int(row.try_get("sort_key")?),
+    })
+}
+
+fn summary_row(row: &AnyRow) -> Result<ResourceSummary> {
+    let translation: String = row.try_get("translation_status")?;
+    Ok(ResourceSummary {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        title_source: row.try_get("title_source")?,
+        title_original: row.try_get("title_original")?,
+        title_translated: row.try_get("title_translated")?,
+        translation_status: translation.parse().map_err(
+            |error: super::UnknownTranslationStatus| StoreError::Corrupt(error.to_string()),
+        )?,
+        source_plugin: row.try_get("source_plugin")?,
+        release_date: row.try_get("release_date")?,
+        duration_seconds: row.try_get("duration_seconds")?,
+        has_cover: row.try_get::<i64, _>("has_cover")? != 0,
+        has_video: row.try_get::<i64, _>("has_video")? != 0,
+        video_size: row.try_get("video_size")?,
+        video_saved_at: row.try_get("video_saved_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}

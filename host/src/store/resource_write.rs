@@ -1,0 +1,379 @@
+//! Resource writes in batches: many resources, their people, tags and links in a few
+//! multi-row statements per chunk, inside one transaction. Seeding, imports and the
+//! single metadata write all go through here, so there is one way a resource is written.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::Row;
+
+use super::bind::{Sql, Value};
+use super::{PersonWrite, ResourceWrite, Result, Store, StoreError, TranslationStatus, now_ms};
+
+/// Resources per INSERT (16 values each; SQLite allows 32,766, PostgreSQL 65,535).
+const RESOURCE_CHUNK: usize = 200;
+/// Links, names or ids per statement.
+const ROW_CHUNK: usize = 500;
+
+impl Store {
+    /// Writes a resource's metadata, people and tags in one transaction: the row is
+    /// created or updated by code, people are found or created by name, and the
+    /// resource's links are replaced. Files and the translation are left as they are.
+    /// Returns the resource id.
+    pub async fn upsert_resource(&self, write: &ResourceWrite) -> Result<i64> {
+        let ids = self.upsert_resources(std::slice::from_ref(write)).await?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt(format!("{} was not written", write.code)))
+    }
+
+    /// Writes many resources in one transaction (seeding, imports); all or nothing. A
+    /// code given twice is written once, as its last write says. Returns the ids in the
+    /// order of `writes`.
+    pub(crate) async fn upsert_resources(&self, writes: &[ResourceWrite]) -> Result<Vec<i64>> {
+        let mut tx = self.pool().begin().await?;
+        let ids = upsert_many(&mut tx, writes, now_ms()).await?;
+        tx.commit().await?;
+        self.library_changed();
+        Ok(ids)
+    }
+
+    /// Records many complete videos and translations in one transaction (seeding).
+    pub(crate) async fn mark_many(&self, marks: &[BulkMark]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let now = now_ms();
+        for chunk in marks.chunks(ROW_CHUNK) {
+            let mut sql = Sql::new(
+                "WITH v (code, video_file, video_size, saved_at, status, title) AS (VALUES ",
+            );
+            for (n, mark) in chunk.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.row([
+                    Value::Text(mark.code.clone()),
+                    Value::OptText(mark.video_file.clone()),
+                    Value::OptInt(mark.video_size),
+                    Value::Int(now - mark.age_ms),
+                    Value::Text(mark.translation_status.as_str().to_owned()),
+                    Value::OptText(mark.title_translated.clone()),
+                ]);
+            }
+            sql.push(
+                ") UPDATE resources SET video_file = v.video_file, video_size = v.video_size, \
+                 video_saved_at = CASE WHEN v.video_file IS NULL THEN NULL ELSE v.saved_at END, \
+                 translation_status = v.status, title_translated = v.title, updated_at = ",
+            )
+            .bind(Value::Int(now))
+            .push(" FROM v WHERE resources.code = v.code");
+            sql.query().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        self.library_changed();
+        Ok(())
+    }
+}
+
+/// Video and translation fields set in bulk by [`Store::mark_many`].
+#[derive(Debug, Clone)]
+pub(crate) struct BulkMark {
+    pub(crate) code: String,
+    pub(crate) video_file: Option<String>,
+    pub(crate) video_size: Option<i64>,
+    /// How long ago the video was saved.
+    pub(crate) age_ms: i64,
+    pub(crate) translation_status: TranslationStatus,
+    pub(crate) title_translated: Option<String>,
+}
+
+/// A written row's id and the sort keys its links carry.
+struct Written {
+    id: i64,
+    code: String,
+    release_key: String,
+    created_at: i64,
+    video_saved_at: Option<i64>,
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The metadata write of many resources inside a transaction.
+async fn upsert_many(tx: &mut Tx, writes: &[ResourceWrite], now: i64) -> Result<Vec<i64>> {
+    // One write per code (the last), in the order codes first appear: PostgreSQL refuses
+    // a multi-row upsert that touches one row twice.
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut unique: Vec<&ResourceWrite> = Vec::new();
+    for write in writes {
+        match position.get(write.code.as_str()) {
+            Some(&at) => unique[at] = write,
+            None => {
+                position.insert(&write.code, unique.len());
+                unique.push(write);
+            }
+        }
+    }
+
+    let mut written: HashMap<String, Written> = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(RESOURCE_CHUNK) {
+        for row in insert_resources(tx, chunk, now).await? {
+            written.insert(row.code.clone(), row);
+        }
+    }
+    let id_of = |code: &str| {
+        written
+            .get(code)
+            .ok_or_else(|| StoreError::Corrupt(format!("{code} was not written")))
+    };
+
+    let ids: Vec<i64> = unique
+        .iter()
+        .map(|write| id_of(&write.code).map(|row| row.id))
+        .collect::<Result<_>>()?;
+    for table in ["resource_people", "resource_tags"] {
+        for chunk in ids.chunks(ROW_CHUNK) {
+            let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE resource_id IN "));
+            sql.row(chunk.iter().map(|id| Value::Int(*id)));
+            sql.query().execute(&mut **tx).await?;
+        }
+    }
+
+    let people = upsert_people(tx, &unique, now).await?;
+    let tags = upsert_tags(tx, &unique).await?;
+
+    let mut people_links = Vec::new();
+    let mut tag_links = Vec::new();
+    for write in &unique {
+        let row = id_of(&write.code)?;
+        for (position, name) in distinct(write.people.iter().map(|p| p.name.as_str())) {
+            people_links.push(link_values(row, id_by_name(&people, name)?, position));
+        }
+        for (position, name) in distinct(write.tags.iter().map(String::as_str)) {
+            tag_links.push(link_values(row, id_by_name(&tags, name)?, position));
+        }
+    }
+    insert_links(tx, "resource_people", "person_id", people_links).await?;
+    insert_links(tx, "resource_tags", "tag_id", tag_links).await?;
+
+    writes
+        .iter()
+        .map(|write| id_of(&write.code).map(|row| row.id))
+        .collect()
+}
+
+/// One multi-row upsert of resources by code; returns each row's id and sort keys.
+async fn insert_resources(tx: &mut Tx, chunk: &[&ResourceWrite], now: i64) -> Result<Vec<Written>> {
+    let mut sql = Sql::new(
+        "INSERT INTO resources (code, title_source, title_original, source_plugin, \
+         source_version, page_url, stream_url, stream_headers, release_date, \
+         duration_seconds, studio, label, series, description, field_sources, \
+         created_at, updated_at) VALUES ",
+    );
+    for (n, write) in chunk.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.row([
+            Value::Text(write.code.clone()),
+            Value::OptText(write.title_source.clone()),
+            Value::OptText(write.title_original.clone()),
+            Value::OptText(write.source_plugin.clone()),
+            Value::OptText(write.source_version.clone()),
+            Value::OptText(write.page_url.clone()),
+            Value::OptText(write.stream_url.clone()),
+            Value::Text(to_json(&write.stream_headers)?),
+            Value::OptText(write.release_date.clone()),
+            Value::OptInt(write.duration_seconds),
+            Value::OptText(write.studio.clone()),
+            Value::OptText(write.label.clone()),
+            Value::OptText(write.series.clone()),
+            Value::OptText(write.description.clone()),
+            Value::Text(to_json(&write.field_sources)?),
+            Value::Int(now),
+            Value::Int(now),
+        ]);
+    }
+    sql.push(
+        " ON CONFLICT (code) DO UPDATE SET title_source = excluded.title_source, \
+         title_original = excluded.title_original, source_plugin = excluded.source_plugin, \
+         source_version = excluded.source_version, page_url = excluded.page_url, \
+         stream_url = excluded.stream_url, stream_headers = excluded.stream_headers, \
+         release_date = excluded.release_date, duration_seconds = excluded.duration_seconds, \
+         studio = excluded.studio, label = excluded.label, series = excluded.series, \
+         description = excluded.description, field_sources = excluded.field_sources, \
+         updated_at = excluded.updated_at \
+         RETURNING id, code, COALESCE(release_date, '') AS release_key, created_at, \
+         video_saved_at",
+    );
+    sql.query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Written {
+                id: row.try_get("id")?,
+                code: row.try_get("code")?,
+                release_key: row.try_get("release_key")?,
+                created_at: row.try_get("created_at")?,
+                video_saved_at: row.try_get("video_saved_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Finds or creates every person the writes name; given fields overwrite stored ones,
+/// and within the batch a later write's fields overwrite an earlier one's. Returns the
+/// ids by name.
+async fn upsert_people<'w>(
+    tx: &mut Tx,
+    writes: &[&'w ResourceWrite],
+    now: i64,
+) -> Result<HashMap<&'w str, i64>> {
+    let mut merged: Vec<PersonWrite> = Vec::new();
+    let mut at: HashMap<&'w str, usize> = HashMap::new();
+    for person in writes.iter().flat_map(|write| &write.people) {
+        let name = person.name.trim();
+        if name.is_empty() {
+            continue;
+        }
+        match at.get(name) {
+            Some(&n) => {
+                let known = &mut merged[n];
+                for (field, given) in [
+                    (&mut known.alias, &person.alias),
+                    (&mut known.page_url, &person.page_url),
+                    (&mut known.avatar_url, &person.avatar_url),
+                ] {
+                    if given.is_some() {
+                        field.clone_from(given);
+                    }
+                }
+            }
+            None => {
+                at.insert(name, merged.len());
+                merged.push(PersonWrite {
+                    name: name.to_owned(),
+                    ..person.clone()
+                });
+            }
+        }
+    }
+    let mut ids = HashMap::with_capacity(merged.len());
+    for chunk in merged.chunks(ROW_CHUNK) {
+        let mut sql = Sql::new(
+            "INSERT INTO people (name, alias, page_url, avatar_url, created_at, updated_at) VALUES ",
+        );
+        for (n, person) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.row([
+                Value::Text(person.name.clone()),
+                Value::OptText(person.alias.clone()),
+                Value::OptText(person.page_url.clone()),
+                Value::OptText(person.avatar_url.clone()),
+                Value::Int(now),
+                Value::Int(now),
+            ]);
+        }
+        sql.push(
+            " ON CONFLICT (name) DO UPDATE SET \
+             alias = COALESCE(excluded.alias, people.alias), \
+             page_url = COALESCE(excluded.page_url, people.page_url), \
+             avatar_url = COALESCE(excluded.avatar_url, people.avatar_url), \
+             updated_at = excluded.updated_at \
+             RETURNING id, name",
+        );
+        for row in sql.query().fetch_all(&mut **tx).await? {
+            let name: String = row.try_get("name")?;
+            let Some((&key, _)) = at.get_key_value(name.as_str()) else {
+                return Err(StoreError::Corrupt(format!("unexpected person {name}")));
+            };
+            ids.insert(key, row.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// Finds or creates every tag the writes name; returns the ids by name.
+async fn upsert_tags<'w>(
+    tx: &mut Tx,
+    writes: &[&'w ResourceWrite],
+) -> Result<HashMap<&'w str, i64>> {
+    let names: Vec<&str> = distinct(
+        writes
+            .iter()
+            .flat_map(|w| w.tags.iter().map(String::as_str)),
+    )
+    .map(|(_, name)| name)
+    .collect();
+    let mut ids = HashMap::with_capacity(names.len());
+    let asked: HashSet<&'w str> = names.iter().copied().collect();
+    for chunk in names.chunks(ROW_CHUNK) {
+        let mut sql = Sql::new("INSERT INTO tags (name) VALUES ");
+        for (n, name) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.row([Value::Text((*name).to_owned())]);
+        }
+        // DO UPDATE (a no-op) rather than DO NOTHING, so RETURNING gives every id.
+        sql.push(" ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, name");
+        for row in sql.query().fetch_all(&mut **tx).await? {
+            let name: String = row.try_get("name")?;
+            let Some(&key) = asked.get(name.as_str()) else {
+                return Err(StoreError::Corrupt(format!("unexpected tag {name}")));
+            };
+            ids.insert(key, row.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
+
+fn id_by_name(ids: &HashMap<&str, i64>, name: &str) -> Result<i64> {
+    ids.get(name)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("{name} was not written")))
+}
+
+/// The values of one link row: resource, person or tag, position, and the sort keys.
+fn link_values(row: &Written, other: i64, position: usize) -> [Value; 7] {
+    [
+        Value::Int(row.id),
+        Value::Int(other),
+        Value::Int(position as i64),
+        Value::Text(row.code.clone()),
+        Value::Text(row.release_key.clone()),
+        Value::Int(row.created_at),
+        Value::OptInt(row.video_saved_at),
+    ]
+}
+
+async fn insert_links(tx: &mut Tx, table: &str, other: &str, links: Vec<[Value; 7]>) -> Result<()> {
+    for chunk in links.chunks(ROW_CHUNK) {
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {table} (resource_id, {other}, position, code, release_key, \
+             created_at, video_saved_at) VALUES "
+        ));
+        for (n, values) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.row(values.iter().cloned());
+        }
+        sql.query().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The trimmed, non-empty names in order, each once (the first keeps its place), with
+/// their positions.
+fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> impl Iterator<Item = (usize, &'a str)> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    names
+        .map(str::trim)
+        .filter(move |name| !name.is_empty() && seen.insert(name))
+        .enumerate()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
