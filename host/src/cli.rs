@@ -81,10 +81,14 @@ pub(crate) enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Fill the library with COUNT synthetic resources (SEED-000001 on), for benchmarks.
+    /// Fill the library with COUNT synthetic resources (SEED-000001 on, or from --from),
+    /// for benchmarks; written in batches of 1000, each one transaction.
     Seed {
         #[arg(long, default_value_t = 1000)]
         count: u64,
+        /// The number of the first resource (SEED-<FROM>): adds to a seeded library.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        from: u64,
     },
     /// Download an HLS stream (master or media playlist URL) to a file with the native
     /// engine, as the server does; resumes from FILE.parts/ when run again.
@@ -187,7 +191,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::FixCodes { execute, .. } => library::fix_codes(&config, execute).await,
         Command::Thumbnails { force } => library::thumbnails(&config, force).await,
-        Command::Seed { count } => library::seed(&config, count).await,
+        Command::Seed { count, from } => library::seed(&config, from, count).await,
         Command::Download(args) => download::run(&config, args, cli.global.silent).await,
         Command::Translate(args) => translate::run(&config, args).await,
         Command::Maintenance(command) => {

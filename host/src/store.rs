@@ -27,7 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub(crate) use maintenance::{ResourceFiles, SchemaStatus, inspect_sqlite_file};
-pub(crate) use resource_write::BulkMark;
+pub(crate) use resource_write::{ImportedState, ImportedVideo};
 pub(crate) use resources::RenamedFiles;
 pub(crate) use schedules::ScheduleState;
 pub use settings::SETTINGS_LIMITS;

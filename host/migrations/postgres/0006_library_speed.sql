@@ -17,14 +17,13 @@ DROP INDEX resources_source_release;
 CREATE INDEX resources_status_release ON resources (translation_status, COALESCE(release_date, ''), id);
 CREATE INDEX resources_release_key ON resources (COALESCE(release_date, ''), id);
 CREATE INDEX resources_source_release ON resources (source_plugin, COALESCE(release_date, ''), id);
--- Downloaded or not, in each sort (the video-time sort has resources_with_video).
+-- Downloaded resources in each sort (the video-time sort has resources_with_video). The
+-- undownloaded ones are found along the plain sort indexes: the planner would otherwise
+-- take an index of them by id and sort every match.
 DROP INDEX resources_without_video;
 CREATE INDEX resources_with_video_code ON resources (code) WHERE video_file IS NOT NULL;
 CREATE INDEX resources_with_video_release ON resources (COALESCE(release_date, ''), id) WHERE video_file IS NOT NULL;
 CREATE INDEX resources_with_video_added ON resources (created_at, id) WHERE video_file IS NOT NULL;
-CREATE INDEX resources_without_video_code ON resources (code) WHERE video_file IS NULL;
-CREATE INDEX resources_without_video_release ON resources (COALESCE(release_date, ''), id) WHERE video_file IS NULL;
-CREATE INDEX resources_without_video_added ON resources (created_at, id) WHERE video_file IS NULL;
 
 ALTER TABLE resource_people ADD COLUMN code TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE resource_people ADD COLUMN release_key TEXT COLLATE "C" NOT NULL DEFAULT '';
@@ -42,6 +41,10 @@ UPDATE resource_tags SET code = r.code, release_key = COALESCE(r.release_date, '
     created_at = r.created_at, video_saved_at = r.video_saved_at
     FROM resources r WHERE r.id = resource_tags.resource_id;
 
+-- The person's and tag's sort indexes serve their counts and cascades too, so the plain
+-- (person_id, resource_id) and (tag_id, resource_id) indexes go.
+DROP INDEX resource_people_person;
+DROP INDEX resource_tags_tag;
 CREATE INDEX resource_people_code ON resource_people (person_id, code);
 CREATE INDEX resource_people_release ON resource_people (person_id, release_key, resource_id);
 CREATE INDEX resource_people_added ON resource_people (person_id, created_at, resource_id);

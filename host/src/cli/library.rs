@@ -102,11 +102,12 @@ pub(super) async fn thumbnails(config: &Config, force: bool) -> anyhow::Result<E
     })
 }
 
-/// `kura seed --count N`
-pub(super) async fn seed(config: &Config, count: u64) -> anyhow::Result<ExitCode> {
+/// `kura seed --count N --from F`
+pub(super) async fn seed(config: &Config, from: u64, count: u64) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let progress = bar(count, "resources");
-    let report = crate::library::seed(&store, count, |done, _| progress.set_position(done)).await?;
+    let report =
+        crate::library::seed(&store, from, count, |done, _| progress.set_position(done)).await?;
     progress.finish_and_clear();
     store.close().await;
     println!(

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::LibraryError;
-use crate::store::{BulkMark, PersonWrite, ResourceWrite, Store, TranslationStatus};
+use crate::store::{
+    ImportedState, ImportedVideo, PersonWrite, ResourceWrite, Store, TranslationStatus,
+};
 
 /// Rows written per transaction.
-const BATCH: usize = 1000;
+const BATCH: usize = 10_000;
 const PEOPLE: u64 = 2000;
 const TAGS: [&str; 24] = [
     "Drama",
@@ -51,25 +53,30 @@ pub(crate) struct SeedReport {
     pub(crate) elapsed_ms: u64,
 }
 
-/// Writes `count` synthetic resources (replacing earlier seeded ones of the same codes),
-/// calling `progress(done, count)` after every batch.
+/// Writes `count` synthetic resources numbered from `from` (replacing earlier seeded
+/// ones of the same codes), calling `progress(done, count)` after every batch.
 pub(crate) async fn seed(
     store: &Store,
+    from: u64,
     count: u64,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<SeedReport, LibraryError> {
     let started = std::time::Instant::now();
+    let now = crate::store::now_ms();
     let mut with_video = 0;
-    let mut n = 1;
-    while n <= count {
-        let end = (n + BATCH as u64 - 1).min(count);
-        let writes: Vec<ResourceWrite> = (n..=end).map(synthetic).collect();
-        store.upsert_resources(&writes).await?;
-        let marks: Vec<BulkMark> = (n..=end).map(mark).collect();
-        with_video += marks.iter().filter(|m| m.video_file.is_some()).count() as u64;
-        store.mark_many(&marks).await?;
-        progress(end, count);
-        n = end + 1;
+    let last = from.saturating_add(count).saturating_sub(1);
+    let mut n = from;
+    while count > 0 && n <= last {
+        let end = n.saturating_add(BATCH as u64 - 1).min(last);
+        let rows: Vec<(ResourceWrite, ImportedState)> =
+            (n..=end).map(|n| (synthetic(n), state(n, now))).collect();
+        with_video += rows.iter().filter(|(_, s)| s.video.is_some()).count() as u64;
+        store.import_resources(&rows).await?;
+        progress(end - from + 1, count);
+        match end.checked_add(1) {
+            Some(next) => n = next,
+            None => break,
+        }
     }
     Ok(SeedReport {
         resources: count,
@@ -143,7 +150,9 @@ fn synthetic(n: u64) -> ResourceWrite {
     }
 }
 
-fn mark(n: u64) -> BulkMark {
+/// Resource `n`'s video (every fifth, saved up to 1000 minutes before `now`) and
+/// translation.
+fn state(n: u64, now: i64) -> ImportedState {
     let downloaded = n.is_multiple_of(5);
     let status = match n % 7 {
         0 => TranslationStatus::Pending,
@@ -151,11 +160,12 @@ fn mark(n: u64) -> BulkMark {
         2 => TranslationStatus::Skipped,
         _ => TranslationStatus::Completed,
     };
-    BulkMark {
-        code: seed_code(n),
-        video_file: downloaded.then(|| format!("resource/video/{}.mp4", seed_code(n))),
-        video_size: downloaded.then_some(100_000_000 + n as i64),
-        age_ms: (n as i64 % 1000) * 60_000,
+    ImportedState {
+        video: downloaded.then(|| ImportedVideo {
+            file: format!("resource/video/{}.mp4", seed_code(n)),
+            size: 100_000_000 + n as i64,
+            saved_at: now - (n as i64 % 1000) * 60_000,
+        }),
         translation_status: status,
         title_translated: (status == TranslationStatus::Completed)
             .then(|| format!("{} {} (translated) {n}", word(n), word(n / 3))),

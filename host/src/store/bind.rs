@@ -107,6 +107,38 @@ impl Sql {
         )
     }
 
+    /// [`Sql::query`] for `backend`. On SQLite, placeholders numbered in order (`$1`,
+    /// `$2`, ...), as this builder writes them, become anonymous `?`: SQLite finds a
+    /// numbered parameter by a linear scan of the statement's parameters, so binding a
+    /// statement of many values would cost the square of their number.
+    pub(super) fn query_on(&self, backend: super::Backend) -> Query<'_, Any, AnyArguments> {
+        match (
+            backend,
+            anonymous_placeholders(&self.text, self.values.len()),
+        ) {
+            (super::Backend::Sqlite, Some(text)) => Sql {
+                text,
+                values: self.values.clone(),
+            }
+            .query_owned(),
+            _ => self.query(),
+        }
+    }
+
+    fn query_owned(self) -> Query<'static, Any, AnyArguments> {
+        self.values
+            .into_iter()
+            .fold(
+                sqlx::query(AssertSqlSafe(self.text)),
+                |query, value| match value {
+                    Value::Text(text) => query.bind(text),
+                    Value::Int(int) => query.bind(int),
+                    Value::OptText(text) => query.bind(text),
+                    Value::OptInt(int) => query.bind(int),
+                },
+            )
+    }
+
     /// A typed query with every value bound.
     pub(super) fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments>
     where
@@ -117,6 +149,38 @@ impl Sql {
             |query, value| value.bind_to(query),
         )
     }
+}
+
+/// `text` with `$1`..`$count` replaced by `?`, when they appear exactly once each and in
+/// that order outside quotes; None otherwise (the numbered form is then kept).
+fn anonymous_placeholders(text: &str, count: usize) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut expected = 1;
+    let mut quoted = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c != '$' || quoted {
+            out.push(c);
+            continue;
+        }
+        let mut number = 0usize;
+        let mut digits = 0;
+        while let Some(&(_, d)) = chars.peek() {
+            let Some(value) = d.to_digit(10) else { break };
+            number = number.checked_mul(10)?.checked_add(value as usize)?;
+            digits += 1;
+            chars.next();
+        }
+        if digits == 0 || number != expected {
+            return None;
+        }
+        expected += 1;
+        out.push('?');
+    }
+    (expected == count + 1).then_some(out)
 }
 
 /// A `LIKE` pattern matching `needle` anywhere, lower-cased, with `%`, `_` and `\`
@@ -182,6 +246,26 @@ mod tests {
             .bind(Value::Text("x".into()));
         assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b = $2");
         assert_eq!(sql.values.len(), 2);
+    }
+
+    #[test]
+    fn ordered_placeholders_become_anonymous() {
+        let mut sql = Sql::new("INSERT INTO t (a, b) VALUES ");
+        sql.row([Value::Int(1), Value::Text("x".into())])
+            .push(", ")
+            .row([Value::Int(2), Value::Text("y".into())]);
+        assert_eq!(
+            anonymous_placeholders(&sql.text, 4).as_deref(),
+            Some("INSERT INTO t (a, b) VALUES (?, ?), (?, ?)")
+        );
+        // Out of order, repeated, missing or inside quotes: kept numbered.
+        assert_eq!(anonymous_placeholders("SELECT $2, $1", 2), None);
+        assert_eq!(anonymous_placeholders("SELECT $1, $1", 1), None);
+        assert_eq!(anonymous_placeholders("SELECT $1", 2), None);
+        assert_eq!(
+            anonymous_placeholders("SELECT '$9' || $1", 1).as_deref(),
+            Some("SELECT '$9' || ?")
+        );
     }
 
     #[test]

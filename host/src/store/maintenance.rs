@@ -269,7 +269,7 @@ impl Store {
         Ok(())
     }
 
-    /// Drops every table, view and sequence of the current PostgreSQL schema in one
+    /// Drops every table, view, sequence and function of the current PostgreSQL schema in one
     /// transaction, before a `pg_restore` puts a backup back.
     pub(crate) async fn drop_postgres_objects(&self) -> Result<()> {
         if self.backend() != Backend::Postgres {
@@ -299,6 +299,20 @@ impl Store {
                 let drop = format!("DROP {kind} IF EXISTS {} CASCADE", quoted(&name));
                 tx.execute(AssertSqlSafe(drop)).await?;
             }
+        }
+        // Functions (the triggers' of migration 0006), by their signature as the
+        // catalog prints it, already quoted; those of extensions are left to them.
+        let functions: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(CAST(p.oid AS regprocedure) AS TEXT) FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+             WHERE d.objid = p.oid AND d.deptype = 'e')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for function in functions {
+            let drop = format!("DROP FUNCTION IF EXISTS {function} CASCADE");
+            tx.execute(AssertSqlSafe(drop)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -430,6 +444,33 @@ async fn copy_attached_backup(connection: &mut sqlx::AnyConnection) -> Result<()
         tx.execute("DELETE FROM main.sqlite_sequence").await?;
         tx.execute("INSERT INTO main.sqlite_sequence SELECT * FROM backup.sqlite_sequence")
             .await?;
+    }
+    // The planner's statistics (`ANALYZE`): dropping the tables dropped theirs.
+    for stat in ["sqlite_stat1", "sqlite_stat4"] {
+        let present = |schema: &str| {
+            format!(
+                "SELECT COUNT(*) FROM {schema}.sqlite_master WHERE type = 'table' AND name = '{stat}'"
+            )
+        };
+        let in_backup: i64 = sqlx::query_scalar(AssertSqlSafe(present("backup")))
+            .fetch_one(&mut *tx)
+            .await?;
+        if in_backup == 0 {
+            continue;
+        }
+        let in_main: i64 = sqlx::query_scalar(AssertSqlSafe(present("main")))
+            .fetch_one(&mut *tx)
+            .await?;
+        if in_main == 0 {
+            // Only ANALYZE makes the statistics tables.
+            tx.execute("ANALYZE main").await?;
+        }
+        tx.execute(AssertSqlSafe(format!("DELETE FROM main.{stat}")))
+            .await?;
+        tx.execute(AssertSqlSafe(format!(
+            "INSERT INTO main.{stat} SELECT * FROM backup.{stat}"
+        )))
+        .await?;
     }
     tx.commit().await?;
     Ok(())

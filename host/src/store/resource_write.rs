@@ -7,12 +7,16 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 
 use super::bind::{Sql, Value};
-use super::{PersonWrite, ResourceWrite, Result, Store, StoreError, TranslationStatus, now_ms};
+use super::{
+    Backend, PersonWrite, ResourceWrite, Result, Store, StoreError, TranslationStatus, now_ms,
+};
 
-/// Resources per INSERT (16 values each; SQLite allows 32,766, PostgreSQL 65,535).
-const RESOURCE_CHUNK: usize = 200;
-/// Links, names or ids per statement.
-const ROW_CHUNK: usize = 500;
+/// Resources per INSERT (up to 22 values each), well below the backends' limits (SQLite
+/// 32,766 values, PostgreSQL 65,535): a longer statement saves little once a round trip
+/// is shared by a hundred rows.
+const RESOURCE_CHUNK: usize = 100;
+/// Links, names or ids per statement (at most 7 values each).
+const ROW_CHUNK: usize = 250;
 
 impl Store {
     /// Writes a resource's metadata, people and tags in one transaction: the row is
@@ -31,58 +35,58 @@ impl Store {
     /// order of `writes`.
     pub(crate) async fn upsert_resources(&self, writes: &[ResourceWrite]) -> Result<Vec<i64>> {
         let mut tx = self.pool().begin().await?;
-        let ids = upsert_many(&mut tx, writes, now_ms()).await?;
+        let entries: Vec<Entry<'_>> = writes
+            .iter()
+            .map(|write| Entry { write, state: None })
+            .collect();
+        let ids = write_many(&mut tx, self.backend(), &entries, now_ms()).await?;
         tx.commit().await?;
         self.library_changed();
         Ok(ids)
     }
 
-    /// Records many complete videos and translations in one transaction (seeding).
-    pub(crate) async fn mark_many(&self, marks: &[BulkMark]) -> Result<()> {
+    /// Writes many resources with their video and translation state, as an import or
+    /// `kura seed` has them, in one transaction; all or nothing. An existing code gets
+    /// the given state too. Returns the ids in the order of `rows`.
+    pub(crate) async fn import_resources(
+        &self,
+        rows: &[(ResourceWrite, ImportedState)],
+    ) -> Result<Vec<i64>> {
         let mut tx = self.pool().begin().await?;
-        let now = now_ms();
-        for chunk in marks.chunks(ROW_CHUNK) {
-            let mut sql = Sql::new(
-                "WITH v (code, video_file, video_size, saved_at, status, title) AS (VALUES ",
-            );
-            for (n, mark) in chunk.iter().enumerate() {
-                if n > 0 {
-                    sql.push(", ");
-                }
-                sql.row([
-                    Value::Text(mark.code.clone()),
-                    Value::OptText(mark.video_file.clone()),
-                    Value::OptInt(mark.video_size),
-                    Value::Int(now - mark.age_ms),
-                    Value::Text(mark.translation_status.as_str().to_owned()),
-                    Value::OptText(mark.title_translated.clone()),
-                ]);
-            }
-            sql.push(
-                ") UPDATE resources SET video_file = v.video_file, video_size = v.video_size, \
-                 video_saved_at = CASE WHEN v.video_file IS NULL THEN NULL ELSE v.saved_at END, \
-                 translation_status = v.status, title_translated = v.title, updated_at = ",
-            )
-            .bind(Value::Int(now))
-            .push(" FROM v WHERE resources.code = v.code");
-            sql.query().execute(&mut *tx).await?;
-        }
+        let entries: Vec<Entry<'_>> = rows
+            .iter()
+            .map(|(write, state)| Entry {
+                write,
+                state: Some(state),
+            })
+            .collect();
+        let ids = write_many(&mut tx, self.backend(), &entries, now_ms()).await?;
         tx.commit().await?;
         self.library_changed();
-        Ok(())
+        Ok(ids)
     }
 }
 
-/// Video and translation fields set in bulk by [`Store::mark_many`].
+/// A resource's video and translation as an import brings them.
 #[derive(Debug, Clone)]
-pub(crate) struct BulkMark {
-    pub(crate) code: String,
-    pub(crate) video_file: Option<String>,
-    pub(crate) video_size: Option<i64>,
-    /// How long ago the video was saved.
-    pub(crate) age_ms: i64,
+pub(crate) struct ImportedState {
+    pub(crate) video: Option<ImportedVideo>,
     pub(crate) translation_status: TranslationStatus,
     pub(crate) title_translated: Option<String>,
+}
+
+/// A complete video: its path under the media root, size and when it was saved.
+#[derive(Debug, Clone)]
+pub(crate) struct ImportedVideo {
+    pub(crate) file: String,
+    pub(crate) size: i64,
+    pub(crate) saved_at: i64,
+}
+
+/// One resource to write: its metadata, and, for an import, its state.
+struct Entry<'a> {
+    write: &'a ResourceWrite,
+    state: Option<&'a ImportedState>,
 }
 
 /// A written row's id and the sort keys its links carry.
@@ -96,25 +100,31 @@ struct Written {
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// The metadata write of many resources inside a transaction.
-async fn upsert_many(tx: &mut Tx, writes: &[ResourceWrite], now: i64) -> Result<Vec<i64>> {
+/// The write of many resources inside a transaction (every entry with a state, or
+/// none).
+async fn write_many(
+    tx: &mut Tx,
+    backend: Backend,
+    entries: &[Entry<'_>],
+    now: i64,
+) -> Result<Vec<i64>> {
     // One write per code (the last), in the order codes first appear: PostgreSQL refuses
     // a multi-row upsert that touches one row twice.
     let mut position: HashMap<&str, usize> = HashMap::new();
-    let mut unique: Vec<&ResourceWrite> = Vec::new();
-    for write in writes {
-        match position.get(write.code.as_str()) {
-            Some(&at) => unique[at] = write,
+    let mut unique: Vec<&Entry<'_>> = Vec::new();
+    for entry in entries {
+        match position.get(entry.write.code.as_str()) {
+            Some(&at) => unique[at] = entry,
             None => {
-                position.insert(&write.code, unique.len());
-                unique.push(write);
+                position.insert(&entry.write.code, unique.len());
+                unique.push(entry);
             }
         }
     }
 
     let mut written: HashMap<String, Written> = HashMap::with_capacity(unique.len());
     for chunk in unique.chunks(RESOURCE_CHUNK) {
-        for row in insert_resources(tx, chunk, now).await? {
+        for row in insert_resources(tx, backend, chunk, now).await? {
             written.insert(row.code.clone(), row);
         }
     }
@@ -126,22 +136,23 @@ async fn upsert_many(tx: &mut Tx, writes: &[ResourceWrite], now: i64) -> Result<
 
     let ids: Vec<i64> = unique
         .iter()
-        .map(|write| id_of(&write.code).map(|row| row.id))
+        .map(|entry| id_of(&entry.write.code).map(|row| row.id))
         .collect::<Result<_>>()?;
     for table in ["resource_people", "resource_tags"] {
         for chunk in ids.chunks(ROW_CHUNK) {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE resource_id IN "));
             sql.row(chunk.iter().map(|id| Value::Int(*id)));
-            sql.query().execute(&mut **tx).await?;
+            sql.query_on(backend).execute(&mut **tx).await?;
         }
     }
 
-    let people = upsert_people(tx, &unique, now).await?;
-    let tags = upsert_tags(tx, &unique).await?;
+    let writes: Vec<&ResourceWrite> = unique.iter().map(|entry| entry.write).collect();
+    let people = upsert_people(tx, backend, &writes, now).await?;
+    let tags = upsert_tags(tx, backend, &writes).await?;
 
     let mut people_links = Vec::new();
     let mut tag_links = Vec::new();
-    for write in &unique {
+    for write in &writes {
         let row = id_of(&write.code)?;
         for (position, name) in distinct(write.people.iter().map(|p| p.name.as_str())) {
             people_links.push(link_values(row, id_by_name(&people, name)?, position));
@@ -150,28 +161,41 @@ async fn upsert_many(tx: &mut Tx, writes: &[ResourceWrite], now: i64) -> Result<
             tag_links.push(link_values(row, id_by_name(&tags, name)?, position));
         }
     }
-    insert_links(tx, "resource_people", "person_id", people_links).await?;
-    insert_links(tx, "resource_tags", "tag_id", tag_links).await?;
+    insert_links(tx, backend, "resource_people", "person_id", people_links).await?;
+    insert_links(tx, backend, "resource_tags", "tag_id", tag_links).await?;
 
-    writes
+    entries
         .iter()
-        .map(|write| id_of(&write.code).map(|row| row.id))
+        .map(|entry| id_of(&entry.write.code).map(|row| row.id))
         .collect()
 }
 
-/// One multi-row upsert of resources by code; returns each row's id and sort keys.
-async fn insert_resources(tx: &mut Tx, chunk: &[&ResourceWrite], now: i64) -> Result<Vec<Written>> {
+/// One multi-row upsert of resources by code (with their state when the entries
+/// carry one); returns each row's id and sort keys.
+async fn insert_resources(
+    tx: &mut Tx,
+    backend: Backend,
+    chunk: &[&Entry<'_>],
+    now: i64,
+) -> Result<Vec<Written>> {
+    let with_state = chunk.iter().any(|entry| entry.state.is_some());
     let mut sql = Sql::new(
         "INSERT INTO resources (code, title_source, title_original, source_plugin, \
          source_version, page_url, stream_url, stream_headers, release_date, \
          duration_seconds, studio, label, series, description, field_sources, \
-         created_at, updated_at) VALUES ",
+         created_at, updated_at",
     );
-    for (n, write) in chunk.iter().enumerate() {
+    sql.push(if with_state {
+        ", video_file, video_size, video_saved_at, translation_status, title_translated) VALUES "
+    } else {
+        ") VALUES "
+    });
+    for (n, entry) in chunk.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
-        sql.row([
+        let write = entry.write;
+        let mut values = vec![
             Value::Text(write.code.clone()),
             Value::OptText(write.title_source.clone()),
             Value::OptText(write.title_original.clone()),
@@ -189,7 +213,21 @@ async fn insert_resources(tx: &mut Tx, chunk: &[&ResourceWrite], now: i64) -> Re
             Value::Text(to_json(&write.field_sources)?),
             Value::Int(now),
             Value::Int(now),
-        ]);
+        ];
+        if with_state {
+            let state = entry.state.ok_or_else(|| {
+                StoreError::Corrupt("an import mixed with metadata writes".to_owned())
+            })?;
+            let video = state.video.as_ref();
+            values.extend([
+                Value::OptText(video.map(|v| v.file.clone())),
+                Value::OptInt(video.map(|v| v.size)),
+                Value::OptInt(video.map(|v| v.saved_at)),
+                Value::Text(state.translation_status.as_str().to_owned()),
+                Value::OptText(state.title_translated.clone()),
+            ]);
+        }
+        sql.row(values);
     }
     sql.push(
         " ON CONFLICT (code) DO UPDATE SET title_source = excluded.title_source, \
@@ -199,11 +237,21 @@ async fn insert_resources(tx: &mut Tx, chunk: &[&ResourceWrite], now: i64) -> Re
          release_date = excluded.release_date, duration_seconds = excluded.duration_seconds, \
          studio = excluded.studio, label = excluded.label, series = excluded.series, \
          description = excluded.description, field_sources = excluded.field_sources, \
-         updated_at = excluded.updated_at \
-         RETURNING id, code, COALESCE(release_date, '') AS release_key, created_at, \
+         updated_at = excluded.updated_at",
+    );
+    if with_state {
+        sql.push(
+            ", video_file = excluded.video_file, video_size = excluded.video_size, \
+             video_saved_at = excluded.video_saved_at, \
+             translation_status = excluded.translation_status, \
+             title_translated = excluded.title_translated",
+        );
+    }
+    sql.push(
+        " RETURNING id, code, COALESCE(release_date, '') AS release_key, created_at, \
          video_saved_at",
     );
-    sql.query()
+    sql.query_on(backend)
         .fetch_all(&mut **tx)
         .await?
         .iter()
@@ -224,6 +272,7 @@ async fn insert_resources(tx: &mut Tx, chunk: &[&ResourceWrite], now: i64) -> Re
 /// ids by name.
 async fn upsert_people<'w>(
     tx: &mut Tx,
+    backend: Backend,
     writes: &[&'w ResourceWrite],
     now: i64,
 ) -> Result<HashMap<&'w str, i64>> {
@@ -282,7 +331,7 @@ async fn upsert_people<'w>(
              updated_at = excluded.updated_at \
              RETURNING id, name",
         );
-        for row in sql.query().fetch_all(&mut **tx).await? {
+        for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
             let name: String = row.try_get("name")?;
             let Some((&key, _)) = at.get_key_value(name.as_str()) else {
                 return Err(StoreError::Corrupt(format!("unexpected person {name}")));
@@ -296,6 +345,7 @@ async fn upsert_people<'w>(
 /// Finds or creates every tag the writes name; returns the ids by name.
 async fn upsert_tags<'w>(
     tx: &mut Tx,
+    backend: Backend,
     writes: &[&'w ResourceWrite],
 ) -> Result<HashMap<&'w str, i64>> {
     let names: Vec<&str> = distinct(
@@ -317,7 +367,7 @@ async fn upsert_tags<'w>(
         }
         // DO UPDATE (a no-op) rather than DO NOTHING, so RETURNING gives every id.
         sql.push(" ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, name");
-        for row in sql.query().fetch_all(&mut **tx).await? {
+        for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
             let name: String = row.try_get("name")?;
             let Some(&key) = asked.get(name.as_str()) else {
                 return Err(StoreError::Corrupt(format!("unexpected tag {name}")));
@@ -347,7 +397,13 @@ fn link_values(row: &Written, other: i64, position: usize) -> [Value; 7] {
     ]
 }
 
-async fn insert_links(tx: &mut Tx, table: &str, other: &str, links: Vec<[Value; 7]>) -> Result<()> {
+async fn insert_links(
+    tx: &mut Tx,
+    backend: Backend,
+    table: &str,
+    other: &str,
+    links: Vec<[Value; 7]>,
+) -> Result<()> {
     for chunk in links.chunks(ROW_CHUNK) {
         let mut sql = Sql::new(&format!(
             "INSERT INTO {table} (resource_id, {other}, position, code, release_key, \
@@ -359,7 +415,7 @@ async fn insert_links(tx: &mut Tx, table: &str, other: &str, links: Vec<[Value; 
             }
             sql.row(values.iter().cloned());
         }
-        sql.query().execute(&mut **tx).await?;
+        sql.query_on(backend).execute(&mut **tx).await?;
     }
     Ok(())
 }

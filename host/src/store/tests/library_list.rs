@@ -227,7 +227,7 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
     let stores = stores().await;
     for store in &stores.stores {
         let backend = store.backend();
-        crate::library::seed(store, 400, |_, _| {})
+        crate::library::seed(store, 1, 400, |_, _| {})
             .await
             .expect("seed");
         // Writes that move sort keys after the links were written: the links follow.
@@ -310,7 +310,7 @@ async fn every_filter_and_sort_reads_one_index_range() {
     let stores = stores().await;
     for store in &stores.stores {
         let backend = store.backend();
-        crate::library::seed(store, 3000, |_, _| {})
+        crate::library::seed(store, 1, 3000, |_, _| {})
             .await
             .expect("seed");
         sqlx::query("ANALYZE")

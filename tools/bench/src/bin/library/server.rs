@@ -1,6 +1,7 @@
 //! One Kura under test: a temporary data directory (config, `plugins/`, `web/`), the
-//! library seeded by `kura seed`, the `kura serve` process and its memory; and, for the
-//! PostgreSQL run, a fresh database created and dropped around it.
+//! library seeded by `kura seed` (also beside a running server), the `kura serve` process
+//! and its memory; and, for the PostgreSQL run, a fresh database created and dropped
+//! around it.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -69,23 +70,33 @@ impl Database {
 pub struct Instance {
     dir: tempfile::TempDir,
     kura: PathBuf,
+    database_yaml: String,
 }
 
 impl Instance {
-    /// Writes the config: `database`, `server.web_dir: web`, quiet logs, no watcher.
+    /// Writes the config: `database`, `server.web_dir: web`, quiet logs, no watcher, the
+    /// default list cache.
     pub fn new(kura: &Path, database: &Database) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("kura-bench-").tempdir()?;
         std::fs::create_dir_all(dir.path().join("plugins"))?;
         std::fs::create_dir_all(dir.path().join("web"))?;
-        let yaml = format!(
-            "server:\n  web_dir: web\nlog:\n  filter: warn\nplugins:\n  watch: false\n{}",
-            database.config_yaml()
-        );
-        std::fs::write(dir.path().join("config.yaml"), yaml)?;
-        Ok(Self {
+        let instance = Self {
             dir,
             kura: kura.to_owned(),
-        })
+            database_yaml: database.config_yaml(),
+        };
+        instance.set_list_cache(32)?;
+        Ok(instance)
+    }
+
+    /// Rewrites the config with `library.list_cache_mib` (for the next `serve`).
+    pub fn set_list_cache(&self, mib: u64) -> Result<()> {
+        let yaml = format!(
+            "server:\n  web_dir: web\nlog:\n  filter: warn\nplugins:\n  watch: false\nlibrary:\n  list_cache_mib: {mib}\n{}",
+            self.database_yaml
+        );
+        std::fs::write(self.path().join("config.yaml"), yaml)?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -109,28 +120,26 @@ impl Instance {
         command
     }
 
-    /// Runs `kura seed --count N`; the wall time and what it printed.
-    pub async fn seed(&self, count: u64) -> Result<(Duration, String)> {
-        let started = Instant::now();
-        let child = self
-            .command()
-            .args(["seed", "--count", &count.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("cannot run kura seed")?;
-        let output = tokio::time::timeout(SEED_TIMEOUT, child.wait_with_output())
-            .await
-            .context("kura seed did not finish in time (killed)")??;
-        let elapsed = started.elapsed();
-        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        anyhow::ensure!(
-            output.status.success(),
-            "kura seed failed ({}): {stdout}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok((elapsed, stdout))
+    /// Runs `kura seed --from F --count N`; the wall time and what it printed.
+    pub async fn seed(&self, from: u64, count: u64) -> Result<(Duration, String)> {
+        self.seed_command(from, count).await
+    }
+
+    /// [`Instance::seed`] as a future that borrows nothing (to run beside a load).
+    pub fn seed_command(
+        &self,
+        from: u64,
+        count: u64,
+    ) -> impl std::future::Future<Output = Result<(Duration, String)>> + Send + 'static {
+        let mut command = self.command();
+        command.args([
+            "seed",
+            "--from",
+            &from.to_string(),
+            "--count",
+            &count.to_string(),
+        ]);
+        run_seed(command)
     }
 
     /// Starts `kura serve` on a free loopback port and waits for `/healthz`.
@@ -173,6 +182,28 @@ impl Instance {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Runs a `kura seed` command to its end; the wall time and what it printed.
+async fn run_seed(mut command: tokio::process::Command) -> Result<(Duration, String)> {
+    let started = Instant::now();
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run kura seed")?;
+    let output = tokio::time::timeout(SEED_TIMEOUT, child.wait_with_output())
+        .await
+        .context("kura seed did not finish in time (killed)")??;
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "kura seed failed ({}): {stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok((elapsed, stdout))
 }
 
 /// An HTTP client for loopback only (no proxy from the environment).

@@ -26,11 +26,16 @@ pub struct Report {
     pub non_2xx: u64,
     /// `Socket errors`: connect, read, write and timeout together.
     pub socket_errors: u64,
+    /// `Unexpected statuses`, printed by a script that checks statuses itself (the
+    /// conditional scenario, where every answer should be a 304).
+    pub unexpected: Option<u64>,
 }
 
 impl Report {
+    /// Failed requests: unexpected statuses (non-2xx, unless the script judged them),
+    /// and socket errors.
     pub fn failures(&self) -> u64 {
-        self.non_2xx + self.socket_errors
+        self.unexpected.unwrap_or(self.non_2xx) + self.socket_errors
     }
 }
 
@@ -78,7 +83,7 @@ pub async fn run(load: Load, url: &str, script: Option<&Path>) -> Result<Report>
 /// Reads the report `wrk --latency` prints.
 pub fn parse(output: &str) -> Result<Report> {
     let (mut requests, mut rate, mut p50, mut p99) = (None, None, None, None);
-    let (mut non_2xx, mut socket_errors) = (0, 0);
+    let (mut non_2xx, mut socket_errors, mut unexpected) = (0, 0, None);
     for line in output.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("Requests/sec:") {
             rate = Some(rest.trim().parse::<f64>()?);
@@ -86,6 +91,8 @@ pub fn parse(output: &str) -> Result<Report> {
             p50 = Some(latency(rest.trim())?);
         } else if let Some(rest) = line.strip_prefix("99%") {
             p99 = Some(latency(rest.trim())?);
+        } else if let Some(rest) = line.strip_prefix("Unexpected statuses:") {
+            unexpected = Some(rest.trim().parse()?);
         } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
             non_2xx = rest.trim().parse()?;
         } else if let Some(rest) = line.strip_prefix("Socket errors:") {
@@ -108,6 +115,7 @@ pub fn parse(output: &str) -> Result<Report> {
         p99: p99.context("no 99% latency (was --latency given?)")?,
         non_2xx,
         socket_errors,
+        unexpected,
     })
 }
 
