@@ -4,12 +4,11 @@
 //! 0006). `EXPLAIN` tests keep it that way on both backends (`store/tests/list_plans.rs`).
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::bind::{Sql, Value, contains_pattern};
 use super::{
-    Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary, Result,
-    SortKey, Store, StoreError,
+    Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary,
+    Result, SortKey, Store, StoreError,
 };
 
 /// The summary columns, read from the resource row `r`.
@@ -50,20 +49,27 @@ impl Store {
     }
 
     /// One page of the query: after its cursor, or at its page number; with the cursor
-    /// of the next page when more rows follow.
+    /// of the next page when more rows follow. The database hands the page over as one
+    /// JSON value (a row per resource would cost a round of conversions and allocations
+    /// per row and column).
     pub(crate) async fn resource_page(&self, query: &ResourceQuery) -> Result<ResourcePage> {
-        let sql = Plan::new(query).page_sql(query)?;
-        let rows = sql.query().fetch_all(self.pool()).await?;
+        let sql = Plan::new(query).page_json_sql(query, self.backend)?;
+        let text: Option<String> = sql
+            .query_on(self.backend)
+            .fetch_one(self.pool())
+            .await?
+            .try_get(0)?;
+        let rows: Vec<(ResourceSummary, SortKey)> = match text.as_deref() {
+            None | Some("") => Vec::new(),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
+        };
         let more = rows.len() > query.page_size as usize;
         let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
         let mut next = None;
-        for row in rows.iter().take(query.page_size as usize) {
-            let item = summary_row(row)?;
+        for (item, key) in rows.into_iter().take(query.page_size as usize) {
             if more {
-                next = Some(ResourceCursor {
-                    key: sort_key(row, query.sort)?,
-                    id: item.id,
-                });
+                next = Some(ResourceCursor { key, id: item.id });
             }
             items.push(item);
         }
@@ -78,7 +84,7 @@ impl Store {
     #[cfg(test)]
     pub(crate) async fn explain_list(&self, query: &ResourceQuery) -> Result<(String, String)> {
         let plan = Plan::new(query);
-        let page = plan.page_sql(query)?;
+        let page = plan.page_json_sql(query, self.backend)?;
         let count = plan
             .filter
             .with_head(&format!("SELECT COUNT(*) FROM {}", plan.count_from()));
@@ -115,6 +121,15 @@ impl Store {
         Ok((texts.remove(0), texts.remove(0)))
     }
 }
+
+/// The summary as JSON object arguments (`'name', column, ...`), from the columns of
+/// [`SUMMARY_COLUMNS`].
+const SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title_source, \
+     'title_original', title_original, 'title_translated', title_translated, \
+     'translation_status', translation_status, 'source_plugin', source_plugin, \
+     'release_date', release_date, 'duration_seconds', duration_seconds, \
+     'has_cover', has_cover, 'has_video', has_video, 'video_size', video_size, \
+     'video_saved_at', video_saved_at, 'created_at', created_at, 'updated_at', updated_at";
 
 /// Which index range a query reads, and the WHERE clause over it.
 struct Plan {
@@ -220,6 +235,31 @@ impl Plan {
         }
     }
 
+    /// [`Plan::page_sql`] folded into one JSON array of `[summary, sort key]` pairs in
+    /// the page's order.
+    fn page_json_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
+        let rows = self.page_sql(query)?;
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let order = if query.sort == ResourceSort::Code {
+            format!("sort_key {direction}")
+        } else {
+            format!("sort_key {direction}, id {direction}")
+        };
+        let text = match backend {
+            Backend::Sqlite => format!(
+                "SELECT json_group_array(json_array(json_object({SUMMARY_JSON}), sort_key) \
+                 ORDER BY {order}) FROM ({}) AS page_rows",
+                rows.text
+            ),
+            Backend::Postgres => format!(
+                "SELECT CAST(json_agg(json_build_array(json_build_object({SUMMARY_JSON}), \
+                 sort_key) ORDER BY {order}) AS TEXT) FROM ({}) AS page_rows",
+                rows.text
+            ),
+        };
+        Ok(rows.with_text(text))
+    }
+
     /// The FROM clause of a page.
     fn from(&self) -> String {
         match self.link {
@@ -302,34 +342,4 @@ impl ResourceCursor {
             )
         )
     }
-}
-
-fn sort_key(row: &AnyRow, sort: ResourceSort) -> Result<SortKey> {
-    Ok(match sort {
-        ResourceSort::Code | ResourceSort::ReleaseDate => SortKey::Text(row.try_get("sort_key")?),
-        ResourceSort::AddedAt | ResourceSort::VideoTime => SortKey::Int(row.try_get("sort_key")?),
-    })
-}
-
-fn summary_row(row: &AnyRow) -> Result<ResourceSummary> {
-    let translation: String = row.try_get("translation_status")?;
-    Ok(ResourceSummary {
-        id: row.try_get("id")?,
-        code: row.try_get("code")?,
-        title_source: row.try_get("title_source")?,
-        title_original: row.try_get("title_original")?,
-        title_translated: row.try_get("title_translated")?,
-        translation_status: translation.parse().map_err(
-            |error: super::UnknownTranslationStatus| StoreError::Corrupt(error.to_string()),
-        )?,
-        source_plugin: row.try_get("source_plugin")?,
-        release_date: row.try_get("release_date")?,
-        duration_seconds: row.try_get("duration_seconds")?,
-        has_cover: row.try_get::<i64, _>("has_cover")? != 0,
-        has_video: row.try_get::<i64, _>("has_video")? != 0,
-        video_size: row.try_get("video_size")?,
-        video_saved_at: row.try_get("video_saved_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
 }

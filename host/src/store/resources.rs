@@ -1,5 +1,5 @@
-//! Resources: the metadata write (row, people and tags in one transaction), reads, the
-//! list with its filters and sorts, field setters, deletion and code renames.
+//! Resources: reads, field setters, deletion and code renames (the batched writes are in
+//! `resource_write.rs`, the list in `resource_list.rs`).
 
 use std::collections::BTreeMap;
 
@@ -8,8 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::bind::{Sql, Value};
 use super::{
-    PersonRow, ResourceDetail, ResourceRow, Result, Store, StoreError, TagRow, TranslationStatus,
-    now_ms,
+    Backend, ResourceDetail, ResourceRow, Result, Store, StoreError, TranslationStatus, now_ms,
 };
 
 const RESOURCE_COLUMNS: &str = "id, code, title_source, title_original, title_translated, \
@@ -20,10 +19,36 @@ const RESOURCE_COLUMNS: &str = "id, code, title_source, title_original, title_tr
      translated_at, created_at, updated_at";
 
 impl Store {
-    /// A resource with its people and tags, or None.
+    /// A resource with its people and tags, or None: one query, the people and tags as
+    /// JSON arrays beside the row.
     pub(crate) async fn get_resource(&self, code: &str) -> Result<Option<ResourceDetail>> {
+        let (people, tags) = match self.backend() {
+            Backend::Sqlite => (
+                "(SELECT json_group_array(json_object('id', p.id, 'name', p.name, \
+                 'alias', p.alias, 'avatar_file', p.avatar_file, 'avatar_url', p.avatar_url, \
+                 'page_url', p.page_url, 'created_at', p.created_at, \
+                 'updated_at', p.updated_at) ORDER BY rp.position) \
+                 FROM resource_people rp JOIN people p ON p.id = rp.person_id \
+                 WHERE rp.resource_id = resources.id)",
+                "(SELECT json_group_array(json_object('id', t.id, 'name', t.name) \
+                 ORDER BY rt.position) FROM resource_tags rt JOIN tags t ON t.id = rt.tag_id \
+                 WHERE rt.resource_id = resources.id)",
+            ),
+            Backend::Postgres => (
+                "(SELECT CAST(json_agg(json_build_object('id', p.id, 'name', p.name, \
+                 'alias', p.alias, 'avatar_file', p.avatar_file, 'avatar_url', p.avatar_url, \
+                 'page_url', p.page_url, 'created_at', p.created_at, \
+                 'updated_at', p.updated_at) ORDER BY rp.position) AS TEXT) \
+                 FROM resource_people rp JOIN people p ON p.id = rp.person_id \
+                 WHERE rp.resource_id = resources.id)",
+                "(SELECT CAST(json_agg(json_build_object('id', t.id, 'name', t.name) \
+                 ORDER BY rt.position) AS TEXT) FROM resource_tags rt \
+                 JOIN tags t ON t.id = rt.tag_id WHERE rt.resource_id = resources.id)",
+            ),
+        };
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE code = $1"
+            "SELECT {RESOURCE_COLUMNS}, {people} AS people_json, {tags} AS tags_json \
+             FROM resources WHERE code = $1"
         )))
         .bind(code)
         .fetch_optional(self.pool())
@@ -31,38 +56,10 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let resource = resource_row(&row)?;
-        let people = sqlx::query(
-            "SELECT p.id, p.name, p.alias, p.avatar_file, p.avatar_url, p.page_url, \
-             p.created_at, p.updated_at \
-             FROM resource_people rp JOIN people p ON p.id = rp.person_id \
-             WHERE rp.resource_id = $1 ORDER BY rp.position",
-        )
-        .bind(resource.id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(super::people::person_row)
-        .collect::<Result<Vec<PersonRow>>>()?;
-        let tags = sqlx::query(
-            "SELECT t.id, t.name FROM resource_tags rt JOIN tags t ON t.id = rt.tag_id \
-             WHERE rt.resource_id = $1 ORDER BY rt.position",
-        )
-        .bind(resource.id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(TagRow {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-            })
-        })
-        .collect::<Result<Vec<TagRow>>>()?;
         Ok(Some(ResourceDetail {
-            resource,
-            people,
-            tags,
+            resource: resource_row(&row)?,
+            people: json_list(row.try_get("people_json")?, "people")?,
+            tags: json_list(row.try_get("tags_json")?, "tags")?,
         }))
     }
 
@@ -240,6 +237,14 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|error| StoreError::Corrupt(format!("{what}: {error}")))
+}
+
+/// A JSON array aggregated by the database (NULL or `[]` when empty).
+fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>, what: &str) -> Result<Vec<T>> {
+    match text.as_deref() {
+        None | Some("") => Ok(Vec::new()),
+        Some(text) => from_json(text, what),
+    }
 }
 
 fn status(text: &str) -> Result<TranslationStatus> {

@@ -161,8 +161,9 @@ pub(crate) struct ResourceDetail {
     pub(crate) tags: Vec<TagRow>,
 }
 
-/// One line of the resource list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One line of the resource list. Read from the JSON the list query builds, where a
+/// flag is 0 or 1 on SQLite and a boolean on PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ResourceSummary {
     pub(crate) id: i64,
     pub(crate) code: String,
@@ -173,7 +174,9 @@ pub(crate) struct ResourceSummary {
     pub(crate) source_plugin: Option<String>,
     pub(crate) release_date: Option<String>,
     pub(crate) duration_seconds: Option<i64>,
+    #[serde(deserialize_with = "flag")]
     pub(crate) has_cover: bool,
+    #[serde(deserialize_with = "flag")]
     pub(crate) has_video: bool,
     pub(crate) video_size: Option<i64>,
     pub(crate) video_saved_at: Option<i64>,
@@ -181,8 +184,22 @@ pub(crate) struct ResourceSummary {
     pub(crate) updated_at: i64,
 }
 
+/// A boolean written as `true`/`false` or as `1`/`0`.
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Flag::deserialize(deserializer)? {
+        Flag::Bool(value) => value,
+        Flag::Int(value) => value != 0,
+    })
+}
+
 /// A stored person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct PersonRow {
     pub(crate) id: i64,
     pub(crate) name: String,
@@ -206,7 +223,7 @@ pub(crate) struct PersonSummary {
 }
 
 /// A stored tag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct TagRow {
     pub(crate) id: i64,
     pub(crate) name: String,

@@ -339,10 +339,18 @@ async fn every_filter_and_sort_reads_one_index_range() {
                     for query in pages {
                         let (plan, count) = store.explain_list(&query).await.expect("explain");
                         let context = format!("{backend:?} {query:?}\n{plan}");
+                        // The page's rows (at most page_size + 1, in `page_rows`) are
+                        // put in order again inside the JSON aggregate; what matters is
+                        // how they are read.
+                        let reads = plan
+                            .lines()
+                            .filter(|l| !l.contains("page_rows") && !l.contains("json_group_array"))
+                            .collect::<Vec<_>>();
                         let (sorts, scans) = match backend {
                             Backend::Sqlite => (
-                                plan.contains("TEMP B-TREE"),
-                                plan.lines()
+                                reads.iter().any(|l| l.contains("TEMP B-TREE")),
+                                reads
+                                    .iter()
                                     .any(|l| l.contains("SCAN") && !l.contains("INDEX")),
                             ),
                             Backend::Postgres => (plan.contains("Sort"), plan.contains("Seq Scan")),
