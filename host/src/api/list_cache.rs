@@ -7,7 +7,9 @@
 //!   total (at least [`ESTIMATE_FROM`] matches) of an earlier generation counted less
 //!   than [`ESTIMATE_FOR`] ago is served marked estimated rather than counting every
 //!   match again: while writes go on, a large count runs at most once a second per
-//!   filter. A small total is always counted again, so it is always exact;
+//!   filter. A small total is always counted again, so it is always exact. A request
+//!   counts at most [`COUNT_CAP`] matches: past it, the answer says so (that many, not
+//!   exact) and the exact count runs once in the background, for the requests after;
 //! - ETags: computed from the process epoch, the generation and the query alone, so a
 //!   conditional request is answered 304 without a query and without the cache.
 //!
@@ -30,6 +32,9 @@ pub(crate) const ESTIMATE_FOR: Duration = Duration::from_secs(1);
 /// The fewest matches a total of an earlier generation must have to be served as an
 /// estimate: counting fewer is cheap enough to do again.
 pub(crate) const ESTIMATE_FROM: u64 = 10_000;
+/// A request counts at most this many matches; a larger total is counted exactly in
+/// the background, and answered meanwhile as this many, marked not exact.
+pub(crate) const COUNT_CAP: u64 = 10_000;
 /// Filters whose totals are kept.
 const TOTALS: usize = 16_384;
 /// Pages a cache of the configured size is sized for (an estimate for its hash table).
@@ -46,6 +51,9 @@ pub(crate) struct CachedBody {
 pub(crate) struct Total {
     pub(crate) count: u64,
     pub(crate) exact: bool,
+    /// More than [`COUNT_CAP`] match and no exact count is known yet: the caller starts
+    /// one ([`ListCache::start_exact_count`]).
+    pub(crate) capped: bool,
 }
 
 /// The last exact total of a filter, whatever its generation.
@@ -71,9 +79,13 @@ pub(crate) struct ListCache {
     /// Distinguishes this process's ETags from another's and from before a restart.
     epoch: u64,
     pages: Option<Cache<(u64, ResourceQuery), CachedBody, BodyWeight>>,
-    exact: Cache<(u64, ResourceQuery), u64>,
+    /// Totals by generation and filter; None: more than [`COUNT_CAP`], the exact count
+    /// still running.
+    exact: Cache<(u64, ResourceQuery), Option<u64>>,
     latest: Cache<ResourceQuery, Counted>,
     estimate_for: Duration,
+    /// Exact counts running in the background, so each runs once.
+    counting: std::sync::Mutex<std::collections::HashSet<(u64, ResourceQuery)>>,
 }
 
 impl ListCache {
@@ -105,6 +117,7 @@ impl ListCache {
             exact: Cache::new(TOTALS),
             latest: Cache::new(TOTALS),
             estimate_for,
+            counting: std::sync::Mutex::default(),
         })
     }
 
@@ -142,9 +155,10 @@ impl ListCache {
         }
     }
 
-    /// The number of matches of `filter` at `generation`: exact from the cache or from
-    /// `count`, or, for a large total counted less than [`ESTIMATE_FOR`] ago at an
-    /// earlier generation, that count marked estimated.
+    /// The number of matches of `filter` at `generation`: exact from the cache, or
+    /// from `count` (which counts up to [`COUNT_CAP`] and answers None past it); or, for
+    /// a large total counted less than the estimate window ago at an earlier generation,
+    /// that count marked estimated.
     pub(crate) async fn total<E, F>(
         &self,
         generation: u64,
@@ -152,11 +166,11 @@ impl ListCache {
         count: F,
     ) -> Result<Total, E>
     where
-        F: Future<Output = Result<u64, E>>,
+        F: Future<Output = Result<Option<u64>, E>>,
     {
         let key = (generation, filter.clone());
-        if let Some(count) = self.exact.get(&key) {
-            return Ok(Total { count, exact: true });
+        if let Some(known) = self.exact.get(&key) {
+            return Ok(Self::answer(known));
         }
         if let Some(last) = self.latest.get(filter)
             && last.generation < generation
@@ -166,33 +180,68 @@ impl ListCache {
             return Ok(Total {
                 count: last.count,
                 exact: false,
+                capped: false,
             });
         }
-        let counted = self
-            .exact
-            .get_or_insert_async(&key, async {
-                let count = count.await?;
-                let newer = self
-                    .latest
-                    .get(filter)
-                    .is_none_or(|last| last.generation <= generation);
-                if newer {
-                    self.latest.insert(
-                        filter.clone(),
-                        Counted {
-                            generation,
-                            count,
-                            at: Instant::now(),
-                        },
-                    );
-                }
-                Ok(count)
-            })
-            .await?;
-        Ok(Total {
-            count: counted,
-            exact: true,
-        })
+        let counted = self.exact.get_or_insert_async(&key, count).await?;
+        if let Some(count) = counted {
+            self.remember(generation, filter, count);
+        }
+        Ok(Self::answer(counted))
+    }
+
+    fn answer(known: Option<u64>) -> Total {
+        match known {
+            Some(count) => Total {
+                count,
+                exact: true,
+                capped: false,
+            },
+            None => Total {
+                count: COUNT_CAP,
+                exact: false,
+                capped: true,
+            },
+        }
+    }
+
+    /// Records the exact total of `filter` at `generation` (from a background count).
+    pub(crate) fn record_exact(&self, generation: u64, filter: &ResourceQuery, count: u64) {
+        self.exact.insert((generation, filter.clone()), Some(count));
+        self.remember(generation, filter, count);
+    }
+
+    fn remember(&self, generation: u64, filter: &ResourceQuery, count: u64) {
+        let newer = self
+            .latest
+            .get(filter)
+            .is_none_or(|last| last.generation <= generation);
+        if newer {
+            self.latest.insert(
+                filter.clone(),
+                Counted {
+                    generation,
+                    count,
+                    at: Instant::now(),
+                },
+            );
+        }
+    }
+
+    /// Whether the caller should start the exact count of `filter` at `generation`:
+    /// true once, until [`ListCache::exact_count_ended`].
+    pub(crate) fn start_exact_count(&self, generation: u64, filter: &ResourceQuery) -> bool {
+        match self.counting.lock() {
+            Ok(mut running) => running.insert((generation, filter.clone())),
+            Err(_) => false,
+        }
+    }
+
+    /// The background count of `filter` at `generation` ended (recorded or failed).
+    pub(crate) fn exact_count_ended(&self, generation: u64, filter: &ResourceQuery) {
+        if let Ok(mut running) = self.counting.lock() {
+            running.remove(&(generation, filter.clone()));
+        }
     }
 }
 
@@ -279,7 +328,11 @@ mod tests {
     }
 
     fn exact(count: u64) -> Result<Total, ()> {
-        Ok(Total { count, exact: true })
+        Ok(Total {
+            count,
+            exact: true,
+            capped: false,
+        })
     }
 
     #[tokio::test]
@@ -289,10 +342,10 @@ mod tests {
         let all = query(None);
         let large = ESTIMATE_FROM;
         assert_eq!(
-            cache.total(1, &all, async { Ok(large) }).await,
+            cache.total(1, &all, async { Ok(Some(large)) }).await,
             exact(large)
         );
-        let kept = cache.total(1, &all, async { Ok(99) }).await;
+        let kept = cache.total(1, &all, async { Ok(Some(99)) }).await;
         assert_eq!(kept, exact(large), "kept");
         // Right after a write: the last large count, marked estimated, without counting.
         let estimated = cache.total(2, &all, async { Err(()) }).await;
@@ -300,14 +353,15 @@ mod tests {
             estimated,
             Ok(Total {
                 count: large,
-                exact: false
+                exact: false,
+                capped: false
             })
         );
         // Another filter has no earlier count: counted.
         let done = query(Some(TranslationStatus::Completed));
-        assert_eq!(cache.total(2, &done, async { Ok(3) }).await, exact(3));
+        assert_eq!(cache.total(2, &done, async { Ok(Some(3)) }).await, exact(3));
         // A small total is counted again after a write: always exact.
-        assert_eq!(cache.total(3, &done, async { Ok(2) }).await, exact(2));
+        assert_eq!(cache.total(3, &done, async { Ok(Some(2)) }).await, exact(2));
     }
 
     #[tokio::test]
@@ -316,11 +370,44 @@ mod tests {
         let all = query(None);
         let large = ESTIMATE_FROM;
         assert_eq!(
-            cache.total(1, &all, async { Ok(large) }).await,
+            cache.total(1, &all, async { Ok(Some(large)) }).await,
             exact(large)
         );
-        let again = cache.total(2, &all, async { Ok(large + 1) }).await;
+        let again = cache.total(2, &all, async { Ok(Some(large + 1)) }).await;
         assert_eq!(again, exact(large + 1));
+    }
+
+    #[tokio::test]
+    async fn a_total_past_the_cap_is_answered_capped_until_the_exact_count_is_recorded() {
+        let cache = ListCache::new(0);
+        let all = query(None);
+        let capped = cache.total(1, &all, async { Ok::<_, ()>(None) }).await;
+        assert_eq!(
+            capped,
+            Ok(Total {
+                count: COUNT_CAP,
+                exact: false,
+                capped: true
+            })
+        );
+        assert!(
+            cache.start_exact_count(1, &all),
+            "the first asks for the count"
+        );
+        assert!(!cache.start_exact_count(1, &all), "once");
+        // Not counted again while the exact count runs.
+        let again = cache.total(1, &all, async { Err(()) }).await;
+        assert_eq!(again.map(|t| t.capped), Ok(true));
+        cache.record_exact(1, &all, 123_456);
+        cache.exact_count_ended(1, &all);
+        assert_eq!(
+            cache.total(1, &all, async { Err(()) }).await,
+            exact(123_456)
+        );
+        assert!(
+            cache.start_exact_count(2, &all),
+            "another generation counts again"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
 use super::library::{ResourceItem, item};
-use super::list_cache::CachedBody;
+use super::list_cache::{COUNT_CAP, CachedBody};
 use super::params::*;
 use crate::store::{ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus};
 
@@ -42,9 +42,10 @@ pub(super) struct ResourceList {
     pub(crate) items: Vec<ResourceItem>,
     /// Resources matching the filters, over all pages.
     pub(crate) total: u64,
-    /// False when `total` is a count of 10,000 or more from up to a second before the
-    /// library's last change (while writes go on, a large total is recounted at most
-    /// once a second); smaller totals are always exact.
+    /// False when `total` is not exact: a count of 10,000 or more from up to a second
+    /// before the library's last change (while writes go on, a large total is recounted
+    /// at most once a second), or 10,000 when more match and their exact count is still
+    /// running in the background. Smaller totals are always exact.
     pub(crate) total_exact: bool,
     /// The page number asked for; absent when the page was asked for by `cursor`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,8 +118,15 @@ async fn make_page(
     let filter = query.filter_only();
     let total = state
         .list_cache
-        .total(generation, &filter, store.count_resources(&filter))
+        .total(
+            generation,
+            &filter,
+            store.count_resources_up_to(&filter, COUNT_CAP),
+        )
         .await?;
+    if total.capped && state.list_cache.start_exact_count(generation, &filter) {
+        count_in_background(state, generation, filter);
+    }
     let page = store.resource_page(query).await?;
     let next_cursor = page
         .next
@@ -139,6 +147,20 @@ async fn make_page(
         },
         total.exact,
     ))
+}
+
+/// Counts every match of `filter` off the request, once, and records the total for the
+/// requests after (a failure is only logged: those requests try again).
+fn count_in_background(state: &AppState, generation: u64, filter: ResourceQuery) {
+    let store = state.library.store().clone();
+    let cache = state.list_cache.clone();
+    tokio::spawn(async move {
+        match store.count_resources(&filter).await {
+            Ok(count) => cache.record_exact(generation, &filter, count),
+            Err(error) => tracing::warn!(%error, "cannot count the list's matches"),
+        }
+        cache.exact_count_ended(generation, &filter);
+    });
 }
 
 fn parse(q: &HashMap<String, String>) -> Result<ResourceQuery, ApiError> {

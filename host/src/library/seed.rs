@@ -85,9 +85,13 @@ pub(crate) async fn seed(
     })
 }
 
-/// The code of seeded resource `n` (1-based).
+/// The code of seeded resource `n` (1-based): `SEED-000001` to `SEED-999999`, then, since
+/// a code's number has at most six digits, `SEED1-000000` on (the millions in the prefix).
 pub(crate) fn seed_code(n: u64) -> String {
-    format!("SEED-{n:06}")
+    match n / 1_000_000 {
+        0 => format!("SEED-{n:06}"),
+        millions => format!("SEED{millions}-{:06}", n % 1_000_000),
+    }
 }
 
 /// The write `kura seed` makes for resource `n` (for tests that change one).
@@ -178,13 +182,14 @@ mod tests {
 
     #[test]
     fn seeded_codes_are_canonical_and_rows_deterministic() {
-        for n in [1, 99, 100_000, 999_999] {
+        for n in [1, 99, 100_000, 999_999, 1_000_000, 1_234_567, 999_999_999] {
             let code = seed_code(n);
             assert_eq!(
                 crate::code::normalize(&code).map(|c| c.as_str().to_owned()),
                 Ok(code)
             );
         }
+        assert_eq!(seed_code(1_234_567), "SEED1-234567");
         assert_eq!(synthetic(42), synthetic(42));
         assert_ne!(synthetic(42).title_source, synthetic(43).title_source);
     }

@@ -39,6 +39,9 @@ impl Store {
 
     /// How many resources match the query's filters (its paging is ignored).
     pub(crate) async fn count_resources(&self, query: &ResourceQuery) -> Result<u64> {
+        if matches_nothing(query) {
+            return Ok(0);
+        }
         let plan = Plan::new(query);
         let count = plan
             .filter
@@ -48,11 +51,41 @@ impl Store {
         Ok(count.max(0) as u64)
     }
 
+    /// How many resources match the query's filters, counting at most `cap`: None when
+    /// more match (a count that stops early reads at most `cap` index entries).
+    pub(crate) async fn count_resources_up_to(
+        &self,
+        query: &ResourceQuery,
+        cap: u64,
+    ) -> Result<Option<u64>> {
+        if matches_nothing(query) {
+            return Ok(Some(0));
+        }
+        let plan = Plan::new(query);
+        let mut sql = plan.filter.with_head(&format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {}",
+            plan.count_from()
+        ));
+        sql.push(" LIMIT ")
+            .bind(Value::Int(
+                i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX),
+            ))
+            .push(") AS capped");
+        let count = sql.fetch_count(self.pool()).await?.max(0) as u64;
+        Ok((count <= cap).then_some(count))
+    }
+
     /// One page of the query: after its cursor, or at its page number; with the cursor
     /// of the next page when more rows follow. The database hands the page over as one
     /// JSON value (a row per resource would cost a round of conversions and allocations
     /// per row and column).
     pub(crate) async fn resource_page(&self, query: &ResourceQuery) -> Result<ResourcePage> {
+        if matches_nothing(query) {
+            return Ok(ResourcePage {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let sql = Plan::new(query).page_json_sql(query, self.backend)?;
         let text: Option<String> = sql
             .query_on(self.backend)
@@ -130,6 +163,13 @@ const SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title_source
      'release_date', release_date, 'duration_seconds', duration_seconds, \
      'has_cover', has_cover, 'has_video', has_video, 'video_size', video_size, \
      'video_saved_at', video_saved_at, 'created_at', created_at, 'updated_at', updated_at";
+
+/// Whether the filters contradict each other: the video-time sort lists downloaded
+/// resources only, so with `downloaded=false` nothing matches (and a query would read
+/// every downloaded resource to find that out).
+fn matches_nothing(query: &ResourceQuery) -> bool {
+    query.sort == ResourceSort::VideoTime && query.downloaded == Some(false)
+}
 
 /// Which index range a query reads, and the WHERE clause over it.
 struct Plan {

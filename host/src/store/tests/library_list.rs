@@ -263,6 +263,12 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
                     assert_eq!(pages, expected.len().div_ceil(7).max(1), "{query:?}");
                     let total = store.count_resources(&query).await.expect("count");
                     assert_eq!(total, expected.len() as u64, "{backend:?} total: {query:?}");
+                    let capped = store
+                        .count_resources_up_to(&query, 5)
+                        .await
+                        .expect("capped");
+                    let within = (expected.len() <= 5).then_some(expected.len() as u64);
+                    assert_eq!(capped, within, "{backend:?} capped count: {query:?}");
                     let third = store
                         .resource_page(&ResourceQuery {
                             page: 3,

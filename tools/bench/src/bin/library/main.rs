@@ -23,7 +23,7 @@
 //!
 //! ```sh
 //! cargo build --release -p kura
-//! cargo run --release -p kura-bench --bin library -- [--postgres URL]
+//! cargo run --release -p kura-bench --bin library -- [--postgres URL] [--no-postgres] [--no-sqlite]
 //!     [--counts 10000,100000,1000000] [--import N] [--duration SECS] [--warmup SECS]
 //!     [--connections N] [--threads N]
 //! ```
@@ -59,6 +59,8 @@ struct Options {
     load: Load,
     warmup: Duration,
     postgres: Option<String>,
+    /// `--no-sqlite`: PostgreSQL alone.
+    sqlite: bool,
 }
 
 impl Options {
@@ -75,11 +77,14 @@ impl Options {
             postgres: std::env::var("KURA_TEST_DATABASE_URL")
                 .ok()
                 .filter(|url| !url.is_empty()),
+            sqlite: true,
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
             match flag.as_str() {
                 "--postgres" => options.postgres = Some(value()?),
+                "--no-sqlite" => options.sqlite = false,
+                "--no-postgres" => options.postgres = None,
                 "--counts" | "--count" => {
                     options.counts = value()?
                         .split(',')
@@ -92,7 +97,8 @@ impl Options {
                 "--connections" => options.load.connections = value()?.parse()?,
                 "--threads" => options.load.threads = value()?.parse()?,
                 _ => anyhow::bail!(
-                    "unknown argument `{flag}`; flags: --postgres URL, --counts N[,N..], \
+                    "unknown argument `{flag}`; flags: --postgres URL, --no-postgres, \
+                     --no-sqlite, --counts N[,N..], \
                      --import N, --duration SECS, --warmup SECS, --connections N, --threads N"
                 ),
             }
@@ -145,7 +151,7 @@ async fn main() -> Result<()> {
     print_header(&kura, &options)?;
     let mut rows = Vec::new();
     let mut writes = Vec::new();
-    for &count in &options.counts {
+    for &count in options.counts.iter().filter(|_| options.sqlite) {
         let (mut more, write) = run_backend(&kura, &options, &Database::sqlite(), count).await?;
         rows.append(&mut more);
         writes.push(write);
@@ -554,7 +560,11 @@ async fn save_static_list(server: &Server, instance: &Instance, count: u64) -> R
         .await?;
     anyhow::ensure!(copy == list, "{STATIC_PATH} differs from the list response");
     for n in [1, count] {
-        let url = format!("{}/api/resource/SEED-{n:06}/metadata", server.base);
+        let url = format!(
+            "{}/api/resource/{}/metadata",
+            server.base,
+            scenarios::seed_code(n)
+        );
         let status = client.get(&url).send().await?.status();
         anyhow::ensure!(status.is_success(), "GET {url}: {status}");
     }
@@ -567,7 +577,11 @@ async fn cursor_rows(server: &Server, count: u64) -> Result<Vec<(u64, i64)>> {
     let mut rows = Vec::new();
     for k in 0..CURSOR_ROWS.min(count) {
         let n = 1 + k * count / CURSOR_ROWS.min(count);
-        let url = format!("{}/api/resource/SEED-{n:06}/metadata", server.base);
+        let url = format!(
+            "{}/api/resource/{}/metadata",
+            server.base,
+            scenarios::seed_code(n)
+        );
         let body: serde_json::Value = client.get(&url).send().await?.json().await?;
         let id = body["id"]
             .as_u64()

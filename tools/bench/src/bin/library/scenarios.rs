@@ -90,7 +90,7 @@ people = {PEOPLE}
 tags = {TAGS}
 last_hundred = {last_hundred}
 "#,
-        last_hundred = (count / 100).max(1)
+        last_hundred = (count / 100).clamp(1, 9999)
     )
 }
 
@@ -100,11 +100,27 @@ fn write(dir: &Path, name: &str, script: String) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The code `kura seed` gives resource `n` (the millions go into the prefix, since a
+/// code's number has at most six digits).
+pub fn seed_code(n: u64) -> String {
+    match n / 1_000_000 {
+        0 => format!("SEED-{n:06}"),
+        millions => format!("SEED{millions}-{:06}", n % 1_000_000),
+    }
+}
+
 /// Random seeded codes, one per request.
 pub fn metadata(dir: &Path, count: u64) -> Result<PathBuf> {
     let script = format!(
-        r#"{}request = function()
-  return wrk.format("GET", "/api/resource/SEED-" .. string.format("%06d", math.random(1, {count})) .. "/metadata")
+        r#"{}function seed_code(n)
+  local millions = math.floor(n / 1000000)
+  if millions == 0 then
+    return string.format("SEED-%06d", n)
+  end
+  return string.format("SEED%d-%06d", millions, n % 1000000)
+end
+request = function()
+  return wrk.format("GET", "/api/resource/" .. seed_code(math.random(1, {count})) .. "/metadata")
 end
 "#,
         prelude(count)
