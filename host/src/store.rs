@@ -240,6 +240,11 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// A value as JSON text for a TEXT column.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
 /// Now, in unix milliseconds.
 pub(crate) fn now_ms() -> i64 {
     crate::util::unix_ms(std::time::SystemTime::now()) as i64

@@ -141,6 +141,28 @@ async fn priorities_order_the_queue_fifo_within_one() {
     let (_fixture, server) = server().await;
     let (_, blocker) = mock(&server, "BLOCK-001", 60_000, "urgent").await;
     let blocker_id = blocker["task"]["id"].as_i64().expect("id");
+    // The blocker holds the download lane before the others arrive, so they all wait
+    // (a worker may take a moment to claim it on a busy machine).
+    for _ in 0..300 {
+        let status = queue(&server)
+            .get(blocker_id)
+            .await
+            .expect("blocker")
+            .status;
+        if status == kura::store::TaskStatus::Running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        queue(&server)
+            .get(blocker_id)
+            .await
+            .expect("blocker")
+            .status,
+        kura::store::TaskStatus::Running,
+        "the blocker runs"
+    );
     let mut ids = Vec::new();
     for (code, priority) in [
         ("P-001", "low"),

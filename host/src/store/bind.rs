@@ -17,7 +17,20 @@ pub(super) enum Value {
 }
 
 impl Value {
-    /// Binds the value to a query.
+    /// Binds the value to an untyped query.
+    pub(super) fn bind_query<'q>(
+        self,
+        query: Query<'q, Any, AnyArguments>,
+    ) -> Query<'q, Any, AnyArguments> {
+        match self {
+            Value::Text(text) => query.bind(text),
+            Value::Int(int) => query.bind(int),
+            Value::OptText(text) => query.bind(text),
+            Value::OptInt(int) => query.bind(int),
+        }
+    }
+
+    /// Binds the value to a typed query.
     pub(super) fn bind_to<'q, O>(
         &self,
         query: sqlx::query::QueryAs<'q, Any, O, AnyArguments>,
@@ -98,12 +111,7 @@ impl Sql {
     pub(super) fn query(&self) -> Query<'_, Any, AnyArguments> {
         self.values.iter().fold(
             sqlx::query(AssertSqlSafe(self.text.clone())),
-            |query, value| match value {
-                Value::Text(text) => query.bind(text.clone()),
-                Value::Int(int) => query.bind(*int),
-                Value::OptText(text) => query.bind(text.clone()),
-                Value::OptInt(int) => query.bind(*int),
-            },
+            |query, value| value.clone().bind_query(query),
         )
     }
 

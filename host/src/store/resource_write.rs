@@ -9,6 +9,7 @@ use sqlx::Row;
 use super::bind::{Sql, Value};
 use super::{
     Backend, PersonWrite, ResourceWrite, Result, Store, StoreError, TranslationStatus, now_ms,
+    to_json,
 };
 
 /// Resources per INSERT (up to 22 values each), well below the backends' limits (SQLite
@@ -428,8 +429,4 @@ fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> impl Iterator<Item = (u
         .map(str::trim)
         .filter(move |name| !name.is_empty() && seen.insert(name))
         .enumerate()
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
 }

@@ -9,6 +9,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::bind::{Sql, Value};
 use super::{
     Backend, ResourceDetail, ResourceRow, Result, Store, StoreError, TranslationStatus, now_ms,
+    to_json,
 };
 
 const RESOURCE_COLUMNS: &str = "id, code, title_source, title_original, title_translated, \
@@ -162,12 +163,7 @@ impl Store {
     async fn update(&self, text: &'static str, code: &str, values: Vec<Value>) -> Result<bool> {
         let mut query = sqlx::query(text).bind(code.to_owned());
         for value in values {
-            query = match value {
-                Value::Text(text) => query.bind(text),
-                Value::Int(int) => query.bind(int),
-                Value::OptText(text) => query.bind(text),
-                Value::OptInt(int) => query.bind(int),
-            };
+            query = value.bind_query(query);
         }
         let result = query.bind(now_ms()).execute(self.pool()).await?;
         self.library_changed();
@@ -229,10 +225,6 @@ impl Store {
 pub(crate) struct RenamedFiles {
     pub(crate) cover_file: Option<String>,
     pub(crate) video_file: Option<String>,
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {

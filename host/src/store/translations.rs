@@ -292,12 +292,7 @@ impl Store {
         .bind(code.to_owned())
         .bind(now_ms());
         for value in values {
-            query = match value {
-                Value::Text(text) => query.bind(text),
-                Value::Int(int) => query.bind(int),
-                Value::OptText(text) => query.bind(text),
-                Value::OptInt(int) => query.bind(int),
-            };
+            query = value.bind_query(query);
         }
         let changed = query.execute(self.pool()).await?.rows_affected() > 0;
         self.library_changed();
