@@ -178,16 +178,15 @@ pub(super) async fn metadata(
     let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     let etag = format!("\"{}\"", &crate::util::sha256_hex(&bytes)[..32]);
     let modified = httpdate(r.updated_at);
-    let not_modified = match headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
-        None => headers
+    // If-Modified-Since counts only without If-None-Match (RFC 9110, 13.1.3).
+    let not_modified = if headers.contains_key(header::IF_NONE_MATCH) {
+        matches_etag(&headers, &etag)
+    } else {
+        headers
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(httpdate_parse)
-            .is_some_and(|since| r.updated_at / 1000 <= since),
+            .is_some_and(|since| r.updated_at / 1000 <= since)
     };
     let common = [
         (header::ETAG, etag),

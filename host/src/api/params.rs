@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use axum::http::{HeaderMap, header};
+
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
 use crate::code::{Code, normalize};
@@ -111,4 +113,37 @@ pub(super) fn httpdate_parse(text: &str) -> Option<i64> {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64)
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`).
+pub(super) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_the_wildcard() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", \"b\""),
+        );
+        assert!(matches_etag(&headers, "\"b\""));
+        assert!(!matches_etag(&headers, "\"c\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"c\""));
+        assert!(matches_etag(&headers, "\"c\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(matches_etag(&headers, "\"d\""));
+        assert!(!matches_etag(&HeaderMap::new(), "\"d\""));
+    }
 }

@@ -245,17 +245,6 @@ fn decode_cursor(
     Ok(cursor)
 }
 
-/// Whether `If-None-Match` names `etag` (or `*`).
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,21 +286,5 @@ mod tests {
             let error = decode_cursor(text, ResourceSort::AddedAt, true).expect_err(text);
             assert_eq!(error.code, ErrorCode::BadCursor, "{text}");
         }
-    }
-
-    #[test]
-    fn if_none_match_accepts_lists_weak_tags_and_the_wildcard() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::IF_NONE_MATCH,
-            HeaderValue::from_static("\"a\", \"b\""),
-        );
-        assert!(matches_etag(&headers, "\"b\""));
-        assert!(!matches_etag(&headers, "\"c\""));
-        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"c\""));
-        assert!(matches_etag(&headers, "\"c\""));
-        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
-        assert!(matches_etag(&headers, "\"d\""));
-        assert!(!matches_etag(&HeaderMap::new(), "\"d\""));
     }
 }

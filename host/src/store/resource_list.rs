@@ -42,10 +42,8 @@ impl Store {
         if matches_nothing(query) {
             return Ok(0);
         }
-        let plan = Plan::new(query);
-        let count = plan
-            .filter
-            .with_head(&format!("SELECT COUNT(*) FROM {}", plan.count_from()))
+        let count = Plan::new(query)
+            .count_sql(None)
             .fetch_count(self.pool())
             .await?;
         Ok(count.max(0) as u64)
@@ -61,16 +59,7 @@ impl Store {
         if matches_nothing(query) {
             return Ok(Some(0));
         }
-        let plan = Plan::new(query);
-        let mut sql = plan.filter.with_head(&format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {}",
-            plan.count_from()
-        ));
-        sql.push(" LIMIT ")
-            .bind(Value::Int(
-                i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX),
-            ))
-            .push(") AS capped");
+        let sql = Plan::new(query).count_sql(Some(cap));
         let count = sql.fetch_count(self.pool()).await?.max(0) as u64;
         Ok((count <= cap).then_some(count))
     }
@@ -118,9 +107,7 @@ impl Store {
     pub(crate) async fn explain_list(&self, query: &ResourceQuery) -> Result<(String, String)> {
         let plan = Plan::new(query);
         let page = plan.page_json_sql(query, self.backend)?;
-        let count = plan
-            .filter
-            .with_head(&format!("SELECT COUNT(*) FROM {}", plan.count_from()));
+        let count = plan.count_sql(Some(10_000));
         let mut tx = self.pool().begin().await?;
         let explain = match self.backend {
             super::Backend::Sqlite => "EXPLAIN QUERY PLAN ",
@@ -279,12 +266,7 @@ impl Plan {
     /// the page's order.
     fn page_json_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
         let rows = self.page_sql(query)?;
-        let direction = if query.descending { "DESC" } else { "ASC" };
-        let order = if query.sort == ResourceSort::Code {
-            format!("sort_key {direction}")
-        } else {
-            format!("sort_key {direction}, id {direction}")
-        };
+        let order = order_by(query, "sort_key", "id");
         let text = match backend {
             Backend::Sqlite => format!(
                 "SELECT json_group_array(json_array(json_object({SUMMARY_JSON}), sort_key) \
@@ -308,6 +290,26 @@ impl Plan {
         }
     }
 
+    /// The count of the filter's matches; with `cap`, counting stops past it (the answer
+    /// is then `cap + 1`).
+    fn count_sql(&self, cap: Option<u64>) -> Sql {
+        let Some(cap) = cap else {
+            return self
+                .filter
+                .with_head(&format!("SELECT COUNT(*) FROM {}", self.count_from()));
+        };
+        let mut sql = self.filter.with_head(&format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {}",
+            self.count_from()
+        ));
+        sql.push(" LIMIT ")
+            .bind(Value::Int(
+                i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX),
+            ))
+            .push(") AS capped");
+        sql
+    }
+
     /// The FROM clause of a count: the link table alone when no filter reads the row.
     fn count_from(&self) -> String {
         match self.link {
@@ -325,7 +327,6 @@ impl Plan {
             self.from(),
             self.filter.text
         ));
-        let direction = if query.descending { "DESC" } else { "ASC" };
         let after = if query.descending { "<" } else { ">" };
         if let Some(cursor) = &query.after {
             if !cursor.fits(query.sort) {
@@ -349,14 +350,7 @@ impl Plan {
                     .push(")");
             }
         }
-        if query.sort == ResourceSort::Code {
-            sql.push(&format!(" ORDER BY {} {direction}", self.key));
-        } else {
-            sql.push(&format!(
-                " ORDER BY {} {direction}, {} {direction}",
-                self.key, self.id
-            ));
-        }
+        sql.push(&format!(" ORDER BY {}", order_by(query, self.key, self.id)));
         sql.push(" LIMIT ")
             .bind(Value::Int(i64::from(query.page_size) + 1));
         if query.after.is_none() && query.page > 1 {
@@ -365,6 +359,17 @@ impl Plan {
             ));
         }
         Ok(sql)
+    }
+}
+
+/// The query's order over `key` and `id`: codes are unique, so the code alone orders;
+/// other keys are tied by the id, in the same direction.
+fn order_by(query: &ResourceQuery, key: &str, id: &str) -> String {
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    if query.sort == ResourceSort::Code {
+        format!("{key} {direction}")
+    } else {
+        format!("{key} {direction}, {id} {direction}")
     }
 }
 
