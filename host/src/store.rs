@@ -95,6 +95,10 @@ pub struct Store {
     generation: std::sync::Arc<generation::LibraryGeneration>,
     /// The PostgreSQL URL, for the listener that follows other hosts' writes.
     url: Option<std::sync::Arc<str>>,
+    /// The most matches a search may have for a page to be read from the trigram
+    /// index's candidates (`resource_list::SEARCH_CANDIDATES_PER_PAGE`; tests lower it
+    /// to read both ways).
+    search_candidates_per_page: u64,
 }
 
 impl Store {
@@ -149,6 +153,7 @@ impl Store {
             backend,
             generation: std::sync::Arc::default(),
             url: (backend == Backend::Postgres).then(|| std::sync::Arc::from(url.as_str())),
+            search_candidates_per_page: resource_list::SEARCH_CANDIDATES_PER_PAGE,
         })
     }
 

@@ -404,10 +404,12 @@ async fn row_counts(pool: &AnyPool, backend: Backend) -> Result<BTreeMap<String,
 /// the backup attached as `backup` and foreign keys off.
 async fn copy_attached_backup(connection: &mut sqlx::AnyConnection) -> Result<()> {
     let mut tx = connection.begin().await?;
+    // A virtual table's shadow tables (`type = 'shadow'`) go and come with it.
     let existing: Vec<(String, String)> = sqlx::query_as(
-        "SELECT type, name FROM main.sqlite_master \
-         WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' \
-         ORDER BY CASE type WHEN 'view' THEN 0 ELSE 1 END",
+        "SELECT type, name FROM pragma_table_list \
+         WHERE schema = 'main' AND type IN ('table', 'view', 'virtual') \
+         AND name NOT LIKE 'sqlite_%' \
+         ORDER BY CASE type WHEN 'view' THEN 0 WHEN 'virtual' THEN 1 ELSE 2 END",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -420,20 +422,36 @@ async fn copy_attached_backup(connection: &mut sqlx::AnyConnection) -> Result<()
     let wanted: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT type, name, sql FROM backup.sqlite_master \
          WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
+         AND name NOT IN (SELECT name FROM pragma_table_list \
+             WHERE schema = 'backup' AND type = 'shadow') \
          ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid",
     )
     .fetch_all(&mut *tx)
     .await?;
+    let mut full_text_indexes = Vec::new();
     for (kind, name, sql) in &wanted {
         // Unqualified CREATE statements make their object in `main`.
         tx.execute(AssertSqlSafe(sql.clone())).await?;
-        if kind == "table" {
-            let name = quoted(name);
+        if kind != "table" {
+            continue;
+        }
+        let name = quoted(name);
+        if is_full_text_index(sql) {
+            // An index over another table's rows (`content=`): built again from them
+            // once every table is back, rather than copied.
+            full_text_indexes.push(name);
+        } else {
             tx.execute(AssertSqlSafe(format!(
                 "INSERT INTO main.{name} SELECT * FROM backup.{name}"
             )))
             .await?;
         }
+    }
+    for name in full_text_indexes {
+        tx.execute(AssertSqlSafe(format!(
+            "INSERT INTO main.{name} ({name}) VALUES ('rebuild')"
+        )))
+        .await?;
     }
     let counters: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM backup.sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'",
@@ -474,6 +492,13 @@ async fn copy_attached_backup(connection: &mut sqlx::AnyConnection) -> Result<()
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether `sql` makes an FTS5 table over another table's rows (`content='table'`; the
+/// only virtual table the schema has is such an index, `resource_search`).
+fn is_full_text_index(sql: &str) -> bool {
+    let sql = sql.to_ascii_lowercase().replace(char::is_whitespace, "");
+    sql.starts_with("createvirtualtable") && sql.contains("usingfts5") && sql.contains("content='")
 }
 
 /// An identifier from the catalog, double-quoted.

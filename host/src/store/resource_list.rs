@@ -1,7 +1,9 @@
 //! The resource list: its filters and sorts, keyset and offset paging, and counts. Every
 //! page reads one index range in the order asked for: the resources' own indexes, or,
 //! with a person or tag filter, the link table's, which carries the sort keys (migration
-//! 0006). `EXPLAIN` tests keep it that way on both backends (`store/tests/list_plans.rs`).
+//! 0006). A search reads the trigram index's candidates when they are few, and filters
+//! rows along the sort's index when they are many (migration 0007). `EXPLAIN` tests keep
+//! it that way on both backends (`store/tests/library_list.rs`).
 
 use sqlx::Row;
 
@@ -42,7 +44,7 @@ impl Store {
         if matches_nothing(query) {
             return Ok(0);
         }
-        let count = Plan::new(query)
+        let count = Plan::new(query, self.search_source(query, None).await?)
             .count_sql(None)
             .fetch_count(self.pool())
             .await?;
@@ -59,7 +61,8 @@ impl Store {
         if matches_nothing(query) {
             return Ok(Some(0));
         }
-        let sql = Plan::new(query).count_sql(Some(cap));
+        let source = self.search_source(query, None).await?;
+        let sql = Plan::new(query, source).count_sql(Some(cap));
         let count = sql.fetch_count(self.pool()).await?.max(0) as u64;
         Ok((count <= cap).then_some(count))
     }
@@ -75,7 +78,10 @@ impl Store {
                 next: None,
             });
         }
-        let sql = Plan::new(query).page_json_sql(query, self.backend)?;
+        let source = self
+            .search_source(query, Some(self.search_candidates_per_page))
+            .await?;
+        let sql = Plan::new(query, source).page_json_sql(query, self.backend)?;
         let text: Option<String> = sql
             .query_on(self.backend)
             .fetch_one(self.pool())
@@ -98,6 +104,48 @@ impl Store {
         Ok(ResourcePage { items, next })
     }
 
+    /// Where the query's search finds its matches. Counts always take the trigram
+    /// index's candidates (they stream from it, and a capped count stops early). A page
+    /// takes them only when at most `page_limit` resources match the search: it must
+    /// sort all of them, while rows filtered along the sort's index yield a page after
+    /// about `page size × library size / matches` rows, which is few for a common term.
+    async fn search_source(
+        &self,
+        query: &ResourceQuery,
+        page_limit: Option<u64>,
+    ) -> Result<SearchSource> {
+        let phrase = match query.search.as_deref().and_then(trigram_phrase) {
+            Some(phrase) if self.backend == Backend::Sqlite && !Plan::link_driven(query) => phrase,
+            _ => return Ok(SearchSource::Rows),
+        };
+        let Some(limit) = page_limit else {
+            return Ok(SearchSource::Index(phrase));
+        };
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
+        );
+        sql.bind(Value::Text(phrase.clone()))
+            .push(" LIMIT ")
+            .bind(Value::Int(i64::try_from(limit + 1).unwrap_or(i64::MAX)))
+            .push(") AS candidates");
+        let candidates = sql.fetch_count(self.pool()).await?.max(0) as u64;
+        Ok(if candidates <= limit {
+            SearchSource::Index(phrase)
+        } else {
+            SearchSource::Rows
+        })
+    }
+
+    /// The same store reading search pages from the trigram index's candidates only
+    /// while a search matches at most `limit` resources (0: never).
+    #[cfg(test)]
+    pub(crate) fn with_search_candidates_per_page(&self, limit: u64) -> Self {
+        Self {
+            search_candidates_per_page: limit,
+            ..self.clone()
+        }
+    }
+
     /// The query plans of a list page and its count, as the backend prints them
     /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL): for the plan tests.
     /// PostgreSQL plans with sequential scans and sorts switched off, so its plan
@@ -105,9 +153,12 @@ impl Store {
     /// a handful of rows cheaper here" (it rightly is, for a person with eight works).
     #[cfg(test)]
     pub(crate) async fn explain_list(&self, query: &ResourceQuery) -> Result<(String, String)> {
-        let plan = Plan::new(query);
-        let page = plan.page_json_sql(query, self.backend)?;
-        let count = plan.count_sql(Some(10_000));
+        let source = self
+            .search_source(query, Some(self.search_candidates_per_page))
+            .await?;
+        let page = Plan::new(query, source).page_json_sql(query, self.backend)?;
+        let source = self.search_source(query, None).await?;
+        let count = Plan::new(query, source).count_sql(Some(10_000));
         let mut tx = self.pool().begin().await?;
         let explain = match self.backend {
             super::Backend::Sqlite => "EXPLAIN QUERY PLAN ",
@@ -158,11 +209,37 @@ fn matches_nothing(query: &ResourceQuery) -> bool {
     query.sort == ResourceSort::VideoTime && query.downloaded == Some(false)
 }
 
+/// The most resources a search may match for a page to be read from the trigram index's
+/// candidates (and sorted); past it, rows are filtered along the sort's index. At the
+/// switch either way reads a few thousand rows, at a million resources.
+pub(super) const SEARCH_CANDIDATES_PER_PAGE: u64 = 5_000;
+
+/// Where a search's matches come from.
+enum SearchSource {
+    /// Each row read along the sort's index is checked with `LIKE` (on PostgreSQL, its
+    /// planner may take the trigram indexes instead).
+    Rows,
+    /// SQLite's trigram index (`resource_search`) hands over the candidates for this
+    /// FTS5 phrase, and each is checked with `LIKE` as well, so both sources give the
+    /// same rows.
+    Index(String),
+}
+
+/// The FTS5 phrase that finds the rows containing `search` through the trigram index,
+/// or None when the term is too short to have a trigram.
+fn trigram_phrase(search: &str) -> Option<String> {
+    let term = search.trim();
+    (term.chars().count() >= 3).then(|| format!("\"{}\"", term.replace('"', "\"\"")))
+}
+
 /// Which index range a query reads, and the WHERE clause over it.
 struct Plan {
     /// A link table driving the read (`resource_people` or `resource_tags` as `l`), or
     /// None for the resources' own indexes.
     link: Option<&'static str>,
+    /// Whether the search's candidates come from the trigram index, which then drives
+    /// the read (`resource_search` as `s`).
+    search_index: bool,
     /// Whether the WHERE clause reads the resource row (a link-driven count needs no
     /// join otherwise).
     reads_resource: bool,
@@ -172,8 +249,22 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(query: &ResourceQuery) -> Self {
+    /// Whether a person's or a tag's links drive the read.
+    fn link_driven(query: &ResourceQuery) -> bool {
+        query.person_id.is_some() || query.tag_id.is_some()
+    }
+
+    fn new(query: &ResourceQuery, source: SearchSource) -> Self {
         let mut filter = Sql::new(" WHERE 1 = 1");
+        let search_index = match source {
+            SearchSource::Index(phrase) if !Self::link_driven(query) => {
+                filter
+                    .push(" AND s.resource_search MATCH ")
+                    .bind(Value::Text(phrase));
+                true
+            }
+            _ => false,
+        };
         let mut reads_resource = false;
         // A person has fewer works than a tag has: the person's links drive when both
         // are given, and the tag is checked per row through the link's primary key.
@@ -255,6 +346,7 @@ impl Plan {
         };
         Self {
             link,
+            search_index,
             reads_resource,
             filter,
             key,
@@ -286,6 +378,11 @@ impl Plan {
     fn from(&self) -> String {
         match self.link {
             Some(link) => format!("{link} l JOIN resources r ON r.id = l.resource_id"),
+            // CROSS JOIN keeps the candidates in the outer loop, streaming in rowid
+            // order: a capped count stops after its cap.
+            None if self.search_index => {
+                "resource_search s CROSS JOIN resources r ON r.id = s.rowid".to_owned()
+            }
             None => "resources r".to_owned(),
         }
     }
