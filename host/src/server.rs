@@ -120,6 +120,11 @@ impl Server {
             let cancel = shutdown.child_token();
             async move { store.follow_library_writes(cancel).await }
         });
+        tracker.spawn({
+            let store = library.store().clone();
+            let cancel = shutdown.child_token();
+            async move { store.keep_statistics(cancel).await }
+        });
         if config.plugins.watch {
             let watcher = plugins
                 .watcher(shutdown.child_token())

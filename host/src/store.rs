@@ -15,6 +15,7 @@ mod resource_write;
 mod resources;
 mod schedules;
 mod settings;
+mod statistics;
 mod task_types;
 mod tasks;
 mod translations;

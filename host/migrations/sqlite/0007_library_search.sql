@@ -31,3 +31,8 @@ BEGIN
     INSERT INTO resource_search (rowid, code, title_source, title_original, title_translated)
         VALUES (NEW.id, NEW.code, NEW.title_source, NEW.title_original, NEW.title_translated);
 END;
+
+-- Statistics the earlier migrations gathered on empty tables say "no rows", and the
+-- planner keeps believing it as the library grows; without them it assumes large tables.
+-- The server gathers statistics again as tables grow.
+DELETE FROM sqlite_stat1 WHERE CAST(stat AS INTEGER) = 0;

@@ -78,6 +78,8 @@ pub(crate) async fn seed(
             None => break,
         }
     }
+    // A library that grew this much would be planned with the statistics of a smaller one.
+    store.refresh_statistics(true).await?;
     Ok(SeedReport {
         resources: count,
         with_video,

@@ -379,9 +379,11 @@ impl Plan {
         match self.link {
             Some(link) => format!("{link} l JOIN resources r ON r.id = l.resource_id"),
             // CROSS JOIN keeps the candidates in the outer loop, streaming in rowid
-            // order: a capped count stops after its cap.
+            // order: a capped count stops after its cap. NOT INDEXED leaves each
+            // candidate's row to its rowid: the planner would otherwise walk a partial
+            // index (the downloaded resources') for every candidate.
             None if self.search_index => {
-                "resource_search s CROSS JOIN resources r ON r.id = s.rowid".to_owned()
+                "resource_search s CROSS JOIN resources r NOT INDEXED ON r.id = s.rowid".to_owned()
             }
             None => "resources r".to_owned(),
         }

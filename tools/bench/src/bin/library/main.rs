@@ -25,7 +25,14 @@
 //! cargo build --release -p kura
 //! cargo run --release -p kura-bench --bin library -- [--postgres URL] [--no-postgres] [--no-sqlite]
 //!     [--counts 10000,100000,1000000] [--import N] [--duration SECS] [--warmup SECS]
-//!     [--connections N] [--threads N]
+//!     [--connections N] [--threads N] [--only NAME[,NAME..]]
+//! ```
+//!
+//! `--only` runs the scenarios whose names contain one of the given texts (the static
+//! ceiling always runs), and skips the import unless one of them is `import`:
+//!
+//! ```sh
+//! cargo run --release -p kura-bench --bin library -- --counts 100000 --only metadata,search
 //! ```
 
 mod scenarios;
@@ -61,6 +68,17 @@ struct Options {
     postgres: Option<String>,
     /// `--no-sqlite`: PostgreSQL alone.
     sqlite: bool,
+    /// `--only`: the texts a scenario's name must contain one of (all when empty).
+    only: Vec<String>,
+}
+
+impl Options {
+    /// Whether the scenario named `name` runs.
+    fn runs(&self, name: &str) -> bool {
+        name == "static"
+            || self.only.is_empty()
+            || self.only.iter().any(|o| name.contains(o.as_str()))
+    }
 }
 
 impl Options {
@@ -78,6 +96,7 @@ impl Options {
                 .ok()
                 .filter(|url| !url.is_empty()),
             sqlite: true,
+            only: Vec::new(),
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -96,10 +115,14 @@ impl Options {
                 "--warmup" => options.warmup = Duration::from_secs(value()?.parse()?),
                 "--connections" => options.load.connections = value()?.parse()?,
                 "--threads" => options.load.threads = value()?.parse()?,
+                "--only" => {
+                    options.only = value()?.split(',').map(|s| s.trim().to_owned()).collect();
+                }
                 _ => anyhow::bail!(
                     "unknown argument `{flag}`; flags: --postgres URL, --no-postgres, \
                      --no-sqlite, --counts N[,N..], \
-                     --import N, --duration SECS, --warmup SECS, --connections N, --threads N"
+                     --import N, --duration SECS, --warmup SECS, --connections N, --threads N, \
+                     --only NAME[,NAME..]"
                 ),
             }
         }
@@ -249,7 +272,7 @@ async fn run_backend(
     rows.append(&mut uncached?);
 
     let mut import_rate = None;
-    if options.import > 0 {
+    if options.import > 0 && options.runs("import") {
         instance.set_list_cache(32)?;
         let server = instance.serve().await?;
         let imported = measure_import(&server, &instance, &context, &ceiling).await;
@@ -306,8 +329,11 @@ async fn scenario(
     url: &str,
     script: Option<&Path>,
     ceiling: Option<&Report>,
-) -> Result<Row> {
+) -> Result<Option<Row>> {
     let options = context.options;
+    if !options.runs(name) {
+        return Ok(None);
+    }
     if !options.warmup.is_zero() {
         let warmup = Load {
             duration: options.warmup,
@@ -333,7 +359,7 @@ async fn scenario(
         ceiling.map(|c| ratios(&report, c)).unwrap_or_default(),
         memory_text(memory)
     );
-    Ok(context.row(name, report, ceiling, memory))
+    Ok(Some(context.row(name, report, ceiling, memory)))
 }
 
 /// The static ceiling, the issue's list from the cache and conditionally, metadata.
@@ -354,11 +380,12 @@ async fn measure_cached(
         None,
         None,
     )
-    .await?;
+    .await?
+    .context("the static ceiling always runs")?;
     let ceiling_report = ceiling.report.clone();
     rows.push(ceiling);
     let list = format!("{base}{LIST_QUERY}");
-    rows.push(
+    rows.extend(
         scenario(
             server,
             context,
@@ -370,7 +397,7 @@ async fn measure_cached(
         .await?,
     );
     let script = scenarios::conditional(instance.path(), &etag)?;
-    rows.push(
+    rows.extend(
         scenario(
             server,
             context,
@@ -382,7 +409,7 @@ async fn measure_cached(
         .await?,
     );
     let script = scenarios::metadata(instance.path(), context.count)?;
-    rows.push(
+    rows.extend(
         scenario(
             server,
             context,
@@ -397,7 +424,7 @@ async fn measure_cached(
     for (n, filter) in FILTERS.iter().enumerate() {
         let script = scenarios::filter(instance.path(), context.count, n, filter)?;
         let name = format!("{} (cache on)", filter.name);
-        rows.push(
+        rows.extend(
             scenario(
                 server,
                 context,
@@ -424,10 +451,10 @@ async fn measure_uncached(
     let mut rows = Vec::new();
     let ceiling = Some(ceiling);
     let list = format!("{base}{LIST_QUERY}");
-    rows.push(scenario(server, context, "list (uncached)", &list, None, ceiling).await?);
+    rows.extend(scenario(server, context, "list (uncached)", &list, None, ceiling).await?);
     for (n, filter) in FILTERS.iter().enumerate() {
         let script = scenarios::filter(dir, context.count, n, filter)?;
-        rows.push(
+        rows.extend(
             scenario(
                 server,
                 context,
@@ -441,7 +468,7 @@ async fn measure_uncached(
     }
     let rows_for_cursors = cursor_rows(server, context.count).await?;
     let script = scenarios::deep_cursor(dir, context.count, &rows_for_cursors)?;
-    rows.push(
+    rows.extend(
         scenario(
             server,
             context,
@@ -453,7 +480,7 @@ async fn measure_uncached(
         .await?,
     );
     let script = scenarios::deep_page(dir, context.count)?;
-    rows.push(
+    rows.extend(
         scenario(
             server,
             context,

@@ -1,0 +1,78 @@
+//! The planner's statistics. SQLite gathers them only when asked, and the migrations ran
+//! `ANALYZE` on empty tables: a library filled afterwards would be planned as if it were
+//! empty (a partial index "of no rows" taken for every search candidate, say). The store
+//! refreshes them after bulk writes, and the server at its start and every ten minutes.
+
+use std::time::Duration;
+
+use sqlx::Executor;
+use tokio_util::sync::CancellationToken;
+
+use super::{Backend, Result, Store};
+
+/// How often a running server refreshes the statistics (a no-op while tables keep
+/// about their size).
+const REFRESH_EVERY: Duration = Duration::from_secs(600);
+
+/// Rows SQLite samples per index when it analyzes (`PRAGMA analysis_limit`): enough for
+/// the planner's estimates, and milliseconds at a million rows.
+const SQLITE_ANALYSIS_LIMIT: u32 = 2000;
+
+/// The tables the library list reads.
+const LIBRARY_TABLES: &str = "resources, resource_people, resource_tags, people, tags";
+
+/// Drops SQLite's statistics of empty tables: the planner takes "no rows" at its word and
+/// keeps it after the table grows (it would walk a partial index "of no rows" for every
+/// search candidate), while without statistics it assumes a large table and uses indexes.
+const SQLITE_FORGET_EMPTY: &str = "DELETE FROM sqlite_stat1 WHERE CAST(stat AS INTEGER) = 0";
+
+impl Store {
+    /// Gathers statistics again for the tables whose size changed much since they were
+    /// last gathered: SQLite's `PRAGMA optimize`, or after a bulk write (`bulk`)
+    /// `ANALYZE` of the library tables, both sampling (see [`SQLITE_ANALYSIS_LIMIT`]),
+    /// and statistics of empty tables are dropped. PostgreSQL's autovacuum does the same
+    /// by itself; after a bulk write the library tables are analyzed at once rather than
+    /// when autovacuum gets to them.
+    pub(crate) async fn refresh_statistics(&self, bulk: bool) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let gather = if bulk {
+                    LIBRARY_TABLES
+                        .split(", ")
+                        .map(|table| format!("ANALYZE {table};"))
+                        .collect::<String>()
+                } else {
+                    "PRAGMA optimize;".to_owned()
+                };
+                let mut connection = self.pool().acquire().await?;
+                connection
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}; {gather} \
+                         {SQLITE_FORGET_EMPTY};"
+                    )))
+                    .await?;
+            }
+            Backend::Postgres if bulk => {
+                self.pool()
+                    .execute(sqlx::AssertSqlSafe(format!("ANALYZE {LIBRARY_TABLES}")))
+                    .await?;
+            }
+            Backend::Postgres => {}
+        }
+        Ok(())
+    }
+
+    /// Refreshes the statistics now and every [`REFRESH_EVERY`] until `cancel`; a failure
+    /// is logged and tried again at the next turn.
+    pub async fn keep_statistics(&self, cancel: CancellationToken) {
+        loop {
+            if let Err(error) = self.refresh_statistics(false).await {
+                tracing::warn!(%error, "cannot refresh the database's statistics");
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(REFRESH_EVERY) => {}
+            }
+        }
+    }
+}
