@@ -35,7 +35,7 @@ impl Store {
     /// code given twice is written once, as its last write says. Returns the ids in the
     /// order of `writes`.
     pub(crate) async fn upsert_resources(&self, writes: &[ResourceWrite]) -> Result<Vec<i64>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let entries: Vec<Entry<'_>> = writes
             .iter()
             .map(|write| Entry { write, state: None })
@@ -53,7 +53,7 @@ impl Store {
         &self,
         rows: &[(ResourceWrite, ImportedState)],
     ) -> Result<Vec<i64>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let entries: Vec<Entry<'_>> = rows
             .iter()
             .map(|(write, state)| Entry {

@@ -97,7 +97,7 @@ impl Store {
     pub(crate) async fn put_settings(&self, settings: Map<String, Value>) -> Result<()> {
         SETTINGS_LIMITS.check_keys(settings.keys())?;
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Writers take turns, so the limits hold against concurrent writes (each
             // would otherwise check a total without the others' uncommitted keys).

@@ -185,7 +185,7 @@ impl Store {
              AND ($5 = 0 OR NOT EXISTS (SELECT 1 FROM tasks r WHERE r.lane = $4 AND r.status = 'running')) \
              RETURNING {TASK_COLUMNS}"
         );
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if serial && self.backend() == Backend::Postgres {
             // Serialises claims of this lane across hosts until the transaction ends.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
