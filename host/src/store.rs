@@ -48,6 +48,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
+/// Reads nothing, but brings the connection's copy of the schema up to date (SQLite
+/// checks its schema cookie before running any statement on the database).
+const SQLITE_READ_SCHEMA: &str = "SELECT 1 FROM sqlite_master LIMIT 0";
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -96,10 +100,6 @@ pub struct Store {
     generation: std::sync::Arc<generation::LibraryGeneration>,
     /// The PostgreSQL URL, for the listener that follows other hosts' writes.
     url: Option<std::sync::Arc<str>>,
-    /// The most matches a search may have for a page to be read from the trigram
-    /// index's candidates (`resource_list::SEARCH_CANDIDATES_PER_PAGE`; tests lower it
-    /// to read both ways).
-    search_candidates_per_page: u64,
 }
 
 impl Store {
@@ -132,7 +132,7 @@ impl Store {
             Backend::Postgres => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url).map_err(open_error)?;
-        let pool = AnyPoolOptions::new()
+        let mut pool_options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
@@ -145,7 +145,23 @@ impl Store {
                     }
                     Ok(())
                 })
-            })
+            });
+        if backend == Backend::Sqlite {
+            // A connection hands itself out with the current schema read, in place of the
+            // default ping (one round to its thread either way): a statement compiled
+            // right after another connection changed the schema fails with "no such
+            // table" when a trigger of it reaches a virtual table (the search index).
+            pool_options =
+                pool_options
+                    .test_before_acquire(false)
+                    .before_acquire(|connection, _| {
+                        Box::pin(async move {
+                            connection.execute(SQLITE_READ_SCHEMA).await?;
+                            Ok(true)
+                        })
+                    });
+        }
+        let pool = pool_options
             .connect_with(options)
             .await
             .map_err(open_error)?;
@@ -154,7 +170,6 @@ impl Store {
             backend,
             generation: std::sync::Arc::default(),
             url: (backend == Backend::Postgres).then(|| std::sync::Arc::from(url.as_str())),
-            search_candidates_per_page: resource_list::SEARCH_CANDIDATES_PER_PAGE,
         })
     }
 

@@ -3,14 +3,15 @@
 --
 -- resource_search indexes every three-character run of the code and the titles (FTS5's
 -- trigram tokenizer, case-folded), so a search finds its candidates without reading
--- every row. It holds no copy of the text: its content is the resources table, kept in
--- step by the triggers below.
+-- every row. It keeps no text and names no other table (contentless, with deletes by
+-- rowid): its rowid is the resource's id, and the triggers below keep it in step.
 
 CREATE VIRTUAL TABLE resource_search USING fts5(
     code, title_source, title_original, title_translated,
-    content = 'resources', content_rowid = 'id', tokenize = 'trigram'
+    content = '', contentless_delete = 1, tokenize = 'trigram'
 );
-INSERT INTO resource_search (resource_search) VALUES ('rebuild');
+INSERT INTO resource_search (rowid, code, title_source, title_original, title_translated)
+    SELECT id, code, title_source, title_original, title_translated FROM resources;
 
 CREATE TRIGGER resources_search_inserted AFTER INSERT ON resources
 BEGIN
@@ -19,15 +20,13 @@ BEGIN
 END;
 CREATE TRIGGER resources_search_deleted AFTER DELETE ON resources
 BEGIN
-    INSERT INTO resource_search (resource_search, rowid, code, title_source, title_original, title_translated)
-        VALUES ('delete', OLD.id, OLD.code, OLD.title_source, OLD.title_original, OLD.title_translated);
+    DELETE FROM resource_search WHERE rowid = OLD.id;
 END;
 CREATE TRIGGER resources_search_updated AFTER UPDATE OF code, title_source, title_original, title_translated ON resources
 WHEN NEW.code IS NOT OLD.code OR NEW.title_source IS NOT OLD.title_source
     OR NEW.title_original IS NOT OLD.title_original OR NEW.title_translated IS NOT OLD.title_translated
 BEGIN
-    INSERT INTO resource_search (resource_search, rowid, code, title_source, title_original, title_translated)
-        VALUES ('delete', OLD.id, OLD.code, OLD.title_source, OLD.title_original, OLD.title_translated);
+    DELETE FROM resource_search WHERE rowid = OLD.id;
     INSERT INTO resource_search (rowid, code, title_source, title_original, title_translated)
         VALUES (NEW.id, NEW.code, NEW.title_source, NEW.title_original, NEW.title_translated);
 END;

@@ -127,7 +127,7 @@ async fn make_page(
     if total.capped && state.list_cache.start_exact_count(generation, &filter) {
         count_in_background(state, generation, filter);
     }
-    let page = store.resource_page(query).await?;
+    let page = store.resource_page(query, total.count).await?;
     let next_cursor = page
         .next
         .map(|next| encode_cursor(query, next))

@@ -419,39 +419,40 @@ async fn copy_attached_backup(connection: &mut sqlx::AnyConnection) -> Result<()
             .await?;
     }
     // Tables before what depends on them; in each kind, the order they were made in.
-    let wanted: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT type, name, sql FROM backup.sqlite_master \
-         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
-         AND name NOT IN (SELECT name FROM pragma_table_list \
-             WHERE schema = 'backup' AND type = 'shadow') \
-         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid",
+    // Tables first, each with its rows, then what depends on them; in each kind, the
+    // order they were made in. A virtual table's shadow tables come with its CREATE, and
+    // their rows are copied: a full-text index comes back as it was.
+    let wanted: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.type, m.sql FROM backup.sqlite_master m \
+         LEFT JOIN pragma_table_list t ON t.schema = 'backup' AND t.name = m.name \
+         WHERE m.sql IS NOT NULL AND m.name NOT LIKE 'sqlite_%' \
+         AND COALESCE(t.type, '') <> 'shadow' \
+         ORDER BY CASE m.type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, m.rowid",
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut full_text_indexes = Vec::new();
-    for (kind, name, sql) in &wanted {
+    let (tables, dependents): (Vec<_>, Vec<_>) =
+        wanted.iter().partition(|(kind, _)| kind == "table");
+    for (_, sql) in tables {
         // Unqualified CREATE statements make their object in `main`.
         tx.execute(AssertSqlSafe(sql.clone())).await?;
-        if kind != "table" {
-            continue;
-        }
-        let name = quoted(name);
-        if is_full_text_index(sql) {
-            // An index over another table's rows (`content=`): built again from them
-            // once every table is back, rather than copied.
-            full_text_indexes.push(name);
-        } else {
-            tx.execute(AssertSqlSafe(format!(
-                "INSERT INTO main.{name} SELECT * FROM backup.{name}"
-            )))
-            .await?;
-        }
     }
-    for name in full_text_indexes {
+    // Before any trigger exists, so copying fires none.
+    let filled: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM pragma_table_list WHERE schema = 'backup' \
+         AND type IN ('table', 'shadow') AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for name in filled {
+        let name = quoted(&name);
         tx.execute(AssertSqlSafe(format!(
-            "INSERT INTO main.{name} ({name}) VALUES ('rebuild')"
+            "DELETE FROM main.{name}; INSERT INTO main.{name} SELECT * FROM backup.{name}"
         )))
         .await?;
+    }
+    for (_, sql) in dependents {
+        tx.execute(AssertSqlSafe(sql.clone())).await?;
     }
     let counters: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM backup.sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'",
@@ -492,13 +493,6 @@ async fn copy_attached_backup(connection: &mut sqlx::AnyConnection) -> Result<()
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Whether `sql` makes an FTS5 table over another table's rows (`content='table'`; the
-/// only virtual table the schema has is such an index, `resource_search`).
-fn is_full_text_index(sql: &str) -> bool {
-    let sql = sql.to_ascii_lowercase().replace(char::is_whitespace, "");
-    sql.starts_with("createvirtualtable") && sql.contains("usingfts5") && sql.contains("content='")
 }
 
 /// An identifier from the catalog, double-quoted.

@@ -30,7 +30,7 @@ impl Store {
         query: &ResourceQuery,
     ) -> Result<Page<ResourceSummary>> {
         let total = self.count_resources(query).await?;
-        let page = self.resource_page(query).await?;
+        let page = self.resource_page(query, total).await?;
         Ok(Page {
             items: page.items,
             total,
@@ -44,7 +44,7 @@ impl Store {
         if matches_nothing(query) {
             return Ok(0);
         }
-        let count = Plan::new(query, self.search_source(query, None).await?)
+        let count = Plan::new(query, self.search_source(query, Read::Count).await?)
             .count_sql(None)
             .fetch_count(self.pool())
             .await?;
@@ -61,17 +61,22 @@ impl Store {
         if matches_nothing(query) {
             return Ok(Some(0));
         }
-        let source = self.search_source(query, None).await?;
+        let source = self.search_source(query, Read::Count).await?;
         let sql = Plan::new(query, source).count_sql(Some(cap));
         let count = sql.fetch_count(self.pool()).await?.max(0) as u64;
         Ok((count <= cap).then_some(count))
     }
 
     /// One page of the query: after its cursor, or at its page number; with the cursor
-    /// of the next page when more rows follow. The database hands the page over as one
-    /// JSON value (a row per resource would cost a round of conversions and allocations
-    /// per row and column).
-    pub(crate) async fn resource_page(&self, query: &ResourceQuery) -> Result<ResourcePage> {
+    /// of the next page when more rows follow. `matches_at_least` is what the caller
+    /// knows of the filter's matches (a total it counted, else 0): it only chooses how
+    /// a search is read. The database hands the page over as one JSON value (a row per
+    /// resource would cost a round of conversions and allocations per row and column).
+    pub(crate) async fn resource_page(
+        &self,
+        query: &ResourceQuery,
+        matches_at_least: u64,
+    ) -> Result<ResourcePage> {
         if matches_nothing(query) {
             return Ok(ResourcePage {
                 items: Vec::new(),
@@ -79,7 +84,7 @@ impl Store {
             });
         }
         let source = self
-            .search_source(query, Some(self.search_candidates_per_page))
+            .search_source(query, Read::Page { matches_at_least })
             .await?;
         let sql = Plan::new(query, source).page_json_sql(query, self.backend)?;
         let text: Option<String> = sql
@@ -106,21 +111,24 @@ impl Store {
 
     /// Where the query's search finds its matches. Counts always take the trigram
     /// index's candidates (they stream from it, and a capped count stops early). A page
-    /// takes them only when at most `page_limit` resources match the search: it must
-    /// sort all of them, while rows filtered along the sort's index yield a page after
-    /// about `page size × library size / matches` rows, which is few for a common term.
-    async fn search_source(
-        &self,
-        query: &ResourceQuery,
-        page_limit: Option<u64>,
-    ) -> Result<SearchSource> {
+    /// takes them only when at most [`SEARCH_CANDIDATES_PER_PAGE`] resources match the
+    /// search: it must sort all of them, while rows filtered along the sort's index
+    /// yield a page after about `page size × library size / matches` rows, which is few
+    /// for a common term. The candidates are counted (up to that limit) unless the
+    /// filter's own matches, which the search's include, already exceed it.
+    async fn search_source(&self, query: &ResourceQuery, read: Read) -> Result<SearchSource> {
         let phrase = match query.search.as_deref().and_then(trigram_phrase) {
             Some(phrase) if self.backend == Backend::Sqlite && !Plan::link_driven(query) => phrase,
             _ => return Ok(SearchSource::Rows),
         };
-        let Some(limit) = page_limit else {
-            return Ok(SearchSource::Index(phrase));
-        };
+        let limit = SEARCH_CANDIDATES_PER_PAGE;
+        match read {
+            Read::Count => return Ok(SearchSource::Index(phrase)),
+            Read::Page { matches_at_least } if matches_at_least > limit => {
+                return Ok(SearchSource::Rows);
+            }
+            Read::Page { .. } => {}
+        }
         let mut sql = Sql::new(
             "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
         );
@@ -136,28 +144,22 @@ impl Store {
         })
     }
 
-    /// The same store reading search pages from the trigram index's candidates only
-    /// while a search matches at most `limit` resources (0: never).
-    #[cfg(test)]
-    pub(crate) fn with_search_candidates_per_page(&self, limit: u64) -> Self {
-        Self {
-            search_candidates_per_page: limit,
-            ..self.clone()
-        }
-    }
-
     /// The query plans of a list page and its count, as the backend prints them
     /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL): for the plan tests.
     /// PostgreSQL plans with sequential scans and sorts switched off, so its plan
     /// answers "does an index serve this filter in this order" rather than "is a sort of
     /// a handful of rows cheaper here" (it rightly is, for a person with eight works).
     #[cfg(test)]
-    pub(crate) async fn explain_list(&self, query: &ResourceQuery) -> Result<(String, String)> {
+    pub(crate) async fn explain_list(
+        &self,
+        query: &ResourceQuery,
+        matches_at_least: u64,
+    ) -> Result<(String, String)> {
         let source = self
-            .search_source(query, Some(self.search_candidates_per_page))
+            .search_source(query, Read::Page { matches_at_least })
             .await?;
         let page = Plan::new(query, source).page_json_sql(query, self.backend)?;
-        let source = self.search_source(query, None).await?;
+        let source = self.search_source(query, Read::Count).await?;
         let count = Plan::new(query, source).count_sql(Some(10_000));
         let mut tx = self.pool().begin().await?;
         let explain = match self.backend {
@@ -212,7 +214,16 @@ fn matches_nothing(query: &ResourceQuery) -> bool {
 /// The most resources a search may match for a page to be read from the trigram index's
 /// candidates (and sorted); past it, rows are filtered along the sort's index. At the
 /// switch either way reads a few thousand rows, at a million resources.
-pub(super) const SEARCH_CANDIDATES_PER_PAGE: u64 = 5_000;
+const SEARCH_CANDIDATES_PER_PAGE: u64 = 5_000;
+
+/// What a search's source is chosen for.
+enum Read {
+    Count,
+    /// A page of a filter known to have at least this many matches.
+    Page {
+        matches_at_least: u64,
+    },
+}
 
 /// Where a search's matches come from.
 enum SearchSource {

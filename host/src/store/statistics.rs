@@ -19,7 +19,13 @@ const REFRESH_EVERY: Duration = Duration::from_secs(600);
 const SQLITE_ANALYSIS_LIMIT: u32 = 2000;
 
 /// The tables the library list reads.
-const LIBRARY_TABLES: &str = "resources, resource_people, resource_tags, people, tags";
+const LIBRARY_TABLES: [&str; 5] = [
+    "resources",
+    "resource_people",
+    "resource_tags",
+    "people",
+    "tags",
+];
 
 /// Drops SQLite's statistics of empty tables: the planner takes "no rows" at its word and
 /// keeps it after the table grows (it would walk a partial index "of no rows" for every
@@ -38,9 +44,8 @@ impl Store {
             Backend::Sqlite => {
                 let gather = if bulk {
                     LIBRARY_TABLES
-                        .split(", ")
                         .map(|table| format!("ANALYZE {table};"))
-                        .collect::<String>()
+                        .concat()
                 } else {
                     "PRAGMA optimize;".to_owned()
                 };
@@ -54,7 +59,10 @@ impl Store {
             }
             Backend::Postgres if bulk => {
                 self.pool()
-                    .execute(sqlx::AssertSqlSafe(format!("ANALYZE {LIBRARY_TABLES}")))
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "ANALYZE {}",
+                        LIBRARY_TABLES.join(", ")
+                    )))
                     .await?;
             }
             Backend::Postgres => {}

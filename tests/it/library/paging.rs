@@ -141,18 +141,18 @@ async fn check(database: &TestDatabase) {
         check_error(&format!("{on} {path}"), status, &body, 400, code);
     }
 
-    // A 304 needs no database: with the people's links renamed away (DDL, which no
-    // trigger reports), a page of a person not yet cached fails while the conditional
-    // request is still answered.
+    // A 304 needs no database: with the resources table renamed away (DDL, which no
+    // trigger reports), a page not yet cached fails while the conditional request is
+    // still answered.
     let (_, etag, _) = get(&server, list, None).await;
     let pool = database.connect(server.data.path(), true).await;
     let (away, back) = (
-        "ALTER TABLE resource_people RENAME TO resource_people_away",
-        "ALTER TABLE resource_people_away RENAME TO resource_people",
+        "ALTER TABLE resources RENAME TO resources_away",
+        "ALTER TABLE resources_away RENAME TO resources",
     );
     execute(&pool, away.to_owned()).await;
     // A filter not asked for before: its SQL is prepared anew and finds no table.
-    let uncached = get(&server, "/api/resources?person=999999&page_size=3", None).await;
+    let uncached = get(&server, "/api/resources?source=elsewhere&page_size=3", None).await;
     let conditional = get(&server, list, Some(&etag)).await;
     execute(&pool, back.to_owned()).await;
     pool.close().await;
