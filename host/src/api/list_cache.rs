@@ -86,6 +86,9 @@ pub(crate) struct ListCache {
     estimate_for: Duration,
     /// Exact counts running in the background, so each runs once.
     counting: std::sync::Mutex<std::collections::HashSet<(u64, ResourceQuery)>>,
+    /// One exact count at a time: each may read every match (a second at a million
+    /// resources), and requests need the database's connections meanwhile.
+    counting_turn: Arc<tokio::sync::Semaphore>,
 }
 
 impl ListCache {
@@ -118,6 +121,7 @@ impl ListCache {
             latest: Cache::new(TOTALS),
             estimate_for,
             counting: std::sync::Mutex::default(),
+            counting_turn: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 
@@ -237,7 +241,26 @@ impl ListCache {
         }
     }
 
-    /// The background count of `filter` at `generation` ended (recorded or failed).
+    /// Whether a background count of `filter` for `generation` that got its turn while
+    /// the library is at `now` still tells anyone anything: yes for the current
+    /// generation, and for an earlier one unless a count of the filter from within the
+    /// estimate window already serves as the estimate.
+    pub(crate) fn worth_counting(&self, generation: u64, now: u64, filter: &ResourceQuery) -> bool {
+        generation == now
+            || self
+                .latest
+                .get(filter)
+                .is_none_or(|last| last.at.elapsed() >= self.estimate_for)
+    }
+
+    /// Waits for the background counts' turn (one at a time); None once the cache is
+    /// going away.
+    pub(crate) async fn exact_count_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.counting_turn.clone().acquire_owned().await.ok()
+    }
+
+    /// The background count of `filter` at `generation` ended (recorded or failed, or
+    /// skipped).
     pub(crate) fn exact_count_ended(&self, generation: u64, filter: &ResourceQuery) {
         if let Ok(mut running) = self.counting.lock() {
             running.remove(&(generation, filter.clone()));
@@ -407,6 +430,41 @@ mod tests {
         assert!(
             cache.start_exact_count(2, &all),
             "another generation counts again"
+        );
+    }
+
+    #[tokio::test]
+    async fn background_counts_take_turns_and_a_stale_one_is_skipped_while_an_estimate_serves() {
+        let cache = ListCache::with_estimates(0, Duration::from_secs(3600));
+        let first = cache.exact_count_turn().await.expect("a turn");
+        let second = tokio::time::timeout(Duration::from_millis(50), cache.exact_count_turn());
+        assert!(second.await.is_err(), "one count at a time");
+        drop(first);
+        assert!(
+            cache.exact_count_turn().await.is_some(),
+            "the next one's turn"
+        );
+
+        let all = query(None);
+        assert!(cache.worth_counting(1, 1, &all), "the current generation");
+        assert!(
+            cache.worth_counting(1, 2, &all),
+            "stale, but nothing to estimate from"
+        );
+        cache.record_exact(2, &all, 50_000);
+        assert!(
+            !cache.worth_counting(1, 3, &all),
+            "stale, a recent count serves"
+        );
+        assert!(
+            cache.worth_counting(3, 3, &all),
+            "the current generation still counts"
+        );
+        let expired = ListCache::with_estimates(0, Duration::ZERO);
+        expired.record_exact(2, &all, 50_000);
+        assert!(
+            expired.worth_counting(1, 3, &all),
+            "the recent count's window is over"
         );
     }
 

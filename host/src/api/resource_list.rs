@@ -149,15 +149,21 @@ async fn make_page(
     ))
 }
 
-/// Counts every match of `filter` off the request, once, and records the total for the
-/// requests after (a failure is only logged: those requests try again).
+/// Counts every match of `filter` off the request, once, one such count at a time, and
+/// records the total for the requests after (a failure is only logged: those requests
+/// try again).
 fn count_in_background(state: &AppState, generation: u64, filter: ResourceQuery) {
     let store = state.library.store().clone();
     let cache = state.list_cache.clone();
     tokio::spawn(async move {
-        match store.count_resources(&filter).await {
-            Ok(count) => cache.record_exact(generation, &filter, count),
-            Err(error) => tracing::warn!(%error, "cannot count the list's matches"),
+        let turn = cache.exact_count_turn().await;
+        // Counts queue behind each other while writes go on: one the library has left
+        // behind is skipped when a recent one already serves as the estimate.
+        if turn.is_some() && cache.worth_counting(generation, store.library_generation(), &filter) {
+            match store.count_resources(&filter).await {
+                Ok(count) => cache.record_exact(generation, &filter, count),
+                Err(error) => tracing::warn!(%error, "cannot count the list's matches"),
+            }
         }
         cache.exact_count_ended(generation, &filter);
     });
