@@ -191,8 +191,9 @@ async fn an_expired_stream_url_is_resolved_again_through_the_source() {
 
 #[tokio::test]
 async fn a_stream_ffmpeg_cannot_remux_is_kept_whole_and_says_why() {
-    // The fixture's H.264 slices are noise: ffmpeg refuses them, and the download keeps
-    // the TS container rather than failing or publishing a broken MP4.
+    // DEMO-004's stream never sends its picture parameter set: ffmpeg refuses to remux
+    // it, and the download keeps the TS container rather than failing or publishing a
+    // broken MP4.
     let fixture = support::fixture().await;
     let server = server(&fixture, json!({})).await;
     add(&server, "DEMO-004").await;

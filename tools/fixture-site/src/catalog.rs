@@ -176,6 +176,13 @@ pub fn has_ad_breaks(n: u32) -> bool {
     n > 100 && n % 10 == 8 && stream_kind(n) == StreamKind::Ts
 }
 
+/// Whether `n`'s stream is broken (`DEMO-004`, `DEMO-054`, `DEMO-104`): its MPEG-TS segments carry the SPS but lost
+/// the PPS, as a faulty packager leaves a stream, so no picture decodes and `ffmpeg` cannot remux it; probes still
+/// see an H.264 stream of the variant's size.
+pub fn has_broken_video(n: u32) -> bool {
+    n % 50 == 4 && stream_kind(n) == StreamKind::Ts
+}
+
 /// Segments per variant: `6 + n % 5`.
 pub fn segment_count(n: u32) -> usize {
     6 + (n % 5) as usize

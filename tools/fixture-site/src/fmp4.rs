@@ -1,14 +1,21 @@
-//! Fragmented MP4 writer: an `init.mp4` (`ftyp` + `moov`) and media segments (`moof` + `mdat`) of pseudo-random samples.
+//! Fragmented MP4 writer: an `init.mp4` (`ftyp` + `moov`, the `avcC` holding the SPS and PPS) and media segments
+//! (`moof` + `mdat`) whose samples are the frames' length-prefixed NAL units.
 
 use crate::h264;
-use crate::prng::SplitMix64;
+use crate::video::{FRAME_RATE, FRAME_TICKS, Frame, SEGMENT_TICKS, TICKS_PER_SECOND};
 
-/// The media timescale (ticks per second).
-const TIMESCALE: u32 = 90_000;
-/// Samples (one per second) in one 4-second segment.
-const SAMPLES_PER_SEGMENT: usize = 4;
+/// The media timescale (ticks per second): the MPEG clock, so frame durations are whole.
+const TIMESCALE: u32 = TICKS_PER_SECOND as u32;
 /// The only track's id.
 const TRACK_ID: u32 = 1;
+/// One frame's duration in [`TIMESCALE`] ticks.
+const FRAME_TICKS_U32: u32 = FRAME_TICKS as u32;
+/// Sample flags (ISO/IEC 14496-12 8.8.3.1): an IDR picture depends on no other and is a sync sample; the other
+/// pictures depend on one and are not.
+const SYNC_SAMPLE_FLAGS: u32 = 0x0200_0000;
+const NON_SYNC_SAMPLE_FLAGS: u32 = 0x0101_0000;
+/// The bytes of the smallest filler NAL unit in a sample: 4-byte length, header, trailing bits.
+const MIN_FILLER: usize = 6;
 
 /// The initialisation segment of a `width`×`height` H.264 track.
 pub(crate) fn init_segment(width: u16, height: u16) -> Vec<u8> {
@@ -25,28 +32,49 @@ pub(crate) fn init_segment(width: u16, height: u16) -> Vec<u8> {
     [boxed(b"ftyp", &ftyp), moov].concat()
 }
 
-/// Media segment `index` (sequence number `index + 1`) of about `size` bytes, samples drawn from `seed`.
-pub(crate) fn media_segment(seed: u64, index: u64, size: usize) -> Vec<u8> {
-    let mut random = SplitMix64::new(seed);
-    let sample_size = (size / SAMPLES_PER_SEGMENT).max(16);
-    let mut samples = Vec::with_capacity(SAMPLES_PER_SEGMENT);
-    for sample in 0..SAMPLES_PER_SEGMENT {
-        // Length-prefixed NAL units: an IDR slice first, then non-IDR slices.
-        let nal_len = sample_size - 4 + (random.next_u64() % 64) as usize;
-        let mut nal = random.bytes(nal_len);
-        h264::scrub(&mut nal);
-        nal[0] = if sample == 0 { 0x65 } else { 0x41 };
-        let mut bytes = u32_be(nal_len);
-        bytes.extend_from_slice(&nal);
-        samples.push(bytes);
-    }
+/// Media segment `index` (sequence number `index + 1`) of `frames`, about `size` bytes: filler NAL units in the
+/// samples make up the difference, when there is one.
+pub(crate) fn media_segment(frames: &[Frame], index: u64, size: usize) -> Vec<u8> {
+    let mut samples: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|frame| {
+            let mut bytes = u32_be(frame.slice.len());
+            bytes.extend_from_slice(&frame.slice);
+            bytes
+        })
+        .collect();
+    let moof_len = moof(0, 0, &vec![0; samples.len()], 0).len();
+    let needed = moof_len + 8 + samples.iter().map(Vec::len).sum::<usize>();
+    pad(&mut samples, size.saturating_sub(needed));
+
     let sizes: Vec<u32> = samples.iter().map(|sample| len_u32(sample.len())).collect();
-    let decode_time = index * u64::from(TIMESCALE) * SAMPLES_PER_SEGMENT as u64;
+    let decode_time = index * SEGMENT_TICKS;
     let sequence = u32::try_from(index + 1).unwrap_or(u32::MAX);
     // The data offset counts from the start of `moof`; its value does not change the box size.
-    let moof_len = moof(sequence, decode_time, &sizes, 0).len();
     let moof = moof(sequence, decode_time, &sizes, len_u32(moof_len + 8));
     [moof, boxed(b"mdat", &samples.concat())].concat()
+}
+
+/// Shares `extra` bytes of filler NAL units out over `samples`; all in the first when the shares would be too small
+/// for a NAL unit, none when `extra` itself is.
+fn pad(samples: &mut [Vec<u8>], extra: usize) {
+    let count = samples.len().max(1);
+    let filler = |sample: &mut Vec<u8>, len: usize| {
+        sample.extend_from_slice(&u32_be(len - 4));
+        sample.extend_from_slice(&h264::filler(len - MIN_FILLER));
+    };
+    if extra / count >= MIN_FILLER {
+        for (position, sample) in samples.iter_mut().enumerate() {
+            filler(
+                sample,
+                extra / count + usize::from(position < extra % count),
+            );
+        }
+    } else if extra >= MIN_FILLER
+        && let Some(first) = samples.first_mut()
+    {
+        filler(first, extra);
+    }
 }
 
 /// A box: 32-bit size, four-character type, body.
@@ -159,7 +187,7 @@ fn avc1(width: u16, height: u16) -> Vec<u8> {
     body.extend_from_slice(&1u16.to_be_bytes()); // frame_count
     body.extend_from_slice(&[0; 32]); // compressorname
     body.extend_from_slice(&[0x00, 0x18, 0xff, 0xff]); // depth, pre_defined -1
-    let avcc = h264::avc_configuration(u32::from(width), u32::from(height));
+    let avcc = h264::avc_configuration(u32::from(width), u32::from(height), FRAME_RATE);
     body.extend_from_slice(&boxed(b"avcC", &avcc));
     boxed(b"avc1", &body)
 }
@@ -167,7 +195,9 @@ fn avc1(width: u16, height: u16) -> Vec<u8> {
 fn trex() -> Vec<u8> {
     let mut body = TRACK_ID.to_be_bytes().to_vec();
     body.extend_from_slice(&1u32.to_be_bytes()); // default_sample_description_index
-    body.extend_from_slice(&[0; 12]); // default duration, size, flags
+    body.extend_from_slice(&FRAME_TICKS_U32.to_be_bytes()); // default_sample_duration
+    body.extend_from_slice(&0u32.to_be_bytes()); // default_sample_size
+    body.extend_from_slice(&NON_SYNC_SAMPLE_FLAGS.to_be_bytes());
     full_box(b"trex", 0, 0, &body)
 }
 
@@ -177,11 +207,13 @@ fn moof(sequence: u32, decode_time: u64, sizes: &[u32], data_offset: u32) -> Vec
     let tfdt = full_box(b"tfdt", 1, 0, &decode_time.to_be_bytes());
     let mut trun = len_u32(sizes.len()).to_be_bytes().to_vec();
     trun.extend_from_slice(&data_offset.to_be_bytes());
+    trun.extend_from_slice(&SYNC_SAMPLE_FLAGS.to_be_bytes()); // first_sample_flags: the IDR picture
     for size in sizes {
-        trun.extend_from_slice(&TIMESCALE.to_be_bytes()); // one-second samples
+        trun.extend_from_slice(&FRAME_TICKS_U32.to_be_bytes());
         trun.extend_from_slice(&size.to_be_bytes());
     }
-    let trun = full_box(b"trun", 0, 0x0301, &trun); // data offset, duration, size present
+    // Data offset, first sample flags, and each sample's duration and size present.
+    let trun = full_box(b"trun", 0, 0x0305, &trun);
     let traf = boxed(b"traf", &[tfhd, tfdt, trun].concat());
     boxed(b"moof", &[mfhd, traf].concat())
 }
@@ -222,24 +254,69 @@ mod tests {
         assert_eq!(kinds(moov), ["mvhd", "trak", "mvex"]);
     }
 
-    #[test]
-    fn media_segment_offsets_point_into_mdat() {
-        let segment = media_segment(9, 3, 20_000);
-        let top = boxes(&segment);
-        assert_eq!(kinds(&segment), ["moof", "mdat"]);
-        let moof_len = top[0].1.len() + 8;
+    /// The data offset and the (duration, size) of every sample in the `trun` of `segment`.
+    fn samples(segment: &[u8]) -> (usize, Vec<(u32, usize)>) {
+        let top = boxes(segment);
         let traf = boxes(top[0].1)[1].1;
         assert_eq!(kinds(traf), ["tfhd", "tfdt", "trun"]);
         let trun = boxes(traf)[2].1;
-        let offset = u32::from_be_bytes(trun[8..12].try_into().expect("4 bytes")) as usize;
+        let word = |at: usize| u32::from_be_bytes(trun[at..at + 4].try_into().expect("4 bytes"));
+        assert_eq!(
+            word(0),
+            0x0305,
+            "version 0; offset, first flags, durations, sizes"
+        );
+        assert_eq!(word(12), SYNC_SAMPLE_FLAGS);
+        let entries = (0..word(4) as usize)
+            .map(|sample| (word(16 + sample * 8), word(20 + sample * 8) as usize))
+            .collect();
+        (word(8) as usize, entries)
+    }
+
+    #[test]
+    fn media_segment_offsets_point_into_mdat() {
+        let frames = crate::video::segment_frames(640, 360, 0);
+        let segment = media_segment(&frames, 3, 20_000);
+        let top = boxes(&segment);
+        assert_eq!(kinds(&segment), ["moof", "mdat"]);
+        let moof_len = top[0].1.len() + 8;
+        let (offset, entries) = samples(&segment);
         assert_eq!(offset, moof_len + 8);
-        let total: usize = (0..SAMPLES_PER_SEGMENT)
-            .map(|sample| {
-                let at = 12 + sample * 8 + 4;
-                u32::from_be_bytes(trun[at..at + 4].try_into().expect("4 bytes")) as usize
-            })
-            .sum();
+        assert_eq!(entries.len(), frames.len());
+        assert!(entries.iter().all(|(duration, _)| *duration == 9_000));
+        let total: usize = entries.iter().map(|(_, size)| size).sum();
         assert_eq!(total, top[1].1.len());
-        assert!(segment.len() > 19_000 && segment.len() < 21_000);
+        assert!(
+            segment.len() > 19_000 && segment.len() < 21_000,
+            "{}",
+            segment.len()
+        );
+    }
+
+    #[test]
+    fn samples_are_the_frames_then_filler() {
+        let frames = crate::video::segment_frames(640, 360, 90);
+        for size in [0, 30_000] {
+            let segment = media_segment(&frames, 0, size);
+            let mdat = boxes(&segment)[1].1;
+            let (_, entries) = samples(&segment);
+            let mut at = 0;
+            for ((_, sample_len), frame) in entries.iter().zip(&frames) {
+                let sample = &mdat[at..at + sample_len];
+                let first_len =
+                    u32::from_be_bytes(sample[..4].try_into().expect("4 bytes")) as usize;
+                assert_eq!(&sample[4..4 + first_len], frame.slice.as_slice());
+                let rest = &sample[4 + first_len..];
+                if !rest.is_empty() {
+                    assert_eq!(rest[4], 0x0c, "a filler NAL unit");
+                    assert_eq!(
+                        u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as usize,
+                        rest.len() - 4
+                    );
+                }
+                at += sample_len;
+            }
+            assert_eq!(at, mdat.len());
+        }
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::catalog::{self, SEGMENT_SECONDS, Site, StreamKind, VARIANTS};
-use crate::h264;
+use crate::{aac, h264};
 
 /// The `?site=...` suffix for URIs, empty for unprotected requests.
 fn site_query(site: Option<Site>) -> String {
@@ -19,14 +19,16 @@ pub(crate) fn master_playlist(n: u32, site: Option<Site>) -> String {
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:");
     out.push_str(version(n));
     out.push_str("\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    // Every format in the variant: the MPEG-TS segments also carry AAC-LC audio.
+    let codecs = match catalog::stream_kind(n) {
+        StreamKind::Fmp4 => h264::CODECS.to_owned(),
+        StreamKind::Ts | StreamKind::TsAes128 => format!("{},{}", h264::CODECS, aac::CODECS),
+    };
     for (index, variant) in VARIANTS.iter().enumerate() {
         let _ = write!(
             out,
             "#EXT-X-STREAM-INF:BANDWIDTH={},RESOLUTION={}x{},CODECS=\"{}\"\n{index}/index.m3u8{query}\n",
-            variant.bandwidth,
-            variant.width,
-            variant.height,
-            h264::CODECS,
+            variant.bandwidth, variant.width, variant.height, codecs,
         );
     }
     out
@@ -170,9 +172,14 @@ mod tests {
         check(
             &master_playlist(1, Some(Site::Alpha)),
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n\
-             #EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=640x360,CODECS=\"avc1.42c028\"\n0/index.m3u8?site=alpha\n\
-             #EXT-X-STREAM-INF:BANDWIDTH=1200000,RESOLUTION=1280x720,CODECS=\"avc1.42c028\"\n1/index.m3u8?site=alpha\n\
-             #EXT-X-STREAM-INF:BANDWIDTH=2500000,RESOLUTION=1920x1080,CODECS=\"avc1.42c028\"\n2/index.m3u8?site=alpha\n",
+             #EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=640x360,CODECS=\"avc1.42c028,mp4a.40.2\"\n0/index.m3u8?site=alpha\n\
+             #EXT-X-STREAM-INF:BANDWIDTH=1200000,RESOLUTION=1280x720,CODECS=\"avc1.42c028,mp4a.40.2\"\n1/index.m3u8?site=alpha\n\
+             #EXT-X-STREAM-INF:BANDWIDTH=2500000,RESOLUTION=1920x1080,CODECS=\"avc1.42c028,mp4a.40.2\"\n2/index.m3u8?site=alpha\n",
+        );
+        let fmp4 = master_playlist(11, None);
+        assert!(
+            fmp4.contains(",CODECS=\"avc1.42c028\"\n0/index.m3u8\n"),
+            "{fmp4}"
         );
     }
 

@@ -1,6 +1,7 @@
 //! A deterministic local site standing in for the remote sites Kura's plugins read: catalog pages, HLS streams,
 //! covers, an Ollama-compatible endpoint and fault routes. The crate README is the contract.
 
+mod aac;
 pub mod catalog;
 mod covers;
 mod crypto;
@@ -17,6 +18,7 @@ mod prng;
 mod ranges;
 mod server;
 mod ts;
+mod video;
 
 pub use injection::{FOREVER, Fault};
 pub use llm::{NoisePattern, llm_answer, llm_noise_pattern, llm_reply};

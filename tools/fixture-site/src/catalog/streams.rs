@@ -1,32 +1,61 @@
 //! Stream bytes as pure functions of (code, variant, index) and the segment size the server was started with.
 
-use super::{StreamKind, VARIANTS, Variant, code, segment_count, stream_kind};
-use crate::prng::{SplitMix64, hash};
-use crate::{crypto, fmp4, h264, ts};
+#[cfg(test)]
+mod tests;
 
-/// The plaintext of segment `index` of `variant` of `n`, about `segment_size` bytes (scaled by variant).
+use super::{StreamKind, VARIANTS, Variant, code, has_broken_video, segment_count, stream_kind};
+use crate::prng::{SplitMix64, hash};
+use crate::{crypto, fmp4, h264, ts, video};
+
+/// The plaintext of segment `index` of `variant` of `n`, about `segment_size` bytes (scaled by variant), or what its
+/// pictures and sound need when that is more.
 ///
 /// MPEG-TS for [`StreamKind::Ts`] and [`StreamKind::TsAes128`], a `moof` + `mdat` fragment for [`StreamKind::Fmp4`].
 pub fn segment_bytes(n: u32, variant: usize, index: usize, segment_size: usize) -> Vec<u8> {
-    let (seed, target) = seed_and_size(n, variant, index, segment_size);
+    let target = target_size(n, variant, index, segment_size);
+    let rendition = rendition(variant);
+    let frames = video::segment_frames(rendition.width, rendition.height, bar_hue(n, index));
     match stream_kind(n) {
         StreamKind::Ts | StreamKind::TsAes128 => {
-            let video_packets_before = (0..index)
-                .map(|earlier| ts_packets(seed_and_size(n, variant, earlier, segment_size).1) - 2)
-                .sum::<usize>();
-            let packets = ts_packets(target);
-            let rendition = rendition(variant);
-            let prefix = h264::annex_b_prefix(rendition.width, rendition.height);
-            ts::segment(
-                seed,
-                index as u64,
-                packets,
-                video_packets_before as u64,
-                &prefix,
-            )
+            let parameter_sets = ts_parameter_sets(n, rendition);
+            // Every segment's frames have the sizes of these, so one budget counts the earlier segments' packets.
+            let budget = ts::PacketBudget::new(&parameter_sets, &frames);
+            let (mut video_before, mut audio_before) = (0, 0);
+            for earlier in 0..index {
+                let earlier_target = target_size(n, variant, earlier, segment_size);
+                let (video, audio) = budget.split(earlier as u64, earlier_target / ts::PACKET_SIZE);
+                video_before += video as u64;
+                audio_before += audio as u64;
+            }
+            let (video_packets, _) = budget.split(index as u64, target / ts::PACKET_SIZE);
+            ts::segment(&ts::Segment {
+                index: index as u64,
+                parameter_sets: &parameter_sets,
+                frames: &frames,
+                video_packets,
+                video_packets_before: video_before,
+                audio_packets_before: audio_before,
+            })
         }
-        StreamKind::Fmp4 => fmp4::media_segment(seed, index as u64, target),
+        StreamKind::Fmp4 => fmp4::media_segment(&frames, index as u64, target),
     }
+}
+
+/// The parameter sets sent before every IDR picture: SPS and PPS, or only the SPS in a broken stream (no slice can
+/// be decoded without the PPS).
+fn ts_parameter_sets(n: u32, rendition: Variant) -> Vec<Vec<u8>> {
+    let sps = h264::sps(rendition.width, rendition.height, video::FRAME_RATE);
+    if has_broken_video(n) {
+        vec![sps]
+    } else {
+        vec![sps, h264::pps()]
+    }
+}
+
+/// The hue of the first colour bar of segment `index` of `n`: each code starts elsewhere on the colour wheel, and
+/// each segment turns it on, so a seek shows.
+fn bar_hue(n: u32, index: usize) -> u32 {
+    ((n as usize * 47 + index * 29) % 360) as u32
 }
 
 /// The variant's rendition; the first for an out-of-range index.
@@ -34,8 +63,8 @@ fn rendition(variant: usize) -> Variant {
     VARIANTS.get(variant).copied().unwrap_or(VARIANTS[0])
 }
 
-/// The payload seed and approximate byte size of one segment.
-fn seed_and_size(n: u32, variant: usize, index: usize, segment_size: usize) -> (u64, usize) {
+/// The byte size one segment is made to have (about, for fMP4), unless its content needs more.
+fn target_size(n: u32, variant: usize, index: usize, segment_size: usize) -> usize {
     let seed = hash(&[
         b"segment",
         code(n).as_bytes(),
@@ -43,13 +72,7 @@ fn seed_and_size(n: u32, variant: usize, index: usize, segment_size: usize) -> (
         &index.to_le_bytes(),
     ]);
     // Higher variants are larger, and sizes wobble a little from segment to segment.
-    let size = segment_size * (variant + 2) / 3 + (seed % 8) as usize * ts::PACKET_SIZE;
-    (seed, size)
-}
-
-/// Transport packets in a segment of about `size` bytes.
-fn ts_packets(size: usize) -> usize {
-    (size / ts::PACKET_SIZE).max(ts::MIN_PACKETS)
+    segment_size * (variant + 2) / 3 + (seed % 8) as usize * ts::PACKET_SIZE
 }
 
 /// The segment as served: [`segment_bytes`], AES-128-CBC encrypted for [`StreamKind::TsAes128`].
