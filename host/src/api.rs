@@ -21,8 +21,11 @@ mod reports;
 mod resource_list;
 mod security;
 mod server;
+mod session;
 mod settings;
 mod tasks;
+mod ui;
+mod video;
 mod ws;
 
 use std::time::Instant;
@@ -31,7 +34,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::{Json, Router};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
@@ -53,9 +55,27 @@ use crate::events::EventBus;
 use crate::library::Library;
 use crate::plugins::PluginHost;
 
-/// What handlers share.
+/// What handlers share, behind one `Arc`: axum clones the state for every request, so a
+/// clone must cost one reference count, not a copy of every field.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(std::sync::Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        Self(std::sync::Arc::new(shared))
+    }
+}
+
+/// The fields of [`AppState`].
+pub(crate) struct Shared {
     pub(crate) plugins: PluginHost,
     /// The followed plugin indexes.
     pub(crate) indexes: crate::plugin_index::PluginIndexes,
@@ -78,7 +98,13 @@ pub(crate) struct AppState {
     pub(crate) max_wait: std::time::Duration,
     /// List answers kept while the library is unchanged.
     pub(crate) list_cache: std::sync::Arc<list_cache::ListCache>,
+    /// The request guards, which the session routes ask too.
+    pub(crate) guard: Guard,
+    /// The web UI's files.
+    pub(crate) ui: UiFiles,
 }
+
+pub(crate) use ui::UiFiles;
 
 /// Every API route, declared once: the path and method of each handler go to the
 /// router and to the OpenAPI document together (`utoipa_axum::routes!` reads the
@@ -120,6 +146,8 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(library::preview))
         .routes(routes!(library::metadata))
         .routes(routes!(media::cover))
+        .routes(routes!(video::video))
+        .routes(routes!(session::state, session::sign_in, session::sign_out))
         .routes(routes!(people::actors))
         .routes(routes!(media::avatar))
         .routes(routes!(people::genres))
@@ -134,15 +162,13 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
 }
 
 /// The whole router, behind the request guards.
-pub(crate) fn router(state: AppState, config: &ServerConfig, guard: Guard) -> Router {
+pub(crate) fn router(state: AppState, config: &ServerConfig) -> Router {
+    let guard = state.guard.clone();
     let (router, mut document) = api_routes(config).split_for_parts();
     openapi::add_task_kinds(&mut document, &state.tasks);
     let router = router.layer(axum::Extension(openapi::Document::new(document)));
-    // Static files (the web UI) sit behind the same guards and layers as the API.
-    let router = match &config.web_dir {
-        Some(dir) => router.nest_service("/ui", ServeDir::new(dir)),
-        None => router,
-    };
+    // The web UI's files sit behind the same guards and layers as the API.
+    let router = ui::add_routes(router);
     let router = router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_json_body_bytes))

@@ -11,6 +11,7 @@
 //! Methods that only compute a path do not block. The API serves the files it names.
 
 mod codec;
+mod container;
 mod files;
 mod offload;
 mod paths;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use crate::code::Code;
 
+pub(crate) use container::{Container, VideoFile};
 pub(crate) use offload::offload;
 pub(crate) use thumbnail::ThumbnailSize;
 
@@ -148,6 +150,14 @@ impl MediaStore {
         offload::check_blocking_allowed("cover_path");
         existing(paths::cover(&self.root, code)?, || {
             format!("cover of {code}")
+        })
+    }
+
+    /// The stored video's container and size; [`MediaError::NotFound`] when there is none.
+    pub(crate) fn video_file(&self, code: &Code) -> Result<VideoFile> {
+        offload::check_blocking_allowed("video_file");
+        container::probe(&paths::video(&self.root, code)?, || {
+            format!("video of {code}")
         })
     }
 

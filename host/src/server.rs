@@ -148,7 +148,7 @@ impl Server {
         if !addr.ip().is_loopback() {
             tracing::warn!(%addr, "listening on a non-loopback address: anyone who can reach it can manage plugins");
         }
-        let state = AppState {
+        let state = AppState::from(api::Shared {
             plugins: plugins.clone(),
             indexes,
             library: library.clone(),
@@ -163,10 +163,11 @@ impl Server {
             connections: tracker.clone(),
             max_wait: api::wait_limit(config.server.request_timeout),
             list_cache: api::list_cache(config.library.list_cache_bytes),
-        };
-        let guard = api::Guard::new(&config.server, &config.data_dir)
-            .context("cannot set up the API token")?;
-        let router = api::router(state, &config.server, guard);
+            guard: api::Guard::new(&config.server, &config.data_dir)
+                .context("cannot set up the API token")?,
+            ui: api::UiFiles::new(config.server.web_dir.as_deref()),
+        });
+        let router = api::router(state, &config.server);
         tracker.spawn(api::serve(
             listener,
             router,

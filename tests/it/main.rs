@@ -22,4 +22,5 @@ mod sandbox;
 mod security;
 mod tasks;
 mod translation;
+mod web;
 mod websocket;

@@ -158,6 +158,7 @@ pub(super) async fn json_errors(response: Response) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
         StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::BadBody,
+        StatusCode::RANGE_NOT_SATISFIABLE => ErrorCode::RangeNotSatisfiable,
         status if status.is_server_error() => ErrorCode::Internal,
         _ => ErrorCode::BadRequest,
     };

@@ -108,6 +108,48 @@ pub(super) struct Metadata<'a> {
     #[schema(inline)]
     pub(crate) detail: &'a crate::store::ResourceDetail,
     pub(crate) display_title: Option<String>,
+    /// The video on disk, for a player; absent when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) video: Option<Video>,
+}
+
+/// A downloaded video as a player needs it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Video {
+    /// `/api/resource/{code}/video`: ranges, ETag, typed by its bytes.
+    pub(crate) url: String,
+    /// What its bytes are (`mp4`, `mpegts`); absent when neither.
+    pub(crate) container: Option<crate::media::Container>,
+    /// Its size in bytes.
+    pub(crate) size: u64,
+    /// Whether a browser's `<video>` plays it (MP4); an MPEG-TS file is offered for
+    /// download instead (`?download=1`).
+    pub(crate) playable: bool,
+}
+
+/// The video on disk, if the resource has one.
+async fn video_on_disk(
+    state: &AppState,
+    code: &crate::code::Code,
+) -> Result<Option<Video>, ApiError> {
+    let probe = code.clone();
+    let found = state
+        .library
+        .media()
+        .blocking(move |media| media.video_file(&probe))
+        .await;
+    match found {
+        Ok(file) => Ok(Some(Video {
+            url: format!("/api/resource/{code}/video"),
+            container: file.container,
+            size: file.size,
+            playable: file
+                .container
+                .is_some_and(crate::media::Container::plays_in_browsers),
+        })),
+        Err(crate::media::MediaError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(super::media::media_error(error, ErrorCode::NoVideo)),
+    }
 }
 
 /// `GET /api/resource/{code}/preview` (N-H4)
@@ -166,6 +208,11 @@ pub(super) async fn metadata(
     let code = code(&raw)?;
     let detail = stored_resource(&state, &code).await?;
     let r = &detail.resource;
+    // Only a resource recorded with a video has a file worth looking for.
+    let video = match r.video_file {
+        Some(_) => video_on_disk(&state, &code).await?,
+        None => None,
+    };
     let body = Metadata {
         display_title: display_title(
             state.display_title,
@@ -174,6 +221,7 @@ pub(super) async fn metadata(
             &r.title_original,
         ),
         detail: &detail,
+        video,
     };
     let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     let etag = format!("\"{}\"", &crate::util::sha256_hex(&bytes)[..32]);

@@ -82,7 +82,7 @@ pub(super) async fn cover(
 /// A media failure as the API answers it: what the client asked for is missing (or its
 /// stored image cannot be used) is `missing`; the server's own trouble (disk, paths) is
 /// an internal error that shows no path.
-fn media_error(error: MediaError, missing: ErrorCode) -> ApiError {
+pub(super) fn media_error(error: MediaError, missing: ErrorCode) -> ApiError {
     match error {
         MediaError::NotFound { .. }
         | MediaError::Unsupported { .. }

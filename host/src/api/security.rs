@@ -1,8 +1,10 @@
 //! Request guards: the `Host` allowlist (DNS rebinding), the `Origin` check on
 //! state-changing requests and WebSocket upgrades (cross-site WebSocket hijacking), and
 //! the bearer token required when the server is reachable from other machines (on `/ws/`
-//! also as `?token=`, since browsers cannot set headers on a WebSocket). `/healthz` is
-//! always open.
+//! also as `?token=`, since browsers cannot set headers on a WebSocket; from the web UI
+//! as its session cookie, [`super::session`]). `/healthz`, the UI's own files (`/`,
+//! `/ui/*`) and `/api/session` are always open: they hold no library data, and the UI
+//! must load to show its login page.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,6 +28,8 @@ struct GuardInner {
     cors_origins: Vec<String>,
     /// SHA-256 of the token, when a token is required.
     token_hash: Option<[u8; 32]>,
+    /// Signs the web UI's session cookies, when a token is required.
+    session: Option<super::session::SessionKey>,
 }
 
 /// Where the token lives under the data directory.
@@ -36,10 +40,13 @@ impl Guard {
     /// Builds the guard; when a token is required and none exists yet, generates one,
     /// writes it once to `<data_dir>/api-token` (0600) and keeps only its hash.
     pub(crate) fn new(config: &ServerConfig, data_dir: &Path) -> std::io::Result<Self> {
-        let token_hash = if config.require_token {
-            Some(load_or_create_token(data_dir)?)
+        let (token_hash, session) = if config.require_token {
+            (
+                Some(load_or_create_token(data_dir)?),
+                Some(super::session::SessionKey::load_or_create(data_dir)?),
+            )
         } else {
-            None
+            (None, None)
         };
         let mut allowed_hosts = vec![
             "localhost".to_owned(),
@@ -55,6 +62,7 @@ impl Guard {
                 allowed_hosts,
                 cors_origins: config.cors_origins.clone(),
                 token_hash,
+                session,
             }),
         })
     }
@@ -105,10 +113,40 @@ impl Guard {
         authority.eq_ignore_ascii_case(host.trim())
     }
 
+    /// Whether requests need the token (or a session).
+    pub(super) fn token_required(&self) -> bool {
+        self.inner.token_hash.is_some()
+    }
+
+    /// The key of session cookies, when a token is required.
+    pub(super) fn session_key(&self) -> Option<&super::session::SessionKey> {
+        self.inner.session.as_ref()
+    }
+
+    /// Whether `token` is this server's token (false when none is required).
+    pub(super) fn token_matches(&self, token: &str) -> bool {
+        self.inner
+            .token_hash
+            .as_ref()
+            .is_some_and(|expected| constant_time_eq(&sha256(token.as_bytes()), expected))
+    }
+
+    /// Whether a request with these headers gets in: no token required, the bearer
+    /// token, or a valid session cookie.
+    pub(super) fn request_signed_in(&self, headers: &HeaderMap) -> bool {
+        self.token_ok(headers, &axum::http::Uri::from_static("/"))
+    }
+
     fn token_ok(&self, headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
         let Some(expected) = &self.inner.token_hash else {
             return true;
         };
+        if let (Some(key), Some(cookie)) =
+            (&self.inner.session, super::session::cookie_value(headers))
+            && key.accepts(cookie, super::session::now_s())
+        {
+            return true;
+        }
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -149,11 +187,17 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         )
         .into_response();
     }
-    if request.uri().path() != "/healthz" && !guard.token_ok(headers, request.uri()) {
+    if !open_path(request.uri().path()) && !guard.token_ok(headers, request.uri()) {
         return ApiError::new(ErrorCode::Unauthorized, "a valid bearer token is required")
             .into_response();
     }
     next.run(request).await
+}
+
+/// Paths served without the token: liveness, the UI's files, and the session routes the
+/// UI signs in with.
+fn open_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/" | "/api/session") || path.starts_with("/ui/")
 }
 
 /// The authority the client addressed: the URI's (HTTP/2), else the `Host` header.
@@ -282,6 +326,7 @@ mod tests {
                 allowed_hosts: vec!["localhost".to_owned(), "[::1]".to_owned()],
                 cors_origins: Vec::new(),
                 token_hash: None,
+                session: None,
             }),
         }
     }

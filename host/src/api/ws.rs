@@ -77,7 +77,11 @@ pub(super) async fn tasks(
             rejection.body_text(),
         )
     })?;
-    let (bus, shutdown, tracker) = (state.events, state.shutdown, state.connections);
+    let (bus, shutdown, tracker) = (
+        state.events.clone(),
+        state.shutdown.clone(),
+        state.connections.clone(),
+    );
     // The socket keeps its connection's place among the open connections until it ends.
     let hold = slot.map(|Extension(slot)| slot.hold_for_websocket());
     Ok(upgrade

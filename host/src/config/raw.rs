@@ -115,8 +115,9 @@ pub(crate) struct RawServer {
     pub(crate) allowed_hosts: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS); empty means CORS off.
     pub(crate) cors_origins: Vec<String>,
-    /// Directory whose files are served read-only at `/ui/*` (the web UI); relative
-    /// paths are under `data_dir`. Unset: nothing is served there.
+    /// A folder served at `/` (its `index.html`) and `/ui/*` before the web UI embedded
+    /// in the binary (for editing the UI without a rebuild); relative paths are under
+    /// `data_dir`. Unset: the embedded UI alone.
     pub(crate) web_dir: Option<PathBuf>,
 }
 

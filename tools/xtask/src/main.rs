@@ -4,7 +4,11 @@
 //!   `run` and `test` then build the JavaScript and Python ones with `kura plugin build`.
 //! - `run`: build everything, start the fixture site on 127.0.0.1:8399 and `kura serve`
 //!   with `config/config.yaml` and the shipped plugins.
-//! - `test`: build the plugins and the server, then run every test of both workspaces.
+//! - `test`: build the plugins and the server, then run every test of both workspaces,
+//!   the web UI's module tests (`node --test web/tests`) and its browser tests
+//!   (`tests/ui`, pytest + Playwright driving the system's Chromium, from a venv in
+//!   `target/ui-venv`); each of the last two is skipped with the reason when its tools
+//!   are missing.
 //! - `lint`: rustfmt and clippy (warnings are errors) in both workspaces.
 
 use std::path::{Path, PathBuf};
@@ -254,6 +258,84 @@ fn test(args: &[String]) -> Result<()> {
             .current_dir(root())
             .args(["test", "--workspace"])
             .args(args),
+    )?;
+    web_module_tests()?;
+    browser_tests()
+}
+
+/// Where the browser tests expect Chromium (Debian's package), unless `KURA_CHROMIUM`
+/// names another.
+fn chromium() -> PathBuf {
+    std::env::var_os("KURA_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// The UI's pure modules under `node --test`, when node is installed.
+fn web_module_tests() -> Result<()> {
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node {
+        println!("skipping the web UI's module tests: node is not installed");
+        return Ok(());
+    }
+    status(
+        Command::new("node")
+            .current_dir(root())
+            .args(["--test", "web/tests/"]),
+    )
+}
+
+/// The browser tests: a venv with the pinned requirements (made again when they change),
+/// then pytest. Skipped with the reason when Chromium or Python's venv is missing.
+fn browser_tests() -> Result<()> {
+    let chromium = chromium();
+    if !chromium.is_file() {
+        println!(
+            "skipping the web UI's browser tests: {} is not installed (apt-get install chromium)",
+            chromium.display()
+        );
+        return Ok(());
+    }
+    let requirements = root().join("tests/ui/requirements.txt");
+    let venv = root().join("target/ui-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("requirements.txt");
+    let wanted = std::fs::read(&requirements).context("tests/ui/requirements.txt")?;
+    if std::fs::read(&stamp).ok().as_deref() != Some(wanted.as_slice()) {
+        let venv_works = Command::new("python3")
+            .args(["-m", "venv", "--help"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !venv_works {
+            println!("skipping the web UI's browser tests: python3 with venv is not installed");
+            return Ok(());
+        }
+        status(
+            Command::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
+        )?;
+        status(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
+                .arg(&requirements),
+        )?;
+        std::fs::write(&stamp, wanted)?;
+    }
+    status(
+        Command::new(&python)
+            .current_dir(root())
+            .env("KURA_CHROMIUM", &chromium)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/ui"]),
     )
 }
 

@@ -1,0 +1,76 @@
+//! `GET /api/resource/{code}/video`: the downloaded video for a player, with HTTP Range
+//! (seeking), ETag and Last-Modified, typed by its bytes (MP4 or MPEG-TS, never guessed
+//! from the name); `?download=1` offers it as a file named after its real container.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+
+use super::AppState;
+use super::error::{ApiError, ErrorCode};
+use super::media::media_error;
+use super::params::{code, stored_resource};
+use crate::media::Container;
+
+/// `GET|HEAD /api/resource/{code}/video`
+#[utoipa::path(get, path = "/api/resource/{code}/video", tag = "media", params(("code" = String, Path), ("download" = Option<String>, Query, description = "`1`: as an attachment named `{CODE}.mp4` or `{CODE}.ts`")), responses((status = 200, content_type = "video/mp4", description = "The whole video (`video/mp4` or `video/mp2t` by its bytes); `Accept-Ranges: bytes`, ETag, Last-Modified"), (status = 206, content_type = "video/mp4", description = "The requested byte range, with `Content-Range`"), (status = 304, description = "Not modified"), (status = 404, body = super::error::ErrorBody), (status = 416, body = super::error::ErrorBody)))]
+pub(super) async fn video(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let download = match request.uri().query() {
+        None => false,
+        Some(query) => {
+            let mut download = false;
+            for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+                match (key.as_ref(), value.as_ref()) {
+                    ("download", "1" | "true") => download = true,
+                    ("download", "0" | "false") => download = false,
+                    _ => {
+                        return Err(ApiError::new(
+                            ErrorCode::BadRequest,
+                            format!("unknown query `{key}={value}` (download=1)"),
+                        ));
+                    }
+                }
+            }
+            download
+        }
+    };
+    let code = code(&raw)?;
+    stored_resource(&state, &code).await?;
+    let probe_code = code.clone();
+    let (path, file) = state
+        .library
+        .media()
+        .blocking(move |media| {
+            let file = media.video_file(&probe_code)?;
+            Ok((media.video_path(&probe_code)?, file))
+        })
+        .await
+        .map_err(|e| media_error(e, ErrorCode::NoVideo))?;
+    let content_type = file
+        .container
+        .map_or("application/octet-stream", Container::content_type);
+    let serve = tower_http::services::ServeFile::new_with_mime(
+        &path,
+        &content_type
+            .parse()
+            .unwrap_or(mime::APPLICATION_OCTET_STREAM),
+    );
+    let mut response = match tower::ServiceExt::oneshot(serve, request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(error) => match error {},
+    };
+    if download {
+        let extension = file.container.map_or("bin", Container::extension);
+        let disposition = format!("attachment; filename=\"{code}.{extension}\"");
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}

@@ -1,0 +1,123 @@
+//! A browser signs in once with the token and then carries an `HttpOnly` cookie; the UI's
+//! files and the session routes are open so the login page can load.
+
+use serde_json::json;
+
+use crate::support::{self, TestServer};
+
+#[tokio::test]
+async fn a_session_cookie_stands_in_for_the_token() {
+    let fixture = support::fixture().await;
+    let config = support::config(&fixture.base_url()).set("server.require_token", json!(true));
+    let server = TestServer::start(&config, &[]).await;
+    let token = std::fs::read_to_string(server.data.path().join("api-token"))
+        .expect("token written")
+        .trim()
+        .to_owned();
+    let client = &server.client;
+    let get = |path: &str, cookie: Option<&str>| {
+        let mut request = client.get(server.url(path));
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        request.send()
+    };
+    assert_eq!(
+        get("/", None).await.expect("page").status(),
+        200,
+        "the page loads"
+    );
+    assert_eq!(get("/ui/app.js", None).await.expect("app").status(), 200);
+    assert_eq!(
+        get("/api/resources", None).await.expect("list").status(),
+        401
+    );
+    let state: serde_json::Value = get("/api/session", None)
+        .await
+        .expect("state")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(state, json!({ "token_required": true, "signed_in": false }));
+
+    let wrong = client
+        .post(server.url("/api/session"))
+        .json(&json!({ "token": "0".repeat(64) }))
+        .send()
+        .await
+        .expect("wrong");
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+
+    let signed = client
+        .post(server.url("/api/session"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed.status(), 204);
+    let set_cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains(&token), "the cookie is not the token");
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+
+    assert_eq!(
+        get("/api/resources", Some(&cookie))
+            .await
+            .expect("list")
+            .status(),
+        200
+    );
+    let state: serde_json::Value = get("/api/session", Some(&cookie))
+        .await
+        .expect("state")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(state["signed_in"], true);
+    let (name, value) = cookie.split_once('=').expect("pair");
+    let mut altered = value.to_owned();
+    let last = if altered.ends_with('0') { '1' } else { '0' };
+    altered.pop();
+    altered.push(last);
+    let forged = format!("{name}={altered}");
+    assert_eq!(
+        get("/api/resources", Some(&forged))
+            .await
+            .expect("forged")
+            .status(),
+        401
+    );
+
+    let out = client
+        .delete(server.url("/api/session"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(out.status(), 204);
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .expect("text")
+            .contains("Max-Age=0")
+    );
+
+    // The same cookie still works after a restart: sessions are signed, not remembered.
+    let data = server.stop_keeping_data().await;
+    let server = TestServer::start_in(data, &config, &[]).await;
+    let after = server
+        .client
+        .get(server.url("/api/resources"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("after restart");
+    assert_eq!(after.status(), 200);
+    server.stop().await;
+}

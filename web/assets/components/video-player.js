@@ -1,0 +1,28 @@
+// The resource's video: a <video> when the browser can play the file (MP4), else a note
+// that it is MPEG-TS with a download link. Nothing when no video is on disk.
+
+import { html } from '../lib/html.js';
+import { formatBytes } from '../lib/format.js';
+import { getLanguage, t } from '../lib/i18n.js';
+
+export function VideoPlayer({ video, resource }) {
+  const lang = getLanguage();
+  if (video && video.url) {
+    const download = `${video.url}${video.url.includes('?') ? '&' : '?'}download=1`;
+    const facts = [video.container && video.container.toUpperCase(), video.size != null && formatBytes(video.size, lang)].filter(Boolean).join(' · ');
+    if (video.playable) {
+      return html`<figure class="video">
+        <video data-testid="video" controls preload="metadata" src=${video.url} aria-label=${t('video.label', { code: resource.code })}></video>
+        <figcaption class="muted">${facts} · <a href=${download} download>${t('video.download')}</a></figcaption>
+      </figure>`;
+    }
+    return html`<div class="notice video-unplayable" data-testid="video-unplayable">
+      <p>${t('video.not_playable', { container: (video.container || '').toUpperCase() || 'MPEG-TS' })}</p>
+      <p><a class="button" href=${download} download>${t('video.download_file')}</a> <span class="muted">${facts}</span></p>
+    </div>`;
+  }
+  if (resource.video_file) {
+    return html`<div class="notice" data-testid="video-no-player">${t('video.saved', { size: formatBytes(resource.video_size, lang) })}</div>`;
+  }
+  return null;
+}
