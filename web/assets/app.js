@@ -8,7 +8,7 @@ import { html } from './lib/html.js';
 import { getLanguage, initLanguage, LANGUAGES, onLanguageChange, t } from './lib/i18n.js';
 import { adoptServerPrefs, chooseLanguage, effectiveTheme, initPrefs, prefsStore, setTheme } from './lib/prefs.js';
 import { navigate, useRoute } from './lib/router.js';
-import { liveStatus, loadSession, sessionStore, startLive, tasksStore } from './lib/state.js';
+import { liveStatus, loadSession, sessionStore, startLive, stopLive, tasksStore } from './lib/state.js';
 import { useStore } from './lib/store.js';
 import { activeCount } from './lib/tasks.js';
 import { buildHash } from './lib/url.js';
@@ -98,6 +98,12 @@ function Shell() {
   const offline = useLasting(useStore(liveStatus) === 'closed', 1500);
   const main = useRef(null);
   const page = route.path[0] ?? 'library';
+  // Pages wait for the sign-in state, so a server that asks for a token sees no request before it.
+  const session = useStore(sessionStore);
+  const needsLogin = session.known && session.token_required && !session.signed_in && page !== 'login';
+  useEffect(() => {
+    if (needsLogin) navigate(buildHash(['login'], { next: location.hash || '#/library' }), { replace: true });
+  }, [needsLogin]);
   useEffect(() => onLanguageChange(setLang), []);
   // A new page starts at the top (before the library's own effect puts a kept view back).
   useLayoutEffect(() => window.scrollTo(0, 0), [page, route.path[1]]);
@@ -134,7 +140,9 @@ function Shell() {
       <${Tools} />
     </header>
     ${offline && html`<div class="offline" role="status" data-testid="offline">${t('live.closed_banner')}</div>`}
-    <main id="main" ref=${main} tabindex="-1"><${Page} route=${route} /></main>
+    <main id="main" ref=${main} tabindex="-1">
+      ${session.known && !needsLogin ? html`<${Page} route=${route} />` : html`<span class="spinner" role="status" aria-label=${t('common.loading')}></span>`}
+    </main>
     <${Toasts} />
     <${ConfirmHost} />`;
 }
@@ -144,33 +152,24 @@ async function start() {
   history.scrollRestoration = 'manual';
   initLanguage();
   initPrefs();
-  onUnauthorized(() => {
-    sessionStore.update((s) => ({ ...s, known: true, token_required: true, signed_in: false }));
-    if (!location.hash.startsWith('#/login')) {
-      navigate(buildHash(['login'], { next: location.hash || '#/library' }), { replace: true });
-    }
-  });
+  onUnauthorized(() => sessionStore.update((s) => ({ ...s, known: true, token_required: true, signed_in: false })));
   render(html`<${Shell} />`, document.getElementById('app'));
   try {
     await loadSession();
   } catch (error) {
     toastError(error);
+    sessionStore.set({ ...sessionStore.get(), known: true });
   }
-  const startWhenSignedIn = (session) => {
-    if (!session.signed_in) return;
+  let adopted = false;
+  const follow = (session) => {
+    if (!session.signed_in) return stopLive();
     startLive(toastError);
+    if (adopted) return;
+    adopted = true;
     api('/api/setting').then(adoptServerPrefs).catch(toastError);
   };
-  if (sessionStore.get().signed_in) startWhenSignedIn(sessionStore.get());
-  else {
-    if (!location.hash.startsWith('#/login')) navigate(buildHash(['login'], { next: location.hash || '#/library' }), { replace: true });
-    const stop = sessionStore.subscribe((session) => {
-      if (session.signed_in) {
-        stop();
-        startWhenSignedIn(session);
-      }
-    });
-  }
+  follow(sessionStore.get());
+  sessionStore.subscribe(follow);
 }
 
 start();

@@ -92,7 +92,7 @@ export function PluginCard({ plugin: p, onChanged }) {
         ${p.sources?.length > 0 && html`<div><dt>${t('plugins.for_sources')}</dt><dd>${p.sources.join(', ')}</dd></div>`}
         <div><dt>${t('plugins.settings')}</dt><dd>${p.settings?.length ? p.settings.join(', ') : '—'}</dd></div>
       </dl>
-      ${p.previous_versions?.length > 0 && html`<h4>${t('plugins.previous')}</h4>
+      ${p.previous_versions?.length > 0 && html`<p class="subhead">${t('plugins.previous')}</p>
         <ul class="plain-list">${p.previous_versions.map((v) => html`<li key=${v.sha256}>
           ${v.version} <span class="mono muted">${v.sha256.slice(0, 12)}</span> <${Outcomes} outcomes=${v.outcomes} />
         </li>`)}</ul>`}

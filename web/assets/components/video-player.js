@@ -1,19 +1,24 @@
 // The resource's video: a <video> when the browser can play the file (MP4), else a note
-// that it is MPEG-TS with a download link. Nothing when no video is on disk.
+// that it is MPEG-TS with a download link. Nothing when no video is on disk. A file the
+// browser fails to decode says so, with the download link.
 
+import { useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { formatBytes } from '../lib/format.js';
 import { getLanguage, t } from '../lib/i18n.js';
 
 export function VideoPlayer({ video, resource }) {
   const lang = getLanguage();
+  const [failure, setFailure] = useState(null);
   if (video && video.url) {
     const download = `${video.url}${video.url.includes('?') ? '&' : '?'}download=1`;
     const facts = [video.container && video.container.toUpperCase(), video.size != null && formatBytes(video.size, lang)].filter(Boolean).join(' · ');
     if (video.playable) {
       return html`<figure class="video">
-        <video data-testid="video" controls preload="metadata" src=${video.url} aria-label=${t('video.label', { code: resource.code })}></video>
+        <video data-testid="video" controls preload="metadata" src=${video.url} aria-label=${t('video.label', { code: resource.code })}
+          onError=${(e) => setFailure(e.currentTarget.error?.message || String(e.currentTarget.error?.code ?? ''))}></video>
         <figcaption class="muted">${facts} · <a href=${download} download>${t('video.download')}</a></figcaption>
+        ${failure != null && html`<p class="error-text" role="alert" data-testid="video-error">${t('video.failed', { reason: failure })}</p>`}
       </figure>`;
     }
     return html`<div class="notice video-unplayable" data-testid="video-unplayable">

@@ -20,6 +20,7 @@ export default {
 
   'activity.label.one': '{count} task running or waiting',
   'activity.label.other': '{count} tasks running or waiting',
+  'live.off': 'Live updates off',
   'live.connecting': 'Connecting to live updates…',
   'live.open': 'Live updates on',
   'live.closed': 'Live updates lost; reconnecting',
@@ -198,6 +199,7 @@ export default {
   'video.download': 'Download the file',
   'video.download_file': 'Download the file',
   'video.not_playable': 'This video is saved as {container}, which browsers cannot play. Download it and play it with a desktop player (mpv, VLC).',
+  'video.failed': 'The browser could not play this file ({reason}). Download it and play it with a desktop player.',
   'video.saved': 'A video is saved ({size}), but this server does not offer it for playing.',
 
   'progress.label': '{kind} #{id} progress',

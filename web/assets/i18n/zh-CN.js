@@ -19,6 +19,7 @@ export default {
 
   'activity.label.one': '{count} 个任务正在运行或等待',
   'activity.label.other': '{count} 个任务正在运行或等待',
+  'live.off': '实时更新已关闭',
   'live.connecting': '正在连接实时更新…',
   'live.open': '实时更新已连接',
   'live.closed': '实时更新已断开，正在重连',
@@ -197,6 +198,7 @@ export default {
   'video.download': '下载文件',
   'video.download_file': '下载文件',
   'video.not_playable': '此视频保存为 {container} 格式，浏览器无法播放。请下载后用桌面播放器（mpv、VLC）观看。',
+  'video.failed': '浏览器无法播放此文件（{reason}）。请下载后用桌面播放器观看。',
   'video.saved': '视频已保存（{size}），但此服务器不提供在线播放。',
 
   'progress.label': '{kind} #{id} 的进度',

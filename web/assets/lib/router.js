@@ -6,16 +6,6 @@ import { parseHash } from './url.js';
 
 const EVENT = 'kura:route';
 
-/** Calls `listener` as the route changes, before the new page renders; returns the undo. */
-export function beforeRouteChange(listener) {
-  addEventListener('hashchange', listener);
-  addEventListener(EVENT, listener);
-  return () => {
-    removeEventListener('hashchange', listener);
-    removeEventListener(EVENT, listener);
-  };
-}
-
 export function currentRoute() {
   return parseHash(location.hash);
 }

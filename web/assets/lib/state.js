@@ -42,9 +42,12 @@ export async function loadSession() {
   }
 }
 
-/** Starts the live connection once; `onError` gets failures of the reloads it triggers. */
+/** Starts the live connection (once made, again after a stop); `onError` gets failures of the reloads it triggers. */
 export function startLive(onError) {
-  if (live) return live;
+  if (live) {
+    live.start();
+    return live;
+  }
   // Retries after a loss stay "closed" until one succeeds, so the banner does not flicker.
   const onStatus = (status) => liveStatus.set(status === 'connecting' && liveStatus.get() === 'closed' ? 'closed' : status);
   live = createLive({ location, WebSocket, onStatus });
@@ -66,6 +69,12 @@ export function startLive(onError) {
   addEventListener('online', () => live.nudge());
   live.start();
   return live;
+}
+
+/** Closes the live connection (signed out). */
+export function stopLive() {
+  live?.stop();
+  liveStatus.set('off');
 }
 
 /** Every live event (and `resync`) to `listener`; returns the unsubscribe function. */

@@ -5,9 +5,6 @@
 /** How many finished tasks are remembered (for pages that follow a task they started). */
 export const FINISHED_KEPT = 200;
 
-export const ACTIVE_STATUSES = ['pending', 'running'];
-export const FINISHED_STATUSES = ['completed', 'failed', 'cancelled'];
-
 export function emptyState() {
   return { tasks: {}, running: [], pending: [], finished: [], counts: {}, pendingCount: 0 };
 }

@@ -9,7 +9,7 @@ import { useApi, useDebounced, useEvents } from '../lib/hooks.js';
 import { getLanguage, t } from '../lib/i18n.js';
 import { formatNumber } from '../lib/format.js';
 import { prefsStore } from '../lib/prefs.js';
-import { beforeRouteChange, navigate } from '../lib/router.js';
+import { navigate } from '../lib/router.js';
 import { rememberNames } from '../lib/state.js';
 import { useStore } from '../lib/store.js';
 import { decodeLibrary, LIBRARY_DEFAULTS, libraryApiQuery, libraryHash } from '../lib/url.js';
@@ -79,10 +79,16 @@ export function LibraryPage({ params }) {
       scrollBack.current = null;
     }
   }, [query, list != null]);
-  // Where the view was scrolled to, taken as the route changes (before the next page scrolls).
-  useEffect(() => beforeRouteChange(() => {
-    if (kept?.query === query) kept.scrollY = window.scrollY;
-  }), [query]);
+  // Where the view is scrolled to, while the URL is still this view's (the next page scrolls
+  // to its top once the URL has changed, and that must not count).
+  useEffect(() => {
+    const hash = location.hash;
+    const save = () => {
+      if (location.hash === hash && kept?.query === query) kept.scrollY = window.scrollY;
+    };
+    addEventListener('scroll', save, { passive: true });
+    return () => removeEventListener('scroll', save);
+  }, [query]);
 
   const reloadSoon = useDebounced(() => {
     if (list && list.items.length > view.page_size) setStale(true);

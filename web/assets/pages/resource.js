@@ -137,11 +137,11 @@ export function ResourcePage({ code }) {
         <p class="resource-code">${r.code}</p>
         <h1 class="resource-title">${r.display_title || r.title_source || r.code}</h1>
         <${ResourceActions} resource=${r} onChanged=${reload} />
+        <${VideoPlayer} video=${r.video} resource=${r} />
         <${People} people=${r.people} source=${r.field_sources?.people} />
         <${Tags} tags=${r.tags} source=${r.field_sources?.tags} />
       </div>
     </div>
-    <${VideoPlayer} video=${r.video} resource=${r} />
     <section class="resource-section" aria-labelledby="titles-title">
       <h2 id="titles-title">${t('resource.titles')}</h2>
       <${Titles} r=${r} />
