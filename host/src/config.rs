@@ -339,6 +339,17 @@ fn validate(raw: RawConfig) -> Result<Config> {
             "entries are bare host names",
         ));
     }
+    // The folder is served without a token: it must not hold the data directory (the
+    // database, the token's hash, the session key).
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    if let Some(web) = &server.web_dir
+        && absolute(&data_dir).starts_with(absolute(web))
+    {
+        return Err(invalid(
+            "server.web_dir",
+            "must not be the data directory or a folder that holds it",
+        ));
+    }
     if server.max_body_memory_bytes < server.max_json_body_bytes {
         return Err(invalid(
             "server.max_body_memory_bytes",
@@ -701,6 +712,12 @@ mod tests {
         );
         let config = parse("server:\n  web_dir: /srv/ui\n").expect("valid");
         assert_eq!(config.server.web_dir.as_deref(), Some(Path::new("/srv/ui")));
+        for holds_the_data in ["server:\n  web_dir: .\n", "server:\n  web_dir: /\n"] {
+            assert!(
+                matches!(parse(holds_the_data), Err(ConfigError::Invalid { ref key, .. }) if key == "server.web_dir"),
+                "{holds_the_data}"
+            );
+        }
     }
 }
 

@@ -148,7 +148,11 @@ async fn video_on_disk(
                 .is_some_and(crate::media::Container::plays_in_browsers),
         })),
         Err(crate::media::MediaError::NotFound { .. }) => Ok(None),
-        Err(error) => Err(super::media::media_error(error, ErrorCode::NoVideo)),
+        // The record stays readable when the file cannot be looked at (permissions).
+        Err(error) => {
+            tracing::warn!(%code, %error, "cannot read the video's head");
+            Ok(None)
+        }
     }
 }
 

@@ -41,9 +41,10 @@ impl Guard {
     /// writes it once to `<data_dir>/api-token` (0600) and keeps only its hash.
     pub(crate) fn new(config: &ServerConfig, data_dir: &Path) -> std::io::Result<Self> {
         let (token_hash, session) = if config.require_token {
+            let hash = load_or_create_token(data_dir)?;
             (
-                Some(load_or_create_token(data_dir)?),
-                Some(super::session::SessionKey::load_or_create(data_dir)?),
+                Some(hash),
+                Some(super::session::SessionKey::load_or_create(data_dir, hash)?),
             )
         } else {
             (None, None)
@@ -134,19 +135,32 @@ impl Guard {
     /// Whether a request with these headers gets in: no token required, the bearer
     /// token, or a valid session cookie.
     pub(super) fn request_signed_in(&self, headers: &HeaderMap) -> bool {
-        self.token_ok(headers, &axum::http::Uri::from_static("/"))
+        self.admits(headers, &axum::http::Uri::from_static("/")) != Admission::Refused
+    }
+
+    /// How a request gets past the token check, if it does.
+    fn admits(&self, headers: &HeaderMap, uri: &axum::http::Uri) -> Admission {
+        if self.inner.token_hash.is_none() {
+            return Admission::Open;
+        }
+        if self.token_ok(headers, uri) {
+            return Admission::Token;
+        }
+        let now = super::session::now_s();
+        let session = self.inner.session.as_ref().is_some_and(|key| {
+            super::session::cookie_values(headers).any(|value| key.accepts(value, now))
+        });
+        if session {
+            Admission::Session
+        } else {
+            Admission::Refused
+        }
     }
 
     fn token_ok(&self, headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
         let Some(expected) = &self.inner.token_hash else {
             return true;
         };
-        if let (Some(key), Some(cookie)) =
-            (&self.inner.session, super::session::cookie_value(headers))
-            && key.accepts(cookie, super::session::now_s())
-        {
-            return true;
-        }
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -187,11 +201,48 @@ pub(super) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         )
         .into_response();
     }
-    if !open_path(request.uri().path()) && !guard.token_ok(headers, request.uri()) {
-        return ApiError::new(ErrorCode::Unauthorized, "a valid bearer token is required")
-            .into_response();
+    if !open_path(request.uri().path()) {
+        match guard.admits(headers, request.uri()) {
+            Admission::Refused => {
+                return ApiError::new(ErrorCode::Unauthorized, "a valid bearer token is required")
+                    .into_response();
+            }
+            // A browser sends its cookie whatever page made the request, including a
+            // page of another port of this host (the same site): a change through the
+            // cookie alone must come from a page of this server, by its own word.
+            Admission::Session if (changes_state || is_upgrade) && !from_own_page(headers) => {
+                return ApiError::new(
+                    ErrorCode::ForbiddenOrigin,
+                    "a change through the session cookie must come from this server's pages",
+                )
+                .into_response();
+            }
+            Admission::Open | Admission::Token | Admission::Session => {}
+        }
     }
     next.run(request).await
+}
+
+/// How a request passed the token check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    /// No token is required.
+    Open,
+    /// The bearer token (or `?token=` on `/ws/`).
+    Token,
+    /// The web UI's session cookie.
+    Session,
+    Refused,
+}
+
+/// Whether the browser says the request comes from a page of this server: an `Origin`
+/// (already checked against this server above when present), or `Sec-Fetch-Site:
+/// same-origin`.
+fn from_own_page(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::ORIGIN)
+        || headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin")
 }
 
 /// Paths served without the token: liveness, the UI's files, and the session routes the

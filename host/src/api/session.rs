@@ -3,21 +3,24 @@
 //! so pages, covers, videos and the WebSocket work without the token in any URL.
 //!
 //! The cookie is `{expiry}.{mac}`: its expiry (Unix seconds) and an HMAC-SHA256 of it
-//! under a random key kept in `<data_dir>/ui-session.key` (0600). Nothing is stored per
-//! session, so sessions survive restarts; a new key (delete the file) ends all of them.
+//! and of the token's hash, under a random key kept in `<data_dir>/ui-session.key`
+//! (0600). Nothing is stored per session, so sessions survive restarts; a new token or a
+//! new key (delete the file) ends all of them. A request let in by the cookie alone may
+//! change state only from this server's own pages (the guard checks `Origin`).
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, body::Bytes};
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::extract::ApiJson;
 
 /// The cookie's name.
 pub(super) const COOKIE: &str = "kura_session";
@@ -30,16 +33,21 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// Signs and checks session cookies.
 #[derive(Clone)]
-pub(crate) struct SessionKey([u8; 32]);
+pub(crate) struct SessionKey {
+    key: [u8; 32],
+    /// The hash of the token the sessions stand in for: a new token ends them.
+    token_hash: [u8; 32],
+}
 
 impl SessionKey {
-    /// The key in `<data_dir>/ui-session.key`, made (random) when missing or malformed.
-    pub(super) fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
+    /// The key in `<data_dir>/ui-session.key`, made (random) when missing or malformed,
+    /// for sessions of the token whose hash is `token_hash`.
+    pub(super) fn load_or_create(data_dir: &Path, token_hash: [u8; 32]) -> std::io::Result<Self> {
         let path = data_dir.join(KEY_FILE);
         if let Ok(text) = std::fs::read_to_string(&path) {
             let mut key = [0u8; 32];
             if hex::decode_to_slice(text.trim(), &mut key).is_ok() {
-                return Ok(Self(key));
+                return Ok(Self { key, token_hash });
             }
         }
         let mut key = [0u8; 32];
@@ -49,14 +57,15 @@ impl SessionKey {
             hex::encode(key).as_bytes(),
             crate::fsio::WriteOptions::new(0o600),
         )?;
-        Ok(Self(key))
+        Ok(Self { key, token_hash })
     }
 
     fn mac(&self, expiry: u64) -> HmacSha256 {
         // A 32-byte key always fits HMAC; `new_from_slice` errs only on lengths it rejects.
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0)
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(b"kura-ui-session:");
+        mac.update(&self.token_hash);
         mac.update(expiry.to_string().as_bytes());
         mac
     }
@@ -84,15 +93,16 @@ impl SessionKey {
     }
 }
 
-/// The value of the session cookie in a request, if any.
-pub(super) fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+/// The values of the session cookies in a request: another site on this host may set
+/// one of the same name, so each is tried.
+pub(super) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .filter(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value)
 }
 
@@ -135,10 +145,8 @@ pub(super) struct SignIn {
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignIn, responses((status = 204, description = "Signed in: `Set-Cookie: kura_session=…; HttpOnly; SameSite=Strict`"), (status = 401, body = super::error::ErrorBody)))]
 pub(super) async fn sign_in(
     State(state): State<AppState>,
-    body: Bytes,
+    ApiJson(body): ApiJson<SignIn>,
 ) -> Result<Response, ApiError> {
-    let body: SignIn = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(ErrorCode::BadBody, format!("expected {{\"token\"}}: {e}")))?;
     let Some(key) = state.guard.session_key() else {
         // No token is required: there is nothing to sign in to, and every request is in.
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -181,13 +189,24 @@ mod tests {
 
     #[test]
     fn a_cookie_is_accepted_until_it_expires_and_never_when_altered() {
-        let key = SessionKey([7; 32]);
-        let other = SessionKey([8; 32]);
+        let key = SessionKey {
+            key: [7; 32],
+            token_hash: [1; 32],
+        };
+        let other = SessionKey {
+            key: [8; 32],
+            token_hash: [1; 32],
+        };
+        let new_token = SessionKey {
+            key: [7; 32],
+            token_hash: [2; 32],
+        };
         let value = key.issue(1_000);
         assert!(key.accepts(&value, 1_000));
         assert!(key.accepts(&value, 1_000 + LIFETIME_S - 1));
         assert!(!key.accepts(&value, 1_000 + LIFETIME_S), "expired");
         assert!(!other.accepts(&value, 1_000), "another key's");
+        assert!(!new_token.accepts(&value, 1_000), "the token changed");
         let (expiry, tag) = value.split_once('.').expect("expiry.tag");
         let later = format!("{}.{tag}", expiry.parse::<u64>().expect("a number") + 1);
         assert!(!key.accepts(&later, 1_000), "a moved expiry");
@@ -201,17 +220,20 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            HeaderValue::from_static("a=1; kura_session=5.ab; b=2"),
+            HeaderValue::from_static("a=1; kura_session=5.ab; b=2; kura_session=6.cd"),
         );
-        assert_eq!(cookie_value(&headers), Some("5.ab"));
-        assert_eq!(cookie_value(&HeaderMap::new()), None);
+        assert_eq!(
+            cookie_values(&headers).collect::<Vec<_>>(),
+            ["5.ab", "6.cd"]
+        );
+        assert_eq!(cookie_values(&HeaderMap::new()).count(), 0);
     }
 
     #[test]
     fn the_key_is_kept_across_restarts() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let first = SessionKey::load_or_create(dir.path()).expect("made");
-        let again = SessionKey::load_or_create(dir.path()).expect("read");
-        assert_eq!(first.0, again.0);
+        let first = SessionKey::load_or_create(dir.path(), [1; 32]).expect("made");
+        let again = SessionKey::load_or_create(dir.path(), [1; 32]).expect("read");
+        assert_eq!(first.key, again.key);
     }
 }

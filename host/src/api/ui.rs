@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use sha2::Digest as _;
+use tower_http::services::ServeFile;
 
 use super::AppState;
 use super::error::ApiError;
@@ -58,23 +59,19 @@ impl UiFiles {
             return ApiError::not_found("no such file").into_response();
         };
         if let Some(dir) = &self.dir
-            && tokio::fs::try_exists(dir.join(&path))
-                .await
-                .unwrap_or(false)
+            && let Some(file) = in_folder(dir, &path).await
         {
-            let response = tower::ServiceExt::oneshot(
-                tower_http::services::ServeFile::new(dir.join(&path)),
-                request,
-            )
-            .await;
+            let response = tower::ServiceExt::oneshot(ServeFile::new(&file), request).await;
             let mut response = match response {
                 Ok(response) => response.map(axum::body::Body::new),
                 Err(error) => match error {},
             };
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             if path == "index.html" {
                 // The policy needs the page's bytes; a page being edited is small.
-                if let Ok(bytes) = tokio::fs::read(dir.join(&path)).await {
-                    add_page_policy(response.headers_mut(), &bytes);
+                if let Ok(bytes) = tokio::fs::read(&file).await {
+                    add_page_policy(headers, &bytes);
                 }
             }
             return response;
@@ -84,6 +81,15 @@ impl UiFiles {
             None => ApiError::not_found("no such file").into_response(),
         }
     }
+}
+
+/// The regular file `path` names inside `dir`, when it is one and stays inside once
+/// symbolic links are resolved: the folder is served without a token.
+async fn in_folder(dir: &Path, path: &str) -> Option<PathBuf> {
+    let root = tokio::fs::canonicalize(dir).await.ok()?;
+    let file = tokio::fs::canonicalize(root.join(path)).await.ok()?;
+    let is_file = tokio::fs::metadata(&file).await.is_ok_and(|m| m.is_file());
+    (is_file && file.starts_with(&root)).then_some(file)
 }
 
 /// An embedded file, or a 304 when the browser holds the same one.
@@ -113,16 +119,28 @@ fn embedded(path: &str, asset: kura_web::Asset, request: &HeaderMap) -> Response
     response
 }
 
-/// A relative path under the UI's folder with no `..`, empty or absolute parts.
+/// A relative path of plain names (no `..`, no hidden files, no drive or root), ending
+/// in an extension the UI uses.
 fn clean(path: &str) -> Option<String> {
     let path = path.trim_start_matches('/');
-    let parts: Vec<&str> = path.split('/').collect();
-    let safe = !path.is_empty()
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && *p != "." && *p != ".." && !p.contains('\\'));
-    safe.then(|| path.to_owned())
+    let plain = !path.is_empty()
+        && path.split('/').all(|part| {
+            !part.is_empty()
+                && !part.starts_with('.')
+                && !part.contains(['\\', ':'])
+                && std::path::Path::new(part)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+        });
+    let extension = path.rsplit_once('.').map(|(_, e)| e);
+    let served = extension.is_some_and(|e| UI_EXTENSIONS.contains(&e));
+    (plain && served).then(|| path.to_owned())
 }
+
+/// The kinds of file a UI is made of; nothing else under the folder is served.
+const UI_EXTENSIONS: &[&str] = &[
+    "html", "js", "mjs", "css", "svg", "png", "jpg", "webp", "ico", "json", "woff2", "map",
+];
 
 /// The page's Content-Security-Policy: scripts from this server and the inline import
 /// map by its SHA-256; styles, images, media and connections from this server only.
@@ -175,7 +193,20 @@ mod tests {
             clean("/pages/library.js").as_deref(),
             Some("pages/library.js")
         );
-        for bad in ["", "../secret", "a/../../b", "a//b", "./a", "a\\..\\b"] {
+        for bad in [
+            "",
+            "../secret.js",
+            "a/../../b.js",
+            "a//b.js",
+            "./a.js",
+            "a\\..\\b.js",
+            ".env",
+            "a/.hidden.js",
+            "C:/x.js",
+            "kura.db",
+            "api-token",
+            "ui-session.key",
+        ] {
             assert_eq!(clean(bad), None, "{bad:?}");
         }
     }

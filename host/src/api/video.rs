@@ -59,6 +59,13 @@ pub(super) async fn video(
             .parse()
             .unwrap_or(mime::APPLICATION_OCTET_STREAM),
     );
+    // `ServeFile` does not read `If-Range`: a range of a file replaced since the player
+    // first asked would splice two files, so such a request gets the whole file (a
+    // server may always ignore `Range`).
+    let mut request = request;
+    if request.headers_mut().remove(header::IF_RANGE).is_some() {
+        request.headers_mut().remove(header::RANGE);
+    }
     let mut response = match tower::ServiceExt::oneshot(serve, request).await {
         Ok(response) => response.map(axum::body::Body::new),
         Err(error) => match error {},

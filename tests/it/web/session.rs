@@ -9,7 +9,7 @@ use crate::support::{self, TestServer};
 async fn a_session_cookie_stands_in_for_the_token() {
     let fixture = support::fixture().await;
     let config = support::config(&fixture.base_url()).set("server.require_token", json!(true));
-    let server = TestServer::start(&config, &[]).await;
+    let server = TestServer::start(&config, &["test-swap-v1"]).await;
     let token = std::fs::read_to_string(server.data.path().join("api-token"))
         .expect("token written")
         .trim()
@@ -94,6 +94,41 @@ async fn a_session_cookie_stands_in_for_the_token() {
         401
     );
 
+    // A change through the cookie alone must come from this server's own pages.
+    let disable = |origin: Option<String>| {
+        let mut request = client
+            .post(server.url("/api/plugins/test-swap/disable"))
+            .header("Cookie", &cookie);
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        request.send()
+    };
+    for origin in [
+        None,
+        Some("http://127.0.0.1:1".to_owned()),
+        Some("https://evil.test".to_owned()),
+    ] {
+        let refused = disable(origin.clone()).await.expect("refused");
+        assert_eq!(refused.status(), 403, "{origin:?}");
+        let body: serde_json::Value = refused.json().await.expect("json");
+        assert_eq!(body["code"], "forbidden_origin");
+    }
+    let own = disable(Some(server.base.clone())).await.expect("own page");
+    assert_eq!(own.status(), 200);
+    // Sent as written (a client library would resolve the dots first).
+    for target in [
+        "/ui/../api/resources",
+        "/ui/%2e%2e/api/resources",
+        "/ui/..%2fapi/resources",
+    ] {
+        let escape = crate::support::raw_http::request(&server.base, "GET", target, None).await;
+        assert_eq!(
+            escape.status, 404,
+            "{target}: an open path never reaches the API"
+        );
+    }
+
     let out = client
         .delete(server.url("/api/session"))
         .header("Cookie", &cookie)
@@ -119,5 +154,20 @@ async fn a_session_cookie_stands_in_for_the_token() {
         .await
         .expect("after restart");
     assert_eq!(after.status(), 200);
+
+    // A new token ends every session signed for the old one.
+    let data = server.stop_keeping_data().await;
+    for file in ["api-token", "api-token.sha256"] {
+        std::fs::remove_file(data.path().join(file)).ok();
+    }
+    let server = TestServer::start_in(data, &config, &[]).await;
+    let stale = server
+        .client
+        .get(server.url("/api/resources"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("after a new token");
+    assert_eq!(stale.status(), 401);
     server.stop().await;
 }

@@ -94,6 +94,19 @@ async fn the_video_is_served_in_ranges_and_typed_by_its_bytes() {
     assert_eq!(body["code"], "range_not_satisfiable");
 
     let etag = headers["etag"].clone();
+    let conditional_range = client
+        .get(server.url("/api/resource/DEMO-004/video"))
+        .header("Range", "bytes=0-99")
+        .header("If-Range", "\"some-older-file\"")
+        .send()
+        .await
+        .expect("if-range");
+    assert_eq!(
+        conditional_range.status(),
+        200,
+        "If-Range gets the whole file"
+    );
+    assert_eq!(conditional_range.bytes().await.expect("body").len(), size);
     let unchanged = client
         .get(server.url("/api/resource/DEMO-004/video"))
         .header("If-None-Match", etag)

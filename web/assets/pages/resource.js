@@ -26,8 +26,19 @@ function Row({ label, value, source, testid }) {
   </tr>`;
 }
 
+// A URL a plugin reported: a link only when it is http(s); anything else (a
+// `javascript:` URL from a hostile site) is shown as text.
 function link(url) {
-  return url ? html`<a href=${url} target="_blank" rel="noreferrer noopener" class="break">${url}</a>` : null;
+  if (!url) return null;
+  let web = false;
+  try {
+    web = ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch {
+    web = false;
+  }
+  return web
+    ? html`<a href=${url} target="_blank" rel="noreferrer noopener" class="break">${url}</a>`
+    : html`<span class="break">${url}</span>`;
 }
 
 function Titles({ r }) {
