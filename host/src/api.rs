@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     pub(crate) guard: Guard,
     /// The web UI's files.
     pub(crate) ui: UiFiles,
+    /// The configuration as `GET /api/config` shows it, secrets hidden.
+    pub(crate) config_shown: serde_json::Value,
 }
 
 pub(crate) use ui::UiFiles;
@@ -153,6 +155,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(people::genres))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(settings::abspath))
+        .routes(routes!(settings::config))
         .routes(routes!(downloads::submit_batch))
         .routes(routes!(downloads::mock))
         .routes(routes!(downloads::submit_one, downloads::delete))

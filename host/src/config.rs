@@ -3,6 +3,7 @@
 //!
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
+mod effective;
 mod maintenance;
 mod plugin_index;
 mod private_host;
@@ -74,6 +75,8 @@ pub struct Config {
     /// Per-plugin settings by name, from `sources:`, `scrapers:`, `cleaners:` and
     /// `playlist_filters:`.
     pub(crate) plugin_entries: BTreeMap<String, PluginEntry>,
+    /// Every key as the server runs with it, secrets hidden (`GET /api/config`).
+    pub(crate) shown: serde_json::Value,
 }
 
 /// `server:` validated.
@@ -483,6 +486,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         download,
         translator: translator::validate_translator(&raw.translator)?,
         plugin_entries,
+        shown: effective::shown(&raw),
     })
 }
 

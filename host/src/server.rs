@@ -166,6 +166,7 @@ impl Server {
             guard: api::Guard::new(&config.server, &config.data_dir)
                 .context("cannot set up the API token")?,
             ui: api::UiFiles::new(config.server.web_dir.as_deref()),
+            config_shown: config.shown.clone(),
         });
         let router = api::router(state, &config.server);
         tracker.spawn(api::serve(

@@ -17,7 +17,7 @@ PAGES = {
     "plugins": ("/#/plugins", "plugin"),
     "schedules": ("/#/schedules", None),
     "reports": ("/#/reports", None),
-    "settings": ("/#/settings", None),
+    "settings": ("/#/settings", "server-config"),
 }
 SIZES = {"desktop": (1280, 800), "phone": (360, 740)}
 
@@ -36,6 +36,14 @@ def test_every_page_renders(browser, kura, size, scheme):
         else:
             expect(page.locator("main h1").first).to_be_visible()
         page.wait_for_load_state("networkidle")
+        # Covers and avatars on screen are in the picture, not still loading (lazy ones
+        # below the fold never load).
+        # (A function, not an expression: the page's policy forbids evaluating text.)
+        page.wait_for_function(
+            "() => [...document.images]"
+            ".filter((i) => i.getBoundingClientRect().top < innerHeight)"
+            ".every((i) => i.complete)"
+        )
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} is wider than the {size} screen by {overflow} px"
         ui.shot(f"{name}-{size}-{scheme}")

@@ -1,4 +1,5 @@
-//! User settings (N-H11), the video path (N-D5) and source cookies (N-A4).
+//! User settings (N-H11), the video path (N-D5), source cookies (N-A4) and the effective
+//! configuration.
 
 use axum::Json;
 use axum::extract::State;
@@ -152,4 +153,11 @@ pub(super) async fn set_cookie(
         name: body.name,
         url: url.to_string(),
     }))
+}
+
+/// `GET /api/config`: the configuration the server runs with, every default filled in
+/// and the command line applied; URL passwords and keys named like secrets hidden.
+#[utoipa::path(get, path = "/api/config", tag = "settings", responses((status = 200, description = "Every config key as the server runs with it; secrets shown as `(hidden)`", body = serde_json::Value)))]
+pub(super) async fn config(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.config_shown.clone())
 }

@@ -171,3 +171,32 @@ async fn a_session_cookie_stands_in_for_the_token() {
     assert_eq!(stale.status(), 401);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_effective_configuration_is_shown_with_its_secrets_hidden() {
+    let fixture = support::fixture().await;
+    let config = support::config(&fixture.base_url())
+        .set("proxy.url", json!("http://user:pr0xy-pass@127.0.0.1:9/"))
+        .set(
+            "sources.fixture-alpha.settings",
+            json!({ "api_key": "k3y-value", "region": "eu" }),
+        );
+    let server = TestServer::start(&config, &[]).await;
+    let (status, shown) = server.get_json("/api/config").await;
+    assert_eq!(status, 200, "{shown}");
+    let text = shown.to_string();
+    for secret in ["pr0xy-pass", "k3y-value"] {
+        assert!(!text.contains(secret), "{secret} is shown: {text}");
+    }
+    assert_eq!(shown["proxy"]["url"], "http://user:(hidden)@127.0.0.1:9/");
+    assert_eq!(
+        shown["sources"]["fixture-alpha"]["settings"]["region"],
+        "eu"
+    );
+    assert_eq!(shown["server"]["port"], 0, "the port the test asked for");
+    assert!(
+        shown["download"]["concurrency"].is_number(),
+        "defaults are filled in"
+    );
+    server.stop().await;
+}

@@ -430,6 +430,9 @@ export default {
   'reports.remaining': '{n} remaining',
   'reports.no_issues': 'No issue.',
 
+  'settings.server_config': 'Server configuration',
+  'settings.server_config_hint': 'Every key as this server runs with it (the config file, its defaults and the command line). URL passwords and keys named like a secret are hidden; change them in the config file and restart.',
+  'settings.server_config_show': 'Show the configuration',
   'settings.title': 'Settings',
   'settings.interface': 'Interface',
   'settings.theme': 'Theme',

@@ -429,6 +429,9 @@ export default {
   'reports.remaining': '剩余 {n}',
   'reports.no_issues': '没有问题。',
 
+  'settings.server_config': '服务器配置',
+  'settings.server_config_hint': '服务器当前运行所用的全部配置项（配置文件、默认值与命令行参数）。URL 中的密码和名称像密钥的项已隐藏；请在配置文件中修改并重启。',
+  'settings.server_config_show': '显示配置',
   'settings.title': '设置',
   'settings.interface': '界面',
   'settings.theme': '主题',

@@ -110,11 +110,22 @@ function Session() {
   </section>`;
 }
 
+// The configuration the server runs with (`GET /api/config`), secrets hidden there.
+function ServerConfig() {
+  const { data } = useApi('/api/config');
+  return html`<section class="panel" aria-labelledby="server-config-title" data-testid="server-config">
+    <h2 id="server-config-title">${t('settings.server_config')}</h2>
+    <p class="muted small">${t('settings.server_config_hint')}</p>
+    ${data && html`<${JsonBlock} value=${data} summary=${t('settings.server_config_show')} />`}
+  </section>`;
+}
+
 export function SettingsPage() {
   return html`<section class="page settings">
     <h1>${t('settings.title')}</h1>
     <${Interface} />
     <${Session} />
     <${UserSettings} />
+    <${ServerConfig} />
   </section>`;
 }
