@@ -1,8 +1,6 @@
 """Downloads in a real browser: the queue's progress bar follows WebSocket events to
 100%, and the downloaded video plays and seeks in the page."""
 
-import re
-
 from playwright.sync_api import expect
 
 from conftest import open_page, wait_for

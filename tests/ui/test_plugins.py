@@ -1,6 +1,5 @@
 """Plugins in a real browser: upload a component, see it swap in, roll it back."""
 
-import re
 
 from playwright.sync_api import expect
 
