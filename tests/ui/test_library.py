@@ -19,8 +19,9 @@ def test_codes_added_on_the_add_page_appear_in_the_grid(ui, kura):
     # DEMO-030 is on neither site: the page says which source missed.
     missing = page.locator('[data-testid="add-result"][data-code="DEMO-030"]')
     expect(missing).to_have_attribute("data-state", "not_found", timeout=60_000)
-    expect(missing).to_contain_text("fixture-alpha")
-    expect(missing).to_contain_text("fixture-beta")
+    lookups = missing.get_by_test_id("lookups")
+    expect(lookups).to_contain_text("fixture-alpha")
+    expect(lookups).to_contain_text("fixture-beta")
     page.goto("/#/library")
     expect(page.locator('[data-testid="card"][data-code="DEMO-001"]')).to_be_visible()
     expect(page.locator('[data-testid="card"][data-code="DEMO-002"]')).to_be_visible()

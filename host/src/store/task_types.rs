@@ -179,6 +179,9 @@ pub(crate) enum AttemptEnd {
         code: ErrorCode,
         error: String,
         retry_at: Option<i64>,
+        /// JSON kept as the task's result: what the attempt found before it failed
+        /// (the lookups of a code no source knows), for clients to show.
+        details: Option<String>,
     },
     Cancelled {
         error: String,

@@ -260,6 +260,7 @@ impl Store {
                 code,
                 error,
                 retry_at: Some(at),
+                details,
             } => {
                 sql.push(
                     "status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END, \
@@ -270,6 +271,8 @@ impl Store {
                 .bind(Value::Text(error.clone()))
                 .push(", error_code = ")
                 .bind(Value::Text(code.as_str().to_owned()))
+                .push(", result = ")
+                .bind(Value::OptText(details.clone()))
                 .push(", run_after = ")
                 .bind(Value::Int(*at));
             }
@@ -277,9 +280,12 @@ impl Store {
                 code,
                 error,
                 retry_at: None,
+                details,
             } => {
                 sql.push("status = 'failed', error = ")
                     .bind(Value::Text(error.clone()))
+                    .push(", result = ")
+                    .bind(Value::OptText(details.clone()))
                     .push(", error_code = ")
                     .bind(Value::Text(code.as_str().to_owned()))
                     .push(", finished_at = ")

@@ -43,6 +43,15 @@ pub(crate) enum TaskFailure {
     /// Another attempt would fail the same way (no source knows the code).
     #[error("{message}")]
     Fatal { code: ErrorCode, message: String },
+    /// Like `Fatal` or `Retry` (by `retry`), with what the attempt found kept as the
+    /// task's result for clients to show (the lookups of a code no source knows).
+    #[error("{message}")]
+    WithDetails {
+        code: ErrorCode,
+        message: String,
+        retry: bool,
+        details: serde_json::Value,
+    },
     /// The task's cancellation token fired.
     #[error("cancelled")]
     Cancelled,

@@ -33,19 +33,15 @@ pub(crate) fn library_kinds(registry: &mut Registry, library: &Library, mock_dow
 /// call would give.
 fn failure(error: LibraryError) -> TaskFailure {
     let message = error.to_string();
-    match &error {
-        // A source that errored (a dead site) may know the code once it is back.
-        LibraryError::NotFound { lookups, .. }
-            if lookups.iter().any(|lookup| lookup.outcome == "error") =>
-        {
-            TaskFailure::Retry {
-                code: ErrorCode::CodeNotFound,
-                message,
-            }
-        }
-        LibraryError::NotFound { .. } => TaskFailure::Fatal {
+    match error {
+        // Every lookup is kept as the task's result, so a client can show which source
+        // missed and why; a source that errored (a dead site) may know the code once it
+        // is back, so that one is retried.
+        LibraryError::NotFound { lookups, .. } => TaskFailure::WithDetails {
             code: ErrorCode::CodeNotFound,
             message,
+            retry: lookups.iter().any(|lookup| lookup.outcome == "error"),
+            details: serde_json::json!({ "lookups": lookups }),
         },
         LibraryError::NotInLibrary(_) => TaskFailure::Fatal {
             code: ErrorCode::ResourceNotFound,

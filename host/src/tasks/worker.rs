@@ -204,11 +204,24 @@ impl TaskQueue {
                 code,
                 error: message,
                 retry_at: None,
+                details: None,
             },
             Err(TaskFailure::Retry { code, message }) => AttemptEnd::Failed {
                 code,
                 error: message,
                 retry_at: Some(crate::store::now_ms() + self.backoff_ms(task.attempts)),
+                details: None,
+            },
+            Err(TaskFailure::WithDetails {
+                code,
+                message,
+                retry,
+                details,
+            }) => AttemptEnd::Failed {
+                code,
+                error: message,
+                retry_at: retry.then(|| crate::store::now_ms() + self.backoff_ms(task.attempts)),
+                details: Some(details.to_string()),
             },
         };
         match self.inner.store.finish_attempt(&lease, &end).await {

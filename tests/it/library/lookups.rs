@@ -97,6 +97,30 @@ async fn code_no_source_knows_is_404_and_writes_nothing() {
         .post_json(&format!("/api/resource?{WAIT}"), json!({ "code": code }))
         .await;
     check_error("add DEMO-030", status, &body, 404, "code_not_found");
+    // The failed task keeps every lookup as its result, for a client to show.
+    let (_, tasks) = server.get_json("/api/tasks?kind=add_resource").await;
+    let task = &tasks["items"][0];
+    assert_eq!(task["status"], "failed", "{tasks}");
+    assert_eq!(task["error_code"], "code_not_found", "{task}");
+    let said: Vec<(String, String)> = task["result"]["lookups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("lookups in the result: {task}"))
+        .iter()
+        .map(|l| {
+            (
+                l["plugin"].as_str().unwrap_or_default().to_owned(),
+                l["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("fixture-alpha".to_owned(), "miss".to_owned()),
+            ("fixture-beta".to_owned(), "miss".to_owned())
+        ],
+        "{task}"
+    );
     let (status, body) = server
         .get_json(&format!("/api/resource/{code}/metadata"))
         .await;

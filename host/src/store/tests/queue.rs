@@ -190,6 +190,7 @@ async fn stale_attempts_are_fenced_and_retries_end_failed() {
             code: crate::error_code::ErrorCode::TaskFailed,
             error: "site down".into(),
             retry_at: Some(0),
+            details: None,
         };
         let pending = store
             .finish_attempt(&lease(&first, "h1"), &retry)
