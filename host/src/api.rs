@@ -19,6 +19,7 @@ mod plugin_index;
 mod plugins;
 mod reports;
 mod resource_list;
+mod secrets;
 mod security;
 mod server;
 mod session;

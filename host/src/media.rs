@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::code::Code;
 
-pub(crate) use container::{Container, VideoFile};
+pub(crate) use container::{Container, VideoFile, container_of};
 pub(crate) use offload::offload;
 pub(crate) use thumbnail::ThumbnailSize;
 

@@ -10,16 +10,15 @@ Run by `cargo xtask test` (which builds the binaries and plugins first), or by h
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
+
+from loopback import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "target" / "debug"
@@ -28,27 +27,6 @@ CHROMIUM = os.environ.get("KURA_CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "target" / "ui-screenshots"
 # The plugins the demo ships with, as the server loads them.
 DEMO_PLUGINS = ["fixture_alpha", "fixture_beta", "fixture_meta", "jsonld", "default_cleaner"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, seconds=60):
-    """Waits until `url` answers at all (any HTTP status)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
 class Process:

@@ -27,13 +27,12 @@ def test_the_progress_bar_moves_to_full_from_live_events(ui, kura):
     page.evaluate(WATCH_PROGRESS)
     # A download that reports progress for three seconds (tasks.mock_downloads).
     answer = kura.api("POST", "/api/downloads/mock/DEMO-008", {"duration_ms": 3000})
-    task_id = answer["task"]["id"] if "task" in answer else answer["id"]
+    task_id = answer["task"]["id"]
     done = page.locator(f'[data-testid="task"][data-task-id="{task_id}"][data-status="completed"]')
     expect(done).to_be_visible(timeout=60_000)
     seen = page.evaluate("window.__progress")
     partial = [v for v in seen if 0 < v < 100]
     assert partial, f"the bar showed progress on its way: {seen}"
-    assert max(seen) == 100 or done.count() == 1
 
 
 def test_a_downloaded_video_plays_and_seeks(ui, kura):
@@ -78,7 +77,7 @@ def test_the_queue_catches_up_after_a_server_restart_without_a_reload(browser, k
     server.restart()
     wait_for(f"{kura.base}/healthz")
     answer = kura.api("POST", "/api/downloads/mock/DEMO-009", {"duration_ms": 300})
-    task_id = answer["task"]["id"] if "task" in answer else answer["id"]
+    task_id = answer["task"]["id"]
     done = page.locator(f'[data-testid="task"][data-task-id="{task_id}"][data-status="completed"]')
     expect(done).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("offline")).to_have_count(0)

@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ErrorCode};
+use super::secrets::{random_secret, read_secret, write_private};
 use crate::config::ServerConfig;
 
 /// What the guards check against.
@@ -345,26 +346,16 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 fn load_or_create_token(data_dir: &Path) -> std::io::Result<[u8; 32]> {
     let hash_path = data_dir.join(TOKEN_HASH_FILE);
-    if let Ok(text) = std::fs::read_to_string(&hash_path) {
-        let mut hash = [0u8; 32];
-        if hex::decode_to_slice(text.trim(), &mut hash).is_ok() {
-            return Ok(hash);
-        }
+    if let Some(hash) = read_secret(&hash_path) {
+        return Ok(hash);
     }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let token = hex::encode(secret);
+    let token = hex::encode(random_secret()?);
     let token_path = data_dir.join(TOKEN_FILE);
     write_private(&token_path, format!("{token}\n").as_bytes())?;
     let hash = sha256(token.as_bytes());
     write_private(&hash_path, hex::encode(hash).as_bytes())?;
     tracing::warn!(file = %token_path.display(), "generated the API token; read it from this file, then delete the file");
     Ok(hash)
-}
-
-/// Writes a secret atomically, readable by the owner only (0600).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::fsio::write_atomic(path, bytes, crate::fsio::WriteOptions::new(0o600))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! change state only from this server's own pages (the guard checks `Origin`).
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::State;
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiJson;
+use super::secrets::{random_secret, read_secret, write_private};
 
 /// The cookie's name.
 pub(super) const COOKIE: &str = "kura_session";
@@ -44,19 +45,14 @@ impl SessionKey {
     /// for sessions of the token whose hash is `token_hash`.
     pub(super) fn load_or_create(data_dir: &Path, token_hash: [u8; 32]) -> std::io::Result<Self> {
         let path = data_dir.join(KEY_FILE);
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let mut key = [0u8; 32];
-            if hex::decode_to_slice(text.trim(), &mut key).is_ok() {
-                return Ok(Self { key, token_hash });
+        let key = match read_secret(&path) {
+            Some(key) => key,
+            None => {
+                let key = random_secret()?;
+                write_private(&path, hex::encode(key).as_bytes())?;
+                key
             }
-        }
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
-        crate::fsio::write_atomic(
-            &path,
-            hex::encode(key).as_bytes(),
-            crate::fsio::WriteOptions::new(0o600),
-        )?;
+        };
         Ok(Self { key, token_hash })
     }
 
@@ -108,9 +104,7 @@ pub(super) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Seconds since the Unix epoch.
 pub(super) fn now_s() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::util::unix_ms(SystemTime::now()) / 1000
 }
 
 /// `GET /api/session`'s answer.

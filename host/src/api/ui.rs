@@ -102,7 +102,12 @@ fn embedded(path: &str, asset: kura_web::Asset, request: &HeaderMap) -> Response
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut response = asset.bytes.clone().into_owned().into_response();
+        // Embedded bytes are borrowed for the program's life: no copy per answer.
+        let body = match &asset.bytes {
+            std::borrow::Cow::Borrowed(bytes) => axum::body::Bytes::from_static(bytes),
+            std::borrow::Cow::Owned(bytes) => axum::body::Bytes::copy_from_slice(bytes),
+        };
+        let mut response = body.into_response();
         if let Ok(value) = HeaderValue::from_str(&asset.content_type) {
             response.headers_mut().insert(header::CONTENT_TYPE, value);
         }

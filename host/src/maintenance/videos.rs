@@ -222,54 +222,12 @@ fn video_problem(path: &Path, ffprobe: Option<&Path>) -> Option<String> {
 
 /// A file that starts like a video: MP4/MOV boxes, MPEG-TS sync bytes, Matroska/WebM.
 pub(super) fn looks_like_video(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 189];
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut read = 0;
-    while read < head.len() {
-        match file.read(&mut head[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(_) => return false,
-        }
-    }
-    video_signature(&head[..read])
-}
-
-/// The byte test of [`looks_like_video`].
-fn video_signature(head: &[u8]) -> bool {
-    let mp4 = head.len() >= 8
-        && matches!(
-            &head[4..8],
-            b"ftyp" | b"styp" | b"moov" | b"moof" | b"mdat" | b"free" | b"skip" | b"wide"
-        );
-    let ts = head.len() >= 188 && head[0] == 0x47 && head.get(188).is_none_or(|b| *b == 0x47);
-    let matroska = head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]);
-    mp4 || ts || matroska
+    crate::media::container_of(path).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn video_signatures() {
-        let mut mp4 = vec![0, 0, 0, 0x20];
-        mp4.extend_from_slice(b"ftypisom");
-        assert!(video_signature(&mp4));
-        let mut ts = vec![0u8; 376];
-        ts[0] = 0x47;
-        ts[188] = 0x47;
-        assert!(video_signature(&ts));
-        ts[188] = 0;
-        assert!(!video_signature(&ts));
-        assert!(video_signature(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0]));
-        assert!(!video_signature(b""));
-        assert!(!video_signature(b"<html><body>403</body></html>"));
-        assert!(!video_signature(&[0x47]));
-    }
 
     #[test]
     fn ffprobe_tells_a_video_from_a_header_over_garbage() {

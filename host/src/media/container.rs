@@ -1,5 +1,6 @@
-//! What container a stored video is, read from its first bytes, never from its name: a
-//! download kept as MPEG-TS (no ffmpeg to remux it) must not be offered as MP4.
+//! What container a video file is, read from its first bytes, never from its name: a
+//! download kept as MPEG-TS (no ffmpeg to remux it) must not be offered as MP4, and a
+//! file that is none (an error page saved as a video) is no video at all.
 
 use std::io::Read;
 use std::path::Path;
@@ -10,15 +11,17 @@ use super::{MediaError, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Container {
-    /// ISO base media (`ftyp` box first): plays in every browser's `<video>`.
+    /// ISO base media (MP4, MOV: a box first): plays in every browser's `<video>`.
     Mp4,
     /// MPEG transport stream (sync byte 0x47 every 188 bytes): browsers do not play it
     /// in `<video>`.
     Mpegts,
+    /// Matroska or WebM (the EBML magic).
+    Matroska,
 }
 
-/// Bytes [`sniff`] looks at: two transport packets.
-pub(super) const SNIFF_BYTES: usize = 2 * TS_PACKET;
+/// Bytes [`sniff`] looks at: the start of a second transport packet.
+const SNIFF_BYTES: usize = TS_PACKET + 1;
 const TS_PACKET: usize = 188;
 
 impl Container {
@@ -27,6 +30,7 @@ impl Container {
         match self {
             Self::Mp4 => "video/mp4",
             Self::Mpegts => "video/mp2t",
+            Self::Matroska => "video/x-matroska",
         }
     }
 
@@ -35,6 +39,7 @@ impl Container {
         match self {
             Self::Mp4 => "mp4",
             Self::Mpegts => "ts",
+            Self::Matroska => "mkv",
         }
     }
 
@@ -45,15 +50,39 @@ impl Container {
 }
 
 /// The container the first bytes of a file say, if they say one this module knows.
-pub(crate) fn sniff(head: &[u8]) -> Option<Container> {
-    if head.len() >= 8 && &head[4..8] == b"ftyp" {
-        return Some(Container::Mp4);
+fn sniff(head: &[u8]) -> Option<Container> {
+    let mp4 = head.len() >= 8
+        && matches!(
+            &head[4..8],
+            b"ftyp" | b"styp" | b"moov" | b"moof" | b"mdat" | b"free" | b"skip" | b"wide"
+        );
+    // A whole first packet, and the second's sync byte when the file goes on.
+    let ts = head.len() >= TS_PACKET
+        && head[0] == 0x47
+        && head.get(TS_PACKET).is_none_or(|b| *b == 0x47);
+    if mp4 {
+        Some(Container::Mp4)
+    } else if ts {
+        Some(Container::Mpegts)
+    } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some(Container::Matroska)
+    } else {
+        None
     }
-    let second_packet = head.get(TS_PACKET).is_none_or(|b| *b == 0x47);
-    if head.first() == Some(&0x47) && second_packet {
-        return Some(Container::Mpegts);
-    }
-    None
+}
+
+/// The container of the file at `path`; None when it cannot be read or starts like no
+/// video (blocking).
+pub(crate) fn container_of(path: &Path) -> Option<Container> {
+    let file = std::fs::File::open(path).ok()?;
+    sniff(&read_head(file).ok()?)
+}
+
+/// Up to [`SNIFF_BYTES`] from the start of `file`.
+fn read_head(file: std::fs::File) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    file.take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// A stored video: its container and size.
@@ -67,7 +96,7 @@ pub(crate) struct VideoFile {
 
 /// Reads the head of the file at `path`; `NotFound` when there is none.
 pub(super) fn probe(path: &Path, what: impl FnOnce() -> String) -> Result<VideoFile> {
-    let mut file = match std::fs::File::open(path) {
+    let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(MediaError::NotFound { what: what() });
@@ -84,11 +113,7 @@ pub(super) fn probe(path: &Path, what: impl FnOnce() -> String) -> Result<VideoF
         source,
     };
     let size = file.metadata().map_err(io)?.len();
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    file.by_ref()
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
-        .map_err(io)?;
+    let head = read_head(file).map_err(io)?;
     Ok(VideoFile {
         container: sniff(&head),
         size,
@@ -104,19 +129,26 @@ mod tests {
         let mut mp4 = vec![0, 0, 0, 0x20];
         mp4.extend_from_slice(b"ftypisom");
         assert_eq!(sniff(&mp4), Some(Container::Mp4));
+        mp4[4..8].copy_from_slice(b"moov");
+        assert_eq!(sniff(&mp4), Some(Container::Mp4), "the movie box first");
         let mut ts = vec![0u8; SNIFF_BYTES];
         ts[0] = 0x47;
         ts[TS_PACKET] = 0x47;
         assert_eq!(sniff(&ts), Some(Container::Mpegts));
+        assert_eq!(
+            sniff(&ts[..TS_PACKET]),
+            Some(Container::Mpegts),
+            "one whole packet"
+        );
         ts[TS_PACKET] = 0;
         assert_eq!(sniff(&ts), None, "one sync byte is not a stream");
-        assert_eq!(sniff(b"video"), None);
-        assert_eq!(sniff(&[]), None);
         assert_eq!(
-            sniff(&[0x47]),
-            Some(Container::Mpegts),
-            "a file of one short packet"
+            sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0]),
+            Some(Container::Matroska)
         );
+        assert_eq!(sniff(&[0x47]), None, "less than a packet");
+        assert_eq!(sniff(b"<html><body>403</body></html>"), None);
+        assert_eq!(sniff(&[]), None);
     }
 
     #[test]

@@ -5,6 +5,19 @@ use serde_json::json;
 
 use crate::support::{self, TestServer};
 
+/// `GET path`, with `cookie` as the `Cookie` header when given.
+async fn get(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = server.client.get(server.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    request.send().await
+}
+
 #[tokio::test]
 async fn a_session_cookie_stands_in_for_the_token() {
     let fixture = support::fixture().await;
@@ -15,24 +28,26 @@ async fn a_session_cookie_stands_in_for_the_token() {
         .trim()
         .to_owned();
     let client = &server.client;
-    let get = |path: &str, cookie: Option<&str>| {
-        let mut request = client.get(server.url(path));
-        if let Some(cookie) = cookie {
-            request = request.header("Cookie", cookie);
-        }
-        request.send()
-    };
     assert_eq!(
-        get("/", None).await.expect("page").status(),
+        get(&server, "/", None).await.expect("page").status(),
         200,
         "the page loads"
     );
-    assert_eq!(get("/ui/app.js", None).await.expect("app").status(), 200);
     assert_eq!(
-        get("/api/resources", None).await.expect("list").status(),
+        get(&server, "/ui/app.js", None)
+            .await
+            .expect("app")
+            .status(),
+        200
+    );
+    assert_eq!(
+        get(&server, "/api/resources", None)
+            .await
+            .expect("list")
+            .status(),
         401
     );
-    let state: serde_json::Value = get("/api/session", None)
+    let state: serde_json::Value = get(&server, "/api/session", None)
         .await
         .expect("state")
         .json()
@@ -67,13 +82,13 @@ async fn a_session_cookie_stands_in_for_the_token() {
     let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
 
     assert_eq!(
-        get("/api/resources", Some(&cookie))
+        get(&server, "/api/resources", Some(&cookie))
             .await
             .expect("list")
             .status(),
         200
     );
-    let state: serde_json::Value = get("/api/session", Some(&cookie))
+    let state: serde_json::Value = get(&server, "/api/session", Some(&cookie))
         .await
         .expect("state")
         .json()
@@ -87,7 +102,7 @@ async fn a_session_cookie_stands_in_for_the_token() {
     altered.push(last);
     let forged = format!("{name}={altered}");
     assert_eq!(
-        get("/api/resources", Some(&forged))
+        get(&server, "/api/resources", Some(&forged))
             .await
             .expect("forged")
             .status(),
@@ -146,11 +161,7 @@ async fn a_session_cookie_stands_in_for_the_token() {
     // The same cookie still works after a restart: sessions are signed, not remembered.
     let data = server.stop_keeping_data().await;
     let server = TestServer::start_in(data, &config, &[]).await;
-    let after = server
-        .client
-        .get(server.url("/api/resources"))
-        .header("Cookie", &cookie)
-        .send()
+    let after = get(&server, "/api/resources", Some(&cookie))
         .await
         .expect("after restart");
     assert_eq!(after.status(), 200);
@@ -161,11 +172,7 @@ async fn a_session_cookie_stands_in_for_the_token() {
         std::fs::remove_file(data.path().join(file)).ok();
     }
     let server = TestServer::start_in(data, &config, &[]).await;
-    let stale = server
-        .client
-        .get(server.url("/api/resources"))
-        .header("Cookie", &cookie)
-        .send()
+    let stale = get(&server, "/api/resources", Some(&cookie))
         .await
         .expect("after a new token");
     assert_eq!(stale.status(), 401);

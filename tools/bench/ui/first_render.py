@@ -14,37 +14,19 @@ import argparse
 import gzip
 import json
 import os
-import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
+# The loopback helpers the browser tests use.
+sys.path.insert(0, str(ROOT / "tests" / "ui"))
+from loopback import free_port, wait_for  # noqa: E402
 
 
 def asset_sizes():

@@ -147,14 +147,6 @@ fn language_plugins() -> Result<Vec<(String, PathBuf)>> {
 
 /// Whether the tools a language plugin needs are installed; the reason when not.
 fn language_tools_missing(dir: &Path) -> Option<String> {
-    let works = |program: &str, args: &[&str]| {
-        Command::new(program)
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
     if dir.join("package.json").is_file() && !works("npm", &["--version"]) {
         return Some("npm is not installed".to_owned());
     }
@@ -162,6 +154,16 @@ fn language_tools_missing(dir: &Path) -> Option<String> {
         return Some("python3 with venv is not installed".to_owned());
     }
     None
+}
+
+/// Whether `program args` runs and succeeds (its output discarded): a tool is installed.
+fn works(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 /// Builds the JavaScript and Python plugins with `kura plugin build` (the server must be
@@ -272,11 +274,7 @@ fn chromium() -> PathBuf {
 
 /// The UI's pure modules under `node --test`, when node is installed.
 fn web_module_tests() -> Result<()> {
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !node {
+    if !works("node", &["--version"]) {
         println!("skipping the web UI's module tests: node is not installed");
         return Ok(());
     }
@@ -304,11 +302,7 @@ fn browser_tests() -> Result<()> {
     let stamp = venv.join("requirements.txt");
     let wanted = std::fs::read(&requirements).context("tests/ui/requirements.txt")?;
     if std::fs::read(&stamp).ok().as_deref() != Some(wanted.as_slice()) {
-        let venv_works = Command::new("python3")
-            .args(["-m", "venv", "--help"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !venv_works {
+        if !works("python3", &["-m", "venv", "--help"]) {
             println!("skipping the web UI's browser tests: python3 with venv is not installed");
             return Ok(());
         }

@@ -2,12 +2,12 @@
 // (`POST /api/resources/batch`, at most 500 items a task), download through
 // `POST /api/downloads/batch_submit`. Deleting asks first.
 
-import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
+import { useBusy } from '../lib/hooks.js';
 import { t } from '../lib/i18n.js';
 import { confirmDialog } from './confirm.js';
-import { toast, toastError } from './toast.js';
+import { toast } from './toast.js';
 
 const CHUNK = 500;
 
@@ -36,18 +36,8 @@ async function downloads(codes) {
 }
 
 export function BatchBar({ codes, onClear, onDeleted }) {
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   const count = codes.length;
-  const run = async (work) => {
-    setBusy(true);
-    try {
-      await work();
-    } catch (error) {
-      toastError(error);
-    } finally {
-      setBusy(false);
-    }
-  };
   const refresh = () =>
     run(async () => {
       const ids = await batch(codes, 'refresh');

@@ -1,14 +1,14 @@
 // One plugin: version, kind, origin, weight, switch, health and call statistics,
 // outcomes, hosts, previous versions with rollback, and the last failed load.
 
-import { useState } from 'preact/hooks';
 import { api, seg } from '../lib/api.js';
 import { html } from '../lib/html.js';
+import { useBusy } from '../lib/hooks.js';
 import { formatDateTime, formatNumber } from '../lib/format.js';
 import { getLanguage, t } from '../lib/i18n.js';
 import { HealthBadge } from './badges.js';
 import { confirmDialog } from './confirm.js';
-import { toast, toastError } from './toast.js';
+import { toast } from './toast.js';
 
 /** The sources' rule: unused without calls, failing when most calls crashed or timed out. */
 export function pluginHealth(stats) {
@@ -24,21 +24,16 @@ function Outcomes({ outcomes }) {
 }
 
 export function PluginCard({ plugin: p, onChanged }) {
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   const lang = getLanguage();
   const s = p.stats || {};
   const act = async (path, message, confirmFirst) => {
     if (confirmFirst && !(await confirmDialog(confirmFirst))) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       await api(`/api/plugins/${seg(p.name)}/${path}`, { method: 'POST' });
       toast(message, 'success');
       onChanged();
-    } catch (error) {
-      toastError(error);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const previous = p.previous_versions?.[0];
   const origin = p.origin?.type === 'index' ? `${t('origin.index')}: ${p.origin.index}` : t(`origin.${p.origin?.type ?? 'local'}`);

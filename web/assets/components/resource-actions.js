@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../lib/api.js';
 import { html } from '../lib/html.js';
+import { useBusy } from '../lib/hooks.js';
 import { t } from '../lib/i18n.js';
 import { navigate } from '../lib/router.js';
 import { tasksStore } from '../lib/state.js';
@@ -12,7 +13,7 @@ import { activeTasksFor } from '../lib/tasks.js';
 import { confirmDialog } from './confirm.js';
 import { kindLabel, StatusBadge } from './badges.js';
 import { TaskProgress } from './progress.js';
-import { toast, toastError } from './toast.js';
+import { toast } from './toast.js';
 
 function queued(answer, key) {
   const id = answer?.task?.id;
@@ -30,23 +31,13 @@ async function copyText(text) {
 
 export function ResourceActions({ resource, onChanged }) {
   const code = resource.code;
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   const [refreshOpen, setRefreshOpen] = useState(false);
   const [switches, setSwitches] = useState({ refresh_m3u8: true, refresh_metadata: true, retranslate: false });
   const [path, setPath] = useState(null);
   const queue = useStore(tasksStore);
   const active = activeTasksFor(queue, code);
 
-  const run = async (work) => {
-    setBusy(true);
-    try {
-      await work();
-    } catch (error) {
-      toastError(error);
-    } finally {
-      setBusy(false);
-    }
-  };
   const refresh = (event) => {
     event.preventDefault();
     run(async () => {

@@ -1,16 +1,16 @@
 // One task in a list: kind, code, status, priority, attempts, times, error, live
 // progress when it runs, its payload and result folded, and cancel / retry / remove.
 
-import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
+import { useBusy } from '../lib/hooks.js';
 import { formatDateTime, formatElapsed, formatRelative } from '../lib/format.js';
 import { getLanguage, t } from '../lib/i18n.js';
 import { buildHash } from '../lib/url.js';
 import { kindLabel, StatusBadge } from './badges.js';
 import { JsonBlock } from './json.js';
 import { TaskProgress } from './progress.js';
-import { toast, toastError } from './toast.js';
+import { toast } from './toast.js';
 
 export async function cancelTask(task) {
   const answer = await api(`/api/tasks/${task.id}`, { method: 'DELETE', full: true });
@@ -23,20 +23,14 @@ export async function retryTask(task) {
 }
 
 export function TaskItem({ task, now, onChanged }) {
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   const lang = getLanguage();
   const active = task.status === 'running' || task.status === 'pending';
-  const act = (work) => async () => {
-    setBusy(true);
-    try {
+  const act = (work) => () =>
+    run(async () => {
       await work(task);
       onChanged?.();
-    } catch (error) {
-      toastError(error);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const retryAt = task.status === 'pending' && task.run_after > now ? task.run_after : task.retry_at;
   return html`<li class=${`task-item task-${task.status}`} data-testid="task" data-task-id=${task.id} data-status=${task.status}>
     <div class="task-head">

@@ -74,3 +74,22 @@ export function useNow(ms = 30000) {
   }, [ms]);
   return now;
 }
+
+/**
+ * A busy flag and `run(work)`: busy while `work` (async) runs, its error toasted. For
+ * buttons that start one action at a time.
+ */
+export function useBusy() {
+  const [busy, setBusy] = useState(false);
+  const run = async (work) => {
+    setBusy(true);
+    try {
+      await work();
+    } catch (error) {
+      toastError(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return [busy, run];
+}
