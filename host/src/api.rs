@@ -11,6 +11,7 @@ mod extract;
 mod files;
 mod library;
 mod list_cache;
+mod list_items;
 mod media;
 mod openapi;
 mod params;

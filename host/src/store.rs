@@ -156,7 +156,11 @@ impl Store {
                     .test_before_acquire(false)
                     .before_acquire(|connection, _| {
                         Box::pin(async move {
-                            connection.execute(SQLITE_READ_SCHEMA).await?;
+                            // A prepared statement, kept by the connection: text run
+                            // as is would be parsed again on every acquire.
+                            sqlx::query(SQLITE_READ_SCHEMA)
+                                .execute(&mut *connection)
+                                .await?;
                             Ok(true)
                         })
                     });

@@ -53,27 +53,52 @@ pub(super) fn display_title(
     translated: &Option<String>,
     original: &Option<String>,
 ) -> Option<String> {
+    display_title_of(
+        mode,
+        source.as_deref(),
+        translated.as_deref(),
+        original.as_deref(),
+    )
+    .map(str::to_owned)
+}
+
+/// The title `library.display_title` chooses among the source, translated and original
+/// titles (the source title when the chosen one is missing).
+pub(super) fn display_title_of<'a>(
+    mode: DisplayTitle,
+    source: Option<&'a str>,
+    translated: Option<&'a str>,
+    original: Option<&'a str>,
+) -> Option<&'a str> {
     match mode {
-        DisplayTitle::Translated => translated.clone().or_else(|| source.clone()),
-        DisplayTitle::Source => source.clone(),
-        DisplayTitle::Original => original.clone().or_else(|| source.clone()),
+        DisplayTitle::Translated => translated.or(source),
+        DisplayTitle::Source => source,
+        DisplayTitle::Original => original.or(source),
     }
 }
 
-/// A list item: the summary with its display title and media URLs.
-pub(super) fn item(state: &AppState, summary: ResourceSummary) -> ResourceItem {
-    let cover = summary
-        .has_cover
-        .then(|| format!("/api/resource/{}/cover", summary.code));
+/// A resource's cover URL, and its small thumbnail's (a list item's).
+pub(super) fn cover_urls(code: &str) -> (String, String) {
+    let cover = format!("/api/resource/{code}/cover");
+    let thumbnail = format!("{cover}?size=small");
+    (cover, thumbnail)
+}
+
+/// A list item: the summary with its display title and media URLs. The list answer
+/// writes its items from the database's JSON (`list_items`); this is the shape it
+/// must match, which its tests hold it to.
+#[cfg(test)]
+pub(super) fn item(mode: DisplayTitle, summary: ResourceSummary) -> ResourceItem {
+    let (cover, thumbnail) = cover_urls(&summary.code);
     ResourceItem {
         display_title: display_title(
-            state.display_title,
+            mode,
             &summary.title_source,
             &summary.title_translated,
             &summary.title_original,
         ),
-        thumbnail_url: cover.as_ref().map(|c| format!("{c}?size=small")),
-        cover_url: cover,
+        thumbnail_url: summary.has_cover.then_some(thumbnail),
+        cover_url: summary.has_cover.then_some(cover),
         summary,
     }
 }

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
-use super::library::{ResourceItem, item};
+use super::library::ResourceItem;
 use super::list_cache::{COUNT_CAP, CachedBody};
+use super::list_items::{ListTail, list_body};
 use super::params::*;
 use crate::store::{ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus};
 
@@ -36,7 +37,8 @@ const PARAMETERS: [&str; 11] = [
     "cursor",
 ];
 
-/// A page of the library.
+/// A page of the library. The answer is written by `list_items` in this shape (its
+/// tests compare the two).
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ResourceList {
     pub(crate) items: Vec<ResourceItem>,
@@ -132,15 +134,14 @@ async fn make_page(
         .next
         .map(|next| encode_cursor(query, next))
         .transpose()?;
-    let list = ResourceList {
-        items: page.items.into_iter().map(|s| item(state, s)).collect(),
+    let tail = ListTail {
         total: total.count,
         total_exact: total.exact,
         page: query.after.is_none().then_some(query.page),
         page_size: query.page_size,
         next_cursor,
     };
-    let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
+    let body = list_body(state.display_title, &page.items, &tail)?;
     Ok((
         CachedBody {
             body: Bytes::from(body),
@@ -254,6 +255,8 @@ fn decode_cursor(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::library::item;
+    use crate::store::{ResourceSummary, SummaryJson};
 
     fn query(sort: ResourceSort, descending: bool) -> ResourceQuery {
         ResourceQuery {
@@ -292,5 +295,90 @@ mod tests {
             let error = decode_cursor(text, ResourceSort::AddedAt, true).expect_err(text);
             assert_eq!(error.code, ErrorCode::BadCursor, "{text}");
         }
+    }
+
+    fn summary(id: i64, has_cover: bool, titles: [Option<&str>; 3]) -> ResourceSummary {
+        let [source, original, translated] = titles.map(|t| t.map(str::to_owned));
+        ResourceSummary {
+            id,
+            code: format!("ABC-{id:03}"),
+            title_source: source,
+            title_original: original,
+            title_translated: translated,
+            translation_status: TranslationStatus::Completed,
+            source_plugin: Some("demo".into()),
+            release_date: None,
+            duration_seconds: Some(61),
+            has_cover,
+            has_video: !has_cover,
+            video_size: None,
+            video_saved_at: None,
+            created_at: 1,
+            updated_at: 2,
+        }
+    }
+
+    #[test]
+    fn the_written_answer_is_the_resource_list_shape() {
+        let summaries = [
+            summary(
+                1,
+                true,
+                [Some("Source \"quoted\""), None, Some("译名 \\ 1")],
+            ),
+            summary(2, false, [None, Some("元の題"), None]),
+            summary(3, true, [Some("only source"), Some("o"), Some("t")]),
+        ];
+        let rows: Vec<SummaryJson> = summaries
+            .iter()
+            .map(|s| serde_json::from_str(&serde_json::to_string(s).expect("json")).expect("row"))
+            .collect();
+        for mode in [
+            crate::config::DisplayTitle::Translated,
+            crate::config::DisplayTitle::Source,
+            crate::config::DisplayTitle::Original,
+        ] {
+            for (page, next_cursor) in [(Some(2), Some("abc".to_owned())), (None, None)] {
+                let tail = ListTail {
+                    total: 3,
+                    total_exact: true,
+                    page,
+                    page_size: 50,
+                    next_cursor: next_cursor.clone(),
+                };
+                let written: serde_json::Value =
+                    serde_json::from_slice(&list_body(mode, &rows, &tail).expect("writes"))
+                        .expect("the answer is JSON");
+                let expected = ResourceList {
+                    items: summaries.iter().cloned().map(|s| item(mode, s)).collect(),
+                    total: 3,
+                    total_exact: true,
+                    page,
+                    page_size: 50,
+                    next_cursor,
+                };
+                assert_eq!(
+                    written,
+                    serde_json::to_value(&expected).expect("serializes"),
+                    "{mode:?}"
+                );
+            }
+        }
+        let empty: serde_json::Value = serde_json::from_slice(
+            &list_body(
+                crate::config::DisplayTitle::Source,
+                &[],
+                &ListTail {
+                    total: 0,
+                    total_exact: true,
+                    page: Some(1),
+                    page_size: 50,
+                    next_cursor: None,
+                },
+            )
+            .expect("writes"),
+        )
+        .expect("JSON");
+        assert_eq!(empty["items"], serde_json::json!([]));
     }
 }

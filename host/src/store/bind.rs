@@ -75,6 +75,15 @@ impl Sql {
         self
     }
 
+    /// Appends ` LIMIT n` with the number written out. SQLite compiles a statement again
+    /// each time a value is bound to its LIMIT (its plan may depend on the number), so a
+    /// bound limit would undo the prepared-statement cache; a page size takes few values.
+    pub(super) fn limit(&mut self, rows: u64) -> &mut Self {
+        self.text
+            .push_str(&format!(" LIMIT {}", rows.min(i64::MAX as u64)));
+        self
+    }
+
     /// Appends a parenthesised list of placeholders bound to `values`: `($1, $2)`.
     pub(super) fn row(&mut self, values: impl IntoIterator<Item = Value>) -> &mut Self {
         self.text.push('(');
@@ -217,12 +226,9 @@ pub(super) async fn fetch_page<T>(
 ) -> super::Result<super::Page<T>> {
     let (count_head, select_head) = heads;
     let total = filter.with_head(count_head).fetch_count(pool).await?;
-    let mut select = filter.with_text(format!(
-        "{select_head}{} ORDER BY {order} LIMIT ",
-        filter.text
-    ));
+    let mut select = filter.with_text(format!("{select_head}{} ORDER BY {order}", filter.text));
     select
-        .bind(Value::Int(i64::from(page_size)))
+        .limit(u64::from(page_size))
         .push(" OFFSET ")
         .bind(Value::Int(
             i64::from(page.saturating_sub(1)) * i64::from(page_size),

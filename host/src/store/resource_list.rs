@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::bind::{Sql, Value, contains_pattern};
 use super::{
     Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary,
-    Result, SortKey, Store, StoreError,
+    Result, SortKey, Store, StoreError, SummaryJson,
 };
 
 /// The summary columns, read from the resource row `r`.
@@ -32,7 +32,11 @@ impl Store {
         let total = self.count_resources(query).await?;
         let page = self.resource_page(query, total).await?;
         Ok(Page {
-            items: page.items,
+            items: page
+                .items
+                .iter()
+                .map(SummaryJson::summary)
+                .collect::<Result<_>>()?,
             total,
             page: query.page,
             page_size: query.page_size,
@@ -92,17 +96,27 @@ impl Store {
             .fetch_one(self.pool())
             .await?
             .try_get(0)?;
-        let rows: Vec<(ResourceSummary, SortKey)> = match text.as_deref() {
+        let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text.as_deref() {
             None | Some("") => Vec::new(),
             Some(text) => serde_json::from_str(text)
                 .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
         };
+        // The rows come in any order (an aggregate ordering them would sort them again
+        // in the database); the keys order them as the query did.
+        rows.sort_unstable_by(|(_, a_key, a_id), (_, b_key, b_id)| {
+            let order = a_key.compare(b_key).then(a_id.cmp(b_id));
+            if query.descending {
+                order.reverse()
+            } else {
+                order
+            }
+        });
         let more = rows.len() > query.page_size as usize;
         let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
         let mut next = None;
-        for (item, key) in rows.into_iter().take(query.page_size as usize) {
+        for (item, key, id) in rows.into_iter().take(query.page_size as usize) {
             if more {
-                next = Some(ResourceCursor { key, id: item.id });
+                next = Some(ResourceCursor { key, id });
             }
             items.push(item);
         }
@@ -133,8 +147,7 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
         );
         sql.bind(Value::Text(phrase.clone()))
-            .push(" LIMIT ")
-            .bind(Value::Int(i64::try_from(limit + 1).unwrap_or(i64::MAX)))
+            .limit(limit.saturating_add(1))
             .push(") AS candidates");
         let candidates = sql.fetch_count(self.pool()).await?.max(0) as u64;
         Ok(if candidates <= limit {
@@ -196,13 +209,24 @@ impl Store {
 }
 
 /// The summary as JSON object arguments (`'name', column, ...`), from the columns of
-/// [`SUMMARY_COLUMNS`].
-const SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title_source, \
-     'title_original', title_original, 'title_translated', title_translated, \
-     'translation_status', translation_status, 'source_plugin', source_plugin, \
-     'release_date', release_date, 'duration_seconds', duration_seconds, \
-     'has_cover', has_cover, 'has_video', has_video, 'video_size', video_size, \
-     'video_saved_at', video_saved_at, 'created_at', created_at, 'updated_at', updated_at";
+/// [`SUMMARY_COLUMNS`], the flags written as JSON booleans in the backend's way: the
+/// object is the answer's as it stands (`SummaryJson`).
+fn summary_json(backend: Backend) -> String {
+    let flag = |column: &str| match backend {
+        Backend::Sqlite => format!("json(CASE WHEN {column} = 1 THEN 'true' ELSE 'false' END)"),
+        Backend::Postgres => format!("{column} = 1"),
+    };
+    format!(
+        "'id', id, 'code', code, 'title_source', title_source, \
+         'title_original', title_original, 'title_translated', title_translated, \
+         'translation_status', translation_status, 'source_plugin', source_plugin, \
+         'release_date', release_date, 'duration_seconds', duration_seconds, \
+         'has_cover', {}, 'has_video', {}, 'video_size', video_size, \
+         'video_saved_at', video_saved_at, 'created_at', created_at, 'updated_at', updated_at",
+        flag("has_cover"),
+        flag("has_video")
+    )
+}
 
 /// Whether the filters contradict each other: the video-time sort lists downloaded
 /// resources only, so with `downloaded=false` nothing matches (and a query would read
@@ -365,20 +389,20 @@ impl Plan {
         }
     }
 
-    /// [`Plan::page_sql`] folded into one JSON array of `[summary, sort key]` pairs in
-    /// the page's order.
+    /// [`Plan::page_sql`] folded into one JSON array of `[summary, sort key, id]`, in no
+    /// particular order.
     fn page_json_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
         let rows = self.page_sql(query)?;
-        let order = order_by(query, "sort_key", "id");
+        let summary = summary_json(backend);
         let text = match backend {
             Backend::Sqlite => format!(
-                "SELECT json_group_array(json_array(json_object({SUMMARY_JSON}), sort_key) \
-                 ORDER BY {order}) FROM ({}) AS page_rows",
+                "SELECT json_group_array(json_array(json_object({summary}), sort_key, id)) \
+                 FROM ({}) AS page_rows",
                 rows.text
             ),
             Backend::Postgres => format!(
-                "SELECT CAST(json_agg(json_build_array(json_build_object({SUMMARY_JSON}), \
-                 sort_key) ORDER BY {order}) AS TEXT) FROM ({}) AS page_rows",
+                "SELECT CAST(json_agg(json_build_array(json_build_object({summary}), \
+                 sort_key, id)) AS TEXT) FROM ({}) AS page_rows",
                 rows.text
             ),
         };
@@ -412,11 +436,7 @@ impl Plan {
             "SELECT COUNT(*) FROM (SELECT 1 FROM {}",
             self.count_from()
         ));
-        sql.push(" LIMIT ")
-            .bind(Value::Int(
-                i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX),
-            ))
-            .push(") AS capped");
+        sql.limit(cap.saturating_add(1)).push(") AS capped");
         sql
     }
 
@@ -461,8 +481,7 @@ impl Plan {
             }
         }
         sql.push(&format!(" ORDER BY {}", order_by(query, self.key, self.id)));
-        sql.push(" LIMIT ")
-            .bind(Value::Int(i64::from(query.page_size) + 1));
+        sql.limit(u64::from(query.page_size) + 1);
         if query.after.is_none() && query.page > 1 {
             sql.push(" OFFSET ").bind(Value::Int(
                 i64::from(query.page - 1) * i64::from(query.page_size),

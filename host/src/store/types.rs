@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::StoreError;
+
 /// Where a resource's translated title stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -184,18 +186,26 @@ pub(crate) struct ResourceSummary {
     pub(crate) updated_at: i64,
 }
 
-/// A boolean written as `true`/`false` or as `1`/`0`.
+/// A boolean written as `true`/`false` or as `1`/`0`. Read by a visitor: an untagged
+/// enum would buffer each value and build an error for every variant that misses.
 fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Bool(bool),
-        Int(i64),
+    struct FlagVisitor;
+    impl serde::de::Visitor<'_> for FlagVisitor {
+        type Value = bool;
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a boolean, 0 or 1")
+        }
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<bool, E> {
+            Ok(value)
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<bool, E> {
+            Ok(value != 0)
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<bool, E> {
+            Ok(value != 0)
+        }
     }
-    Ok(match Flag::deserialize(deserializer)? {
-        Flag::Bool(value) => value,
-        Flag::Int(value) => value != 0,
-    })
+    deserializer.deserialize_any(FlagVisitor)
 }
 
 /// A stored person.
@@ -318,18 +328,88 @@ pub(crate) struct ResourceCursor {
 
 /// A row's value in the sort column: text for code and release date (a missing date is
 /// the empty string), a number for the times.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub(crate) enum SortKey {
     Text(String),
     Int(i64),
 }
 
+impl<'de> Deserialize<'de> for SortKey {
+    /// A string or an integer, read by a visitor (see [`flag`]).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = SortKey;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a string or an integer")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<SortKey, E> {
+                Ok(SortKey::Text(value.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<SortKey, E> {
+                Ok(SortKey::Text(value))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<SortKey, E> {
+                Ok(SortKey::Int(value))
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<SortKey, E> {
+                i64::try_from(value)
+                    .map(SortKey::Int)
+                    .map_err(|_| E::custom("a sort key past i64"))
+            }
+        }
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+impl SortKey {
+    /// The order of two keys of one sort: byte order for text, as both backends compare
+    /// (SQLite's BINARY collation, PostgreSQL's `COLLATE "C"`); a number before a text.
+    pub(crate) fn compare(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (SortKey::Text(a), SortKey::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (SortKey::Int(a), SortKey::Int(b)) => a.cmp(b),
+            (SortKey::Int(_), SortKey::Text(_)) => std::cmp::Ordering::Less,
+            (SortKey::Text(_), SortKey::Int(_)) => std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+/// One line of the resource list as the database wrote it: a JSON object with the
+/// fields of [`ResourceSummary`], of the same types. Kept as text, so an answer can pass
+/// it on without reading every field into a struct and writing it out again.
+#[derive(Debug)]
+pub(crate) struct SummaryJson(Box<serde_json::value::RawValue>);
+
+impl SummaryJson {
+    /// The JSON object's text.
+    pub(crate) fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The summary, read from the JSON.
+    pub(crate) fn summary(&self) -> Result<ResourceSummary, StoreError> {
+        serde_json::from_str(self.json())
+            .map_err(|error| StoreError::Corrupt(format!("a list row: {error}")))
+    }
+}
+
+impl<'de> Deserialize<'de> for SummaryJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        if !raw.get().starts_with('{') {
+            return Err(serde::de::Error::custom("a list row is not a JSON object"));
+        }
+        Ok(Self(raw))
+    }
+}
+
 /// A page of resources read by keyset or offset, and the cursor of the next page when
 /// there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct ResourcePage {
-    pub(crate) items: Vec<ResourceSummary>,
+    pub(crate) items: Vec<SummaryJson>,
     pub(crate) next: Option<ResourceCursor>,
 }
 
