@@ -95,6 +95,11 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Connections for the library's hot reads (list pages, counts, metadata). On SQLite
+    /// a pool of its own, read-only (`query_only`), handed out without the schema read
+    /// the write pool does (a read fires no trigger, and SQLite recompiles a read whose
+    /// schema changed by itself); on PostgreSQL the same pool.
+    reader: AnyPool,
     backend: Backend,
     /// The library generation this process sees (shared by every clone).
     generation: std::sync::Arc<generation::LibraryGeneration>,
@@ -166,11 +171,29 @@ impl Store {
                     });
         }
         let pool = pool_options
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(open_error)?;
+        // A database in memory is one connection's own: its reads stay on the one pool.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let reader = match backend {
+            Backend::Sqlite if !in_memory => AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(15))
+                .test_before_acquire(false)
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        connection.execute(SQLITE_PRAGMAS).await?;
+                        connection.execute("PRAGMA query_only = ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect_lazy_with(options),
+            Backend::Sqlite | Backend::Postgres => pool.clone(),
+        };
         Ok(Self {
             pool,
+            reader,
             backend,
             generation: std::sync::Arc::default(),
             url: (backend == Backend::Postgres).then(|| std::sync::Arc::from(url.as_str())),
@@ -192,6 +215,7 @@ impl Store {
 
     /// Closes every connection (SQLite checkpoints its WAL on the last close).
     pub async fn close(&self) {
+        self.reader.close().await;
         self.pool.close().await;
     }
 
@@ -210,6 +234,11 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for the library's hot reads, which never write (read-only on SQLite).
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.reader
     }
 
     /// Begins a transaction that writes. On SQLite it takes the write lock at once

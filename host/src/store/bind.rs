@@ -105,6 +105,31 @@ impl Sql {
         }
     }
 
+    /// Appends `other`, its placeholders numbered on after this one's (outside quotes, as
+    /// [`anonymous_placeholders`] reads them).
+    pub(super) fn append(&mut self, other: &Sql) -> &mut Self {
+        let offset = self.values.len();
+        let mut quoted = false;
+        let mut chars = other.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                quoted = !quoted;
+            }
+            if c != '$' || quoted || !chars.peek().is_some_and(char::is_ascii_digit) {
+                self.text.push(c);
+                continue;
+            }
+            let mut number = 0usize;
+            while let Some(digit) = chars.peek().and_then(|d| d.to_digit(10)) {
+                number = number.saturating_mul(10).saturating_add(digit as usize);
+                chars.next();
+            }
+            self.text.push_str(&format!("${}", number + offset));
+        }
+        self.values.extend(other.values.iter().cloned());
+        self
+    }
+
     /// The same values behind `head` (for a count over the same WHERE clause).
     pub(super) fn with_head(&self, head: &str) -> Self {
         self.with_text(format!("{head}{}", self.text))
@@ -280,6 +305,40 @@ mod tests {
             anonymous_placeholders("SELECT '$9' || $1", 1).as_deref(),
             Some("SELECT '$9' || ?")
         );
+    }
+
+    #[test]
+    fn appended_placeholders_number_on() {
+        let mut first = Sql::new("SELECT * FROM (SELECT a WHERE a = ");
+        first
+            .bind(Value::Int(1))
+            .push(" AND b = ")
+            .bind(Value::Int(2));
+        let mut second = Sql::new("SELECT a WHERE c = '$1' AND a = ");
+        second
+            .bind(Value::Int(3))
+            .push(" AND d = ")
+            .bind(Value::Int(4))
+            .limit(11);
+        first
+            .push(") UNION ALL SELECT * FROM (")
+            .append(&second)
+            .push(")");
+        assert_eq!(
+            first.text,
+            "SELECT * FROM (SELECT a WHERE a = $1 AND b = $2) UNION ALL SELECT * FROM \
+             (SELECT a WHERE c = '$1' AND a = $3 AND d = $4 LIMIT 11)"
+        );
+        let values: Vec<i64> = first
+            .values
+            .iter()
+            .map(|value| match value {
+                Value::Int(int) => *int,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(values, [1, 2, 3, 4]);
+        assert!(anonymous_placeholders(&first.text, 4).is_some());
     }
 
     #[test]

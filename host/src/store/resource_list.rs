@@ -50,7 +50,7 @@ impl Store {
         }
         let count = Plan::new(query, self.search_source(query, Read::Count).await?)
             .count_sql(None)
-            .fetch_count(self.pool())
+            .fetch_count(self.reader())
             .await?;
         Ok(count.max(0) as u64)
     }
@@ -67,7 +67,7 @@ impl Store {
         }
         let source = self.search_source(query, Read::Count).await?;
         let sql = Plan::new(query, source).count_sql(Some(cap));
-        let count = sql.fetch_count(self.pool()).await?.max(0) as u64;
+        let count = sql.fetch_count(self.reader()).await?.max(0) as u64;
         Ok((count <= cap).then_some(count))
     }
 
@@ -93,7 +93,7 @@ impl Store {
         let sql = Plan::new(query, source).page_json_sql(query, self.backend)?;
         let text: Option<String> = sql
             .query_on(self.backend)
-            .fetch_one(self.pool())
+            .fetch_one(self.reader())
             .await?
             .try_get(0)?;
         let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text.as_deref() {
@@ -149,7 +149,7 @@ impl Store {
         sql.bind(Value::Text(phrase.clone()))
             .limit(limit.saturating_add(1))
             .push(") AS candidates");
-        let candidates = sql.fetch_count(self.pool()).await?.max(0) as u64;
+        let candidates = sql.fetch_count(self.reader()).await?.max(0) as u64;
         Ok(if candidates <= limit {
             SearchSource::Index(phrase)
         } else {
@@ -392,7 +392,7 @@ impl Plan {
     /// [`Plan::page_sql`] folded into one JSON array of `[summary, sort key, id]`, in no
     /// particular order.
     fn page_json_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
-        let rows = self.page_sql(query)?;
+        let rows = self.page_sql(query, backend)?;
         let summary = summary_json(backend);
         let text = match backend {
             Backend::Sqlite => format!(
@@ -450,7 +450,7 @@ impl Plan {
 
     /// The SELECT of one page: keyset after the cursor, else offset by page number; one
     /// row more than the page, to know whether another follows.
-    fn page_sql(&self, query: &ResourceQuery) -> Result<Sql> {
+    fn page_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
         let mut sql = self.filter.with_text(format!(
             "SELECT {SUMMARY_COLUMNS}, {} AS sort_key FROM {}{}",
             self.key,
@@ -468,8 +468,11 @@ impl Plan {
                 SortKey::Text(text) => Value::Text(text.clone()),
                 SortKey::Int(int) => Value::Int(*int),
             };
+            if query.sort != ResourceSort::Code && backend == Backend::Sqlite {
+                return Ok(self.page_after_sql(query, key, cursor.id));
+            }
             // Codes are unique, so the code alone orders; the other keys are paired with
-            // the id as a row value, which both backends read as one index range.
+            // the id as a row value, which PostgreSQL reads as one index range.
             if query.sort == ResourceSort::Code {
                 sql.push(&format!(" AND {} {after} ", self.key)).bind(key);
             } else {
@@ -488,6 +491,49 @@ impl Plan {
             ));
         }
         Ok(sql)
+    }
+}
+
+impl Plan {
+    /// A page after a cursor `(key, id)` on SQLite, read as two index ranges: the rows
+    /// tied on the cursor's key after its id, then the rows after its key. SQLite reads a
+    /// row value `(key, id) < (?, ?)` as a range on the key alone (on an expression such
+    /// as the release key, not even that), so a page deep among many equal keys (an
+    /// import writes thousands with one `created_at`) would step over every tie before
+    /// it. Each range gives at most a page and one more row; the caller orders the union
+    /// and keeps what the page needs.
+    fn page_after_sql(&self, query: &ResourceQuery, key: Value, id: i64) -> Sql {
+        let (after, direction) = if query.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let rows = u64::from(query.page_size) + 1;
+        let select = format!(
+            "SELECT {SUMMARY_COLUMNS}, {} AS sort_key FROM {}{}",
+            self.key,
+            self.from(),
+            self.filter.text
+        );
+        let mut tied = self.filter.with_text(select.clone());
+        tied.push(&format!(" AND {} = ", self.key))
+            .bind(key.clone())
+            .push(&format!(" AND {} {after} ", self.id))
+            .bind(Value::Int(id))
+            .push(&format!(" ORDER BY {} {direction}", self.id))
+            .limit(rows);
+        let mut later = self.filter.with_text(select);
+        later
+            .push(&format!(" AND {} {after} ", self.key))
+            .bind(key)
+            .push(&format!(" ORDER BY {}", order_by(query, self.key, self.id)))
+            .limit(rows);
+        let mut sql = Sql::new("SELECT * FROM (");
+        sql.append(&tied)
+            .push(") AS page_rows_tied UNION ALL SELECT * FROM (")
+            .append(&later)
+            .push(") AS page_rows_later");
+        sql
     }
 }
 

@@ -52,7 +52,7 @@ impl Store {
              FROM resources WHERE code = $1"
         )))
         .bind(code)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else {
             return Ok(None);
