@@ -172,26 +172,50 @@ impl ListCache {
     where
         F: Future<Output = Result<Option<u64>, E>>,
     {
+        if let Some(known) = self.known_total(generation, filter) {
+            return Ok(known);
+        }
         let key = (generation, filter.clone());
-        if let Some(known) = self.exact.get(&key) {
-            return Ok(Self::answer(known));
-        }
-        if let Some(last) = self.latest.get(filter)
-            && last.generation < generation
-            && last.count >= ESTIMATE_FROM
-            && last.at.elapsed() < self.estimate_for
-        {
-            return Ok(Total {
-                count: last.count,
-                exact: false,
-                capped: false,
-            });
-        }
         let counted = self.exact.get_or_insert_async(&key, count).await?;
         if let Some(count) = counted {
             self.remember(generation, filter, count);
         }
         Ok(Self::answer(counted))
+    }
+
+    /// The total [`ListCache::total`] would answer without counting, if there is one.
+    pub(crate) fn known_total(&self, generation: u64, filter: &ResourceQuery) -> Option<Total> {
+        if let Some(known) = self.exact.get(&(generation, filter.clone())) {
+            return Some(Self::answer(known));
+        }
+        self.latest
+            .get(filter)
+            .filter(|last| {
+                last.generation < generation
+                    && last.count >= ESTIMATE_FROM
+                    && last.at.elapsed() < self.estimate_for
+            })
+            .map(|last| Total {
+                count: last.count,
+                exact: false,
+                capped: false,
+            })
+    }
+
+    /// Keeps a count the caller made of `filter` at `generation` (up to [`COUNT_CAP`],
+    /// None past it), as [`ListCache::total`] keeps its own; returns the total it
+    /// answers.
+    pub(crate) fn record_count(
+        &self,
+        generation: u64,
+        filter: &ResourceQuery,
+        counted: Option<u64>,
+    ) -> Total {
+        self.exact.insert((generation, filter.clone()), counted);
+        if let Some(count) = counted {
+            self.remember(generation, filter, count);
+        }
+        Self::answer(counted)
     }
 
     fn answer(known: Option<u64>) -> Total {

@@ -118,18 +118,23 @@ async fn make_page(
 ) -> Result<(CachedBody, bool), ApiError> {
     let store = state.library.store();
     let filter = query.filter_only();
-    let total = state
-        .list_cache
-        .total(
-            generation,
-            &filter,
-            store.count_resources_up_to(&filter, COUNT_CAP),
-        )
-        .await?;
+    let (total, page) = match state.list_cache.known_total(generation, &filter) {
+        Some(total) => (total, store.resource_page(query, total.count).await?),
+        // Without a search the page does not depend on the count: both in one round.
+        None if query.search.is_none() => {
+            let (counted, page) = store.count_and_page(query, COUNT_CAP).await?;
+            let total = state.list_cache.record_count(generation, &filter, counted);
+            (total, page)
+        }
+        None => {
+            let count = store.count_resources_up_to(&filter, COUNT_CAP);
+            let total = state.list_cache.total(generation, &filter, count).await?;
+            (total, store.resource_page(query, total.count).await?)
+        }
+    };
     if total.capped && state.list_cache.start_exact_count(generation, &filter) {
         count_in_background(state, generation, filter);
     }
-    let page = store.resource_page(query, total.count).await?;
     let next_cursor = page
         .next
         .map(|next| encode_cursor(query, next))

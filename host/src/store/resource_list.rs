@@ -96,33 +96,73 @@ impl Store {
             .fetch_one(self.reader())
             .await?
             .try_get(0)?;
-        let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text.as_deref() {
-            None | Some("") => Vec::new(),
-            Some(text) => serde_json::from_str(text)
-                .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
-        };
-        // The rows come in any order (an aggregate ordering them would sort them again
-        // in the database); the keys order them as the query did.
-        rows.sort_unstable_by(|(_, a_key, a_id), (_, b_key, b_id)| {
-            let order = a_key.compare(b_key).then(a_id.cmp(b_id));
-            if query.descending {
-                order.reverse()
-            } else {
-                order
-            }
-        });
-        let more = rows.len() > query.page_size as usize;
-        let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
-        let mut next = None;
-        for (item, key, id) in rows.into_iter().take(query.page_size as usize) {
-            if more {
-                next = Some(ResourceCursor { key, id });
-            }
-            items.push(item);
-        }
-        Ok(ResourcePage { items, next })
+        page_of(query, text.as_deref())
     }
 
+    /// The filter's matches counted up to `cap` (None when more match), and the query's
+    /// page, in one statement: one round to the database where a count and then a page
+    /// would take two. For a query without a search (a search's page depends on its
+    /// count).
+    pub(crate) async fn count_and_page(
+        &self,
+        query: &ResourceQuery,
+        cap: u64,
+    ) -> Result<(Option<u64>, ResourcePage)> {
+        if matches_nothing(query) || query.search.is_some() {
+            let count = self
+                .count_resources_up_to(&query.filter_only(), cap)
+                .await?;
+            let page = self.resource_page(query, count.unwrap_or(cap)).await?;
+            return Ok((count, page));
+        }
+        let plan = Plan::new(query, SearchSource::Rows);
+        let mut sql = Sql::new("SELECT (");
+        sql.append(&plan.count_sql(Some(cap)))
+            .push(") AS counted, (")
+            .append(&plan.page_json_sql(query, self.backend)?)
+            .push(") AS page");
+        let row = sql.query_on(self.backend).fetch_one(self.reader()).await?;
+        let counted: i64 = row.try_get(0)?;
+        let text: Option<String> = row.try_get(1)?;
+        let count = counted.max(0) as u64;
+        Ok((
+            (count <= cap).then_some(count),
+            page_of(query, text.as_deref())?,
+        ))
+    }
+}
+
+/// The page in the JSON the page query made: its rows in the query's order, at most a
+/// page of them, and the cursor of the next page when another row followed.
+fn page_of(query: &ResourceQuery, text: Option<&str>) -> Result<ResourcePage> {
+    let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text {
+        None | Some("") => Vec::new(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
+    };
+    // The rows come in any order (an aggregate ordering them would sort them again
+    // in the database); the keys order them as the query did.
+    rows.sort_unstable_by(|(_, a_key, a_id), (_, b_key, b_id)| {
+        let order = a_key.compare(b_key).then(a_id.cmp(b_id));
+        if query.descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    let more = rows.len() > query.page_size as usize;
+    let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
+    let mut next = None;
+    for (item, key, id) in rows.into_iter().take(query.page_size as usize) {
+        if more {
+            next = Some(ResourceCursor { key, id });
+        }
+        items.push(item);
+    }
+    Ok(ResourcePage { items, next })
+}
+
+impl Store {
     /// Where the query's search finds its matches. Counts always take the trigram
     /// index's candidates (they stream from it, and a capped count stops early). A page
     /// takes them only when at most [`SEARCH_CANDIDATES_PER_PAGE`] resources match the

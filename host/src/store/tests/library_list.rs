@@ -349,6 +349,24 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
                     let start = expected.len().min(14);
                     let end = expected.len().min(21);
                     assert_eq!(codes, expected[start..end], "{backend:?} page 3: {query:?}");
+                    // The count and the first page in one statement: the same answers.
+                    let (counted, first) = store
+                        .count_and_page(&query, 5)
+                        .await
+                        .expect("count and page");
+                    assert_eq!(counted, within, "{backend:?} count with page: {query:?}");
+                    let codes: Vec<_> = first
+                        .items
+                        .iter()
+                        .map(|s| s.summary().expect("a summary").code)
+                        .collect();
+                    let end = expected.len().min(7);
+                    assert_eq!(
+                        codes,
+                        expected[..end],
+                        "{backend:?} page with count: {query:?}"
+                    );
+                    assert_eq!(first.next.is_some(), expected.len() > 7, "{query:?}");
                     checked += usize::from(!expected.is_empty());
                 }
             }
