@@ -161,6 +161,14 @@ async fn walk(store: &Store, query: &ResourceQuery, matches_at_least: u64) -> (V
     panic!("more than 1000 pages: the cursor does not move on");
 }
 
+/// The codes of a page's rows, in order.
+fn codes_of(page: &ResourcePage) -> Vec<String> {
+    page.items
+        .iter()
+        .map(|row| row.summary().expect("a summary").code)
+        .collect()
+}
+
 /// The person with the most works, and the tag with the fewest.
 async fn busy_person_and_rare_tag(store: &Store) -> (i64, i64) {
     let person: i64 = sqlx::query_scalar(
@@ -341,11 +349,7 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
                         )
                         .await
                         .expect("page 3");
-                    let codes: Vec<_> = third
-                        .items
-                        .into_iter()
-                        .map(|s| s.summary().expect("a summary").code)
-                        .collect();
+                    let codes = codes_of(&third);
                     let start = expected.len().min(14);
                     let end = expected.len().min(21);
                     assert_eq!(codes, expected[start..end], "{backend:?} page 3: {query:?}");
@@ -355,11 +359,7 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
                         .await
                         .expect("count and page");
                     assert_eq!(counted, within, "{backend:?} count with page: {query:?}");
-                    let codes: Vec<_> = first
-                        .items
-                        .iter()
-                        .map(|s| s.summary().expect("a summary").code)
-                        .collect();
+                    let codes = codes_of(&first);
                     let end = expected.len().min(7);
                     assert_eq!(
                         codes,
