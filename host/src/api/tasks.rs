@@ -90,9 +90,8 @@ pub(super) fn priority_of(value: &Value) -> Result<Priority, ApiError> {
             .as_i64()
             .and_then(Priority::from_number)
             .ok_or_else(|| bad("`priority` is 1 (low) to 4 (urgent)")),
-        Value::String(text) => {
-            Priority::parse(text).ok_or_else(|| bad("`priority` is low, normal, high or urgent"))
-        }
+        Value::String(text) => Priority::parse(text)
+            .ok_or_else(|| bad("`priority` is low, normal, high or urgent (any case), or 1 to 4")),
         _ => Err(bad("`priority` is a number or a name")),
     }
 }

@@ -24,9 +24,10 @@ impl Priority {
         }
     }
 
-    /// From a number or a name (`low`, `normal`, `high`, `urgent`).
+    /// From a number or a name (`low`, `normal`, `high`, `urgent`), in any case and with
+    /// spaces around it (task clients send `"HIGH"`).
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        match text {
+        match text.trim().to_ascii_lowercase().as_str() {
             "low" => Some(Self::Low),
             "normal" => Some(Self::Normal),
             "high" => Some(Self::High),
@@ -48,11 +49,30 @@ impl Serialize for Priority {
 }
 
 impl<'de> Deserialize<'de> for Priority {
+    /// A number (1 to 4) or a name, as [`Priority::parse`] reads it.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let number = i64::deserialize(deserializer)?;
-        Self::from_number(number).ok_or_else(|| {
-            serde::de::Error::custom(format!("priority {number} is not one of 1 to 4"))
-        })
+        struct PriorityVisitor;
+        impl serde::de::Visitor<'_> for PriorityVisitor {
+            type Value = Priority;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a priority: 1 to 4, or low, normal, high or urgent")
+            }
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Priority, E> {
+                Priority::from_number(number)
+                    .ok_or_else(|| E::custom(format!("priority {number} is not one of 1 to 4")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Priority, E> {
+                self.visit_i64(i64::try_from(number).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Priority, E> {
+                Priority::parse(text).ok_or_else(|| {
+                    E::custom(format!(
+                        "priority `{text}` is not one of low, normal, high, urgent or 1 to 4"
+                    ))
+                })
+            }
+        }
+        deserializer.deserialize_any(PriorityVisitor)
     }
 }
 
@@ -69,3 +89,45 @@ impl utoipa::PartialSchema for Priority {
 }
 
 impl utoipa::ToSchema for Priority {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_any_case_and_numbers_are_read() {
+        for (text, expected) in [
+            ("high", Priority::High),
+            ("HIGH", Priority::High),
+            (" High ", Priority::High),
+            ("Urgent", Priority::Urgent),
+            ("LOW", Priority::Low),
+            ("normal", Priority::Normal),
+            ("3", Priority::High),
+        ] {
+            assert_eq!(Priority::parse(text), Some(expected), "{text:?}");
+        }
+        for text in ["", "highest", "0", "5", "-1", "hi gh"] {
+            assert_eq!(Priority::parse(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn deserializes_from_a_number_or_a_name() {
+        for (json, expected) in [
+            ("3", Priority::High),
+            ("\"HIGH\"", Priority::High),
+            ("\"low\"", Priority::Low),
+            ("4", Priority::Urgent),
+        ] {
+            assert_eq!(
+                serde_json::from_str::<Priority>(json).expect(json),
+                expected,
+                "{json}"
+            );
+        }
+        for json in ["0", "7", "\"soon\"", "true", "2.5"] {
+            assert!(serde_json::from_str::<Priority>(json).is_err(), "{json}");
+        }
+    }
+}
