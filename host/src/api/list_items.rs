@@ -1,15 +1,15 @@
 //! The library list's answer written from the rows' JSON as the database made it: each
 //! item is the row's summary object with the display title and media URLs put in front,
 //! so a page costs one read of a few fields per row rather than reading every field into
-//! a struct and writing it out again. The shape is `ResourceList`'s, which its tests
-//! (`resource_list.rs`) compare it with.
+//! a struct and writing it out again. The rest of the answer is `ResourceList`
+//! serialized; the tests (`resource_list.rs`) compare the whole with it.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::library::{cover_urls, display_title_of};
+use super::library::{ResourceItem, cover_urls, display_title_of};
 use crate::config::DisplayTitle;
 use crate::store::SummaryJson;
 
@@ -27,25 +27,45 @@ struct ItemFacts<'a> {
     title_translated: Option<Cow<'a, str>>,
 }
 
-/// The fields of `ResourceList` after its items.
-#[derive(Serialize)]
-pub(super) struct ListTail {
-    pub(super) total: u64,
-    pub(super) total_exact: bool,
+/// A page of the library (`GET /api/resources`). Its items are written by
+/// [`list_body`] from the rows' JSON; the tests (`resource_list.rs`) compare that with
+/// these items serialized.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ResourceList {
+    pub(crate) items: Vec<ResourceItem>,
+    /// Resources matching the filters, over all pages.
+    pub(crate) total: u64,
+    /// False when `total` is not exact: a count of 10,000 or more from up to a second
+    /// before the library's last change (while writes go on, a large total is recounted
+    /// at most once a second), or 10,000 when more match and their exact count is still
+    /// running in the background. Smaller totals are always exact.
+    pub(crate) total_exact: bool,
+    /// The page number asked for; absent when the page was asked for by `cursor`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) page: Option<u32>,
-    pub(super) page_size: u32,
-    pub(super) next_cursor: Option<String>,
+    pub(crate) page: Option<u32>,
+    pub(crate) page_size: u32,
+    /// Pass as `cursor` (same filters, sort and order) for the page after this one;
+    /// absent on the last page. Reading by cursor costs the same at any depth.
+    pub(crate) next_cursor: Option<String>,
 }
 
-/// The whole answer: `{"items": [...], total, ...}`.
+/// How a serialized `ResourceList` without items begins: `items` is its first field.
+const NO_ITEMS: &[u8] = b"{\"items\":[]";
+
+/// The whole answer: `list` (given without items) with `rows` written as its items.
 pub(super) fn list_body(
     mode: DisplayTitle,
     rows: &[SummaryJson],
-    tail: &ListTail,
+    list: &ResourceList,
 ) -> Result<Vec<u8>, ApiError> {
+    let rest = serde_json::to_vec(list).map_err(ApiError::internal)?;
+    let Some(after_items) = rest.strip_prefix(NO_ITEMS) else {
+        return Err(ApiError::internal(
+            "a list to write its rows into has items",
+        ));
+    };
     let rows_len: usize = rows.iter().map(|row| row.json().len() + 160).sum();
-    let mut out = Vec::with_capacity(rows_len + 256);
+    let mut out = Vec::with_capacity(rows_len + rest.len());
     out.extend_from_slice(b"{\"items\":[");
     for (n, row) in rows.iter().enumerate() {
         if n > 0 {
@@ -53,10 +73,8 @@ pub(super) fn list_body(
         }
         write_item(&mut out, mode, row)?;
     }
-    out.extend_from_slice(b"],");
-    let tail = serde_json::to_vec(tail).map_err(ApiError::internal)?;
-    // The tail's own object, without its opening brace, closes the answer.
-    out.extend_from_slice(tail.get(1..).unwrap_or_default());
+    out.push(b']');
+    out.extend_from_slice(after_items);
     Ok(out)
 }
 

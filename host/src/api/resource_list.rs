@@ -16,9 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
-use super::library::ResourceItem;
 use super::list_cache::{COUNT_CAP, CachedBody};
-use super::list_items::{ListTail, list_body};
+use super::list_items::{ResourceList, list_body};
 use super::params::*;
 use crate::store::{ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus};
 
@@ -36,27 +35,6 @@ const PARAMETERS: [&str; 11] = [
     "page_size",
     "cursor",
 ];
-
-/// A page of the library. The answer is written by `list_items` in this shape (its
-/// tests compare the two).
-#[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ResourceList {
-    pub(crate) items: Vec<ResourceItem>,
-    /// Resources matching the filters, over all pages.
-    pub(crate) total: u64,
-    /// False when `total` is not exact: a count of 10,000 or more from up to a second
-    /// before the library's last change (while writes go on, a large total is recounted
-    /// at most once a second), or 10,000 when more match and their exact count is still
-    /// running in the background. Smaller totals are always exact.
-    pub(crate) total_exact: bool,
-    /// The page number asked for; absent when the page was asked for by `cursor`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) page: Option<u32>,
-    pub(crate) page_size: u32,
-    /// Pass as `cursor` (same filters, sort and order) for the page after this one;
-    /// absent on the last page. Reading by cursor costs the same at any depth.
-    pub(crate) next_cursor: Option<String>,
-}
 
 /// A cursor as the client holds it: the sort and order it was made for, and the last
 /// row's key and id. Opaque to clients (URL-safe base64 of this JSON).
@@ -139,14 +117,15 @@ async fn make_page(
         .next
         .map(|next| encode_cursor(query, next))
         .transpose()?;
-    let tail = ListTail {
+    let list = ResourceList {
+        items: Vec::new(),
         total: total.count,
         total_exact: total.exact,
         page: query.after.is_none().then_some(query.page),
         page_size: query.page_size,
         next_cursor,
     };
-    let body = list_body(state.display_title, &page.items, &tail)?;
+    let body = list_body(state.display_title, &page.items, &list)?;
     Ok((
         CachedBody {
             body: Bytes::from(body),
@@ -344,24 +323,18 @@ mod tests {
             crate::config::DisplayTitle::Original,
         ] {
             for (page, next_cursor) in [(Some(2), Some("abc".to_owned())), (None, None)] {
-                let tail = ListTail {
-                    total: 3,
-                    total_exact: true,
-                    page,
-                    page_size: 50,
-                    next_cursor: next_cursor.clone(),
-                };
-                let written: serde_json::Value =
-                    serde_json::from_slice(&list_body(mode, &rows, &tail).expect("writes"))
-                        .expect("the answer is JSON");
-                let expected = ResourceList {
-                    items: summaries.iter().cloned().map(|s| item(mode, s)).collect(),
+                let mut expected = ResourceList {
+                    items: Vec::new(),
                     total: 3,
                     total_exact: true,
                     page,
                     page_size: 50,
                     next_cursor,
                 };
+                let written: serde_json::Value =
+                    serde_json::from_slice(&list_body(mode, &rows, &expected).expect("writes"))
+                        .expect("the answer is JSON");
+                expected.items = summaries.iter().cloned().map(|s| item(mode, s)).collect();
                 assert_eq!(
                     written,
                     serde_json::to_value(&expected).expect("serializes"),
@@ -369,21 +342,24 @@ mod tests {
                 );
             }
         }
+        let mut list = ResourceList {
+            items: Vec::new(),
+            total: 0,
+            total_exact: true,
+            page: Some(1),
+            page_size: 50,
+            next_cursor: None,
+        };
         let empty: serde_json::Value = serde_json::from_slice(
-            &list_body(
-                crate::config::DisplayTitle::Source,
-                &[],
-                &ListTail {
-                    total: 0,
-                    total_exact: true,
-                    page: Some(1),
-                    page_size: 50,
-                    next_cursor: None,
-                },
-            )
-            .expect("writes"),
+            &list_body(crate::config::DisplayTitle::Source, &[], &list).expect("writes"),
         )
         .expect("JSON");
-        assert_eq!(empty["items"], serde_json::json!([]));
+        assert_eq!(empty, serde_json::to_value(&list).expect("serializes"));
+        // A list that has items already is refused, not written twice.
+        list.items = vec![item(
+            crate::config::DisplayTitle::Source,
+            summaries[0].clone(),
+        )];
+        assert!(list_body(crate::config::DisplayTitle::Source, &[], &list).is_err());
     }
 }

@@ -101,20 +101,14 @@ impl Store {
 
     /// The filter's matches counted up to `cap` (None when more match), and the query's
     /// page, in one statement: one round to the database where a count and then a page
-    /// would take two. For a query without a search (a search's page depends on its
-    /// count).
+    /// would take two. Meant for a query without a search: a search's page is read here
+    /// along the sort's index, where [`Store::resource_page`] would pick its source by
+    /// the count.
     pub(crate) async fn count_and_page(
         &self,
         query: &ResourceQuery,
         cap: u64,
     ) -> Result<(Option<u64>, ResourcePage)> {
-        if matches_nothing(query) || query.search.is_some() {
-            let count = self
-                .count_resources_up_to(&query.filter_only(), cap)
-                .await?;
-            let page = self.resource_page(query, count.unwrap_or(cap)).await?;
-            return Ok((count, page));
-        }
         let plan = Plan::new(query, SearchSource::Rows);
         let mut sql = Sql::new("SELECT (");
         sql.append(&plan.count_sql(Some(cap)))
@@ -130,39 +124,7 @@ impl Store {
             page_of(query, text.as_deref())?,
         ))
     }
-}
 
-/// The page in the JSON the page query made: its rows in the query's order, at most a
-/// page of them, and the cursor of the next page when another row followed.
-fn page_of(query: &ResourceQuery, text: Option<&str>) -> Result<ResourcePage> {
-    let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text {
-        None | Some("") => Vec::new(),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
-    };
-    // The rows come in any order (an aggregate ordering them would sort them again
-    // in the database); the keys order them as the query did.
-    rows.sort_unstable_by(|(_, a_key, a_id), (_, b_key, b_id)| {
-        let order = a_key.compare(b_key).then(a_id.cmp(b_id));
-        if query.descending {
-            order.reverse()
-        } else {
-            order
-        }
-    });
-    let more = rows.len() > query.page_size as usize;
-    let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
-    let mut next = None;
-    for (item, key, id) in rows.into_iter().take(query.page_size as usize) {
-        if more {
-            next = Some(ResourceCursor { key, id });
-        }
-        items.push(item);
-    }
-    Ok(ResourcePage { items, next })
-}
-
-impl Store {
     /// Where the query's search finds its matches. Counts always take the trigram
     /// index's candidates (they stream from it, and a capped count stops early). A page
     /// takes them only when at most [`SEARCH_CANDIDATES_PER_PAGE`] resources match the
@@ -246,6 +208,36 @@ impl Store {
         tx.rollback().await?;
         Ok((texts.remove(0), texts.remove(0)))
     }
+}
+
+/// The page in the JSON the page query made: its rows in the query's order, at most a
+/// page of them, and the cursor of the next page when another row followed.
+fn page_of(query: &ResourceQuery, text: Option<&str>) -> Result<ResourcePage> {
+    let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text {
+        None | Some("") => Vec::new(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
+    };
+    // The rows come in any order (an aggregate ordering them would sort them again
+    // in the database); the keys order them as the query did.
+    rows.sort_unstable_by(|(_, a_key, a_id), (_, b_key, b_id)| {
+        let order = a_key.cmp(b_key).then(a_id.cmp(b_id));
+        if query.descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    let more = rows.len() > query.page_size as usize;
+    let mut items = Vec::with_capacity(rows.len().min(query.page_size as usize));
+    let mut next = None;
+    for (item, key, id) in rows.into_iter().take(query.page_size as usize) {
+        if more {
+            next = Some(ResourceCursor { key, id });
+        }
+        items.push(item);
+    }
+    Ok(ResourcePage { items, next })
 }
 
 /// The summary as JSON object arguments (`'name', column, ...`), from the columns of
@@ -488,15 +480,20 @@ impl Plan {
         }
     }
 
-    /// The SELECT of one page: keyset after the cursor, else offset by page number; one
-    /// row more than the page, to know whether another follows.
-    fn page_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
-        let mut sql = self.filter.with_text(format!(
+    /// The filter's rows with their summary columns and sort key, unordered.
+    fn rows_sql(&self) -> Sql {
+        self.filter.with_text(format!(
             "SELECT {SUMMARY_COLUMNS}, {} AS sort_key FROM {}{}",
             self.key,
             self.from(),
             self.filter.text
-        ));
+        ))
+    }
+
+    /// The SELECT of one page: keyset after the cursor, else offset by page number; one
+    /// row more than the page, to know whether another follows.
+    fn page_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
+        let mut sql = self.rows_sql();
         let after = if query.descending { "<" } else { ">" };
         if let Some(cursor) = &query.after {
             if !cursor.fits(query.sort) {
@@ -532,9 +529,7 @@ impl Plan {
         }
         Ok(sql)
     }
-}
 
-impl Plan {
     /// A page after a cursor `(key, id)` on SQLite, read as two index ranges: the rows
     /// tied on the cursor's key after its id, then the rows after its key. SQLite reads a
     /// row value `(key, id) < (?, ?)` as a range on the key alone (on an expression such
@@ -549,20 +544,14 @@ impl Plan {
             (">", "ASC")
         };
         let rows = u64::from(query.page_size) + 1;
-        let select = format!(
-            "SELECT {SUMMARY_COLUMNS}, {} AS sort_key FROM {}{}",
-            self.key,
-            self.from(),
-            self.filter.text
-        );
-        let mut tied = self.filter.with_text(select.clone());
+        let mut tied = self.rows_sql();
         tied.push(&format!(" AND {} = ", self.key))
             .bind(key.clone())
             .push(&format!(" AND {} {after} ", self.id))
             .bind(Value::Int(id))
             .push(&format!(" ORDER BY {} {direction}", self.id))
             .limit(rows);
-        let mut later = self.filter.with_text(select);
+        let mut later = self.rows_sql();
         later
             .push(&format!(" AND {} {after} ", self.key))
             .bind(key)

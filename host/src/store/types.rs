@@ -163,8 +163,7 @@ pub(crate) struct ResourceDetail {
     pub(crate) tags: Vec<TagRow>,
 }
 
-/// One line of the resource list. Read from the JSON the list query builds, where a
-/// flag is 0 or 1 on SQLite and a boolean on PostgreSQL.
+/// One line of the resource list, as the list query writes it in JSON (`SummaryJson`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ResourceSummary {
     pub(crate) id: i64,
@@ -176,36 +175,12 @@ pub(crate) struct ResourceSummary {
     pub(crate) source_plugin: Option<String>,
     pub(crate) release_date: Option<String>,
     pub(crate) duration_seconds: Option<i64>,
-    #[serde(deserialize_with = "flag")]
     pub(crate) has_cover: bool,
-    #[serde(deserialize_with = "flag")]
     pub(crate) has_video: bool,
     pub(crate) video_size: Option<i64>,
     pub(crate) video_saved_at: Option<i64>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
-}
-
-/// A boolean written as `true`/`false` or as `1`/`0`. Read by a visitor: an untagged
-/// enum would buffer each value and build an error for every variant that misses.
-fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    struct FlagVisitor;
-    impl serde::de::Visitor<'_> for FlagVisitor {
-        type Value = bool;
-        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-            formatter.write_str("a boolean, 0 or 1")
-        }
-        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<bool, E> {
-            Ok(value)
-        }
-        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<bool, E> {
-            Ok(value != 0)
-        }
-        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<bool, E> {
-            Ok(value != 0)
-        }
-    }
-    deserializer.deserialize_any(FlagVisitor)
 }
 
 /// A stored person.
@@ -328,7 +303,9 @@ pub(crate) struct ResourceCursor {
 
 /// A row's value in the sort column: text for code and release date (a missing date is
 /// the empty string), a number for the times.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// Keys of one sort compare as both backends order them: text by its bytes (SQLite's
+/// BINARY collation, PostgreSQL's `COLLATE "C"`), numbers by value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(untagged)]
 pub(crate) enum SortKey {
     Text(String),
@@ -336,7 +313,8 @@ pub(crate) enum SortKey {
 }
 
 impl<'de> Deserialize<'de> for SortKey {
-    /// A string or an integer, read by a visitor (see [`flag`]).
+    /// A string or an integer, read by a visitor: an untagged enum would buffer the
+    /// value and build an error for the variant that misses.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
         impl serde::de::Visitor<'_> for KeyVisitor {
@@ -360,19 +338,6 @@ impl<'de> Deserialize<'de> for SortKey {
             }
         }
         deserializer.deserialize_any(KeyVisitor)
-    }
-}
-
-impl SortKey {
-    /// The order of two keys of one sort: byte order for text, as both backends compare
-    /// (SQLite's BINARY collation, PostgreSQL's `COLLATE "C"`); a number before a text.
-    pub(crate) fn compare(&self, other: &Self) -> std::cmp::Ordering {
-        match (self, other) {
-            (SortKey::Text(a), SortKey::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
-            (SortKey::Int(a), SortKey::Int(b)) => a.cmp(b),
-            (SortKey::Int(_), SortKey::Text(_)) => std::cmp::Ordering::Less,
-            (SortKey::Text(_), SortKey::Int(_)) => std::cmp::Ordering::Greater,
-        }
     }
 }
 
