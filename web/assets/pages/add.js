@@ -55,7 +55,11 @@ async function submit(codes, priority) {
   for (const entry of fresh) {
     try {
       const answer = await api('/api/resource', { body: { code: entry.input, priority } });
-      patch(entry.key, { taskId: answer.task.id, deduplicated: answer.deduplicated, ...fromTask(answer.task) });
+      const followed = { key: entry.key, taskId: answer.task.id };
+      patch(entry.key, { ...followed, deduplicated: answer.deduplicated, ...fromTask(answer.task) });
+      // The task may have ended before this answer arrived, its events passed over while
+      // the entry had no task id yet: ask for its state once now that it has one.
+      if (!FINAL.includes(fromTask(answer.task).state)) await follow(followed);
     } catch (error) {
       const invalid = error.status === 400;
       patch(entry.key, { state: invalid ? 'invalid' : 'failed', message: error.message, lookups: error.body?.lookups });
