@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::types::{HostPattern, VariantRule};
+use crate::types::{AudioRule, HostPattern, SubtitleRule, VariantRule};
 pub(crate) use maintenance::{MaintenanceConfig, RawMaintenance};
 pub(crate) use plugin_index::{IndexSourceConfig, PluginIndexConfig, RawPluginIndex};
 pub(crate) use private_host::PrivateHost;
@@ -171,6 +171,8 @@ pub(crate) struct DownloadConfig {
     pub(crate) retry_delay: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) variant: VariantRule,
+    pub(crate) audio: AudioRule,
+    pub(crate) subtitles: SubtitleRule,
     pub(crate) remux: bool,
 }
 
@@ -513,6 +515,14 @@ fn validate_download(raw: &raw::RawDownload) -> Result<DownloadConfig> {
             .variant
             .parse()
             .map_err(|message: String| invalid("download.variant", message))?,
+        audio: raw
+            .audio
+            .parse()
+            .map_err(|message: String| invalid("download.audio", message))?,
+        subtitles: raw
+            .subtitles
+            .parse()
+            .map_err(|message: String| invalid("download.subtitles", message))?,
         remux: raw.remux,
     })
 }

@@ -1,7 +1,9 @@
-//! Native HLS downloads (N-D1, N-F1, K-8): master playlist -> variant -> media playlist
-//! -> segments fetched concurrently through the shared [`FetchClient`] into a work
-//! directory and joined in order as they land -> remuxed to MP4 by ffmpeg when
-//! installed -> published atomically.
+//! Native HLS downloads (N-D1, N-F1, K-8): master playlist -> variant (and the audio and
+//! subtitle renditions its groups name, chosen by the config) -> media playlists ->
+//! segments of every track fetched concurrently through the shared [`FetchClient`] into
+//! a work directory each and joined in order as they land -> the audio remuxed with the
+//! video into MP4 by ffmpeg when installed (kept as files of their own beside it when
+//! not), the subtitles merged into one WebVTT file each beside it -> published atomically.
 //!
 //! Robustness rules: a part file exists only when complete (`.part`, rename) and the
 //! join journal records each part appended to the stream, so a restarted download
@@ -22,10 +24,12 @@ mod keys;
 mod playlist;
 mod progress;
 mod remote;
+mod renditions;
 mod retry;
 mod rewrite;
 mod schedule;
 mod segments;
+mod webvtt;
 mod workdir;
 
 #[cfg(test)]
@@ -33,20 +37,23 @@ mod tests;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use crate::types::VariantRule;
+pub(crate) use crate::types::{AudioRule, SubtitleRule, VariantRule};
 pub(crate) use error::DownloadError;
+pub(crate) use playlist::RenditionKind;
 pub(crate) use progress::Progress;
 pub(crate) use rewrite::{ListKind, PlaylistRewrite, Rewritten};
 pub use workdir::saved_parts;
 
 use crate::config::DownloadConfig;
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
+use remote::Pick;
 
 /// What to download and how.
 #[derive(Clone)]
@@ -68,6 +75,10 @@ pub(crate) struct DownloadRequest {
     /// for a reader to finish, so the site's latency passes while bodies arrive.
     pub(crate) request_ahead: usize,
     pub(crate) variant: VariantRule,
+    /// The audio renditions taken with the variant.
+    pub(crate) audio: AudioRule,
+    /// The subtitle renditions taken with the variant.
+    pub(crate) subtitles: SubtitleRule,
     /// Retries per request after the first try.
     pub(crate) retries: u32,
     /// Base of the exponential backoff between tries.
@@ -98,6 +109,8 @@ impl DownloadRequest {
             concurrency: settings.concurrency,
             request_ahead: settings.request_ahead,
             variant: settings.variant,
+            audio: settings.audio.clone(),
+            subtitles: settings.subtitles.clone(),
             retries: settings.retries,
             retry_delay: settings.retry_delay,
             idle_timeout: settings.idle_timeout,
@@ -117,6 +130,8 @@ impl std::fmt::Debug for DownloadRequest {
             .field("concurrency", &self.concurrency)
             .field("request_ahead", &self.request_ahead)
             .field("variant", &self.variant)
+            .field("audio", &self.audio)
+            .field("subtitles", &self.subtitles)
             .field("retries", &self.retries)
             .field("remux", &self.remux)
             .field("rewrite", &self.rewrite.is_some())
@@ -165,7 +180,32 @@ pub(crate) struct DownloadOutcome {
     pub(crate) refreshed_urls: u32,
     /// The playlist filters that changed what was downloaded, in the order they ran.
     pub(crate) playlist_filters: Vec<String>,
+    /// The audio and subtitle renditions fetched beside the video.
+    pub(crate) tracks: Vec<TrackOutcome>,
+    /// What the caller should know about the result (audio kept in files of its own, a
+    /// subtitle track that could not be saved, a live playlist).
+    pub(crate) warnings: Vec<String>,
     pub(crate) elapsed_seconds: f64,
+}
+
+/// A rendition fetched beside the video.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TrackOutcome {
+    pub(crate) kind: RenditionKind,
+    pub(crate) name: String,
+    pub(crate) language: Option<String>,
+    /// The rendition the playlist marks as the default.
+    pub(crate) default: bool,
+    /// Inside the output (an audio track remuxed with the video).
+    pub(crate) muxed: bool,
+    /// Its own file beside the output, when not muxed and saved.
+    pub(crate) file: Option<PathBuf>,
+    /// Size of its own file (0 when muxed).
+    pub(crate) bytes: u64,
+    pub(crate) segments: usize,
+    pub(crate) duration_seconds: f64,
+    /// Why the track was not saved (only a subtitle track: the video is saved without it).
+    pub(crate) error: Option<String>,
 }
 
 /// A fresh stream URL, as the source plugin resolves it again.
@@ -182,6 +222,69 @@ impl std::fmt::Debug for FreshStream {
             .field("headers", &header_names(&self.headers))
             .finish()
     }
+}
+
+/// The progress callback of track `track`: its reports go into the combined one.
+fn reporter<F: FnMut(&Progress) + Send>(
+    combined: &Mutex<progress::Combined<F>>,
+    track: usize,
+) -> impl FnMut(&Progress) + Send + '_ {
+    move |report: &Progress| lock(combined).update(track, report)
+}
+
+/// The lock even when a progress callback panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The extension of an audio rendition kept in a file of its own.
+fn audio_extension(stream: &playlist::Stream) -> &'static str {
+    let packed = stream
+        .parts
+        .iter()
+        .find(|part| part.is_segment)
+        .and_then(|part| {
+            let path = part.url.path().to_ascii_lowercase();
+            ["aac", "mp3", "ac3", "ec3"]
+                .into_iter()
+                .find(|extension| path.ends_with(&format!(".{extension}")))
+        });
+    match (packed, stream.container) {
+        (Some(extension), _) => extension,
+        (None, playlist::SourceContainer::Fmp4) => "m4a",
+        (None, playlist::SourceContainer::Ts) => "ts",
+    }
+}
+
+/// Why a subtitle track was not saved.
+enum SubtitleError {
+    /// Not WebVTT: the video goes on without it.
+    Skipped(String),
+    /// Local trouble (disk full): the download stops.
+    Fatal(DownloadError),
+}
+
+/// Merges a subtitle track's joined segments into one WebVTT file at `target`; its size.
+async fn save_subtitles(joined: &Path, target: &Path) -> Result<u64, SubtitleError> {
+    let (joined, target) = (joined.to_owned(), target.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&joined)
+            .map_err(|error| SubtitleError::Fatal(error::io_error(&joined, error)))?;
+        let merged = webvtt::merge(&bytes).map_err(SubtitleError::Skipped)?;
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| SubtitleError::Fatal(error::io_error(parent, error)))?;
+        }
+        crate::fsio::write_atomic(&target, merged.as_bytes(), journal::download_file_options())
+            .map_err(|error| SubtitleError::Fatal(error::io_error(&target, error)))?;
+        Ok(merged.len() as u64)
+    })
+    .await
+    .map_err(|error| {
+        SubtitleError::Fatal(DownloadError::Internal(format!("subtitle task: {error}")))
+    })?
 }
 
 /// A URL for logs: signed stream URLs carry their tokens in the query.
@@ -236,20 +339,6 @@ pub(crate) async fn download(
     }
     let started = Instant::now();
     let policy = EgressPolicy::any_public();
-    let mut schedule = schedule::Schedule {
-        client,
-        jar,
-        policy: &policy,
-        request: &request,
-        refresh,
-        cancel: &cancel,
-        progress,
-        source: FreshStream {
-            playlist_url: request.playlist_url.clone(),
-            headers: request.headers.clone(),
-        },
-        refreshed: 0,
-    };
     let ffmpeg = if request.remux {
         let found = assemble::find_ffmpeg();
         if found.is_none() {
@@ -259,22 +348,188 @@ pub(crate) async fn download(
     } else {
         None
     };
-    // Without a remux the joined stream is the published file: fsync it as it grows.
-    let (fetched, joined) = schedule.run(ffmpeg.is_none()).await?;
+    // Without a remux the joined streams are the published files: fsync them as they grow.
+    let checkpoints = ffmpeg.is_none();
+    let combined = Mutex::new(progress::Combined::new(1, progress));
+    let source = FreshStream {
+        playlist_url: request.playlist_url.clone(),
+        headers: request.headers.clone(),
+    };
+    let schedule = |pick, work_dir, preloaded, track| schedule::Schedule {
+        client,
+        jar,
+        policy: &policy,
+        request: &request,
+        refresh,
+        cancel: &cancel,
+        progress: reporter(&combined, track),
+        source: source.clone(),
+        refreshed: 0,
+        pick,
+        work_dir,
+        preloaded,
+        refreshes_without_progress: 0,
+    };
+    let mut main = schedule(
+        Pick::Variant(request.variant),
+        request.work_dir.clone(),
+        None,
+        0,
+    );
+    let loaded = main.load().await?;
+    let chosen = match &loaded.master {
+        Some((master, variant)) => {
+            renditions::select(master, variant, &request.audio, &request.subtitles)
+        }
+        None => Vec::new(),
+    };
+    let master = loaded.master.map(|(master, _)| master);
+    let mut sides: Vec<_> = chosen
+        .into_iter()
+        .map(|track| {
+            let index = lock(&combined).add_track();
+            let pick = Pick::Rendition {
+                kind: track.rendition.kind,
+                group: track.rendition.group.clone(),
+                name: track.rendition.name.clone(),
+            };
+            let side = schedule(
+                pick,
+                request.work_dir.join(&track.dir_name),
+                master.clone(),
+                index,
+            );
+            (track, side)
+        })
+        .collect();
+    let side_work =
+        futures_util::future::try_join_all(sides.iter_mut().map(|(track, side)| async move {
+            match side.run(checkpoints).await {
+                Ok(done) => Ok(Ok(done)),
+                // Subtitles are worth a warning, not the video: only local trouble stops.
+                Err(error)
+                    if track.rendition.kind == RenditionKind::Subtitles
+                        && !matches!(
+                            error,
+                            DownloadError::Cancelled | DownloadError::DiskFull { .. }
+                        ) =>
+                {
+                    Ok(Err(error.to_string()))
+                }
+                Err(error) => Err(error),
+            }
+        }));
+    let ((fetched, joined), side_results) =
+        tokio::try_join!(main.fetch(loaded.stream, checkpoints), side_work)?;
     if cancel.is_cancelled() {
         return Err(DownloadError::Cancelled);
+    }
+    let mut warnings = Vec::new();
+    if fetched.stream.live {
+        warnings.push(
+            "live playlist (no #EXT-X-ENDLIST): the segments listed when it was read were downloaded"
+                .to_owned(),
+        );
+    }
+    let mut tracks = Vec::new();
+    let mut audio = Vec::new();
+    let mut finals = vec![(0, fetched.meter, fetched.last)];
+    for (position, ((track, _), result)) in sides.iter().zip(side_results).enumerate() {
+        let rendition = &track.rendition;
+        let mut outcome = TrackOutcome {
+            kind: rendition.kind,
+            name: rendition.name.clone(),
+            language: rendition.language.clone(),
+            default: rendition.default,
+            muxed: false,
+            file: None,
+            bytes: 0,
+            segments: 0,
+            duration_seconds: 0.0,
+            error: None,
+        };
+        match result {
+            Ok((side, side_joined)) => {
+                outcome.segments = side.stream.n_segments;
+                outcome.duration_seconds = side.stream.duration_seconds;
+                finals.push((position + 1, side.meter, side.last));
+                match rendition.kind {
+                    RenditionKind::Audio => audio.push(assemble::AudioInput {
+                        joined: side_joined.path,
+                        language: rendition.language.clone(),
+                        name: rendition.name.clone(),
+                        default: rendition.default,
+                        sidecar: assemble::sidecar_path(
+                            &request.output,
+                            &track.tag,
+                            audio_extension(&side.stream),
+                        ),
+                    }),
+                    RenditionKind::Subtitles => {
+                        let target = assemble::sidecar_path(&request.output, &track.tag, "vtt");
+                        match save_subtitles(&side_joined.path, &target).await {
+                            Ok(bytes) => {
+                                outcome.file = Some(target);
+                                outcome.bytes = bytes;
+                            }
+                            Err(SubtitleError::Fatal(error)) => return Err(error),
+                            Err(SubtitleError::Skipped(reason)) => outcome.error = Some(reason),
+                        }
+                    }
+                }
+            }
+            Err(reason) => outcome.error = Some(reason),
+        }
+        if let Some(reason) = &outcome.error {
+            warnings.push(format!(
+                "subtitles `{}` not saved: {reason}",
+                rendition.name
+            ));
+        }
+        tracks.push(outcome);
     }
     let assembled = assemble::assemble(
         &joined.path,
         &fetched.stream,
+        &audio,
         &request.output,
         ffmpeg.as_deref(),
         &cancel,
     )
     .await?;
+    let mut sizes = assembled.audio_bytes.iter();
+    for (track, input) in tracks
+        .iter_mut()
+        .filter(|track| track.kind == RenditionKind::Audio)
+        .zip(&audio)
+    {
+        track.muxed = assembled.audio_muxed;
+        if !assembled.audio_muxed {
+            track.file = Some(input.sidecar.clone());
+            track.bytes = sizes.next().copied().unwrap_or(0);
+        }
+    }
+    if !audio.is_empty() && !assembled.audio_muxed {
+        let why = match (&assembled.remux_error, &ffmpeg, request.remux) {
+            (Some(error), _, _) => format!("ffmpeg could not remux them ({error})"),
+            (None, _, false) => "remux is off".to_owned(),
+            (None, _, true) => "ffmpeg is not installed".to_owned(),
+        };
+        warnings.push(format!(
+            "the video has no audio of its own here: its {} audio track(s) are kept in files beside it because {why}",
+            audio.len()
+        ));
+    }
     workdir::remove(&request.work_dir).await;
-    let (stream, mut meter) = (fetched.stream, fetched.meter);
-    schedule.report_final(&mut meter, fetched.last);
+    {
+        let mut combined = lock(&combined);
+        let now = Instant::now();
+        for (track, mut meter, last) in finals {
+            combined.record(track, &meter.finish(now, last));
+        }
+        combined.finish();
+    }
+    let stream = fetched.stream;
     let outcome = DownloadOutcome {
         output: request.output.clone(),
         bytes: assembled.bytes,
@@ -285,8 +540,10 @@ pub(crate) async fn download(
         remuxed: assembled.remuxed,
         remux_error: assembled.remux_error,
         reused_segments: fetched.reused_segments,
-        refreshed_urls: schedule.refreshed,
+        refreshed_urls: main.refreshed,
         playlist_filters: stream.filtered_by.clone(),
+        tracks,
+        warnings,
         elapsed_seconds: started.elapsed().as_secs_f64(),
     };
     tracing::info!(

@@ -4,8 +4,10 @@
 
 mod host_pattern;
 mod priority;
+mod rendition_rule;
 mod variant_rule;
 
 pub(crate) use host_pattern::HostPattern;
 pub use priority::Priority;
+pub(crate) use rendition_rule::{AudioRule, SubtitleRule, language_matches};
 pub(crate) use variant_rule::VariantRule;

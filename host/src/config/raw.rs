@@ -318,6 +318,13 @@ pub(crate) struct RawDownload {
     /// Which variant of a master playlist: `best`, `worst`, or a bandwidth cap in bits
     /// per second (the best variant not above it).
     pub(crate) variant: String,
+    /// Which audio renditions (`#EXT-X-MEDIA:TYPE=AUDIO`) of the variant's group come
+    /// with the video: `default` (the one the playlist marks), `all`, or a language
+    /// preference list (`ja,en`: the first the stream has, else the default).
+    pub(crate) audio: String,
+    /// Which subtitle renditions are saved beside the video as `.vtt` files: `all`,
+    /// `none`, or a language list (`zh,en`).
+    pub(crate) subtitles: String,
     /// Remux to MP4 with `ffmpeg -c copy` when ffmpeg is installed; otherwise (or when
     /// off) the file keeps the stream's MPEG-TS or fMP4 container.
     pub(crate) remux: bool,
@@ -332,6 +339,8 @@ impl Default for RawDownload {
             retry_delay_ms: 500,
             idle_timeout_ms: 30_000,
             variant: "best".to_owned(),
+            audio: "default".to_owned(),
+            subtitles: "all".to_owned(),
             remux: true,
         }
     }

@@ -1,7 +1,9 @@
-//! Publishing: the joined stream is remuxed by `ffmpeg -c copy` into `<output>.part`
-//! (MP4) or taken as it is, fsynced and renamed onto the output path, so the output
-//! either is complete or does not exist. When ffmpeg fails (a stream it cannot parse)
-//! the joined stream is published as it is, as when ffmpeg is not installed, and the
+//! Publishing: the joined stream and the audio renditions fetched beside it are remuxed
+//! by `ffmpeg -c copy` into `<output>.part` (MP4, each audio track with its language and
+//! name) or taken as they are, fsynced and renamed onto the output path, so the output
+//! either is complete or does not exist. When ffmpeg fails (a stream it cannot parse) or
+//! is not installed, the joined stream is published as it is and each audio track as its
+//! own file beside it (published first: once the output exists, so do they), and the
 //! outcome says why.
 
 use std::path::{Path, PathBuf};
@@ -24,6 +26,28 @@ pub(crate) struct Assembled {
     pub(crate) remuxed: bool,
     /// Why ffmpeg failed, when it did.
     pub(crate) remux_error: Option<String>,
+    /// The audio tracks are inside the output (else each is its `sidecar`).
+    pub(crate) audio_muxed: bool,
+    /// Each audio track's own file size, when kept beside the output.
+    pub(crate) audio_bytes: Vec<u64>,
+}
+
+/// An audio rendition fetched beside the video.
+#[derive(Debug, Clone)]
+pub(crate) struct AudioInput {
+    pub(crate) joined: PathBuf,
+    pub(crate) language: Option<String>,
+    pub(crate) name: String,
+    pub(crate) default: bool,
+    /// Its own file beside the output, when it is not muxed into it.
+    pub(crate) sidecar: PathBuf,
+}
+
+/// `<stem>.<tag>.<extension>` beside `output` (`ABC-001.ja.vtt`), the way players find
+/// a video's external tracks.
+pub(crate) fn sidecar_path(output: &Path, tag: &str, extension: &str) -> PathBuf {
+    let stem = output.file_stem().unwrap_or_default().to_string_lossy();
+    output.with_file_name(format!("{stem}.{tag}.{extension}"))
 }
 
 /// Why a remux did not produce the file.
@@ -41,10 +65,12 @@ pub(crate) fn part_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-/// Publishes the joined stream at `output`, remuxed with `ffmpeg` when given.
+/// Publishes the joined stream at `output` with the `audio` tracks, remuxed with
+/// `ffmpeg` when given.
 pub(crate) async fn assemble(
     joined: &Path,
     stream: &Stream,
+    audio: &[AudioInput],
     output: &Path,
     ffmpeg: Option<&Path>,
     cancel: &CancellationToken,
@@ -57,7 +83,7 @@ pub(crate) async fn assemble(
     let part = part_path(output);
     let mut remux_error = None;
     if let Some(ffmpeg) = ffmpeg {
-        match remux(ffmpeg, joined, &part, cancel).await {
+        match remux(ffmpeg, &remux_args(joined, audio, &part), &part, cancel).await {
             Ok(()) => {}
             Err(failure) => {
                 let _ = tokio::fs::remove_file(&part).await;
@@ -72,6 +98,16 @@ pub(crate) async fn assemble(
         }
     }
     let remuxed = ffmpeg.is_some() && remux_error.is_none();
+    let mut audio_bytes = Vec::new();
+    if !remuxed {
+        for track in audio {
+            let (source, target) = (track.joined.clone(), track.sidecar.clone());
+            let bytes = tokio::task::spawn_blocking(move || publish(&source, &target))
+                .await
+                .map_err(|error| DownloadError::Internal(format!("publish task: {error}")))??;
+            audio_bytes.push(bytes);
+        }
+    }
     let source = if remuxed { part } else { joined.to_owned() };
     let output_owned = output.to_owned();
     let bytes = tokio::task::spawn_blocking(move || publish(&source, &output_owned))
@@ -87,7 +123,51 @@ pub(crate) async fn assemble(
         container,
         remuxed,
         remux_error,
+        audio_muxed: remuxed && !audio.is_empty(),
+        audio_bytes,
     })
+}
+
+/// ffmpeg's arguments: the video stream first, each audio rendition as an input of its
+/// own mapped into the output with its language, name and default flag, then any audio
+/// the video stream carries itself, all copied as they are into MP4 at `target`.
+fn remux_args(joined: &Path, audio: &[AudioInput], target: &Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> =
+        ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+            .into_iter()
+            .map(Into::into)
+            .collect();
+    for input in std::iter::once(joined).chain(audio.iter().map(|track| track.joined.as_path())) {
+        args.push("-i".into());
+        args.push(input.into());
+    }
+    if audio.is_empty() {
+        // ffmpeg's own choice: the best video and audio stream of the one input.
+    } else {
+        let mut push = |parts: &[&str]| args.extend(parts.iter().map(Into::into));
+        push(&["-map", "0:v?"]);
+        for (index, _) in audio.iter().enumerate() {
+            push(&["-map", &format!("{}:a", index + 1)]);
+        }
+        push(&["-map", "0:a?"]);
+        for (index, track) in audio.iter().enumerate() {
+            let stream = format!("-metadata:s:a:{index}");
+            if let Some(language) = &track.language {
+                push(&[&stream, &format!("language={language}")]);
+            }
+            push(&[&stream, &format!("title={}", track.name)]);
+            push(&[&stream, &format!("handler_name={}", track.name)]);
+            let flag = if track.default { "default" } else { "0" };
+            push(&[&format!("-disposition:a:{index}"), flag]);
+        }
+    }
+    args.extend(
+        ["-c", "copy", "-movflags", "+faststart", "-f", "mp4"]
+            .into_iter()
+            .map(Into::into),
+    );
+    args.push(target.into());
+    args
 }
 
 /// `ffmpeg` on `PATH`, if installed.
@@ -95,18 +175,15 @@ pub(crate) fn find_ffmpeg() -> Option<PathBuf> {
     crate::util::find_program("ffmpeg")
 }
 
-/// Runs `ffmpeg -c copy` on the joined stream, which writes MP4 to `target`.
+/// Runs ffmpeg with `args` (see [`remux_args`]), which writes MP4 to `target`.
 async fn remux(
     ffmpeg: &Path,
-    joined: &Path,
+    args: &[std::ffi::OsString],
     target: &Path,
     cancel: &CancellationToken,
 ) -> Result<(), RemuxError> {
     let mut child = tokio::process::Command::new(ffmpeg)
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
-        .arg(joined)
-        .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
-        .arg(target)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -201,5 +278,40 @@ mod tests {
             Path::new("/v/ABC-001.mp4.part")
         );
         assert_eq!(part_path(Path::new("out.ts")), Path::new("out.ts.part"));
+        assert_eq!(
+            sidecar_path(Path::new("/v/ABC-001.mp4"), "ja", "vtt"),
+            Path::new("/v/ABC-001.ja.vtt")
+        );
+    }
+
+    #[test]
+    fn each_audio_rendition_is_mapped_with_its_language_and_name() {
+        let track = |n: &str, language: Option<&str>, default| AudioInput {
+            joined: PathBuf::from(format!("/w/audio-{n}/joined")),
+            language: language.map(Into::into),
+            name: format!("Name {n}"),
+            default,
+            sidecar: PathBuf::new(),
+        };
+        let args = remux_args(
+            Path::new("/w/joined"),
+            &[track("0", Some("en"), false), track("1", None, true)],
+            Path::new("/v/a.mp4.part"),
+        );
+        let args: Vec<String> = args
+            .iter()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args.join(" "),
+            "-hide_banner -loglevel error -nostdin -y -i /w/joined -i /w/audio-0/joined \
+             -i /w/audio-1/joined -map 0:v? -map 1:a -map 2:a -map 0:a? \
+             -metadata:s:a:0 language=en -metadata:s:a:0 title=Name 0 \
+             -metadata:s:a:0 handler_name=Name 0 -disposition:a:0 0 \
+             -metadata:s:a:1 title=Name 1 -metadata:s:a:1 handler_name=Name 1 \
+             -disposition:a:1 default -c copy -movflags +faststart -f mp4 /v/a.mp4.part"
+        );
+        let alone = remux_args(Path::new("/w/joined"), &[], Path::new("/v/a.mp4.part"));
+        assert!(!alone.iter().any(|arg| arg == "-map"), "{alone:?}");
     }
 }

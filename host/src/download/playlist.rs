@@ -1,11 +1,13 @@
-//! HLS playlists: parse (m3u8-rs, lenient), pick a variant, and flatten a media playlist
-//! into the parts to fetch, each with its absolute URL, byte range, key and IV.
+//! HLS playlists: parse (m3u8-rs, lenient), pick a variant, list the alternative
+//! renditions (`#EXT-X-MEDIA`) a variant refers to, and flatten a media playlist into the
+//! parts to fetch, each with its absolute URL, byte range, key and IV.
 //!
 //! Pure functions: the network side is in `remote.rs`. m3u8-rs attaches `#EXT-X-KEY` and
 //! `#EXT-X-MAP` only to the first segment after the tag, so both are carried forward
 //! here in segment order, as the HLS spec says they apply until the next such tag.
 
-use m3u8_rs::{KeyMethod, MediaPlaylist, Playlist as Parsed};
+use m3u8_rs::{AlternativeMediaType, KeyMethod, MediaPlaylist, Playlist as Parsed};
+use serde::Serialize;
 use url::Url;
 
 use crate::types::VariantRule;
@@ -17,12 +19,46 @@ pub(crate) struct Variant {
     pub(crate) bandwidth: u64,
     /// Width times height, 0 when unknown.
     pub(crate) pixels: u64,
+    /// `CODECS`, as written.
+    pub(crate) codecs: Option<String>,
+    /// `AUDIO`: the group of its audio renditions.
+    pub(crate) audio: Option<String>,
+    /// `SUBTITLES`: the group of its subtitle renditions.
+    pub(crate) subtitles: Option<String>,
 }
 
-/// A parsed playlist: a master playlist's variants or a media playlist's parts.
+/// What an alternative rendition carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RenditionKind {
+    Audio,
+    Subtitles,
+}
+
+/// One `#EXT-X-MEDIA` line of type AUDIO or SUBTITLES.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rendition {
+    pub(crate) kind: RenditionKind,
+    pub(crate) group: String,
+    pub(crate) name: String,
+    pub(crate) language: Option<String>,
+    pub(crate) default: bool,
+    pub(crate) autoselect: bool,
+    /// Its media playlist; none when the rendition is carried in the variant itself.
+    pub(crate) url: Option<Url>,
+}
+
+/// A master playlist: its variants and the renditions they refer to.
+#[derive(Debug, Clone)]
+pub(crate) struct Master {
+    pub(crate) variants: Vec<Variant>,
+    pub(crate) renditions: Vec<Rendition>,
+}
+
+/// A parsed playlist: a master playlist or a media playlist's parts.
 #[derive(Debug)]
 pub(crate) enum Playlist {
-    Master(Vec<Variant>),
+    Master(Master),
     Media(Stream),
 }
 
@@ -99,29 +135,91 @@ pub(crate) fn parse(text: &[u8], base: &Url) -> Result<Playlist, String> {
                             .resolution
                             .map(|r| r.width.saturating_mul(r.height))
                             .unwrap_or(0),
+                        codecs: variant.codecs.clone(),
+                        audio: variant.audio.clone(),
+                        subtitles: variant.subtitles.clone(),
                     })
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             if variants.is_empty() {
                 return Err("master playlist lists no variant".to_owned());
             }
-            Ok(Playlist::Master(variants))
+            let renditions = master
+                .alternatives
+                .iter()
+                .filter_map(|media| {
+                    let kind = match media.media_type {
+                        AlternativeMediaType::Audio => RenditionKind::Audio,
+                        AlternativeMediaType::Subtitles => RenditionKind::Subtitles,
+                        _ => return None,
+                    };
+                    let url = match media.uri.as_deref().map(|uri| resolve(base, uri)) {
+                        Some(Ok(url)) => Some(url),
+                        Some(Err(error)) => return Some(Err(error)),
+                        None => None,
+                    };
+                    Some(Ok(Rendition {
+                        kind,
+                        group: media.group_id.clone(),
+                        name: media.name.clone(),
+                        language: media.language.clone().filter(|l| !l.trim().is_empty()),
+                        default: media.default,
+                        autoselect: media.autoselect,
+                        url,
+                    }))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(Playlist::Master(Master {
+                variants,
+                renditions,
+            }))
         }
         Parsed::MediaPlaylist(media) => flatten(&media, base).map(Playlist::Media),
     }
 }
 
-/// The variant `rule` picks.
+/// The variant `rule` picks, among those ffmpeg can copy into MP4 when there are any (a
+/// master may offer the same picture in several codecs).
 pub(crate) fn choose(variants: &[Variant], rule: VariantRule) -> Option<&Variant> {
+    let friendly: Vec<&Variant> = variants.iter().filter(|v| mp4_friendly(v)).collect();
+    let pool: Vec<&Variant> = if friendly.is_empty() {
+        variants.iter().collect()
+    } else {
+        friendly
+    };
+    choose_among(&pool, rule)
+}
+
+/// Codecs (RFC 6381 names, before the first dot) that MP4 holds as they are.
+const MP4_CODECS: &[&str] = &[
+    "avc1", "avc3", "hvc1", "hev1", "dvh1", "dvhe", "av01", "vp09", "mp4a", "ac-3", "ec-3", "opus",
+    "flac", "alac", "mp4v", "wvtt", "stpp",
+];
+
+/// Every codec of the variant goes into MP4 by `-c copy` (unknown when `CODECS` is absent:
+/// counted as friendly).
+fn mp4_friendly(variant: &Variant) -> bool {
+    variant.codecs.as_deref().is_none_or(|codecs| {
+        codecs.split(',').all(|codec| {
+            let family = codec.trim().split('.').next().unwrap_or("");
+            MP4_CODECS
+                .iter()
+                .any(|known| family.eq_ignore_ascii_case(known))
+        })
+    })
+}
+
+fn choose_among<'a>(variants: &[&'a Variant], rule: VariantRule) -> Option<&'a Variant> {
+    let variants = variants.iter().copied();
     let rank = |variant: &&Variant| (variant.bandwidth, variant.pixels);
     match rule {
-        VariantRule::Best => variants.iter().max_by_key(rank),
-        VariantRule::Worst => variants.iter().min_by_key(rank),
+        VariantRule::Best => variants.max_by_key(rank),
+        VariantRule::Worst => variants.min_by_key(rank),
         VariantRule::MaxBandwidth(cap) => variants
-            .iter()
+            .clone()
             .filter(|variant| variant.bandwidth <= cap)
             .max_by_key(rank)
-            .or_else(|| variants.iter().min_by_key(rank)),
+            .or_else(|| variants.min_by_key(rank)),
     }
 }
 

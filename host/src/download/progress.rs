@@ -125,6 +125,88 @@ impl Meter {
     }
 }
 
+/// The progress of a download's tracks (the video and each rendition) as one report:
+/// segments, bytes and speed summed, the ETA of the slowest track; throttled like a
+/// single track's.
+#[derive(Debug)]
+pub(crate) struct Combined<F> {
+    emit: F,
+    tracks: Vec<Option<Progress>>,
+    last_report: Option<Instant>,
+}
+
+impl<F: FnMut(&Progress)> Combined<F> {
+    pub(crate) fn new(tracks: usize, emit: F) -> Self {
+        Self {
+            emit,
+            tracks: vec![None; tracks.max(1)],
+            last_report: None,
+        }
+    }
+
+    /// Adds a track (a rendition found once the master playlist was read); its index.
+    pub(crate) fn add_track(&mut self) -> usize {
+        self.tracks.push(None);
+        self.tracks.len() - 1
+    }
+
+    /// Track `track` reported: passes the sum on when [`INTERVAL`] passed since the last.
+    pub(crate) fn update(&mut self, track: usize, progress: &Progress) {
+        if let Some(slot) = self.tracks.get_mut(track) {
+            *slot = Some(progress.clone());
+        }
+        let now = Instant::now();
+        if self
+            .last_report
+            .is_some_and(|last| now.saturating_duration_since(last) < INTERVAL)
+        {
+            return;
+        }
+        self.last_report = Some(now);
+        let sum = self.sum();
+        (self.emit)(&sum);
+    }
+
+    /// Records a track's last report without passing anything on (see [`Self::finish`]).
+    pub(crate) fn record(&mut self, track: usize, progress: &Progress) {
+        if let Some(slot) = self.tracks.get_mut(track) {
+            *slot = Some(progress.clone());
+        }
+    }
+
+    /// Passes the sum on, whatever the time since the last report.
+    pub(crate) fn finish(&mut self) {
+        self.last_report = Some(Instant::now());
+        let sum = self.sum();
+        (self.emit)(&sum);
+    }
+
+    fn sum(&self) -> Progress {
+        let mut total = Progress {
+            segments_done: 0,
+            segments_total: 0,
+            bytes: 0,
+            bytes_per_second: 0.0,
+            eta_seconds: Some(0.0),
+        };
+        for track in &self.tracks {
+            let Some(track) = track else {
+                total.eta_seconds = None;
+                continue;
+            };
+            total.segments_done += track.segments_done;
+            total.segments_total += track.segments_total;
+            total.bytes += track.bytes;
+            total.bytes_per_second += track.bytes_per_second;
+            total.eta_seconds = match (total.eta_seconds, track.eta_seconds) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
+        total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +217,43 @@ mod tests {
             bytes,
             completed_bytes: bytes,
         }
+    }
+
+    #[test]
+    fn tracks_add_up_into_one_report() {
+        let mut reports = Vec::new();
+        let report = |done, total, bytes, speed, eta| Progress {
+            segments_done: done,
+            segments_total: total,
+            bytes,
+            bytes_per_second: speed,
+            eta_seconds: eta,
+        };
+        {
+            let mut combined = Combined::new(1, |p: &Progress| reports.push(p.clone()));
+            combined.update(0, &report(1, 10, 1000, 100.0, Some(9.0)));
+            let audio = combined.add_track();
+            // Within the interval: kept, not passed on.
+            combined.update(audio, &report(2, 10, 50, 10.0, Some(4.0)));
+            combined.finish();
+            combined.record(audio, &report(10, 10, 250, 0.0, Some(0.0)));
+            combined.record(0, &report(10, 10, 5000, 0.0, Some(0.0)));
+            combined.finish();
+        }
+        assert_eq!(
+            reports,
+            [
+                // The audio track was not known yet.
+                report(1, 10, 1000, 100.0, Some(9.0)),
+                report(3, 20, 1050, 110.0, Some(9.0)),
+                report(20, 20, 5250, 0.0, Some(0.0)),
+            ]
+        );
+        let mut unknown = Vec::new();
+        let mut combined = Combined::new(2, |p: &Progress| unknown.push(p.eta_seconds));
+        combined.update(0, &report(1, 10, 1000, 100.0, Some(9.0)));
+        drop(combined);
+        assert_eq!(unknown, [None], "a track not heard from yet: no ETA");
     }
 
     #[test]

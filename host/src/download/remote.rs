@@ -6,7 +6,8 @@ use std::time::Duration;
 use url::Url;
 
 use super::DownloadError;
-use super::playlist::{self, Playlist, Stream};
+use super::playlist::{self, Master, Playlist, RenditionKind, Stream, Variant};
+use super::renditions;
 use super::retry::{self, Failure};
 use super::rewrite::{PlaylistRewrite, parse_rewritten};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchRequest, FetchResponse, FetchScope};
@@ -22,62 +23,122 @@ pub(crate) struct Remote<'a> {
     pub(crate) retry_delay: Duration,
 }
 
-/// The media playlist behind `url` (through the master playlist when it is one), each
-/// playlist rewritten first when a rewriter is given.
+/// Which media playlist of a master playlist a stream is.
+#[derive(Debug, Clone)]
+pub(crate) enum Pick {
+    /// The variant the rule chooses (or the playlist itself when it is a media playlist).
+    Variant(VariantRule),
+    /// The rendition with this kind, group and name.
+    Rendition {
+        kind: RenditionKind,
+        group: String,
+        name: String,
+    },
+}
+
+/// A media playlist loaded, with the master playlist it came through.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) stream: Stream,
+    /// The master playlist and the variant chosen in it, when there was one.
+    pub(crate) master: Option<(Master, Variant)>,
+}
+
+/// The media playlist behind `url` that `pick` names (through the master playlist when
+/// it is one; `master` when given instead of fetching it again), each playlist rewritten
+/// first when a rewriter is given.
 pub(crate) async fn load_stream(
     remote: &Remote<'_>,
     url: &str,
-    rule: VariantRule,
+    pick: &Pick,
+    master: Option<Master>,
     rewrite: Option<&dyn PlaylistRewrite>,
-) -> Result<Stream, DownloadError> {
+) -> Result<Loaded, DownloadError> {
     let mut applied = Vec::new();
-    let mut stream = load_media(remote, url, rule, rewrite, &mut applied).await?;
+    let mut loaded = load_media(remote, url, pick, master, rewrite, &mut applied).await?;
     applied.dedup();
-    stream.filtered_by = applied;
-    Ok(stream)
+    loaded.stream.filtered_by = applied;
+    Ok(loaded)
+}
+
+fn playlist_error(url: &str, reason: String) -> DownloadError {
+    DownloadError::Playlist {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+/// Fetches and parses one playlist.
+async fn fetch_playlist(
+    remote: &Remote<'_>,
+    url: &str,
+    rewrite: Option<&dyn PlaylistRewrite>,
+    applied: &mut Vec<String>,
+) -> Result<Playlist, DownloadError> {
+    let response = get(remote, url, |reason| playlist_error(url, reason)).await?;
+    let base =
+        Url::parse(&response.final_url).map_err(|error| playlist_error(url, error.to_string()))?;
+    parse_rewritten(&response.body, &base, rewrite, applied)
+        .await
+        .map_err(|reason| playlist_error(url, reason))
 }
 
 async fn load_media(
     remote: &Remote<'_>,
     url: &str,
-    rule: VariantRule,
+    pick: &Pick,
+    master: Option<Master>,
     rewrite: Option<&dyn PlaylistRewrite>,
     applied: &mut Vec<String>,
-) -> Result<Stream, DownloadError> {
-    let playlist_error = |url: &str, reason: String| DownloadError::Playlist {
-        url: url.to_owned(),
-        reason,
-    };
-    let response = get(remote, url, |reason| playlist_error(url, reason)).await?;
-    let base =
-        Url::parse(&response.final_url).map_err(|error| playlist_error(url, error.to_string()))?;
-    match parse_rewritten(&response.body, &base, rewrite, applied)
-        .await
-        .map_err(|reason| playlist_error(url, reason))?
-    {
-        Playlist::Media(stream) => Ok(stream),
-        Playlist::Master(variants) => {
-            let variant = playlist::choose(&variants, rule)
-                .ok_or_else(|| playlist_error(url, "no variant to choose".to_owned()))?;
-            tracing::debug!(bandwidth = variant.bandwidth, %rule, "variant chosen");
-            let media_url = variant.url.to_string();
-            let response = get(remote, &media_url, |reason| {
-                playlist_error(&media_url, reason)
-            })
-            .await?;
-            let base = Url::parse(&response.final_url)
-                .map_err(|error| playlist_error(&media_url, error.to_string()))?;
-            match parse_rewritten(&response.body, &base, rewrite, applied)
-                .await
-                .map_err(|reason| playlist_error(&media_url, reason))?
-            {
-                Playlist::Media(stream) => Ok(stream),
-                Playlist::Master(_) => Err(playlist_error(
-                    &media_url,
-                    "a variant is itself a master playlist".to_owned(),
-                )),
+) -> Result<Loaded, DownloadError> {
+    let master = match master {
+        Some(master) => master,
+        None => match fetch_playlist(remote, url, rewrite, applied).await? {
+            Playlist::Master(master) => master,
+            Playlist::Media(stream) => {
+                return match pick {
+                    Pick::Variant(_) => Ok(Loaded {
+                        stream,
+                        master: None,
+                    }),
+                    Pick::Rendition { .. } => Err(playlist_error(
+                        url,
+                        "no longer a master playlist: its renditions are gone".to_owned(),
+                    )),
+                };
             }
+        },
+    };
+    let (media_url, variant) = match pick {
+        Pick::Variant(rule) => {
+            let variant = playlist::choose(&master.variants, *rule)
+                .ok_or_else(|| playlist_error(url, "no variant to choose".to_owned()))?
+                .clone();
+            tracing::debug!(bandwidth = variant.bandwidth, %rule, "variant chosen");
+            (variant.url.clone(), Some(variant))
         }
+        Pick::Rendition { kind, group, name } => {
+            let url = renditions::find(&master, *kind, group, name)
+                .and_then(|rendition| rendition.url.clone())
+                .ok_or_else(|| {
+                    playlist_error(
+                        url,
+                        format!("the master playlist no longer lists the rendition `{name}` of group `{group}`"),
+                    )
+                })?;
+            (url, None)
+        }
+    };
+    let media_url = media_url.to_string();
+    match fetch_playlist(remote, &media_url, rewrite, applied).await? {
+        Playlist::Media(stream) => Ok(Loaded {
+            stream,
+            master: variant.map(|variant| (master, variant)),
+        }),
+        Playlist::Master(_) => Err(playlist_error(
+            &media_url,
+            "a variant is itself a master playlist".to_owned(),
+        )),
     }
 }
 

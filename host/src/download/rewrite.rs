@@ -7,6 +7,7 @@
 //! network of its own) cannot send the download, or the stream's headers, elsewhere.
 
 use futures_util::future::BoxFuture;
+use url::Url;
 
 use super::playlist::{self, Playlist};
 
@@ -87,7 +88,17 @@ pub(crate) async fn parse_rewritten(
 /// Every URI a playlist makes the downloader fetch.
 fn uris(playlist: &Playlist) -> std::collections::BTreeSet<&str> {
     match playlist {
-        Playlist::Master(variants) => variants.iter().map(|v| v.url.as_str()).collect(),
+        Playlist::Master(master) => master
+            .variants
+            .iter()
+            .map(|v| v.url.as_str())
+            .chain(
+                master
+                    .renditions
+                    .iter()
+                    .filter_map(|r| r.url.as_ref().map(Url::as_str)),
+            )
+            .collect(),
         Playlist::Media(stream) => stream
             .parts
             .iter()

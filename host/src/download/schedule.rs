@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -16,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 use super::gate::ReadGate;
 use super::join::{self, Joined, Joiner};
 use super::keys::Keys;
-use super::playlist::Stream;
+use super::playlist::{Master, Stream};
 use super::progress::{self, Meter, Progress, Snapshot};
-use super::remote::{self, Remote};
+use super::remote::{self, Loaded, Pick, Remote};
 use super::segments::{self, PartFetcher};
 use super::{DownloadError, DownloadRequest, FreshStream, StreamRefresh, workdir};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
@@ -39,6 +40,14 @@ pub(crate) struct Schedule<'a, P> {
     /// The stream URL and headers in use (changed by refreshes).
     pub(crate) source: FreshStream,
     pub(crate) refreshed: u32,
+    /// Which media playlist of the master this schedule fetches.
+    pub(crate) pick: Pick,
+    /// Its work directory (the video's, or a rendition's sub-directory of it).
+    pub(crate) work_dir: PathBuf,
+    /// The master playlist already fetched, read instead of fetching it for the first load.
+    pub(crate) preloaded: Option<Master>,
+    /// Refreshes in a row without a part completing.
+    pub(crate) refreshes_without_progress: u32,
 }
 
 /// What the fetching phase leaves for assembly.
@@ -51,23 +60,35 @@ pub(crate) struct Fetched {
 }
 
 impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
-    /// Fetches every part not already on disk while the joiner appends them in order,
-    /// and returns the whole joined stream with it; `checkpoints`: fsync the joined
-    /// stream as it grows (it is published as it is).
+    /// Loads the media playlist, asking for a fresh URL when the current one expired.
+    pub(crate) async fn load(&mut self) -> Result<Loaded, DownloadError> {
+        let mut preloaded = self.preloaded.take();
+        loop {
+            let master = preloaded.take();
+            match self.cancellable(self.load_stream(master)).await {
+                Err(error @ DownloadError::Expired { .. }) => self.refresh_source(error).await?,
+                other => return other,
+            }
+        }
+    }
+
+    /// Loads the stream and fetches it: [`Self::load`], then [`Self::fetch`].
     pub(crate) async fn run(
         &mut self,
         checkpoints: bool,
     ) -> Result<(Fetched, Joined), DownloadError> {
-        let mut refreshes_without_progress = 0;
-        let stream = loop {
-            match self.cancellable(self.load_stream()).await {
-                Err(error @ DownloadError::Expired { .. }) => {
-                    self.refresh_source(error, &mut refreshes_without_progress)
-                        .await?;
-                }
-                other => break other?,
-            }
-        };
+        let loaded = self.load().await?;
+        self.fetch(loaded.stream, checkpoints).await
+    }
+
+    /// Fetches every part not already on disk while the joiner appends them in order,
+    /// and returns the whole joined stream with it; `checkpoints`: fsync the joined
+    /// stream as it grows (it is published as it is).
+    pub(crate) async fn fetch(
+        &mut self,
+        stream: Stream,
+        checkpoints: bool,
+    ) -> Result<(Fetched, Joined), DownloadError> {
         if stream.live {
             tracing::warn!(
                 "live playlist (no #EXT-X-ENDLIST): downloading the segments listed now"
@@ -78,8 +99,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             .iter()
             .map(|&index| stream.parts[index].name.clone())
             .collect();
-        let resume =
-            workdir::prepare(&self.request.work_dir, &stream.fingerprint, order_names).await?;
+        let resume = workdir::prepare(&self.work_dir, &stream.fingerprint, order_names).await?;
         let committed = resume.joined.entries.len();
         let last_use = join::last_uses(&stream.order, stream.parts.len());
         let on_disk: Vec<bool> = stream
@@ -100,7 +120,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             .sum();
         let reused_bytes = resume.joined.end() + waiting_bytes;
         let joiner = Joiner::start(join::Plan {
-            dir: self.request.work_dir.clone(),
+            dir: self.work_dir.clone(),
             names: stream.parts.iter().map(|part| part.name.clone()).collect(),
             order: stream.order.clone(),
             committed,
@@ -109,13 +129,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             checkpoints,
         })?;
         let fetched = self
-            .fetch_missing(
-                stream,
-                &done,
-                reused_bytes,
-                &joiner,
-                &mut refreshes_without_progress,
-            )
+            .fetch_missing(stream, &done, reused_bytes, &joiner)
             .await;
         let joined = joiner.finish().await;
         match (fetched, joined) {
@@ -137,7 +151,6 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         done: &[bool],
         reused_bytes: u64,
         joiner: &Joiner,
-        refreshes_without_progress: &mut u32,
     ) -> Result<Fetched, DownloadError> {
         let is_segment: Vec<bool> = stream.parts.iter().map(|p| p.is_segment).collect();
         let mut snapshot = Snapshot {
@@ -167,8 +180,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             if tasks.is_empty() {
                 if let Some(error) = expired.take() {
                     // Every in-flight part has finished: now swap the URL.
-                    self.refresh_source(error, refreshes_without_progress)
-                        .await?;
+                    self.refresh_source(error).await?;
                     match self.reload(&stream).await {
                         Ok(fresh) => stream = fresh,
                         Err(error @ DownloadError::Expired { .. }) => expired = Some(error),
@@ -211,7 +223,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                 }
                 Some(joined) = tasks.join_next() => match joined {
                     Ok((index, Ok(bytes))) => {
-                        *refreshes_without_progress = 0;
+                        self.refreshes_without_progress = 0;
                         if is_segment[index] {
                             snapshot.segments_done += 1;
                         }
@@ -246,12 +258,6 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         })
     }
 
-    /// The last report, once the output is published.
-    pub(crate) fn report_final(&mut self, meter: &mut Meter, snapshot: Snapshot) {
-        let report = meter.finish(Instant::now(), snapshot);
-        (self.progress)(&report);
-    }
-
     fn emit(&mut self, meter: &mut Meter, snapshot: Snapshot) {
         if let Some(report) = meter.sample(Instant::now(), snapshot) {
             (self.progress)(&report);
@@ -269,11 +275,12 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         }
     }
 
-    async fn load_stream(&self) -> Result<Stream, DownloadError> {
+    async fn load_stream(&self, master: Option<Master>) -> Result<Loaded, DownloadError> {
         remote::load_stream(
             &self.remote(),
             &self.source.playlist_url,
-            self.request.variant,
+            &self.pick,
+            master,
             self.request.rewrite.as_deref(),
         )
         .await
@@ -281,7 +288,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
 
     /// The playlist again from the fresh URL; it must describe the same content.
     async fn reload(&self, current: &Stream) -> Result<Stream, DownloadError> {
-        let fresh = self.cancellable(self.load_stream()).await?;
+        let fresh = self.cancellable(self.load_stream(None)).await?.stream;
         if fresh.fingerprint != current.fingerprint {
             return Err(DownloadError::StreamChanged(format!(
                 "{} segments before, {} now, or other durations",
@@ -292,15 +299,11 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
     }
 
     /// Asks the caller for a fresh URL after `error` (an expiry), within limits.
-    async fn refresh_source(
-        &mut self,
-        error: DownloadError,
-        refreshes_without_progress: &mut u32,
-    ) -> Result<(), DownloadError> {
+    async fn refresh_source(&mut self, error: DownloadError) -> Result<(), DownloadError> {
         let Some(refresh) = self.refresh else {
             return Err(error);
         };
-        if *refreshes_without_progress >= MAX_REFRESHES_WITHOUT_PROGRESS {
+        if self.refreshes_without_progress >= MAX_REFRESHES_WITHOUT_PROGRESS {
             return Err(error);
         }
         let fresh = self
@@ -309,7 +312,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         tracing::info!("stream URL refreshed");
         self.source = fresh;
         self.refreshed += 1;
-        *refreshes_without_progress += 1;
+        self.refreshes_without_progress += 1;
         Ok(())
     }
 

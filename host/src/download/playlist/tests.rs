@@ -147,6 +147,9 @@ fn variants(bandwidths: &[(u64, u64)]) -> Vec<Variant> {
             url: Url::parse(&format!("https://cdn.example/{index}.m3u8")).expect("valid"),
             bandwidth,
             pixels,
+            codecs: None,
+            audio: None,
+            subtitles: None,
         })
         .collect()
 }
@@ -186,9 +189,10 @@ fn master_playlists_resolve_variants_and_skip_i_frames() {
     let text = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=640x360\n0/index.m3u8?site=alpha\n\
                 #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"iframe.m3u8\"\n\
                 #EXT-X-STREAM-INF:BANDWIDTH=2500000,RESOLUTION=1920x1080\n2/index.m3u8?site=alpha\n";
-    let Ok(Playlist::Master(list)) = parse(text.as_bytes(), &base) else {
+    let Ok(Playlist::Master(master)) = parse(text.as_bytes(), &base) else {
         panic!("expected a master playlist");
     };
+    let list = master.variants;
     let urls: Vec<&str> = list.iter().map(|v| v.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -198,4 +202,64 @@ fn master_playlists_resolve_variants_and_skip_i_frames() {
         ]
     );
     assert_eq!(list[1].pixels, 1920 * 1080);
+}
+
+/// As ffmpeg's HLS muxer writes a stream with its audio in renditions of their own
+/// (`-var_stream_map "v:0,agroup:aud a:0,agroup:aud,language:en a:1,agroup:aud,language:ja"`)
+/// plus a subtitle group and a closed-caption line that is not fetched.
+#[test]
+fn master_playlists_list_audio_and_subtitle_renditions() {
+    let base = Url::parse("http://h/c/master.m3u8").expect("valid");
+    let text = "#EXTM3U\n#EXT-X-VERSION:6\n\
+        #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"group_aud\",NAME=\"audio_1\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,URI=\"stream_1.m3u8\"\n\
+        #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"group_aud\",NAME=\"audio_2\",LANGUAGE=\"ja\",DEFAULT=NO,URI=\"stream_2.m3u8\"\n\
+        #EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"中文\",LANGUAGE=\"zh-Hans\",URI=\"/s/zh.m3u8\"\n\
+        #EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"CC1\",INSTREAM-ID=\"CC1\"\n\
+        #EXT-X-STREAM-INF:BANDWIDTH=1140800,RESOLUTION=640x360,CODECS=\"avc1.64001e,mp4a.40.2\",AUDIO=\"group_aud\",SUBTITLES=\"subs\"\n\
+        stream_0.m3u8\n";
+    let Ok(Playlist::Master(master)) = parse(text.as_bytes(), &base) else {
+        panic!("expected a master playlist");
+    };
+    let variant = &master.variants[0];
+    assert_eq!(variant.audio.as_deref(), Some("group_aud"));
+    assert_eq!(variant.subtitles.as_deref(), Some("subs"));
+    let lines: Vec<String> = master
+        .renditions
+        .iter()
+        .map(|r| {
+            format!(
+                "{:?} {} {} {:?} {} {}",
+                r.kind,
+                r.group,
+                r.name,
+                r.language,
+                r.default,
+                r.url.as_ref().map_or("-", Url::as_str)
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Audio group_aud audio_1 Some(\"en\") true http://h/c/stream_1.m3u8",
+            "Audio group_aud audio_2 Some(\"ja\") false http://h/c/stream_2.m3u8",
+            "Subtitles subs 中文 Some(\"zh-Hans\") false http://h/s/zh.m3u8",
+        ]
+    );
+}
+
+#[test]
+fn variants_ffmpeg_cannot_put_in_mp4_are_passed_over() {
+    let mut list = variants(&[(3_000_000, 1), (2_000_000, 1), (1_000_000, 1)]);
+    list[0].codecs = Some("vp8,vorbis".into());
+    list[1].codecs = Some("avc1.64001f,mp4a.40.2".into());
+    list[2].codecs = Some("hvc1.1.6.L93.B0,ec-3".into());
+    let best = choose(&list, VariantRule::Best).expect("one");
+    assert_eq!(best.bandwidth, 2_000_000);
+    // Only unknown codecs: still a choice rather than none.
+    let odd = &list[..1];
+    assert_eq!(
+        choose(odd, VariantRule::Best).map(|v| v.bandwidth),
+        Some(3_000_000)
+    );
 }

@@ -1,0 +1,76 @@
+//! One WebVTT file from a subtitle rendition's segments: each segment is a whole WebVTT
+//! document, so the joined segments repeat the `WEBVTT` header (with its HLS
+//! `X-TIMESTAMP-MAP`) and the cues that span a segment boundary. The merge keeps one
+//! header, the style and region blocks of the first segment, and each cue once, in order;
+//! cue times stay as the packager wrote them (relative to the stream's start).
+
+/// The merged document, or why the text is not WebVTT (an fMP4 or TTML subtitle track).
+pub(crate) fn merge(joined: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(joined)
+        .map_err(|_| "the subtitle segments are not UTF-8 text (not WebVTT)".to_owned())?;
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    if !text.starts_with("WEBVTT") {
+        return Err("the subtitle segments are not WebVTT (no WEBVTT header)".to_owned());
+    }
+    let mut out = String::from("WEBVTT\n");
+    let mut seen_cue = false;
+    let mut cues = std::collections::HashSet::new();
+    for block in text.split("\n\n") {
+        let block = block.trim_matches('\n');
+        if block.is_empty() {
+            continue;
+        }
+        let first = block
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('\u{feff}');
+        if first.starts_with("WEBVTT") {
+            continue;
+        }
+        let is_cue = block.lines().take(2).any(|line| line.contains("-->"));
+        if !is_cue {
+            // STYLE and REGION blocks belong before the first cue; NOTE blocks anywhere.
+            if (first.starts_with("STYLE") || first.starts_with("REGION")) && seen_cue {
+                continue;
+            }
+        } else {
+            seen_cue = true;
+            if !cues.insert(block.to_owned()) {
+                continue;
+            }
+        }
+        out.push('\n');
+        out.push_str(block);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_merge_into_one_document() {
+        let joined = "\u{feff}WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n\
+            STYLE\n::cue { color: yellow }\n\n\
+            00:00:01.000 --> 00:00:05.500\n你好\n\n\
+            WEBVTT\r\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\r\n\r\n\
+            00:00:01.000 --> 00:00:05.500\n你好\n\n\
+            cue-7\n00:00:06.000 --> 00:00:07.000 line:90%\n<i>two</i>\nlines\n\n\
+            STYLE\n::cue { color: red }\n";
+        assert_eq!(
+            merge(joined.as_bytes()).expect("merged"),
+            "WEBVTT\n\nSTYLE\n::cue { color: yellow }\n\n\
+             00:00:01.000 --> 00:00:05.500\n你好\n\n\
+             cue-7\n00:00:06.000 --> 00:00:07.000 line:90%\n<i>two</i>\nlines\n"
+        );
+    }
+
+    #[test]
+    fn other_subtitle_formats_are_refused() {
+        assert!(merge(b"<tt xmlns=\"http://www.w3.org/ns/ttml\">").is_err());
+        assert!(merge(&[0, 0, 0, 24, b'f', b't', b'y', b'p', 0xff]).is_err());
+    }
+}
