@@ -431,6 +431,12 @@ pub(crate) async fn download(
                 .to_owned(),
         );
     }
+    if fetched.stream.gaps > 0 {
+        warnings.push(format!(
+            "{} segment(s) marked #EXT-X-GAP were not fetched: the time they cover is empty",
+            fetched.stream.gaps
+        ));
+    }
     let mut tracks = Vec::new();
     let mut audio = Vec::new();
     let mut finals = vec![(0, fetched.meter, fetched.last)];

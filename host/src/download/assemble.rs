@@ -152,7 +152,7 @@ fn remux_args(joined: &Path, audio: &[AudioInput], target: &Path) -> Vec<std::ff
         push(&["-map", "0:a?"]);
         for (index, track) in audio.iter().enumerate() {
             let stream = format!("-metadata:s:a:{index}");
-            if let Some(language) = &track.language {
+            if let Some(language) = track.language.as_deref().and_then(mp4_language) {
                 push(&[&stream, &format!("language={language}")]);
             }
             push(&[&stream, &format!("title={}", track.name)]);
@@ -173,6 +173,17 @@ fn remux_args(joined: &Path, audio: &[AudioInput], target: &Path) -> Vec<std::ff
 /// `ffmpeg` on `PATH`, if installed.
 pub(crate) fn find_ffmpeg() -> Option<PathBuf> {
     crate::util::find_program("ffmpeg")
+}
+
+/// The three-letter code MP4 stores for a playlist's language tag (`en-US` -> `eng`);
+/// ffmpeg drops a two-letter one.
+fn mp4_language(tag: &str) -> Option<String> {
+    let primary = tag.split('-').next()?.trim().to_ascii_lowercase();
+    match primary.len() {
+        2 => isolang::Language::from_639_1(&primary).map(|l| l.to_639_3().to_owned()),
+        3 if primary.bytes().all(|b| b.is_ascii_lowercase()) => Some(primary),
+        _ => None,
+    }
 }
 
 /// Runs ffmpeg with `args` (see [`remux_args`]), which writes MP4 to `target`.
@@ -306,11 +317,15 @@ mod tests {
             args.join(" "),
             "-hide_banner -loglevel error -nostdin -y -i /w/joined -i /w/audio-0/joined \
              -i /w/audio-1/joined -map 0:v? -map 1:a -map 2:a -map 0:a? \
-             -metadata:s:a:0 language=en -metadata:s:a:0 title=Name 0 \
+             -metadata:s:a:0 language=eng -metadata:s:a:0 title=Name 0 \
              -metadata:s:a:0 handler_name=Name 0 -disposition:a:0 0 \
              -metadata:s:a:1 title=Name 1 -metadata:s:a:1 handler_name=Name 1 \
              -disposition:a:1 default -c copy -movflags +faststart -f mp4 /v/a.mp4.part"
         );
+        assert_eq!(mp4_language("ja-JP").as_deref(), Some("jpn"));
+        assert_eq!(mp4_language("zh-Hans").as_deref(), Some("zho"));
+        assert_eq!(mp4_language("yue").as_deref(), Some("yue"));
+        assert_eq!(mp4_language("x").as_deref(), None);
         let alone = remux_args(Path::new("/w/joined"), &[], Path::new("/v/a.mp4.part"));
         assert!(!alone.iter().any(|arg| arg == "-map"), "{alone:?}");
     }

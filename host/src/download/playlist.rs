@@ -108,6 +108,9 @@ pub(crate) struct Stream {
     pub(crate) duration_seconds: f64,
     /// No `#EXT-X-ENDLIST`: a live playlist, downloaded as listed now.
     pub(crate) live: bool,
+    /// Segments marked `#EXT-X-GAP`: listed, never fetched (the time they cover stays
+    /// empty in the output).
+    pub(crate) gaps: usize,
     /// Identifies the content (segment count, durations, ranges, encryption), not the
     /// URLs, which change when a stream URL is refreshed.
     pub(crate) fingerprint: String,
@@ -296,6 +299,7 @@ fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
         container: SourceContainer::Ts,
         duration_seconds: 0.0,
         live: !media.end_list,
+        gaps: 0,
         fingerprint: String::new(),
         filtered_by: Vec::new(),
     };
@@ -349,6 +353,15 @@ fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
                 current_map = Some(position);
             }
         }
+        if segment.unknown_tags.iter().any(|tag| tag.tag == "X-GAP") {
+            // A gap's URI need not exist; the key and map state above still apply after.
+            stream.gaps += 1;
+            stream.n_segments -= 1;
+            stream.duration_seconds += f64::from(segment.duration);
+            fingerprint.push_str(&format!("gap {index}\n"));
+            previous_range_end = None;
+            continue;
+        }
         let url = resolve(base, &segment.uri)?;
         let range = segment.byte_range.as_ref().map(|r| {
             let offset = r.offset.unwrap_or(match &previous_range_end {
@@ -385,6 +398,9 @@ fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
             key: part_key,
             is_segment: true,
         });
+    }
+    if stream.n_segments == 0 {
+        return Err("every segment of the media playlist is a gap".to_owned());
     }
     if !maps.is_empty() {
         stream.container = SourceContainer::Fmp4;

@@ -4,6 +4,7 @@
 //! expiry, redirects, byte ranges, unremuxable bytes).
 
 mod armed;
+mod corpus;
 mod faults;
 mod restart;
 

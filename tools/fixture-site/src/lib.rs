@@ -3,6 +3,7 @@
 
 mod aac;
 pub mod catalog;
+pub mod corpus;
 mod covers;
 mod crypto;
 mod faults;

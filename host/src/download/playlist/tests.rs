@@ -263,3 +263,22 @@ fn variants_ffmpeg_cannot_put_in_mp4_are_passed_over() {
         Some(3_000_000)
     );
 }
+
+#[test]
+fn gap_segments_are_listed_but_not_fetched() {
+    let stream = media(
+        "#EXTM3U\n#EXT-X-VERSION:8\n#EXTINF:2,\na.ts\n#EXT-X-GAP\n#EXTINF:2,\nmissing.ts\n#EXTINF:2,\nc.ts\n#EXT-X-ENDLIST\n",
+    );
+    let names: Vec<&str> = stream.parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["seg-0", "seg-2"]);
+    assert_eq!((stream.n_segments, stream.gaps), (2, 1));
+    assert!((stream.duration_seconds - 6.0).abs() < 1e-9);
+    let base = Url::parse(BASE).expect("valid base");
+    assert!(
+        parse(
+            b"#EXTM3U\n#EXT-X-GAP\n#EXTINF:2,\nx.ts\n#EXT-X-ENDLIST\n",
+            &base
+        )
+        .is_err()
+    );
+}

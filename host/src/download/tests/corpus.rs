@@ -1,0 +1,307 @@
+//! Every stream of the fixture's corpus (the shapes real packagers produce, made by
+//! ffmpeg) downloaded with every audio rendition, with and without ffmpeg's remux; the
+//! result checked with ffprobe: the video, each expected audio track (inside the MP4, or
+//! in its own file beside the joined stream), the subtitle files, the duration within 1%.
+//! Prints the table of what was found.
+
+use std::path::Path;
+
+use fixture_site::corpus::{self, CorpusStream};
+use fixture_site::{FixtureConfig, FixtureSite};
+use serde_json::Value;
+
+use super::*;
+use crate::types::{AudioRule, SubtitleRule};
+
+/// What ffprobe finds in a file.
+#[derive(Debug, Default)]
+struct Probed {
+    video: usize,
+    /// The language tag of each audio stream (`None`: untagged or `und`).
+    audio: Vec<Option<String>>,
+    duration: f64,
+}
+
+fn probe(path: &Path) -> Probed {
+    let output = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json", "-show_entries"])
+        .arg("stream=codec_type:stream_tags=language:format=duration")
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        output.status.success(),
+        "ffprobe {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).expect("ffprobe json");
+    let mut probed = Probed {
+        duration: json["format"]["duration"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0.0),
+        ..Probed::default()
+    };
+    for stream in json["streams"].as_array().into_iter().flatten() {
+        match stream["codec_type"].as_str() {
+            Some("video") => probed.video += 1,
+            Some("audio") => probed.audio.push(
+                stream["tags"]["language"]
+                    .as_str()
+                    .filter(|l| *l != "und")
+                    .map(str::to_owned),
+            ),
+            _ => {}
+        }
+    }
+    probed
+}
+
+/// Seconds of pictures in a file: the durations of its video packets, summed (whatever
+/// its timestamps say).
+fn picture_seconds(path: &Path) -> f64 {
+    let output = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-of", "csv=p=0"])
+        .args(["-show_entries", "packet=duration_time"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.trim().trim_end_matches(',').parse::<f64>().ok())
+        .sum()
+}
+
+fn within_one_percent(actual: f64, expected: f64) -> bool {
+    (actual - expected).abs() <= expected * 0.01
+}
+
+/// Downloads one corpus stream into `dir`; the table row.
+async fn check(site: &FixtureSite, stream: &CorpusStream, dir: &Path, remux: bool) -> String {
+    let url = format!("{}/files/{}", site.base_url(), stream.playlist);
+    let output = dir.join(if remux { "video.mp4" } else { "video.joined" });
+    let mut request = DownloadRequest::new(
+        &url,
+        &output,
+        work_dir_beside(&output),
+        &config(true).download,
+    );
+    request.remux = remux;
+    request.audio = AudioRule::All;
+    request.subtitles = SubtitleRule::All;
+    request.retries = 1;
+    request.retry_delay = Duration::from_millis(5);
+    let mode = if remux { "remux" } else { "joined" };
+    let result = run(request).await;
+    let expect = &stream.expect;
+    if let Some(reason) = expect.refused {
+        let error = result.expect_err("refused").to_string();
+        assert!(error.contains(reason), "{}: {error}", stream.name);
+        return format!("| {} | {mode} | refused: {error} | | |", stream.name);
+    }
+    let outcome = result.unwrap_or_else(|error| panic!("{} ({mode}): {error}", stream.name));
+    let mut main = probe(&output);
+    assert_eq!(main.video, 1, "{} ({mode}): one video stream", stream.name);
+    if expect.timestamps_restart && !remux {
+        // Joined as they are, the parts' timelines overlap: count the pictures instead.
+        main.duration = picture_seconds(&output);
+    }
+    assert_eq!(outcome.remuxed, remux, "{}: {:?}", stream.name, outcome);
+    // The audio tracks: inside the MP4, or the video's own plus one file per rendition.
+    let mut audio: Vec<Option<String>> = main.audio.clone();
+    let audio_tracks: Vec<&TrackOutcome> = outcome
+        .tracks
+        .iter()
+        .filter(|t| t.kind == RenditionKind::Audio)
+        .collect();
+    assert_eq!(
+        audio_tracks.len(),
+        expect.audio_renditions,
+        "{}",
+        stream.name
+    );
+    let mut durations = vec![main.duration];
+    for track in &audio_tracks {
+        assert_eq!(track.muxed, remux, "{}: {track:?}", stream.name);
+        if !remux {
+            let file = track.file.as_ref().expect("its own file");
+            let probed = probe(file);
+            assert_eq!(
+                (probed.video, probed.audio.len()),
+                (0, 1),
+                "{}",
+                file.display()
+            );
+            durations.push(probed.duration);
+            audio.push(track.language.clone());
+        }
+    }
+    if !remux && expect.audio_renditions > 0 {
+        assert!(
+            outcome.warnings.iter().any(|w| w.contains("audio track")),
+            "{}: {:?}",
+            stream.name,
+            outcome.warnings
+        );
+    }
+    let normalize = |language: &Option<String>| match language.as_deref() {
+        Some("en" | "eng") => Some("eng".to_owned()),
+        Some("ja" | "jpn") => Some("jpn".to_owned()),
+        other => other.map(str::to_owned),
+    };
+    let mut found: Vec<Option<String>> = audio.iter().map(normalize).collect();
+    let mut expected: Vec<Option<String>> =
+        expect.audio.iter().map(|l| l.map(str::to_owned)).collect();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected, "{} ({mode}): audio languages", stream.name);
+    let subtitles: Vec<&TrackOutcome> = outcome
+        .tracks
+        .iter()
+        .filter(|t| t.kind == RenditionKind::Subtitles && t.file.is_some())
+        .collect();
+    assert_eq!(subtitles.len(), expect.subtitles, "{}", stream.name);
+    for track in &subtitles {
+        let text = std::fs::read_to_string(track.file.as_ref().expect("file")).expect("vtt");
+        assert!(text.starts_with("WEBVTT\n"), "{text}");
+        assert_eq!(text.matches("第一句").count(), 1, "{text}");
+        assert_eq!(text.matches("第二句").count(), 1, "{text}");
+    }
+    for duration in &durations {
+        assert!(
+            within_one_percent(*duration, expect.duration_seconds),
+            "{} ({mode}): duration {duration:.3} s, expected {:.3} s",
+            stream.name,
+            expect.duration_seconds
+        );
+    }
+    assert_eq!(
+        outcome.warnings.iter().any(|w| w.contains("live")),
+        expect.live,
+        "{}: {:?}",
+        stream.name,
+        outcome.warnings
+    );
+    let shown: Vec<String> = found
+        .iter()
+        .map(|l| l.clone().unwrap_or_else(|| "und".to_owned()))
+        .collect();
+    format!(
+        "| {} | {mode} | video, audio [{}]{} | {} | {} |",
+        stream.name,
+        shown.join(", "),
+        if subtitles.is_empty() {
+            String::new()
+        } else {
+            format!(", {} subtitle file(s)", subtitles.len())
+        },
+        durations
+            .iter()
+            .map(|d| format!("{d:.3}"))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        outcome.warnings.join("; ")
+    )
+}
+
+#[tokio::test]
+async fn every_corpus_shape_downloads_whole_with_and_without_remux() {
+    if crate::util::find_program("ffmpeg").is_none()
+        || crate::util::find_program("ffprobe").is_none()
+    {
+        eprintln!("ffmpeg or ffprobe is not installed: the corpus test is skipped");
+        return;
+    }
+    let files = tempfile::tempdir().expect("files dir");
+    let site = FixtureSite::start(FixtureConfig {
+        files: Some(files.path().to_owned()),
+        ..FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site");
+    let (root, files_url) = (
+        files.path().to_owned(),
+        format!("{}/files", site.base_url()),
+    );
+    let corpus = tokio::task::spawn_blocking(move || corpus::build(&root, &files_url))
+        .await
+        .expect("corpus task")
+        .expect("corpus built");
+    let out = tempfile::tempdir().expect("out dir");
+    let mut table = vec![
+        "| stream | output | tracks found | duration (s) | warnings |".to_owned(),
+        "|---|---|---|---|---|".to_owned(),
+    ];
+    for stream in &corpus {
+        for remux in [true, false] {
+            let dir = out.path().join(format!("{}-{remux}", stream.name));
+            table.push(check(&site, stream, &dir, remux).await);
+        }
+    }
+    println!("{}", table.join("\n"));
+}
+
+#[tokio::test]
+async fn the_default_audio_rule_takes_the_default_rendition_only() {
+    if crate::util::find_program("ffmpeg").is_none() {
+        eprintln!("ffmpeg is not installed: skipped");
+        return;
+    }
+    let files = tempfile::tempdir().expect("files dir");
+    let site = FixtureSite::start(FixtureConfig {
+        files: Some(files.path().to_owned()),
+        ..FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site");
+    let (root, files_url) = (
+        files.path().to_owned(),
+        format!("{}/files", site.base_url()),
+    );
+    tokio::task::spawn_blocking(move || corpus::build(&root, &files_url))
+        .await
+        .expect("corpus task")
+        .expect("corpus built");
+    let out = tempfile::tempdir().expect("out dir");
+    let output = out.path().join("v.mp4");
+    let url = format!("{}/files/ts-demuxed/master.m3u8", site.base_url());
+    let mut request = DownloadRequest::new(
+        &url,
+        &output,
+        work_dir_beside(&output),
+        &config(true).download,
+    );
+    request.subtitles = SubtitleRule::None;
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(
+        TEST_DEADLINE,
+        download(
+            &client(),
+            &CookieJar::default(),
+            request,
+            None,
+            CancellationToken::new(),
+            |p| reports.push(p.clone()),
+        ),
+    )
+    .await
+    .expect("in time")
+    .expect("downloaded");
+    let languages: Vec<Option<&str>> = outcome
+        .tracks
+        .iter()
+        .map(|t| t.language.as_deref())
+        .collect();
+    assert_eq!(languages, [Some("en")], "{:?}", outcome.tracks);
+    assert!(outcome.tracks[0].muxed);
+    assert_eq!(probe(&output).audio.len(), 1);
+    // Progress counts the video's and the audio's segments.
+    let last = reports.last().expect("a report");
+    assert_eq!(last.segments_done, last.segments_total);
+    assert_eq!(
+        last.segments_total,
+        outcome.segments + outcome.tracks[0].segments
+    );
+    assert!(outcome.tracks[0].segments > 0);
+}
