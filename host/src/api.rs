@@ -151,6 +151,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(library::metadata))
         .routes(routes!(media::cover))
         .routes(routes!(video::video))
+        .routes(routes!(video::subtitles))
         .routes(routes!(session::state, session::sign_in, session::sign_out))
         .routes(routes!(people::actors))
         .routes(routes!(media::avatar))

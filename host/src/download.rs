@@ -192,6 +192,8 @@ pub(crate) struct DownloadOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct TrackOutcome {
     pub(crate) kind: RenditionKind,
+    /// Names its own file (`VIDEO.TAG.vtt`), unique among the tracks of its kind.
+    pub(crate) tag: String,
     pub(crate) name: String,
     pub(crate) language: Option<String>,
     /// The rendition the playlist marks as the default.
@@ -444,6 +446,7 @@ pub(crate) async fn download(
         let rendition = &track.rendition;
         let mut outcome = TrackOutcome {
             kind: rendition.kind,
+            tag: track.tag.clone(),
             name: rendition.name.clone(),
             language: rendition.language.clone(),
             default: rendition.default,

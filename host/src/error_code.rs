@@ -59,6 +59,7 @@ error_codes! {
     NoCover => "no_cover", NOT_FOUND, "the resource has no stored cover";
     NoAvatar => "no_avatar", NOT_FOUND, "the person has no stored avatar";
     NoVideo => "no_video", NOT_FOUND, "the resource has no downloaded video on disk";
+    NoSubtitles => "no_subtitles", NOT_FOUND, "the video has no saved subtitles of that tag";
     RangeNotSatisfiable => "range_not_satisfiable", RANGE_NOT_SATISFIABLE, "the requested byte range lies outside the file";
     PluginNotFound => "plugin_not_found", NOT_FOUND, "no plugin of that name is loaded";
     PluginRejected => "plugin_rejected", UNPROCESSABLE_ENTITY, "the uploaded component failed a check (manifest, WIT, imports, smoke test, golden cases)";

@@ -258,13 +258,16 @@ impl Library {
 
     /// Deletes the resource, its cover, thumbnails and video (N-H9).
     pub(crate) async fn delete(&self, code: &Code) -> Result<(), LibraryError> {
-        let deleted = self.store.delete_resource(code.as_str()).await?;
-        if deleted.is_none() {
+        let Some(deleted) = self.store.delete_resource(code.as_str()).await? else {
             return Err(LibraryError::NotInLibrary(code.to_string()));
-        }
+        };
+        let tracks: Vec<String> = deleted.video_tracks.into_iter().map(|t| t.file).collect();
         let owned = code.clone();
         self.media
-            .blocking(move |media| media.delete_all(&owned))
+            .blocking(move |media| {
+                media.delete_video_tracks(&owned, &tracks)?;
+                media.delete_all(&owned)
+            })
             .await
             .map_err(|error| LibraryError::Media(error.to_string()))?;
         self.events.publish(Event::ResourceDeleted(CodeEvent {
@@ -317,10 +320,29 @@ impl Library {
     /// Removes the resource's video file and forgets it (N-D4); the resource stays.
     /// Returns whether a file was removed.
     pub(crate) async fn delete_video(&self, code: &Code) -> Result<bool, LibraryError> {
+        let tracks: Vec<String> = self
+            .store
+            .get_resource(code.as_str())
+            .await?
+            .map(|detail| {
+                detail
+                    .resource
+                    .video_tracks
+                    .into_iter()
+                    .map(|track| track.file)
+                    .collect()
+            })
+            .unwrap_or_default();
         let owned = code.clone();
         let removed = self
             .media
-            .blocking(move |media| media.delete_video(&owned))
+            .blocking(move |media| {
+                let removed = media.delete_video(&owned)?;
+                if let Err(error) = media.delete_video_tracks(&owned, &tracks) {
+                    tracing::warn!(code = %owned, %error, "cannot remove a track beside the video");
+                }
+                Ok(removed)
+            })
             .await
             .map_err(|error| LibraryError::Media(error.to_string()))?;
         self.store.clear_video(code.as_str()).await?;

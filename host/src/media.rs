@@ -145,6 +145,33 @@ impl MediaStore {
         files::remove_if_exists(&paths::video(&self.root, code)?)
     }
 
+    /// The path of a track file recorded for `code`'s video; [`MediaError::NotFound`]
+    /// when it is gone, [`MediaError::OutsideRoot`] when the record names another file.
+    pub(crate) fn video_track_path(&self, code: &Code, relative: &str) -> Result<PathBuf> {
+        offload::check_blocking_allowed("video_track_path");
+        existing(paths::video_track(&self.root, code, relative)?, || {
+            format!("track {relative} of {code}")
+        })
+    }
+
+    /// Deletes the recorded track files of `code`'s video; how many were removed.
+    pub(crate) fn delete_video_tracks(&self, code: &Code, relative: &[String]) -> Result<usize> {
+        offload::check_blocking_allowed("delete_video_tracks");
+        let mut removed = 0;
+        for file in relative {
+            if files::remove_if_exists(&paths::video_track(&self.root, code, file)?)? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Whether a file name in the video directory is a track file of `code`'s form
+    /// (`{CODE}.{tag}.{ext}`); the code it belongs to.
+    pub(crate) fn code_of_track_file(name: &str) -> Option<Code> {
+        paths::code_of_track_file(name)
+    }
+
     /// The cover's path; [`MediaError::NotFound`] when there is none.
     pub(crate) fn cover_path(&self, code: &Code) -> Result<PathBuf> {
         offload::check_blocking_allowed("cover_path");

@@ -291,3 +291,117 @@ async fn a_real_stream_is_remuxed_to_mp4_when_ffmpeg_is_installed() {
     assert_eq!(&written[4..8], b"ftyp", "an MP4 starts with its ftyp box");
     server.stop().await;
 }
+
+/// A stream with its audio in two renditions of their own and WebVTT subtitles, as
+/// ffmpeg's HLS muxer makes it (the fixture's corpus): the task's result lists each
+/// track, the MP4 holds the video and both languages, the subtitles are recorded with
+/// the resource, listed in its metadata and served for a player's `<track>`; deleting
+/// the video removes them too.
+#[tokio::test]
+async fn demuxed_audio_and_subtitles_reach_the_library() {
+    if which_ffmpeg().is_none() {
+        eprintln!("ffmpeg is not installed: skipped");
+        return;
+    }
+    let files = tempfile::tempdir().expect("files dir");
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(files.path().to_path_buf()),
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site starts");
+    let (root, files_url) = (
+        files.path().to_path_buf(),
+        format!("{}/files", fixture.base_url()),
+    );
+    tokio::task::spawn_blocking(move || fixture_site::corpus::build(&root, &files_url))
+        .await
+        .expect("corpus task")
+        .expect("corpus built");
+    let server = server(&fixture, json!({ "download": { "audio": "all" } })).await;
+    add(&server, "DEMO-005").await;
+    let url = format!("sqlite://{}", server.data.path().join("kura.db").display());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE resources SET stream_url = '{}/files/ts-demuxed/master.m3u8', stream_headers = '{{}}' WHERE code = 'DEMO-005'",
+        fixture.base_url()
+    )))
+    .execute(&pool)
+    .await
+    .expect("point at the corpus stream");
+    pool.close().await;
+
+    let (status, body) = server
+        .post_json("/api/downloads/DEMO-005?wait=120", json!({}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let tracks = body["result"]["tracks"].as_array().expect("tracks");
+    let summary: Vec<String> = tracks
+        .iter()
+        .map(|t| format!("{} {} {}", t["kind"], t["language"], t["muxed"]))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "\"audio\" \"en\" true",
+            "\"audio\" \"ja\" true",
+            "\"subtitles\" null false"
+        ],
+        "{body}"
+    );
+    let video = server.data.path().join("resource/video/DEMO-005.mp4");
+    let probed = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-of", "csv=p=0", "-show_entries"])
+        .arg("stream=codec_type:stream_tags=language")
+        .arg(&video)
+        .output()
+        .expect("ffprobe");
+    let streams = String::from_utf8_lossy(&probed.stdout).replace('\n', " ");
+    assert_eq!(streams.trim(), "video,und audio,eng audio,jpn", "{streams}");
+
+    let (status, metadata) = server.get_json("/api/resource/DEMO-005/metadata").await;
+    assert_eq!(status, 200, "{metadata}");
+    let subtitles = &metadata["video"]["subtitles"];
+    assert_eq!(subtitles.as_array().map(Vec::len), Some(1), "{metadata}");
+    let vtt_url = subtitles[0]["url"].as_str().expect("url").to_owned();
+    let response = server
+        .client
+        .get(server.url(&vtt_url))
+        .send()
+        .await
+        .expect("subtitles");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/vtt; charset=utf-8"
+    );
+    let text = response.text().await.expect("text");
+    assert!(
+        text.starts_with("WEBVTT\n") && text.contains("第二句"),
+        "{text}"
+    );
+    let (status, missing) = server.get_json("/api/resource/DEMO-005/subtitles/xx").await;
+    assert_eq!(
+        (status, missing["code"].as_str()),
+        (404, Some("no_subtitles"))
+    );
+    let vtt_file = server.data.path().join(
+        metadata["video_tracks"][0]["file"]
+            .as_str()
+            .expect("recorded file"),
+    );
+    assert!(vtt_file.is_file(), "{}", vtt_file.display());
+
+    let response = server
+        .client
+        .delete(server.url("/api/downloads/DEMO-005"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(response.status(), 200);
+    assert!(!vtt_file.exists(), "the subtitles went with the video");
+    let (_, metadata) = server.get_json("/api/resource/DEMO-005/metadata").await;
+    assert_eq!(metadata["video_tracks"], json!([]), "{metadata}");
+    server.stop().await;
+}

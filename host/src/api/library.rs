@@ -150,12 +150,27 @@ pub(super) struct Video {
     /// Whether a browser's `<video>` plays it (MP4); an MPEG-TS file is offered for
     /// download instead (`?download=1`).
     pub(crate) playable: bool,
+    /// Subtitles saved beside it, for a player's `<track>`.
+    pub(crate) subtitles: Vec<Subtitles>,
+}
+
+/// One subtitle file of a video.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Subtitles {
+    pub(crate) tag: String,
+    /// The playlist's language tag (`srclang`), when it gave one.
+    pub(crate) language: Option<String>,
+    /// The playlist's name for it (`label`).
+    pub(crate) name: String,
+    /// `/api/resource/{code}/subtitles/{tag}`: WebVTT.
+    pub(crate) url: String,
 }
 
 /// The video on disk, if the resource has one.
 async fn video_on_disk(
     state: &AppState,
     code: &crate::code::Code,
+    tracks: &[crate::store::VideoTrack],
 ) -> Result<Option<Video>, ApiError> {
     let probe = code.clone();
     let found = state
@@ -171,6 +186,16 @@ async fn video_on_disk(
             playable: file
                 .container
                 .is_some_and(crate::media::Container::plays_in_browsers),
+            subtitles: tracks
+                .iter()
+                .filter(|track| track.kind == crate::store::TrackKind::Subtitles)
+                .map(|track| Subtitles {
+                    tag: track.tag.clone(),
+                    language: track.language.clone(),
+                    name: track.name.clone(),
+                    url: format!("/api/resource/{code}/subtitles/{}", track.tag),
+                })
+                .collect(),
         })),
         Err(crate::media::MediaError::NotFound { .. }) => Ok(None),
         // The record stays readable when the file cannot be looked at (permissions).
@@ -239,7 +264,7 @@ pub(super) async fn metadata(
     let r = &detail.resource;
     // Only a resource recorded with a video has a file worth looking for.
     let video = match r.video_file {
-        Some(_) => video_on_disk(&state, &code).await?,
+        Some(_) => video_on_disk(&state, &code, &r.video_tracks).await?,
         None => None,
     };
     let body = Metadata {

@@ -1,6 +1,7 @@
 //! `GET /api/resource/{code}/video`: the downloaded video for a player, with HTTP Range
 //! (seeking), ETag and Last-Modified, typed by its bytes (MP4 or MPEG-TS, never guessed
 //! from the name); `?download=1` offers it as a file named after its real container.
+//! Its subtitles, saved beside it, for a player's `<track>`.
 
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
@@ -11,6 +12,7 @@ use super::error::{ApiError, ErrorCode};
 use super::media::media_error;
 use super::params::{code, stored_resource};
 use crate::media::Container;
+use crate::store::TrackKind;
 
 /// `GET|HEAD /api/resource/{code}/video`
 #[utoipa::path(get, path = "/api/resource/{code}/video", tag = "media", params(("code" = String, Path), ("download" = Option<String>, Query, description = "`1`: as an attachment named `{CODE}.mp4` or `{CODE}.ts`")), responses((status = 200, content_type = "video/mp4", description = "The whole video (`video/mp4` or `video/mp2t` by its bytes); `Accept-Ranges: bytes`, ETag, Last-Modified"), (status = 206, content_type = "video/mp4", description = "The requested byte range, with `Content-Range`"), (status = 304, description = "Not modified"), (status = 404, body = super::error::ErrorBody), (status = 416, body = super::error::ErrorBody)))]
@@ -80,4 +82,45 @@ pub(super) async fn video(
         }
     }
     Ok(response)
+}
+
+/// `GET /api/resource/{code}/subtitles/{tag}`: a WebVTT file saved beside the video, for
+/// a player's `<track>`.
+#[utoipa::path(get, path = "/api/resource/{code}/subtitles/{tag}", tag = "media", params(("code" = String, Path), ("tag" = String, Path, description = "The tag of one of the video's subtitles (`video.subtitles[].tag` in the metadata)")), responses((status = 200, content_type = "text/vtt", description = "The subtitles; ETag, Last-Modified"), (status = 304, description = "Not modified"), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn subtitles(
+    State(state): State<AppState>,
+    Path((raw, tag)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let code = code(&raw)?;
+    let detail = stored_resource(&state, &code).await?;
+    let file = detail
+        .resource
+        .video_tracks
+        .iter()
+        .find(|track| track.kind == TrackKind::Subtitles && track.tag == tag)
+        .map(|track| track.file.clone())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NoSubtitles,
+                format!("{code} has no subtitles tagged `{tag}`"),
+            )
+        })?;
+    let probe_code = code.clone();
+    let path = state
+        .library
+        .media()
+        .blocking(move |media| media.video_track_path(&probe_code, &file))
+        .await
+        .map_err(|e| media_error(e, ErrorCode::NoSubtitles))?;
+    let serve = tower_http::services::ServeFile::new_with_mime(
+        &path,
+        &"text/vtt; charset=utf-8"
+            .parse()
+            .unwrap_or(mime::TEXT_PLAIN_UTF_8),
+    );
+    match tower::ServiceExt::oneshot(serve, request).await {
+        Ok(response) => Ok(response.map(axum::body::Body::new)),
+        Err(error) => match error {},
+    }
 }

@@ -309,6 +309,18 @@ impl Strays<'_> {
             if self.legacy.contains(stem) {
                 continue;
             }
+            // Subtitles and audio a download saved beside its video.
+            if let Some(code) = MediaStore::code_of_track_file(&entry.name) {
+                if !self.known.contains(&code) {
+                    findings.push(orphan(
+                        self.media,
+                        &path,
+                        Some(&code),
+                        "a track of no resource's video",
+                    ));
+                }
+                continue;
+            }
             match self.code_of(stem, |code| self.media.video_path(code), &entry.name) {
                 Some(code) if self.known.contains(&code) => {}
                 Some(code) => findings.push(orphan(

@@ -42,6 +42,39 @@ pub(super) fn video_part(root: &Path, code: &Code) -> Result<PathBuf> {
     confined(root, VIDEO_DIR, &format!("{}.mp4.part", code.as_str()))
 }
 
+/// Extensions of the files a download saves beside a video (subtitles, audio kept apart).
+const TRACK_EXTENSIONS: &[&str] = &["vtt", "ts", "m4a", "aac", "mp3", "ac3", "ec3"];
+
+/// A track file recorded for `code` (`resource/video/{CODE}.{tag}.{ext}`), as stored
+/// relative to the root: refused unless it is one of the video's track names.
+pub(super) fn video_track(root: &Path, code: &Code, relative: &str) -> Result<PathBuf> {
+    let name = relative
+        .strip_prefix(VIDEO_DIR)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|name| code_of_track_file(name).as_ref() == Some(code));
+    match name {
+        Some(name) => confined(root, VIDEO_DIR, name),
+        None => Err(MediaError::OutsideRoot {
+            path: root.join(relative),
+        }),
+    }
+}
+
+/// The code a file in the video directory is a track of: `{CODE}.{tag}.{ext}` with a
+/// canonical code, a tag of lowercase letters, digits and `-`, and a track extension.
+pub(super) fn code_of_track_file(file_name: &str) -> Option<Code> {
+    let (stem, extension) = file_name.rsplit_once('.')?;
+    let (code, tag) = stem.rsplit_once('.')?;
+    let tag_ok = !tag.is_empty()
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !tag_ok || !TRACK_EXTENSIONS.contains(&extension) {
+        return None;
+    }
+    normalize(code).ok().filter(|c| c.as_str() == code)
+}
+
 /// `resource/avatar/{id}.jpg`; ids are positive.
 pub(super) fn avatar(root: &Path, person_id: i64) -> Result<PathBuf> {
     confined(root, AVATAR_DIR, &avatar_name(person_id)?)
@@ -162,6 +195,35 @@ mod tests {
             confined(root, COVER_DIR, "ABC-123.jpg").unwrap(),
             Path::new("/srv/media/resource/cover/ABC-123.jpg")
         );
+    }
+
+    #[test]
+    fn track_files_belong_to_their_video_only() {
+        let code = normalize("ABC-123").unwrap();
+        let root = Path::new("/srv/media");
+        assert_eq!(
+            video_track(root, &code, "resource/video/ABC-123.zh-hans.vtt").unwrap(),
+            Path::new("/srv/media/resource/video/ABC-123.zh-hans.vtt")
+        );
+        for bad in [
+            "resource/video/ABC-124.en.vtt",
+            "resource/video/ABC-123.mp4",
+            "resource/video/ABC-123.en.exe",
+            "resource/video/../ABC-123.en.vtt",
+            "resource/cover/ABC-123.en.vtt",
+            "resource/video/ABC-123.EN.vtt",
+            "/etc/ABC-123.en.vtt",
+        ] {
+            assert!(video_track(root, &code, bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            code_of_track_file("ABC-123.ja.m4a")
+                .as_ref()
+                .map(Code::as_str),
+            Some("ABC-123")
+        );
+        assert_eq!(code_of_track_file("abc-123.ja.vtt"), None);
+        assert_eq!(code_of_track_file("ABC-123.vtt"), None);
     }
 
     #[test]

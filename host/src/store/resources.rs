@@ -15,7 +15,7 @@ use super::{
 const RESOURCE_COLUMNS: &str = "id, code, title_source, title_original, title_translated, \
      translation_status, source_plugin, source_version, page_url, stream_url, stream_headers, \
      release_date, duration_seconds, studio, label, series, description, cover_file, \
-     cover_source, video_file, video_size, video_saved_at, field_sources, translation_error, \
+     cover_source, video_file, video_size, video_saved_at, video_tracks, field_sources, translation_error, \
      translation_profile, translation_model, translation_cleaner, translation_cleaner_version, \
      translated_at, created_at, updated_at";
 
@@ -149,10 +149,35 @@ impl Store {
         .await
     }
 
-    /// Forgets the video (deleted, or found missing).
+    /// Records a downloaded video with the tracks saved beside it.
+    pub(crate) async fn record_video(
+        &self,
+        code: &str,
+        file: &str,
+        size: i64,
+        tracks: &[super::VideoTrack],
+    ) -> Result<bool> {
+        let tracks = if tracks.is_empty() {
+            None
+        } else {
+            Some(to_json(&tracks)?)
+        };
+        self.update(
+            "UPDATE resources SET video_file = $2, video_size = $3, video_tracks = $4, video_saved_at = $5, updated_at = $5 WHERE code = $1",
+            code,
+            vec![
+                Value::Text(file.to_owned()),
+                Value::Int(size),
+                Value::OptText(tracks),
+            ],
+        )
+        .await
+    }
+
+    /// Forgets the video (deleted, or found missing) and its tracks.
     pub(crate) async fn clear_video(&self, code: &str) -> Result<bool> {
         self.update(
-            "UPDATE resources SET video_file = NULL, video_size = NULL, video_saved_at = NULL, updated_at = $2 WHERE code = $1",
+            "UPDATE resources SET video_file = NULL, video_size = NULL, video_saved_at = NULL, video_tracks = NULL, updated_at = $2 WHERE code = $1",
             code,
             vec![],
         )
@@ -271,6 +296,7 @@ fn resource_row(row: &AnyRow) -> Result<ResourceRow> {
         video_file: row.try_get("video_file")?,
         video_size: row.try_get("video_size")?,
         video_saved_at: row.try_get("video_saved_at")?,
+        video_tracks: json_list(row.try_get("video_tracks")?, "video_tracks")?,
         field_sources: from_json(&sources, "field_sources")?,
         translation: super::TranslationProvenance {
             error: row.try_get("translation_error")?,

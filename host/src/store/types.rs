@@ -132,11 +132,37 @@ pub(crate) struct ResourceRow {
     pub(crate) video_file: Option<String>,
     pub(crate) video_size: Option<i64>,
     pub(crate) video_saved_at: Option<i64>,
+    /// The tracks saved beside the video in files of their own.
+    pub(crate) video_tracks: Vec<VideoTrack>,
     pub(crate) field_sources: BTreeMap<String, String>,
     /// What made the translated title, or why the last attempt failed.
     pub(crate) translation: TranslationProvenance,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+}
+
+/// What a track beside the video carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum TrackKind {
+    /// WebVTT subtitles.
+    Subtitles,
+    /// An audio rendition kept apart from the video (it could not be remuxed into it).
+    Audio,
+}
+
+/// A track a download saved beside the video in a file of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct VideoTrack {
+    pub(crate) kind: TrackKind,
+    /// Unique among the tracks of its kind; names it in URLs (`en`, `ja`, `en-2`).
+    pub(crate) tag: String,
+    /// The playlist's language tag, when it gave one.
+    pub(crate) language: Option<String>,
+    /// The playlist's name for it.
+    pub(crate) name: String,
+    /// Relative to the media directory.
+    pub(crate) file: String,
 }
 
 /// What made a resource's translated title (N-C3, N-C4).

@@ -14,11 +14,13 @@ use super::kinds::CodePayload;
 use crate::code::Code;
 use crate::config::DownloadConfig;
 use crate::download::{
-    DownloadError, DownloadOutcome, DownloadRequest, FreshStream, StreamRefresh, download,
+    DownloadError, DownloadOutcome, DownloadRequest, FreshStream, RenditionKind, StreamRefresh,
+    download,
 };
 use crate::error_code::ErrorCode;
 use crate::fetch::FetchClient;
 use crate::library::Library;
+use crate::store::{TrackKind, VideoTrack};
 
 /// The download task kind.
 pub(crate) struct Download {
@@ -162,9 +164,25 @@ async fn run(
         .map_err(|_| {
             TaskFailure::fatal(format!("{} is outside the media root", output.display()))
         })?;
+    let tracks: Vec<VideoTrack> = outcome
+        .tracks
+        .iter()
+        .filter_map(|track| {
+            Some(VideoTrack {
+                kind: match track.kind {
+                    RenditionKind::Audio => TrackKind::Audio,
+                    RenditionKind::Subtitles => TrackKind::Subtitles,
+                },
+                tag: track.tag.clone(),
+                language: track.language.clone(),
+                name: track.name.clone(),
+                file: library.media().relative(track.file.as_ref()?)?,
+            })
+        })
+        .collect();
     library
         .store()
-        .set_video(code.as_str(), &relative, outcome.bytes as i64)
+        .record_video(code.as_str(), &relative, outcome.bytes as i64, &tracks)
         .await
         .map_err(|error| TaskFailure::retry(error.to_string()))?;
     tracing::info!(
