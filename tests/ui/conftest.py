@@ -56,7 +56,11 @@ class Process:
 def fixture_site(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("fixture") / "fixture.log"
-    site = Process([str(BIN / "fixture-site"), "--host", "127.0.0.1", "--port", str(port)], log)
+    command = [str(BIN / "fixture-site"), "--host", "127.0.0.1", "--port", str(port)]
+    if shutil.which("ffmpeg"):
+        # The stream corpus at /files (streams shaped by ffmpeg's own HLS muxer).
+        command += ["--files", str(tmp_path_factory.mktemp("corpus")), "--corpus"]
+    site = Process(command, log)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/alpha/")
     yield base
@@ -66,9 +70,10 @@ def fixture_site(tmp_path_factory):
 class Kura:
     """A running `kura serve`: its URL, data directory and an API helper."""
 
-    def __init__(self, base, data, token=None):
+    def __init__(self, base, data, fixture_site, token=None):
         self.base = base
         self.data = data
+        self.fixture_site = fixture_site
         self.token = token
 
     def api(self, method, path, body=None):
@@ -121,7 +126,7 @@ def start_kura(tmp_path_factory, fixture_site, name, extra=None):
     wait_for(f"{base}/healthz")
     token_file = data / "api-token"
     token = token_file.read_text().strip() if token_file.exists() else None
-    return server, Kura(base, data, token)
+    return server, Kura(base, data, fixture_site, token)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,11 @@
 """Downloads in a real browser: the queue's progress bar follows WebSocket events to
-100%, and the downloaded video plays and seeks in the page."""
+100%, the downloaded video plays and seeks in the page, and subtitles saved beside it
+are offered as a text track."""
 
+import shutil
+import sqlite3
+
+import pytest
 from playwright.sync_api import expect
 
 from conftest import open_page, wait_for
@@ -84,3 +89,31 @@ def test_the_queue_catches_up_after_a_server_restart_without_a_reload(browser, k
     assert page.evaluate("window.__same_page") is True, "the page was not reloaded"
     assert ui.foreign_requests() == []
     page.context.close()
+
+
+def test_subtitles_saved_beside_a_video_are_offered_by_the_player(ui, kura):
+    """A stream with WebVTT subtitles (the corpus's ffmpeg-made `ts-demuxed`): once
+    downloaded, the player has a text track for them whose cues the browser loads."""
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg is not installed: the fixture site has no stream corpus")
+    code = "DEMO-019"
+    kura.api("POST", "/api/resource?wait=60", {"code": code})
+    files = kura.fixture_site + "/files/ts-demuxed/master.m3u8"
+    with sqlite3.connect(kura.data / "kura.db") as db:
+        db.execute(
+            "UPDATE resources SET stream_url = ?, stream_headers = '{}' WHERE code = ?",
+            (files, code),
+        )
+    kura.api("POST", f"/api/downloads/{code}?wait=120", {})
+    page = ui.page
+    page.goto(f"/#/resource/{code}")
+    video = page.get_by_test_id("video")
+    expect(video).to_be_visible(timeout=60_000)
+    assert video.evaluate("v => v.textTracks.length") == 1
+    video.evaluate("v => { v.textTracks[0].mode = 'showing'; }")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('[data-testid=video]').textTracks[0]; return t.cues && t.cues.length > 0; }",
+        timeout=30_000,
+    )
+    cues = video.evaluate("v => Array.from(v.textTracks[0].cues, c => c.text)")
+    assert cues == ["第一句", "第二句"], cues

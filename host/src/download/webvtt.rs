@@ -12,23 +12,37 @@ pub(crate) fn merge(joined: &[u8]) -> Result<String, String> {
     if !text.starts_with("WEBVTT") {
         return Err("the subtitle segments are not WebVTT (no WEBVTT header)".to_owned());
     }
+    // Blocks of lines between blank lines. A segment may end without a blank line, so
+    // its successor's header can follow the last cue's text directly: a `WEBVTT` line
+    // always starts a header, which runs to the next blank line and is dropped.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut in_header = false;
+    for line in text.lines() {
+        let bare = line.trim_start_matches('\u{feff}');
+        let is_header =
+            bare == "WEBVTT" || bare.starts_with("WEBVTT ") || bare.starts_with("WEBVTT\t");
+        if is_header || bare.trim().is_empty() {
+            if !current.is_empty() {
+                blocks.push(std::mem::take(&mut current));
+            }
+            in_header = is_header;
+            continue;
+        }
+        if !in_header {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        blocks.push(current);
+    }
     let mut out = String::from("WEBVTT\n");
     let mut seen_cue = false;
     let mut cues = std::collections::HashSet::new();
-    for block in text.split("\n\n") {
-        let block = block.trim_matches('\n');
-        if block.is_empty() {
-            continue;
-        }
-        let first = block
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('\u{feff}');
-        if first.starts_with("WEBVTT") {
-            continue;
-        }
-        let is_cue = block.lines().take(2).any(|line| line.contains("-->"));
+    for block in blocks {
+        let first = block[0];
+        let is_cue = block.iter().take(2).any(|line| line.contains("-->"));
+        let text = block.join("\n");
         if !is_cue {
             // STYLE and REGION blocks belong before the first cue; NOTE blocks anywhere.
             if (first.starts_with("STYLE") || first.starts_with("REGION")) && seen_cue {
@@ -36,12 +50,12 @@ pub(crate) fn merge(joined: &[u8]) -> Result<String, String> {
             }
         } else {
             seen_cue = true;
-            if !cues.insert(block.to_owned()) {
+            if !cues.insert(text.clone()) {
                 continue;
             }
         }
         out.push('\n');
-        out.push_str(block);
+        out.push_str(&text);
         out.push('\n');
     }
     Ok(out)
@@ -55,7 +69,7 @@ mod tests {
     fn segments_merge_into_one_document() {
         let joined = "\u{feff}WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n\
             STYLE\n::cue { color: yellow }\n\n\
-            00:00:01.000 --> 00:00:05.500\n你好\n\n\
+            00:00:01.000 --> 00:00:05.500\n你好\n\
             WEBVTT\r\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\r\n\r\n\
             00:00:01.000 --> 00:00:05.500\n你好\n\n\
             cue-7\n00:00:06.000 --> 00:00:07.000 line:90%\n<i>two</i>\nlines\n\n\

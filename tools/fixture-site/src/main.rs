@@ -36,6 +36,10 @@ struct Args {
     /// Serve this directory's files at `/files/...` (a stream made by real tools, say).
     #[arg(long)]
     files: Option<std::path::PathBuf>,
+    /// Write the stream corpus (`fixture_site::corpus`, made by ffmpeg) into the `--files` directory before
+    /// announcing the URL.
+    #[arg(long, requires = "files")]
+    corpus: bool,
 }
 
 #[tokio::main]
@@ -57,11 +61,20 @@ async fn main() -> anyhow::Result<()> {
         stream_segments: args.stream_segments,
         latency_ms: args.latency_ms,
         cache_segments: args.cache_segments,
-        files: args.files,
+        files: args.files.clone(),
     };
     let site = FixtureSite::start(config)
         .await
         .with_context(|| format!("binding {}:{}", args.host, args.port))?;
+    if let (true, Some(dir)) = (args.corpus, &args.files) {
+        let (dir, files_url) = (dir.clone(), format!("{}/files", site.base_url()));
+        let built =
+            tokio::task::spawn_blocking(move || fixture_site::corpus::build(&dir, &files_url))
+                .await
+                .context("corpus task")?
+                .context("building the stream corpus (is ffmpeg installed?)")?;
+        tracing::info!(streams = built.len(), "stream corpus written");
+    }
     let mut stdout = std::io::stdout();
     writeln!(stdout, "fixture-site listening on {}", site.base_url())?;
     stdout.flush()?;

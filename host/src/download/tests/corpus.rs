@@ -165,6 +165,7 @@ async fn check(site: &FixtureSite, stream: &CorpusStream, dir: &Path, remux: boo
     for track in &subtitles {
         let text = std::fs::read_to_string(track.file.as_ref().expect("file")).expect("vtt");
         assert!(text.starts_with("WEBVTT\n"), "{text}");
+        assert_eq!(text.matches("WEBVTT").count(), 1, "one header: {text}");
         assert_eq!(text.matches("第一句").count(), 1, "{text}");
         assert_eq!(text.matches("第二句").count(), 1, "{text}");
     }
