@@ -164,7 +164,7 @@ pub(crate) struct DownloadOutcome {
     pub(crate) output: PathBuf,
     /// Size of the published file.
     pub(crate) bytes: u64,
-    /// Bytes fetched by this run (parts re-used from disk not included).
+    /// Bytes fetched by this run, every track's (parts re-used from disk not included).
     pub(crate) downloaded_bytes: u64,
     /// Media segments in the stream.
     pub(crate) segments: usize,
@@ -205,6 +205,8 @@ pub(crate) struct TrackOutcome {
     /// Size of its own file (0 when muxed).
     pub(crate) bytes: u64,
     pub(crate) segments: usize,
+    /// Its segments found complete in the work directory and not fetched again.
+    pub(crate) reused_segments: usize,
     pub(crate) duration_seconds: f64,
     /// Why the track was not saved (only a subtitle track: the video is saved without it).
     pub(crate) error: Option<String>,
@@ -442,6 +444,7 @@ pub(crate) async fn download(
     let mut tracks = Vec::new();
     let mut audio = Vec::new();
     let mut finals = vec![(0, fetched.meter, fetched.last)];
+    let mut downloaded_bytes = fetched.downloaded_bytes;
     for (position, ((track, _), result)) in sides.iter().zip(side_results).enumerate() {
         let rendition = &track.rendition;
         let mut outcome = TrackOutcome {
@@ -454,12 +457,15 @@ pub(crate) async fn download(
             file: None,
             bytes: 0,
             segments: 0,
+            reused_segments: 0,
             duration_seconds: 0.0,
             error: None,
         };
         match result {
             Ok((side, side_joined)) => {
                 outcome.segments = side.stream.n_segments;
+                outcome.reused_segments = side.reused_segments;
+                downloaded_bytes += side.downloaded_bytes;
                 outcome.duration_seconds = side.stream.duration_seconds;
                 finals.push((position + 1, side.meter, side.last));
                 match rendition.kind {
@@ -542,7 +548,7 @@ pub(crate) async fn download(
     let outcome = DownloadOutcome {
         output: request.output.clone(),
         bytes: assembled.bytes,
-        downloaded_bytes: fetched.downloaded_bytes,
+        downloaded_bytes,
         segments: stream.n_segments,
         duration_seconds: stream.duration_seconds,
         container: assembled.container,

@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::download::{
-    Container, DownloadError, DownloadRequest, Progress, VariantRule, download, work_dir_beside,
+    AudioRule, Container, DownloadError, DownloadRequest, Progress, RenditionKind, SubtitleRule,
+    VariantRule, download, work_dir_beside,
 };
 use crate::fetch::{CookieJar, FetchClient};
 
@@ -44,6 +45,14 @@ pub(crate) struct DownloadArgs {
     /// `best`, `worst` or a bandwidth cap in bits per second (default: download.variant).
     #[arg(long)]
     pub(crate) variant: Option<VariantRule>,
+    /// Audio renditions with the video: `default`, `all` or languages (`ja,en`)
+    /// (default: download.audio).
+    #[arg(long)]
+    pub(crate) audio: Option<AudioRule>,
+    /// Subtitles saved beside the video as WebVTT: `all`, `none` or languages
+    /// (default: download.subtitles).
+    #[arg(long)]
+    pub(crate) subtitles: Option<SubtitleRule>,
     /// Retries per segment after its first try (default: download.retries).
     #[arg(long)]
     pub(crate) retries: Option<u32>,
@@ -78,6 +87,12 @@ pub(super) async fn run(
     }
     if let Some(retries) = args.retries {
         request.retries = retries;
+    }
+    if let Some(audio) = args.audio {
+        request.audio = audio;
+    }
+    if let Some(subtitles) = args.subtitles {
+        request.subtitles = subtitles;
     }
     request.remux &= !args.no_remux;
     let playlist_url = url::Url::parse(&args.url).context("the URL is not absolute")?;
@@ -134,6 +149,25 @@ pub(super) async fn run(
                 outcome.segments,
                 outcome.duration_seconds,
             );
+            for track in &outcome.tracks {
+                let kind = match track.kind {
+                    RenditionKind::Audio => "audio",
+                    RenditionKind::Subtitles => "subtitles",
+                };
+                let language = track.language.as_deref().unwrap_or("no language");
+                let place = match (&track.file, track.muxed, &track.error) {
+                    (_, _, Some(error)) => format!("not saved: {error}"),
+                    (_, true, None) => "in the video".to_owned(),
+                    (Some(file), false, None) => {
+                        format!("{} ({})", file.display(), HumanBytes(track.bytes))
+                    }
+                    (None, false, None) => "not saved".to_owned(),
+                };
+                println!("  {kind} \"{}\" ({language}): {place}", track.name);
+            }
+            for warning in &outcome.warnings {
+                println!("warning: {warning}");
+            }
             println!(
                 "fetched {} in {seconds:.2} s: {:.1} MB/s; {} segments re-used, {} URL refreshes",
                 HumanBytes(outcome.downloaded_bytes),

@@ -306,3 +306,96 @@ async fn the_default_audio_rule_takes_the_default_rendition_only() {
     );
     assert!(outcome.tracks[0].segments > 0);
 }
+
+/// A download with its audio in renditions of their own, stopped while the Japanese
+/// track's last segment hangs: each track keeps its completed segments in its own work
+/// directory, and the next run fetches only what is missing.
+#[tokio::test]
+async fn every_track_resumes_from_its_own_work_directory() {
+    if crate::util::find_program("ffmpeg").is_none() {
+        eprintln!("ffmpeg is not installed: skipped");
+        return;
+    }
+    let files = tempfile::tempdir().expect("files dir");
+    let site = FixtureSite::start(FixtureConfig {
+        files: Some(files.path().to_owned()),
+        ..FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site");
+    let (root, files_url) = (
+        files.path().to_owned(),
+        format!("{}/files", site.base_url()),
+    );
+    tokio::task::spawn_blocking(move || corpus::build(&root, &files_url))
+        .await
+        .expect("corpus task")
+        .expect("corpus built");
+    let hang = "/files/ts-demuxed/ja/seg3.ts";
+    site.arm_fault(hang, fixture_site::Fault::Hang, fixture_site::FOREVER);
+    let out = tempfile::tempdir().expect("out dir");
+    let output = out.path().join("v.mp4");
+    let url = format!("{}/files/ts-demuxed/master.m3u8", site.base_url());
+    let mut request = DownloadRequest::new(
+        &url,
+        &output,
+        work_dir_beside(&output),
+        &config(true).download,
+    );
+    request.audio = AudioRule::All;
+    request.subtitles = SubtitleRule::None;
+    request.concurrency = 1;
+    request.request_ahead = 0;
+    let work_dir = request.work_dir.clone();
+    let (client, jar, cancel) = (client(), CookieJar::default(), CancellationToken::new());
+    let cancel_at_the_hang = async {
+        let reached = site.wait_for_hits(hang, 1, TEST_DEADLINE).await;
+        // The other tracks finish while this one hangs: wait until their parts are saved.
+        let deadline = tokio::time::Instant::now() + TEST_DEADLINE;
+        let others_saved = loop {
+            let video = saved_parts(&work_dir).len();
+            let english = saved_parts(&work_dir.join("audio-0")).len();
+            if (video, english) == (3, 4) {
+                break true;
+            }
+            if tokio::time::Instant::now() > deadline {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        cancel.cancel();
+        reached && others_saved
+    };
+    let (result, reached) = tokio::join!(
+        run_with(&client, &jar, request.clone(), None, cancel.clone()),
+        cancel_at_the_hang
+    );
+    assert!(
+        reached,
+        "the hanging segment was asked for, the other tracks saved"
+    );
+    assert!(
+        matches!(result, Err(DownloadError::Cancelled)),
+        "{result:?}"
+    );
+    let japanese = saved_parts(&work_dir.join("audio-1"));
+    assert_eq!(
+        japanese,
+        ["seg-0", "seg-1", "seg-2"].map(String::from).into(),
+        "the Japanese track kept its three completed segments"
+    );
+    assert!(!output.exists());
+    site.disarm_faults();
+    let outcome = run_with(&client, &jar, request, None, CancellationToken::new())
+        .await
+        .expect("resumed");
+    let reused: Vec<usize> = outcome.tracks.iter().map(|t| t.reused_segments).collect();
+    assert_eq!(reused, [4, 3], "English whole, Japanese three of four");
+    assert_eq!(outcome.reused_segments, 3, "the video was whole");
+    assert_eq!(probe(&output).audio.len(), 2);
+    assert_eq!(
+        site.hits("/files/ts-demuxed/en/seg0.ts"),
+        1,
+        "not fetched again"
+    );
+}
