@@ -21,6 +21,7 @@ mod gate;
 mod join;
 mod journal;
 mod keys;
+mod pacer;
 mod playlist;
 mod progress;
 mod remote;

@@ -31,8 +31,10 @@ use super::flusher::Flusher;
 use super::journal::{JOINED, JournalWriter};
 use super::workdir::part_paths;
 
-/// Bytes appended between two background fsyncs of `joined`.
-const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+/// Bytes appended between two background fsyncs of `joined`: small enough that the
+/// final fsync of a short download has little left to write, large enough that a long
+/// one costs a few dozen journal commits.
+const CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Messages waiting for the disk thread at most: bounds the memory of chunks received
 /// faster than the disk takes them.

@@ -1,6 +1,6 @@
 //! The AES-128 keys of a download, each URI fetched once, by the first part that needs
-//! it and only once that part's own request is on its way: a key costs no round trip
-//! of its own before the segments start. Parts that need a key being fetched wait for
+//! it, at the same time as that part's own request: a key costs no round trip of its
+//! own before the segments start. Parts that need a key being fetched wait for
 //! it; a failure is shared by them all, and forgotten when the stream URL is refreshed.
 
 use std::collections::HashMap;

@@ -1,5 +1,6 @@
 //! The fetching phase of a download: load the playlist, reconcile the work directory,
-//! then keep up to `concurrency + request_ahead` part fetches running while the joiner
+//! then keep part fetches running (`concurrency + request_ahead`, more when the site's
+//! latency is long next to a body's transfer, see [`super::pacer`]) while the joiner
 //! appends the completed ones in order, report progress, and when the stream URL
 //! expires let the in-flight parts finish, ask for a fresh URL, reload the playlist and
 //! go on with the parts still missing.
@@ -17,10 +18,11 @@ use tokio_util::sync::CancellationToken;
 use super::gate::ReadGate;
 use super::join::{self, Joined, Joiner};
 use super::keys::Keys;
+use super::pacer::Pacer;
 use super::playlist::{Master, Stream};
 use super::progress::{self, Meter, Progress, Snapshot};
 use super::remote::{self, Loaded, Pick, Remote};
-use super::segments::{self, PartFetcher};
+use super::segments::{self, PartDone, PartFetcher};
 use super::{DownloadError, DownloadRequest, FreshStream, StreamRefresh, workdir};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
 
@@ -170,11 +172,11 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         let keys = Arc::new(Keys::default());
         let mut generation: Option<Arc<PartFetcher>> = None;
         let mut expired: Option<DownloadError> = None;
-        let mut tasks: JoinSet<(usize, Result<u64, DownloadError>)> = JoinSet::new();
+        let mut tasks: JoinSet<(usize, Result<PartDone, DownloadError>)> = JoinSet::new();
         let mut ticker = tokio::time::interval(progress::INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let concurrency = self.request.concurrency.max(1);
-        let in_flight = concurrency + self.request.request_ahead;
+        let mut pacer = Pacer::new(concurrency, self.request.request_ahead);
         let gate = ReadGate::new(concurrency);
         loop {
             if tasks.is_empty() {
@@ -198,7 +200,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                 Arc::clone(generation.get_or_insert_with(|| {
                     Arc::new(self.start_generation(&keys, &written, joiner))
                 }));
-            while expired.is_none() && tasks.len() < in_flight {
+            while expired.is_none() && tasks.len() < pacer.in_flight() {
                 let Some(index) = pending.pop_front() else {
                     break;
                 };
@@ -222,7 +224,9 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
                     return Err(self.stop(&mut tasks, error).await);
                 }
                 Some(joined) = tasks.join_next() => match joined {
-                    Ok((index, Ok(bytes))) => {
+                    Ok((index, Ok(done))) => {
+                        let bytes = done.bytes;
+                        pacer.record(done.timing);
                         self.refreshes_without_progress = 0;
                         if is_segment[index] {
                             snapshot.segments_done += 1;
@@ -341,7 +345,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
     /// what they wrote) and hands back `error`.
     async fn stop(
         &self,
-        tasks: &mut JoinSet<(usize, Result<u64, DownloadError>)>,
+        tasks: &mut JoinSet<(usize, Result<PartDone, DownloadError>)>,
         error: DownloadError,
     ) -> DownloadError {
         tasks.shutdown().await;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -13,6 +13,7 @@ use super::decrypt::StreamDecryptor;
 use super::gate::Ticket;
 use super::join::PartSink;
 use super::keys::Keys;
+use super::pacer::PartTiming;
 use super::playlist::Part;
 use super::remote::Remote;
 use super::retry::{self, Failure};
@@ -66,13 +67,22 @@ fn stopped() -> DownloadError {
     DownloadError::Internal("the download's disk thread stopped".to_owned())
 }
 
-/// Fetches part `index` to the disk thread, retrying; returns the bytes written.
+/// A part saved by the disk thread.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartDone {
+    /// Plain bytes written.
+    pub(crate) bytes: u64,
+    /// How its last (successful) try went.
+    pub(crate) timing: PartTiming,
+}
+
+/// Fetches part `index` to the disk thread, retrying.
 pub(crate) async fn fetch_part(
     fetcher: Arc<PartFetcher>,
     index: usize,
     part: Part,
     ticket: &Ticket,
-) -> Result<u64, DownloadError> {
+) -> Result<PartDone, DownloadError> {
     let mut attempt = 0;
     loop {
         let mut counted = 0;
@@ -122,7 +132,7 @@ async fn try_once(
     part: &Part,
     ticket: &Ticket,
     counted: &mut u64,
-) -> Result<u64, TryError> {
+) -> Result<PartDone, TryError> {
     let scope = FetchScope {
         caller: "download",
         policy: &fetcher.policy,
@@ -140,14 +150,31 @@ async fn try_once(
             .headers
             .push(("Range".to_owned(), format!("bytes={}-{last}", range.offset)));
     }
-    let mut response = fetcher
-        .client
-        .fetch_streaming(&scope, request)
-        .await
-        .map_err(|error| retry::classify_fetch_error(&error))?;
+    // The key (each fetched once, shared by every part that needs it) is asked for at
+    // the same time as the part: its round trip overlaps the part's.
+    let key = async {
+        match &part.key {
+            Some(part_key) => fetcher
+                .keys
+                .get(&fetcher.remote(), &part_key.uri)
+                .await
+                .map(|key| Some((key, part_key.iv))),
+            None => Ok(None),
+        }
+    };
+    let sent = Instant::now();
+    let request = async {
+        let response = fetcher.client.fetch_streaming(&scope, request).await;
+        (response, sent.elapsed())
+    };
+    let ((response, latency), key) = tokio::join!(request, key);
+    let mut response = response.map_err(|error| retry::classify_fetch_error(&error))?;
     if !matches!(response.status, 200 | 206) {
         return Err(retry::classify_status(response.status, response.header("retry-after")).into());
     }
+    let mut decryptor = key
+        .map_err(TryError::Fatal)?
+        .map(|(key, iv)| StreamDecryptor::new(key, iv));
     // With a range the server ignored (200: the whole resource), skip to the range.
     let (mut skip, mut take) = match (part.range, response.status) {
         (Some(range), 200) => (range.offset, Some(range.length)),
@@ -158,20 +185,9 @@ async fn try_once(
     // A 206 is read to its end, so its connection goes back to the pool.
     let stop_at_range_end = response.status == 200 && part.range.is_some();
     let announced = response.content_length();
-    // The key is asked for only now, while this request's answer is on its way.
-    let mut decryptor = match &part.key {
-        Some(part_key) => {
-            let key = fetcher
-                .keys
-                .get(&fetcher.remote(), &part_key.uri)
-                .await
-                .map_err(TryError::Fatal)?;
-            Some(StreamDecryptor::new(key, part_key.iv))
-        }
-        None => None,
-    };
     // Headers in hand, the body waits for this part's turn among the readers.
     ticket.wait_turn().await;
+    let turn = Instant::now();
     let sink = &fetcher.sink;
     let write_error = |_| TryError::Fatal(stopped());
     sink.begin(index).await.map_err(write_error)?;
@@ -251,5 +267,11 @@ async fn try_once(
         return Err(retry("empty body".to_owned()));
     }
     sink.finish(index).await.map_err(write_error)?;
-    Ok(*counted)
+    Ok(PartDone {
+        bytes: *counted,
+        timing: PartTiming {
+            latency,
+            body: turn.elapsed(),
+        },
+    })
 }

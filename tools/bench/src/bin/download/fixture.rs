@@ -1,5 +1,7 @@
-//! The release `fixture-site` binary with the long, cached stream and a latency: started
-//! on a free loopback port, its URL read from its first stdout line, stopped with SIGTERM.
+//! The release `fixture-site` binary with a cached stream of the case's size and a
+//! latency: started on a free loopback port, its URL read from its first stdout line,
+//! stopped with SIGTERM. It also serves a master playlist whose audio is a rendition of
+//! its own (`/files/demuxed.m3u8`), over two of its streams.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use anyhow::{Context, Result};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use super::{Binaries, Options};
+use super::{Binaries, Size, Stream, StreamKind};
 
 /// How long the site may take to print its URL.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -19,14 +21,27 @@ pub struct Fixture {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    /// Served at `/files`.
+    _files: tempfile::TempDir,
 }
 
+/// The demuxed stream: DEMO-001's best variant as the video, DEMO-005's first variant as
+/// its audio rendition (both without `site=`, so no Referer is checked).
+const DEMUXED_MASTER: &str = "#EXTM3U\n#EXT-X-VERSION:4\n\
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,URI=\"../stream/DEMO-005/0/index.m3u8\"\n\
+#EXT-X-STREAM-INF:BANDWIDTH=2500000,RESOLUTION=1920x1080,CODECS=\"avc1.42c028,mp4a.40.2\",AUDIO=\"aud\"\n\
+../stream/DEMO-001/2/index.m3u8\n";
+
 impl Fixture {
-    pub async fn start(binaries: &Binaries, options: &Options, latency_ms: u64) -> Result<Self> {
+    pub async fn start(binaries: &Binaries, size: Size, latency_ms: u64) -> Result<Self> {
+        let files = tempfile::Builder::new().prefix("fixture-files").tempdir()?;
+        std::fs::write(files.path().join("demuxed.m3u8"), DEMUXED_MASTER)?;
         let mut child = Command::new(&binaries.fixture_site)
             .args(["--host", "127.0.0.1", "--port", "0"])
-            .args(["--segment-bytes", &options.segment_bytes.to_string()])
-            .args(["--stream-segments", &options.segments.to_string()])
+            .args(["--segment-bytes", &size.segment_bytes.to_string()])
+            .args(["--stream-segments", &size.segments.to_string()])
+            .arg("--files")
+            .arg(files.path())
             .args(["--latency-ms", &latency_ms.to_string()])
             .arg("--cache-segments")
             .env("RUST_LOG", "warn")
@@ -47,7 +62,11 @@ impl Fixture {
             .filter(|url| url.starts_with("http://127.0.0.1:"))
             .with_context(|| format!("unexpected first line from fixture-site: {first}"))?
             .to_owned();
-        Ok(Self { child, base })
+        Ok(Self {
+            child,
+            base,
+            _files: files,
+        })
     }
 
     /// `host:port`, for `fetch.allow_private_hosts`.
@@ -55,14 +74,30 @@ impl Fixture {
         self.base.trim_start_matches("http://")
     }
 
-    /// The master playlist of `code`, as site alpha links it.
-    pub fn playlist_url(&self, code: &str) -> String {
-        format!("{}/stream/{code}/master.m3u8?site=alpha", self.base)
+    /// The master playlist of `stream`, as site alpha links it.
+    pub fn playlist_url(&self, stream: Stream) -> String {
+        match stream.kind {
+            StreamKind::Demuxed => format!("{}/files/demuxed.m3u8", self.base),
+            _ => format!(
+                "{}/stream/{}/master.m3u8?site=alpha",
+                self.base, stream.code
+            ),
+        }
     }
 
-    /// The same bytes as a download of the best variant, in one response.
-    pub fn full_url(&self, code: &str) -> String {
-        format!("{}/stream/{code}/2/full?site=alpha", self.base)
+    /// The same bytes as a download of the stream, one response per track (the video's
+    /// best variant; the audio rendition's).
+    pub fn full_urls(&self, stream: Stream) -> Vec<String> {
+        match stream.kind {
+            StreamKind::Demuxed => vec![
+                format!("{}/stream/DEMO-001/2/full", self.base),
+                format!("{}/stream/DEMO-005/0/full", self.base),
+            ],
+            _ => vec![format!(
+                "{}/stream/{}/2/full?site=alpha",
+                self.base, stream.code
+            )],
+        }
     }
 
     /// The `Referer` alpha's streams require.

@@ -1,6 +1,7 @@
 //! One timed run of `curl` or `kura download` under GNU time: wall time (measured here),
 //! user and system CPU time and peak RSS (from `/usr/bin/time -f '%U %S %M'`), and the
-//! size of the file written.
+//! size of the files written (the video, and the audio track's file beside it for the
+//! demuxed stream).
 
 use std::io::Read as _;
 use std::path::Path;
@@ -19,17 +20,36 @@ const RUN_LIMIT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
     Curl,
-    /// `kura download --concurrency N --request-ahead M`.
-    Kura(usize, usize),
+    /// `kura download --no-remux`, with the config's concurrency and requests ahead.
+    Kura,
+    /// `kura download --no-remux --concurrency N --request-ahead M`.
+    KuraWith(usize, usize),
+    /// `kura download` remuxing to MP4 with ffmpeg (the default when it is installed).
+    KuraRemux,
 }
 
 impl Tool {
     pub fn name(self) -> String {
         match self {
             Tool::Curl => "curl".to_owned(),
-            Tool::Kura(concurrency, ahead) => format!("kura c{concurrency} a{ahead}"),
+            Tool::Kura => "kura".to_owned(),
+            Tool::KuraWith(concurrency, ahead) => format!("kura c{concurrency} a{ahead}"),
+            Tool::KuraRemux => "kura remux".to_owned(),
         }
     }
+
+    /// Writes the stream's bytes as they are (comparable with curl's).
+    pub fn writes_stream_bytes(self) -> bool {
+        !matches!(self, Tool::KuraRemux)
+    }
+}
+
+/// The audio track's file beside `file` (`kura.ts` -> `kura.en.ts`), as `kura download`
+/// keeps the demuxed stream's audio rendition without a remux.
+pub fn sidecar(file: &Path) -> std::path::PathBuf {
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    let extension = file.extension().unwrap_or_default().to_string_lossy();
+    file.with_file_name(format!("{stem}.en.{extension}"))
 }
 
 /// What one run cost.
@@ -92,12 +112,18 @@ pub async fn run(
     match tool {
         Tool::Curl => {
             command
-                .args(["curl", "-sS", "--fail", "-o"])
-                .arg(file)
-                .args(["-H", &fixture.referer(stream.code)])
-                .arg(fixture.full_url(stream.code));
+                .args(["curl", "-sS", "--fail", "--parallel"])
+                .args(["-H", &fixture.referer(stream.code)]);
+            for (index, url) in fixture.full_urls(stream).into_iter().enumerate() {
+                let target = if index == 0 {
+                    file.to_owned()
+                } else {
+                    sidecar(file)
+                };
+                command.arg("-o").arg(target).arg(url);
+            }
         }
-        Tool::Kura(concurrency, ahead) => {
+        Tool::Kura | Tool::KuraWith(..) | Tool::KuraRemux => {
             let config = scratch.join("config.yaml");
             std::fs::write(
                 &config,
@@ -112,12 +138,18 @@ pub async fn run(
                 .arg(&config)
                 .arg("--data-dir")
                 .arg(scratch.join("data"))
-                .args(["--silent", "download", "--no-remux", "--output"])
+                .args(["--silent", "download", "--output"])
                 .arg(file)
-                .args(["--header", &fixture.referer(stream.code)])
-                .args(["--concurrency", &concurrency.to_string()])
-                .args(["--request-ahead", &ahead.to_string()])
-                .arg(fixture.playlist_url(stream.code));
+                .args(["--header", &fixture.referer(stream.code)]);
+            if tool != Tool::KuraRemux {
+                command.arg("--no-remux");
+            }
+            if let Tool::KuraWith(concurrency, ahead) = tool {
+                command
+                    .args(["--concurrency", &concurrency.to_string()])
+                    .args(["--request-ahead", &ahead.to_string()]);
+            }
+            command.arg(fixture.playlist_url(stream));
         }
     }
     let started = Instant::now();
@@ -154,9 +186,15 @@ pub async fn run(
         system: seconds(system)?,
         peak_rss_bytes: rss_kb.parse::<u64>()? * 1024,
     };
-    let bytes = std::fs::metadata(file)
+    let mut bytes = std::fs::metadata(file)
         .with_context(|| format!("{} wrote no {}", tool.name(), file.display()))?
         .len();
+    if stream.kind == super::StreamKind::Demuxed && tool.writes_stream_bytes() {
+        let audio = sidecar(file);
+        bytes += std::fs::metadata(&audio)
+            .with_context(|| format!("{} wrote no {}", tool.name(), audio.display()))?
+            .len();
+    }
     Ok(Outcome { usage, bytes })
 }
 

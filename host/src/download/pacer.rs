@@ -1,0 +1,117 @@
+//! How many part requests a download keeps out. It starts at `concurrency +
+//! request_ahead`; when the site's latency (a request's wait for its headers) is long
+//! next to the time a reader spends on a part's body, the readers would wait for headers
+//! between parts, so more requests go out ahead, enough to cover the latency (the
+//! bandwidth-delay product in parts), up to [`MAX_IN_FLIGHT`]. On a slow link the bodies
+//! take long, so nothing more is sent ahead of them. `request_ahead: 0` means none ahead,
+//! ever: one request per reader.
+
+use std::time::Duration;
+
+/// The most part requests out at once, whatever the latency: each holds a connection
+/// and the first bytes of its body in memory, and a site sees that many at once.
+pub(crate) const MAX_IN_FLIGHT: usize = 32;
+
+/// Weight of a new measurement in the running estimates.
+const WEIGHT: f64 = 0.3;
+
+/// How one part's successful try went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PartTiming {
+    /// From sending the request to its headers.
+    pub(crate) latency: Duration,
+    /// From its turn to read to the end of its body.
+    pub(crate) body: Duration,
+}
+
+/// The running estimates and the limit they give.
+#[derive(Debug, Clone)]
+pub(crate) struct Pacer {
+    readers: usize,
+    floor: usize,
+    latency: Option<f64>,
+    body: Option<f64>,
+}
+
+impl Pacer {
+    /// `readers` parts read at once; at least `readers + request_ahead` requests are out.
+    pub(crate) fn new(readers: usize, request_ahead: usize) -> Self {
+        let readers = readers.max(1);
+        Self {
+            readers,
+            floor: (readers + request_ahead).min(MAX_IN_FLIGHT.max(readers)),
+            latency: None,
+            body: None,
+        }
+    }
+
+    /// Takes a finished part's timing into the estimates.
+    pub(crate) fn record(&mut self, timing: PartTiming) {
+        let blend =
+            |old: Option<f64>, new: f64| Some(old.map_or(new, |old| old + WEIGHT * (new - old)));
+        self.latency = blend(self.latency, timing.latency.as_secs_f64());
+        self.body = blend(self.body, timing.body.as_secs_f64());
+    }
+
+    /// Requests to keep out now.
+    pub(crate) fn in_flight(&self) -> usize {
+        let (Some(latency), Some(body), true) =
+            (self.latency, self.body, self.floor > self.readers)
+        else {
+            return self.floor;
+        };
+        // While `readers` bodies take `body` each, a request sent now has its headers
+        // after `latency`: this many must already be waiting to keep every reader busy.
+        let ahead = (self.readers as f64 * latency / body.max(1e-4)).ceil();
+        let wanted = self
+            .readers
+            .saturating_add(ahead.min(MAX_IN_FLIGHT as f64) as usize);
+        wanted.clamp(self.floor, MAX_IN_FLIGHT.max(self.floor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing(latency_ms: u64, body_ms: u64) -> PartTiming {
+        PartTiming {
+            latency: Duration::from_millis(latency_ms),
+            body: Duration::from_millis(body_ms),
+        }
+    }
+
+    #[test]
+    fn latency_long_next_to_bodies_sends_more_ahead() {
+        let mut pacer = Pacer::new(8, 8);
+        assert_eq!(pacer.in_flight(), 16, "the configured start");
+        // 20 ms to the headers, 10 ms per body: 8 readers need 16 requests waiting.
+        pacer.record(timing(20, 10));
+        assert_eq!(pacer.in_flight(), 24);
+        // A distant site with a fast link: capped.
+        pacer.record(timing(2000, 1));
+        assert_eq!(pacer.in_flight(), MAX_IN_FLIGHT);
+    }
+
+    #[test]
+    fn slow_bodies_or_no_latency_keep_the_configured_count() {
+        let mut slow = Pacer::new(8, 8);
+        slow.record(timing(50, 2000));
+        assert_eq!(slow.in_flight(), 16);
+        let mut local = Pacer::new(8, 1);
+        local.record(timing(0, 5));
+        assert_eq!(local.in_flight(), 9);
+        // None ahead asked for: none, whatever the latency.
+        let mut none = Pacer::new(8, 0);
+        none.record(timing(500, 5));
+        assert_eq!(none.in_flight(), 8);
+        // The estimates follow the site: latency gone, the count comes back down.
+        let mut changing = Pacer::new(4, 4);
+        changing.record(timing(50, 10));
+        assert_eq!(changing.in_flight(), 24);
+        for _ in 0..30 {
+            changing.record(timing(0, 10));
+        }
+        assert_eq!(changing.in_flight(), 8);
+    }
+}
