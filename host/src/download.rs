@@ -229,6 +229,19 @@ impl std::fmt::Debug for FreshStream {
     }
 }
 
+/// Trouble on this machine (disk, I/O, a part lost from the work directory): no other
+/// try helps, whichever track met it.
+fn is_local(error: &DownloadError) -> bool {
+    matches!(
+        error,
+        DownloadError::DiskFull { .. }
+            | DownloadError::Io { .. }
+            | DownloadError::Incomplete { .. }
+            | DownloadError::Internal(_)
+            | DownloadError::Cancelled
+    )
+}
+
 /// The progress callback of track `track`: its reports go into the combined one.
 fn reporter<F: FnMut(&Progress) + Send>(
     combined: &Mutex<progress::Combined<F>>,
@@ -360,15 +373,18 @@ pub(crate) async fn download(
         playlist_url: request.playlist_url.clone(),
         headers: request.headers.clone(),
     };
-    let schedule = |pick, work_dir, preloaded, track| schedule::Schedule {
+    // Every track stops when one fails for good (or the caller cancels), and each still
+    // finishes its own disk thread before `download` returns.
+    let stop = cancel.child_token();
+    let schedule = |pick, work_dir, preloaded, source, track| schedule::Schedule {
         client,
         jar,
         policy: &policy,
         request: &request,
         refresh,
-        cancel: &cancel,
+        cancel: &stop,
         progress: reporter(&combined, track),
-        source: source.clone(),
+        source,
         refreshed: 0,
         pick,
         work_dir,
@@ -379,6 +395,7 @@ pub(crate) async fn download(
         Pick::Variant(request.variant),
         request.work_dir.clone(),
         None,
+        source,
         0,
     );
     let loaded = main.load().await?;
@@ -398,34 +415,67 @@ pub(crate) async fn download(
                 group: track.rendition.group.clone(),
                 name: track.rendition.name.clone(),
             };
+            // The URL the main track loaded with (refreshed, if it had expired).
             let side = schedule(
                 pick,
                 request.work_dir.join(&track.dir_name),
                 master.clone(),
+                main.source.clone(),
                 index,
             );
             (track, side)
         })
         .collect();
-    let side_work =
-        futures_util::future::try_join_all(sides.iter_mut().map(|(track, side)| async move {
+    let main_work = async {
+        let result = main.fetch(loaded.stream, checkpoints).await;
+        if result.is_err() {
+            stop.cancel();
+        }
+        result
+    };
+    let side_work = futures_util::future::join_all(sides.iter_mut().map(|(track, side)| {
+        let stop = &stop;
+        async move {
             match side.run(checkpoints).await {
                 Ok(done) => Ok(Ok(done)),
-                // Subtitles are worth a warning, not the video: only local trouble stops.
+                // Subtitles are worth a warning, not the video; local trouble stops.
                 Err(error)
                     if track.rendition.kind == RenditionKind::Subtitles
-                        && !matches!(
-                            error,
-                            DownloadError::Cancelled | DownloadError::DiskFull { .. }
-                        ) =>
+                        && !stop.is_cancelled()
+                        && !is_local(&error) =>
                 {
                     Ok(Err(error.to_string()))
                 }
-                Err(error) => Err(error),
+                Err(error) => {
+                    stop.cancel();
+                    Err(error)
+                }
             }
-        }));
-    let ((fetched, joined), side_results) =
-        tokio::try_join!(main.fetch(loaded.stream, checkpoints), side_work)?;
+        }
+    }));
+    let (main_result, side_results) = tokio::join!(main_work, side_work);
+    if cancel.is_cancelled() {
+        return Err(DownloadError::Cancelled);
+    }
+    // The error that stopped the others, not the `Cancelled` they stopped with.
+    let mut first_error = None;
+    let mut side_done = Vec::new();
+    for result in side_results {
+        match result {
+            Ok(done) => side_done.push(done),
+            Err(error) => {
+                if first_error.is_none() || matches!(first_error, Some(DownloadError::Cancelled)) {
+                    first_error = Some(error);
+                }
+            }
+        }
+    }
+    let (fetched, joined) = match (main_result, first_error) {
+        (Err(error), _) if !matches!(error, DownloadError::Cancelled) => return Err(error),
+        (_, Some(error)) => return Err(error),
+        (result, None) => result?,
+    };
+    let side_results = side_done;
     if cancel.is_cancelled() {
         return Err(DownloadError::Cancelled);
     }

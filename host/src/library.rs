@@ -265,7 +265,9 @@ impl Library {
         let owned = code.clone();
         self.media
             .blocking(move |media| {
-                media.delete_video_tracks(&owned, &tracks)?;
+                if let Err(error) = media.delete_video_tracks(&owned, &tracks) {
+                    tracing::warn!(code = %owned, %error, "cannot remove a track beside the video");
+                }
                 media.delete_all(&owned)
             })
             .await

@@ -154,16 +154,25 @@ impl MediaStore {
         })
     }
 
-    /// Deletes the recorded track files of `code`'s video; how many were removed.
+    /// Deletes the recorded track files of `code`'s video, every one it can (a record
+    /// naming another file is refused, not followed); how many were removed, or the first
+    /// error once all were tried.
     pub(crate) fn delete_video_tracks(&self, code: &Code, relative: &[String]) -> Result<usize> {
         offload::check_blocking_allowed("delete_video_tracks");
         let mut removed = 0;
+        let mut first_error = None;
         for file in relative {
-            if files::remove_if_exists(&paths::video_track(&self.root, code, file)?)? {
-                removed += 1;
+            match paths::video_track(&self.root, code, file)
+                .and_then(|path| files::remove_if_exists(&path))
+            {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        Ok(removed)
+        first_error.map_or(Ok(removed), Err)
     }
 
     /// Whether a file name in the video directory is a track file of `code`'s form

@@ -353,15 +353,6 @@ fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
                 current_map = Some(position);
             }
         }
-        if segment.unknown_tags.iter().any(|tag| tag.tag == "X-GAP") {
-            // A gap's URI need not exist; the key and map state above still apply after.
-            stream.gaps += 1;
-            stream.n_segments -= 1;
-            stream.duration_seconds += f64::from(segment.duration);
-            fingerprint.push_str(&format!("gap {index}\n"));
-            previous_range_end = None;
-            continue;
-        }
         let url = resolve(base, &segment.uri)?;
         let range = segment.byte_range.as_ref().map(|r| {
             let offset = r.offset.unwrap_or(match &previous_range_end {
@@ -376,6 +367,15 @@ fn flatten(media: &MediaPlaylist, base: &Url) -> Result<Stream, String> {
             }
         });
         previous_range_end = range.map(|r| (url.clone(), r.offset + r.length));
+        if segment.unknown_tags.iter().any(|tag| tag.tag == "X-GAP") {
+            // A gap's URI need not exist: it is not fetched; its range still places the
+            // next one, and the key and map state above still apply after it.
+            stream.gaps += 1;
+            stream.n_segments -= 1;
+            stream.duration_seconds += f64::from(segment.duration);
+            fingerprint.push_str(&format!("gap {index}\n"));
+            continue;
+        }
         let sequence = media.media_sequence.saturating_add(index as u64);
         let part_key = key.as_ref().map(|(uri, iv)| PartKey {
             uri: uri.clone(),

@@ -10,7 +10,9 @@ use crate::types::{AudioRule, SubtitleRule, language_matches};
 #[derive(Debug, Clone)]
 pub(crate) struct Track {
     pub(crate) rendition: Rendition,
-    /// Its work sub-directory and the tag of its own file: `audio-0`, `subtitles-1`.
+    /// Its work sub-directory, named after the rendition's kind, group and name (so a
+    /// later run that chooses other renditions never resumes one from another's parts):
+    /// `audio-3f2a…`, `subtitles-9c01…`.
     pub(crate) dir_name: String,
     /// What its own file is called beside the video (`en`, `ja`, `commentary`), unique
     /// among the tracks of its kind.
@@ -67,11 +69,18 @@ pub(crate) fn select(
         }
         tracks.push(Track {
             rendition: rendition.clone(),
-            dir_name: format!("{kind}-{index}"),
+            dir_name: dir_name(kind, &rendition.group, &rendition.name),
             tag,
         });
     }
     tracks
+}
+
+/// The work sub-directory of the rendition of `kind` (`audio`, `subtitles`) with this
+/// group and name.
+pub(crate) fn dir_name(kind: &str, group: &str, name: &str) -> String {
+    let digest = crate::util::sha256_hex(format!("{kind}\n{group}\n{name}").as_bytes());
+    format!("{kind}-{}", &digest[..16])
 }
 
 /// The rendition of `master` with this kind, group and name (the identity a track keeps
@@ -228,7 +237,10 @@ mod tests {
     fn names(tracks: &[Track]) -> Vec<String> {
         tracks
             .iter()
-            .map(|t| format!("{} {} {}", t.dir_name, t.tag, t.rendition.name))
+            .map(|t| {
+                let kind = t.dir_name.split('-').next().unwrap_or("");
+                format!("{kind} {} {}", t.tag, t.rendition.name)
+            })
             .collect()
     }
 
@@ -243,27 +255,42 @@ mod tests {
                 &subtitles.parse().expect("subtitle rule"),
             ))
         };
-        assert_eq!(pick("default", "none"), ["audio-0 ja 日本語"]);
+        assert_eq!(pick("default", "none"), ["audio ja 日本語"]);
         assert_eq!(
             pick("all", "all"),
             [
-                "audio-0 en English",
-                "audio-1 ja 日本語",
-                "audio-2 en-2 Commentary",
-                "subtitles-0 en-us English",
-                "subtitles-1 zh 中文",
+                "audio en English",
+                "audio ja 日本語",
+                "audio en-2 Commentary",
+                "subtitles en-us English",
+                "subtitles zh 中文",
             ]
         );
         assert_eq!(
             pick("fr,en", "zh"),
-            ["audio-0 en English", "subtitles-0 zh 中文"]
+            ["audio en English", "subtitles zh 中文"]
         );
         // No language matches: the default.
-        assert_eq!(pick("de", "de"), ["audio-0 ja 日本語"]);
+        assert_eq!(pick("de", "de"), ["audio ja 日本語"]);
         assert_eq!(
             pick("default", "en"),
-            ["audio-0 ja 日本語", "subtitles-0 en-us English"]
+            ["audio ja 日本語", "subtitles en-us English"]
         );
+    }
+
+    #[test]
+    fn a_tracks_work_directory_names_the_rendition_not_its_place() {
+        let (master, variant) = master();
+        let all = select(&master, &variant, &AudioRule::All, &SubtitleRule::None);
+        let japanese = select(
+            &master,
+            &variant,
+            &AudioRule::Languages(vec!["ja".into()]),
+            &SubtitleRule::None,
+        );
+        assert_eq!(japanese[0].dir_name, all[1].dir_name);
+        assert_ne!(japanese[0].dir_name, all[0].dir_name);
+        assert!(all[0].dir_name.starts_with("audio-"), "{}", all[0].dir_name);
     }
 
     #[test]

@@ -9,6 +9,9 @@ pub(crate) fn merge(joined: &[u8]) -> Result<String, String> {
     let text = std::str::from_utf8(joined)
         .map_err(|_| "the subtitle segments are not UTF-8 text (not WebVTT)".to_owned())?;
     let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    // A segment that does not end with a line break glues the next one's header to its
+    // last line: put it on a line of its own.
+    let text = unglue_headers(&text);
     if !text.starts_with("WEBVTT") {
         return Err("the subtitle segments are not WebVTT (no WEBVTT header)".to_owned());
     }
@@ -61,6 +64,27 @@ pub(crate) fn merge(joined: &[u8]) -> Result<String, String> {
     Ok(out)
 }
 
+/// `...textWEBVTT\n` -> `...text\nWEBVTT\n`: a `WEBVTT` followed by a line break or a
+/// space that does not start its line starts a new segment's header.
+fn unglue_headers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("WEBVTT") {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let after = &from["WEBVTT".len()..];
+        let ends_header = after.is_empty() || after.starts_with(['\n', ' ', '\t']);
+        let line_start = out.is_empty() || out.ends_with('\n') || out.ends_with('\u{feff}');
+        if ends_header && !line_start {
+            out.push('\n');
+        }
+        out.push_str("WEBVTT");
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +103,15 @@ mod tests {
             "WEBVTT\n\nSTYLE\n::cue { color: yellow }\n\n\
              00:00:01.000 --> 00:00:05.500\n你好\n\n\
              cue-7\n00:00:06.000 --> 00:00:07.000 line:90%\n<i>two</i>\nlines\n"
+        );
+    }
+
+    #[test]
+    fn a_segment_without_a_final_line_break_still_ends_before_the_next() {
+        let joined = "WEBVTT\n\n00:01.000 --> 00:02.000\none\u{2192}WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00.000\n\n00:03.000 --> 00:04.000\ntwo";
+        assert_eq!(
+            merge(joined.as_bytes()).expect("merged"),
+            "WEBVTT\n\n00:01.000 --> 00:02.000\none\u{2192}\n\n00:03.000 --> 00:04.000\ntwo\n"
         );
     }
 

@@ -100,6 +100,7 @@ async fn run(
             message: format!("{code} is not in the library"),
         })?;
     let resource = detail.resource;
+    let previous_tracks = resource.video_tracks.clone();
     let (playlist_url, headers) = match resource.stream_url.filter(|url| !url.is_empty()) {
         Some(url) => (url, resource.stream_headers.into_iter().collect()),
         // Never resolved (or cleared): ask the sources now.
@@ -185,6 +186,23 @@ async fn run(
         .record_video(code.as_str(), &relative, outcome.bytes as i64, &tracks)
         .await
         .map_err(|error| TaskFailure::retry(error.to_string()))?;
+    // Tracks an earlier download saved that this one did not (another language chosen,
+    // a rendition gone): no record names them any more.
+    let stale: Vec<String> = previous_tracks
+        .into_iter()
+        .map(|track| track.file)
+        .filter(|file| !tracks.iter().any(|track| &track.file == file))
+        .collect();
+    if !stale.is_empty() {
+        let owned = code.clone();
+        let removed = library
+            .media()
+            .blocking(move |media| media.delete_video_tracks(&owned, &stale))
+            .await;
+        if let Err(error) = removed {
+            tracing::warn!(%code, %error, "cannot remove a track of an earlier download");
+        }
+    }
     tracing::info!(
         code = %code, bytes = outcome.bytes, segments = outcome.segments,
         reused = outcome.reused_segments, seconds = outcome.elapsed_seconds, "download finished"

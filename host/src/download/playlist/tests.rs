@@ -282,3 +282,16 @@ fn gap_segments_are_listed_but_not_fetched() {
         .is_err()
     );
 }
+
+#[test]
+fn a_gap_in_a_single_file_still_places_the_next_range() {
+    check(
+        "#EXTM3U\n#EXT-X-VERSION:8\n#EXTINF:2,\n#EXT-X-BYTERANGE:100@0\nall.ts\n\
+         #EXT-X-GAP\n#EXTINF:2,\n#EXT-X-BYTERANGE:50\nall.ts\n\
+         #EXTINF:2,\n#EXT-X-BYTERANGE:70\nall.ts\n#EXT-X-ENDLIST\n",
+        &[
+            "seg-0 https://cdn.example/v/1/all.ts @0+100",
+            "seg-2 https://cdn.example/v/1/all.ts @150+70",
+        ],
+    );
+}

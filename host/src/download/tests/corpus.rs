@@ -347,6 +347,9 @@ async fn every_track_resumes_from_its_own_work_directory() {
     request.concurrency = 1;
     request.request_ahead = 0;
     let work_dir = request.work_dir.clone();
+    // ffmpeg names the renditions audio_1 (en) and audio_2 (ja), in group group_aud.
+    let english_dir = super::super::renditions::dir_name("audio", "group_aud", "audio_1");
+    let japanese_dir = super::super::renditions::dir_name("audio", "group_aud", "audio_2");
     let (client, jar, cancel) = (client(), CookieJar::default(), CancellationToken::new());
     let cancel_at_the_hang = async {
         let reached = site.wait_for_hits(hang, 1, TEST_DEADLINE).await;
@@ -354,7 +357,7 @@ async fn every_track_resumes_from_its_own_work_directory() {
         let deadline = tokio::time::Instant::now() + TEST_DEADLINE;
         let others_saved = loop {
             let video = saved_parts(&work_dir).len();
-            let english = saved_parts(&work_dir.join("audio-0")).len();
+            let english = saved_parts(&work_dir.join(&english_dir)).len();
             if (video, english) == (3, 4) {
                 break true;
             }
@@ -378,7 +381,7 @@ async fn every_track_resumes_from_its_own_work_directory() {
         matches!(result, Err(DownloadError::Cancelled)),
         "{result:?}"
     );
-    let japanese = saved_parts(&work_dir.join("audio-1"));
+    let japanese = saved_parts(&work_dir.join(&japanese_dir));
     assert_eq!(
         japanese,
         ["seg-0", "seg-1", "seg-2"].map(String::from).into(),
