@@ -305,7 +305,7 @@ pub(crate) struct RawDownload {
     /// Segments of one download whose bodies are read at once.
     pub(crate) concurrency: u32,
     /// Segment requests sent ahead of their turn, on top of `concurrency`, so the site's
-    /// latency passes while other bodies arrive; more (up to 32 requests in all) when the
+    /// latency passes while other bodies arrive; more (up to 24 requests in all) when the
     /// latency is long next to a segment's transfer time (0: none, ever).
     pub(crate) request_ahead: u32,
     /// Retries of one segment (or playlist, or key) after its first try.

@@ -24,6 +24,58 @@ pub(crate) struct Progress {
     pub(crate) bytes_per_second: f64,
     /// Seconds left at the recent speed; `None` until it can be estimated.
     pub(crate) eta_seconds: Option<f64>,
+    /// 0 to 100, one decimal: the bytes so far of the expected total (estimated from the
+    /// segments done), 100 only when every segment is done.
+    pub(crate) percent: f64,
+    /// `bytes_per_second` for people: `12.3 MB/s`.
+    pub(crate) speed: String,
+}
+
+impl Progress {
+    /// A report from its figures; `percent` and `speed` are derived from them.
+    pub(crate) fn new(
+        segments_done: usize,
+        segments_total: usize,
+        bytes: u64,
+        bytes_per_second: f64,
+        eta_seconds: Option<f64>,
+        expected_bytes: Option<f64>,
+    ) -> Self {
+        let percent = if segments_total == 0 || segments_done >= segments_total {
+            if segments_total == 0 { 0.0 } else { 100.0 }
+        } else {
+            let share = match expected_bytes.filter(|total| *total > 0.0) {
+                Some(total) => bytes as f64 / total,
+                None => segments_done as f64 / segments_total as f64,
+            };
+            ((share * 1000.0).round() / 10.0).clamp(0.0, 99.9)
+        };
+        Self {
+            segments_done,
+            segments_total,
+            bytes,
+            bytes_per_second,
+            eta_seconds,
+            percent,
+            speed: human_speed(bytes_per_second),
+        }
+    }
+
+    /// The expected total bytes this report implies (bytes over the share done).
+    fn expected_bytes(&self) -> Option<f64> {
+        (self.percent > 0.0).then(|| self.bytes as f64 * 100.0 / self.percent)
+    }
+}
+
+/// `12.3 MB/s`, `850.0 kB/s`, `0 B/s` (decimal units, as download tools show them).
+pub(crate) fn human_speed(bytes_per_second: f64) -> String {
+    let rate = bytes_per_second.max(0.0);
+    match rate {
+        r if r >= 1e9 => format!("{:.1} GB/s", r / 1e9),
+        r if r >= 1e6 => format!("{:.1} MB/s", r / 1e6),
+        r if r >= 1e3 => format!("{:.1} kB/s", r / 1e3),
+        r => format!("{r:.0} B/s"),
+    }
 }
 
 /// What the downloader knows at one moment.
@@ -115,13 +167,18 @@ impl Meter {
         } else {
             None
         };
-        Progress {
-            segments_done: snapshot.segments_done,
-            segments_total: self.segments_total,
-            bytes: snapshot.bytes,
-            bytes_per_second: speed,
+        let expected = (snapshot.segments_done > 0).then(|| {
+            snapshot.completed_bytes as f64 / snapshot.segments_done as f64
+                * self.segments_total as f64
+        });
+        Progress::new(
+            snapshot.segments_done,
+            self.segments_total,
+            snapshot.bytes,
+            speed,
             eta_seconds,
-        }
+            expected,
+        )
     }
 }
 
@@ -182,28 +239,29 @@ impl<F: FnMut(&Progress)> Combined<F> {
     }
 
     fn sum(&self) -> Progress {
-        let mut total = Progress {
-            segments_done: 0,
-            segments_total: 0,
-            bytes: 0,
-            bytes_per_second: 0.0,
-            eta_seconds: Some(0.0),
-        };
+        let (mut done, mut total, mut bytes, mut speed) = (0, 0, 0, 0.0);
+        let mut eta = Some(0.0_f64);
+        let mut expected = Some(0.0_f64);
         for track in &self.tracks {
             let Some(track) = track else {
-                total.eta_seconds = None;
+                eta = None;
+                expected = None;
                 continue;
             };
-            total.segments_done += track.segments_done;
-            total.segments_total += track.segments_total;
-            total.bytes += track.bytes;
-            total.bytes_per_second += track.bytes_per_second;
-            total.eta_seconds = match (total.eta_seconds, track.eta_seconds) {
+            done += track.segments_done;
+            total += track.segments_total;
+            bytes += track.bytes;
+            speed += track.bytes_per_second;
+            eta = match (eta, track.eta_seconds) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 _ => None,
             };
+            expected = match (expected, track.expected_bytes()) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            };
         }
-        total
+        Progress::new(done, total, bytes, speed, eta, expected)
     }
 }
 
@@ -222,13 +280,8 @@ mod tests {
     #[test]
     fn tracks_add_up_into_one_report() {
         let mut reports = Vec::new();
-        let report = |done, total, bytes, speed, eta| Progress {
-            segments_done: done,
-            segments_total: total,
-            bytes,
-            bytes_per_second: speed,
-            eta_seconds: eta,
-        };
+        let report =
+            |done, total, bytes, speed, eta| Progress::new(done, total, bytes, speed, eta, None);
         {
             let mut combined = Combined::new(1, |p: &Progress| reports.push(p.clone()));
             combined.update(0, &report(1, 10, 1000, 100.0, Some(9.0)));
@@ -245,7 +298,8 @@ mod tests {
             [
                 // The audio track was not known yet.
                 report(1, 10, 1000, 100.0, Some(9.0)),
-                report(3, 20, 1050, 110.0, Some(9.0)),
+                // Weighted by bytes: 1050 of the 10,000 + 250 the two tracks imply.
+                Progress::new(3, 20, 1050, 110.0, Some(9.0), Some(10_250.0)),
                 report(20, 20, 5250, 0.0, Some(0.0)),
             ]
         );
@@ -254,6 +308,20 @@ mod tests {
         combined.update(0, &report(1, 10, 1000, 100.0, Some(9.0)));
         drop(combined);
         assert_eq!(unknown, [None], "a track not heard from yet: no ETA");
+    }
+
+    #[test]
+    fn percent_and_speed_read_as_people_expect() {
+        let half = Progress::new(5, 10, 500, 12_345_678.0, Some(1.0), Some(1000.0));
+        assert_eq!((half.percent, half.speed.as_str()), (50.0, "12.3 MB/s"));
+        // Not done: never 100, even when the estimate says so.
+        let almost = Progress::new(9, 10, 1000, 999.0, None, Some(1000.0));
+        assert_eq!((almost.percent, almost.speed.as_str()), (99.9, "999 B/s"));
+        let done = Progress::new(10, 10, 1000, 0.0, Some(0.0), Some(1000.0));
+        assert_eq!(done.percent, 100.0);
+        let third = Progress::new(1, 3, 10, 2500.0, None, None);
+        assert_eq!((third.percent, third.speed.as_str()), (33.3, "2.5 kB/s"));
+        assert_eq!(human_speed(2.5e9), "2.5 GB/s");
     }
 
     #[test]

@@ -52,9 +52,16 @@ pub struct ProgressEvent {
     pub task_id: i64,
     pub kind: String,
     pub code: Option<String>,
-    /// The kind's own progress (a download: `segments_done`, `segments_total`, `bytes`).
+    /// The kind's own progress (a download: `segments_done`, `segments_total`, `bytes`,
+    /// `bytes_per_second`, `eta_seconds`, `percent`, `speed`).
     #[schema(value_type = Object)]
     pub progress: serde_json::Value,
+    /// The code again, where clients of the system Kura replaces read it (`data.avid`).
+    pub avid: Option<String>,
+    /// The progress's `percent` (0 to 100, one decimal), when the kind reports one.
+    pub percent: Option<f64>,
+    /// The progress's `speed` (`12.3 MB/s`), when the kind reports one.
+    pub speed: Option<String>,
 }
 
 /// `queue_status`: the queue after a change.

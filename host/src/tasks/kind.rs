@@ -336,6 +336,12 @@ impl ProgressSink {
                 task_id: self.lease.task_id,
                 kind: self.kind.clone(),
                 code: self.code.clone(),
+                avid: self.code.clone(),
+                percent: progress.get("percent").and_then(Value::as_f64),
+                speed: progress
+                    .get("speed")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 progress: progress.clone(),
             }));
         }

@@ -399,13 +399,16 @@ impl TaskKind for MockDownload {
                 let elapsed = started.elapsed().as_secs_f64().max(0.001);
                 let bytes = segment * 1_048_576;
                 let speed = bytes as f64 / elapsed;
-                context.progress(json!({
-                    "segments_done": segment,
-                    "segments_total": MOCK_SEGMENTS,
-                    "bytes": bytes,
-                    "bytes_per_second": speed,
-                    "eta_seconds": (MOCK_SEGMENTS - segment) as f64 * step.as_secs_f64(),
-                }));
+                // The same report a real download sends (`percent`, `speed` included).
+                let report = crate::download::Progress::new(
+                    segment as usize,
+                    MOCK_SEGMENTS as usize,
+                    bytes,
+                    speed,
+                    Some((MOCK_SEGMENTS - segment) as f64 * step.as_secs_f64()),
+                    Some((MOCK_SEGMENTS * 1_048_576) as f64),
+                );
+                context.progress(json!(report));
             }
             Ok(MockOutcome {
                 code: payload.code,

@@ -166,6 +166,34 @@ async fn a_client_sees_the_download_in_order_and_catches_up_after_a_reconnect() 
         }),
         "{progress:?}"
     );
+    // Where clients of the system Kura replaces read them: `data.avid`, `data.percent`
+    // (0 to 100, growing, 100 once every segment is done) and `data.speed`.
+    let data: Vec<&Value> = seen
+        .iter()
+        .chain(&replayed)
+        .filter(|event| about(event, id) && event["type"] == "progress_update")
+        .map(|event| &event["data"])
+        .collect();
+    assert!(
+        data.iter().all(|d| d["avid"] == CODE
+            && d["speed"]
+                .as_str()
+                .is_some_and(|speed| speed.ends_with("B/s"))
+            && d["percent"]
+                .as_f64()
+                .is_some_and(|p| (0.0..=100.0).contains(&p))),
+        "{data:?}"
+    );
+    assert!(
+        data.windows(2)
+            .all(|pair| pair[0]["percent"].as_f64() <= pair[1]["percent"].as_f64()),
+        "{data:?}"
+    );
+    assert_eq!(
+        data.last().and_then(|d| d["percent"].as_f64()),
+        Some(100.0),
+        "the last report says 100: {data:?}"
+    );
     let completed = replayed
         .iter()
         .find(|event| about(event, id) && event["type"] == "task_completed")
