@@ -201,7 +201,11 @@ pub(crate) fn router(state: AppState, config: &ServerConfig) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
         tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
     });
-    router.layer(trace).with_state(state)
+    let app = router.layer(trace).with_state(state);
+    // Routes are matched without a trailing slash: `/api/resources/` answers as
+    // `/api/resources` (clients of the system Kura replaces write collections that way).
+    Router::new()
+        .fallback_service(tower_http::normalize_path::NormalizePath::trim_trailing_slash(app))
 }
 
 /// `GET /healthz`: always cheap; never waits on plugins.

@@ -53,8 +53,8 @@ pub(crate) struct GlobalArgs {
 pub(crate) enum Command {
     /// Run the server: API, plugins, watcher.
     Serve {
-        /// Address to bind (default 127.0.0.1).
-        #[arg(long, env = "KURA_HOST")]
+        /// Address to bind: an IP address or a host name (`localhost`); default 127.0.0.1.
+        #[arg(long, env = "KURA_HOST", value_parser = crate::types::parse_bind_host)]
         host: Option<IpAddr>,
         /// Port to bind (default 8380; 0 picks one).
         #[arg(long, env = "KURA_PORT")]

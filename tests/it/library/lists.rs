@@ -372,3 +372,31 @@ async fn list_parameters_are_validated() {
     }
     server.stop().await;
 }
+
+/// Collections answer the same with a trailing slash, as clients of the system Kura
+/// replaces write them (`/api/resources/?page=1`).
+#[tokio::test]
+async fn collection_routes_answer_with_a_trailing_slash_too() {
+    let fixture = crate::support::fixture().await;
+    let server = start(&fixture, json!({})).await;
+    for code in ["DEMO-001", "DEMO-002"] {
+        add(&server, code).await;
+    }
+    for (plain, slashed) in [
+        ("/api/resources?page_size=5", "/api/resources/?page_size=5"),
+        ("/api/actors?page_size=5", "/api/actors/?page_size=5"),
+        ("/api/genres?page_size=5", "/api/genres/?page_size=5"),
+        (
+            "/api/resource/DEMO-001/metadata",
+            "/api/resource/DEMO-001/metadata/",
+        ),
+    ] {
+        let (status, without) = server.get_json(plain).await;
+        assert_eq!(status, 200, "{plain}: {without}");
+        let (status, with) = server.get_json(slashed).await;
+        assert_eq!(status, 200, "{slashed}: {with}");
+        assert_eq!(with, without, "{slashed}");
+        assert!(with.as_object().is_some_and(|o| !o.is_empty()), "{with}");
+    }
+    server.stop().await;
+}
