@@ -64,7 +64,7 @@ test('a progress report after the task finished does not bring it back', () => {
 
 test('a failure that will be retried goes back to pending; a final one is failed', () => {
   let state = run([{ type: 'task_started', data: task(1, { status: 'running' }) }]);
-  state = applyEvent(state, { type: 'task_failed', data: { ...task(1, { status: 'pending', error: 'timeout' }), will_retry: true, retry_at: 123 } });
+  state = applyEvent(state, { type: 'task_retrying', data: { ...task(1, { status: 'pending', error: 'timeout' }), will_retry: true, retry_at: 123 } });
   assert.deepEqual(state.pending, [1]);
   assert.deepEqual(state.running, []);
   assert.equal(state.tasks[1].retry_at, 123);

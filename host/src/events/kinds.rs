@@ -70,7 +70,8 @@ events! {
     TaskStarted(TaskEvent) => "task_started", "An attempt of a task started.";
     ProgressUpdate(ProgressEvent) => "progress_update", "A running task reported progress (throttled).";
     TaskCompleted(TaskEvent) => "task_completed", "A task finished with a result.";
-    TaskFailed(TaskFailedEvent) => "task_failed", "An attempt failed; the task is retried later or failed for good.";
+    TaskFailed(TaskFailedEvent) => "task_failed", "A task failed for good (no attempt is left, or another would fail the same way).";
+    TaskRetrying(TaskFailedEvent) => "task_retrying", "An attempt failed; the task is pending again until retry_at.";
     TaskCancelled(TaskEvent) => "task_cancelled", "A task was cancelled.";
     QueueStatus(QueueStatusEvent) => "queue_status", "The queue after a change: running tasks, pending count, counts by status.";
     ResourceAdded(ResourceEvent) => "resource_added", "A resource was added to the library.";

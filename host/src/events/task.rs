@@ -35,7 +35,8 @@ pub struct TaskEvent {
     pub result: Option<serde_json::Value>,
 }
 
-/// `task_failed`: the task, and whether it will be tried again.
+/// `task_failed` (failed for good) and `task_retrying` (an attempt failed, another comes
+/// at `retry_at`): the task, and whether it will be tried again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskFailedEvent {
     #[serde(flatten)]

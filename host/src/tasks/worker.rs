@@ -248,8 +248,9 @@ impl TaskQueue {
                 retry_at: None,
             }),
             crate::store::TaskStatus::Cancelled => Event::TaskCancelled(task_event(task)),
-            // Pending again: it failed this attempt and will be retried.
-            _ => Event::TaskFailed(TaskFailedEvent {
+            // Pending again: it failed this attempt and will be retried. Clients that take
+            // `task_failed` as final are right to.
+            _ => Event::TaskRetrying(TaskFailedEvent {
                 task: task_event(task),
                 will_retry: true,
                 retry_at: Some(task.run_after),

@@ -8,7 +8,11 @@ use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 /// address, else its first address).
 pub(crate) fn parse_bind_host(text: &str) -> Result<IpAddr, String> {
     let text = text.trim();
-    if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = text
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(ip);
     }
     if text.eq_ignore_ascii_case("localhost") {

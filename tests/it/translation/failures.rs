@@ -58,7 +58,13 @@ async fn a_failing_llm_is_retried_then_the_title_is_failed_with_the_reason() {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(error) => panic!("event bus: {error}"),
                 };
-                if let Event::TaskFailed(failed) = &event.event
+                if let Event::TaskFailed(failed) = &event.event {
+                    assert!(
+                        failed.task.kind != "translate",
+                        "task_failed is final: never for an attempt that is retried ({failed:?})"
+                    );
+                }
+                if let Event::TaskRetrying(failed) = &event.event
                     && failed.task.kind == "translate"
                     && failed.will_retry
                 {

@@ -107,9 +107,10 @@ export function applyEvent(state, event) {
       return toFinished(state, normalizeTask({ ...data, status: 'completed' }, previous));
     case 'task_cancelled':
       return toFinished(state, normalizeTask({ ...data, status: 'cancelled' }, previous));
+    case 'task_retrying':
     case 'task_failed': {
       const task = normalizeTask(data, previous);
-      task.will_retry = Boolean(data.will_retry);
+      task.will_retry = event.type === 'task_retrying' || Boolean(data.will_retry);
       task.retry_at = data.retry_at ?? null;
       if (task.will_retry) return toPending(state, { ...task, status: 'pending' });
       return toFinished(state, { ...task, status: 'failed' });

@@ -49,7 +49,7 @@ export function QueuePage({ params }) {
   const history = useApi(`/api/tasks?${encodeQuery({ status: view.status, kind: view.kind, page: view.page, page_size: PAGE_SIZE })}`);
   const reloadPending = useDebounced(status.reload, 400);
   const reloadHistory = useDebounced(history.reload, 1000);
-  useEvents(['task_queued', 'task_started', 'task_completed', 'task_failed', 'task_cancelled'], () => {
+  useEvents(['task_queued', 'task_started', 'task_completed', 'task_failed', 'task_retrying', 'task_cancelled'], () => {
     reloadPending();
     reloadHistory();
   });
