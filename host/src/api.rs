@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     pub(crate) display_title: DisplayTitle,
     /// Put before video paths by `GET /api/downloads/abspath` (N-D5).
     pub(crate) file_path_prefix: String,
+    /// The prefix takes the media directory's place instead.
+    pub(crate) file_path_prefix_replaces_root: bool,
     /// Where maintenance reports are written (`GET /api/reports`, N-L7).
     pub(crate) reports_dir: std::path::PathBuf,
     /// Cancelled when shutdown starts: long-lived connections (WebSockets) end on it.

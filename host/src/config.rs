@@ -118,6 +118,8 @@ pub(crate) enum DisplayTitle {
 pub(crate) struct LibraryConfig {
     pub(crate) display_title: DisplayTitle,
     pub(crate) file_path_prefix: String,
+    /// The prefix replaces the media directory rather than going before the path.
+    pub(crate) file_path_prefix_replaces_root: bool,
     /// Bytes of list answers cached between library writes; 0: no cache.
     pub(crate) list_cache_bytes: u64,
 }
@@ -477,6 +479,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         library: LibraryConfig {
             display_title,
             file_path_prefix: raw.library.file_path_prefix.clone(),
+            file_path_prefix_replaces_root: raw.library.file_path_prefix_replaces_root,
             list_cache_bytes: raw.library.list_cache_mib.saturating_mul(1024 * 1024),
         },
         tasks: tasks::validate_tasks(&raw.tasks)?,

@@ -158,6 +158,7 @@ impl Server {
             started,
             display_title: config.library.display_title,
             file_path_prefix: config.library.file_path_prefix.clone(),
+            file_path_prefix_replaces_root: config.library.file_path_prefix_replaces_root,
             reports_dir: crate::maintenance::reports_dir(&config.data_dir),
             shutdown: shutdown.child_token(),
             connections: tracker.clone(),

@@ -53,7 +53,10 @@ fn settings_error(error: StoreError) -> ApiError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct VideoPath {
     pub(crate) code: String,
+    /// The absolute path behind `library.file_path_prefix`.
     pub(crate) path: String,
+    /// The absolute path on this machine.
+    pub(crate) absolute: String,
     /// Whether the video is downloaded and its file is there.
     pub(crate) exists: bool,
 }
@@ -80,15 +83,16 @@ pub(super) async fn abspath(
         .media()
         .video_path(&code)
         .map_err(|e| bad(e.to_string()))?;
+    // Absolute even when the data directory was given as a relative path.
+    let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+    let prefix = state.file_path_prefix.trim_end_matches(['/', '\\']);
     let shown = if state.file_path_prefix.is_empty() {
-        path.display().to_string()
-    } else {
+        absolute.display().to_string()
+    } else if state.file_path_prefix_replaces_root {
         let relative = path.strip_prefix(library.media().root()).unwrap_or(&path);
-        format!(
-            "{}/{}",
-            state.file_path_prefix.trim_end_matches('/'),
-            relative.display()
-        )
+        format!("{prefix}/{}", relative.display())
+    } else {
+        format!("{prefix}{}", absolute.display())
     };
     let file = path.clone();
     let on_disk = tokio::task::spawn_blocking(move || file.is_file())
@@ -97,6 +101,7 @@ pub(super) async fn abspath(
     Ok(Json(VideoPath {
         code: code.as_str().to_owned(),
         path: shown,
+        absolute: absolute.display().to_string(),
         exists: detail.resource.video_file.is_some() && on_disk,
     }))
 }

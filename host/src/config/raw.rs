@@ -185,9 +185,13 @@ pub(crate) struct RawLibrary {
     /// Which title lists and details show: `translated` (falling back to the source
     /// title), `source` or `original`.
     pub(crate) display_title: String,
-    /// Prefix put before video paths by `GET /api/downloads/abspath`, e.g. for a player
-    /// that sees the media directory under another mount point. Empty: the real path.
+    /// Prefix put before the absolute video paths `GET /api/downloads/abspath` returns,
+    /// e.g. `\\wsl$\Debian` for a Windows player reading a WSL machine's files. Empty:
+    /// the absolute path as it is.
     pub(crate) file_path_prefix: String,
+    /// The prefix takes the media directory's place instead of going before the whole
+    /// path (a share that mounts the media directory itself at `/mnt/media`).
+    pub(crate) file_path_prefix_replaces_root: bool,
     /// Memory for list answers kept between library writes, in MiB (pages of
     /// `GET /api/resources` and their totals); 0 turns the cache off.
     pub(crate) list_cache_mib: u64,
@@ -198,6 +202,7 @@ impl Default for RawLibrary {
         Self {
             display_title: "translated".to_owned(),
             file_path_prefix: String::new(),
+            file_path_prefix_replaces_root: false,
             list_cache_mib: 32,
         }
     }

@@ -180,6 +180,22 @@ async fn preview_metadata_and_cover_answer_with_validators() {
         check_error(&path, status, &body, expected, error);
     }
     server.stop().await;
+
+    // The earlier way, kept under its own key: the prefix in the media directory's place.
+    let config = crate::support::config(&fixture.base_url())
+        .set("library.file_path_prefix", json!("/mnt/media/"))
+        .set("library.file_path_prefix_replaces_root", json!(true));
+    let server = crate::support::TestServer::start(&config, &super::LIBRARY_PLUGINS).await;
+    add(&server, &code).await;
+    let (_, answer) = server
+        .get_json(&format!("/api/downloads/abspath?code={code}"))
+        .await;
+    assert_eq!(
+        answer["path"],
+        format!("/mnt/media/resource/video/{code}.mp4"),
+        "{answer}"
+    );
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -247,15 +263,23 @@ async fn video_path_carries_the_configured_prefix() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["code"], code.as_str(), "the code is normalised");
+    // The prefix goes before the absolute path, as a WSL share is reached from Windows.
+    let absolute = std::path::absolute(
+        server
+            .data
+            .path()
+            .join(format!("resource/video/{code}.mp4")),
+    )
+    .expect("absolute");
+    assert_eq!(
+        answer["absolute"],
+        absolute.display().to_string(),
+        "{answer}"
+    );
     assert_eq!(
         answer["path"],
-        format!("/mnt/media/resource/video/{code}.mp4")
-    );
-    assert!(
-        answer["path"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("/mnt/media/resource/video/")
+        format!("/mnt/media{}", absolute.display()),
+        "{answer}"
     );
     assert_eq!(answer["exists"], false);
     for (path, expected, error) in [
@@ -288,6 +312,8 @@ async fn video_path_carries_the_configured_prefix() {
         .get_json(&format!("/api/downloads/abspath?code={code}"))
         .await;
     let shown = std::path::PathBuf::from(answer["path"].as_str().unwrap_or_default());
+    assert!(shown.is_absolute(), "{answer}");
+    assert_eq!(answer["path"], answer["absolute"]);
     assert_eq!(
         shown.file_name().and_then(|n| n.to_str()),
         Some(format!("{code}.mp4").as_str())
