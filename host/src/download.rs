@@ -47,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) use crate::types::{AudioRule, SubtitleRule, VariantRule};
 pub(crate) use error::DownloadError;
+pub use pacer::MAX_IN_FLIGHT;
 pub(crate) use playlist::RenditionKind;
 pub(crate) use progress::Progress;
 pub(crate) use rewrite::{ListKind, PlaylistRewrite, Rewritten};

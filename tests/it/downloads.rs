@@ -24,6 +24,21 @@ async fn add(server: &TestServer, code: &str) {
     assert_eq!(status, 201, "{body}");
 }
 
+/// Points a stored resource at another stream (one the fixture site serves from files,
+/// which no source plugin resolves to), as a source would have recorded it.
+async fn point_at(server: &TestServer, code: &str, stream_url: &str) {
+    let url = format!("sqlite://{}", server.data.path().join("kura.db").display());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+    sqlx::query("UPDATE resources SET stream_url = $1, stream_headers = '{}' WHERE code = $2")
+        .bind(stream_url)
+        .bind(code)
+        .execute(&pool)
+        .await
+        .expect("point at the stream");
+    pool.close().await;
+}
+
 async fn expected_bytes(fixture: &fixture_site::FixtureSite, code: &str) -> Vec<u8> {
     // The best variant (2) is what the default rule picks.
     let url = format!("{}/stream/{code}/2/full", fixture.base_url());
@@ -269,17 +284,8 @@ async fn a_real_stream_is_remuxed_to_mp4_when_ffmpeg_is_installed() {
     .expect("fixture site starts");
     let server = server(&fixture, json!({})).await;
     add(&server, "DEMO-005").await;
-    let url = format!("sqlite://{}", server.data.path().join("kura.db").display());
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("db");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE resources SET stream_url = '{}/files/index.m3u8', stream_headers = '{{}}' WHERE code = 'DEMO-005'",
-        fixture.base_url()
-    )))
-    .execute(&pool)
-    .await
-    .expect("point at the real stream");
-    pool.close().await;
+    let stream = format!("{}/files/index.m3u8", fixture.base_url());
+    point_at(&server, "DEMO-005", &stream).await;
     let (status, body) = server
         .post_json("/api/downloads/DEMO-005?wait=120", json!({}))
         .await;
@@ -320,17 +326,8 @@ async fn demuxed_audio_and_subtitles_reach_the_library() {
         .expect("corpus built");
     let server = server(&fixture, json!({ "download": { "audio": "all" } })).await;
     add(&server, "DEMO-005").await;
-    let url = format!("sqlite://{}", server.data.path().join("kura.db").display());
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("db");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE resources SET stream_url = '{}/files/ts-demuxed/master.m3u8', stream_headers = '{{}}' WHERE code = 'DEMO-005'",
-        fixture.base_url()
-    )))
-    .execute(&pool)
-    .await
-    .expect("point at the corpus stream");
-    pool.close().await;
+    let stream = format!("{}/files/ts-demuxed/master.m3u8", fixture.base_url());
+    point_at(&server, "DEMO-005", &stream).await;
 
     let (status, body) = server
         .post_json("/api/downloads/DEMO-005?wait=120", json!({}))

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// The most part requests out at once, whatever the latency: each holds a connection
 /// and the first bytes of its body in memory, and a site sees that many at once.
-pub(crate) const MAX_IN_FLIGHT: usize = 24;
+pub const MAX_IN_FLIGHT: usize = 24;
 
 /// Weight of a new measurement in the running estimates.
 const WEIGHT: f64 = 0.3;

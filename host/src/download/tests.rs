@@ -75,6 +75,26 @@ async fn run_with(
     .expect("download finished in time")
 }
 
+/// Runs `request` to the end; its outcome and every progress report it made.
+async fn run_reporting(request: DownloadRequest) -> (DownloadOutcome, Vec<Progress>) {
+    let mut reports: Vec<Progress> = Vec::new();
+    let outcome = tokio::time::timeout(
+        TEST_DEADLINE,
+        download(
+            &client(),
+            &CookieJar::default(),
+            request,
+            None,
+            CancellationToken::new(),
+            |progress| reports.push(progress.clone()),
+        ),
+    )
+    .await
+    .expect("download finished in time")
+    .expect("downloaded");
+    (outcome, reports)
+}
+
 async fn fixture() -> FixtureSite {
     FixtureSite::start(FixtureConfig::default())
         .await
@@ -280,22 +300,8 @@ async fn progress_is_throttled_and_ends_at_the_total() {
     let dir = tempfile::tempdir().expect("temp dir");
     let request = request(&stream_url(&site, 4), dir.path());
     let output = request.output.clone();
-    let mut reports: Vec<Progress> = Vec::new();
     let started = Instant::now();
-    tokio::time::timeout(
-        TEST_DEADLINE,
-        download(
-            &client(),
-            &CookieJar::default(),
-            request,
-            None,
-            CancellationToken::new(),
-            |progress| reports.push(progress.clone()),
-        ),
-    )
-    .await
-    .expect("in time")
-    .expect("downloaded");
+    let (_, reports) = run_reporting(request).await;
     let elapsed = started.elapsed().as_secs_f64();
     let last = reports.last().expect("at least the final report");
     assert_eq!(last.segments_done, last.segments_total);

@@ -1,10 +1,12 @@
-//! Kill -9 during a 200-segment download, ten times (N-D1, T-A1): `kura serve` runs as a
+//! Kill -9 during a 600-segment download, ten times (N-D1, T-A1): `kura serve` runs as a
 //! child process on one data directory while the fixture site runs here and counts every
 //! segment request. Each kill lands at a random point (after a random number of new
 //! segments, plus a random delay); the restarted server takes its task back at once and
 //! resumes from the part files. After every kill the segments requested but not saved
 //! (the ones in flight: bodies being read, and requests sent ahead of their turn) are at
-//! most `concurrency + request_ahead`, and in the end every segment was
+//! most what the engine keeps out (`concurrency + request_ahead`, raised by the pacer up
+//! to `MAX_IN_FLIGHT` while the site's 25 ms latency is long next to a body's transfer),
+//! and in the end every segment was
 //! fetched once plus once per kill that caught it in flight: a restart fetches again at
 //! most what was in flight. The file is the stream, byte for byte.
 //!
@@ -25,12 +27,13 @@ use crate::support::process::{Lcg, free_port, prepare_data_dir, spawn_serve, wai
 use crate::support::{self};
 
 const CODE: &str = "DEMO-001";
-const SEGMENTS: usize = 200;
+const SEGMENTS: usize = 600;
 const CONCURRENCY: usize = 4;
 const REQUEST_AHEAD: usize = 2;
 const KILLS: usize = 10;
-/// New segments fetched between two kills: at most this many, so ten kills land before
-/// the end of the stream.
+/// New segments fetched between two kills: at most this many (plus what the pacer sends
+/// ahead before the kill lands, at most `MAX_IN_FLIGHT`), so ten kills land before the
+/// end of the stream.
 const MOST_NEW_SEGMENTS: u64 = 15;
 
 fn segment_path(index: usize) -> String {
@@ -94,8 +97,9 @@ async fn submit(client: &reqwest::Client, base: &str) -> i64 {
 #[tokio::test]
 async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
     let _exclusive = crate::support::exclusive().await;
-    // 200 segments of about 21 KB with 25 ms per request: four seconds of download at
-    // four segments at once, long enough for ten kills.
+    // 600 segments of about 21 KB with 25 ms per request: with the latency this long next
+    // to a body, the pacer keeps up to `MAX_IN_FLIGHT` requests out, and ten kills still
+    // land before the end.
     let fixture = FixtureSite::start(FixtureConfig {
         segment_bytes: 16 * 1024,
         stream_segments: Some(SEGMENTS),
@@ -155,7 +159,7 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
         let on_disk = complete_on_disk(&work_dir);
         let in_flight: BTreeSet<usize> = fetched(&fixture).difference(&on_disk).copied().collect();
         assert!(
-            in_flight.len() <= CONCURRENCY + REQUEST_AHEAD,
+            in_flight.len() <= (CONCURRENCY + REQUEST_AHEAD).max(kura::download::MAX_IN_FLIGHT),
             "kill {kill}: {} segments fetched but not on disk: {in_flight:?}",
             in_flight.len()
         );

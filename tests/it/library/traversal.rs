@@ -145,7 +145,12 @@ async fn hostile_codes_never_escape_the_data_dir() {
         for (method, target) in targets {
             let response = raw_http::request(&server.base, method, &target, None).await;
             requests += 1;
-            if let Some(problem) = problem(&response, &secrets) {
+            // The empty code leaves `/api/resource/` (routes are matched without a
+            // trailing slash): the collection, which takes POST only, refuses with 405.
+            let collection = payload.is_empty() && target.ends_with('/') && response.status == 405;
+            let problem = problem(&response, &secrets)
+                .filter(|problem| !(collection && problem.starts_with("status 405")));
+            if let Some(problem) = problem {
                 failures.push(format!("{method} {target}: {problem}"));
             }
         }

@@ -137,7 +137,7 @@ async fn the_video_is_served_in_ranges_and_typed_by_its_bytes() {
     let (_, meta) = server.get_json("/api/resource/DEMO-004/metadata").await;
     assert_eq!(
         meta["video"],
-        json!({ "url": "/api/resource/DEMO-004/video", "container": "mpegts", "size": size, "playable": false }),
+        json!({ "url": "/api/resource/DEMO-004/video", "container": "mpegts", "size": size, "playable": false, "subtitles": [] }),
         "{meta}"
     );
 

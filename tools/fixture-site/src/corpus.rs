@@ -194,10 +194,35 @@ fn stream(name: &'static str, playlist: &str, shape: &'static str, expect: Expec
     }
 }
 
-/// Runs ffmpeg in `dir` on a 6 s test picture (320×180, 25 fps, a key frame a second), two sine tones and the
-/// subtitles, writing HLS with 2 s segments to `output` (its directories are made first).
+/// The test picture of most streams: 320×180, 25 fps, a key frame a second.
+const PICTURE: Picture = Picture {
+    source: "testsrc2=size=320x180:rate=25",
+    gop: "25",
+};
+
+/// A lavfi test picture and its key frame interval.
+#[derive(Debug, Clone, Copy)]
+struct Picture {
+    source: &'static str,
+    gop: &'static str,
+}
+
+/// [`encode`] with [`PICTURE`].
 fn ffmpeg(
     dir: &Path,
+    maps: &[&str],
+    hls: &[&str],
+    output: &str,
+    segment_args: &[&str],
+) -> io::Result<()> {
+    encode(dir, PICTURE, maps, hls, output, segment_args)
+}
+
+/// Runs ffmpeg in `dir` on 6 s of `picture` (input 0), two sine tones (440 and 660 Hz, inputs 1 and 2) and the
+/// subtitles (input 3), writing HLS with 2 s segments to `output` (its directories are made first).
+fn encode(
+    dir: &Path,
+    picture: Picture,
     maps: &[&str],
     hls: &[&str],
     output: &str,
@@ -214,7 +239,7 @@ fn ffmpeg(
     let made = Command::new("ffmpeg")
         .current_dir(dir)
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25"])
+        .args(["-f", "lavfi", "-i", picture.source])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
         .args(["-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000"])
         .args(["-i", "subtitles.srt"])
@@ -225,7 +250,7 @@ fn ffmpeg(
             "-preset",
             "ultrafast",
             "-g",
-            "25",
+            picture.gop,
             "-c:a",
             "aac",
             "-b:a",
@@ -281,42 +306,19 @@ fn discontinuity(dir: &Path) -> io::Result<CorpusStream> {
         "discontinuity/a/index.m3u8",
         &["-hls_segment_filename", "discontinuity/a/seg%d.ts"],
     )?;
-    std::fs::create_dir_all(dir.join("discontinuity/b"))?;
-    let made = Command::new("ffmpeg")
-        .current_dir(dir)
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(["-f", "lavfi", "-i", "testsrc=size=320x180:rate=30"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-        ])
-        .args([
-            "-t",
-            "6",
-            "-f",
-            "hls",
-            "-hls_time",
-            "2",
-            "-hls_playlist_type",
-            "vod",
-        ])
-        .args(["-hls_segment_filename", "discontinuity/b/seg%d.ts"])
-        .arg("discontinuity/b/index.m3u8")
-        .output()?;
-    if !made.status.success() {
-        return Err(io::Error::other(
-            String::from_utf8_lossy(&made.stderr).into_owned(),
-        ));
-    }
+    // Another picture, frame rate and tone; its timestamps start over.
+    let other = Picture {
+        source: "testsrc=size=320x180:rate=30",
+        gop: "30",
+    };
+    encode(
+        dir,
+        other,
+        &["-map", "0:v", "-map", "2:a"],
+        &[],
+        "discontinuity/b/index.m3u8",
+        &["-hls_segment_filename", "discontinuity/b/seg%d.ts"],
+    )?;
     let mut out = format!("{MEDIA_HEADER}#EXT-X-PLAYLIST-TYPE:VOD\n");
     for (part, text) in ["a", "b"].iter().enumerate() {
         if part > 0 {

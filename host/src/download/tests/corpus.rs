@@ -206,13 +206,14 @@ async fn check(site: &FixtureSite, stream: &CorpusStream, dir: &Path, remux: boo
     )
 }
 
-#[tokio::test]
-async fn every_corpus_shape_downloads_whole_with_and_without_remux() {
+/// The fixture site serving the stream corpus (made by ffmpeg), with its files
+/// directory; `None` (and a printed reason) when ffmpeg or ffprobe is not installed.
+async fn corpus_site() -> Option<(tempfile::TempDir, FixtureSite, Vec<CorpusStream>)> {
     if crate::util::find_program("ffmpeg").is_none()
         || crate::util::find_program("ffprobe").is_none()
     {
-        eprintln!("ffmpeg or ffprobe is not installed: the corpus test is skipped");
-        return;
+        eprintln!("ffmpeg or ffprobe is not installed: skipped");
+        return None;
     }
     let files = tempfile::tempdir().expect("files dir");
     let site = FixtureSite::start(FixtureConfig {
@@ -229,6 +230,14 @@ async fn every_corpus_shape_downloads_whole_with_and_without_remux() {
         .await
         .expect("corpus task")
         .expect("corpus built");
+    Some((files, site, corpus))
+}
+
+#[tokio::test]
+async fn every_corpus_shape_downloads_whole_with_and_without_remux() {
+    let Some((_files, site, corpus)) = corpus_site().await else {
+        return;
+    };
     let out = tempfile::tempdir().expect("out dir");
     let mut table = vec![
         "| stream | output | tracks found | duration (s) | warnings |".to_owned(),
@@ -245,25 +254,9 @@ async fn every_corpus_shape_downloads_whole_with_and_without_remux() {
 
 #[tokio::test]
 async fn the_default_audio_rule_takes_the_default_rendition_only() {
-    if crate::util::find_program("ffmpeg").is_none() {
-        eprintln!("ffmpeg is not installed: skipped");
+    let Some((_files, site, _)) = corpus_site().await else {
         return;
-    }
-    let files = tempfile::tempdir().expect("files dir");
-    let site = FixtureSite::start(FixtureConfig {
-        files: Some(files.path().to_owned()),
-        ..FixtureConfig::default()
-    })
-    .await
-    .expect("fixture site");
-    let (root, files_url) = (
-        files.path().to_owned(),
-        format!("{}/files", site.base_url()),
-    );
-    tokio::task::spawn_blocking(move || corpus::build(&root, &files_url))
-        .await
-        .expect("corpus task")
-        .expect("corpus built");
+    };
     let out = tempfile::tempdir().expect("out dir");
     let output = out.path().join("v.mp4");
     let url = format!("{}/files/ts-demuxed/master.m3u8", site.base_url());
@@ -274,21 +267,7 @@ async fn the_default_audio_rule_takes_the_default_rendition_only() {
         &config(true).download,
     );
     request.subtitles = SubtitleRule::None;
-    let mut reports = Vec::new();
-    let outcome = tokio::time::timeout(
-        TEST_DEADLINE,
-        download(
-            &client(),
-            &CookieJar::default(),
-            request,
-            None,
-            CancellationToken::new(),
-            |p| reports.push(p.clone()),
-        ),
-    )
-    .await
-    .expect("in time")
-    .expect("downloaded");
+    let (outcome, reports) = run_reporting(request).await;
     let languages: Vec<Option<&str>> = outcome
         .tracks
         .iter()
@@ -312,25 +291,9 @@ async fn the_default_audio_rule_takes_the_default_rendition_only() {
 /// directory, and the next run fetches only what is missing.
 #[tokio::test]
 async fn every_track_resumes_from_its_own_work_directory() {
-    if crate::util::find_program("ffmpeg").is_none() {
-        eprintln!("ffmpeg is not installed: skipped");
+    let Some((_files, site, _)) = corpus_site().await else {
         return;
-    }
-    let files = tempfile::tempdir().expect("files dir");
-    let site = FixtureSite::start(FixtureConfig {
-        files: Some(files.path().to_owned()),
-        ..FixtureConfig::default()
-    })
-    .await
-    .expect("fixture site");
-    let (root, files_url) = (
-        files.path().to_owned(),
-        format!("{}/files", site.base_url()),
-    );
-    tokio::task::spawn_blocking(move || corpus::build(&root, &files_url))
-        .await
-        .expect("corpus task")
-        .expect("corpus built");
+    };
     let hang = "/files/ts-demuxed/ja/seg3.ts";
     site.arm_fault(hang, fixture_site::Fault::Hang, fixture_site::FOREVER);
     let out = tempfile::tempdir().expect("out dir");
