@@ -25,6 +25,9 @@ pub(crate) struct RawTasks {
     /// Allow the debug-only `mock_download` task (N-D7): a fake download that only
     /// sleeps and reports progress.
     pub(crate) mock_downloads: bool,
+    /// Finished tasks (completed, failed, cancelled) are deleted this many days after
+    /// they finished, so the tasks table does not grow without bound; 0 keeps them.
+    pub(crate) retention_days: u32,
 }
 
 impl Default for RawTasks {
@@ -36,6 +39,7 @@ impl Default for RawTasks {
             retry_max_seconds: 600,
             max_attempts: 3,
             mock_downloads: false,
+            retention_days: 30,
         }
     }
 }
@@ -49,6 +53,8 @@ pub(crate) struct TasksConfig {
     pub(crate) retry_max: Duration,
     pub(crate) max_attempts: u32,
     pub(crate) mock_downloads: bool,
+    /// How long finished tasks are kept; `None`: for ever.
+    pub(crate) retention: Option<Duration>,
 }
 
 pub(super) fn validate_tasks(raw: &RawTasks) -> Result<TasksConfig, ConfigError> {
@@ -70,6 +76,12 @@ pub(super) fn validate_tasks(raw: &RawTasks) -> Result<TasksConfig, ConfigError>
     if !(1..=100).contains(&raw.max_attempts) {
         return Err(invalid("tasks.max_attempts", "must be between 1 and 100"));
     }
+    if raw.retention_days > 36_500 {
+        return Err(invalid(
+            "tasks.retention_days",
+            "must be at most 36500 (0 keeps finished tasks for ever)",
+        ));
+    }
     Ok(TasksConfig {
         general_concurrency: raw.general_concurrency as usize,
         lease: Duration::from_secs(raw.lease_seconds),
@@ -77,5 +89,7 @@ pub(super) fn validate_tasks(raw: &RawTasks) -> Result<TasksConfig, ConfigError>
         retry_max: Duration::from_secs(raw.retry_max_seconds),
         max_attempts: raw.max_attempts,
         mock_downloads: raw.mock_downloads,
+        retention: (raw.retention_days > 0)
+            .then(|| Duration::from_secs(u64::from(raw.retention_days) * 86_400)),
     })
 }

@@ -354,6 +354,21 @@ impl Store {
         Ok(result.rows_affected() > 0)
     }
 
+    /// Deletes finished tasks (completed, failed, cancelled) that finished before
+    /// `before_ms`, at most `batch` of them, oldest first; how many were deleted.
+    pub(crate) async fn purge_finished_tasks(&self, before_ms: i64, batch: i64) -> Result<u64> {
+        let result = sqlx::query(
+            "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks \
+             WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at < $1 \
+             ORDER BY id LIMIT $2)",
+        )
+        .bind(before_ms)
+        .bind(batch)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Takes back running tasks whose lease expired (their worker died): pending again
     /// while attempts remain, failed otherwise. Returns the tasks changed.
     pub(crate) async fn reap_expired(&self) -> Result<Vec<TaskRow>> {

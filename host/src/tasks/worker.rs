@@ -21,6 +21,10 @@ use crate::store::{AttemptEnd, Lease, TaskRow};
 /// How long an idle lane waits before looking again (tasks queued elsewhere, retries
 /// coming due); a submit here wakes it at once.
 const IDLE_POLL: Duration = Duration::from_millis(1000);
+/// How often finished tasks past their retention are looked for.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// Finished tasks deleted per statement.
+const PURGE_BATCH: i64 = 1000;
 /// How long a running attempt gets to stop at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// After a database error, wait this long before claiming again.
@@ -300,7 +304,12 @@ impl TaskQueue {
     /// Takes back tasks whose worker died (their lease expired), every half lease.
     async fn reaper(self, shutdown: CancellationToken) {
         let every = self.inner.config.lease / 2;
+        let mut last_purge: Option<std::time::Instant> = None;
         loop {
+            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                last_purge = Some(std::time::Instant::now());
+                self.purge_old_tasks().await;
+            }
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
                 () = shutdown.cancelled() => return,
@@ -314,6 +323,34 @@ impl TaskQueue {
                 }
                 Err(error) => tracing::error!(%error, "cannot reap expired leases"),
             }
+        }
+    }
+
+    /// Deletes the finished tasks older than `tasks.retention_days`, in batches so the
+    /// table is never locked for long.
+    async fn purge_old_tasks(&self) {
+        let Some(retention) = self.inner.config.retention else {
+            return;
+        };
+        let before = crate::store::now_ms() - retention.as_millis() as i64;
+        let mut deleted = 0;
+        loop {
+            match self
+                .inner
+                .store
+                .purge_finished_tasks(before, PURGE_BATCH)
+                .await
+            {
+                Ok(0) => break,
+                Ok(count) => deleted += count,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot delete old finished tasks");
+                    break;
+                }
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, "finished tasks past their retention deleted");
         }
     }
 

@@ -328,3 +328,61 @@ async fn cancel_pending_at_once_and_running_by_request() {
     }
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn finished_tasks_past_their_retention_are_purged_and_nothing_else() {
+    let fixture = stores().await;
+    for store in &fixture.stores {
+        let mut ids = Vec::new();
+        for n in 0..6 {
+            let task = store
+                .enqueue(&new_task(
+                    &format!("k{n}"),
+                    "general",
+                    Priority::Normal,
+                    None,
+                ))
+                .await
+                .expect("enqueue");
+            ids.push(task.into_task().id);
+        }
+        // Finished long ago: completed, failed, cancelled; finished now; pending; running.
+        let now = crate::store::now_ms();
+        let states = [
+            ("completed", Some(1_000)),
+            ("failed", Some(2_000)),
+            ("cancelled", Some(3_000)),
+            ("completed", Some(now)),
+            ("pending", None),
+            ("running", Some(1_000)),
+        ];
+        for (id, (status, finished)) in ids.iter().zip(states) {
+            sqlx::query("UPDATE tasks SET status = $1, finished_at = $2 WHERE id = $3")
+                .bind(status)
+                .bind(finished)
+                .bind(*id)
+                .execute(store.pool())
+                .await
+                .expect("set state");
+        }
+        let before = now - 60_000;
+        // In batches of two: two, then one, then none left.
+        let mut rounds = Vec::new();
+        loop {
+            let deleted = store.purge_finished_tasks(before, 2).await.expect("purge");
+            rounds.push(deleted);
+            if deleted == 0 {
+                break;
+            }
+        }
+        assert_eq!(rounds, [2, 1, 0], "{:?}", store.backend());
+        let mut left = Vec::new();
+        for id in &ids {
+            if store.get_task(*id).await.expect("get").is_some() {
+                left.push(*id);
+            }
+        }
+        assert_eq!(left, ids[3..], "{:?}", store.backend());
+    }
+    fixture.finish().await;
+}
