@@ -20,6 +20,7 @@ mod index_client;
 mod library;
 mod maintenance;
 mod publish;
+mod tasks;
 mod translate;
 
 /// Kura, a self-hosted media library server with WebAssembly site plugins.
@@ -97,6 +98,10 @@ pub(crate) enum Command {
     /// also while a server runs on the same data directory. Without --execute or
     /// --force, only counts.
     Translate(translate::TranslateArgs),
+    /// Read and change the task queue in the database directly (also while no server
+    /// runs): list, show, cancel, retry.
+    #[command(subcommand)]
+    Tasks(tasks::TasksCommand),
     /// Backups, their sync, consistency checks and database upgrades.
     #[command(flatten)]
     Maintenance(maintenance::MaintenanceCommand),
@@ -194,6 +199,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed { count, from } => library::seed(&config, from, count).await,
         Command::Download(args) => download::run(&config, args, cli.global.silent).await,
         Command::Translate(args) => translate::run(&config, args).await,
+        Command::Tasks(command) => tasks::run(&config, command).await,
         Command::Maintenance(command) => {
             maintenance::run(&config, command, cli.global.silent).await
         }

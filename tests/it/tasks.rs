@@ -2,6 +2,7 @@
 //! N-D8, N-E1): lanes, priorities, dedup under concurrent submits, cancellation, retries,
 //! progress in the queue status, and the API's errors. `soak.rs` kills the server.
 
+mod offline;
 mod soak;
 mod wait_limit;
 
