@@ -98,6 +98,9 @@ pub(crate) enum Command {
     /// also while a server runs on the same data directory. Without --execute or
     /// --force, only counts.
     Translate(translate::TranslateArgs),
+    /// Check a configuration file and print the configuration it gives.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Read and change the task queue in the database directly (also while no server
     /// runs): list, show, cancel, retry.
     #[command(subcommand)]
@@ -105,6 +108,18 @@ pub(crate) enum Command {
     /// Backups, their sync, consistency checks and database upgrades.
     #[command(flatten)]
     Maintenance(maintenance::MaintenanceCommand),
+}
+
+/// `kura config` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Validate FILE (default: --config, else config/config.yaml, else the embedded
+    /// defaults) and print the effective configuration: every key with its default,
+    /// overrides applied, secrets hidden. Exits 1 naming the first bad key.
+    Check {
+        /// The configuration file.
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +149,33 @@ pub(crate) enum PluginCommand {
     Author(publish::AuthorCommand),
     #[command(flatten)]
     Index(index_client::IndexClientCommand),
+}
+
+/// `kura config check`: the verdict on the configuration, and what it gives.
+fn check_config(
+    file: Option<&std::path::Path>,
+    loaded: Result<Config, crate::config::ConfigError>,
+) -> anyhow::Result<ExitCode> {
+    let origin = match file {
+        Some(path) => path.display().to_string(),
+        None if std::path::Path::new(crate::config::DEFAULT_CONFIG_PATH).is_file() => {
+            crate::config::DEFAULT_CONFIG_PATH.to_owned()
+        }
+        None => "the embedded defaults".to_owned(),
+    };
+    match loaded {
+        Ok(config) => {
+            let text = serde_saphyr::to_string(&config.shown)
+                .map_err(|error| anyhow::anyhow!("cannot print the configuration: {error}"))?;
+            println!("# {origin}: valid. The configuration as kura runs it (secrets hidden):");
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("error: {origin}: {error}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// Runs the parsed command line.
@@ -185,6 +227,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         crate::logging::init(&filter, cli.global.silent);
         return publish::index(command, || config.map_err(anyhow::Error::from)).await;
     }
+    if let Command::Config(ConfigCommand::Check { file }) = &cli.command {
+        crate::logging::init(&filter, cli.global.silent);
+        let file = file.clone().or_else(|| cli.global.config.clone());
+        let loaded = match &file {
+            Some(path) => Config::load(Some(path), &overrides),
+            None => config,
+        };
+        return check_config(file.as_deref(), loaded);
+    }
     let config = config?;
     if let Command::Serve { .. } = cli.command {
         let _log_files =
@@ -203,7 +254,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Maintenance(command) => {
             maintenance::run(&config, command, cli.global.silent).await
         }
-        Command::Serve { .. } | Command::Index(_) => Ok(ExitCode::SUCCESS),
+        Command::Serve { .. } | Command::Index(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
         Command::Plugin(PluginCommand::Index(command)) => index_client::run(command, &config).await,
         Command::Plugin(command) => {
             let host = offline_host(&config).await?;

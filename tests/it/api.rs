@@ -122,6 +122,51 @@ async fn bad_config_is_a_clear_error_naming_the_key() {
     }
 }
 
+/// `kura config check FILE`: a valid file prints the whole effective configuration with
+/// its secrets hidden; a bad one exits 1 naming the key, as `serve` would refuse it.
+#[tokio::test]
+async fn config_check_prints_the_effective_configuration_or_the_bad_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        "proxy:\n  enabled: true\n  url: \"http://user:s3cret@127.0.0.1:3128\"\ndownload:\n  audio: \"ja,en\"\n",
+    )
+    .expect("write");
+    let check = |file: &std::path::Path| {
+        Command::new(support::kura_bin())
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["config", "check"])
+            .arg(file)
+            .output()
+            .expect("run kura")
+    };
+    let output = check(&good);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("valid"), "{stdout}");
+    assert!(
+        stdout.contains("audio: ja,en"),
+        "the file's value: {stdout}"
+    );
+    assert!(
+        stdout.contains("concurrency: 8"),
+        "a default filled in: {stdout}"
+    );
+    assert!(stdout.contains("user:(hidden)@127.0.0.1"), "{stdout}");
+    assert!(
+        !stdout.contains("s3cret"),
+        "the secret never shows: {stdout}"
+    );
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "download:\n  audio: \"en_US\"\n").expect("write");
+    let output = check(&bad);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("download.audio"), "{stderr}");
+}
+
 #[tokio::test]
 async fn cli_inspects_and_calls_plugins() {
     let output = Command::new(support::kura_bin())
