@@ -16,6 +16,7 @@ mod database;
 mod download;
 #[cfg(test)]
 mod help_tests;
+mod import;
 mod index_client;
 mod library;
 mod maintenance;
@@ -98,6 +99,9 @@ pub(crate) enum Command {
     /// also while a server runs on the same data directory. Without --execute or
     /// --force, only counts.
     Translate(translate::TranslateArgs),
+    /// Bring in what the system Kura replaces kept (its code-list backup).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Check a configuration file and print the configuration it gives.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -251,6 +255,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Download(args) => download::run(&config, args, cli.global.silent).await,
         Command::Translate(args) => translate::run(&config, args).await,
         Command::Tasks(command) => tasks::run(&config, command).await,
+        Command::Import(command) => import::run(&config, command, cli.global.silent).await,
         Command::Maintenance(command) => {
             maintenance::run(&config, command, cli.global.silent).await
         }

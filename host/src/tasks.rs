@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use download_kind::Download;
-pub(crate) use kind::Registry;
+pub(crate) use kind::{GENERAL_LANE, Registry};
 #[cfg(test)]
 pub(crate) use kind::{TaskContext, TaskFailure, TaskKind};
 pub(crate) use kinds::{

@@ -5,6 +5,7 @@
 
 mod add;
 mod endpoints;
+mod import_nassav;
 mod lists;
 mod lookups;
 mod maintenance;
