@@ -73,7 +73,11 @@ pub(crate) struct Report {
 pub(crate) struct RefreshOptions {
     pub(crate) refresh_m3u8: bool,
     pub(crate) refresh_metadata: bool,
+    /// Translate the title again: the LLM is asked afresh.
     pub(crate) retranslate: bool,
+    /// Clean the cached LLM answer again (after a cleaner update), asking the LLM only
+    /// when there is none.
+    pub(crate) reclean: bool,
 }
 
 impl Default for RefreshOptions {
@@ -82,6 +86,7 @@ impl Default for RefreshOptions {
             refresh_m3u8: true,
             refresh_metadata: true,
             retranslate: false,
+            reclean: false,
         }
     }
 }
@@ -91,8 +96,23 @@ impl Default for RefreshOptions {
 /// profile) titles just stay `pending`. A trait, so the library does not depend on the
 /// task queue.
 pub(crate) trait TranslationRequests: Send + Sync {
-    /// Asks for `code`'s title to be translated; `force` re-translates a finished one.
-    fn request<'a>(&'a self, code: &'a Code, force: bool) -> BoxFuture<'a, Result<(), String>>;
+    /// Asks for `code`'s title to be translated as `how` says.
+    fn request<'a>(
+        &'a self,
+        code: &'a Code,
+        how: TranslationRequest,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// What a translation request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TranslationRequest {
+    /// A title not translated yet (a cached answer serves).
+    New,
+    /// Translate a finished title again, asking the LLM afresh.
+    Retranslate,
+    /// Clean the cached answer again; the LLM only when there is none.
+    Reclean,
 }
 
 /// The library service.
@@ -183,7 +203,8 @@ impl Library {
             .await?;
         // A new resource (or one never translated) gets its title translated.
         if report.resource.resource.translation_status == TranslationStatus::Pending {
-            self.request_translation(code, false).await;
+            self.request_translation(code, TranslationRequest::New)
+                .await;
         }
         Ok(report)
     }
@@ -242,13 +263,18 @@ impl Library {
                 avatars_fetched: 0,
             }
         };
-        if options.retranslate {
+        let again = match (options.retranslate, options.reclean) {
+            (true, _) => Some(TranslationRequest::Retranslate),
+            (false, true) => Some(TranslationRequest::Reclean),
+            (false, false) => None,
+        };
+        if let Some(how) = again {
             self.store
                 .set_translation(code.as_str(), TranslationStatus::Pending, None)
                 .await?;
-            self.request_translation(code, true).await;
+            self.request_translation(code, how).await;
         }
-        if (options.retranslate || !options.refresh_metadata)
+        if (again.is_some() || !options.refresh_metadata)
             && let Some(fresh) = self.store.get_resource(code.as_str()).await?
         {
             report.resource = fresh;
@@ -358,11 +384,11 @@ impl Library {
 
     /// Queues a translation when something takes requests; a failure to queue leaves the
     /// title `pending` (`kura translate --execute` picks it up) and is only logged.
-    async fn request_translation(&self, code: &Code, force: bool) {
+    async fn request_translation(&self, code: &Code, how: TranslationRequest) {
         let Some(requests) = self.translations.get() else {
             return;
         };
-        if let Err(error) = requests.request(code, force).await {
+        if let Err(error) = requests.request(code, how).await {
             tracing::warn!(code = %code, %error, "translation not queued; the title stays pending");
         }
     }

@@ -1,4 +1,4 @@
-//! `kura translate [--dry-run | --execute] [--force] [--no-cache] [--profile NAME]`
+//! `kura translate [--dry-run | --execute] [--force | --reclean] [--no-cache] [--profile NAME]`
 //! (N-C5): titles through a translator profile, one after the other, in this process. It
 //! opens the store and loads the plugins itself (no server needed, and a running one on
 //! the same data directory is no obstacle); answers already cached cost no LLM call.
@@ -25,10 +25,16 @@ pub(crate) struct TranslateArgs {
     /// Translate the titles that are pending or failed.
     #[arg(long)]
     pub(crate) execute: bool,
-    /// Every title, whatever its status (completed and skipped ones too); translates
-    /// unless --dry-run is given. Cached answers are still used (see --no-cache).
-    #[arg(long)]
+    /// Every title, whatever its status (completed and skipped ones too), translated
+    /// again: the LLM is asked afresh (its new answers replace the cached ones); unless
+    /// --dry-run is given.
+    #[arg(long, conflicts_with = "reclean")]
     pub(crate) force: bool,
+    /// Every title, whatever its status, from the cached LLM answers cleaned again (after
+    /// a cleaner update); only titles without a cached answer ask the LLM. Unless
+    /// --dry-run is given.
+    #[arg(long)]
+    pub(crate) reclean: bool,
     /// Ask the LLM even when the cache holds an answer; the new answer replaces it.
     #[arg(long)]
     pub(crate) no_cache: bool,
@@ -60,14 +66,16 @@ pub(super) async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<
     let plugins = super::offline_host(config).await?;
     let translator = Translator::new(profile.clone(), &config.fetch, store.clone(), plugins)
         .context("cannot set up the translator")?;
+    let every = args.force || args.reclean;
     let options = TranslateOptions {
-        force: args.force,
-        skip_cache: args.no_cache,
+        force: every,
+        // A forced translation is a fresh answer; a re-clean reads the cache.
+        skip_cache: args.no_cache || args.force,
         retry_follows: false,
     };
     let statuses = [TranslationStatus::Pending, TranslationStatus::Failed];
     let sources = store
-        .translation_sources((!args.force).then_some(&statuses[..]))
+        .translation_sources((!every).then_some(&statuses[..]))
         .await?;
     println!(
         "profile {}: model {} at {}",
@@ -76,7 +84,7 @@ pub(super) async fn run(config: &Config, args: TranslateArgs) -> anyhow::Result<
         crate::translate::endpoint(&profile.url, profile.api)
     );
     print_counts(&store).await?;
-    let code = if (args.execute || args.force) && !args.dry_run {
+    let code = if (args.execute || every) && !args.dry_run {
         execute(&translator, &sources, options).await
     } else {
         dry_run(&translator, &sources, options, &profile.target_language).await?;
@@ -123,7 +131,7 @@ async fn dry_run(
         cached + ask
     );
     println!(
-        "dry run: nothing changed; --execute translates pending and failed titles, --force every title"
+        "dry run: nothing changed; --execute translates pending and failed titles, --force every title afresh, --reclean every title from the cached answers"
     );
     Ok(())
 }

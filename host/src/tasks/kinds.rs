@@ -85,7 +85,8 @@ impl TaskKind for AddResource {
     }
 }
 
-/// `refresh_resource {code, refresh_m3u8?, refresh_metadata?, retranslate?}` (N-H8).
+/// `refresh_resource {code, refresh_m3u8?, refresh_metadata?, retranslate?, reclean?}`
+/// (N-H8).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshPayload {
@@ -97,9 +98,13 @@ pub(crate) struct RefreshPayload {
     /// Scrape the metadata again (default true).
     #[serde(default = "yes")]
     pub(crate) refresh_metadata: bool,
-    /// Queue a forced translation of the title (default false).
+    /// Translate the title again, asking the LLM afresh (default false).
     #[serde(default)]
     pub(crate) retranslate: bool,
+    /// Clean the cached LLM answer of the title again, after a cleaner update; the LLM
+    /// is asked only when no answer is cached (default false).
+    #[serde(default)]
+    pub(crate) reclean: bool,
 }
 
 fn yes() -> bool {
@@ -112,6 +117,7 @@ impl RefreshPayload {
             refresh_m3u8: self.refresh_m3u8,
             refresh_metadata: self.refresh_metadata,
             retranslate: self.retranslate,
+            reclean: self.reclean,
         }
     }
 }
@@ -171,6 +177,8 @@ pub(crate) struct BatchItem {
     pub(crate) refresh_metadata: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) retranslate: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reclean: Option<bool>,
 }
 
 /// What a batch did: one outcome per item, in order.
@@ -262,6 +270,7 @@ async fn batch_item(library: &Library, item: &BatchItem) -> Result<(), String> {
                 refresh_m3u8: item.refresh_m3u8.unwrap_or(defaults.refresh_m3u8),
                 refresh_metadata: item.refresh_metadata.unwrap_or(defaults.refresh_metadata),
                 retranslate: item.retranslate.unwrap_or(defaults.retranslate),
+                reclean: item.reclean.unwrap_or(defaults.reclean),
             };
             library.refresh(&code, options).await.map(drop)
         }

@@ -15,7 +15,7 @@ use super::WeakTaskQueue;
 use super::kind::{TaskContext, TaskFailure, TaskKind};
 use crate::code::Code;
 use crate::error_code::ErrorCode;
-use crate::library::TranslationRequests;
+use crate::library::{TranslationRequest, TranslationRequests};
 use crate::store::Priority;
 use crate::translate::{Outcome, TranslateError, TranslateOptions, Translator};
 
@@ -116,13 +116,23 @@ impl TranslationTasks {
 }
 
 impl TranslationRequests for TranslationTasks {
-    fn request<'a>(&'a self, code: &'a Code, force: bool) -> BoxFuture<'a, Result<(), String>> {
+    fn request<'a>(
+        &'a self,
+        code: &'a Code,
+        how: TranslationRequest,
+    ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let queue = self.queue.upgrade().ok_or("the task queue has stopped")?;
+            // A re-translation is a fresh answer; a re-clean reads the cached one.
+            let (force, no_cache) = match how {
+                TranslationRequest::New => (false, false),
+                TranslationRequest::Retranslate => (true, true),
+                TranslationRequest::Reclean => (true, false),
+            };
             let submitted = queue
                 .submit(
                     TRANSLATE_KIND,
-                    json!({ "code": code.as_str(), "force": force }),
+                    json!({ "code": code.as_str(), "force": force, "no_cache": no_cache }),
                     Priority::Normal,
                 )
                 .await

@@ -1,7 +1,7 @@
 //! `kura translate` (N-C5) in a child process, while a server runs on the same data
 //! directory: the dry run counts without asking the LLM, --execute translates pending
-//! titles and skips those that need none, a second run finds nothing to do, --force
-//! re-translates everything from the cache, and --no-cache asks the LLM again.
+//! titles and skips those that need none, a second run finds nothing to do, --reclean
+//! cleans every title again from the cache, and --force translates every title afresh.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -105,18 +105,31 @@ async fn dry_run_execute_force_and_no_cache() {
 
     let out = stdout(&kura(&data, &["--execute"]).await, 0);
     check_contains(&out, "0 titles: 0 translated");
-    let out = stdout(&kura(&data, &["--force", "--dry-run"]).await, 0);
+    // Re-cleaning reads the cached answers; forcing asks the LLM afresh.
+    let out = stdout(&kura(&data, &["--reclean", "--dry-run"]).await, 0);
     check_contains(
         &out,
         "would translate 3: 3 from the cache, 0 by the LLM; would skip 2",
     );
-    let out = stdout(&kura(&data, &["--force"]).await, 0);
+    let out = stdout(&kura(&data, &["--reclean"]).await, 0);
     check_contains(&out, "5 titles: 3 translated (3 from the cache), 2 skipped");
     assert_eq!(fixture.hits("/api/generate"), 3, "the cache answered");
 
-    let out = stdout(&kura(&data, &["--force", "--no-cache"]).await, 0);
+    let out = stdout(&kura(&data, &["--force", "--dry-run"]).await, 0);
+    check_contains(
+        &out,
+        "would translate 3: 0 from the cache, 3 by the LLM; would skip 2",
+    );
+    assert_eq!(fixture.hits("/api/generate"), 3, "a dry run asks nothing");
+    let out = stdout(&kura(&data, &["--force"]).await, 0);
     check_contains(&out, "5 titles: 3 translated (0 from the cache), 2 skipped");
     assert_eq!(fixture.hits("/api/generate"), 6);
+    let output = kura(&data, &["--force", "--reclean"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the two exclude each other: {output:?}"
+    );
 
     // A profile the config does not have is an error.
     let output = kura(&data, &["--profile", "nope"]).await;

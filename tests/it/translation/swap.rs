@@ -1,7 +1,7 @@
 //! A swapped cleaner takes effect on the next translation, without a restart (N-C4); a
-//! re-translation through refresh (N-C6) reuses the cached raw answer, so only the
+//! re-clean through refresh (N-C6, `reclean`) reuses the cached raw answer, so only the
 //! cleaner's work changes and the LLM is not asked again; a rollback brings the old
-//! cleaner's titles back.
+//! cleaner's titles back; a re-translation (`retranslate`) asks the LLM afresh.
 
 use fixture_site::{catalog, llm_answer};
 use serde_json::{Value, json};
@@ -11,13 +11,13 @@ use crate::library::{WAIT, add};
 use crate::support::database::{TestDatabase, test_databases};
 use crate::support::{TestServer, plugin_wasm};
 
-/// `POST /api/resource/refresh/{code}?wait` with only `retranslate` on.
-async fn retranslate(server: &TestServer, code: &str) {
+/// `POST /api/resource/refresh/{code}?wait` with only `switch` (`reclean` or
+/// `retranslate`) on.
+async fn refresh_title(server: &TestServer, code: &str, switch: &str) {
+    let mut body = json!({ "refresh_m3u8": false, "refresh_metadata": false });
+    body[switch] = json!(true);
     let (status, answer) = server
-        .post_json(
-            &format!("/api/resource/refresh/{code}?{WAIT}"),
-            json!({ "refresh_m3u8": false, "refresh_metadata": false, "retranslate": true }),
-        )
+        .post_json(&format!("/api/resource/refresh/{code}?{WAIT}"), body)
         .await;
     assert_eq!(status, 201, "refresh {code}: {answer}");
 }
@@ -85,8 +85,8 @@ async fn swap_on(database: &TestDatabase) {
     assert_eq!(answer["outcome"], "swapped", "{answer}");
     assert_eq!(answer["previous_version"], "1.0.0", "{answer}");
 
-    // Re-translating A: the cached raw answer, cleaned by the new version.
-    retranslate(&server, &code_a).await;
+    // Re-cleaning A: the cached raw answer, cleaned by the new version.
+    refresh_title(&server, &code_a, "reclean").await;
     let task = completed_translation(&server, &code_a).await;
     let result = task.result.unwrap_or_default();
     assert_eq!(result["cached"], true, "{on}: {result}");
@@ -119,7 +119,7 @@ async fn swap_on(database: &TestDatabase) {
         .post_json("/api/plugins/default-cleaner/rollback", json!({}))
         .await;
     assert_eq!(status, 200, "{answer}");
-    retranslate(&server, &code_b).await;
+    refresh_title(&server, &code_b, "reclean").await;
     completed_translation(&server, &code_b).await;
     assert_eq!(
         title_and_cleaner(&server, &code_b).await,
@@ -130,5 +130,12 @@ async fn swap_on(database: &TestDatabase) {
         "{on}"
     );
     assert_eq!(fixture.hits("/api/generate"), 2, "{on}: the cache answered");
+
+    // Re-translating B asks the LLM again: a fresh answer, not the cached one.
+    refresh_title(&server, &code_b, "retranslate").await;
+    let task = completed_translation(&server, &code_b).await;
+    let result = task.result.unwrap_or_default();
+    assert_eq!(result["cached"], false, "{on}: {result}");
+    assert_eq!(fixture.hits("/api/generate"), 3, "{on}: the LLM was asked");
     server.stop().await;
 }

@@ -33,7 +33,7 @@ export function ResourceActions({ resource, onChanged }) {
   const code = resource.code;
   const [busy, run] = useBusy();
   const [refreshOpen, setRefreshOpen] = useState(false);
-  const [switches, setSwitches] = useState({ refresh_m3u8: true, refresh_metadata: true, retranslate: false });
+  const [switches, setSwitches] = useState({ refresh_m3u8: true, refresh_metadata: true, retranslate: false, reclean: false });
   const [path, setPath] = useState(null);
   const queue = useStore(tasksStore);
   const active = activeTasksFor(queue, code);
@@ -86,6 +86,7 @@ export function ResourceActions({ resource, onChanged }) {
         <label class="check"><input type="checkbox" name="refresh_m3u8" checked=${switches.refresh_m3u8} onChange=${toggle('refresh_m3u8')} /> ${t('resource.refresh_m3u8')}</label>
         <label class="check"><input type="checkbox" name="refresh_metadata" checked=${switches.refresh_metadata} onChange=${toggle('refresh_metadata')} /> ${t('resource.refresh_metadata')}</label>
         <label class="check"><input type="checkbox" name="retranslate" checked=${switches.retranslate} onChange=${toggle('retranslate')} /> ${t('resource.retranslate')}</label>
+        <label class="check"><input type="checkbox" name="reclean" checked=${switches.reclean} onChange=${toggle('reclean')} /> ${t('resource.reclean')}</label>
       </fieldset>
       <button type="submit" class="button primary" disabled=${busy}>${t('resource.refresh_submit')}</button>
     </form>`}
