@@ -26,9 +26,11 @@ use raw::{RawConfig, RawPluginEntry};
 pub(crate) use schedules::RawJob;
 pub(crate) use schedules::{JobConfig, RawSchedules, SchedulesConfig, Zone};
 pub(crate) use tasks::{RawTasks, TasksConfig};
+pub(crate) use translator::{
+    ApiKey, RawTranslator, TranslatorApi, TranslatorConfig, TranslatorProfile,
+};
 #[cfg(test)]
 pub(crate) use translator::{DEFAULT_PROMPT, RawTranslatorProfile};
-pub(crate) use translator::{RawTranslator, TranslatorApi, TranslatorConfig, TranslatorProfile};
 
 /// Where the server looks for its config when no `--config` is given.
 pub(crate) const DEFAULT_CONFIG_PATH: &str = "config/config.yaml";

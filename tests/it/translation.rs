@@ -7,6 +7,7 @@
 mod cli;
 mod failures;
 mod noise;
+mod openai;
 mod swap;
 
 use std::time::Duration;

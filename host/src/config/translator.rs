@@ -1,6 +1,9 @@
 //! `translator:`: the LLM servers titles are translated with (N-C2), as written and as
-//! validated. Each profile names an Ollama-compatible server, a model and a prompt;
-//! `translator.active` picks the one the server and `kura translate` use.
+//! validated. Each profile names a server speaking the Ollama API or OpenAI's chat
+//! completions (LM Studio, vLLM, llama.cpp's server, API gateways), a model and a
+//! prompt; `translator.active` picks the one the server and `kura translate` use. An API
+//! key is read from an environment variable or a file the profile names, never from
+//! the config itself, and is never shown or logged.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -33,9 +36,14 @@ pub(crate) struct RawTranslatorProfile {
     /// The operator writing it approves it: it may be on loopback or the LAN, and it is
     /// reached directly, never through `proxy:`.
     pub(crate) url: String,
-    /// `generate` (POST /api/generate with the prompt) or `chat` (POST /api/chat with the
-    /// prompt as the one user message).
+    /// `generate` (POST /api/generate with the prompt), `chat` (POST /api/chat with the
+    /// prompt as the one user message) or `openai` (POST /v1/chat/completions, the same
+    /// message: OpenAI-compatible servers).
     pub(crate) api: String,
+    /// The environment variable holding the API key (sent as `Authorization: Bearer`).
+    pub(crate) api_key_env: Option<String>,
+    /// A file holding the API key (its first line); relative to the working directory.
+    pub(crate) api_key_file: Option<String>,
     /// The model name as the server knows it.
     pub(crate) model: String,
     /// Deadline of one request, in milliseconds (a model may first have to load).
@@ -55,6 +63,8 @@ impl Default for RawTranslatorProfile {
         Self {
             url: "http://127.0.0.1:11434".to_owned(),
             api: "generate".to_owned(),
+            api_key_env: None,
+            api_key_file: None,
             model: "qwen2.5:7b".to_owned(),
             timeout_ms: 120_000,
             temperature: 0.2,
@@ -64,13 +74,16 @@ impl Default for RawTranslatorProfile {
     }
 }
 
-/// Which Ollama endpoint a profile calls.
+/// Which endpoint a profile calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TranslatorApi {
-    /// `POST /api/generate`, answer in `response`.
+    /// Ollama's `POST /api/generate`, answer in `response`.
     Generate,
-    /// `POST /api/chat`, answer in `message.content`.
+    /// Ollama's `POST /api/chat`, answer in `message.content`.
     Chat,
+    /// OpenAI-compatible `POST /v1/chat/completions`, answer in
+    /// `choices[0].message.content`.
+    OpenAi,
 }
 
 impl TranslatorApi {
@@ -78,7 +91,25 @@ impl TranslatorApi {
         match self {
             Self::Generate => "generate",
             Self::Chat => "chat",
+            Self::OpenAi => "openai",
         }
+    }
+}
+
+/// An API key: shown and logged as `(hidden)`, whatever prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ApiKey(String);
+
+impl ApiKey {
+    /// The key itself, for the one header that carries it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(hidden)")
     }
 }
 
@@ -106,6 +137,8 @@ pub(crate) struct TranslatorProfile {
     /// The server's base URL (the API paths are joined to it).
     pub(crate) url: url::Url,
     pub(crate) api: TranslatorApi,
+    /// From `api_key_env` or `api_key_file`, read when the config is loaded.
+    pub(crate) api_key: Option<ApiKey>,
     pub(crate) model: String,
     pub(crate) timeout: Duration,
     pub(crate) temperature: f64,
@@ -165,7 +198,36 @@ fn validate_profile(
     let api = match raw.api.as_str() {
         "generate" => TranslatorApi::Generate,
         "chat" => TranslatorApi::Chat,
-        _ => return Err(invalid(key("api"), "must be generate or chat")),
+        "openai" => TranslatorApi::OpenAi,
+        _ => return Err(invalid(key("api"), "must be generate, chat or openai")),
+    };
+    let api_key = match (&raw.api_key_env, &raw.api_key_file) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                key("api_key_env"),
+                "name the key's variable or its file (api_key_file), not both",
+            ));
+        }
+        (Some(variable), None) => {
+            let value = std::env::var(variable).map_err(|_| {
+                invalid(
+                    key("api_key_env"),
+                    format!("the environment variable `{variable}` is not set"),
+                )
+            })?;
+            Some(api_key(value, || key("api_key_env"))?)
+        }
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file).map_err(|error| {
+                invalid(
+                    key("api_key_file"),
+                    format!("cannot read `{file}`: {error}"),
+                )
+            })?;
+            let first = text.lines().next().unwrap_or_default().to_owned();
+            Some(api_key(first, || key("api_key_file"))?)
+        }
+        (None, None) => None,
     };
     if raw.model.trim().is_empty() {
         return Err(invalid(key("model"), "must not be empty"));
@@ -196,12 +258,22 @@ fn validate_profile(
         name: name.to_owned(),
         url,
         api,
+        api_key,
         model: raw.model.trim().to_owned(),
         timeout: Duration::from_millis(raw.timeout_ms),
         temperature: raw.temperature,
         target_language: language,
         prompt: raw.prompt.clone(),
     })
+}
+
+/// A key as read, trimmed; an empty or multi-word one is refused (without showing it).
+fn api_key(value: String, key: impl Fn() -> String) -> Result<ApiKey, ConfigError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().any(char::is_whitespace) {
+        return Err(invalid(key(), "the API key is empty or holds spaces"));
+    }
+    Ok(ApiKey(value.to_owned()))
 }
 
 #[cfg(test)]
@@ -212,6 +284,46 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, crate::config::ConfigError> {
         Config::parse(text, Path::new("test.yaml"), &Overrides::default())
+    }
+
+    #[test]
+    fn an_api_key_comes_from_a_file_or_a_variable_and_never_shows() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("key");
+        std::fs::write(&file, "sk-abc123\nignored\n").expect("key");
+        let text = format!(
+            "translator:\n  profiles:\n    o:\n      api: openai\n      api_key_file: \"{}\"\n",
+            file.display()
+        );
+        let config = parse(&text).expect("valid");
+        let profile = &config.translator.profiles["o"];
+        assert_eq!(profile.api, super::TranslatorApi::OpenAi);
+        let key = profile.api_key.as_ref().expect("key");
+        assert_eq!(key.expose(), "sk-abc123");
+        assert!(!format!("{profile:?}").contains("sk-abc123"), "{profile:?}");
+        assert!(!config.shown.to_string().contains("sk-abc123"));
+        // A variable surely set, to show it is read (its value is no key, but one word).
+        let from_env =
+            parse("translator:\n  profiles:\n    o:\n      api_key_env: HOME\n").expect("valid");
+        assert!(from_env.translator.profiles["o"].api_key.is_some());
+        for (bad, key) in [
+            (
+                "translator:\n  profiles:\n    o:\n      api_key_env: KURA_TEST_SURELY_UNSET_VARIABLE\n".to_owned(),
+                "api_key_env",
+            ),
+            (
+                "translator:\n  profiles:\n    o:\n      api_key_file: /nonexistent/key\n".to_owned(),
+                "api_key_file",
+            ),
+            (
+                format!("translator:\n  profiles:\n    o:\n      api_key_env: HOME\n      api_key_file: \"{}\"\n", file.display()),
+                "api_key_env",
+            ),
+        ] {
+            let error = parse(&bad).expect_err("refused").to_string();
+            assert!(error.contains(key), "{error}");
+            assert!(!error.contains("sk-abc123"), "{error}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::config::{FetchConfig, PrivateHost, TranslatorApi, TranslatorProfile};
+use crate::config::{ApiKey, FetchConfig, PrivateHost, TranslatorApi, TranslatorProfile};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient, FetchError, FetchRequest, FetchScope};
 
 /// The most characters of an error body quoted in a message.
@@ -50,6 +50,7 @@ pub(crate) struct OllamaClient {
     jar: CookieJar,
     endpoint: url::Url,
     api: TranslatorApi,
+    api_key: Option<ApiKey>,
     model: String,
     temperature: f64,
     timeout_ms: u128,
@@ -75,6 +76,7 @@ impl OllamaClient {
             jar: CookieJar::default(),
             endpoint: endpoint(&profile.url, profile.api),
             api: profile.api,
+            api_key: profile.api_key.clone(),
             model: profile.model.clone(),
             temperature: profile.temperature,
             timeout_ms: profile.timeout.as_millis(),
@@ -84,13 +86,20 @@ impl OllamaClient {
     /// Asks the model; returns its raw answer.
     pub(crate) async fn complete(&self, prompt: &str) -> Result<String, LlmError> {
         let body = request_body(self.api, &self.model, prompt, self.temperature);
+        let mut headers = vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ];
+        if let Some(key) = &self.api_key {
+            headers.push((
+                "Authorization".to_owned(),
+                format!("Bearer {}", key.expose()),
+            ));
+        }
         let request = FetchRequest {
             method: Method::POST,
             url: self.endpoint.to_string(),
-            headers: vec![
-                ("Content-Type".to_owned(), "application/json".to_owned()),
-                ("Accept".to_owned(), "application/json".to_owned()),
-            ],
+            headers,
             body: Some(body.to_string().into_bytes()),
             timeout: None,
             follow_redirects: false,
@@ -125,11 +134,17 @@ impl OllamaClient {
     }
 }
 
-/// `{base}/api/generate` or `{base}/api/chat`; a base with a path (a reverse proxy's
-/// prefix) keeps it.
+/// `{base}/api/generate`, `{base}/api/chat` or `{base}/v1/chat/completions` (just
+/// `/chat/completions` when the base already ends in `/v1`, as OpenAI-compatible base
+/// URLs are usually written); a base with a path (a reverse proxy's prefix) keeps it.
 pub(crate) fn endpoint(base: &url::Url, api: TranslatorApi) -> url::Url {
     let mut url = base.clone();
-    let path = format!("{}/api/{}", base.path().trim_end_matches('/'), api.as_str());
+    let prefix = base.path().trim_end_matches('/');
+    let path = match api {
+        TranslatorApi::OpenAi if prefix.ends_with("/v1") => format!("{prefix}/chat/completions"),
+        TranslatorApi::OpenAi => format!("{prefix}/v1/chat/completions"),
+        _ => format!("{prefix}/api/{}", api.as_str()),
+    };
     url.set_path(&path);
     url
 }
@@ -152,6 +167,12 @@ pub(super) fn request_body(
             "stream": false,
             "options": options,
         }),
+        TranslatorApi::OpenAi => json!({
+            "model": model,
+            "messages": [{ "role": "user", "content": prompt }],
+            "stream": false,
+            "temperature": temperature,
+        }),
     }
 }
 
@@ -167,9 +188,16 @@ pub(super) fn parse_answer(
 ) -> Result<String, LlmError> {
     let text = String::from_utf8_lossy(body);
     if status != 200 {
+        // Ollama: `{"error": "..."}`; OpenAI: `{"error": {"message": "..."}}`.
         let detail = serde_json::from_str::<Value>(&text)
             .ok()
-            .and_then(|value| value["error"].as_str().map(str::to_owned))
+            .and_then(|value| {
+                let error = &value["error"];
+                error
+                    .as_str()
+                    .or_else(|| error["message"].as_str())
+                    .map(str::to_owned)
+            })
             .unwrap_or_else(|| quote(&text));
         let message = format!("HTTP {status}: {detail}");
         return Err(if status >= 500 || status == 408 || status == 429 {
@@ -194,12 +222,16 @@ pub(super) fn parse_answer(
     };
     let mut answer = String::new();
     for object in &objects {
-        if let Some(error) = object["error"].as_str() {
+        if let Some(error) = object["error"]
+            .as_str()
+            .or_else(|| object["error"]["message"].as_str())
+        {
             return Err(LlmError::retry(format!("the server said: {error}")));
         }
         let piece = match api {
             TranslatorApi::Generate => &object["response"],
             TranslatorApi::Chat => &object["message"]["content"],
+            TranslatorApi::OpenAi => &object["choices"][0]["message"]["content"],
         };
         match piece {
             Value::String(piece) => answer.push_str(piece),
@@ -300,6 +332,41 @@ mod tests {
         );
         assert!(error.retryable);
         assert!(error.message.contains("not JSON"), "{error}");
+    }
+
+    #[test]
+    fn openai_compatible_servers_are_asked_and_read_in_their_shape() {
+        let base = url::Url::parse("http://llm.lan:8080/").expect("url");
+        assert_eq!(
+            endpoint(&base, TranslatorApi::OpenAi).as_str(),
+            "http://llm.lan:8080/v1/chat/completions"
+        );
+        let v1 = url::Url::parse("https://gateway.example/openai/v1").expect("url");
+        assert_eq!(
+            endpoint(&v1, TranslatorApi::OpenAi).as_str(),
+            "https://gateway.example/openai/v1/chat/completions"
+        );
+        let body = request_body(TranslatorApi::OpenAi, "m", "p", 0.2);
+        assert_eq!(
+            body,
+            json!({ "model": "m", "messages": [{ "role": "user", "content": "p" }], "stream": false, "temperature": 0.2 })
+        );
+        let answer = r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Summer Seaside"},"finish_reason":"stop"}]}"#;
+        assert_eq!(ok(TranslatorApi::OpenAi, answer), "Summer Seaside");
+        let refused = err(
+            TranslatorApi::OpenAi,
+            401,
+            r#"{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error"}}"#,
+        );
+        assert!(!refused.retryable);
+        assert!(
+            refused
+                .message
+                .ends_with("HTTP 401: Incorrect API key provided."),
+            "{}",
+            refused.message
+        );
+        assert!(err(TranslatorApi::OpenAi, 200, r#"{"choices":[]}"#).retryable);
     }
 
     #[test]

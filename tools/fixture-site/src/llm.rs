@@ -1,4 +1,5 @@
-//! An Ollama-compatible endpoint (`/api/generate`, `/api/chat`, `/api/tags`) that "translates" catalog titles.
+//! An Ollama-compatible endpoint (`/api/generate`, `/api/chat`, `/api/tags`) that "translates" catalog titles, and
+//! the same as an OpenAI-compatible chat completion (`/v1/chat/completions`, unstreamed, with an optional API key).
 //!
 //! Model `slow` waits `llm_slow_ms` first, `fail` answers 500, `broken` answers invalid JSON; any other name works.
 //! Like Ollama, `stream` defaults to true.
@@ -96,6 +97,71 @@ pub(crate) async fn chat(State(state): State<SharedState>, body: Bytes) -> Respo
         reply(&last_user, &context),
     )
     .await
+}
+
+/// `POST /v1/chat/completions`: the chat answer in OpenAI's shape (`choices[0].message.content`), the same noise;
+/// with `llm_api_key` set, a request without `Authorization: Bearer KEY` is a 401. Model `fail` answers 500.
+pub(crate) async fn openai_chat(
+    State(state): State<SharedState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let openai_error = |status: StatusCode, message: &str, kind: &str| {
+        (
+            status,
+            Json(json!({ "error": { "message": message, "type": kind } })),
+        )
+            .into_response()
+    };
+    if let Some(key) = &state.config.llm_api_key {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        if given != Some(key.as_str()) {
+            return openai_error(
+                StatusCode::UNAUTHORIZED,
+                "Incorrect API key provided.",
+                "invalid_request_error",
+            );
+        }
+    }
+    let request = match parse(&body) {
+        Ok(request) => request,
+        Err(message) => {
+            return openai_error(StatusCode::BAD_REQUEST, &message, "invalid_request_error");
+        }
+    };
+    let model = request["model"].as_str().unwrap_or_default().to_owned();
+    if model.split(':').next() == Some("fail") {
+        return openai_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server had an error.",
+            "server_error",
+        );
+    }
+    let messages = request["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let content = |message: &Value| message["content"].as_str().unwrap_or_default().to_owned();
+    let last_user = messages
+        .iter()
+        .rev()
+        .find(|message| message["role"] == "user")
+        .map(content)
+        .unwrap_or_default();
+    let context = messages.iter().map(content).collect::<Vec<_>>().join("\n");
+    let answer = reply(&last_user, &context);
+    Json(json!({
+        "id": "chatcmpl-fixture",
+        "object": "chat.completion",
+        "created": 1_704_067_200,
+        "model": model,
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": answer }, "finish_reason": "stop" }],
+        "usage": { "prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2 },
+    }))
+    .into_response()
 }
 
 /// `GET /api/tags`: the models.

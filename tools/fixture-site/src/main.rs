@@ -62,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
         latency_ms: args.latency_ms,
         cache_segments: args.cache_segments,
         files: args.files.clone(),
+        llm_api_key: None,
     };
     let site = FixtureSite::start(config)
         .await

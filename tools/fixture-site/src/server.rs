@@ -45,6 +45,9 @@ pub struct FixtureConfig {
     /// A directory whose files are served as they are at `/files/...` (a stream made by real tools, such as ffmpeg,
     /// when a test needs media that decodes); `/files/...` answers 404 without one. Default `None`.
     pub files: Option<PathBuf>,
+    /// The API key `/v1/chat/completions` requires as `Authorization: Bearer KEY` (401
+    /// without it); `None` accepts any request. Default `None`.
+    pub llm_api_key: Option<String>,
 }
 
 impl Default for FixtureConfig {
@@ -58,6 +61,7 @@ impl Default for FixtureConfig {
             latency_ms: 0,
             cache_segments: false,
             files: None,
+            llm_api_key: None,
         }
     }
 }
@@ -218,6 +222,7 @@ fn router(state: SharedState) -> Router {
         .route("/media/avatar/{file}", get(covers::avatar))
         .route("/api/generate", post(llm::generate))
         .route("/api/chat", post(llm::chat))
+        .route("/v1/chat/completions", post(llm::openai_chat))
         .route("/api/tags", get(llm::tags))
         .route("/api/version", get(llm::version))
         .route("/fault/slow", get(faults::slow))
