@@ -78,6 +78,12 @@ pub(crate) async fn chat(State(state): State<SharedState>, body: Bytes) -> Respo
         Ok(request) => request,
         Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
     };
+    respond(&state, Endpoint::Chat, &request, chat_reply(&request)).await
+}
+
+/// The answer to a chat request: its last user message translated, the other messages
+/// as context.
+fn chat_reply(request: &Value) -> String {
     let messages = request["messages"]
         .as_array()
         .map(Vec::as_slice)
@@ -90,13 +96,7 @@ pub(crate) async fn chat(State(state): State<SharedState>, body: Bytes) -> Respo
         .map(content)
         .unwrap_or_default();
     let context = messages.iter().map(content).collect::<Vec<_>>().join("\n");
-    respond(
-        &state,
-        Endpoint::Chat,
-        &request,
-        reply(&last_user, &context),
-    )
-    .await
+    reply(&last_user, &context)
 }
 
 /// `POST /v1/chat/completions`: the chat answer in OpenAI's shape (`choices[0].message.content`), the same noise;
@@ -140,19 +140,7 @@ pub(crate) async fn openai_chat(
             "server_error",
         );
     }
-    let messages = request["messages"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let content = |message: &Value| message["content"].as_str().unwrap_or_default().to_owned();
-    let last_user = messages
-        .iter()
-        .rev()
-        .find(|message| message["role"] == "user")
-        .map(content)
-        .unwrap_or_default();
-    let context = messages.iter().map(content).collect::<Vec<_>>().join("\n");
-    let answer = reply(&last_user, &context);
+    let answer = chat_reply(&request);
     Json(json!({
         "id": "chatcmpl-fixture",
         "object": "chat.completion",

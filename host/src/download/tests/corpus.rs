@@ -252,20 +252,27 @@ async fn every_corpus_shape_downloads_whole_with_and_without_remux() {
     println!("{}", table.join("\n"));
 }
 
+/// A download of the corpus's demuxed TS stream to `v.mp4` in `dir`, with the config's
+/// defaults; the output path and the request.
+fn demuxed_request(site: &FixtureSite, dir: &Path) -> (std::path::PathBuf, DownloadRequest) {
+    let output = dir.join("v.mp4");
+    let url = format!("{}/files/ts-demuxed/master.m3u8", site.base_url());
+    let request = DownloadRequest::new(
+        &url,
+        &output,
+        work_dir_beside(&output),
+        &config(true).download,
+    );
+    (output, request)
+}
+
 #[tokio::test]
 async fn the_default_audio_rule_takes_the_default_rendition_only() {
     let Some((_files, site, _)) = corpus_site().await else {
         return;
     };
     let out = tempfile::tempdir().expect("out dir");
-    let output = out.path().join("v.mp4");
-    let url = format!("{}/files/ts-demuxed/master.m3u8", site.base_url());
-    let mut request = DownloadRequest::new(
-        &url,
-        &output,
-        work_dir_beside(&output),
-        &config(true).download,
-    );
+    let (output, mut request) = demuxed_request(&site, out.path());
     request.subtitles = SubtitleRule::None;
     let (outcome, reports) = run_reporting(request).await;
     let languages: Vec<Option<&str>> = outcome
@@ -297,14 +304,7 @@ async fn every_track_resumes_from_its_own_work_directory() {
     let hang = "/files/ts-demuxed/ja/seg3.ts";
     site.arm_fault(hang, fixture_site::Fault::Hang, fixture_site::FOREVER);
     let out = tempfile::tempdir().expect("out dir");
-    let output = out.path().join("v.mp4");
-    let url = format!("{}/files/ts-demuxed/master.m3u8", site.base_url());
-    let mut request = DownloadRequest::new(
-        &url,
-        &output,
-        work_dir_beside(&output),
-        &config(true).download,
-    );
+    let (output, mut request) = demuxed_request(&site, out.path());
     request.audio = AudioRule::All;
     request.subtitles = SubtitleRule::None;
     request.concurrency = 1;
