@@ -12,6 +12,7 @@ use crate::events::EventBus;
 use crate::fetch::FetchClient;
 use crate::plugins::{PluginHost, PluginKind};
 
+mod adopt;
 mod database;
 mod download;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! N-H1..N-H11, N-I1, N-I2, N-D5, K-11).
 
 mod add;
+mod adopt_nassav;
 mod endpoints;
 mod import_nassav;
 mod lists;

@@ -1,4 +1,5 @@
-//! `kura import nassav --codes FILE`: the replaced system's code-list backup (its
+//! `kura import nassav --codes FILE | --resources DIR`: the replaced system's code-list
+//! backup, and its media tree (`adopt.rs`). The code-list backup (its
 //! `backup_avid_list` writes a JSON object with a timestamp, a count and the list)
 //! becomes `add_resource` tasks in the database, one per code not in the library yet;
 //! a server on the same database runs them. The backup's field names are not
@@ -26,8 +27,15 @@ pub(crate) enum ImportCommand {
     /// backup (a JSON file) that is not in the library yet.
     Nassav {
         /// The code-list backup: a JSON object holding one array of codes, or the array.
+        #[arg(long, required_unless_present = "resources")]
+        codes: Option<PathBuf>,
+        /// Its media directory: `resource/cover/{AVID}.jpg` and `resource/video/{AVID}.mp4`
+        /// are brought into Kura's layout (copied; nothing in DIR changes).
         #[arg(long)]
-        codes: PathBuf,
+        resources: Option<PathBuf>,
+        /// With --resources: hard-link the files instead of copying them (one filesystem).
+        #[arg(long, requires = "resources")]
+        link: bool,
     },
 }
 
@@ -51,7 +59,34 @@ pub(super) async fn run(
     command: ImportCommand,
     silent: bool,
 ) -> anyhow::Result<ExitCode> {
-    let ImportCommand::Nassav { codes } = command;
+    let ImportCommand::Nassav {
+        codes,
+        resources,
+        link,
+    } = command;
+    if let Some(dir) = resources {
+        let store = super::database::open_current_or_new(config).await?;
+        let adopted = super::adopt::adopt(config, &store, &dir, link).await;
+        store.close().await;
+        let adopted = adopted?;
+        println!(
+            "{}: {} cover(s) and {} video(s) brought in, {} file(s) Kura already had kept, {} resource(s) created ({} queued to fetch their metadata), {} thumbnail(s) made, {} invalid",
+            dir.display(),
+            adopted.covers,
+            adopted.videos,
+            adopted.kept,
+            adopted.created,
+            adopted.queued,
+            adopted.thumbnails,
+            adopted.invalid.len()
+        );
+        for (file, reason) in &adopted.invalid {
+            println!("  invalid {file}: {reason}");
+        }
+    }
+    let Some(codes) = codes else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let list = read_code_list(&codes)?;
     let store = super::database::open_current_or_new(config).await?;
     let result = async {

@@ -17,7 +17,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     super::database::open_current_or_new(config).await
 }
 
-fn open_media(config: &Config) -> anyhow::Result<MediaStore> {
+pub(super) fn open_media(config: &Config) -> anyhow::Result<MediaStore> {
     MediaStore::new(config.media_dir()).with_context(|| {
         format!(
             "cannot open the media directory {}",
