@@ -157,6 +157,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(session::state, session::sign_in, session::sign_out))
         .routes(routes!(people::actors))
         .routes(routes!(media::avatar))
+        .routes(routes!(people::actor))
         .routes(routes!(people::genres))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(settings::abspath))

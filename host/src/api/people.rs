@@ -1,14 +1,16 @@
 //! People (actors) and tags (genres) lists with work counts (N-H2, N-H3).
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::Serialize;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
 use super::params::*;
-use crate::store::{Page, PeopleQuery, PeopleSort, PersonSummary, TagQuery, TagSort, TagSummary};
+use crate::store::{
+    Page, PeopleQuery, PeopleSort, PersonRow, PersonSummary, TagQuery, TagSort, TagSummary,
+};
 
 /// A person in the list, with the URL of their avatar when one is stored.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -61,6 +63,43 @@ pub(super) async fn actors(
         total: page.total,
         page: page.page,
         page_size: page.page_size,
+    }))
+}
+
+/// One person, for a person page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct PersonDetail {
+    #[serde(flatten)]
+    pub(crate) person: PersonRow,
+    /// Resources that name the person.
+    pub(crate) work_count: i64,
+    /// `/api/actors/{id}/avatar`, when an avatar is stored.
+    pub(crate) avatar_path: Option<String>,
+    /// `/api/resources?person={id}`: the person's works.
+    pub(crate) works_url: String,
+}
+
+/// `GET /api/actors/{id}`
+#[utoipa::path(get, path = "/api/actors/{id}", tag = "library", params(("id" = i64, Path)), responses((status = 200, description = "The person, with their work count and links", body = PersonDetail), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn actor(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PersonDetail>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| bad("the person id is a number"))?;
+    let store = state.library.store();
+    let person = store
+        .get_person(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::PersonNotFound, format!("no person {id}")))?;
+    let work_count = store.person_work_count(id).await?;
+    Ok(Json(PersonDetail {
+        avatar_path: person
+            .avatar_file
+            .is_some()
+            .then(|| format!("/api/actors/{id}/avatar")),
+        works_url: format!("/api/resources?person={id}"),
+        work_count,
+        person,
     }))
 }
 

@@ -24,6 +24,16 @@ impl Store {
         .transpose()
     }
 
+    /// How many resources name the person.
+    pub(crate) async fn person_work_count(&self, id: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM resource_people WHERE person_id = $1")
+                .bind(id)
+                .fetch_one(self.reader())
+                .await?,
+        )
+    }
+
     /// Records a person's stored avatar file (None forgets it).
     pub(crate) async fn set_person_avatar(&self, id: i64, file: Option<&str>) -> Result<bool> {
         let result =

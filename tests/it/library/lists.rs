@@ -400,3 +400,38 @@ async fn collection_routes_answer_with_a_trailing_slash_too() {
     }
     server.stop().await;
 }
+
+/// `GET /api/actors/{id}`: one person as the list shows them, with their works' link.
+#[tokio::test]
+async fn one_person_answers_with_the_lists_figures() {
+    let fixture = crate::support::fixture().await;
+    let server = start(&fixture, json!({})).await;
+    for code in ["DEMO-001", "DEMO-005"] {
+        add(&server, code).await;
+    }
+    let (_, people) = server.get_json("/api/actors?page_size=100").await;
+    let listed = people["items"].as_array().expect("items");
+    assert!(!listed.is_empty(), "{people}");
+    for person in listed {
+        let id = person["id"].as_i64().expect("id");
+        let (status, one) = server.get_json(&format!("/api/actors/{id}")).await;
+        assert_eq!(status, 200, "{one}");
+        assert_eq!(one["name"], person["name"], "{one}");
+        assert_eq!(one["work_count"], person["work_count"], "{one} vs {person}");
+        assert_eq!(
+            one["avatar_path"], person["avatar_path"],
+            "{one} vs {person}"
+        );
+        let works_url = one["works_url"].as_str().expect("works_url");
+        let (_, works) = server.get_json(works_url).await;
+        assert_eq!(works["total"], person["work_count"], "{works}");
+    }
+    let (status, body) = server.get_json("/api/actors/999999").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("person_not_found"))
+    );
+    let (status, body) = server.get_json("/api/actors/abc").await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")));
+    server.stop().await;
+}
