@@ -99,6 +99,8 @@ pub(crate) struct ServerConfig {
     pub(crate) max_connections: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) require_token: bool,
+    /// The session cookie carries `Secure`.
+    pub(crate) secure_cookie: bool,
     /// Lower-case host names accepted in `Host` (loopback names always are).
     pub(crate) allowed_hosts: Vec<String>,
     /// Exact origins (`scheme://host[:port]`) allowed by CORS.
@@ -329,6 +331,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
             .server
             .require_token
             .unwrap_or(!raw.server.host.is_loopback()),
+        secure_cookie: raw.server.secure_cookie,
         allowed_hosts: raw
             .server
             .allowed_hosts

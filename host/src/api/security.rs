@@ -31,6 +31,8 @@ struct GuardInner {
     token_hash: Option<[u8; 32]>,
     /// Signs the web UI's session cookies, when a token is required.
     session: Option<super::session::SessionKey>,
+    /// The session cookie is sent over HTTPS only.
+    secure_cookie: bool,
 }
 
 /// Where the token lives under the data directory.
@@ -65,8 +67,18 @@ impl Guard {
                 cors_origins: config.cors_origins.clone(),
                 token_hash,
                 session,
+                secure_cookie: config.secure_cookie,
             }),
         })
+    }
+
+    /// The attributes every session cookie carries (`Secure` when configured).
+    pub(crate) fn cookie_attributes(&self) -> &'static str {
+        if self.inner.secure_cookie {
+            "; Path=/; HttpOnly; SameSite=Strict; Secure"
+        } else {
+            "; Path=/; HttpOnly; SameSite=Strict"
+        }
     }
 
     /// Whether the request's authority is one this server answers to: the URI's (HTTP/2

@@ -152,17 +152,19 @@ pub(super) async fn sign_in(
         ));
     }
     let cookie = format!(
-        "{COOKIE}={}; Path=/; Max-Age={LIFETIME_S}; HttpOnly; SameSite=Strict",
-        key.issue(now_s())
+        "{COOKIE}={}; Max-Age={LIFETIME_S}{}",
+        key.issue(now_s()),
+        state.guard.cookie_attributes()
     );
     Ok(set_cookie(cookie))
 }
 
 /// `DELETE /api/session`: clears the cookie (204).
 #[utoipa::path(delete, path = "/api/session", tag = "session", responses((status = 204, description = "Signed out: the cookie is cleared")))]
-pub(super) async fn sign_out() -> Response {
+pub(super) async fn sign_out(State(state): State<AppState>) -> Response {
     set_cookie(format!(
-        "{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+        "{COOKIE}=; Max-Age=0{}",
+        state.guard.cookie_attributes()
     ))
 }
 

@@ -110,6 +110,9 @@ pub(crate) struct RawServer {
     /// Require `Authorization: Bearer <token>` on every route but `/healthz`.
     /// Unset: required exactly when `host` is not a loopback address.
     pub(crate) require_token: Option<bool>,
+    /// Mark the web UI's session cookie `Secure` (sent over HTTPS only): for a server
+    /// behind a TLS-terminating reverse proxy.
+    pub(crate) secure_cookie: bool,
     /// Host names (besides localhost, 127.0.0.1 and `[::1]`) the server answers to;
     /// other `Host` headers are refused (DNS-rebinding guard).
     pub(crate) allowed_hosts: Vec<String>,
@@ -135,6 +138,7 @@ impl Default for RawServer {
             max_connections: 256,
             request_timeout_ms: 30_000,
             require_token: None,
+            secure_cookie: false,
             allowed_hosts: Vec::new(),
             cors_origins: Vec::new(),
             web_dir: None,

@@ -78,6 +78,10 @@ async fn a_session_cookie_stands_in_for_the_token() {
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "not without server.secure_cookie: {set_cookie}"
+    );
     assert!(!set_cookie.contains(&token), "the cookie is not the token");
     let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
 
@@ -204,6 +208,48 @@ async fn the_effective_configuration_is_shown_with_its_secrets_hidden() {
     assert!(
         shown["download"]["concurrency"].is_number(),
         "defaults are filled in"
+    );
+    server.stop().await;
+}
+
+/// With `server.secure_cookie`, the session cookie, and the one clearing it, carry
+/// `Secure` (a server behind a TLS-terminating proxy).
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_configured() {
+    let fixture = support::fixture().await;
+    let config = support::config(&fixture.base_url())
+        .set("server.require_token", json!(true))
+        .set("server.secure_cookie", json!(true));
+    let server = TestServer::start(&config, &["test-swap-v1"]).await;
+    let token = std::fs::read_to_string(server.data.path().join("api-token"))
+        .expect("token")
+        .trim()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let signed = client
+        .post(server.url("/api/session"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed.status(), 204);
+    let set_cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(set_cookie.ends_with("; Secure"), "{set_cookie}");
+    let cleared = client
+        .delete(server.url("/api/session"))
+        .send()
+        .await
+        .expect("sign out");
+    let set_cookie = cleared.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(
+        set_cookie.contains("Max-Age=0") && set_cookie.contains("Secure"),
+        "{set_cookie}"
     );
     server.stop().await;
 }
