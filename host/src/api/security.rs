@@ -381,6 +381,7 @@ mod tests {
                 cors_origins: Vec::new(),
                 token_hash: None,
                 session: None,
+                secure_cookie: false,
             }),
         }
     }
