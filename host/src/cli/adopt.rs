@@ -130,16 +130,7 @@ pub(super) async fn adopt(
             };
             store.import_resources(&[(write, state)]).await?;
             adopted.created += 1;
-            let task = NewTask {
-                kind: "add_resource".to_owned(),
-                lane: crate::tasks::GENERAL_LANE.to_owned(),
-                priority: Priority::Normal,
-                dedup_key: Some(code.as_str().to_owned()),
-                payload: serde_json::json!({ "code": code.as_str() }).to_string(),
-                max_attempts: config.tasks.max_attempts,
-                run_after: crate::store::now_ms(),
-            };
-            if let Enqueued::Created(_) = store.enqueue(&task).await? {
+            if let Enqueued::Created(_) = queue_add(config, store, &code).await? {
                 adopted.queued += 1;
             }
         } else if let Some((file, size)) = &video {
@@ -153,6 +144,25 @@ pub(super) async fn adopt(
         crate::media::offload(move || media.regenerate_thumbnails(false, |_, _| {})).await??;
     adopted.thumbnails = thumbnails.generated;
     Ok(adopted)
+}
+
+/// Queues an `add_resource` task for `code` in the database (a server on it runs it), or
+/// finds the one already queued or running.
+pub(super) async fn queue_add(
+    config: &Config,
+    store: &Store,
+    code: &Code,
+) -> crate::store::Result<Enqueued> {
+    let task = NewTask {
+        kind: "add_resource".to_owned(),
+        lane: crate::tasks::GENERAL_LANE.to_owned(),
+        priority: Priority::Normal,
+        dedup_key: Some(code.as_str().to_owned()),
+        payload: serde_json::json!({ "code": code.as_str() }).to_string(),
+        max_attempts: config.tasks.max_attempts,
+        run_after: crate::store::now_ms(),
+    };
+    store.enqueue(&task).await
 }
 
 /// Copies (or hard-links) `source` to `target` unless Kura already has a file there;

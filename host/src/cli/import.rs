@@ -17,8 +17,7 @@ use serde_json::Value;
 
 use crate::code::normalize;
 use crate::config::Config;
-use crate::store::{Enqueued, NewTask};
-use crate::types::Priority;
+use crate::store::Enqueued;
 
 /// `kura import` subcommands.
 #[derive(Debug, Subcommand)]
@@ -124,16 +123,7 @@ pub(super) async fn run(
                 summary.present += 1;
                 continue;
             }
-            let task = NewTask {
-                kind: "add_resource".to_owned(),
-                lane: crate::tasks::GENERAL_LANE.to_owned(),
-                priority: Priority::Normal,
-                dedup_key: Some(code.as_str().to_owned()),
-                payload: serde_json::json!({ "code": code.as_str() }).to_string(),
-                max_attempts: config.tasks.max_attempts,
-                run_after: crate::store::now_ms(),
-            };
-            match store.enqueue(&task).await? {
+            match super::adopt::queue_add(config, &store, &code).await? {
                 Enqueued::Created(_) => summary.queued += 1,
                 Enqueued::Existing(_) => summary.already_queued += 1,
             }

@@ -18,6 +18,16 @@ async fn get(
     request.send().await
 }
 
+/// `POST /api/session` with `token`.
+async fn sign_in(client: &reqwest::Client, server: &TestServer, token: &str) -> reqwest::Response {
+    client
+        .post(server.url("/api/session"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("sign in")
+}
+
 #[tokio::test]
 async fn a_session_cookie_stands_in_for_the_token() {
     let fixture = support::fixture().await;
@@ -64,12 +74,7 @@ async fn a_session_cookie_stands_in_for_the_token() {
     assert_eq!(wrong.status(), 401);
     assert!(wrong.headers().get("set-cookie").is_none());
 
-    let signed = client
-        .post(server.url("/api/session"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .expect("sign in");
+    let signed = sign_in(client, &server, &token).await;
     assert_eq!(signed.status(), 204);
     let set_cookie = signed.headers()["set-cookie"]
         .to_str()
@@ -226,12 +231,7 @@ async fn the_session_cookie_is_secure_when_configured() {
         .trim()
         .to_owned();
     let client = reqwest::Client::new();
-    let signed = client
-        .post(server.url("/api/session"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .expect("sign in");
+    let signed = sign_in(&client, &server, &token).await;
     assert_eq!(signed.status(), 204);
     let set_cookie = signed.headers()["set-cookie"]
         .to_str()
