@@ -178,7 +178,7 @@ pub(crate) struct DownloadOutcome {
     pub(crate) remux_error: Option<String>,
     /// Segments found complete in the work directory and not fetched again.
     pub(crate) reused_segments: usize,
-    /// Times the stream URL was refreshed through the caller.
+    /// Times the stream URL was refreshed through the caller, by every track.
     pub(crate) refreshed_urls: u32,
     /// The playlist filters that changed what was downloaded, in the order they ran.
     pub(crate) playlist_filters: Vec<String>,
@@ -476,10 +476,6 @@ pub(crate) async fn download(
         (_, Some(error)) => return Err(error),
         (result, None) => result?,
     };
-    let side_results = side_done;
-    if cancel.is_cancelled() {
-        return Err(DownloadError::Cancelled);
-    }
     let mut warnings = Vec::new();
     if fetched.stream.live {
         warnings.push(
@@ -497,7 +493,7 @@ pub(crate) async fn download(
     let mut audio = Vec::new();
     let mut finals = vec![(0, fetched.meter, fetched.last)];
     let mut downloaded_bytes = fetched.downloaded_bytes;
-    for (position, ((track, _), result)) in sides.iter().zip(side_results).enumerate() {
+    for (position, ((track, _), result)) in sides.iter().zip(side_done).enumerate() {
         let rendition = &track.rendition;
         let mut outcome = TrackOutcome {
             kind: rendition.kind,
@@ -570,13 +566,13 @@ pub(crate) async fn download(
         .filter(|track| track.kind == RenditionKind::Audio)
         .zip(&audio)
     {
-        track.muxed = assembled.audio_muxed;
-        if !assembled.audio_muxed {
+        track.muxed = assembled.remuxed;
+        if !assembled.remuxed {
             track.file = Some(input.sidecar.clone());
             track.bytes = sizes.next().copied().unwrap_or(0);
         }
     }
-    if !audio.is_empty() && !assembled.audio_muxed {
+    if !audio.is_empty() && !assembled.remuxed {
         let why = match (&assembled.remux_error, &ffmpeg, request.remux) {
             (Some(error), _, _) => format!("ffmpeg could not remux them ({error})"),
             (None, _, false) => "remux is off".to_owned(),
@@ -607,7 +603,7 @@ pub(crate) async fn download(
         remuxed: assembled.remuxed,
         remux_error: assembled.remux_error,
         reused_segments: fetched.reused_segments,
-        refreshed_urls: main.refreshed,
+        refreshed_urls: main.refreshed + sides.iter().map(|(_, side)| side.refreshed).sum::<u32>(),
         playlist_filters: stream.filtered_by.clone(),
         tracks,
         warnings,

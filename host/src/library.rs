@@ -350,17 +350,11 @@ impl Library {
     pub(crate) async fn delete_video(&self, code: &Code) -> Result<bool, LibraryError> {
         let tracks: Vec<String> = self
             .store
-            .get_resource(code.as_str())
+            .video_tracks(code.as_str())
             .await?
-            .map(|detail| {
-                detail
-                    .resource
-                    .video_tracks
-                    .into_iter()
-                    .map(|track| track.file)
-                    .collect()
-            })
-            .unwrap_or_default();
+            .into_iter()
+            .map(|track| track.file)
+            .collect();
         let owned = code.clone();
         let removed = self
             .media

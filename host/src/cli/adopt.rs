@@ -14,6 +14,7 @@ use anyhow::Context;
 
 use crate::code::{Code, normalize};
 use crate::config::Config;
+use crate::fsio;
 use crate::media::MediaStore;
 use crate::store::{Enqueued, ImportedState, ImportedVideo, NewTask, ResourceWrite, Store};
 use crate::types::Priority;
@@ -166,7 +167,9 @@ pub(super) async fn queue_add(
 }
 
 /// Copies (or hard-links) `source` to `target` unless Kura already has a file there;
-/// the placed file as the store records it (relative path) and its size.
+/// the placed file as the store records it (relative path) and its size. A copy goes
+/// through a synced temporary file that only takes the name when whole (and only when
+/// it is still free); a hard link is whole at once.
 async fn place(
     media: &MediaStore,
     source: &Path,
@@ -183,24 +186,29 @@ async fn place(
         .with_context(|| format!("{} is outside the media directory", target.display()))?;
     let (source, target) = (source.to_owned(), target.to_owned());
     let size = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        // Whole or not at all: a temporary name beside the target, then a rename.
-        let temporary = target.with_extension("adopting");
+        let dir = target.parent().context("a media file has a directory")?;
+        std::fs::create_dir_all(dir)?;
         if link {
-            std::fs::hard_link(&source, &temporary).with_context(|| {
+            std::fs::hard_link(&source, &target).with_context(|| {
                 format!(
                     "cannot hard-link {} (another filesystem?)",
                     source.display()
                 )
             })?;
         } else {
-            std::fs::copy(&source, &temporary)
+            let mut temporary = fsio::temp_file(dir, 0o644)?;
+            let mut input = std::fs::File::open(&source)
+                .with_context(|| format!("cannot read {}", source.display()))?;
+            std::io::copy(&mut input, temporary.as_file_mut())
                 .with_context(|| format!("cannot copy {}", source.display()))?;
-            crate::fsio::sync_file(&temporary)?;
+            fsio::persist(
+                temporary,
+                &target,
+                fsio::WriteOptions::new(0o644).create_new(),
+            )
+            .map_err(|failed| failed.error)
+            .with_context(|| format!("cannot write {}", target.display()))?;
         }
-        std::fs::rename(&temporary, &target)?;
         Ok(std::fs::metadata(&target)?.len())
     })
     .await??;

@@ -26,8 +26,6 @@ pub(crate) struct Assembled {
     pub(crate) remuxed: bool,
     /// Why ffmpeg failed, when it did.
     pub(crate) remux_error: Option<String>,
-    /// The audio tracks are inside the output (else each is its `sidecar`).
-    pub(crate) audio_muxed: bool,
     /// Each audio track's own file size, when kept beside the output.
     pub(crate) audio_bytes: Vec<u64>,
 }
@@ -123,7 +121,6 @@ pub(crate) async fn assemble(
         container,
         remuxed,
         remux_error,
-        audio_muxed: remuxed && !audio.is_empty(),
         audio_bytes,
     })
 }
@@ -141,9 +138,8 @@ fn remux_args(joined: &Path, audio: &[AudioInput], target: &Path) -> Vec<std::ff
         args.push("-i".into());
         args.push(input.into());
     }
-    if audio.is_empty() {
-        // ffmpeg's own choice: the best video and audio stream of the one input.
-    } else {
+    // One input alone: ffmpeg's own choice (its best video and audio stream).
+    if !audio.is_empty() {
         let mut push = |parts: &[&str]| args.extend(parts.iter().map(Into::into));
         push(&["-map", "0:v?"]);
         for (index, _) in audio.iter().enumerate() {

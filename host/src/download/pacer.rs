@@ -39,7 +39,8 @@ impl Pacer {
         let readers = readers.max(1);
         Self {
             readers,
-            floor: (readers + request_ahead).min(MAX_IN_FLIGHT.max(readers)),
+            // What the config asks for is always kept out, even above the pacer's cap.
+            floor: readers + request_ahead,
             latency: None,
             body: None,
         }
@@ -105,6 +106,11 @@ mod tests {
         let mut none = Pacer::new(8, 0);
         none.record(timing(500, 5));
         assert_eq!(none.in_flight(), 8);
+        // A configured count above the cap is kept as it is.
+        let mut many = Pacer::new(8, 40);
+        assert_eq!(many.in_flight(), 48);
+        many.record(timing(500, 5));
+        assert_eq!(many.in_flight(), 48);
         // The estimates follow the site: latency gone, the count comes back down.
         let mut changing = Pacer::new(4, 4);
         changing.record(timing(50, 10));

@@ -149,6 +149,17 @@ impl Store {
         .await
     }
 
+    /// The tracks recorded beside a resource's video (none when it has none, or when
+    /// there is no such resource).
+    pub(crate) async fn video_tracks(&self, code: &str) -> Result<Vec<super::VideoTrack>> {
+        let text: Option<Option<String>> =
+            sqlx::query_scalar("SELECT video_tracks FROM resources WHERE code = $1")
+                .bind(code)
+                .fetch_optional(self.pool())
+                .await?;
+        json_list(text.flatten(), "video_tracks")
+    }
+
     /// Records a downloaded video with the tracks saved beside it.
     pub(crate) async fn record_video(
         &self,

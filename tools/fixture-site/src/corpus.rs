@@ -293,8 +293,10 @@ fn segments(playlist: &str) -> Vec<(String, String)> {
     out
 }
 
-const MEDIA_HEADER: &str =
-    "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n";
+/// A media playlist's first lines, with its protocol `version`.
+fn media_header(version: u8) -> String {
+    format!("#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n")
+}
 
 /// Two encodings (another size and frame rate, timestamps starting over) joined by `#EXT-X-DISCONTINUITY`, as an
 /// inserted clip is.
@@ -319,7 +321,7 @@ fn discontinuity(dir: &Path) -> io::Result<CorpusStream> {
         "discontinuity/b/index.m3u8",
         &["-hls_segment_filename", "discontinuity/b/seg%d.ts"],
     )?;
-    let mut out = format!("{MEDIA_HEADER}#EXT-X-PLAYLIST-TYPE:VOD\n");
+    let mut out = format!("{}#EXT-X-PLAYLIST-TYPE:VOD\n", media_header(3));
     for (part, text) in ["a", "b"].iter().enumerate() {
         if part > 0 {
             out.push_str("#EXT-X-DISCONTINUITY\n");
@@ -354,7 +356,7 @@ fn key_rotation(dir: &Path) -> io::Result<CorpusStream> {
     }
     let source = std::fs::read_to_string(dir.join("ts-muxed/index.m3u8"))?;
     let explicit_iv = [0xA5; 16];
-    let mut out = format!("{MEDIA_HEADER}#EXT-X-PLAYLIST-TYPE:VOD\n");
+    let mut out = format!("{}#EXT-X-PLAYLIST-TYPE:VOD\n", media_header(3));
     for (index, (duration, uri)) in segments(&source).into_iter().enumerate() {
         let plain = std::fs::read(dir.join("ts-muxed").join(&uri))?;
         let (key, iv) = if index == 0 {
@@ -379,20 +381,45 @@ fn key_rotation(dir: &Path) -> io::Result<CorpusStream> {
     ))
 }
 
+/// Writes `{name}/index.m3u8`: the muxed stream's segments, each written by `line(index, duration, uri)` (URIs
+/// relative to `ts-muxed/`), after the media header of `version` and `extra` tags, ended by `#EXT-X-ENDLIST` when `ended`.
+fn muxed_variant(
+    dir: &Path,
+    name: &str,
+    version: u8,
+    extra: &str,
+    ended: bool,
+    line: impl Fn(usize, &str, &str) -> String,
+) -> io::Result<()> {
+    let source = std::fs::read_to_string(dir.join("ts-muxed/index.m3u8"))?;
+    let mut out = format!("{}{extra}", media_header(version));
+    for (index, (duration, uri)) in segments(&source).into_iter().enumerate() {
+        out.push_str(&line(index, &duration, &uri));
+    }
+    if ended {
+        out.push_str("#EXT-X-ENDLIST\n");
+    }
+    std::fs::create_dir_all(dir.join(name))?;
+    std::fs::write(dir.join(name).join("index.m3u8"), out)
+}
+
 /// The muxed stream with its middle segment marked `#EXT-X-GAP` (its URI answers 404, as a gap's may).
 fn gap(dir: &Path) -> io::Result<CorpusStream> {
-    let source = std::fs::read_to_string(dir.join("ts-muxed/index.m3u8"))?;
-    let mut out = format!("{MEDIA_HEADER}#EXT-X-VERSION:8\n#EXT-X-PLAYLIST-TYPE:VOD\n");
-    for (index, (duration, uri)) in segments(&source).into_iter().enumerate() {
-        if index == 1 {
-            let _ = write!(out, "#EXT-X-GAP\n#EXTINF:{duration},\nmissing.ts\n");
-        } else {
-            let _ = write!(out, "#EXTINF:{duration},\n../ts-muxed/{uri}\n");
-        }
-    }
-    out.push_str("#EXT-X-ENDLIST\n");
-    std::fs::create_dir_all(dir.join("gap"))?;
-    std::fs::write(dir.join("gap/index.m3u8"), out)?;
+    // `#EXT-X-GAP` came with protocol version 8.
+    muxed_variant(
+        dir,
+        "gap",
+        8,
+        "#EXT-X-PLAYLIST-TYPE:VOD\n",
+        true,
+        |index, duration, uri| {
+            if index == 1 {
+                format!("#EXT-X-GAP\n#EXTINF:{duration},\nmissing.ts\n")
+            } else {
+                format!("#EXTINF:{duration},\n../ts-muxed/{uri}\n")
+            }
+        },
+    )?;
     Ok(stream(
         "gap",
         "gap/index.m3u8",
@@ -403,13 +430,9 @@ fn gap(dir: &Path) -> io::Result<CorpusStream> {
 
 /// The muxed stream's media playlist without `#EXT-X-ENDLIST` or a playlist type: a live playlist.
 fn live(dir: &Path) -> io::Result<CorpusStream> {
-    let source = std::fs::read_to_string(dir.join("ts-muxed/index.m3u8"))?;
-    let mut out = MEDIA_HEADER.to_owned();
-    for (duration, uri) in segments(&source) {
-        let _ = write!(out, "#EXTINF:{duration},\n../ts-muxed/{uri}\n");
-    }
-    std::fs::create_dir_all(dir.join("live"))?;
-    std::fs::write(dir.join("live/index.m3u8"), out)?;
+    muxed_variant(dir, "live", 3, "", false, |_, duration, uri| {
+        format!("#EXTINF:{duration},\n../ts-muxed/{uri}\n")
+    })?;
     Ok(stream(
         "live",
         "live/index.m3u8",
@@ -423,24 +446,26 @@ fn live(dir: &Path) -> io::Result<CorpusStream> {
 
 /// A master and a media playlist whose URIs are absolute URLs (`http://...`) and absolute paths (`/files/...`).
 fn absolute_uris(dir: &Path, files_url: &str) -> io::Result<CorpusStream> {
-    let source = std::fs::read_to_string(dir.join("ts-muxed/index.m3u8"))?;
-    let files_path = files_url.find("://").and_then(|at| {
-        files_url[at + 3..]
-            .find('/')
-            .map(|p| &files_url[at + 3 + p..])
-    });
-    let files_path = files_path.unwrap_or("/files");
-    let mut out = format!("{MEDIA_HEADER}#EXT-X-PLAYLIST-TYPE:VOD\n");
-    for (index, (duration, uri)) in segments(&source).into_iter().enumerate() {
-        if index % 2 == 0 {
-            let _ = write!(out, "#EXTINF:{duration},\n{files_url}/ts-muxed/{uri}\n");
-        } else {
-            let _ = write!(out, "#EXTINF:{duration},\n{files_path}/ts-muxed/{uri}\n");
-        }
-    }
-    out.push_str("#EXT-X-ENDLIST\n");
-    std::fs::create_dir_all(dir.join("absolute-uris"))?;
-    std::fs::write(dir.join("absolute-uris/index.m3u8"), out)?;
+    // `http://127.0.0.1:PORT/files` -> `/files`.
+    let files_path = files_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+        .unwrap_or("/files");
+    muxed_variant(
+        dir,
+        "absolute-uris",
+        3,
+        "#EXT-X-PLAYLIST-TYPE:VOD\n",
+        true,
+        |index, duration, uri| {
+            let base = if index % 2 == 0 {
+                files_url
+            } else {
+                files_path
+            };
+            format!("#EXTINF:{duration},\n{base}/ts-muxed/{uri}\n")
+        },
+    )?;
     std::fs::write(
         dir.join("absolute-uris/master.m3u8"),
         format!(
@@ -479,8 +504,9 @@ fn sample_aes(dir: &Path) -> io::Result<CorpusStream> {
     std::fs::write(
         dir.join("sample-aes/index.m3u8"),
         format!(
-            "{MEDIA_HEADER}#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://key\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n\
-             #EXTINF:2.0,\n../ts-muxed/seg0.ts\n#EXT-X-ENDLIST\n"
+            "{}#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://key\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n\
+             #EXTINF:2.0,\n../ts-muxed/seg0.ts\n#EXT-X-ENDLIST\n",
+            media_header(5)
         ),
     )?;
     Ok(stream(
