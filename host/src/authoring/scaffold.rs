@@ -377,4 +377,51 @@ mod tests {
         };
         assert!(matches!(create(&bad), Err(AuthoringError::BadName(_))));
     }
+
+    /// A new cleaner in JavaScript or Python passes every golden case with the rules it
+    /// starts from (the shipped JS cleaner's, and the Python port of them), run natively
+    /// by the project's own test file, as an author runs it. Skipped when the language's
+    /// interpreter is missing.
+    #[test]
+    fn new_js_and_python_cleaners_pass_the_golden_cases() {
+        for (lang, program, test) in [
+            (Lang::Js, "node", "test.js"),
+            (Lang::Python, "python3", "tests/test_rules.py"),
+        ] {
+            let installed = std::process::Command::new(program)
+                .arg("--version")
+                .output()
+                .is_ok_and(|output| output.status.success());
+            if !installed {
+                eprintln!(
+                    "skipping the {lang:?} cleaner's golden cases: {program} is not installed"
+                );
+                continue;
+            }
+            let dir = tempfile::tempdir().expect("tempdir");
+            let new = NewPlugin {
+                name: "my-cleaner".to_owned(),
+                kind: PluginKind::Cleaner,
+                lang,
+                dir: dir.path().join("p"),
+            };
+            create(&new).expect("created");
+            let output = std::process::Command::new(program)
+                .arg(test)
+                .current_dir(&new.dir)
+                .output()
+                .expect("run the cleaner's test");
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(output.status.success(), "{lang:?}: {printed}");
+            let golden = crate::plugins::golden_cases().expect("golden").len();
+            assert!(
+                printed.contains(&format!("{golden} golden")),
+                "{lang:?} did not run the {golden} golden cases: {printed}"
+            );
+        }
+    }
 }

@@ -3,10 +3,11 @@
 //! 1. Line endings are normalised; blank lines and outer whitespace (including U+3000) go.
 //! 2. The title is the first line that is left non-empty by the line rules below. Lines
 //!    before it that are only an introduction (`Here is the translation:`, `### Translation`,
-//!    any line ending in a colon when more lines follow) are skipped; every line after it
-//!    (explanation paragraphs, notes, numbered or bulleted explanation lists) is dropped.
-//! 3. When the answer is a numbered list (two or more `1.`/`2)` lines) and the title line is
-//!    one of its items, the item marker is removed: the first alternative wins.
+//!    `好的，这是翻译后的标题。`, `Sure!`, `好的！`, any line ending in a colon when more lines
+//!    follow) are skipped; every line after it (explanation paragraphs, notes, numbered or
+//!    bulleted explanation lists) is dropped.
+//! 3. When the answer is a numbered list (two or more `1.`/`2)`/`1、` lines) and the title
+//!    line is one of its items, the item marker is removed: the first alternative wins.
 //! 4. On the title line, repeated until nothing changes: Markdown emphasis (`**`, `__`,
 //!    wrapping `*`, `_`, backticks, heading `#`) is removed; a label prefix
 //!    ([`prefix`]) is removed; a trailing explanation ([`explanation`]) is cut; bracketed
@@ -66,21 +67,29 @@ pub(crate) fn clean_line(line: &str) -> String {
     current
 }
 
-/// Whether a line only introduces what follows: it ends with a colon, or it is a bare label
-/// such as `Translation` or `### English title`.
+/// Whether a line only introduces what follows: it ends with a colon, it is a bare label
+/// such as `Translation`, `### English title` or `这是翻译后的标题。`, or it is only fillers
+/// such as `Sure!` or `好的！`.
 fn is_introduction(line: &str) -> bool {
     let plain = strip_markdown(line);
     let plain = plain.trim();
-    plain.ends_with(':') || plain.ends_with('：') || prefix::is_label(plain)
+    plain.ends_with(':')
+        || plain.ends_with('：')
+        || prefix::is_label(plain)
+        || prefix::is_filler_only(plain)
 }
 
-/// The byte length of a leading `1. ` / `2) ` list marker.
+/// The byte length of a leading `1. ` / `2) ` / `1、` list marker. The Chinese enumeration
+/// comma and the full-width stop need no space after them; `.` and `)` do (`1.5倍`).
 fn list_marker_len(line: &str) -> Option<usize> {
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 2 {
         return None;
     }
     let rest = &line[digits..];
+    if let Some(after_marker) = rest.strip_prefix('、').or_else(|| rest.strip_prefix('．')) {
+        return Some(line.len() - after_marker.trim_start().len());
+    }
     let after_marker = rest.strip_prefix('.').or_else(|| rest.strip_prefix(')'))?;
     after_marker
         .starts_with(char::is_whitespace)
@@ -161,6 +170,11 @@ mod tests {
         check("1. FC Story", Some("1. FC Story"));
         check("", None);
         check("Translation:", None);
+        check("Sure!\n\nSummer Festival", Some("Summer Festival"));
+        check("好的，以下是翻译结果\n夏日祭典", Some("夏日祭典"));
+        check("好的！", Some("好的！"));
+        check("1、甲\n2、乙", Some("甲"));
+        check("1、甲", Some("1、甲"));
     }
 
     #[test]

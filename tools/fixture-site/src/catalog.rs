@@ -200,12 +200,29 @@ pub fn title_en(n: u32) -> String {
     format!("{} {}", modifier.1, place.1)
 }
 
-/// A bijection from `1..=120` onto (modifier, place) pairs.
+/// The simplified Chinese translation of [`title_ja`], e.g. `夏天的海边`: what the LLM stand-in
+/// answers when the prompt asks for Chinese.
+pub fn title_zh(n: u32) -> String {
+    let (modifier, place) = title_indices(n);
+    format!(
+        "{}的{}",
+        words::MODIFIERS_ZH[modifier],
+        words::PLACES_ZH[place]
+    )
+}
+
+/// The (modifier, place) pair of title `n`.
 fn title_words(n: u32) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+    let (modifier, place) = title_indices(n);
+    (words::MODIFIERS[modifier], words::PLACES[place])
+}
+
+/// A bijection from `1..=120` onto (modifier, place) indices.
+fn title_indices(n: u32) -> (usize, usize) {
     let index = n.saturating_sub(1) as usize % (words::MODIFIERS.len() * words::PLACES.len());
     let modifier = index % words::MODIFIERS.len();
     let place = (index / words::MODIFIERS.len() + modifier) % words::PLACES.len();
-    (words::MODIFIERS[modifier], words::PLACES[place])
+    (modifier, place)
 }
 
 /// Every (Japanese, English) word the catalog's titles and the LLM stand-in know.

@@ -22,5 +22,5 @@ mod ts;
 mod video;
 
 pub use injection::{FOREVER, Fault};
-pub use llm::{NoisePattern, llm_answer, llm_noise_pattern, llm_reply};
+pub use llm::{NoisePattern, llm_answer, llm_answer_zh, llm_noise_pattern, llm_reply};
 pub use server::{FixtureConfig, FixtureSite};

@@ -1,7 +1,8 @@
 //! An Ollama-compatible endpoint (`/api/generate`, `/api/chat`, `/api/tags`) that "translates" catalog titles, and
 //! the same as an OpenAI-compatible chat completion (`/v1/chat/completions`, unstreamed, with an optional API key).
 //!
-//! Model `slow` waits `llm_slow_ms` first, `fail` answers 500, `broken` answers invalid JSON; any other name works.
+//! A prompt that asks for Chinese (`中文`, `Chinese`) gets the title in simplified Chinese with the same noise in
+//! Chinese; any other gets English. Model `slow` waits `llm_slow_ms` first, `fail` answers 500, `broken` answers invalid JSON; any other name works.
 //! Like Ollama, `stream` defaults to true.
 
 mod noise;
@@ -44,14 +45,28 @@ pub fn llm_answer(n: u32) -> String {
     llm_noise_pattern(n).apply(&catalog::title_en(n))
 }
 
+/// The same for a prompt that asks for Chinese: `title_zh(n)` with the pattern's Chinese noise.
+pub fn llm_answer_zh(n: u32) -> String {
+    llm_noise_pattern(n).apply_zh(&catalog::title_zh(n))
+}
+
 /// The answer for any prompt text, as the endpoint gives it.
 pub fn llm_reply(prompt: &str) -> String {
     reply(prompt, "")
 }
 
+/// The answer: in Chinese when the request asks for it (`中文`, `Chinese` in the prompt or
+/// the instructions) and the title is one the stand-in knows in Chinese, else in English.
 fn reply(text: &str, context: &str) -> String {
     let translation = translate::translate(text, context);
-    NoisePattern::for_source(&translation.source).apply(&translation.english)
+    let pattern = NoisePattern::for_source(&translation.source);
+    let asks_for_chinese = [text, context]
+        .iter()
+        .any(|part| part.contains("中文") || part.contains("Chinese"));
+    match translation.chinese {
+        Some(chinese) if asks_for_chinese => pattern.apply_zh(&chinese),
+        _ => pattern.apply(&translation.english),
+    }
 }
 
 /// Which API shape to answer in.

@@ -49,11 +49,52 @@ DEFAULT_LABELS = (
     "result",
     "output",
     "english",
+    # Chinese, simplified and traditional: "翻译结果：", "译文：", "好的，翻译如下：".
+    "这是翻译后的标题",
+    "這是翻譯後的標題",
+    "以下是翻译",
+    "以下是翻譯",
+    "翻译结果是",
+    "翻譯結果是",
+    "翻译结果",
+    "翻譯結果",
+    "翻译如下",
+    "翻譯如下",
+    "翻译",
+    "翻譯",
+    "译文",
+    "譯文",
+    "译名",
+    "譯名",
+    "标题",
+    "標題",
+    # Japanese.
+    "以下が翻訳です",
+    "翻訳結果",
     "翻訳",
+    "訳文",
     "訳",
     "タイトル",
-    "标题",
-    "翻译",
+)
+
+# Courtesy an LLM opens its answer with ("好的！", "Sure,"): skipped before a label on the
+# same line, and a line of nothing else (or of courtesy and "这是翻译后的标题。") is a lead-in.
+# Lower case, as the labels.
+COURTESY = (
+    "sure",
+    "okay",
+    "ok",
+    "certainly",
+    "of course",
+    "好的",
+    "当然",
+    "當然",
+    "没问题",
+    "沒問題",
+    "はい",
+    "もちろん",
+    "かしこまりました",
+    "承知しました",
 )
 
 # Opening quote -> closing quote.
@@ -96,10 +137,18 @@ _NOT_S = f"[^{_WS}]"  # JS `\S`
 # to "s" and "k", so on folded text this class covers them too.)
 _END_OF_WORD = "(?![0-9A-Za-z_])"
 
-# Kana and CJK ideographs: a bracketed part written in them is the original, not the title.
+# Kana, CJK ideographs and Hangul.
 _CJK = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]"
 )
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+# A bracketed part in a script the title does not use is the original, not part of the title:
+# any CJK after a title without CJK ("Summer Festival (夏祭り)"), Japanese kana or Korean
+# after a Chinese title ("夏日祭典（夏祭り）"). Ideographs after a Chinese or Japanese title
+# may be part of it ("海边的夏天（第2部）").
+_ORIGINAL_SCRIPTS = (_CJK, _KANA, _HANGUL)
 
 # A letter or digit of the common scripts: the same ranges as the JS cleaner (which cannot
 # use `\p{L}` inside its component), so both accept the same titles. Python's `re` has no
@@ -117,7 +166,8 @@ _NOTE_START = re.compile(
     rf"(?:translator'?s?{_S}+note|translation{_S}+note|notes?|n\.b\.|t/n|tn|lit\.|literally"
     rf"|literal(?:{_S}+translation)?|i\.e\.|e\.g\.|meaning|means|original(?:{_S}+title)?"
     r"|orig\.|romaji|romani[sz]ed|japanese|chinese|korean|or|aka"
-    r"|注|訳注|原題|原文|直訳|意訳|備考)"
+    r"|注|註|訳注|原題|原文|直訳|意訳|備考|译注|譯註|譯注|备注|備註|注释|註釋|说明|說明"
+    r"|原标题|原標題|原名|直译|直譯|意译|意譯)"
     rf"(?=\Z|[{_WS}:：,.;)\]）】])"
 )
 
@@ -130,6 +180,40 @@ _TRAILING_EXPLANATION = re.compile(
     re.DOTALL,
 )
 
+# Chinese and Japanese words that start an explanation after the title and its punctuation:
+# "夏日祭典——意为…", "夏日祭典，意思是…", "夏日祭典。这个标题…", "夏日祭典。このタイトルは…".
+CJK_EXPLANATION_WORDS = (
+    # Chinese, simplified and traditional.
+    "意为",
+    "意為",
+    "意思是",
+    "意即",
+    "直译",
+    "直譯",
+    "意译",
+    "意譯",
+    "字面意思",
+    "译为",
+    "譯為",
+    "指的是",
+    "这个标题",
+    "這個標題",
+    "该标题",
+    "該標題",
+    "这个翻译",
+    "這個翻譯",
+    "这个译名",
+    "這個譯名",
+    # Japanese.
+    "このタイトル",
+    "この翻訳",
+    "この訳",
+    "直訳",
+    "意訳",
+    "意味は",
+    "つまり",
+)
+
 # A sentence after the title that explains it: "Blue Lantern Night. This title refers to ...".
 # Case-sensitive, as in the JS cleaner.
 _EXPLANATION_SENTENCE = re.compile(
@@ -139,18 +223,22 @@ _EXPLANATION_SENTENCE = re.compile(
     re.DOTALL,
 )
 
-# A quoted title followed by talk about it: '"Summer Festival" is the English translation'.
-# Case-insensitive: match against _fold(text).
+# A quoted title followed by talk about it: '"Summer Festival" is the English translation',
+# "“夏日祭典”是这个日文标题的中文翻译。". A Chinese or Japanese copula also joins a quoted
+# word to the rest of a title ("“我”是谁"), so it counts only before a whole sentence.
+# Case-insensitive: match against _fold(text). (`.` is JS's here: the text is one line.)
 _AFTER_QUOTE = re.compile(
-    rf"{_S}*(?:[-–—:,;(（]|is{_END_OF_WORD}|was{_END_OF_WORD}|means{_END_OF_WORD}"
+    rf"{_S}*(?:[-–—:,;(（，；：]|is{_END_OF_WORD}|was{_END_OF_WORD}|means{_END_OF_WORD}"
     rf"|which{_END_OF_WORD}|meaning{_END_OF_WORD}|translates{_END_OF_WORD}"
     rf"|would{_END_OF_WORD}|could{_END_OF_WORD}|can{_END_OF_WORD}|as{_S}+a{_END_OF_WORD}"
-    rf"|\.{_S}*{_NOT_S})"
+    rf"|[.。]{_S}*{_NOT_S}|(?:是|意为|意為|意思是|とは|という|は).*[.。!！]\Z)"
 )
 
-# A list marker at the start of a line: "1. ", "2) ", "- ", "• ", "# ", "> ".
+# A list marker at the start of a line: "1. ", "2) ", "1、", "- ", "• ", "# ", "> ". No space
+# need follow "、", but a digit may not: "1、2、3木头人" is a title.
 _LIST_MARKER = re.compile(
-    rf"(?:[0-9]{{1,2}}[.)]{_S}+|[-•*·]{_S}+|#{{1,6}}{_S}+|>{_S}+)"
+    rf"(?:[0-9]{{1,2}}[.)]{_S}+|[0-9]{{1,2}}、(?!{_S}*[0-9]){_S}*|[-•*·]{_S}+|#{{1,6}}{_S}+"
+    rf"|>{_S}+)"
 )
 
 # Markdown emphasis around the whole text, tried in this order: **x**, __x__, *x*, _x_, `x`.
@@ -208,25 +296,55 @@ def _utf16_length(text: str) -> int:
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
+def _alternation(words: list[str] | tuple[str, ...]) -> str:
+    """The words as one alternation; a space in a word matches any whitespace. Words of a
+    pattern matched against _fold(text) are given folded."""
+    trimmed = [word for word in map(_trim, words) if word]
+    # Longest first, so "translated title" wins over "translated". The sort is stable, as
+    # JS's, so words of one length keep their order.
+    trimmed.sort(key=_utf16_length, reverse=True)
+    return "|".join(
+        f"{_S}+".join(re.escape(part) for part in _WHITESPACE_RUN.split(word))
+        for word in trimmed
+    )
+
+
+# Any courtesy words, each ended by punctuation, space or the end ("好的，", "Sure! ").
+# Folded, as the labels: the patterns that start with it match against _fold(text).
+_COURTESY_PREFIX = (
+    rf"(?:(?:{_alternation([_fold(word) for word in COURTESY])})(?:[{_WS},，、.。!！]+|\Z))*"
+)
+
+# One of CJK_EXPLANATION_WORDS after a dash or any punctuation, and the rest; unlike English,
+# no space need follow the punctuation. Case-sensitive, as in the JS cleaner.
+_CJK_TRAILING_EXPLANATION = re.compile(
+    rf"{_S}*(?:[-–—]+|[,;:.!，；：。！]){_S}*(?:{_alternation(CJK_EXPLANATION_WORDS)}).*\Z",
+    re.DOTALL,
+)
+
+
 def _label_pattern(labels: list[str]) -> re.Pattern[str]:
-    """The pattern of a label prefix ("**Title:**", "Title：", "__Translation__:" ...).
+    """The pattern of a label prefix ("**Title:**", "Title：", "__Translation__:",
+    "好的，翻译如下：" ...).
 
     Matched against _fold(line); its end is where the rest of the line starts.
     """
-    trimmed = [label for label in map(_trim, labels) if label]
-    # Longest first, so "translated title" wins over "translated". The sort is stable, as
-    # JS's, so labels of one length keep their order.
-    trimmed.sort(key=_utf16_length, reverse=True)
-    alternatives = "|".join(
-        f"{_S}+".join(re.escape(_fold(word)) for word in _WHITESPACE_RUN.split(label))
-        for label in trimmed
-    )
+    alternatives = _alternation([_fold(label) for label in labels])
     # The emphasis closing after the label is the one that opened before it (in JS, \1
     # matches nothing when no emphasis opened; in Python it fails, and the `?` makes that
     # nothing), so "Translation: **Title**" keeps the title's own "**".
     return re.compile(
+        rf"{_COURTESY_PREFIX}"
         rf"(\*\*|__|\*|_)?{_S}*(?:{alternatives}){_S}*(?:\1)?{_S}*[:：]{_S}*(?:\1)?{_S}*"
     )
+
+
+def _announcement_pattern(labels: list[str]) -> re.Pattern[str]:
+    """The pattern of a line that only opens the answer: courtesy ("好的！", "Sure."),
+    perhaps with a label ended as a sentence ("好的，这是翻译后的标题。",
+    "Here is the translation."). Matched against _fold(line)."""
+    alternatives = _alternation([_fold(label) for label in labels])
+    return re.compile(rf"{_COURTESY_PREFIX}(?:(?:{alternatives}){_S}*[.。!！]+)?\Z")
 
 
 def _strip_label(text: str, labels: re.Pattern[str]) -> str:
@@ -240,9 +358,11 @@ def _non_blank_lines(text: str) -> list[str]:
     return [line for line in map(_trim, _LINE_END.split(text)) if line]
 
 
-def _is_lead_in(line: str) -> bool:
-    """A lead-in line such as "Here is the translation:" or "Explanation:" (ends with a colon)."""
-    return _trim(_strip_emphasis(line)).endswith((":", "："))
+def _is_lead_in(line: str, announcement: re.Pattern[str]) -> bool:
+    """A lead-in line: one such as "Here is the translation:" or "Explanation:" (ends with a
+    colon), or an announcement (see _announcement_pattern)."""
+    bare = _trim(_strip_emphasis(line))
+    return bare.endswith((":", "：")) or announcement.match(_fold(bare)) is not None
 
 
 def _strip_list_marker(line: str) -> str:
@@ -317,14 +437,21 @@ def _strip_trailing_note(text: str) -> str:
     if not before:
         return text
     # 【】 hold notes in Japanese answers; other brackets must start like one or hold the
-    # original (CJK) text.
-    is_note = open_ == "【" or _NOTE_START.match(_fold(inside)) or _CJK.search(inside)
+    # original (in a script the title does not use).
+    is_note = (
+        open_ == "【"
+        or _NOTE_START.match(_fold(inside))
+        or any(
+            script.search(inside) and not script.search(before) for script in _ORIGINAL_SCRIPTS
+        )
+    )
     return before if is_note else text
 
 
 def _strip_trailing_explanation(text: str) -> str:
     """The text without an explanation after it (" - which means ...", ". This title ...")."""
     text = _trim(_TRAILING_EXPLANATION.sub("", text, count=1))
+    text = _trim(_CJK_TRAILING_EXPLANATION.sub("", text, count=1))
     sentence = _EXPLANATION_SENTENCE.match(text)
     if sentence:
         text = _trim(sentence.group(1))
@@ -369,7 +496,9 @@ def clean_title(raw: str, extra_labels: list[str], steps: list[str] | None = Non
     """
     if steps is None:
         steps = []
-    labels = _label_pattern([*DEFAULT_LABELS, *(extra_labels or ())])
+    all_labels = [*DEFAULT_LABELS, *(extra_labels or ())]
+    labels = _label_pattern(all_labels)
+    announcement = _announcement_pattern(all_labels)
     lines = _non_blank_lines("" if raw is None else str(raw))
     if not lines:
         return ""
@@ -379,7 +508,7 @@ def clean_title(raw: str, extra_labels: list[str], steps: list[str] | None = Non
     title = None
     for line in lines:
         rest = _trim(_strip_label(line, labels))
-        if rest and not _is_lead_in(rest):
+        if rest and not _is_lead_in(rest, announcement):
             title = line
             break
     if title is None:

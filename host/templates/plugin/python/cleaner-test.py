@@ -33,6 +33,13 @@ EXTRA_CASES = [
     {"rule": "label-only", "input": "Translation:", "expected": ""},
     {"rule": "colon-title", "input": "Re: Zero:", "expected": "Re: Zero:"},
     {"rule": "extra-label", "input": "Titel: Sommerfest", "expected": "Sommerfest", "labels": "Titel|Übersetzung"},
+    {"rule": "courtesy-label", "input": "Sure! Here is the translation: Summer Festival", "expected": "Summer Festival"},
+    # Chinese titles the Chinese rules must leave: a label word inside a longer word before a
+    # colon, a quoted work followed by more title, a copula that is no explanation, a count.
+    {"rule": "keep-colon", "input": "标题党：流量时代", "expected": "标题党：流量时代"},
+    {"rule": "keep-quoted", "input": "《红楼梦》续集", "expected": "《红楼梦》续集"},
+    {"rule": "keep-quoted", "input": "“我”是谁", "expected": "“我”是谁"},
+    {"rule": "keep-list-like", "input": "1、2、3木头人", "expected": "1、2、3木头人"},
 ]
 
 # Where Python's `re` and str methods would differ from the JS cleaner; each expectation

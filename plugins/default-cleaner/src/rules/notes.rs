@@ -1,11 +1,12 @@
-//! Bracketed notes: `(Note: …)`, `[Translator's note: …]`, `（注：…）`, `【Note: …】`, and an
-//! echo of the untranslated original such as `(夏祭り)`.
+//! Bracketed notes: `(Note: …)`, `[Translator's note: …]`, `（注：…）`, `（译注：…）`,
+//! `（備註：…）`, `【Note: …】`, and an echo of the untranslated original such as `(夏祭り)`.
 //!
-//! A bracket group — `(…)`, `[…]`, `（…）`, `［…］` or `【…】` — is a note, and removed, when its
-//! text starts with a note word ([`NOTE_WORDS`], followed by `:`, `：`, `.`, a space or the
-//! end), or when it holds CJK text and no Latin letter while the rest of the line has Latin
-//! letters (the original title echoed after its translation). Other groups are part of the
-//! title and stay: `Episode (Part 2)`, `Love [Director's Cut]`, `【4K】`.
+//! A bracket group — `(…)`, `[…]`, `（…）`, `［…］`, `【…】` or `〔…〕` — is a note, and removed,
+//! when its text starts with a note word ([`NOTE_WORDS`], followed by `:`, `：`, `.`, a space
+//! or the end; [`CJK_NOTE_WORDS`] need nothing after them), or when it echoes the original
+//! title: CJK text and no Latin letter while the rest of the line has Latin letters, or kana
+//! while the rest of the line (a Chinese title) has none. Other groups are part of the title
+//! and stay: `Episode (Part 2)`, `Love [Director's Cut]`, `【4K】`, `海边的夏天（第2部）`.
 
 /// Words that open a note (lower case). CJK ones need no separator after them.
 const NOTE_WORDS: &[&str] = &[
@@ -35,7 +36,41 @@ const NOTE_WORDS: &[&str] = &[
     "japanese",
 ];
 
-const CJK_NOTE_WORDS: &[&str] = &["注", "訳注", "備考", "直訳", "意味", "原題", "補足"];
+/// Note words in Chinese (simplified and traditional) and Japanese. Words that also begin
+/// ordinary titles (`说明`, `解释`) count only with their colon.
+const CJK_NOTE_WORDS: &[&str] = &[
+    "注",
+    "註",
+    "译注",
+    "譯注",
+    "譯註",
+    "訳注",
+    "译者注",
+    "譯者註",
+    "备注",
+    "備註",
+    "備考",
+    "直译",
+    "直譯",
+    "直訳",
+    "意味",
+    "意为",
+    "意為",
+    "原题",
+    "原題",
+    "原标题",
+    "原標題",
+    "原文",
+    "补充",
+    "補充",
+    "補足",
+    "说明：",
+    "说明:",
+    "說明：",
+    "説明：",
+    "解释：",
+    "解釋：",
+];
 
 const PAIRS: &[(char, char)] = &[
     ('(', ')'),
@@ -43,6 +78,7 @@ const PAIRS: &[(char, char)] = &[
     ('（', '）'),
     ('［', '］'),
     ('【', '】'),
+    ('〔', '〕'),
 ];
 
 /// Removes every note group.
@@ -105,7 +141,14 @@ fn is_note(inner: &str, outside: &str) -> bool {
         && outside
             .chars()
             .any(|character| character.is_ascii_alphabetic());
-    starts_with_word || starts_with_cjk_word || echoes_original
+    let echoes_japanese =
+        inner.chars().any(is_kana) && outside.chars().any(is_cjk) && !outside.chars().any(is_kana);
+    starts_with_word || starts_with_cjk_word || echoes_original || echoes_japanese
+}
+
+/// Hiragana and katakana (full- and half-width): Japanese, never Chinese.
+fn is_kana(character: char) -> bool {
+    matches!(character, '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}')
 }
 
 /// Hiragana, katakana, CJK ideographs and half-width katakana.
@@ -131,6 +174,11 @@ mod tests {
             ("夏祭り（夏）", "夏祭り（夏）"),
             ("A (Notebook)", "A (Notebook)"),
             ("A (unclosed", "A (unclosed"),
+            ("甲（译注：乙）", "甲 "),
+            ("甲（夏祭り）", "甲 "),
+            ("甲（第2部）", "甲（第2部）"),
+            ("甲（说明书）", "甲（说明书）"),
+            ("夏祭り（なつまつり）", "夏祭り（なつまつり）"),
         ] {
             assert_eq!(strip(input), expected, "{input}");
         }

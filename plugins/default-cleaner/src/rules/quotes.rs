@@ -1,8 +1,10 @@
-//! Wrapping quotes: `"…"`, `'…'`, `“…”`, `‘…’`, `「…」`, `『…』`, `«…»`, `＂…＂`.
+//! Wrapping quotes: `"…"`, `'…'`, `“…”`, `‘…’`, `「…」`, `『…』`, `《…》`, `〈…〉`, `«…»`, `＂…＂`.
 //!
 //! Quotes are removed when they wrap the whole text and the inside holds no other closing
 //! quote of the same kind (`"A" and "B"` stays). A quoted title followed by an explanation
-//! (`"A" is the translation`, `"A" - literally ...`) keeps the quoted part.
+//! (`"A" is the translation`, `"A" - literally ...`, `“甲”是这个标题的中文翻译`) keeps the
+//! quoted part. Book-title marks count only when they wrap the whole text, since Chinese
+//! titles use them inside (`关于《红楼梦》的研究`, `《红楼梦》与《西游记》`).
 
 const PAIRS: &[(char, char)] = &[
     ('"', '"'),
@@ -11,6 +13,8 @@ const PAIRS: &[(char, char)] = &[
     ('‘', '’'),
     ('「', '」'),
     ('『', '』'),
+    ('《', '》'),
+    ('〈', '〉'),
     ('«', '»'),
     ('＂', '＂'),
     ('„', '“'),
@@ -28,6 +32,39 @@ const EXPLANATION_STARTS: &[&str] = &[
     "literally",
     "translates",
     "or ",
+];
+
+/// The same after a quoted title in Chinese and Japanese (`“甲”是这个标题的翻译`, `「甲」という意味`).
+const CJK_EXPLANATION_STARTS: &[&str] = &[
+    "是这",
+    "是這",
+    "是该",
+    "是該",
+    "是此",
+    "是对",
+    "是對",
+    "是原",
+    "是日",
+    "是中",
+    "是标题",
+    "是標題",
+    "意为",
+    "意為",
+    "意思",
+    "这个",
+    "這個",
+    "该标题",
+    "译自",
+    "譯自",
+    "直译",
+    "直譯",
+    "は",
+    "という",
+    "と訳",
+    "の意味",
+    "，",
+    "。",
+    "；",
 ];
 
 /// Removes one layer of wrapping quotes.
@@ -51,6 +88,7 @@ pub(crate) fn strip(text: &str) -> String {
     let explained = after.starts_with(['-', '–', '—', '(', '[', '（', '【', ',', ';', ':', '.'])
         || EXPLANATION_STARTS
             .iter()
+            .chain(CJK_EXPLANATION_STARTS)
             .any(|word| lowered.starts_with(word));
     if explained && !inner.is_empty() {
         inner.to_string()
@@ -74,6 +112,10 @@ mod tests {
             ("\"Weird\" Al", "\"Weird\" Al"),
             ("The \"Secret\" Garden", "The \"Secret\" Garden"),
             ("'Tis", "'Tis"),
+            ("《甲》", "甲"),
+            ("“甲”是这个标题的翻译", "甲"),
+            ("《甲》与《乙》", "《甲》与《乙》"),
+            ("「甲」乙", "「甲」乙"),
         ] {
             assert_eq!(strip(input), expected, "{input}");
         }

@@ -32,6 +32,36 @@ pub(crate) const PLACES: [(&str, &str); 10] = [
     ("喫茶店", "Coffee Shop"),
 ];
 
+/// The simplified Chinese of [`MODIFIERS`], in the same order (a title in Chinese is `{modifier}的{place}`).
+pub(crate) const MODIFIERS_ZH: [&str; 12] = [
+    "夏天",
+    "冬天",
+    "春天",
+    "秋天",
+    "清晨",
+    "夜晚",
+    "雨天",
+    "雪天",
+    "星空下",
+    "月光下",
+    "起风",
+    "彩虹",
+];
+
+/// The simplified Chinese of [`PLACES`], in the same order.
+pub(crate) const PLACES_ZH: [&str; 10] = [
+    "海边",
+    "车站",
+    "庭院",
+    "图书馆",
+    "港口小镇",
+    "山路",
+    "教室",
+    "灯塔",
+    "商店街",
+    "咖啡馆",
+];
+
 /// Other words the Ollama stand-in can translate one by one when a prompt holds no catalog title.
 pub(crate) const EXTRA_WORDS: [(&str, &str); 8] = [
     ("物語", "Story"),

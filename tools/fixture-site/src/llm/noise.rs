@@ -69,6 +69,28 @@ impl NoisePattern {
             NoisePattern::HereIsPrefix => format!("Here is the translation:\n\n{title}"),
         }
     }
+
+    /// The raw answer of a model asked for Chinese: `title` wrapped the way such models
+    /// wrap it (their labels, notes, quotes and explanations in Chinese).
+    pub fn apply_zh(self, title: &str) -> String {
+        match self {
+            NoisePattern::TranslationPrefix => format!("翻译结果：{title}"),
+            NoisePattern::DoubleQuotes => format!("“{title}”"),
+            NoisePattern::Bold => format!("**{title}**"),
+            NoisePattern::TitleWithExplanation => format!(
+                "标题：{title}\n\n这个标题描绘了一个安静的场景，保留了原文的季节感。语序经过调整，读起来更自然。"
+            ),
+            NoisePattern::TrailingNote => format!("{title}（注：这是日文标题的直译。）"),
+            NoisePattern::NumberedList => format!(
+                "{title}\n\n解释：\n1. 第一个词表示季节或时间。\n2. 第二个词表示地点。\n3. 两者之间用“的”连接。"
+            ),
+            NoisePattern::BlankLines => format!("\n\n\u{3000}{title}\u{3000}\n\n\n"),
+            NoisePattern::FullWidthBrackets => {
+                format!("《{title}》（译注：已将原题译为自然的中文）")
+            }
+            NoisePattern::HereIsPrefix => format!("好的，以下是翻译：\n\n{title}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +114,9 @@ mod tests {
             let answer = pattern.apply("Summer Seaside");
             assert!(answer.contains("Summer Seaside"), "{pattern:?}");
             assert_ne!(answer, "Summer Seaside", "{pattern:?} adds noise");
+            let answer = pattern.apply_zh("夏天的海边");
+            assert!(answer.contains("夏天的海边"), "{pattern:?}");
+            assert_ne!(answer, "夏天的海边", "{pattern:?} adds noise");
         }
     }
 }

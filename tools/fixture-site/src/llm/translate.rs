@@ -9,6 +9,8 @@ pub(crate) struct Translation {
     pub(crate) source: String,
     /// The clean English.
     pub(crate) english: String,
+    /// The clean simplified Chinese, for catalog titles (the stand-in knows no other Chinese).
+    pub(crate) chinese: Option<String>,
 }
 
 /// Translates `text`, or (when it holds no catalog title) the last catalog title in `context`, or `text` word by word.
@@ -17,6 +19,7 @@ pub(crate) fn translate(text: &str, context: &str) -> Translation {
         return Translation {
             source: catalog::title_ja(n),
             english: catalog::title_en(n),
+            chinese: Some(catalog::title_zh(n)),
         };
     }
     let english = word_by_word(text).unwrap_or_else(|| {
@@ -30,6 +33,7 @@ pub(crate) fn translate(text: &str, context: &str) -> Translation {
     Translation {
         source: text.trim().to_owned(),
         english,
+        chinese: None,
     }
 }
 
