@@ -125,6 +125,13 @@ pub(crate) enum ConfigCommand {
         /// The configuration file.
         file: Option<std::path::PathBuf>,
     },
+    /// Print the Kura configuration equivalent to the replaced system's config.yaml
+    /// (proxy, file path prefix, backup path, display title, translator profiles,
+    /// sources and scrapers), with a comment on every key it could not map.
+    ImportNassav {
+        /// That system's config.yaml.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +188,16 @@ fn check_config(
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `kura config import-nassav FILE`: the equivalent configuration on stdout.
+fn import_nassav_config(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+    let converted = crate::config::import_nassav(&text, &file.display().to_string())
+        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    print!("{converted}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the parsed command line.
@@ -240,6 +257,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             None => config,
         };
         return check_config(file.as_deref(), loaded);
+    }
+    if let Command::Config(ConfigCommand::ImportNassav { file }) = &cli.command {
+        crate::logging::init(&filter, cli.global.silent);
+        return import_nassav_config(file);
     }
     let config = config?;
     if let Command::Serve { .. } = cli.command {

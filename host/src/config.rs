@@ -5,12 +5,15 @@
 
 mod effective;
 mod maintenance;
+mod nassav;
 mod plugin_index;
 mod private_host;
 pub(crate) mod raw;
 mod schedules;
 mod tasks;
 mod translator;
+
+pub(crate) use nassav::import_nassav;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};

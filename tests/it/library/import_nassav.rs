@@ -101,3 +101,58 @@ async fn a_code_list_backup_becomes_add_tasks_a_server_runs() {
         text(&output)
     );
 }
+
+/// `kura config import-nassav` on that system's template as its users fill it in: the
+/// printed configuration passes `kura config check` and holds the proxy, the prefix, the
+/// sources' weights and the translator's Chinese profile; no cookie is carried over; a
+/// file that is not that configuration is refused with the reason.
+#[tokio::test]
+async fn the_replaced_system_s_config_becomes_a_valid_kura_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = dir.path().join("config.yaml");
+    std::fs::write(
+        &original,
+        "Proxy:\n  Enable: true\n  url: http://127.0.0.1:7077\n\
+         FilePathPrefix: /mnt/wsl/media\nBackupPath: null\n\
+         Scraper:\n  meta:\n    domain: meta.example\n\
+         Source:\n  alpha:\n    domain: alpha.example\n    weight: 1000\n    cookie: sid=secret-cookie\n\
+         Translator:\n  active: qwen2.5:7b\n  qwen2.5:7b:\n    type: ollama\n    url: http://localhost:11434\n    \
+         model: qwen2.5:7b\n    timeout: 30\n    max_retries: 3\n    prompt_template: \"日语标题：{text}\\n中文翻译：\"\n",
+    )
+    .expect("write");
+    let original = original.to_string_lossy().into_owned();
+    let output = kura_async(dir.path(), &["config", "import-nassav", &original]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let converted = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(!converted.contains("secret-cookie"), "{converted}");
+    let path = dir.path().join("kura.yaml");
+    std::fs::write(&path, &converted).expect("write");
+    let checked = kura_async(dir.path(), &["config", "check", &path.to_string_lossy()]).await;
+    assert!(checked.status.success(), "{}\n{converted}", text(&checked));
+    let effective = String::from_utf8_lossy(&checked.stdout);
+    for expected in [
+        "file_path_prefix: /mnt/wsl/media",
+        "url: http://127.0.0.1:7077",
+        "weight: 1000",
+        "domain: https://alpha.example",
+        "target_language: zh",
+        "timeout_ms: 30000",
+        "{title}",
+    ] {
+        assert!(
+            effective.contains(expected),
+            "{expected:?} not in:\n{effective}"
+        );
+    }
+
+    let list = dir.path().join("list.yaml");
+    std::fs::write(&list, "- a\n- b\n").expect("write");
+    let list = list.to_string_lossy().into_owned();
+    let refused = kura_async(dir.path(), &["config", "import-nassav", &list]).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("expected a mapping of sections"),
+        "{}",
+        text(&refused)
+    );
+}
