@@ -18,6 +18,7 @@ mod params;
 mod people;
 mod plugin_index;
 mod plugins;
+mod ready;
 mod reports;
 mod resource_list;
 mod secrets;
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     pub(crate) ui: UiFiles,
     /// The configuration as `GET /api/config` shows it, secrets hidden.
     pub(crate) config_shown: serde_json::Value,
+    /// Whether Redis answers, when the deployment has one (`GET /readyz`).
+    pub(crate) cluster: Option<crate::cluster::Health>,
 }
 
 pub(crate) use ui::UiFiles;
@@ -121,6 +124,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
     let plugins_route = plugins_route.layer(DefaultBodyLimit::max(config.max_body_bytes));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health))
+        .routes(routes!(ready::ready))
         .routes((schemas, paths, plugins_route))
         .routes(routes!(plugins::enable))
         .routes(routes!(plugins::disable))

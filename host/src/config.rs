@@ -3,6 +3,7 @@
 //!
 //! `raw` is the file format; [`Config`] is what the rest of the server reads.
 
+mod cluster;
 mod effective;
 mod maintenance;
 mod nassav;
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::types::{AudioRule, HostPattern, SubtitleRule, VariantRule};
+pub(crate) use cluster::RawRedis;
+pub(crate) use cluster::RedisConfig;
 pub(crate) use maintenance::{MaintenanceConfig, RawMaintenance};
 pub(crate) use plugin_index::{IndexSourceConfig, PluginIndexConfig, RawPluginIndex};
 pub(crate) use private_host::PrivateHost;
@@ -77,6 +80,8 @@ pub struct Config {
     pub(crate) download: DownloadConfig,
     /// Title translation: the LLM profiles (N-C2).
     pub(crate) translator: TranslatorConfig,
+    /// The Redis the deployment's hosts share; None: one host.
+    pub(crate) redis: Option<RedisConfig>,
     /// Per-plugin settings by name, from `sources:`, `scrapers:`, `cleaners:` and
     /// `playlist_filters:`.
     pub(crate) plugin_entries: BTreeMap<String, PluginEntry>,
@@ -498,6 +503,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         fetch,
         download,
         translator: translator::validate_translator(&raw.translator)?,
+        redis: cluster::validate_redis(&raw.redis)?,
         plugin_entries,
         shown: effective::shown(&raw),
     })

@@ -5,6 +5,13 @@
 //! client that reconnects with the last id it saw gets what it missed, then live events,
 //! with no gap and no duplicate. Ids restart at 1 with each run of the server; the run's
 //! random `boot` id tells a client that this happened.
+//!
+//! With Redis (`redis.url`), the bus is attached to the cluster's relay: what is
+//! published goes out through the relay's outlet, and comes back numbered in the
+//! deployment's one order through [`EventBus::deliver`]; the boot id is then the
+//! stream's epoch, the same on every host. While Redis cannot be used the bus is
+//! detached and numbers events itself under a fresh boot id; live subscribers learn of
+//! each switch through [`EventBus::boot_changes`].
 
 mod backlog;
 mod kinds;
@@ -14,11 +21,11 @@ mod plugin_update;
 mod schedule;
 mod task;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, watch};
 
 use backlog::{Backlog, Since};
 
@@ -59,6 +66,36 @@ impl Published {
     }
 }
 
+/// An event as the relay carries it between hosts: `{type, at_ms, data}`, the id to be
+/// given by the deployment's one sequence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unnumbered {
+    /// Unix ms when it was published.
+    pub(crate) at_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl Unnumbered {
+    /// `event`, published now.
+    pub(crate) fn now(event: Event) -> Self {
+        Self {
+            at_ms: crate::util::unix_ms(std::time::SystemTime::now()),
+            event,
+        }
+    }
+
+    /// The event with its id.
+    pub(crate) fn numbered(self, id: u64) -> Published {
+        Published {
+            id,
+            at_ms: self.at_ms,
+            event: self.event,
+        }
+    }
+}
+
 impl Serialize for Published {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut wire = serializer.serialize_struct("Published", 4)?;
@@ -77,16 +114,23 @@ pub struct EventBus {
 }
 
 struct Inner {
-    boot: String,
     sender: broadcast::Sender<Arc<Published>>,
     /// Held while an event is numbered, appended and sent, and while a subscriber takes
     /// its snapshot and its receiver: that is what makes replay + live gap-free.
     state: Mutex<State>,
+    /// Where events go while attached to the relay.
+    outlet: OnceLock<mpsc::UnboundedSender<Event>>,
+    /// The boot id, for live subscribers that must learn it changed.
+    boot_changes: watch::Sender<String>,
+    backlog_capacity: usize,
 }
 
 struct State {
+    boot: String,
     latest: u64,
     backlog: Backlog,
+    /// Attached to the relay: ids come from the deployment's sequence.
+    relayed: bool,
 }
 
 /// What [`EventBus::subscribe_since`] hands a client.
@@ -120,31 +164,46 @@ impl EventBus {
     /// A bus with a chosen backlog size (tests use small ones).
     pub(crate) fn with_backlog(capacity: usize, backlog: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(1));
-        let mut boot = [0u8; 8];
-        if getrandom::fill(&mut boot).is_err() {
-            // Not secret, only distinct per run: the clock will do.
-            boot = crate::util::unix_ms(std::time::SystemTime::now()).to_le_bytes();
-        }
+        let boot = fresh_boot();
         Self {
             inner: Arc::new(Inner {
-                boot: hex::encode(boot),
                 sender,
                 state: Mutex::new(State {
+                    boot: boot.clone(),
                     latest: 0,
                     backlog: Backlog::new(backlog),
+                    relayed: false,
                 }),
+                outlet: OnceLock::new(),
+                boot_changes: watch::channel(boot).0,
+                backlog_capacity: backlog,
             }),
         }
     }
 
-    /// This run's id, so a client can tell a restart (ids start again at 1).
-    pub fn boot(&self) -> &str {
-        &self.inner.boot
+    /// The id of this numbering of events, so a client can tell a restart (ids start
+    /// again at 1): random per run, or the relay's epoch while attached to it.
+    pub fn boot(&self) -> String {
+        self.lock().boot.clone()
     }
 
-    /// Publishes an event and returns its id; no subscriber is fine.
+    /// Changes of [`EventBus::boot`]: a live subscriber's ids mean nothing after one.
+    pub(crate) fn boot_changes(&self) -> watch::Receiver<String> {
+        self.inner.boot_changes.subscribe()
+    }
+
+    /// Publishes an event and returns its id; no subscriber is fine. While attached to
+    /// the relay the event goes out through it and 0 is returned: its id is given when
+    /// it comes back through [`EventBus::deliver`].
     pub fn publish(&self, event: Event) -> u64 {
         let mut state = self.lock();
+        let event = match self.inner.outlet.get() {
+            Some(outlet) if state.relayed => match outlet.send(event) {
+                Ok(()) => return 0,
+                Err(returned) => returned.0,
+            },
+            _ => event,
+        };
         let id = state.latest + 1;
         let event = Arc::new(Published {
             id,
@@ -155,6 +214,61 @@ impl EventBus {
         state.backlog.push(event.clone());
         let _ = self.inner.sender.send(event);
         id
+    }
+
+    /// Where events go while attached (set once, by the relay).
+    pub(crate) fn set_outlet(&self, outlet: mpsc::UnboundedSender<Event>) {
+        let _ = self.inner.outlet.set(outlet);
+    }
+
+    /// Attaches to the relay: `epoch` becomes the boot id, `latest` the newest id, and
+    /// `recent` (oldest first, ids contiguous, ending at `latest`) the backlog.
+    pub(crate) fn attach(&self, epoch: &str, latest: u64, recent: Vec<Published>) {
+        let mut state = self.lock();
+        state.backlog = Backlog::new(self.inner.backlog_capacity);
+        let start = recent.len().saturating_sub(self.inner.backlog_capacity);
+        for event in recent.into_iter().skip(start) {
+            if event.id <= latest {
+                state.backlog.push_after_gap(Arc::new(event));
+            }
+        }
+        state.latest = latest;
+        state.relayed = true;
+        self.set_boot(&mut state, epoch.to_owned());
+    }
+
+    /// Detaches from the relay (Redis cannot be used): events are numbered here again,
+    /// from 1, under a fresh boot id. Nothing happens when already detached.
+    pub(crate) fn detach(&self) {
+        let mut state = self.lock();
+        if !state.relayed {
+            return;
+        }
+        state.relayed = false;
+        state.latest = 0;
+        state.backlog = Backlog::new(self.inner.backlog_capacity);
+        self.set_boot(&mut state, fresh_boot());
+    }
+
+    /// Delivers an event numbered by the relay (the deployment's order). One already
+    /// delivered is ignored; after a gap (entries this host never read) the backlog
+    /// starts again, so replay never spans the gap.
+    pub(crate) fn deliver(&self, event: Published) {
+        let mut state = self.lock();
+        if !state.relayed || event.id <= state.latest {
+            return;
+        }
+        let event = Arc::new(event);
+        state.latest = event.id;
+        state.backlog.push_after_gap(event.clone());
+        let _ = self.inner.sender.send(event);
+    }
+
+    fn set_boot(&self, state: &mut State, boot: String) {
+        if state.boot != boot {
+            state.boot = boot.clone();
+            self.inner.boot_changes.send_replace(boot);
+        }
     }
 
     /// Receives events published from now on.
@@ -175,9 +289,10 @@ impl EventBus {
             Some(Since::Unknown) => (Vec::new(), true, 0),
         };
         let latest = state.latest;
+        let boot = state.boot.clone();
         drop(state);
         Subscription {
-            boot: self.inner.boot.clone(),
+            boot,
             latest,
             replay,
             resync,
@@ -198,6 +313,15 @@ impl EventBus {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// A random boot id (not secret, only distinct per numbering).
+fn fresh_boot() -> String {
+    let mut boot = [0u8; 8];
+    if getrandom::fill(&mut boot).is_err() {
+        boot = crate::util::unix_ms(std::time::SystemTime::now()).to_le_bytes();
+    }
+    hex::encode(boot)
 }
 
 #[cfg(test)]
@@ -250,6 +374,82 @@ mod tests {
         assert_eq!(back, *sub.replay[0]);
         assert_eq!(bus.boot().len(), 16);
         assert_ne!(bus.boot(), EventBus::default().boot());
+    }
+
+    /// Attached to the relay, published events leave through the outlet and come back
+    /// numbered by it; duplicates are ignored, a gap restarts the backlog, and detaching
+    /// numbers locally again under a fresh boot id; every switch is announced.
+    #[test]
+    fn the_relay_numbers_events_while_attached() {
+        let bus = EventBus::with_backlog(64, 8);
+        let local_boot = bus.boot();
+        let (outlet, mut outbox) = mpsc::unbounded_channel();
+        bus.set_outlet(outlet);
+        // Not attached yet: the outlet is not used.
+        assert_eq!(bus.publish(Event::PluginEnabled(Default::default())), 1);
+        assert!(outbox.try_recv().is_err());
+        let mut boots = bus.boot_changes();
+        let relayed = |id| Published {
+            id,
+            at_ms: 1,
+            event: Event::QueueStatus(Default::default()),
+        };
+        bus.attach("epoch-1", 40, (38..=40).map(relayed).collect());
+        assert_eq!(bus.boot(), "epoch-1");
+        assert!(boots.has_changed().expect("open"));
+        boots.borrow_and_update();
+        let mut live = bus.subscribe();
+        assert_eq!(bus.publish(Event::PluginDisabled(Default::default())), 0);
+        assert_eq!(
+            outbox.try_recv().expect("sent to the relay").name(),
+            "plugin_disabled"
+        );
+        assert!(
+            live.try_recv().is_err(),
+            "not delivered before the relay numbers it"
+        );
+        bus.deliver(relayed(41));
+        bus.deliver(relayed(41));
+        bus.deliver(relayed(40));
+        assert_eq!(live.try_recv().expect("delivered").id, 41);
+        assert!(live.try_recv().is_err(), "duplicates are ignored");
+        let replay = bus.subscribe_since(Some(37));
+        let ids: Vec<u64> = replay.replay.iter().map(|e| e.id).collect();
+        assert_eq!(
+            (ids, replay.latest, replay.boot.as_str()),
+            ((38..=41).collect(), 41, "epoch-1")
+        );
+        // Entries this host never read: the backlog starts again after the gap.
+        bus.deliver(relayed(50));
+        assert!(bus.subscribe_since(Some(41)).resync);
+        assert_eq!(bus.subscribe_since(Some(49)).replay.len(), 1);
+        bus.detach();
+        let detached = bus.boot();
+        assert!(detached != "epoch-1" && detached != local_boot);
+        assert!(boots.has_changed().expect("open"));
+        assert_eq!(bus.publish(Event::PluginEnabled(Default::default())), 1);
+        assert!(outbox.try_recv().is_err());
+        // Events the relay delivers late, after detaching, are not mixed in.
+        bus.deliver(relayed(51));
+        assert_eq!(bus.subscribe_since(Some(0)).latest, 1);
+        bus.detach();
+        assert_eq!(bus.boot(), detached, "detaching twice changes nothing");
+    }
+
+    /// An event crosses hosts as `{type, at_ms, data}` and reads back whole.
+    #[test]
+    fn an_unnumbered_event_reads_back() {
+        for event in Event::samples() {
+            let unnumbered = Unnumbered::now(event.clone());
+            let text = serde_json::to_string(&unnumbered).expect("serializes");
+            let back: Unnumbered = serde_json::from_str(&text).expect("reads back");
+            let published = back.numbered(7);
+            assert_eq!((published.id, &published.event), (7, &event), "{text}");
+            assert!(
+                text.contains(r#""type":"#) && text.contains(r#""at_ms":"#),
+                "{text}"
+            );
+        }
     }
 
     /// Subscribers that join while several threads publish see every id after their

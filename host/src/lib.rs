@@ -13,6 +13,7 @@ mod api;
 mod arrows;
 mod authoring;
 pub mod cli;
+mod cluster;
 mod code;
 mod config;
 pub mod download;

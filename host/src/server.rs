@@ -1,6 +1,8 @@
 //! The running server: plugins, the plugin-directory watcher and the HTTP API, started
 //! together and stopped together through one cancellation token and task tracker.
 
+mod cluster_link;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -62,6 +64,7 @@ impl Server {
             .await
             .context("cannot load the stored source cookies")?;
         let holder = crate::tasks::host_id(&config.data_dir).context("cannot read the host id")?;
+        let holder_name = holder.clone();
         let mut kinds = crate::tasks::Registry::default();
         crate::tasks::library_kinds(&mut kinds, &library, config.tasks.mock_downloads);
         kinds.register(crate::tasks::Download {
@@ -107,6 +110,27 @@ impl Server {
                 .with_context(|| format!("schedules.jobs.{}", job.name))?;
         }
         let tracker = TaskTracker::new();
+        let cluster = match &config.redis {
+            Some(redis) => {
+                let cluster = crate::cluster::Cluster::start(
+                    redis,
+                    &holder_name,
+                    &events,
+                    &tracker,
+                    shutdown.child_token(),
+                )?;
+                tasks.set_peers(std::sync::Arc::new(cluster_link::ClusterPeers(
+                    cluster.signals().clone(),
+                )));
+                tracker.spawn(cluster_link::follow_signals(
+                    cluster.signals().clone(),
+                    tasks.clone(),
+                    shutdown.child_token(),
+                ));
+                Some(cluster)
+            }
+            None => None,
+        };
         tasks.start_workers(&tracker, shutdown.child_token()).await;
         let scheduler = crate::schedule::Scheduler::new(
             library.store().clone(),
@@ -168,6 +192,7 @@ impl Server {
                 .context("cannot set up the API token")?,
             ui: api::UiFiles::new(config.server.web_dir.as_deref()),
             config_shown: config.shown.clone(),
+            cluster: cluster.as_ref().map(|cluster| cluster.health().clone()),
         });
         let router = api::router(state, &config.server);
         tracker.spawn(api::serve(

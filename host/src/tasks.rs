@@ -113,6 +113,17 @@ struct Inner {
     running: Mutex<HashMap<i64, Running>>,
     /// The kinds task plugins add, looked up after the built-in ones.
     plugin_tasks: std::sync::OnceLock<PluginTasks>,
+    /// The other hosts of the deployment, when there are any (Redis).
+    peers: std::sync::OnceLock<Arc<dyn Peers>>,
+}
+
+/// The other hosts sharing this queue's database, told what they would otherwise only
+/// find at their next poll or heartbeat. A hint: a host that misses it still finds out.
+pub(crate) trait Peers: Send + Sync {
+    /// A task was queued in `lane`.
+    fn queued(&self, lane: &str);
+    /// Task `id` is to be cancelled; it runs on another host.
+    fn cancel(&self, id: i64);
 }
 
 struct Running {
@@ -138,7 +149,26 @@ impl TaskQueue {
                 wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
                 plugin_tasks: std::sync::OnceLock::new(),
+                peers: std::sync::OnceLock::new(),
             }),
+        }
+    }
+
+    /// Tells the other hosts of the deployment about submits and cancels (once, at
+    /// start-up).
+    pub(crate) fn set_peers(&self, peers: Arc<dyn Peers>) {
+        let _ = self.inner.peers.set(peers);
+    }
+
+    /// Another host queued a task: idle workers here look at once.
+    pub(crate) fn wake(&self) {
+        self.inner.wake.notify_waiters();
+    }
+
+    /// Another host was asked to cancel task `id`: stops it if it runs here.
+    pub(crate) fn cancel_here(&self, id: i64) {
+        if let Some((cancel, _)) = self.running_entry(id) {
+            cancel.cancel();
         }
     }
 
@@ -249,6 +279,9 @@ impl TaskQueue {
                     .events
                     .publish(Event::TaskQueued(task_event(&task)));
                 self.inner.wake.notify_waiters();
+                if let Some(peers) = self.inner.peers.get() {
+                    peers.queued(&new.lane);
+                }
                 self.publish_status().await;
                 Submitted {
                     task,
@@ -302,6 +335,10 @@ impl TaskQueue {
         }
         if let Some((cancel, _)) = self.running_entry(id) {
             cancel.cancel();
+        } else if task.status == TaskStatus::Running
+            && let Some(peers) = self.inner.peers.get()
+        {
+            peers.cancel(id);
         }
         Ok(task)
     }

@@ -5,6 +5,7 @@
 mod support;
 
 mod api;
+mod cluster;
 mod download_faults;
 mod downloads;
 mod egress;

@@ -258,10 +258,10 @@ fn from_own_page(headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.as_bytes() == b"same-origin")
 }
 
-/// Paths served without the token: liveness, the UI's files, and the session routes the
+/// Paths served without the token: liveness and readiness, the UI's files, and the session routes the
 /// UI signs in with.
 fn open_path(path: &str) -> bool {
-    matches!(path, "/healthz" | "/" | "/api/session") || path.starts_with("/ui/")
+    matches!(path, "/healthz" | "/readyz" | "/" | "/api/session") || path.starts_with("/ui/")
 }
 
 /// The authority the client addressed: the URI's (HTTP/2), else the `Host` header.

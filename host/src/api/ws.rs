@@ -140,6 +140,7 @@ impl Connection {
 
     async fn serve(&mut self, since: Option<u64>, boot: Option<String>) -> Result<(), End> {
         // Ids from another run mean nothing here, whatever their value.
+        let mut boot_changes = self.bus.boot_changes();
         let restarted = boot.is_some_and(|b| b != self.bus.boot());
         let mut subscription = self
             .bus
@@ -160,6 +161,11 @@ impl Connection {
                 biased;
                 () = self.shutdown.cancelled() => {
                     return Err(End::Close(close_code::AWAY, "server shutting down"));
+                }
+                // The ids start again (Redis was lost or is back): the client reconnects
+                // with its boot and last id, and is told to resync.
+                _ = boot_changes.changed() => {
+                    return Err(End::Close(close_code::RESTART, "event numbering restarted"));
                 }
                 incoming = self.socket.recv() => match incoming {
                     // Pings are answered by the protocol layer; text is ignored.

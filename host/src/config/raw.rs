@@ -41,6 +41,8 @@ pub(crate) struct RawConfig {
     pub(crate) translator: super::RawTranslator,
     /// The global outbound proxy.
     pub(crate) proxy: RawProxy,
+    /// Redis, shared by the hosts of one deployment.
+    pub(crate) redis: super::RawRedis,
     /// Per-source settings, by plugin name.
     pub(crate) sources: BTreeMap<String, RawPluginEntry>,
     /// Per-scraper settings, by plugin name.
@@ -68,6 +70,7 @@ impl Default for RawConfig {
             download: RawDownload::default(),
             translator: super::RawTranslator::default(),
             proxy: RawProxy::default(),
+            redis: super::RawRedis::default(),
             sources: BTreeMap::new(),
             scrapers: BTreeMap::new(),
             cleaners: BTreeMap::new(),

@@ -63,6 +63,19 @@ impl Backlog {
         Since::Replay(self.events.iter().skip(skip).cloned().collect())
     }
 
+    /// Appends an event whose id may not follow the newest one (the relay skipped
+    /// entries): the backlog then starts again from it, staying contiguous.
+    pub(super) fn push_after_gap(&mut self, event: Arc<Published>) {
+        if self
+            .events
+            .back()
+            .is_some_and(|last| last.id + 1 != event.id)
+        {
+            self.events.clear();
+        }
+        self.push(event);
+    }
+
     pub(super) fn len(&self) -> usize {
         self.events.len()
     }

@@ -1,0 +1,239 @@
+//! The event relay: what this host publishes goes to the Redis stream (numbered there,
+//! one sequence for every host), and what the stream holds comes back to this host's
+//! bus in the stream's order, so every host's clients see the same events with the
+//! same ids, and a client can reconnect to any host and replay what it missed.
+//!
+//! While Redis cannot be used the bus delivers locally under a boot id of its own
+//! (clients resync when it changes), and the relay reconnects every second; once back,
+//! the bus takes the stream's epoch, ids and recent events again.
+
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{AsyncConnectionConfig, FromRedisValue, Script, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Health, Keys};
+use crate::events::{BACKLOG, Event, EventBus, Published, Unnumbered};
+
+/// How long one XREAD waits for new entries before asking again.
+const READ_BLOCK: Duration = Duration::from_secs(5);
+/// The deadline of any other command.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
+/// Pause between reconnection attempts while Redis is down.
+const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
+/// Entries read at once.
+const READ_COUNT: usize = 512;
+
+/// Numbers an event and appends it, in one step, so the stream's order is the ids'.
+const APPEND: &str = r"
+local n = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', ARGV[2])
+return n
+";
+
+/// The stream's epoch (made on first use), its last id and its newest entries, read at
+/// one instant.
+const SNAPSHOT: &str = r"
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local epoch = redis.call('GET', KEYS[1])
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local entries = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2])
+return {epoch, seq, entries}
+";
+
+/// The relay of one host.
+pub(super) struct Relay {
+    pub(super) client: redis::Client,
+    pub(super) keys: Keys,
+    pub(super) bus: EventBus,
+    pub(super) stream_length: usize,
+    pub(super) health: Health,
+}
+
+/// Why a connected relay stopped.
+enum Stop {
+    Shutdown,
+    Failed(String),
+}
+
+impl Relay {
+    /// Relays until `shutdown`, reconnecting after every failure.
+    pub(super) async fn run(self, shutdown: CancellationToken) {
+        let (outlet, mut outbox) = mpsc::unbounded_channel::<Event>();
+        self.bus.set_outlet(outlet);
+        let mut warned = false;
+        loop {
+            let stop = match self.connect().await {
+                Ok((writer, reader, cursor)) => {
+                    if warned {
+                        tracing::info!("Redis answers again: events fan out to every host");
+                    }
+                    warned = false;
+                    self.health.up();
+                    tokio::select! {
+                        stop = self.write(writer, &mut outbox) => stop,
+                        stop = self.read(reader, cursor) => stop,
+                        () = shutdown.cancelled() => Stop::Shutdown,
+                    }
+                }
+                Err(reason) => Stop::Failed(reason),
+            };
+            match stop {
+                Stop::Shutdown => return,
+                Stop::Failed(reason) => {
+                    if !warned {
+                        tracing::warn!(
+                            %reason,
+                            "Redis cannot be used: events reach this host's clients only"
+                        );
+                        warned = true;
+                    }
+                    self.health.down(reason);
+                    self.bus.detach();
+                    // What was on its way to Redis is delivered here instead.
+                    while let Ok(event) = outbox.try_recv() {
+                        self.bus.publish(event);
+                    }
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(RECONNECT_PAUSE) => {}
+                () = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Two connections (the reader's blocks) and the bus attached to the stream; the
+    /// stream id the reader goes on from.
+    async fn connect(
+        &self,
+    ) -> Result<(MultiplexedConnection, MultiplexedConnection, String), String> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT));
+        let mut writer = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|error| error.to_string())?;
+        let reader_config = config.set_response_timeout(Some(READ_BLOCK + COMMAND_TIMEOUT));
+        let reader = self
+            .client
+            .get_multiplexed_async_connection_with_config(&reader_config)
+            .await
+            .map_err(|error| error.to_string())?;
+        let mut fresh_epoch = [0u8; 8];
+        getrandom::fill(&mut fresh_epoch).map_err(|error| error.to_string())?;
+        let snapshot: Value = Script::new(SNAPSHOT)
+            .key(&self.keys.epoch)
+            .key(&self.keys.seq)
+            .key(&self.keys.events)
+            .arg(hex::encode(fresh_epoch))
+            .arg(self.stream_length.min(BACKLOG))
+            .invoke_async(&mut writer)
+            .await
+            .map_err(|error| error.to_string())?;
+        let (epoch, seq, entries) = parse_snapshot(snapshot)?;
+        let cursor = entries
+            .first()
+            .map_or_else(|| "0-0".to_owned(), |entry| entry.id.clone());
+        let mut recent: Vec<Published> = entries.iter().filter_map(published).collect();
+        recent.reverse();
+        self.bus.attach(&epoch, seq, recent);
+        Ok((writer, reader, cursor))
+    }
+
+    /// Appends what this host publishes, until a command fails.
+    async fn write(
+        &self,
+        mut connection: MultiplexedConnection,
+        outbox: &mut mpsc::UnboundedReceiver<Event>,
+    ) -> Stop {
+        let append = Script::new(APPEND);
+        while let Some(event) = outbox.recv().await {
+            let unnumbered = Unnumbered::now(event);
+            let json = match serde_json::to_string(&unnumbered) {
+                Ok(json) => json,
+                Err(error) => {
+                    tracing::error!(%error, "an event could not be written as JSON");
+                    continue;
+                }
+            };
+            let appended: Result<u64, _> = append
+                .key(&self.keys.seq)
+                .key(&self.keys.events)
+                .arg(self.stream_length)
+                .arg(&json)
+                .invoke_async(&mut connection)
+                .await;
+            if let Err(error) = appended {
+                // Not in Redis: this host's clients get it at least.
+                self.bus.detach();
+                self.bus.publish(unnumbered.event);
+                return Stop::Failed(error.to_string());
+            }
+        }
+        Stop::Shutdown
+    }
+
+    /// Delivers the stream's new entries to the bus, in order, until a command fails.
+    async fn read(&self, mut connection: MultiplexedConnection, mut cursor: String) -> Stop {
+        loop {
+            let reply: Result<Option<StreamReadReply>, _> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(READ_COUNT)
+                .arg("BLOCK")
+                .arg(READ_BLOCK.as_millis() as u64)
+                .arg("STREAMS")
+                .arg(&self.keys.events)
+                .arg(&cursor)
+                .query_async(&mut connection)
+                .await;
+            let reply = match reply {
+                Ok(reply) => reply,
+                Err(error) => return Stop::Failed(error.to_string()),
+            };
+            for entry in reply
+                .into_iter()
+                .flat_map(|reply| reply.keys)
+                .flat_map(|key| key.ids)
+            {
+                if let Some(event) = published(&entry) {
+                    self.bus.deliver(event);
+                }
+                cursor = entry.id;
+            }
+        }
+    }
+}
+
+/// The epoch, the last id and the newest entries (newest first) of [`SNAPSHOT`].
+fn parse_snapshot(value: Value) -> Result<(String, u64, Vec<StreamId>), String> {
+    let Value::Array(parts) = value else {
+        return Err(format!("unexpected snapshot from Redis: {value:?}"));
+    };
+    let [epoch, seq, entries]: [Value; 3] = parts
+        .try_into()
+        .map_err(|parts| format!("unexpected snapshot from Redis: {parts:?}"))?;
+    let epoch = String::from_redis_value(epoch).map_err(|error| error.to_string())?;
+    let seq = u64::from_redis_value(seq).map_err(|error| error.to_string())?;
+    let entries = StreamRangeReply::from_redis_value(entries).map_err(|error| error.to_string())?;
+    Ok((epoch, seq, entries.ids))
+}
+
+/// The event of a stream entry; `None` (and a warning) for one this host cannot read,
+/// such as a newer host's event type.
+fn published(entry: &StreamId) -> Option<Published> {
+    let id: u64 = entry.get("n")?;
+    let json: String = entry.get("e")?;
+    match serde_json::from_str::<Unnumbered>(&json) {
+        Ok(unnumbered) => Some(unnumbered.numbered(id)),
+        Err(error) => {
+            tracing::warn!(id, %error, "an event from another host could not be read");
+            None
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Several `kura serve` hosts as one server through Redis: three child processes, each
+//! with its own data directory, on one PostgreSQL database and one Redis, deliver every
+//! host's events to clients on every host in one order with the same ids, run the
+//! download lane one task at a time across the three, and stop a running task when the
+//! cancel arrives through another host (`KURA_TEST_DATABASE_URL` and
+//! `KURA_TEST_REDIS_URL`). One host whose Redis is stopped keeps serving, says so in
+//! `/readyz`, and fans out again when Redis is back (needs `redis-server`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::{self, ChildServer, TestConfig, TestServer};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The longest any wait below lasts.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The shared Redis, or why the test is skipped.
+fn redis_url() -> Option<String> {
+    match std::env::var("KURA_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("KURA_TEST_REDIS_URL is not set: the Redis tests are skipped");
+            None
+        }
+    }
+}
+
+/// Keys of this test alone on a shared Redis.
+fn unique_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("kura-test-{}-{nanos}", std::process::id())
+}
+
+async fn connect(base: &str) -> Ws {
+    let url = format!("{}/ws/tasks", base.replacen("http://", "ws://", 1));
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("upgrade");
+    ws
+}
+
+/// The next text message, or None when the socket closed.
+async fn next(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("a message in time")?;
+        match message {
+            Ok(Message::Text(text)) => return Some(serde_json::from_str(&text).expect("json")),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(other) => panic!("unexpected message {other:?}"),
+        }
+    }
+}
+
+/// The task events a client received, until every task of `ids` has ended.
+async fn task_events_until_ended(ws: &mut Ws, ids: &BTreeSet<i64>) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut ended = BTreeSet::new();
+    while !ids.is_subset(&ended) {
+        let event = next(ws).await.expect("the socket stays open");
+        let Some(task) = event["data"]["task_id"].as_i64() else {
+            continue;
+        };
+        if !ids.contains(&task) {
+            continue;
+        }
+        let kind = event["type"].as_str().unwrap_or_default();
+        if matches!(kind, "task_completed" | "task_failed" | "task_cancelled") {
+            ended.insert(task);
+        }
+        if kind != "progress_update" {
+            seen.push(json!({ "id": event["id"], "type": kind, "task": task }));
+        }
+    }
+    seen
+}
+
+async fn submit(client: &reqwest::Client, base: &str, body: Value) -> i64 {
+    let answer: Value = client
+        .post(format!("{base}/api/tasks"))
+        .json(&body)
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json");
+    answer["task"]["id"]
+        .as_i64()
+        .or_else(|| answer["id"].as_i64())
+        .unwrap_or_else(|| panic!("no task id in {answer}"))
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    let response = client.get(url).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `url` until `done` holds for its answer, within [`PATIENCE`].
+async fn wait_for(
+    client: &reqwest::Client,
+    url: &str,
+    done: impl Fn(u16, &Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, body) = get(client, url).await;
+        if done(status, &body) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} never got there: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn three_hosts_deliver_every_event_in_one_order() {
+    let (Some(admin), Some(redis)) = (test_database::admin_url("the three-host test"), redis_url())
+    else {
+        return;
+    };
+    let database = test_database::ScratchDatabase::create(&admin).await;
+    let config = TestConfig::bare().merge(json!({
+        "database": { "url": database.url() },
+        "redis": { "url": redis, "key_prefix": unique_prefix() },
+        // Heartbeats this far apart leave the cancel to the signal between hosts.
+        "tasks": { "mock_downloads": true, "lease_seconds": 900 },
+    }));
+    let mut hosts = Vec::new();
+    for _ in 0..3 {
+        hosts.push(ChildServer::start(&config, &[]).await);
+    }
+    let client = reqwest::Client::new();
+    for host in &hosts {
+        let ready = wait_for(&client, &format!("{}/readyz", host.base), |status, _| {
+            status == 200
+        })
+        .await;
+        assert_eq!(ready["checks"]["redis"]["ok"], true, "{ready}");
+    }
+    let mut sockets = Vec::new();
+    let mut boots = BTreeSet::new();
+    for host in &hosts {
+        let mut ws = connect(&host.base).await;
+        let hello = next(&mut ws).await.expect("hello");
+        boots.insert(
+            hello["data"]["boot"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        sockets.push(ws);
+    }
+    assert_eq!(
+        boots.len(),
+        1,
+        "one event numbering for the deployment: {boots:?}"
+    );
+
+    // Downloads submitted round-robin through the three APIs.
+    let mut ids = BTreeSet::new();
+    for n in 0..6 {
+        let base = &hosts[n % 3].base;
+        let id = submit(
+            &client,
+            base,
+            json!({ "type": "mock_download", "data": { "code": format!("CLU-{n:03}"), "duration_ms": 200 } }),
+        )
+        .await;
+        ids.insert(id);
+    }
+    let mut sequences = Vec::new();
+    for ws in &mut sockets {
+        sequences.push(task_events_until_ended(ws, &ids).await);
+    }
+    assert_eq!(
+        sequences[0], sequences[1],
+        "hosts 1 and 2 saw another order"
+    );
+    assert_eq!(
+        sequences[0], sequences[2],
+        "hosts 1 and 3 saw another order"
+    );
+    // Each ran once, and never two downloads at once across the hosts.
+    let mut running: Option<i64> = None;
+    let mut completed: BTreeMap<i64, usize> = BTreeMap::new();
+    for event in &sequences[0] {
+        let task = event["task"].as_i64().unwrap_or_default();
+        match event["type"].as_str().unwrap_or_default() {
+            "task_started" => {
+                assert_eq!(
+                    running, None,
+                    "{task} started while {running:?} ran: {sequences:?}"
+                );
+                running = Some(task);
+            }
+            "task_completed" => {
+                assert_eq!(running, Some(task), "{sequences:?}");
+                running = None;
+                *completed.entry(task).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(completed.values().all(|&count| count == 1), "{completed:?}");
+    assert_eq!(completed.len(), ids.len(), "{completed:?}");
+    // A long download, cancelled through a host that does not run it.
+    let long = submit(
+        &client,
+        &hosts[0].base,
+        json!({ "type": "mock_download", "data": { "code": "CLU-999", "duration_ms": 600_000 } }),
+    )
+    .await;
+    let task_url = format!("{}/api/tasks/{long}", hosts[0].base);
+    let running = wait_for(&client, &task_url, |_, task| task["status"] == "running").await;
+    let holder = running["lease_holder"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let other = hosts
+        .iter()
+        .find(|host| {
+            std::fs::read_to_string(host.data_dir().join("host-id"))
+                .is_ok_and(|id| id.trim() != holder)
+        })
+        .expect("a host that does not run it");
+    let cancel = client
+        .delete(format!("{}/api/tasks/{long}", other.base))
+        .send()
+        .await
+        .expect("cancel");
+    assert!(cancel.status().is_success(), "{}", cancel.status());
+    let cancelled = wait_for(&client, &task_url, |_, task| task["status"] == "cancelled").await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+
+    drop(sockets);
+    drop(hosts);
+    database.drop_database().await;
+}
+
+/// A `redis-server` of the test's own on a free port, without persistence.
+struct OwnRedis {
+    child: Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Option<Self> {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(Self { child, port })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn stop(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A mock download submitted on `server` and the events a fresh client sees until it ends.
+async fn download_seen_by_a_client(server: &TestServer, code: &str) -> (String, Vec<Value>) {
+    let mut ws = connect(&server.base).await;
+    let hello = next(&mut ws).await.expect("hello");
+    let boot = hello["data"]["boot"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, answer) = server
+        .post_json(
+            "/api/tasks",
+            json!({ "type": "mock_download", "data": { "code": code, "duration_ms": 100 } }),
+        )
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["task"]["id"]
+        .as_i64()
+        .or_else(|| answer["id"].as_i64())
+        .expect("id");
+    let events = task_events_until_ended(&mut ws, &BTreeSet::from([id])).await;
+    (boot, events)
+}
+
+#[tokio::test]
+async fn a_host_keeps_serving_while_redis_is_down() {
+    let port = support::process::free_port();
+    let Some(redis) = OwnRedis::start(port) else {
+        eprintln!("redis-server is not installed: the Redis outage test is skipped");
+        return;
+    };
+    let config = TestConfig::bare().merge(json!({
+        "redis": { "url": redis.url() },
+        "tasks": { "mock_downloads": true },
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    let client = reqwest::Client::new();
+    let readyz = server.url("/readyz");
+    wait_for(&client, &readyz, |status, _| status == 200).await;
+    let (relayed_boot, events) = download_seen_by_a_client(&server, "OUT-001").await;
+    assert!(
+        events.iter().any(|e| e["type"] == "task_completed"),
+        "{events:?}"
+    );
+
+    let port = redis.stop();
+    let down = wait_for(&client, &readyz, |status, _| status == 503).await;
+    assert_eq!(down["checks"]["redis"]["ok"], false, "{down}");
+    assert_eq!(down["checks"]["database"]["ok"], true, "{down}");
+    // The host keeps working; its clients get its events under a boot id of its own.
+    let (local_boot, events) = download_seen_by_a_client(&server, "OUT-002").await;
+    assert_ne!(local_boot, relayed_boot);
+    assert!(
+        events.iter().any(|e| e["type"] == "task_completed"),
+        "{events:?}"
+    );
+
+    let redis = OwnRedis::start(port).expect("redis-server again");
+    wait_for(&client, &readyz, |status, _| status == 200).await;
+    let (back_boot, events) = download_seen_by_a_client(&server, "OUT-003").await;
+    assert_ne!(
+        back_boot, local_boot,
+        "fanning out again, under the stream's epoch"
+    );
+    assert!(
+        events.iter().any(|e| e["type"] == "task_completed"),
+        "{events:?}"
+    );
+    server.stop().await;
+    drop(redis);
+}
