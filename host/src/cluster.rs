@@ -10,7 +10,7 @@
 //! - `{prefix}:events:seq`: the last id given;
 //! - `{prefix}:events:epoch`: a random id of this stream's life, the `boot` clients
 //!   see: it changes only when Redis lost the stream, and then ids start again;
-//! - `{prefix}:signals`: a pub/sub channel of [`Signal`]s.
+//! - `{prefix}:signals`: a pub/sub channel of [`Signal`]s, each `{from, signal}` in JSON.
 
 mod relay;
 mod signals;
@@ -112,7 +112,8 @@ impl Cluster {
             health: health.clone(),
         };
         tracker.spawn(relay.run(shutdown.clone()));
-        let signals = Signals::new(client, keys.signals, host.to_owned());
+        let (signals, queued) = Signals::new(client, keys.signals, host.to_owned());
+        tracker.spawn(signals.clone().send_queued(queued, shutdown.clone()));
         tracker.spawn(signals.clone().listen(shutdown));
         Ok(Self { health, signals })
     }

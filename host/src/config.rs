@@ -128,6 +128,8 @@ pub(crate) enum DisplayTitle {
 /// `library:` validated.
 #[derive(Debug, Clone)]
 pub(crate) struct LibraryConfig {
+    /// `library.media_dir` under the data directory, or the data directory itself.
+    pub(crate) media_dir: PathBuf,
     pub(crate) display_title: DisplayTitle,
     pub(crate) file_path_prefix: String,
     /// The prefix replaces the media directory rather than going before the path.
@@ -213,7 +215,13 @@ impl Config {
     /// The media root: `resource/cover`, `resource/video` and `resource/avatar` live
     /// under it (N-I1).
     pub fn media_dir(&self) -> PathBuf {
-        self.data_dir.clone()
+        self.library.media_dir.clone()
+    }
+
+    /// Where unfinished downloads keep their parts and journal: under the media
+    /// directory, so another host of the deployment resumes a download a dead host left.
+    pub(crate) fn download_work_dir(&self) -> PathBuf {
+        self.media_dir().join("work").join("download")
     }
 
     /// Loads `path`, or `config/config.yaml` when it exists, or the embedded defaults.
@@ -470,6 +478,11 @@ fn validate(raw: RawConfig) -> Result<Config> {
         }
     };
     let maintenance_config = maintenance::validate_maintenance(&raw.maintenance, &data_dir)?;
+    let media_dir = raw
+        .library
+        .media_dir
+        .as_deref()
+        .map_or_else(|| data_dir.clone(), under_data);
     let log_files = match &raw.log.dir {
         Some(dir) => {
             if !(1..=3650).contains(&raw.log.keep_days) {
@@ -490,6 +503,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         log_filter: raw.log.filter.clone(),
         database_url,
         library: LibraryConfig {
+            media_dir,
             display_title,
             file_path_prefix: raw.library.file_path_prefix.clone(),
             file_path_prefix_replaces_root: raw.library.file_path_prefix_replaces_root,

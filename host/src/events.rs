@@ -50,7 +50,8 @@ pub const LIVE_CAPACITY: usize = 1024;
 /// One published event, as sent to clients: `{id, type, at_ms, data}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Published {
-    /// Monotonic within a run of the server, from 1.
+    /// Increasing under one boot id, from 1: within a run of the server, or within the
+    /// relay's epoch while attached to it (the same on every host).
     pub(crate) id: u64,
     /// Unix ms when it was published.
     pub(crate) at_ms: u64,
@@ -119,7 +120,7 @@ struct Inner {
     /// its snapshot and its receiver: that is what makes replay + live gap-free.
     state: Mutex<State>,
     /// Where events go while attached to the relay.
-    outlet: OnceLock<mpsc::UnboundedSender<Event>>,
+    outlet: OnceLock<mpsc::UnboundedSender<Unnumbered>>,
     /// The boot id, for live subscribers that must learn it changed.
     boot_changes: watch::Sender<String>,
     backlog_capacity: usize,
@@ -131,6 +132,17 @@ struct State {
     backlog: Backlog,
     /// Attached to the relay: ids come from the deployment's sequence.
     relayed: bool,
+}
+
+/// What [`EventBus::deliver`] did with a relayed event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivered {
+    /// Numbered after the newest one (perhaps after a gap), kept and sent.
+    Kept,
+    /// Its id is not above the newest one: the stream went back (Redis lost it).
+    Old,
+    /// The bus is not attached.
+    Ignored,
 }
 
 /// What [`EventBus::subscribe_since`] hands a client.
@@ -187,29 +199,44 @@ impl EventBus {
         self.lock().boot.clone()
     }
 
-    /// Changes of [`EventBus::boot`]: a live subscriber's ids mean nothing after one.
+    /// The boot id and the newest id, read together.
+    pub(crate) fn position(&self) -> (String, u64) {
+        let state = self.lock();
+        (state.boot.clone(), state.latest)
+    }
+
+    /// Told whenever ids stop following on from what a live subscriber saw: a new boot
+    /// id (Redis lost or back), or a gap in the relay's sequence. Such a subscriber
+    /// should reconnect and resume, which tells its client to resync.
     pub(crate) fn boot_changes(&self) -> watch::Receiver<String> {
         self.inner.boot_changes.subscribe()
     }
 
-    /// Publishes an event and returns its id; no subscriber is fine. While attached to
-    /// the relay the event goes out through it and 0 is returned: its id is given when
+    /// Publishes an event; no subscriber is fine. Returns its id, or `None` while
+    /// attached to the relay: the event then goes out through it, and gets its id when
     /// it comes back through [`EventBus::deliver`].
-    pub fn publish(&self, event: Event) -> u64 {
+    pub fn publish(&self, event: Event) -> Option<u64> {
         let mut state = self.lock();
-        let event = match self.inner.outlet.get() {
-            Some(outlet) if state.relayed => match outlet.send(event) {
-                Ok(()) => return 0,
-                Err(returned) => returned.0,
+        let unnumbered = Unnumbered::now(event);
+        let unnumbered = match self.inner.outlet.get() {
+            Some(outlet) if state.relayed => match outlet.send(unnumbered) {
+                Ok(()) => return None,
+                // The relay is gone (shutting down): numbering here from now on, under
+                // a boot id of this host's own, never under the shared epoch.
+                Err(returned) => {
+                    self.restart_locally(&mut state);
+                    returned.0
+                }
             },
-            _ => event,
+            _ => unnumbered,
         };
+        Some(self.number(&mut state, unnumbered))
+    }
+
+    /// Gives `event` the next local id, keeps it and sends it live.
+    fn number(&self, state: &mut State, event: Unnumbered) -> u64 {
         let id = state.latest + 1;
-        let event = Arc::new(Published {
-            id,
-            at_ms: crate::util::unix_ms(std::time::SystemTime::now()),
-            event,
-        });
+        let event = Arc::new(event.numbered(id));
         state.latest = id;
         state.backlog.push(event.clone());
         let _ = self.inner.sender.send(event);
@@ -217,12 +244,12 @@ impl EventBus {
     }
 
     /// Where events go while attached (set once, by the relay).
-    pub(crate) fn set_outlet(&self, outlet: mpsc::UnboundedSender<Event>) {
+    pub(crate) fn set_outlet(&self, outlet: mpsc::UnboundedSender<Unnumbered>) {
         let _ = self.inner.outlet.set(outlet);
     }
 
     /// Attaches to the relay: `epoch` becomes the boot id, `latest` the newest id, and
-    /// `recent` (oldest first, ids contiguous, ending at `latest`) the backlog.
+    /// `recent` (oldest first, ending at `latest`) the backlog.
     pub(crate) fn attach(&self, epoch: &str, latest: u64, recent: Vec<Published>) {
         let mut state = self.lock();
         state.backlog = Backlog::new(self.inner.backlog_capacity);
@@ -238,30 +265,54 @@ impl EventBus {
     }
 
     /// Detaches from the relay (Redis cannot be used): events are numbered here again,
-    /// from 1, under a fresh boot id. Nothing happens when already detached.
-    pub(crate) fn detach(&self) {
+    /// from 1, under a fresh boot id. `unsent` (the events whose write failed, then what
+    /// still waits in the relay's `outbox`) is numbered first, under the same lock, so
+    /// nothing published meanwhile comes before it. Already detached, the boot id stays
+    /// and only `unsent` is numbered.
+    pub(crate) fn detach(
+        &self,
+        unsent: Vec<Unnumbered>,
+        outbox: &mut mpsc::UnboundedReceiver<Unnumbered>,
+    ) {
         let mut state = self.lock();
-        if !state.relayed {
-            return;
+        if state.relayed {
+            self.restart_locally(&mut state);
         }
+        for event in unsent
+            .into_iter()
+            .chain(std::iter::from_fn(|| outbox.try_recv().ok()))
+        {
+            self.number(&mut state, event);
+        }
+    }
+
+    fn restart_locally(&self, state: &mut State) {
         state.relayed = false;
         state.latest = 0;
         state.backlog = Backlog::new(self.inner.backlog_capacity);
-        self.set_boot(&mut state, fresh_boot());
+        self.set_boot(state, fresh_boot());
     }
 
     /// Delivers an event numbered by the relay (the deployment's order). One already
-    /// delivered is ignored; after a gap (entries this host never read) the backlog
-    /// starts again, so replay never spans the gap.
-    pub(crate) fn deliver(&self, event: Published) {
+    /// delivered is ignored. After a gap (entries this host never read) the backlog
+    /// starts again, so replay never spans it, and live subscribers are told.
+    pub(crate) fn deliver(&self, event: Published) -> Delivered {
         let mut state = self.lock();
-        if !state.relayed || event.id <= state.latest {
-            return;
+        if !state.relayed {
+            return Delivered::Ignored;
         }
+        if event.id <= state.latest {
+            return Delivered::Old;
+        }
+        let gap = event.id != state.latest + 1;
         let event = Arc::new(event);
         state.latest = event.id;
         state.backlog.push_after_gap(event.clone());
+        if gap {
+            self.inner.boot_changes.send_modify(|_| {});
+        }
         let _ = self.inner.sender.send(event);
+        Delivered::Kept
     }
 
     fn set_boot(&self, state: &mut State, boot: String) {
@@ -277,16 +328,22 @@ impl EventBus {
     }
 
     /// Receives the events after `last_id` still in the backlog, then live ones, with
-    /// no gap and no duplicate. `None` (a fresh client) replays nothing.
-    pub(crate) fn subscribe_since(&self, last_id: Option<u64>) -> Subscription {
+    /// no gap and no duplicate. `None` (a fresh client) replays nothing. `boot` is the
+    /// boot id the client's `last_id` belongs to, when it says: another one means ids
+    /// restarted since, so nothing is replayed and the client is told to resync. Both
+    /// are compared under the lock that numbers events.
+    pub(crate) fn subscribe_since(&self, last_id: Option<u64>, boot: Option<&str>) -> Subscription {
         let state = self.lock();
         let live = self.inner.sender.subscribe();
-        let (replay, resync, missed) = match last_id.map(|id| state.backlog.since(id, state.latest))
-        {
+        let restarted = boot.is_some_and(|boot| boot != state.boot);
+        let (replay, resync, missed) = match last_id {
             None => (Vec::new(), false, 0),
-            Some(Since::Replay(events)) => (events, false, 0),
-            Some(Since::TooOld { missed }) => (Vec::new(), true, missed),
-            Some(Since::Unknown) => (Vec::new(), true, 0),
+            Some(_) if restarted => (Vec::new(), true, 0),
+            Some(id) => match state.backlog.since(id, state.latest) {
+                Since::Replay(events) => (events, false, 0),
+                Since::TooOld { missed } => (Vec::new(), true, missed),
+                Since::Unknown => (Vec::new(), true, 0),
+            },
         };
         let latest = state.latest;
         let boot = state.boot.clone();
@@ -333,20 +390,20 @@ mod tests {
     fn ids_are_monotonic_and_the_backlog_bounded() {
         let bus = EventBus::with_backlog(8, 16);
         for n in 1..=100 {
-            assert_eq!(bus.publish(Event::QueueStatus(Default::default())), n);
+            assert_eq!(bus.publish(Event::QueueStatus(Default::default())), Some(n));
         }
         assert_eq!(bus.backlog_len(), 16);
-        let sub = bus.subscribe_since(Some(90));
+        let sub = bus.subscribe_since(Some(90), None);
         assert_eq!(sub.latest, 100);
         assert!(!sub.resync);
         let ids: Vec<u64> = sub.replay.iter().map(|e| e.id).collect();
         assert_eq!(ids, (91..=100).collect::<Vec<_>>());
-        let old = bus.subscribe_since(Some(10));
+        let old = bus.subscribe_since(Some(10), None);
         assert!(old.resync);
         assert_eq!(old.missed, 74);
-        let foreign = bus.subscribe_since(Some(1000));
+        let foreign = bus.subscribe_since(Some(1000), None);
         assert!(foreign.resync && foreign.replay.is_empty());
-        let fresh = bus.subscribe_since(None);
+        let fresh = bus.subscribe_since(None, None);
         assert!(!fresh.resync && fresh.replay.is_empty());
     }
 
@@ -357,7 +414,7 @@ mod tests {
             code: "ABC-123".into(),
             source: "demo".into(),
         }));
-        let sub = bus.subscribe_since(Some(0));
+        let sub = bus.subscribe_since(Some(0), None);
         let text = serde_json::to_string(&*sub.replay[0]).expect("serializes");
         let wire: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         let at_ms = text.find(r#","at_ms":"#).expect("at_ms");
@@ -377,8 +434,9 @@ mod tests {
     }
 
     /// Attached to the relay, published events leave through the outlet and come back
-    /// numbered by it; duplicates are ignored, a gap restarts the backlog, and detaching
-    /// numbers locally again under a fresh boot id; every switch is announced.
+    /// numbered by it; duplicates are ignored, a gap restarts the backlog and tells live
+    /// subscribers, and detaching numbers what was on its way first, then locally again
+    /// under a fresh boot id; a client's old boot id is never replayed against.
     #[test]
     fn the_relay_numbers_events_while_attached() {
         let bus = EventBus::with_backlog(64, 8);
@@ -386,7 +444,10 @@ mod tests {
         let (outlet, mut outbox) = mpsc::unbounded_channel();
         bus.set_outlet(outlet);
         // Not attached yet: the outlet is not used.
-        assert_eq!(bus.publish(Event::PluginEnabled(Default::default())), 1);
+        assert_eq!(
+            bus.publish(Event::PluginEnabled(Default::default())),
+            Some(1)
+        );
         assert!(outbox.try_recv().is_err());
         let mut boots = bus.boot_changes();
         let relayed = |id| Published {
@@ -395,45 +456,80 @@ mod tests {
             event: Event::QueueStatus(Default::default()),
         };
         bus.attach("epoch-1", 40, (38..=40).map(relayed).collect());
-        assert_eq!(bus.boot(), "epoch-1");
+        assert_eq!(bus.position(), ("epoch-1".to_owned(), 40));
         assert!(boots.has_changed().expect("open"));
         boots.borrow_and_update();
         let mut live = bus.subscribe();
-        assert_eq!(bus.publish(Event::PluginDisabled(Default::default())), 0);
+        assert_eq!(bus.publish(Event::PluginDisabled(Default::default())), None);
         assert_eq!(
-            outbox.try_recv().expect("sent to the relay").name(),
+            outbox.try_recv().expect("sent to the relay").event.name(),
             "plugin_disabled"
         );
         assert!(
             live.try_recv().is_err(),
             "not delivered before the relay numbers it"
         );
-        bus.deliver(relayed(41));
-        bus.deliver(relayed(41));
-        bus.deliver(relayed(40));
+        assert_eq!(bus.deliver(relayed(41)), Delivered::Kept);
+        assert_eq!(bus.deliver(relayed(41)), Delivered::Old);
+        assert_eq!(bus.deliver(relayed(40)), Delivered::Old);
         assert_eq!(live.try_recv().expect("delivered").id, 41);
         assert!(live.try_recv().is_err(), "duplicates are ignored");
-        let replay = bus.subscribe_since(Some(37));
+        assert!(!boots.has_changed().expect("open"));
+        let replay = bus.subscribe_since(Some(37), Some("epoch-1"));
         let ids: Vec<u64> = replay.replay.iter().map(|e| e.id).collect();
         assert_eq!(
-            (ids, replay.latest, replay.boot.as_str()),
-            ((38..=41).collect(), 41, "epoch-1")
+            (ids, replay.latest, replay.resync),
+            ((38..=41).collect(), 41, false)
         );
-        // Entries this host never read: the backlog starts again after the gap.
-        bus.deliver(relayed(50));
-        assert!(bus.subscribe_since(Some(41)).resync);
-        assert_eq!(bus.subscribe_since(Some(49)).replay.len(), 1);
-        bus.detach();
+        // Ids of another numbering are not replayed against this one.
+        let foreign = bus.subscribe_since(Some(37), Some(&local_boot));
+        assert!(foreign.resync && foreign.replay.is_empty());
+        // Entries this host never read: the backlog starts again, live subscribers hear.
+        assert_eq!(bus.deliver(relayed(50)), Delivered::Kept);
+        assert!(boots.has_changed().expect("open"), "a gap is announced");
+        boots.borrow_and_update();
+        assert!(bus.subscribe_since(Some(41), None).resync);
+        assert_eq!(bus.subscribe_since(Some(49), None).replay.len(), 1);
+        // Detaching: the failed write, then what waited in the outbox, then new events.
+        assert_eq!(bus.publish(Event::PluginEnabled(Default::default())), None);
+        let waiting = bus.publish(Event::TaskQueued(Default::default()));
+        assert_eq!(waiting, None);
+        let first = outbox.try_recv().expect("the failed write");
+        bus.detach(vec![first], &mut outbox);
         let detached = bus.boot();
         assert!(detached != "epoch-1" && detached != local_boot);
         assert!(boots.has_changed().expect("open"));
-        assert_eq!(bus.publish(Event::PluginEnabled(Default::default())), 1);
-        assert!(outbox.try_recv().is_err());
+        assert_eq!(
+            bus.publish(Event::PluginDisabled(Default::default())),
+            Some(3)
+        );
+        let names: Vec<&str> = bus
+            .subscribe_since(Some(0), None)
+            .replay
+            .iter()
+            .map(|e| e.name())
+            .collect();
+        assert_eq!(names, ["plugin_enabled", "task_queued", "plugin_disabled"]);
         // Events the relay delivers late, after detaching, are not mixed in.
-        bus.deliver(relayed(51));
-        assert_eq!(bus.subscribe_since(Some(0)).latest, 1);
-        bus.detach();
+        assert_eq!(bus.deliver(relayed(51)), Delivered::Ignored);
+        bus.detach(Vec::new(), &mut outbox);
         assert_eq!(bus.boot(), detached, "detaching twice changes nothing");
+    }
+
+    /// When the relay is gone (shut down) while attached, an event is numbered here under
+    /// a fresh boot id, never under the shared epoch.
+    #[test]
+    fn a_closed_outlet_detaches() {
+        let bus = EventBus::with_backlog(8, 8);
+        let (outlet, outbox) = mpsc::unbounded_channel();
+        bus.set_outlet(outlet);
+        bus.attach("epoch-1", 10, Vec::new());
+        drop(outbox);
+        assert_eq!(
+            bus.publish(Event::PluginEnabled(Default::default())),
+            Some(1)
+        );
+        assert_ne!(bus.boot(), "epoch-1");
     }
 
     /// An event crosses hosts as `{type, at_ms, data}` and reads back whole.
@@ -472,7 +568,7 @@ mod tests {
             .collect();
         while !publishers.iter().all(|p| p.is_finished()) {
             let cursor = bus.lock().latest.saturating_sub(100);
-            let mut sub = bus.subscribe_since(Some(cursor));
+            let mut sub = bus.subscribe_since(Some(cursor), None);
             if sub.resync {
                 // Publishers ran more than the backlog ahead between the two locks.
                 assert!(sub.latest > cursor + 512 && sub.replay.is_empty());

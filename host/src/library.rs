@@ -115,6 +115,13 @@ pub(crate) enum TranslationRequest {
     Reclean,
 }
 
+/// The other hosts of a deployment, told that a source cookie was set here (they keep
+/// each source's cookies in memory too).
+pub(crate) trait CookiePeers: Send + Sync {
+    /// A cookie was stored.
+    fn cookie_set(&self);
+}
+
 /// The library service.
 #[derive(Clone)]
 pub struct Library {
@@ -124,6 +131,8 @@ pub struct Library {
     events: EventBus,
     /// Set once, after the task queue exists (the queue's kinds hold this library).
     translations: Arc<OnceLock<Arc<dyn TranslationRequests>>>,
+    /// Set once, when the deployment has other hosts.
+    cookie_peers: Arc<OnceLock<Arc<dyn CookiePeers>>>,
 }
 
 impl Library {
@@ -139,6 +148,7 @@ impl Library {
             media,
             events,
             translations: Arc::default(),
+            cookie_peers: Arc::default(),
         }
     }
 
@@ -190,7 +200,16 @@ impl Library {
             .set_cookie(source, name, value, Some(url.as_str()))
             .await?;
         self.plugins.set_cookie(source, name, value, url);
+        if let Some(peers) = self.cookie_peers.get() {
+            peers.cookie_set();
+        }
         Ok(())
+    }
+
+    /// Tells `peers` of every cookie set here (the other hosts of a deployment, which
+    /// then read the stored cookies again); set once at start-up.
+    pub(crate) fn set_cookie_peers(&self, peers: Arc<dyn CookiePeers>) {
+        let _ = self.cookie_peers.set(peers);
     }
 
     /// Adds a resource (or brings an existing one up to date): nothing is written unless

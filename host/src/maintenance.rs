@@ -111,6 +111,8 @@ pub struct Maintenance {
     store: Store,
     media: MediaStore,
     data_dir: Arc<Path>,
+    /// Unfinished downloads (`library.media_dir`/work/download).
+    download_work_dir: Arc<Path>,
     logs_dir: Arc<Path>,
     database_url: Arc<str>,
     settings: MaintenanceConfig,
@@ -122,6 +124,7 @@ impl Maintenance {
             store,
             media,
             data_dir: Arc::from(config.data_dir.as_path()),
+            download_work_dir: Arc::from(config.download_work_dir().as_path()),
             logs_dir: match &config.log_files {
                 Some(files) => Arc::from(files.dir.as_path()),
                 None => Arc::from(config.data_dir.join("logs").as_path()),

@@ -44,7 +44,7 @@ pub use manifest::append_custom_section;
 pub(crate) use manifest::{Manifest, valid_plugin_name};
 pub(crate) use probes::pack as pack_probes;
 pub use registry::Origin;
-pub(crate) use registry::{InstallOutcome, Registry};
+pub(crate) use registry::{InstallOutcome, PluginPeers, Registry};
 pub(crate) use runtime::{LiveVerdict, PluginRuntime};
 pub use types::{Metadata, Person, StreamHit};
 pub(crate) use types::{PluginError, PluginKind, SearchHit};

@@ -71,7 +71,7 @@ impl Server {
             library: library.clone(),
             fetch: fetch.clone(),
             settings: config.download.clone(),
-            work_root: config.data_dir.join("work").join("download"),
+            work_root: config.download_work_dir(),
         });
         let translator =
             crate::translate::from_config(&config, library.store().clone(), plugins.clone())
@@ -119,12 +119,18 @@ impl Server {
                     &tracker,
                     shutdown.child_token(),
                 )?;
-                tasks.set_peers(std::sync::Arc::new(cluster_link::ClusterPeers(
-                    cluster.signals().clone(),
-                )));
+                let peers =
+                    std::sync::Arc::new(cluster_link::ClusterPeers(cluster.signals().clone()));
+                tasks.set_peers(peers.clone());
+                plugins.registry().set_peers(peers.clone());
+                library.set_cookie_peers(peers);
                 tracker.spawn(cluster_link::follow_signals(
                     cluster.signals().clone(),
-                    tasks.clone(),
+                    cluster_link::Followers {
+                        tasks: tasks.clone(),
+                        plugins: plugins.clone(),
+                        library: library.clone(),
+                    },
                     shutdown.child_token(),
                 ));
                 Some(cluster)

@@ -1,9 +1,10 @@
 //! Several `kura serve` hosts as one server through Redis: three child processes, each
-//! with its own data directory, on one PostgreSQL database and one Redis, deliver every
-//! host's events to clients on every host in one order with the same ids, run the
-//! download lane one task at a time across the three, and stop a running task when the
-//! cancel arrives through another host (`KURA_TEST_DATABASE_URL` and
-//! `KURA_TEST_REDIS_URL`). One host whose Redis is stopped keeps serving, says so in
+//! with its own data directory, on one PostgreSQL database, one Redis and one shared
+//! plugins and media directory, deliver every host's events to clients on every host in
+//! one order with the same ids, run the download lane one task at a time across the
+//! three, stop a running task when the cancel arrives through another host, and take a
+//! plugin switch, an upload and a source cookie made through one host at once, with no
+//! directory watcher (`KURA_TEST_DATABASE_URL` and `KURA_TEST_REDIS_URL`). One host whose Redis is stopped keeps serving, says so in
 //! `/readyz`, and fans out again when Redis is back (needs `redis-server`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,7 +100,6 @@ async fn submit(client: &reqwest::Client, base: &str, body: Value) -> i64 {
         .expect("json");
     answer["task"]["id"]
         .as_i64()
-        .or_else(|| answer["id"].as_i64())
         .unwrap_or_else(|| panic!("no task id in {answer}"))
 }
 
@@ -109,24 +109,21 @@ async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// Polls `url` until `done` holds for its answer, within [`PATIENCE`].
+/// Polls `url` until `done` holds for its answer; that answer.
 async fn wait_for(
     client: &reqwest::Client,
     url: &str,
     done: impl Fn(u16, &Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    let mut last = Value::Null;
+    crate::plugin_index::wait_for(url, async || {
         let (status, body) = get(client, url).await;
-        if done(status, &body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{url} never got there: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        let reached = done(status, &body);
+        last = body;
+        reached
+    })
+    .await;
+    last
 }
 
 #[tokio::test]
@@ -136,9 +133,21 @@ async fn three_hosts_deliver_every_event_in_one_order() {
         return;
     };
     let database = test_database::ScratchDatabase::create(&admin).await;
-    let config = TestConfig::bare().merge(json!({
+    let fixture = support::fixture().await;
+    let shared = tempfile::tempdir().expect("shared directory");
+    let plugins_dir = shared.path().join("plugins");
+    std::fs::create_dir_all(&plugins_dir).expect("plugins dir");
+    std::fs::copy(
+        support::plugin_wasm("test-probe"),
+        plugins_dir.join("test-probe.wasm"),
+    )
+    .expect("copy test-probe");
+    let config = support::config(&fixture.base_url()).merge(json!({
         "database": { "url": database.url() },
         "redis": { "url": redis, "key_prefix": unique_prefix() },
+        "library": { "media_dir": shared.path().join("media") },
+        // No watcher, as on a network file system: the signals carry the changes.
+        "plugins": { "dir": plugins_dir, "watch": false },
         // Heartbeats this far apart leave the cancel to the signal between hosts.
         "tasks": { "mock_downloads": true, "lease_seconds": 900 },
     }));
@@ -197,29 +206,72 @@ async fn three_hosts_deliver_every_event_in_one_order() {
         sequences[0], sequences[2],
         "hosts 1 and 3 saw another order"
     );
-    // Each ran once, and never two downloads at once across the hosts.
-    let mut running: Option<i64> = None;
     let mut completed: BTreeMap<i64, usize> = BTreeMap::new();
-    for event in &sequences[0] {
-        let task = event["task"].as_i64().unwrap_or_default();
-        match event["type"].as_str().unwrap_or_default() {
-            "task_started" => {
-                assert_eq!(
-                    running, None,
-                    "{task} started while {running:?} ran: {sequences:?}"
-                );
-                running = Some(task);
-            }
-            "task_completed" => {
-                assert_eq!(running, Some(task), "{sequences:?}");
-                running = None;
-                *completed.entry(task).or_default() += 1;
-            }
-            _ => {}
-        }
+    for event in sequences[0]
+        .iter()
+        .filter(|e| e["type"] == "task_completed")
+    {
+        *completed
+            .entry(event["task"].as_i64().unwrap_or_default())
+            .or_default() += 1;
     }
     assert!(completed.values().all(|&count| count == 1), "{completed:?}");
     assert_eq!(completed.len(), ids.len(), "{completed:?}");
+    // Never two downloads at once across the hosts, by the times the database holds
+    // (the event order is the order events reached Redis, not the order of causes).
+    let mut runs = Vec::new();
+    for id in &ids {
+        let (_, task) = get(&client, &format!("{}/api/tasks/{id}", hosts[1].base)).await;
+        runs.push((
+            task["started_at"].as_i64(),
+            task["finished_at"].as_i64(),
+            *id,
+        ));
+    }
+    runs.sort();
+    for pair in runs.windows(2) {
+        let (Some(_), Some(finished), _) = pair[0] else {
+            panic!("a download without its times: {runs:?}");
+        };
+        assert!(
+            pair[1].0 >= Some(finished),
+            "two downloads overlapped: {runs:?}"
+        );
+    }
+
+    // A client of host 1 resumes on host 2: exactly what came after its last id.
+    let boot = boots.first().cloned().unwrap_or_default();
+    let since = sequences[0][2]["id"].as_u64().expect("an id");
+    let last = sequences[0]
+        .last()
+        .and_then(|e| e["id"].as_u64())
+        .expect("an id");
+    let url = format!(
+        "{}/ws/tasks?since={since}&boot={boot}",
+        hosts[1].base.replacen("http://", "ws://", 1)
+    );
+    let (mut resumed, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("upgrade");
+    let hello = next(&mut resumed).await.expect("hello");
+    assert_eq!(hello["data"]["resync"], false, "{hello}");
+    let mut replayed: Vec<Value> = Vec::new();
+    while replayed.last().and_then(|e| e["id"].as_u64()) < Some(last) {
+        let event = next(&mut resumed).await.expect("replay");
+        let Some(task) = event["data"]["task_id"].as_i64() else {
+            continue;
+        };
+        if ids.contains(&task) && event["type"] != "progress_update" {
+            replayed.push(json!({ "id": event["id"], "type": event["type"], "task": task }));
+        }
+    }
+    let expected: Vec<Value> = sequences[0]
+        .iter()
+        .filter(|e| e["id"].as_u64() > Some(since))
+        .cloned()
+        .collect();
+    assert_eq!(replayed, expected, "the replay on another host");
+
     // A long download, cancelled through a host that does not run it.
     let long = submit(
         &client,
@@ -247,11 +299,114 @@ async fn three_hosts_deliver_every_event_in_one_order() {
         .expect("cancel");
     assert!(cancel.status().is_success(), "{}", cancel.status());
     let cancelled = wait_for(&client, &task_url, |_, task| task["status"] == "cancelled").await;
-    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert!(cancelled["finished_at"].as_i64().is_some(), "{cancelled}");
 
+    plugins_and_cookies_reach_every_host(&client, &hosts, &fixture.base_url()).await;
     drop(sockets);
     drop(hosts);
     database.drop_database().await;
+}
+
+/// The cookie header the fixture's echo page got from the `test-probe` source on `base`.
+async fn cookie_seen_by_probe(client: &reqwest::Client, base: &str, echo: &str) -> String {
+    let query = json!({ "url": echo, "method": "GET" }).to_string();
+    let answer: Value = client
+        .post(format!("{base}/api/plugins/test-probe/call"))
+        .json(&json!({ "input": query, "search": true }))
+        .send()
+        .await
+        .expect("call")
+        .json()
+        .await
+        .expect("json");
+    let echoed: Value =
+        serde_json::from_str(answer[0]["title"].as_str().unwrap_or("{}")).unwrap_or_default();
+    echoed["headers"]["cookie"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A switch, an upload and a cookie made through host 1 take effect on hosts 2 and 3.
+async fn plugins_and_cookies_reach_every_host(
+    client: &reqwest::Client,
+    hosts: &[ChildServer],
+    fixture_url: &str,
+) {
+    let plugin = |list: &Value, name: &str| {
+        list["plugins"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|plugin| plugin["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let switched = client
+        .post(format!("{}/api/plugins/test-probe/disable", hosts[0].base))
+        .send()
+        .await
+        .expect("disable");
+    assert!(switched.status().is_success(), "{}", switched.status());
+    for host in &hosts[1..] {
+        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
+            plugin(list, "test-probe")["enabled"] == false
+        })
+        .await;
+    }
+    let switched = client
+        .post(format!("{}/api/plugins/test-probe/enable", hosts[1].base))
+        .send()
+        .await
+        .expect("enable");
+    assert!(switched.status().is_success(), "{}", switched.status());
+    for host in [&hosts[0], &hosts[2]] {
+        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
+            plugin(list, "test-probe")["enabled"] == true
+        })
+        .await;
+    }
+
+    let wasm = std::fs::read(support::plugin_wasm("test-swap-v1")).expect("test-swap-v1");
+    let uploaded = client
+        .post(format!("{}/api/plugins", hosts[2].base))
+        .header("content-type", "application/wasm")
+        .body(wasm)
+        .send()
+        .await
+        .expect("upload");
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    for host in &hosts[..2] {
+        let list = wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
+            !plugin(list, "test-swap")["version"].is_null()
+        })
+        .await;
+        assert_eq!(plugin(&list, "test-swap")["version"], "1.0.0", "{list}");
+    }
+
+    let echo = format!("{fixture_url}/echo");
+    let set = client
+        .post(format!("{}/api/source/cookie", hosts[0].base))
+        .json(&json!({ "source": "test-probe", "name": "kura_session", "value": "shared", "url": echo }))
+        .send()
+        .await
+        .expect("cookie");
+    assert!(set.status().is_success(), "{}", set.status());
+    for host in &hosts[1..] {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let seen = cookie_seen_by_probe(client, &host.base, &echo).await;
+            if seen == "kura_session=shared" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never sent the cookie: {seen:?}",
+                host.base
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// A `redis-server` of the test's own on a free port, without persistence.
@@ -311,10 +466,7 @@ async fn download_seen_by_a_client(server: &TestServer, code: &str) -> (String, 
         )
         .await;
     assert_eq!(status, 202, "{answer}");
-    let id = answer["task"]["id"]
-        .as_i64()
-        .or_else(|| answer["id"].as_i64())
-        .expect("id");
+    let id = answer["task"]["id"].as_i64().expect("id");
     let events = task_events_until_ended(&mut ws, &BTreeSet::from([id])).await;
     (boot, events)
 }
@@ -355,14 +507,32 @@ async fn a_host_keeps_serving_while_redis_is_down() {
     let redis = OwnRedis::start(port).expect("redis-server again");
     wait_for(&client, &readyz, |status, _| status == 200).await;
     let (back_boot, events) = download_seen_by_a_client(&server, "OUT-003").await;
-    assert_ne!(
-        back_boot, local_boot,
-        "fanning out again, under the stream's epoch"
+    // This Redis kept nothing: a new stream, a new epoch.
+    assert!(
+        back_boot != local_boot && back_boot != relayed_boot,
+        "{back_boot}"
     );
     assert!(
         events.iter().any(|e| e["type"] == "task_completed"),
         "{events:?}"
     );
+    // The events went through Redis again: its stream holds them.
+    match Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "XLEN", "kura:events"])
+        .output()
+    {
+        Ok(output) => {
+            let length: u64 = String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            assert!(
+                length >= events.len() as u64,
+                "the stream holds {length} events: {events:?}"
+            );
+        }
+        Err(error) => eprintln!("redis-cli cannot run ({error}): the stream is not inspected"),
+    }
     server.stop().await;
     drop(redis);
 }

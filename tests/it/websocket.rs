@@ -90,7 +90,7 @@ async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
         Event::QueueStatus(Default::default()),
     ]
     .into_iter()
-    .map(|event| bus.publish(event))
+    .map(|event| bus.publish(event).expect("numbered in the process"))
     .collect();
     let boot = boot.as_str().expect("boot");
     let mut ws = connect(&server, &format!("?since={seen}&boot={boot}")).await;
@@ -100,13 +100,15 @@ async fn reconnect_with_since_gets_exactly_what_it_missed_then_live() {
     for id in &missed {
         assert_eq!(next(&mut ws).await["id"], *id, "replayed in order");
     }
-    let live = bus.publish(Event::TaskFailed(kura::events::TaskFailedEvent {
-        task: TaskEvent {
-            error: Some("boom".into()),
-            ..task(1)
-        },
-        ..Default::default()
-    }));
+    let live = bus
+        .publish(Event::TaskFailed(kura::events::TaskFailedEvent {
+            task: TaskEvent {
+                error: Some("boom".into()),
+                ..task(1)
+            },
+            ..Default::default()
+        }))
+        .expect("numbered in the process");
     let event = next(&mut ws).await;
     assert_eq!(
         (event["id"].as_u64(), event["type"].as_str()),
@@ -160,7 +162,9 @@ async fn a_cursor_the_backlog_cannot_serve_asks_for_resync() {
     let hello = next(&mut ws).await;
     assert_eq!(hello["data"]["resync"], true);
     assert_eq!(hello["data"]["missed"], 9);
-    let live = bus.publish(Event::TaskQueued(task(2)));
+    let live = bus
+        .publish(Event::TaskQueued(task(2)))
+        .expect("numbered in the process");
     assert_eq!(
         next(&mut ws).await["id"],
         live,
@@ -205,7 +209,9 @@ async fn a_client_that_falls_behind_catches_up_from_the_backlog_or_resyncs() {
     let resync = next(&mut ws).await;
     assert_eq!(resync["type"], "resync");
     assert_eq!(resync["data"]["missed"], 100);
-    let live = bus.publish(Event::QueueStatus(Default::default()));
+    let live = bus
+        .publish(Event::QueueStatus(Default::default()))
+        .expect("numbered in the process");
     assert_eq!(next(&mut ws).await["id"], live);
     server.stop().await;
 }
@@ -263,7 +269,9 @@ async fn a_client_that_never_reads_is_dropped_not_buffered() {
     // The server itself is fine: a new client gets hello and live events.
     let mut ws = connect(&server, "").await;
     assert_eq!(next(&mut ws).await["type"], "hello");
-    let id = bus.publish(Event::TaskQueued(task(3)));
+    let id = bus
+        .publish(Event::TaskQueued(task(3)))
+        .expect("numbered in the process");
     assert_eq!(next(&mut ws).await["id"], id);
     server.stop().await;
 }

@@ -139,13 +139,11 @@ impl Connection {
     }
 
     async fn serve(&mut self, since: Option<u64>, boot: Option<String>) -> Result<(), End> {
-        // Ids from another run mean nothing here, whatever their value.
+        // Ids from another run mean nothing here, whatever their value: the bus compares
+        // the client's boot id with its own as it takes the snapshot.
         let mut boot_changes = self.bus.boot_changes();
-        let restarted = boot.is_some_and(|b| b != self.bus.boot());
-        let mut subscription = self
-            .bus
-            .subscribe_since(if restarted { None } else { since });
-        let resync = subscription.resync || (restarted && since.is_some());
+        let mut subscription = self.bus.subscribe_since(since, boot.as_deref());
+        let resync = subscription.resync;
         let hello = json!({ "type": "hello", "data": {
             "boot": subscription.boot, "last_id": subscription.latest,
             "resync": resync, "missed": subscription.missed,
@@ -183,7 +181,8 @@ impl Connection {
                         self.lagged()?;
                         // The bus's backlog is longer than the live ring: it often
                         // still holds what this client skipped.
-                        subscription = self.bus.subscribe_since(Some(self.last_id));
+                        let boot = subscription.boot.clone();
+                        subscription = self.bus.subscribe_since(Some(self.last_id), Some(&boot));
                         self.catch_up(&mut subscription, true).await?;
                     }
                     Err(RecvError::Closed) => {

@@ -5,7 +5,9 @@
 //!
 //! While Redis cannot be used the bus delivers locally under a boot id of its own
 //! (clients resync when it changes), and the relay reconnects every second; once back,
-//! the bus takes the stream's epoch, ids and recent events again.
+//! the bus takes the stream's epoch, ids and recent events again. The order is the
+//! order in which events reached Redis: one host's events keep their order, and events
+//! of different hosts are ordered as they arrived, not by cause.
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Health, Keys};
-use crate::events::{BACKLOG, Event, EventBus, Published, Unnumbered};
+use crate::events::{BACKLOG, Delivered, EventBus, Published, Unnumbered};
 
 /// How long one XREAD waits for new entries before asking again.
 const READ_BLOCK: Duration = Duration::from_secs(5);
@@ -26,20 +28,36 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 /// Entries read at once.
 const READ_COUNT: usize = 512;
+/// Events appended in one round trip, when several wait.
+const WRITE_BATCH: usize = 64;
 
-/// Numbers an event and appends it, in one step, so the stream's order is the ids'.
+/// Numbers events and appends them, in one step, so the stream's order is the ids'.
+/// Refused when the epoch is not the one the host attached to (Redis lost the stream,
+/// or another host started a new one): the host then reconnects.
 const APPEND: &str = r"
-local n = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', ARGV[2])
+if redis.call('GET', KEYS[3]) ~= ARGV[2] then
+  return redis.error_reply('KURAEPOCH the event stream was reset')
+end
+local n = 0
+for i = 3, #ARGV do
+  n = redis.call('INCR', KEYS[1])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', ARGV[i])
+end
 return n
 ";
 
 /// The stream's epoch (made on first use), its last id and its newest entries, read at
-/// one instant.
+/// one instant. When the epoch is the one this host knew but the sequence is below the
+/// newest id it saw, Redis went back in time (a restore): a new epoch is made, so no
+/// client is replayed ids that now mean other events.
 const SNAPSHOT: &str = r"
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
 local epoch = redis.call('GET', KEYS[1])
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+if epoch == ARGV[3] and seq < tonumber(ARGV[4]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  epoch = ARGV[1]
+end
 local entries = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2])
 return {epoch, seq, entries}
 ";
@@ -59,28 +77,51 @@ enum Stop {
     Failed(String),
 }
 
+/// A connected relay's two connections, its epoch, and where its reader goes on from.
+struct Session {
+    writer: MultiplexedConnection,
+    reader: MultiplexedConnection,
+    epoch: String,
+    cursor: String,
+}
+
 impl Relay {
     /// Relays until `shutdown`, reconnecting after every failure.
     pub(super) async fn run(self, shutdown: CancellationToken) {
-        let (outlet, mut outbox) = mpsc::unbounded_channel::<Event>();
+        let (outlet, mut outbox) = mpsc::unbounded_channel::<Unnumbered>();
         self.bus.set_outlet(outlet);
         let mut warned = false;
+        // The epoch and newest id this host last saw, to notice Redis going back.
+        let mut known: Option<(String, u64)> = None;
+        // Events taken from the outbox and not yet known to be in Redis.
+        let mut in_flight: Vec<Unnumbered> = Vec::new();
         loop {
-            let stop = match self.connect().await {
-                Ok((writer, reader, cursor)) => {
+            let stop = match self.connect(known.as_ref()).await {
+                Ok(session) => {
                     if warned {
                         tracing::info!("Redis answers again: events fan out to every host");
                     }
                     warned = false;
                     self.health.up();
-                    tokio::select! {
-                        stop = self.write(writer, &mut outbox) => stop,
+                    let Session {
+                        writer,
+                        reader,
+                        epoch,
+                        cursor,
+                    } = session;
+                    let stop = tokio::select! {
+                        stop = self.write(writer, &epoch, &mut outbox, &mut in_flight) => stop,
                         stop = self.read(reader, cursor) => stop,
                         () = shutdown.cancelled() => Stop::Shutdown,
-                    }
+                    };
+                    known = Some(self.bus.position());
+                    stop
                 }
                 Err(reason) => Stop::Failed(reason),
             };
+            // Whatever was on its way to Redis is delivered here instead, in order,
+            // before anything published from now on.
+            self.bus.detach(std::mem::take(&mut in_flight), &mut outbox);
             match stop {
                 Stop::Shutdown => return,
                 Stop::Failed(reason) => {
@@ -92,11 +133,6 @@ impl Relay {
                         warned = true;
                     }
                     self.health.down(reason);
-                    self.bus.detach();
-                    // What was on its way to Redis is delivered here instead.
-                    while let Ok(event) = outbox.try_recv() {
-                        self.bus.publish(event);
-                    }
                 }
             }
             tokio::select! {
@@ -106,11 +142,8 @@ impl Relay {
         }
     }
 
-    /// Two connections (the reader's blocks) and the bus attached to the stream; the
-    /// stream id the reader goes on from.
-    async fn connect(
-        &self,
-    ) -> Result<(MultiplexedConnection, MultiplexedConnection, String), String> {
+    /// Two connections (the reader's blocks) and the bus attached to the stream.
+    async fn connect(&self, known: Option<&(String, u64)>) -> Result<Session, String> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT));
@@ -127,12 +160,15 @@ impl Relay {
             .map_err(|error| error.to_string())?;
         let mut fresh_epoch = [0u8; 8];
         getrandom::fill(&mut fresh_epoch).map_err(|error| error.to_string())?;
+        let (known_epoch, known_latest) = known.cloned().unwrap_or_default();
         let snapshot: Value = Script::new(SNAPSHOT)
             .key(&self.keys.epoch)
             .key(&self.keys.seq)
             .key(&self.keys.events)
             .arg(hex::encode(fresh_epoch))
             .arg(self.stream_length.min(BACKLOG))
+            .arg(known_epoch)
+            .arg(known_latest)
             .invoke_async(&mut writer)
             .await
             .map_err(|error| error.to_string())?;
@@ -143,43 +179,62 @@ impl Relay {
         let mut recent: Vec<Published> = entries.iter().filter_map(published).collect();
         recent.reverse();
         self.bus.attach(&epoch, seq, recent);
-        Ok((writer, reader, cursor))
+        Ok(Session {
+            writer,
+            reader,
+            epoch,
+            cursor,
+        })
     }
 
-    /// Appends what this host publishes, until a command fails.
+    /// Appends what this host publishes, several events per round trip when several
+    /// wait, until a command fails. `in_flight` holds what is being appended, so that
+    /// what a failure (or the reader's) leaves unwritten is not lost.
     async fn write(
         &self,
         mut connection: MultiplexedConnection,
-        outbox: &mut mpsc::UnboundedReceiver<Event>,
+        epoch: &str,
+        outbox: &mut mpsc::UnboundedReceiver<Unnumbered>,
+        in_flight: &mut Vec<Unnumbered>,
     ) -> Stop {
         let append = Script::new(APPEND);
-        while let Some(event) = outbox.recv().await {
-            let unnumbered = Unnumbered::now(event);
-            let json = match serde_json::to_string(&unnumbered) {
-                Ok(json) => json,
-                Err(error) => {
-                    tracing::error!(%error, "an event could not be written as JSON");
-                    continue;
+        loop {
+            if in_flight.is_empty() {
+                match outbox.recv().await {
+                    Some(event) => in_flight.push(event),
+                    None => return Stop::Shutdown,
                 }
-            };
-            let appended: Result<u64, _> = append
-                .key(&self.keys.seq)
+            }
+            while in_flight.len() < WRITE_BATCH {
+                match outbox.try_recv() {
+                    Ok(event) => in_flight.push(event),
+                    Err(_) => break,
+                }
+            }
+            let mut invocation = append.key(&self.keys.seq);
+            invocation
                 .key(&self.keys.events)
+                .key(&self.keys.epoch)
                 .arg(self.stream_length)
-                .arg(&json)
-                .invoke_async(&mut connection)
-                .await;
-            if let Err(error) = appended {
-                // Not in Redis: this host's clients get it at least.
-                self.bus.detach();
-                self.bus.publish(unnumbered.event);
-                return Stop::Failed(error.to_string());
+                .arg(epoch);
+            for event in in_flight.iter() {
+                match serde_json::to_string(event) {
+                    Ok(json) => {
+                        invocation.arg(json);
+                    }
+                    Err(error) => tracing::error!(%error, "an event could not be written as JSON"),
+                }
+            }
+            let appended: Result<u64, _> = invocation.invoke_async(&mut connection).await;
+            match appended {
+                Ok(_) => in_flight.clear(),
+                Err(error) => return Stop::Failed(error.to_string()),
             }
         }
-        Stop::Shutdown
     }
 
-    /// Delivers the stream's new entries to the bus, in order, until a command fails.
+    /// Delivers the stream's new entries to the bus, in order, until a command fails or
+    /// the stream goes back.
     async fn read(&self, mut connection: MultiplexedConnection, mut cursor: String) -> Stop {
         loop {
             let reply: Result<Option<StreamReadReply>, _> = redis::cmd("XREAD")
@@ -196,13 +251,15 @@ impl Relay {
                 Ok(reply) => reply,
                 Err(error) => return Stop::Failed(error.to_string()),
             };
-            for entry in reply
+            let entries = reply
                 .into_iter()
                 .flat_map(|reply| reply.keys)
-                .flat_map(|key| key.ids)
-            {
-                if let Some(event) = published(&entry) {
-                    self.bus.deliver(event);
+                .flat_map(|key| key.ids);
+            for entry in entries {
+                if let Some(event) = published(&entry)
+                    && self.bus.deliver(event) == Delivered::Old
+                {
+                    return Stop::Failed("the event stream went back: Redis lost it".to_owned());
                 }
                 cursor = entry.id;
             }
@@ -225,7 +282,8 @@ fn parse_snapshot(value: Value) -> Result<(String, u64, Vec<StreamId>), String> 
 }
 
 /// The event of a stream entry; `None` (and a warning) for one this host cannot read,
-/// such as a newer host's event type.
+/// such as a newer host's event type. Its id is then missing here: the bus treats the
+/// next one as after a gap, and live clients resync.
 fn published(entry: &StreamId) -> Option<Published> {
     let id: u64 = entry.get("n")?;
     let json: String = entry.get("e")?;

@@ -189,6 +189,10 @@ pub(crate) struct RawDatabase {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawLibrary {
+    /// Where covers, videos, avatars and unfinished downloads live (`resource/`,
+    /// `work/`); relative paths are under data_dir. Unset: data_dir. Several hosts of one
+    /// deployment point it at the same shared directory.
+    pub(crate) media_dir: Option<PathBuf>,
     /// Which title lists and details show: `translated` (falling back to the source
     /// title), `source` or `original`.
     pub(crate) display_title: String,
@@ -207,6 +211,7 @@ pub(crate) struct RawLibrary {
 impl Default for RawLibrary {
     fn default() -> Self {
         Self {
+            media_dir: None,
             display_title: "translated".to_owned(),
             file_path_prefix: String::new(),
             file_path_prefix_replaces_root: false,

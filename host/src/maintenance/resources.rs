@@ -29,7 +29,7 @@ use crate::store::ResourceFiles;
 pub(super) struct Listing {
     pub(crate) covers: Vec<Entry>,
     pub(crate) videos: Vec<Entry>,
-    /// Entries of `<data_dir>/work/download`.
+    /// Entries of `<media_dir>/work/download`.
     pub(crate) work: Vec<Entry>,
     pub(crate) work_root: std::path::PathBuf,
     /// Partial and temporary files older than this are stale.
@@ -55,7 +55,7 @@ impl Maintenance {
         });
         let rows = self.store.all_resource_files().await?;
         let media = self.media.clone();
-        let work_root = self.data_dir.join("work").join("download");
+        let work_root = self.download_work_dir.to_path_buf();
         let stale_before_ms = now_ms() - self.settings.stale_part.as_millis() as i64;
         let young_after_ms = report.started_at_ms - YOUNG_MS;
         let (findings, checked) = blocking(move || {

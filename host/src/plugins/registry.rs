@@ -72,6 +72,8 @@ pub struct Registry {
     stamps: Mutex<HashMap<PathBuf, FileStamp>>,
     file_failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
     enabled_overrides: RwLock<BTreeMap<String, bool>>,
+    /// Told when an operator changed the plugins (the other hosts of a deployment).
+    peers: std::sync::OnceLock<Arc<dyn PluginPeers>>,
     install_lock: tokio::sync::Mutex<()>,
     /// One lock per plugin name, held from prepare to publish: versions of one plugin go
     /// live in the order they arrived, while different plugins prepare in parallel.
@@ -102,11 +104,39 @@ impl Registry {
             stamps: Mutex::new(HashMap::new()),
             file_failures: RwLock::new(BTreeMap::new()),
             enabled_overrides: RwLock::new(overrides),
+            peers: std::sync::OnceLock::new(),
             install_lock: tokio::sync::Mutex::new(()),
             name_locks: Mutex::new(HashMap::new()),
             builtins,
             compiling: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Tells `peers` of every change an operator makes (an upload, a switch, a
+    /// rollback); set once at start-up.
+    pub(crate) fn set_peers(&self, peers: Arc<dyn PluginPeers>) {
+        let _ = self.peers.set(peers);
+    }
+
+    fn tell_peers(&self) {
+        if let Some(peers) = self.peers.get() {
+            peers.changed();
+        }
+    }
+
+    /// Reads the run-time switches again from the state file another host of the
+    /// deployment wrote (the plugins directory, and the file beside it, are shared).
+    pub(crate) fn reload_switches(&self) {
+        let Some(overrides) = std::fs::read(state_file(&self.runtime))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<BTreeMap<String, bool>>(&bytes).ok())
+        else {
+            return;
+        };
+        *self
+            .enabled_overrides
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = overrides;
     }
 
     /// The runtime that prepares and calls plugins.
@@ -174,6 +204,9 @@ impl Registry {
         }
         let outcome = self.publish(loaded.clone(), &origin);
         self.remember_file(&origin, &sha256, Some(loaded.name()));
+        if matches!(origin, Origin::Upload) {
+            self.tell_peers();
+        }
         Ok((loaded, outcome))
     }
 
@@ -569,6 +602,7 @@ impl Registry {
             version = previous.version(),
             "plugin rolled back"
         );
+        self.tell_peers();
         self.events
             .publish(Event::PluginRolledBack(PluginRolledBackEvent {
                 name: name.to_owned(),
@@ -595,6 +629,7 @@ impl Registry {
         let bytes = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();
         write_file_atomically(&path, &bytes)
             .map_err(|error| LoadError::Io(format!("{}: {error}", path.display())))?;
+        self.tell_peers();
         let switched = PluginEvent {
             name: name.to_owned(),
         };
@@ -696,6 +731,13 @@ impl Registry {
             .write()
             .unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The other hosts of a deployment that share the plugins directory: told that an
+/// operator changed it, they read it and the switches again at once.
+pub(crate) trait PluginPeers: Send + Sync {
+    /// An upload, a switch or a rollback happened here.
+    fn changed(&self);
 }
 
 fn state_file(runtime: &PluginRuntime) -> PathBuf {
