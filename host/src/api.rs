@@ -18,6 +18,7 @@ mod params;
 mod people;
 mod plugin_index;
 mod plugins;
+mod prometheus;
 mod ready;
 mod reports;
 mod resource_list;
@@ -111,6 +112,8 @@ pub(crate) struct Shared {
     pub(crate) config_shown: serde_json::Value,
     /// Whether Redis answers, when the deployment has one (`GET /readyz`).
     pub(crate) cluster: Option<crate::cluster::Health>,
+    /// The metrics recorder, with `metrics.enabled` (`GET /metrics`).
+    pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 pub(crate) use ui::UiFiles;
@@ -125,6 +128,7 @@ pub(crate) fn api_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(ready::ready))
+        .routes(routes!(prometheus::metrics))
         .routes((schemas, paths, plugins_route))
         .routes(routes!(plugins::enable))
         .routes(routes!(plugins::disable))
@@ -197,6 +201,12 @@ pub(crate) fn router(state: AppState, config: &ServerConfig) -> Router {
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(guard, security::guard))
         .layer(axum::middleware::from_fn(access_log));
+    // Counted outside the guard too, so refused requests show in the figures.
+    let router = if state.metrics.is_some() {
+        router.layer(axum::middleware::from_fn(prometheus::track))
+    } else {
+        router
+    };
     // CORS sits outside the guard so preflights are answered without a token.
     let router = match security::cors(config) {
         Some(cors) => router.layer(cors),

@@ -82,6 +82,8 @@ pub struct Config {
     pub(crate) translator: TranslatorConfig,
     /// The Redis the deployment's hosts share; None: one host.
     pub(crate) redis: Option<RedisConfig>,
+    /// `GET /metrics` and the series it shows (`metrics.enabled`).
+    pub(crate) metrics_enabled: bool,
     /// Per-plugin settings by name, from `sources:`, `scrapers:`, `cleaners:` and
     /// `playlist_filters:`.
     pub(crate) plugin_entries: BTreeMap<String, PluginEntry>,
@@ -518,6 +520,7 @@ fn validate(raw: RawConfig) -> Result<Config> {
         download,
         translator: translator::validate_translator(&raw.translator)?,
         redis: cluster::validate_redis(&raw.redis)?,
+        metrics_enabled: raw.metrics.enabled,
         plugin_entries,
         shown: effective::shown(&raw),
     })

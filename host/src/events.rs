@@ -216,6 +216,7 @@ impl EventBus {
     /// attached to the relay: the event then goes out through it, and gets its id when
     /// it comes back through [`EventBus::deliver`].
     pub fn publish(&self, event: Event) -> Option<u64> {
+        metrics::counter!(crate::telemetry::EVENTS, "type" => event.name()).increment(1);
         let mut state = self.lock();
         let unnumbered = Unnumbered::now(event);
         let unnumbered = match self.inner.outlet.get() {

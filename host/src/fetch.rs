@@ -143,6 +143,7 @@ impl FetchClient {
         request: FetchRequest,
     ) -> Result<FetchResponse, FetchError> {
         let budget = self.budget(scope, &request);
+        let host = host_of(&request.url);
         let result = tokio::time::timeout(budget, async {
             let (response, final_url) = self.send_following(scope, request).await?;
             self.read_response(response, final_url).await
@@ -150,6 +151,7 @@ impl FetchClient {
         .await
         .unwrap_or(Err(FetchError::Timeout));
         log_denial(scope, &result);
+        count_fetch(host, result.as_ref().map(|response| response.status));
         result
     }
 
@@ -163,11 +165,13 @@ impl FetchClient {
         request: FetchRequest,
     ) -> Result<StreamingResponse, FetchError> {
         let budget = self.budget(scope, &request);
+        let host = host_of(&request.url);
         let result = tokio::time::timeout(budget, self.send_following(scope, request))
             .await
             .unwrap_or(Err(FetchError::Timeout))
             .map(|(response, final_url)| StreamingResponse::new(response, final_url));
         log_denial(scope, &result);
+        count_fetch(host, result.as_ref().map(|response| response.status));
         result
     }
 
@@ -409,4 +413,33 @@ fn redact(url: &Url) -> String {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.to_string()
+}
+/// The host a request asks, for metrics (`-` when the URL has none).
+fn host_of(url: &str) -> String {
+    Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+/// One request in the metrics: by host, and by the answer's status class or why none
+/// came.
+fn count_fetch(host: String, status: Result<u16, &FetchError>) {
+    let outcome = match status {
+        Ok(status) => match status / 100 {
+            1 => "1xx",
+            2 => "2xx",
+            3 => "3xx",
+            4 => "4xx",
+            _ => "5xx",
+        },
+        Err(FetchError::Denied(_)) => "denied",
+        Err(FetchError::InvalidUrl(_)) => "invalid_url",
+        Err(FetchError::Timeout) => "timeout",
+        Err(FetchError::TooLarge(_)) => "too_large",
+        Err(FetchError::TooManyRedirects) => "too_many_redirects",
+        Err(FetchError::BudgetExhausted) => "budget_exhausted",
+        Err(FetchError::Network(_)) => "network",
+    };
+    metrics::counter!(crate::telemetry::FETCHES, "host" => host, "outcome" => outcome).increment(1);
 }

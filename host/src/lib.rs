@@ -31,6 +31,7 @@ mod schedule;
 mod server;
 pub mod store;
 mod tasks;
+mod telemetry;
 #[cfg(test)]
 mod tidy;
 mod translate;

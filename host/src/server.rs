@@ -110,6 +110,14 @@ impl Server {
                 .with_context(|| format!("schedules.jobs.{}", job.name))?;
         }
         let tracker = TaskTracker::new();
+        let metrics = if config.metrics_enabled {
+            Some(
+                crate::telemetry::install()
+                    .map_err(|error| anyhow::anyhow!("cannot record metrics: {error}"))?,
+            )
+        } else {
+            None
+        };
         let cluster = match &config.redis {
             Some(redis) => {
                 let cluster = crate::cluster::Cluster::start(
@@ -199,6 +207,7 @@ impl Server {
             ui: api::UiFiles::new(config.server.web_dir.as_deref()),
             config_shown: config.shown.clone(),
             cluster: cluster.as_ref().map(|cluster| cluster.health().clone()),
+            metrics,
         });
         let router = api::router(state, &config.server);
         tracker.spawn(api::serve(

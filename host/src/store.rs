@@ -241,6 +241,14 @@ impl Store {
         &self.reader
     }
 
+    /// Each pool's connections open and idle now: `write`, then `read`.
+    pub(crate) fn pool_use(&self) -> [(&'static str, u32, usize); 2] {
+        [
+            ("write", self.pool.size(), self.pool.num_idle()),
+            ("read", self.reader.size(), self.reader.num_idle()),
+        ]
+    }
+
     /// Begins a transaction that writes. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`, waiting out other writers under the busy timeout): a deferred
     /// transaction that reads first and writes after another connection's commit fails

@@ -19,6 +19,7 @@ mod plugin_index;
 mod plugin_languages;
 mod plugin_tasks;
 mod plugins;
+mod prometheus;
 mod sandbox;
 mod security;
 mod tasks;

@@ -122,8 +122,25 @@ struct Connection {
     lags: VecDeque<Instant>,
 }
 
+/// A connected client, counted in the metrics while it lives.
+struct Counted;
+
+impl Counted {
+    fn new() -> Self {
+        metrics::gauge!(crate::telemetry::WEBSOCKET_CLIENTS).increment(1.0);
+        Self
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        metrics::gauge!(crate::telemetry::WEBSOCKET_CLIENTS).decrement(1.0);
+    }
+}
+
 impl Connection {
     async fn run(mut self, since: Option<u64>, boot: Option<String>) {
+        let _counted = Counted::new();
         match self.serve(since, boot).await {
             Ok(()) | Err(End::Drop) => {}
             Err(End::Close(code, reason)) => {

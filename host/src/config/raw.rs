@@ -43,6 +43,8 @@ pub(crate) struct RawConfig {
     pub(crate) proxy: RawProxy,
     /// Redis, shared by the hosts of one deployment.
     pub(crate) redis: super::RawRedis,
+    /// Prometheus metrics at `GET /metrics`.
+    pub(crate) metrics: RawMetrics,
     /// Per-source settings, by plugin name.
     pub(crate) sources: BTreeMap<String, RawPluginEntry>,
     /// Per-scraper settings, by plugin name.
@@ -71,6 +73,7 @@ impl Default for RawConfig {
             translator: super::RawTranslator::default(),
             proxy: RawProxy::default(),
             redis: super::RawRedis::default(),
+            metrics: RawMetrics::default(),
             sources: BTreeMap::new(),
             scrapers: BTreeMap::new(),
             cleaners: BTreeMap::new(),
@@ -372,6 +375,15 @@ pub(crate) struct RawProxy {
     pub(crate) enabled: bool,
     /// `http://`, `https://` or `socks5://` proxy URL.
     pub(crate) url: Option<String>,
+}
+
+/// `metrics:`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawMetrics {
+    /// Serve `GET /metrics` in the Prometheus text format (behind the token when one is
+    /// required) and record the series it shows.
+    pub(crate) enabled: bool,
 }
 
 /// One entry under `sources:`, `scrapers:`, `cleaners:` or `playlist_filters:`.

@@ -153,6 +153,19 @@ pub(crate) enum Outcome {
     Crashed,
 }
 
+impl Outcome {
+    /// The outcome's name in metrics.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::PluginError => "plugin_error",
+            Outcome::Timeout => "timeout",
+            Outcome::MemoryLimit => "memory_limit",
+            Outcome::Crashed => "crashed",
+        }
+    }
+}
+
 impl PluginStats {
     pub(crate) fn record(&self, outcome: Outcome, elapsed: Duration, failure: Option<String>) {
         self.calls.fetch_add(1, Ordering::Relaxed);

@@ -407,6 +407,19 @@ impl PluginRuntime {
             {
                 tracing::warn!(plugin = plugin.name(), version = plugin.version(), error = %message, "plugin call failed");
             }
+            metrics::counter!(
+                crate::telemetry::PLUGIN_CALLS,
+                "plugin" => plugin.name().to_owned(),
+                "version" => plugin.version().to_owned(),
+                "outcome" => class.as_str(),
+            )
+            .increment(1);
+            metrics::histogram!(
+                crate::telemetry::PLUGIN_SECONDS,
+                "plugin" => plugin.name().to_owned(),
+                "version" => plugin.version().to_owned(),
+            )
+            .record(crate::telemetry::seconds(started.elapsed()));
             plugin.stats.record(class, started.elapsed(), failure);
             plugin.outcomes.record(result.as_ref().err());
         }

@@ -163,6 +163,20 @@ impl Store {
             .collect()
     }
 
+    /// Per lane: how many tasks wait, and since when the oldest waits (unix ms).
+    pub(crate) async fn pending_by_lane(&self) -> Result<Vec<(String, u64, i64)>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT lane, COUNT(*), MIN(created_at) FROM tasks WHERE status = 'pending' \
+             GROUP BY lane ORDER BY lane",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(lane, count, oldest)| (lane, count.max(0) as u64, oldest))
+            .collect())
+    }
+
     /// Takes the next runnable task of `lane` for `holder`, with a lease until
     /// `now + lease_ms`. A serial lane gives nothing while one of its tasks runs.
     pub(crate) async fn claim(

@@ -207,6 +207,9 @@ async fn run(
         code = %code, bytes = outcome.bytes, segments = outcome.segments,
         reused = outcome.reused_segments, seconds = outcome.elapsed_seconds, "download finished"
     );
+    metrics::counter!(crate::telemetry::DOWNLOAD_BYTES).increment(outcome.bytes);
+    let fetched = outcome.segments.saturating_sub(outcome.reused_segments);
+    metrics::counter!(crate::telemetry::DOWNLOAD_SEGMENTS).increment(fetched as u64);
     Ok(Downloaded {
         outcome,
         code,

@@ -7,7 +7,7 @@
 //! the task ends failed).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -122,6 +122,7 @@ impl TaskQueue {
 
     /// Runs one claimed attempt to its end and records the outcome.
     async fn run_attempt(self, task: TaskRow, shutdown: CancellationToken) {
+        let started = Instant::now();
         let lease = Lease {
             task_id: task.id,
             attempt: task.attempts,
@@ -229,7 +230,10 @@ impl TaskQueue {
             },
         };
         match self.inner.store.finish_attempt(&lease, &end).await {
-            Ok(Some(row)) => self.announce_end(&row),
+            Ok(Some(row)) => {
+                count_attempt(&row, started.elapsed());
+                self.announce_end(&row);
+            }
             Ok(None) => tracing::warn!(
                 task_id = task.id,
                 attempt = task.attempts,
@@ -375,4 +379,22 @@ fn panic_text(error: tokio::task::JoinError) -> String {
             .unwrap_or_else(|| "a panic without a message".to_owned()),
         Err(error) => error.to_string(),
     }
+}
+
+/// An ended attempt in the metrics: its kind, how it ended, how long it ran.
+fn count_attempt(task: &TaskRow, elapsed: Duration) {
+    let outcome = match task.status {
+        crate::store::TaskStatus::Completed => "completed",
+        crate::store::TaskStatus::Failed => "failed",
+        crate::store::TaskStatus::Cancelled => "cancelled",
+        _ => "retrying",
+    };
+    metrics::counter!(
+        crate::telemetry::TASK_ATTEMPTS,
+        "kind" => task.kind.clone(),
+        "outcome" => outcome,
+    )
+    .increment(1);
+    metrics::histogram!(crate::telemetry::TASK_SECONDS, "kind" => task.kind.clone())
+        .record(crate::telemetry::seconds(elapsed));
 }
