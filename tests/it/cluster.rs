@@ -10,12 +10,14 @@
 //!   with no directory watcher.
 //!
 //! These need `KURA_TEST_DATABASE_URL` and `KURA_TEST_REDIS_URL`, as do `schedules.rs`
-//! (every tick fires once) and `soak.rs` (hosts killed at random lose no task). One host
+//! (every tick fires once), `soak.rs` (hosts killed at random lose no task) and
+//! `takeover.rs` (a download a dead host left is resumed by another). One host
 //! whose Redis is stopped keeps serving, says so in `/readyz`, and fans out again when
 //! Redis is back (needs `redis-server`).
 
 mod schedules;
 mod soak;
+mod takeover;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};

@@ -19,7 +19,7 @@ mod matrix;
 mod resume;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -115,4 +115,19 @@ pub fn segment_path(code: &str, index: usize, extension: &str) -> String {
 /// A JSON number field as `u64`, 0 when absent.
 pub fn number(value: &Value) -> u64 {
     value.as_u64().unwrap_or(0)
+}
+
+/// Waits until the fixture has seen every request a killed process sent (its count stops
+/// moving for 100 ms; at most 3 s).
+pub async fn settle(fixture: &fixture_site::FixtureSite) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut last = fixture.total_hits();
+    let mut still_since = Instant::now();
+    while Instant::now() < deadline && still_since.elapsed() < Duration::from_millis(100) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let now = fixture.total_hits();
+        if now != last {
+            (last, still_since) = (now, Instant::now());
+        }
+    }
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use fixture_site::{FixtureConfig, FixtureSite};
 use serde_json::{Value, json};
 
-use super::number;
+use super::{number, settle};
 use crate::support::process::{Lcg, free_port, prepare_data_dir, spawn_serve, wait_healthy};
 use crate::support::{self};
 
@@ -54,21 +54,6 @@ fn complete_on_disk(work_dir: &Path) -> BTreeSet<usize> {
         .iter()
         .filter_map(|name| name.strip_prefix("seg-")?.parse().ok())
         .collect()
-}
-
-/// Waits until the fixture has seen every request the dead process sent (its count stops
-/// moving for 100 ms; at most 3 s).
-async fn settle(fixture: &FixtureSite) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut last = fixture.total_hits();
-    let mut still_since = Instant::now();
-    while Instant::now() < deadline && still_since.elapsed() < Duration::from_millis(100) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let now = fixture.total_hits();
-        if now != last {
-            (last, still_since) = (now, Instant::now());
-        }
-    }
 }
 
 async fn task(client: &reqwest::Client, base: &str, id: i64) -> Value {
