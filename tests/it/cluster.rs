@@ -595,3 +595,73 @@ async fn a_host_keeps_serving_while_redis_is_down() {
     server.stop().await;
     drop(redis);
 }
+
+/// Redis stopped and started again while three hosts work through a queue: no host
+/// dies, every task completes once, and afterwards a task submitted on host 1 reaches a
+/// client of host 3 again.
+#[tokio::test]
+async fn three_hosts_ride_out_a_redis_restart() {
+    let Some(admin) = test_database::admin_url("the Redis restart with three hosts") else {
+        return;
+    };
+    let port = support::process::free_port();
+    let Some(redis) = OwnRedis::start(port) else {
+        eprintln!("redis-server is not installed: the Redis restart test is skipped");
+        return;
+    };
+    let database = test_database::ScratchDatabase::create(&admin).await;
+    let config = TestConfig::bare().merge(json!({
+        "database": { "url": database.url() },
+        "redis": { "url": redis.url() },
+        "tasks": { "mock_downloads": true },
+    }));
+    let mut hosts = Vec::new();
+    for _ in 0..3 {
+        hosts.push(ChildServer::start(&config, &[]).await);
+    }
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let task = json!({ "type": "mock_download", "data": { "code": format!("RST-{n:03}"), "duration_ms": 50 } });
+        ids.push(submit(&client, &hosts[n % 3].base, task).await);
+    }
+    // A third of the way through, Redis goes away, then comes back.
+    let first = format!("{}/api/tasks/{}", hosts[0].base, ids[9]);
+    wait_for(&client, &first, |_, task| task["status"] == "completed").await;
+    let port = redis.stop();
+    for host in &hosts {
+        wait_for(&client, &format!("{}/readyz", host.base), |status, _| {
+            status == 503
+        })
+        .await;
+    }
+    let redis = OwnRedis::start(port).expect("redis-server again");
+    for host in &hosts {
+        wait_for(&client, &format!("{}/readyz", host.base), |status, _| {
+            status == 200
+        })
+        .await;
+    }
+    for id in &ids {
+        let url = format!("{}/api/tasks/{id}", hosts[2].base);
+        let task = wait_for(&client, &url, |_, task| task["status"] == "completed").await;
+        assert_eq!(task["attempts"], 1, "{task}");
+    }
+    // Fanning out again: a client of host 3 sees a task host 1 queued and someone ran.
+    let mut ws = connect(&hosts[2].base).await;
+    next(&mut ws).await.expect("hello");
+    let task = json!({ "type": "mock_download", "data": { "code": "RST-999", "duration_ms": 50 } });
+    let id = submit(&client, &hosts[0].base, task).await;
+    let events = task_events_until_ended(&mut ws, &BTreeSet::from([id])).await;
+    assert!(
+        events.iter().any(|e| e["type"] == "task_queued"),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e["type"] == "task_completed"),
+        "{events:?}"
+    );
+    drop(hosts);
+    drop(redis);
+    database.drop_database().await;
+}
