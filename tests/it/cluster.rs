@@ -386,7 +386,8 @@ async fn cookie_seen_by_probe(client: &reqwest::Client, base: &str, echo: &str) 
         .to_owned()
 }
 
-/// A switch, an upload and a cookie made through host 1 take effect on hosts 2 and 3.
+/// Switches, uploads, a rollback and a cookie made through one host take effect on the
+/// others.
 async fn plugins_and_cookies_reach_every_host(
     client: &reqwest::Client,
     hosts: &[ChildServer],
@@ -441,6 +442,34 @@ async fn plugins_and_cookies_reach_every_host(
         })
         .await;
         assert_eq!(plugin(&list, "test-swap")["version"], "1.0.0", "{list}");
+    }
+    // A second version through host 1, then rolled back through host 2.
+    let wasm = std::fs::read(support::plugin_wasm("test-swap-v2")).expect("test-swap-v2");
+    let uploaded = client
+        .post(format!("{}/api/plugins", hosts[0].base))
+        .header("content-type", "application/wasm")
+        .body(wasm)
+        .send()
+        .await
+        .expect("upload");
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    for host in &hosts[1..] {
+        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
+            plugin(list, "test-swap")["version"] == "2.0.0"
+        })
+        .await;
+    }
+    let rolled = client
+        .post(format!("{}/api/plugins/test-swap/rollback", hosts[1].base))
+        .send()
+        .await
+        .expect("rollback");
+    assert!(rolled.status().is_success(), "{}", rolled.status());
+    for host in [&hosts[0], &hosts[2]] {
+        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
+            plugin(list, "test-swap")["version"] == "1.0.0"
+        })
+        .await;
     }
 
     let echo = format!("{fixture_url}/echo");
