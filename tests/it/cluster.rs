@@ -186,11 +186,7 @@ async fn three_hosts_deliver_every_event_in_one_order() {
         "fixture-beta",
         "fixture-meta",
     ] {
-        std::fs::copy(
-            support::plugin_wasm(name),
-            plugins_dir.join(format!("{name}.wasm")),
-        )
-        .expect("copy a plugin");
+        support::server::install_file(&plugins_dir, name);
     }
     let config = support::config(&fixture.base_url()).merge(json!({
         "database": { "url": database.url() },
@@ -366,26 +362,6 @@ async fn three_hosts_deliver_every_event_in_one_order() {
     database.drop_database().await;
 }
 
-/// The cookie header the fixture's echo page got from the `test-probe` source on `base`.
-async fn cookie_seen_by_probe(client: &reqwest::Client, base: &str, echo: &str) -> String {
-    let query = json!({ "url": echo, "method": "GET" }).to_string();
-    let answer: Value = client
-        .post(format!("{base}/api/plugins/test-probe/call"))
-        .json(&json!({ "input": query, "search": true }))
-        .send()
-        .await
-        .expect("call")
-        .json()
-        .await
-        .expect("json");
-    let echoed: Value =
-        serde_json::from_str(answer[0]["title"].as_str().unwrap_or("{}")).unwrap_or_default();
-    echoed["headers"]["cookie"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Switches, uploads, a rollback and a cookie made through one host take effect on the
 /// others.
 async fn plugins_and_cookies_reach_every_host(
@@ -402,74 +378,71 @@ async fn plugins_and_cookies_reach_every_host(
             .cloned()
             .unwrap_or(Value::Null)
     };
-    let switched = client
-        .post(format!("{}/api/plugins/test-probe/disable", hosts[0].base))
-        .send()
-        .await
-        .expect("disable");
-    assert!(switched.status().is_success(), "{}", switched.status());
-    for host in &hosts[1..] {
-        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
-            plugin(list, "test-probe")["enabled"] == false
-        })
-        .await;
-    }
-    let switched = client
-        .post(format!("{}/api/plugins/test-probe/enable", hosts[1].base))
-        .send()
-        .await
-        .expect("enable");
-    assert!(switched.status().is_success(), "{}", switched.status());
-    for host in [&hosts[0], &hosts[2]] {
-        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
-            plugin(list, "test-probe")["enabled"] == true
-        })
-        .await;
-    }
-
-    let wasm = std::fs::read(support::plugin_wasm("test-swap-v1")).expect("test-swap-v1");
-    let uploaded = client
-        .post(format!("{}/api/plugins", hosts[2].base))
-        .header("content-type", "application/wasm")
-        .body(wasm)
-        .send()
-        .await
-        .expect("upload");
-    assert!(uploaded.status().is_success(), "{}", uploaded.status());
-    for host in &hosts[..2] {
-        let list = wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
-            !plugin(list, "test-swap")["version"].is_null()
-        })
-        .await;
-        assert_eq!(plugin(&list, "test-swap")["version"], "1.0.0", "{list}");
-    }
-    // A second version through host 1, then rolled back through host 2.
-    let wasm = std::fs::read(support::plugin_wasm("test-swap-v2")).expect("test-swap-v2");
-    let uploaded = client
-        .post(format!("{}/api/plugins", hosts[0].base))
-        .header("content-type", "application/wasm")
-        .body(wasm)
-        .send()
-        .await
-        .expect("upload");
-    assert!(uploaded.status().is_success(), "{}", uploaded.status());
-    for host in &hosts[1..] {
-        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
-            plugin(list, "test-swap")["version"] == "2.0.0"
-        })
-        .await;
-    }
-    let rolled = client
-        .post(format!("{}/api/plugins/test-swap/rollback", hosts[1].base))
-        .send()
-        .await
-        .expect("rollback");
-    assert!(rolled.status().is_success(), "{}", rolled.status());
-    for host in [&hosts[0], &hosts[2]] {
-        wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
-            plugin(list, "test-swap")["version"] == "1.0.0"
-        })
-        .await;
+    // Each change goes through one host; the other two must show it.
+    let others = |through: usize| {
+        hosts
+            .iter()
+            .enumerate()
+            .filter(move |(index, _)| *index != through)
+    };
+    let steps: [(usize, &str, Option<&str>, &str, Value); 5] = [
+        (
+            0,
+            "/api/plugins/test-probe/disable",
+            None,
+            "test-probe",
+            json!({ "enabled": false }),
+        ),
+        (
+            1,
+            "/api/plugins/test-probe/enable",
+            None,
+            "test-probe",
+            json!({ "enabled": true }),
+        ),
+        (
+            2,
+            "/api/plugins",
+            Some("test-swap-v1"),
+            "test-swap",
+            json!({ "version": "1.0.0" }),
+        ),
+        (
+            0,
+            "/api/plugins",
+            Some("test-swap-v2"),
+            "test-swap",
+            json!({ "version": "2.0.0" }),
+        ),
+        (
+            1,
+            "/api/plugins/test-swap/rollback",
+            None,
+            "test-swap",
+            json!({ "version": "1.0.0" }),
+        ),
+    ];
+    for (through, path, upload, name, expected) in steps {
+        let mut request = client.post(format!("{}{path}", hosts[through].base));
+        if let Some(file) = upload {
+            let wasm = std::fs::read(support::plugin_wasm(file)).expect("a built plugin");
+            request = request
+                .header("content-type", "application/wasm")
+                .body(wasm);
+        }
+        let answer = request.send().await.expect("a plugin change");
+        assert!(answer.status().is_success(), "{path}: {}", answer.status());
+        for (_, host) in others(through) {
+            wait_for(client, &format!("{}/api/plugins", host.base), |_, list| {
+                let shown = plugin(list, name);
+                expected
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .all(|(key, value)| shown[key] == *value)
+            })
+            .await;
+        }
     }
 
     let echo = format!("{fixture_url}/echo");
@@ -483,7 +456,7 @@ async fn plugins_and_cookies_reach_every_host(
     for host in &hosts[1..] {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let seen = cookie_seen_by_probe(client, &host.base, &echo).await;
+            let seen = support::cookie_seen_by_probe(&host.base, &echo).await;
             if seen == "kura_session=shared" {
                 break;
             }

@@ -131,3 +131,24 @@ pub async fn settle(fixture: &fixture_site::FixtureSite) {
         }
     }
 }
+
+/// Segments of `code`'s best variant the fixture was asked for at least once, of the
+/// first `segments`.
+pub fn fetched_segments(
+    fixture: &fixture_site::FixtureSite,
+    code: &str,
+    segments: usize,
+) -> std::collections::BTreeSet<usize> {
+    (0..segments)
+        .filter(|&index| fixture.hits(&segment_path(code, index, "ts")) > 0)
+        .collect()
+}
+
+/// Segments a restart will not fetch again: joined into the stream, per the work
+/// directory's journal, or complete (`seg-N`, never `seg-N.part`) and waiting their turn.
+pub fn complete_on_disk(work_dir: &std::path::Path) -> std::collections::BTreeSet<usize> {
+    kura::download::saved_parts(work_dir)
+        .iter()
+        .filter_map(|name| name.strip_prefix("seg-")?.parse().ok())
+        .collect()
+}

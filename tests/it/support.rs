@@ -100,3 +100,24 @@ impl Canary {
         self.hits.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// The `Cookie` header the fixture's echo page (`echo_url`) got from the `test-probe`
+/// source of the server at `base`: what that source's jar holds for the site.
+pub async fn cookie_seen_by_probe(base: &str, echo_url: &str) -> String {
+    let query = serde_json::json!({ "url": echo_url, "method": "GET" }).to_string();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/plugins/test-probe/call"))
+        .json(&serde_json::json!({ "input": query, "search": true }))
+        .send()
+        .await
+        .expect("call test-probe")
+        .json()
+        .await
+        .expect("json");
+    let echoed: serde_json::Value =
+        serde_json::from_str(answer[0]["title"].as_str().unwrap_or("{}")).unwrap_or_default();
+    echoed["headers"]["cookie"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -6,30 +6,22 @@
 //! surviving hosts see it continue to its end; the file is the stream, byte for byte.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fixture_site::{FixtureConfig, FixtureSite};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{connect, get, next, redis_url, unique_prefix, wait_for};
-use crate::download_faults::{BEST_VARIANT, segment_path, settle};
+use super::{connect, get, next, redis_url, submit, unique_prefix, wait_for};
+use crate::download_faults::{
+    BEST_VARIANT, complete_on_disk, fetched_segments, segment_path, settle,
+};
 use crate::support::{self, ChildServer};
 
 const CODE: &str = "DEMO-001";
 const SEGMENTS: usize = 200;
 
 fn fetched(fixture: &FixtureSite) -> BTreeSet<usize> {
-    (0..SEGMENTS)
-        .filter(|&index| fixture.hits(&segment_path(CODE, index, "ts")) > 0)
-        .collect()
-}
-
-fn complete_on_disk(work_dir: &Path) -> BTreeSet<usize> {
-    kura::download::saved_parts(work_dir)
-        .iter()
-        .filter_map(|name| name.strip_prefix("seg-")?.parse().ok())
-        .collect()
+    fetched_segments(fixture, CODE, SEGMENTS)
 }
 
 #[tokio::test]
@@ -54,11 +46,7 @@ async fn another_host_resumes_a_download_a_dead_host_left() {
     let plugins_dir = shared.path().join("plugins");
     std::fs::create_dir_all(&plugins_dir).expect("plugins dir");
     for name in ["fixture-alpha", "fixture-beta", "fixture-meta"] {
-        std::fs::copy(
-            support::plugin_wasm(name),
-            plugins_dir.join(format!("{name}.wasm")),
-        )
-        .expect("copy a plugin");
+        support::server::install_file(&plugins_dir, name);
     }
     let media = shared.path().join("media");
     let config = support::config(&fixture.base_url()).merge(json!({
@@ -87,16 +75,12 @@ async fn another_host_resumes_a_download_a_dead_host_left() {
         .await
         .expect("add");
     assert_eq!(added.status(), 201);
-    let submitted: Value = client
-        .post(format!("{}/api/downloads/{CODE}", base(&hosts, 0)))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("submit")
-        .json()
-        .await
-        .expect("json");
-    let id = submitted["task"]["id"].as_i64().expect("id");
+    let id = submit(
+        &client,
+        &base(&hosts, 0),
+        json!({ "type": "download", "data": { "code": CODE } }),
+    )
+    .await;
 
     // A quarter of the way in, the host running it dies.
     let deadline = Instant::now() + Duration::from_secs(120);

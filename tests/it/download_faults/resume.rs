@@ -16,13 +16,12 @@
 //! again, which resumes from the same part files.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fixture_site::{FixtureConfig, FixtureSite};
 use serde_json::{Value, json};
 
-use super::{number, settle};
+use super::{complete_on_disk, fetched_segments, number, settle};
 use crate::support::process::{Lcg, free_port, prepare_data_dir, spawn_serve, wait_healthy};
 use crate::support::{self};
 
@@ -42,18 +41,7 @@ fn segment_path(index: usize) -> String {
 
 /// Segments requested at least once.
 fn fetched(fixture: &FixtureSite) -> BTreeSet<usize> {
-    (0..SEGMENTS)
-        .filter(|&index| fixture.hits(&segment_path(index)) > 0)
-        .collect()
-}
-
-/// Segments a restart will not fetch again: joined into the stream, per the work
-/// directory's journal, or complete (`seg-N`, never `seg-N.part`) and waiting their turn.
-fn complete_on_disk(work_dir: &Path) -> BTreeSet<usize> {
-    kura::download::saved_parts(work_dir)
-        .iter()
-        .filter_map(|name| name.strip_prefix("seg-")?.parse().ok())
-        .collect()
+    fetched_segments(fixture, CODE, SEGMENTS)
 }
 
 async fn task(client: &reqwest::Client, base: &str, id: i64) -> Value {

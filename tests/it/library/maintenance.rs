@@ -265,24 +265,6 @@ async fn batch_item_with_an_unknown_action_fails_alone() {
     server.stop().await;
 }
 
-/// What the fixture's `/echo` saw as the `Cookie` header of a test-probe fetch.
-async fn cookie_seen_by_probe(server: &TestServer, echo_url: &str) -> String {
-    let query = json!({ "url": echo_url, "method": "GET" }).to_string();
-    let (status, answer) = server
-        .post_json(
-            "/api/plugins/test-probe/call",
-            json!({ "input": query, "search": true }),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
-    let echoed: Value =
-        serde_json::from_str(answer[0]["title"].as_str().unwrap_or("{}")).unwrap_or_default();
-    echoed["headers"]["cookie"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn source_cookie_is_stored_and_survives_a_restart() {
     let fixture = support::fixture().await;
@@ -291,7 +273,7 @@ async fn source_cookie_is_stored_and_survives_a_restart() {
     let server = TestServer::start(&config, &plugins).await;
     let echo = format!("{}/echo", fixture.base_url());
     assert_eq!(
-        cookie_seen_by_probe(&server, &echo).await,
+        crate::support::cookie_seen_by_probe(&server.base, &echo).await,
         "",
         "no cookie before one is set"
     );
@@ -304,7 +286,7 @@ async fn source_cookie_is_stored_and_survives_a_restart() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
-        cookie_seen_by_probe(&server, &echo).await,
+        crate::support::cookie_seen_by_probe(&server.base, &echo).await,
         "kura_session=s3cr3t",
         "in the jar at once"
     );
@@ -379,7 +361,7 @@ async fn source_cookie_is_stored_and_survives_a_restart() {
 
     let server = TestServer::start_in(data, &config, &plugins).await;
     assert_eq!(
-        cookie_seen_by_probe(&server, &echo).await,
+        crate::support::cookie_seen_by_probe(&server.base, &echo).await,
         "kura_session=s3cr3t",
         "restored from the database at start-up"
     );
