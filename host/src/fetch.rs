@@ -143,7 +143,8 @@ impl FetchClient {
         request: FetchRequest,
     ) -> Result<FetchResponse, FetchError> {
         let budget = self.budget(scope, &request);
-        let host = host_of(&request.url);
+        // Metrics only: a request's host, parsed again, is not worth it when off.
+        let host = crate::telemetry::enabled().then(|| host_of(&request.url));
         let result = tokio::time::timeout(budget, async {
             let (response, final_url) = self.send_following(scope, request).await?;
             self.read_response(response, final_url).await
@@ -151,7 +152,9 @@ impl FetchClient {
         .await
         .unwrap_or(Err(FetchError::Timeout));
         log_denial(scope, &result);
-        count_fetch(host, result.as_ref().map(|response| response.status));
+        if let Some(host) = host {
+            count_fetch(host, result.as_ref().map(|response| response.status));
+        }
         result
     }
 
@@ -165,13 +168,16 @@ impl FetchClient {
         request: FetchRequest,
     ) -> Result<StreamingResponse, FetchError> {
         let budget = self.budget(scope, &request);
-        let host = host_of(&request.url);
+        // Metrics only: a request's host, parsed again, is not worth it when off.
+        let host = crate::telemetry::enabled().then(|| host_of(&request.url));
         let result = tokio::time::timeout(budget, self.send_following(scope, request))
             .await
             .unwrap_or(Err(FetchError::Timeout))
             .map(|(response, final_url)| StreamingResponse::new(response, final_url));
         log_denial(scope, &result);
-        count_fetch(host, result.as_ref().map(|response| response.status));
+        if let Some(host) = host {
+            count_fetch(host, result.as_ref().map(|response| response.status));
+        }
         result
     }
 

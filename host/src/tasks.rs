@@ -120,8 +120,8 @@ struct Inner {
 /// The other hosts sharing this queue's database, told what they would otherwise only
 /// find at their next poll or heartbeat. A hint: a host that misses it still finds out.
 pub(crate) trait Peers: Send + Sync {
-    /// A task was queued in `lane`.
-    fn queued(&self, lane: &str);
+    /// A task was queued.
+    fn queued(&self);
     /// Task `id` is to be cancelled; it runs on another host.
     fn cancel(&self, id: i64);
 }
@@ -280,7 +280,7 @@ impl TaskQueue {
                     .publish(Event::TaskQueued(task_event(&task)));
                 self.inner.wake.notify_waiters();
                 if let Some(peers) = self.inner.peers.get() {
-                    peers.queued(&new.lane);
+                    peers.queued();
                 }
                 self.publish_status().await;
                 Submitted {

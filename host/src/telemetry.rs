@@ -4,7 +4,6 @@
 //! these names; with metrics off no recorder is installed and the macros do nothing.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -64,9 +63,10 @@ pub(crate) fn install() -> Result<PrometheusHandle, String> {
         .clone()
 }
 
-/// Seconds of `elapsed`, as histograms take them.
-pub(crate) fn seconds(elapsed: Duration) -> f64 {
-    elapsed.as_secs_f64()
+/// Whether a recorder is installed: hot paths (every fetch, every plugin call) skip
+/// building their labels when no one records them.
+pub(crate) fn enabled() -> bool {
+    HANDLE.get().is_some_and(Result::is_ok)
 }
 
 /// The text of every series, after the recorder's upkeep (histograms drained).

@@ -60,6 +60,6 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     metrics::counter!(telemetry::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(telemetry::HTTP_SECONDS, "method" => method, "route" => route)
-        .record(telemetry::seconds(started.elapsed()));
+        .record(started.elapsed().as_secs_f64());
     response
 }

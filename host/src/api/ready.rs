@@ -40,6 +40,8 @@ pub(crate) struct Check {
 pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let mut checks = BTreeMap::new();
     checks.insert("database", database(&state).await);
+    // The server answers only once its plugins directory was loaded, so this check
+    // holds whenever it can be asked; it reports what was loaded and what was refused.
     let (loaded, rejected) = state.plugins.registry().views();
     checks.insert(
         "plugins",

@@ -1,4 +1,4 @@
-//! Signals between hosts over a Redis pub/sub channel: a task was queued in a lane (idle
+//! Signals between hosts over a Redis pub/sub channel: a task was queued (idle
 //! workers elsewhere claim it at once instead of at their next poll), a task is to be
 //! cancelled (the host running it stops it at once instead of at its next heartbeat),
 //! the plugins or the source cookies changed (the others read them again). A signal is
@@ -28,8 +28,9 @@ const OUTBOX: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Signal {
-    /// A task was queued in this lane.
-    Queued { lane: String },
+    /// A task was queued (idle workers of every lane look: a lane with nothing for
+    /// them finds nothing, as at a poll).
+    Queued,
     /// This task is to be cancelled wherever it runs.
     Cancel { task: i64 },
     /// An operator changed the plugins (upload, switch, rollback): read the shared
@@ -198,12 +199,7 @@ mod tests {
     #[test]
     fn envelopes_keep_their_shape() {
         for (signal, wire) in [
-            (
-                Signal::Queued {
-                    lane: "download".to_owned(),
-                },
-                r#"{"from":"h1","signal":{"queued":{"lane":"download"}}}"#,
-            ),
+            (Signal::Queued, r#"{"from":"h1","signal":"queued"}"#),
             (
                 Signal::Cancel { task: 7 },
                 r#"{"from":"h1","signal":{"cancel":{"task":7}}}"#,

@@ -407,19 +407,9 @@ impl PluginRuntime {
             {
                 tracing::warn!(plugin = plugin.name(), version = plugin.version(), error = %message, "plugin call failed");
             }
-            metrics::counter!(
-                crate::telemetry::PLUGIN_CALLS,
-                "plugin" => plugin.name().to_owned(),
-                "version" => plugin.version().to_owned(),
-                "outcome" => class.as_str(),
-            )
-            .increment(1);
-            metrics::histogram!(
-                crate::telemetry::PLUGIN_SECONDS,
-                "plugin" => plugin.name().to_owned(),
-                "version" => plugin.version().to_owned(),
-            )
-            .record(crate::telemetry::seconds(started.elapsed()));
+            if crate::telemetry::enabled() {
+                count_call(plugin, class, started.elapsed());
+            }
             plugin.stats.record(class, started.elapsed(), failure);
             plugin.outcomes.record(result.as_ref().err());
         }
@@ -450,6 +440,23 @@ impl PluginRuntime {
             Err(_) => CookieJar::default(),
         }
     }
+}
+
+/// One call in the metrics: by plugin, version and outcome, with its time.
+fn count_call(plugin: &LoadedPlugin, class: Outcome, elapsed: std::time::Duration) {
+    metrics::counter!(
+        crate::telemetry::PLUGIN_CALLS,
+        "plugin" => plugin.name().to_owned(),
+        "version" => plugin.version().to_owned(),
+        "outcome" => class.as_str(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        crate::telemetry::PLUGIN_SECONDS,
+        "plugin" => plugin.name().to_owned(),
+        "version" => plugin.version().to_owned(),
+    )
+    .record(elapsed.as_secs_f64());
 }
 
 fn classify_trap(

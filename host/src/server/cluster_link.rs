@@ -15,10 +15,8 @@ use crate::tasks::{Peers, TaskQueue};
 pub(super) struct ClusterPeers(pub(super) Signals);
 
 impl Peers for ClusterPeers {
-    fn queued(&self, lane: &str) {
-        self.0.send(Signal::Queued {
-            lane: lane.to_owned(),
-        });
+    fn queued(&self) {
+        self.0.send(Signal::Queued);
     }
 
     fn cancel(&self, id: i64) {
@@ -58,7 +56,7 @@ pub(super) async fn follow_signals(
             () = shutdown.cancelled() => return,
         };
         match signal {
-            Ok(Signal::Queued { .. }) => followers.tasks.wake(),
+            Ok(Signal::Queued) => followers.tasks.wake(),
             Ok(Signal::Cancel { task }) => followers.tasks.cancel_here(task),
             Ok(Signal::Plugins) => reread_plugins(&followers.plugins).await,
             Ok(Signal::Cookies) => reread_cookies(&followers.library).await,

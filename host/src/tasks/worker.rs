@@ -396,5 +396,5 @@ fn count_attempt(task: &TaskRow, elapsed: Duration) {
     )
     .increment(1);
     metrics::histogram!(crate::telemetry::TASK_SECONDS, "kind" => task.kind.clone())
-        .record(crate::telemetry::seconds(elapsed));
+        .record(elapsed.as_secs_f64());
 }

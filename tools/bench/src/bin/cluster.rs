@@ -128,21 +128,35 @@ struct Seen {
     completed: HashMap<i64, usize>,
 }
 
-/// Reads events from `base` until `tasks` tasks completed.
-async fn watch(base: String, tasks: usize) -> Result<Seen> {
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A client of `base`'s `/ws/tasks`.
+async fn connect(base: &str) -> Result<Socket> {
     let url = format!("{}/ws/tasks", base.replacen("http://", "ws://", 1));
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
-    let mut seen = Seen::default();
-    while seen.completed.len() < tasks {
+    Ok(tokio_tungstenite::connect_async(url).await?.0)
+}
+
+/// The next JSON message (pings and other frames skipped).
+async fn next_message(ws: &mut Socket) -> Result<Value> {
+    loop {
         let message = tokio::time::timeout(PATIENCE, ws.next())
             .await
             .context("no event in time")?
             .context("the socket closed")??;
-        let Message::Text(text) = message else {
-            continue;
-        };
+        if let Message::Text(text) = message {
+            return Ok(serde_json::from_str(&text)?);
+        }
+    }
+}
+
+/// Reads events from `base` until `tasks` tasks completed.
+async fn watch(base: String, tasks: usize) -> Result<Seen> {
+    let mut ws = connect(&base).await?;
+    let mut seen = Seen::default();
+    while seen.completed.len() < tasks {
+        let event = next_message(&mut ws).await?;
         let arrived = now_ms();
-        let event: Value = serde_json::from_str(&text)?;
         let Some(at_ms) = event["at_ms"].as_u64() else {
             continue; // hello
         };
@@ -241,8 +255,7 @@ fn print_row(scenario: &str, client: &str, seen: &Seen, tasks: usize) {
 /// Queued-to-started times (ms) of `count` additions submitted through `submitter` one
 /// at a time, each waited for before the next, seen by a client of `watcher`.
 async fn claims(submitter: &str, watcher: &str, count: usize, label: &str) -> Result<Vec<u64>> {
-    let url = format!("{}/ws/tasks", watcher.replacen("http://", "ws://", 1));
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let mut ws = connect(watcher).await?;
     let client = reqwest::Client::new();
     let mut latencies = Vec::new();
     for n in 0..count {
@@ -256,14 +269,7 @@ async fn claims(submitter: &str, watcher: &str, count: usize, label: &str) -> Re
         let id = answer["task"]["id"].as_i64().context("no task id")?;
         let (mut queued, mut started) = (None, None);
         while queued.is_none() || started.is_none() {
-            let message = tokio::time::timeout(PATIENCE, ws.next())
-                .await
-                .context("no event in time")?
-                .context("the socket closed")??;
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let event: Value = serde_json::from_str(&text)?;
+            let event = next_message(&mut ws).await?;
             if event["data"]["task_id"].as_i64() != Some(id) {
                 continue;
             }
