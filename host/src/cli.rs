@@ -85,7 +85,7 @@ pub(crate) enum Command {
         force: bool,
     },
     /// Fill the library with COUNT synthetic resources (SEED-000001 on, or from --from),
-    /// for benchmarks; written in batches of 1000, each one transaction.
+    /// for benchmarks; written in batches of 10,000, each one transaction.
     Seed {
         #[arg(long, default_value_t = 1000)]
         count: u64,

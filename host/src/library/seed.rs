@@ -66,18 +66,20 @@ pub(crate) async fn seed(
     let mut with_video = 0;
     let last = from.saturating_add(count).saturating_sub(1);
     let mut n = from;
+    let mut import = store.bulk_import().await?;
     while count > 0 && n <= last {
         let end = n.saturating_add(BATCH as u64 - 1).min(last);
         let rows: Vec<(ResourceWrite, ImportedState)> =
             (n..=end).map(|n| (synthetic(n), state(n, now))).collect();
         with_video += rows.iter().filter(|(_, s)| s.video.is_some()).count() as u64;
-        store.import_resources(&rows).await?;
+        import.write(&rows).await?;
         progress(end - from + 1, count);
         match end.checked_add(1) {
             Some(next) => n = next,
             None => break,
         }
     }
+    drop(import);
     // A library that grew this much would be planned with the statistics of a smaller one.
     store.refresh_statistics(true).await?;
     Ok(SeedReport {

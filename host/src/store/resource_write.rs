@@ -54,17 +54,99 @@ impl Store {
         rows: &[(ResourceWrite, ImportedState)],
     ) -> Result<Vec<i64>> {
         let mut tx = self.begin_write().await?;
-        let entries: Vec<Entry<'_>> = rows
-            .iter()
-            .map(|(write, state)| Entry {
-                write,
-                state: Some(state),
-            })
-            .collect();
-        let ids = write_many(&mut tx, self.backend(), &entries, now_ms()).await?;
+        let ids = write_many(&mut tx, self.backend(), &imported(rows), now_ms()).await?;
         tx.commit().await?;
         self.library_changed();
         Ok(ids)
+    }
+
+    /// A writer for many batches of imported resources on one connection of its own
+    /// (`kura seed`); [`Store::import_resources`] is for a few.
+    pub(crate) async fn bulk_import(&self) -> Result<BulkImport> {
+        let mut connection = self.pool().acquire().await?;
+        match self.backend() {
+            // SQLite drops a connection's page cache whenever another connection wrote,
+            // so batches on one connection find the indexes they grow still cached, and
+            // a batch dirties more pages than the default 2 MiB cache holds.
+            Backend::Sqlite => sqlx::query(BULK_SQLITE).execute(&mut *connection).await?,
+            // Every statement of an import reads by index; a plan made while a table
+            // was small must not scan it when it is large (a foreign-key check's plan is
+            // kept for the connection's life).
+            Backend::Postgres => sqlx::query(BULK_POSTGRES).execute(&mut *connection).await?,
+        };
+        Ok(BulkImport {
+            store: self.clone(),
+            connection: Some(connection),
+            written: 0,
+            next_analyze: FIRST_ANALYZE,
+        })
+    }
+}
+
+/// A bulk import's connection on SQLite, which leaves with it: a 64 MiB page cache, and
+/// statement journals in memory. Every multi-row statement keeps the pages it changes in
+/// a statement journal (to undo that statement alone); past 64 KiB SQLite spills it to a
+/// temporary file, which was 1 GB of writes for 30,000 resources.
+const BULK_SQLITE: &str = "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY";
+/// A bulk import's connection on PostgreSQL, closed with it.
+const BULK_POSTGRES: &str = "SET enable_seqscan = off";
+/// A database keeps a connection's plans (PostgreSQL's foreign-key checks among them) for
+/// as long as the table statistics stay as they were: planned while the library was
+/// empty, every check on PostgreSQL is a sequential scan, and an import slows down as the
+/// library grows. So an import refreshes the statistics after the first 1,000 resources
+/// it writes, and again each time it has written four times as many; each refresh makes
+/// the plans anew.
+const FIRST_ANALYZE: u64 = 1_000;
+const ANALYZE_GROWTH: u64 = 4;
+
+/// Writes batches of imported resources on one connection (see [`Store::bulk_import`]),
+/// each batch one transaction. The connection is closed when the writer is dropped, so
+/// its large cache never goes back to the pool.
+pub(crate) struct BulkImport {
+    store: Store,
+    connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    /// Resources written so far, and the count at which PostgreSQL's statistics are
+    /// refreshed next.
+    written: u64,
+    next_analyze: u64,
+}
+
+impl BulkImport {
+    /// Writes `rows` in one transaction, all or nothing; an existing code gets the given
+    /// state too. Returns the ids in the order of `rows`.
+    pub(crate) async fn write(
+        &mut self,
+        rows: &[(ResourceWrite, ImportedState)],
+    ) -> Result<Vec<i64>> {
+        let connection = self
+            .connection
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("the import's connection is gone".to_owned()))?;
+        let backend = self.store.backend();
+        let mut tx = match backend {
+            Backend::Sqlite => {
+                sqlx::Connection::begin_with(&mut **connection, "BEGIN IMMEDIATE").await?
+            }
+            Backend::Postgres => sqlx::Connection::begin(&mut **connection).await?,
+        };
+        let ids = write_many(&mut tx, backend, &imported(rows), now_ms()).await?;
+        tx.commit().await?;
+        self.store.library_changed();
+        self.written += rows.len() as u64;
+        if self.written >= self.next_analyze {
+            self.store.refresh_statistics(true).await?;
+            self.next_analyze = self.written.saturating_mul(ANALYZE_GROWTH);
+        }
+        Ok(ids)
+    }
+}
+
+impl Drop for BulkImport {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            // Dropping the detached connection closes it.
+            drop(connection.detach());
+        }
     }
 }
 
@@ -90,6 +172,16 @@ struct Entry<'a> {
     state: Option<&'a ImportedState>,
 }
 
+/// The entries of imported rows.
+fn imported(rows: &[(ResourceWrite, ImportedState)]) -> Vec<Entry<'_>> {
+    rows.iter()
+        .map(|(write, state)| Entry {
+            write,
+            state: Some(state),
+        })
+        .collect()
+}
+
 /// A written row's id and the sort keys its links carry.
 struct Written {
     id: i64,
@@ -99,12 +191,12 @@ struct Written {
     video_saved_at: Option<i64>,
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 /// The write of many resources inside a transaction (every entry with a state, or
 /// none).
 async fn write_many(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     entries: &[Entry<'_>],
     now: i64,
@@ -174,7 +266,7 @@ async fn write_many(
 /// One multi-row upsert of resources by code (with their state when the entries
 /// carry one); returns each row's id and sort keys.
 async fn insert_resources(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     chunk: &[&Entry<'_>],
     now: i64,
@@ -272,7 +364,7 @@ async fn insert_resources(
 /// and within the batch a later write's fields overwrite an earlier one's. Returns the
 /// ids by name.
 async fn upsert_people<'w>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     writes: &[&'w ResourceWrite],
     now: i64,
@@ -345,7 +437,7 @@ async fn upsert_people<'w>(
 
 /// Finds or creates every tag the writes name; returns the ids by name.
 async fn upsert_tags<'w>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     writes: &[&'w ResourceWrite],
 ) -> Result<HashMap<&'w str, i64>> {
@@ -399,7 +491,7 @@ fn link_values(row: &Written, other: i64, position: usize) -> [Value; 7] {
 }
 
 async fn insert_links(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     table: &str,
     other: &str,
