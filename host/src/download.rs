@@ -163,6 +163,8 @@ pub(crate) enum Container {
 /// A finished download.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct DownloadOutcome {
+    /// The published file: the output asked for, or `<stem>.ts` beside it for an
+    /// MPEG-TS stream kept as it is.
     pub(crate) output: PathBuf,
     /// Size of the published file.
     pub(crate) bytes: u64,
@@ -594,7 +596,7 @@ pub(crate) async fn download(
     }
     let stream = fetched.stream;
     let outcome = DownloadOutcome {
-        output: request.output.clone(),
+        output: assembled.path.clone(),
         bytes: assembled.bytes,
         downloaded_bytes,
         segments: stream.n_segments,

@@ -124,9 +124,9 @@ impl MediaStore {
         offload::check_blocking_allowed("delete_all");
         let mut targets = vec![
             paths::cover(&self.root, code)?,
-            paths::video(&self.root, code)?,
             paths::video_part(&self.root, code)?,
         ];
+        targets.extend(paths::video_names(&self.root, code)?);
         for size in ThumbnailSize::ALL {
             targets.push(paths::thumbnail(&self.root, code, size)?);
         }
@@ -139,10 +139,14 @@ impl MediaStore {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Deletes the video; true when a file was removed.
+    /// Deletes the video, under either of its names; true when a file was removed.
     pub(crate) fn delete_video(&self, code: &Code) -> Result<bool> {
         offload::check_blocking_allowed("delete_video");
-        files::remove_if_exists(&paths::video(&self.root, code)?)
+        let mut removed = false;
+        for path in paths::video_names(&self.root, code)? {
+            removed |= files::remove_if_exists(&path)?;
+        }
+        Ok(removed)
     }
 
     /// The path of a track file recorded for `code`'s video; [`MediaError::NotFound`]
@@ -192,14 +196,32 @@ impl MediaStore {
     /// The stored video's container and size; [`MediaError::NotFound`] when there is none.
     pub(crate) fn video_file(&self, code: &Code) -> Result<VideoFile> {
         offload::check_blocking_allowed("video_file");
-        container::probe(&paths::video(&self.root, code)?, || {
+        container::probe(&self.stored_video_path(code)?, || {
             format!("video of {code}")
         })
     }
 
-    /// Where the video is or will be stored (it may not exist).
+    /// Where a download of the video is asked to write: `resource/video/{CODE}.mp4` (a
+    /// stream kept as MPEG-TS is published beside it as `{CODE}.ts`).
     pub(crate) fn video_path(&self, code: &Code) -> Result<PathBuf> {
         paths::video(&self.root, code)
+    }
+
+    /// The stored video's path: `{CODE}.mp4`, or `{CODE}.ts` when only that exists; the
+    /// `.mp4` path when neither does (blocking: it looks).
+    pub(crate) fn stored_video_path(&self, code: &Code) -> Result<PathBuf> {
+        offload::check_blocking_allowed("stored_video_path");
+        let [mp4, ts] = paths::video_names(&self.root, code)?;
+        Ok(if !mp4.exists() && ts.is_file() {
+            ts
+        } else {
+            mp4
+        })
+    }
+
+    /// Every name the video of `code` can have (see [`MediaStore::stored_video_path`]).
+    pub(crate) fn video_names(&self, code: &Code) -> Result<[PathBuf; 2]> {
+        paths::video_names(&self.root, code)
     }
 
     /// The avatar's path; [`MediaError::NotFound`] when there is none.
@@ -386,6 +408,19 @@ mod tests {
         assert!(!store.delete_video(&code).unwrap());
         std::fs::write(&path, b"video").unwrap();
         assert!(store.delete_video(&code).unwrap());
+        // A stream kept as MPEG-TS is `{CODE}.ts`: found, and deleted, under that name.
+        let ts = store.root().join("resource/video/ABC-123.ts");
+        std::fs::write(&ts, b"ts").unwrap();
+        assert_eq!(store.stored_video_path(&code).unwrap(), ts);
+        std::fs::write(&path, b"mp4").unwrap();
+        assert_eq!(
+            store.stored_video_path(&code).unwrap(),
+            path,
+            "the MP4 first"
+        );
+        assert!(store.delete_video(&code).unwrap());
+        assert!(!ts.exists() && !path.exists());
+        assert_eq!(store.stored_video_path(&code).unwrap(), path);
         assert!(!path.exists());
     }
 }

@@ -84,13 +84,17 @@ pub async fn full_stream(fixture: &fixture_site::FixtureSite, code: &str) -> Vec
         .to_vec()
 }
 
-/// `resource/video/{CODE}.mp4` in the server's data directory.
+/// The video of `code` in the server's data directory: `resource/video/{CODE}.ts` (an
+/// MPEG-TS stream kept as it is) or `{CODE}.mp4`, whichever is there (the `.mp4` when
+/// neither is).
 pub fn video_path(server: &TestServer, code: &str) -> PathBuf {
-    server
-        .data
-        .path()
-        .join("resource/video")
-        .join(format!("{code}.mp4"))
+    let dir = server.data.path().join("resource/video");
+    let ts = dir.join(format!("{code}.ts"));
+    if ts.exists() {
+        ts
+    } else {
+        dir.join(format!("{code}.mp4"))
+    }
 }
 
 pub fn queue(server: &TestServer) -> &kura::TaskQueue {

@@ -1,11 +1,18 @@
 //! Downloads as tasks, end to end (N-D1, N-D3, N-D4, K-8): a resource added through the
 //! source plugins is downloaded with that source's headers and cookies to
-//! `resource/video/{CODE}.mp4`, byte for byte the stream; an expired stream URL is
-//! resolved again through the source; deleting the video keeps the resource.
+//! `resource/video/{CODE}.mp4` (`{CODE}.ts` for MPEG-TS kept as it is), byte for byte
+//! the stream; an expired stream URL is resolved again through the source; deleting the
+//! video keeps the resource.
 
 use serde_json::{Value, json};
 
 use crate::support::{self, TestServer};
+
+/// The file a download task's answer says it published.
+fn published(server: &TestServer, body: &Value) -> std::path::PathBuf {
+    let file = body["result"]["file"].as_str().expect("a published file");
+    server.data.path().join(file)
+}
 
 /// Remux off, so the file can be compared byte for byte with the fixture's stream.
 fn no_remux() -> Value {
@@ -63,10 +70,6 @@ async fn a_playlist_filter_drops_ad_breaks_before_the_segments_are_fetched() {
     add(&server, code).await;
     let content = expected_bytes(&fixture, code).await;
     let segments = fixture_site::catalog::segment_count(118);
-    let file = server
-        .data
-        .path()
-        .join(format!("resource/video/{code}.mp4"));
 
     let (status, body) = server
         .post_json(&format!("/api/downloads/{code}?wait=120"), json!({}))
@@ -78,6 +81,7 @@ async fn a_playlist_filter_drops_ad_breaks_before_the_segments_are_fetched() {
         "{body}"
     );
     assert_eq!(body["result"]["segments"], segments, "{body}");
+    let file = published(&server, &body);
     assert!(
         std::fs::read(&file).expect("video") == content,
         "the file is the content, without ads"
@@ -100,6 +104,7 @@ async fn a_playlist_filter_drops_ad_breaks_before_the_segments_are_fetched() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["result"]["playlist_filters"], json!([]), "{body}");
     assert_eq!(body["result"]["segments"], segments + 2, "{body}");
+    assert_eq!(published(&server, &body), file, "{body}");
     let with_ads = std::fs::read(&file).expect("video");
     assert!(with_ads.len() > content.len(), "the ads are in the file");
     server.stop().await;
@@ -117,16 +122,18 @@ async fn downloads_match_the_stream_for_every_kind_of_stream() {
             .await;
         assert_eq!(status, 201, "{code}: {body}");
         let result = &body["result"];
+        // Named after its container: MPEG-TS kept as it is, fMP4 as MP4.
+        let extension = if result["container"] == "ts" {
+            "ts"
+        } else {
+            "mp4"
+        };
         assert_eq!(
             result["file"],
-            format!("resource/video/{code}.mp4"),
+            format!("resource/video/{code}.{extension}"),
             "{body}"
         );
-        let file = server
-            .data
-            .path()
-            .join("resource/video")
-            .join(format!("{code}.mp4"));
+        let file = published(&server, &body);
         let written = std::fs::read(&file).expect("video file");
         assert!(
             written == expected_bytes(&fixture, code).await,
@@ -157,13 +164,16 @@ async fn downloads_match_the_stream_for_every_kind_of_stream() {
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().await.expect("json");
     assert_eq!(answer["video_removed"], true, "{answer}");
-    assert!(
-        !server
-            .data
-            .path()
-            .join("resource/video/DEMO-007.mp4")
-            .exists()
-    );
+    for name in ["DEMO-007.mp4", "DEMO-007.ts"] {
+        assert!(
+            !server
+                .data
+                .path()
+                .join("resource/video")
+                .join(name)
+                .exists()
+        );
+    }
     let (status, meta) = server.get_json("/api/resource/DEMO-007/metadata").await;
     assert_eq!(status, 200);
     assert!(meta["video_file"].is_null(), "{meta}");
@@ -193,8 +203,7 @@ async fn an_expired_stream_url_is_resolved_again_through_the_source() {
         body["result"]["refreshed_urls"].as_u64().unwrap_or(0) >= 1,
         "{body}"
     );
-    let written =
-        std::fs::read(server.data.path().join("resource/video/DEMO-002.mp4")).expect("file");
+    let written = std::fs::read(published(&server, &body)).expect("file");
     assert!(written == expected_bytes(&fixture, "DEMO-002").await);
     let (_, meta) = server.get_json("/api/resource/DEMO-002/metadata").await;
     assert!(
@@ -225,8 +234,11 @@ async fn a_stream_ffmpeg_cannot_remux_is_kept_whole_and_says_why() {
         which_ffmpeg().is_some(),
         "{body}"
     );
-    let written =
-        std::fs::read(server.data.path().join("resource/video/DEMO-004.mp4")).expect("file");
+    // Kept as MPEG-TS, so named so; no `.mp4` claims otherwise.
+    assert_eq!(result["file"], "resource/video/DEMO-004.ts", "{body}");
+    let videos = server.data.path().join("resource/video");
+    assert!(!videos.join("DEMO-004.mp4").exists());
+    let written = std::fs::read(videos.join("DEMO-004.ts")).expect("file");
     assert!(written == expected_bytes(&fixture, "DEMO-004").await);
     server.stop().await;
 }

@@ -79,9 +79,11 @@ pub(super) async fn abspath(
     let q = params(&query, &["code"])?;
     let code = code(q.get("code").ok_or_else(|| bad("`code` is required"))?)?;
     let detail = stored_resource(&state, &code).await?;
+    let probe_code = code.clone();
     let path = library
         .media()
-        .video_path(&code)
+        .blocking(move |media| media.stored_video_path(&probe_code))
+        .await
         .map_err(|e| bad(e.to_string()))?;
     // Absolute even when the data directory was given as a relative path.
     let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());

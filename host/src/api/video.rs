@@ -48,7 +48,7 @@ pub(super) async fn video(
         .media()
         .blocking(move |media| {
             let file = media.video_file(&probe_code)?;
-            Ok((media.video_path(&probe_code)?, file))
+            Ok((media.stored_video_path(&probe_code)?, file))
         })
         .await
         .map_err(|e| media_error(e, ErrorCode::NoVideo))?;

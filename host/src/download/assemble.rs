@@ -4,7 +4,10 @@
 //! either is complete or does not exist. When ffmpeg fails (a stream it cannot parse) or
 //! is not installed, the joined stream is published as it is and each audio track as its
 //! own file beside it (published first: once the output exists, so do they), and the
-//! outcome says why.
+//! outcome says why. A file is named after its real container: an MPEG-TS stream kept
+//! as it is becomes `<stem>.ts` beside the `.mp4` asked for (fMP4 is MP4 and keeps the
+//! name), and a file of the other name left by an earlier download is removed once the
+//! new one is in place.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,6 +24,8 @@ use crate::fsio;
 /// The published file.
 #[derive(Debug)]
 pub(crate) struct Assembled {
+    /// Where it was published: the output, or `<stem>.ts` for an MPEG-TS stream kept.
+    pub(crate) path: PathBuf,
     pub(crate) bytes: u64,
     pub(crate) container: Container,
     pub(crate) remuxed: bool,
@@ -107,22 +112,51 @@ pub(crate) async fn assemble(
         }
     }
     let source = if remuxed { part } else { joined.to_owned() };
-    let output_owned = output.to_owned();
-    let bytes = tokio::task::spawn_blocking(move || publish(&source, &output_owned))
-        .await
-        .map_err(|error| DownloadError::Internal(format!("publish task: {error}")))??;
     let container = match (remuxed, stream.container) {
         (true, _) => Container::Mp4,
         (false, SourceContainer::Ts) => Container::Ts,
         (false, SourceContainer::Fmp4) => Container::Fmp4,
     };
+    let (path, other) = named_for(output, container);
+    let target = path.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let bytes = publish(&source, &target)?;
+        if other != target {
+            remove_stale(&other)?;
+        }
+        Ok::<_, DownloadError>(bytes)
+    })
+    .await
+    .map_err(|error| DownloadError::Internal(format!("publish task: {error}")))??;
     Ok(Assembled {
+        path,
         bytes,
         container,
         remuxed,
         remux_error,
         audio_bytes,
     })
+}
+
+/// Where a file of `container` asked for at `output` is published, and the other name
+/// an earlier download of another container may have left: MPEG-TS as `<stem>.ts`,
+/// MP4 and fMP4 at `output` itself.
+pub(crate) fn named_for(output: &Path, container: Container) -> (PathBuf, PathBuf) {
+    let ts = output.with_extension("ts");
+    match container {
+        Container::Ts if output.extension().is_some_and(|e| e != "ts") => (ts, output.to_owned()),
+        Container::Ts => (output.to_owned(), output.to_owned()),
+        Container::Mp4 | Container::Fmp4 => (output.to_owned(), ts),
+    }
+}
+
+/// Removes the file at `path` if there is one (blocking).
+fn remove_stale(path: &Path) -> Result<(), DownloadError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(io_error(path, error)),
+    }
 }
 
 /// ffmpeg's arguments: the video stream first, each audio rendition as an input of its
@@ -277,6 +311,19 @@ fn publish(source: &Path, output: &Path) -> Result<u64, DownloadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_named_after_its_container() {
+        let output = Path::new("/v/ABC-001.mp4");
+        let (ts, mp4) = (PathBuf::from("/v/ABC-001.ts"), output.to_owned());
+        assert_eq!(named_for(output, Container::Ts), (ts.clone(), mp4.clone()));
+        assert_eq!(named_for(output, Container::Mp4), (mp4.clone(), ts.clone()));
+        assert_eq!(named_for(output, Container::Fmp4), (mp4, ts.clone()));
+        assert_eq!(named_for(&ts, Container::Ts), (ts.clone(), ts));
+        // A name with no extension is kept as given.
+        let bare = Path::new("/v/video");
+        assert_eq!(named_for(bare, Container::Ts).0, bare);
+    }
 
     #[test]
     fn part_path_appends_to_the_name() {

@@ -132,8 +132,8 @@ impl Maintenance {
                 .map(drop)
                 .map_err(|e| text(&e)),
             Repair::ClearVideo(code) => {
-                let path = self.media.video_path(code).map_err(|e| text(&e))?;
-                if path.is_file() {
+                let names = self.media.video_names(code).map_err(|e| text(&e))?;
+                if names.iter().any(|path| path.is_file()) {
                     return Err("the file is there again; left as is".to_owned());
                 }
                 store

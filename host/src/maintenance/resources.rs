@@ -186,9 +186,15 @@ pub(super) fn analyze(
                 ));
             }
         }
-        let Ok(video_path) = media.video_path(&code) else {
+        let Ok(names) = media.video_names(&code) else {
             continue;
         };
+        // The `.mp4` unless only the `.ts` is there, as the media store reads it.
+        let video_path = names
+            .iter()
+            .find(|path| videos.contains_key(name_of(path)))
+            .unwrap_or(&names[0])
+            .clone();
         match (&row.video_file, videos.get(name_of(&video_path)).copied()) {
             (Some(file), None) => findings.push(Finding::new(
                 Issue::new("missing_video", "recorded but missing")
@@ -305,7 +311,11 @@ impl Strays<'_> {
                 continue;
             }
             let path = dir.join(&entry.name);
-            let stem = entry.name.strip_suffix(".mp4").unwrap_or(&entry.name);
+            let stem = entry
+                .name
+                .strip_suffix(".mp4")
+                .or_else(|| entry.name.strip_suffix(".ts"))
+                .unwrap_or(&entry.name);
             if self.legacy.contains(stem) {
                 continue;
             }
@@ -321,7 +331,12 @@ impl Strays<'_> {
                 }
                 continue;
             }
-            match self.code_of(stem, |code| self.media.video_path(code), &entry.name) {
+            // The name of the code's video with this file's extension.
+            let named = |code: &Code| {
+                let [mp4, ts] = self.media.video_names(code)?;
+                Ok(if entry.name.ends_with(".ts") { ts } else { mp4 })
+            };
+            match self.code_of(stem, named, &entry.name) {
                 Some(code) if self.known.contains(&code) => {}
                 Some(code) => findings.push(orphan(
                     self.media,

@@ -53,7 +53,19 @@ impl Maintenance {
             let mut bytes = 0;
             for (index, (row, code)) in recorded.iter().enumerate() {
                 super::check_cancelled(&scan_cancel)?;
-                let path = media.video_path(code)?;
+                // The file there, else the name the record gives (a `.ts` kept as such).
+                let names = media.video_names(code)?;
+                let recorded = row.video_file.as_deref();
+                let path = names
+                    .iter()
+                    .find(|path| path.is_file())
+                    .or_else(|| {
+                        names
+                            .iter()
+                            .find(|path| media.relative(path).as_deref() == recorded)
+                    })
+                    .unwrap_or(&names[0])
+                    .clone();
                 let relative = media.relative(&path).unwrap_or_default();
                 let issue = |kind: &str, detail: String| {
                     Issue::new(kind, detail)
@@ -115,16 +127,20 @@ impl Maintenance {
             let known: HashSet<&str> = rows.iter().map(|row| row.code.as_str()).collect();
             let [_, video_dir, _] = media.directories();
             for entry in files::list(&video_dir)? {
-                let Some(stem) = entry.name.strip_suffix(".mp4") else {
+                let Some(stem) = entry
+                    .name
+                    .strip_suffix(".mp4")
+                    .or_else(|| entry.name.strip_suffix(".ts"))
+                else {
                     continue;
                 };
                 let Some(code) = canonical(stem) else {
                     continue;
                 };
-                let path = media.video_path(&code)?;
+                let path = video_dir.join(&entry.name);
                 if entry.is_dir
                     || entry.modified_ms >= young_after_ms
-                    || path != video_dir.join(&entry.name)
+                    || !media.video_names(&code)?.contains(&path)
                 {
                     continue;
                 }

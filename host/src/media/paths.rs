@@ -37,6 +37,15 @@ pub(super) fn video(root: &Path, code: &Code) -> Result<PathBuf> {
     confined(root, VIDEO_DIR, &format!("{}.mp4", code.as_str()))
 }
 
+/// `resource/video/{CODE}.mp4` and `resource/video/{CODE}.ts`: the names a video can
+/// have, the first preferred (a download names its file after its container).
+pub(super) fn video_names(root: &Path, code: &Code) -> Result<[PathBuf; 2]> {
+    Ok([
+        video(root, code)?,
+        confined(root, VIDEO_DIR, &format!("{}.ts", code.as_str()))?,
+    ])
+}
+
 /// `resource/video/{CODE}.mp4.part`
 pub(super) fn video_part(root: &Path, code: &Code) -> Result<PathBuf> {
     confined(root, VIDEO_DIR, &format!("{}.mp4.part", code.as_str()))

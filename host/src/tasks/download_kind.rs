@@ -1,5 +1,5 @@
 //! `download {code}` (N-D1, N-D2, N-F1, K-8): the resource's HLS stream to
-//! `resource/video/{CODE}.mp4` on the download lane, one at a time across the
+//! `resource/video/{CODE}.mp4` (or `{CODE}.ts` when kept as MPEG-TS) on the download lane, one at a time across the
 //! deployment. Parts are kept in `<data_dir>/work/download/{CODE}` so a retried or
 //! restarted task resumes; an expired stream URL is resolved again through the source.
 
@@ -159,11 +159,15 @@ async fn run(
         Ok(outcome) => outcome,
         Err(error) => return Err(failure(error)),
     };
-    let relative = output
+    let relative = outcome
+        .output
         .strip_prefix(library.media().root())
         .map(|path| path.to_string_lossy().replace('\\', "/"))
         .map_err(|_| {
-            TaskFailure::fatal(format!("{} is outside the media root", output.display()))
+            TaskFailure::fatal(format!(
+                "{} is outside the media root",
+                outcome.output.display()
+            ))
         })?;
     let tracks: Vec<VideoTrack> = outcome
         .tracks

@@ -180,7 +180,7 @@ async fn kill_nine_mid_download_refetches_only_what_was_in_flight() {
     let written = std::fs::read(
         data.path()
             .join("resource/video")
-            .join(format!("{CODE}.mp4")),
+            .join(format!("{CODE}.ts")),
     )
     .expect("video");
     assert!(

@@ -92,7 +92,7 @@ async fn check_resources_finds_each_fault_and_apply_repairs_it() {
     let cover = data.join("resource/cover");
     let video = data.join("resource/video");
     std::fs::remove_file(cover.join("DEMO-004.jpg")).expect("cover");
-    std::fs::remove_file(video.join("DEMO-002.mp4")).expect("video");
+    std::fs::remove_file(video.join("DEMO-002.ts")).expect("video");
     std::fs::remove_file(cover.join("DEMO-001.small.jpg")).expect("thumbnail");
     std::fs::copy(cover.join("DEMO-001.jpg"), cover.join("DEMO-099.jpg")).expect("orphan");
     set_age(&cover.join("DEMO-099.jpg"), AGE);
@@ -109,7 +109,7 @@ async fn check_resources_finds_each_fault_and_apply_repairs_it() {
         ("orphan_file", "resource/cover/DEMO-004.small.jpg"),
         ("orphan_file", "resource/cover/DEMO-004.medium.jpg"),
         ("orphan_file", "resource/cover/DEMO-004.large.jpg"),
-        ("missing_video", "resource/video/DEMO-002.mp4"),
+        ("missing_video", "resource/video/DEMO-002.ts"),
         ("missing_thumbnail", "resource/cover/DEMO-001.small.jpg"),
         ("orphan_file", "resource/cover/DEMO-099.jpg"),
         ("stale_part", "resource/video/DEMO-004.mp4.part"),
@@ -128,7 +128,7 @@ async fn check_resources_finds_each_fault_and_apply_repairs_it() {
     assert_eq!(column(&data, "video_file", "DEMO-002").await, "NULL");
     assert_eq!(
         column(&data, "video_file", "DEMO-001").await,
-        "resource/video/DEMO-001.mp4"
+        "resource/video/DEMO-001.ts"
     );
     assert!(cover.join("DEMO-001.small.jpg").is_file());
     assert!(!cover.join("DEMO-004.small.jpg").exists());
@@ -225,15 +225,15 @@ async fn check_videos_finds_missing_truncated_and_broken_files() {
     assert_eq!(report["summary"]["checked"]["videos_checked"], 3);
 
     // Grown by a few bytes, replaced by an error page, gone.
-    let mut grown = std::fs::read(video.join("DEMO-001.mp4")).expect("video");
+    let mut grown = std::fs::read(video.join("DEMO-001.ts")).expect("video");
     grown.extend_from_slice(&[0; 100]);
-    std::fs::write(video.join("DEMO-001.mp4"), grown).expect("grow");
-    std::fs::write(video.join("DEMO-002.mp4"), b"<html>403 Forbidden</html>").expect("break");
-    std::fs::remove_file(video.join("DEMO-004.mp4")).expect("remove");
+    std::fs::write(video.join("DEMO-001.ts"), grown).expect("grow");
+    std::fs::write(video.join("DEMO-002.ts"), b"<html>403 Forbidden</html>").expect("break");
+    std::fs::remove_file(video.join("DEMO-004.ts")).expect("remove");
     let found = expected(&[
-        ("size_mismatch", "resource/video/DEMO-001.mp4"),
-        ("corrupt_video", "resource/video/DEMO-002.mp4"),
-        ("missing_video", "resource/video/DEMO-004.mp4"),
+        ("size_mismatch", "resource/video/DEMO-001.ts"),
+        ("corrupt_video", "resource/video/DEMO-002.ts"),
+        ("missing_video", "resource/video/DEMO-004.ts"),
     ]);
     let (code, report) = check(&data, "check-videos", &[]).await;
     assert_eq!((code, issues(&report)), (2, found.clone()), "{report:#}");
@@ -253,8 +253,8 @@ async fn check_videos_finds_missing_truncated_and_broken_files() {
         report["summary"]["remaining"], 1,
         "the broken file needs --delete-files"
     );
-    assert!(video.join("DEMO-002.mp4").is_file());
-    let size = std::fs::metadata(video.join("DEMO-001.mp4"))
+    assert!(video.join("DEMO-002.ts").is_file());
+    let size = std::fs::metadata(video.join("DEMO-001.ts"))
         .expect("video")
         .len();
     assert_eq!(
@@ -265,7 +265,7 @@ async fn check_videos_finds_missing_truncated_and_broken_files() {
 
     let (code, _) = check(&data, "check-videos", &["--apply", "--delete-files"]).await;
     assert_eq!(code, 0);
-    assert!(!video.join("DEMO-002.mp4").exists());
+    assert!(!video.join("DEMO-002.ts").exists());
     assert_eq!(column(&data, "video_file", "DEMO-002").await, "NULL");
     let (code, report) = check(&data, "check-videos", &[]).await;
     assert_eq!((code, issues(&report)), (0, vec![]), "{report:#}");

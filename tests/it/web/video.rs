@@ -36,7 +36,7 @@ async fn the_video_is_served_in_ranges_and_typed_by_its_bytes() {
         .post_json("/api/downloads/DEMO-004?wait=120", json!({}))
         .await;
     assert_eq!(status, 201, "{body}");
-    let file = server.data.path().join("resource/video/DEMO-004.mp4");
+    let file = server.data.path().join("resource/video/DEMO-004.ts");
     let bytes = std::fs::read(&file).expect("downloaded");
     let size = bytes.len();
     assert!(size > 1000);
