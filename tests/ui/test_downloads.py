@@ -38,6 +38,10 @@ def test_the_progress_bar_moves_to_full_from_live_events(ui, kura):
     seen = page.evaluate("window.__progress")
     partial = [v for v in seen if 0 < v < 100]
     assert partial, f"the bar showed progress on its way: {seen}"
+    # Then full: the completed task keeps its bar, at 100.
+    expect(done.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    after = page.evaluate("window.__progress")
+    assert 100 in after[after.index(partial[0]):], f"the bar went on to 100: {after}"
 
 
 def test_a_downloaded_video_plays_and_seeks(ui, kura):

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { activeCount, activeTasksFor, applyEvent, emptyState, fromQueueStatus, progressInfo } from '../assets/lib/tasks.js';
+import { activeCount, activeTasksFor, applyEvent, completedProgress, emptyState, fromQueueStatus, progressInfo } from '../assets/lib/tasks.js';
 
 const task = (id, extra = {}) => ({ task_id: id, kind: 'download', lane: 'download', status: 'pending', priority: 2, code: `DEMO-00${id}`, attempts: 0, max_attempts: 3, ...extra });
 const run = (events, state = emptyState()) => events.reduce(applyEvent, state);
@@ -140,4 +140,25 @@ test('progress reports of every shape are read', () => {
   check({ done: 1, total: 0 }, { percent: null, done: 1, total: 0, segments: false, bytes: null, speed: null, eta: null });
   assert.equal(progressInfo(null), null);
   assert.equal(progressInfo('text'), null);
+});
+
+test('a completed task shows its last progress made whole', () => {
+  const last = { segments_done: 38, segments_total: 40, percent: 95, bytes: 1000, eta_seconds: 1 };
+  const whole = completedProgress(last);
+  assert.equal(progressInfo(whole).percent, 100);
+  assert.equal(whole.segments_done, 40);
+  assert.equal(whole.eta_seconds, 0);
+  assert.equal(whole.bytes, 1000, 'the bytes it reported are kept');
+  assert.equal(completedProgress({ done: 2, total: 5 }).done, 5);
+  assert.equal(completedProgress(null), null);
+  assert.equal(last.percent, 95, 'the task itself is left as it was');
+});
+
+test('a completed task keeps the progress it last reported', () => {
+  let state = run([
+    { id: 1, type: 'task_started', data: task(1, { status: 'running' }) },
+    { id: 2, type: 'progress_update', data: { task_id: 1, progress: { segments_done: 3, segments_total: 4 } } },
+  ]);
+  state = applyEvent(state, { id: 3, type: 'task_completed', data: task(1, { status: 'completed', progress: null }) });
+  assert.deepEqual(state.tasks[1].progress, { segments_done: 3, segments_total: 4 });
 });

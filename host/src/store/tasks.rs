@@ -312,7 +312,12 @@ impl Store {
                     .bind(now.clone());
             }
         }
-        sql.push(", progress = NULL, lease_holder = NULL, lease_expires_at = NULL, updated_at = ")
+        // A completed task keeps the progress it last reported (what a download fetched),
+        // for the history to show; any other end clears it.
+        if !matches!(end, AttemptEnd::Completed { .. }) {
+            sql.push(", progress = NULL");
+        }
+        sql.push(", lease_holder = NULL, lease_expires_at = NULL, updated_at = ")
             .bind(now);
         fence(&mut sql, lease);
         sql.push(&format!(" RETURNING {TASK_COLUMNS}"));

@@ -1,5 +1,5 @@
 // One task in a list: kind, code, status, priority, attempts, times, error, live
-// progress when it runs, its payload and result folded, and cancel / retry / remove.
+// progress when it runs (a full bar once it completed), its payload and result folded, and cancel / retry / remove.
 
 import { api } from '../lib/api.js';
 import { html } from '../lib/html.js';
@@ -9,6 +9,7 @@ import { getLanguage, t } from '../lib/i18n.js';
 import { buildHash } from '../lib/url.js';
 import { kindLabel, StatusBadge } from './badges.js';
 import { JsonBlock } from './json.js';
+import { completedProgress } from '../lib/tasks.js';
 import { TaskProgress } from './progress.js';
 import { toast } from './toast.js';
 
@@ -49,6 +50,7 @@ export function TaskItem({ task, now, onChanged }) {
         aria-label=${t('queue.remove_label', { id: task.id })}>${t('queue.remove')}</button>`}
     </div>
     ${task.status === 'running' && html`<${TaskProgress} task=${task} />`}
+    ${task.status === 'completed' && task.progress && html`<${TaskProgress} task=${{ ...task, progress: completedProgress(task.progress) }} />`}
     <div class="task-times muted small">
       ${task.created_at && html`<span>${t('queue.created', { at: formatDateTime(task.created_at, lang) })}</span>`}
       ${task.started_at && task.finished_at && html`<span>${t('queue.took', { time: formatElapsed(task.started_at, task.finished_at) })}</span>`}

@@ -103,8 +103,12 @@ export function applyEvent(state, event) {
       if (task.status !== 'running') return withTask(state, task);
       return toRunning(state, task);
     }
-    case 'task_completed':
-      return toFinished(state, normalizeTask({ ...data, status: 'completed' }, previous));
+    case 'task_completed': {
+      const task = normalizeTask({ ...data, status: 'completed' }, previous);
+      // The last progress it reported stays with it (the event carries none).
+      if (task.progress == null && previous?.progress) task.progress = previous.progress;
+      return toFinished(state, task);
+    }
     case 'task_cancelled':
       return toFinished(state, normalizeTask({ ...data, status: 'cancelled' }, previous));
     case 'task_retrying':
@@ -184,6 +188,18 @@ function number(value) {
  * `{segments_done, segments_total, bytes, bytes_per_second, eta_seconds}`, a counted
  * job's `{done, total}`, or a `percent`.
  */
+/**
+ * The progress of a task that completed: its last report made whole (100%, every
+ * segment), since the final report may have gone out a moment before the end.
+ */
+export function completedProgress(progress) {
+  if (!progress || typeof progress !== 'object') return progress;
+  const whole = { ...progress, percent: 100, eta_seconds: 0 };
+  if (progress.segments_total != null) whole.segments_done = progress.segments_total;
+  if (progress.total != null) whole.done = progress.total;
+  return whole;
+}
+
 export function progressInfo(progress) {
   if (!progress || typeof progress !== 'object') return null;
   const done = number(progress.segments_done) ?? number(progress.done);
