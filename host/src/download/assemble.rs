@@ -139,13 +139,20 @@ pub(crate) async fn assemble(
 }
 
 /// Where a file of `container` asked for at `output` is published, and the other name
-/// an earlier download of another container may have left: MPEG-TS as `<stem>.ts`,
-/// MP4 and fMP4 at `output` itself.
+/// an earlier download of another container may have left. An MP4 name (`.mp4`, `.m4v`)
+/// never holds MPEG-TS: the stream goes to `<stem>.ts` beside it. Any other name is
+/// kept as given.
 pub(crate) fn named_for(output: &Path, container: Container) -> (PathBuf, PathBuf) {
+    let mp4_name = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mp4") || e.eq_ignore_ascii_case("m4v"));
+    if !mp4_name {
+        return (output.to_owned(), output.to_owned());
+    }
     let ts = output.with_extension("ts");
     match container {
-        Container::Ts if output.extension().is_some_and(|e| e != "ts") => (ts, output.to_owned()),
-        Container::Ts => (output.to_owned(), output.to_owned()),
+        Container::Ts => (ts, output.to_owned()),
         Container::Mp4 | Container::Fmp4 => (output.to_owned(), ts),
     }
 }
@@ -320,9 +327,11 @@ mod tests {
         assert_eq!(named_for(output, Container::Mp4), (mp4.clone(), ts.clone()));
         assert_eq!(named_for(output, Container::Fmp4), (mp4, ts.clone()));
         assert_eq!(named_for(&ts, Container::Ts), (ts.clone(), ts));
-        // A name with no extension is kept as given.
-        let bare = Path::new("/v/video");
-        assert_eq!(named_for(bare, Container::Ts).0, bare);
+        // A name that claims no container is kept as given.
+        for name in ["/v/video", "/v/video.joined"] {
+            let path = Path::new(name);
+            assert_eq!(named_for(path, Container::Ts), (path.into(), path.into()));
+        }
     }
 
     #[test]
