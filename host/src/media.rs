@@ -193,10 +193,12 @@ impl MediaStore {
         })
     }
 
-    /// The stored video's container and size; [`MediaError::NotFound`] when there is none.
-    pub(crate) fn video_file(&self, code: &Code) -> Result<VideoFile> {
+    /// The container and size of the video file recorded for `code` (`relative`, as the
+    /// record has it); [`MediaError::NotFound`] when it is gone,
+    /// [`MediaError::OutsideRoot`] when the record names another file.
+    pub(crate) fn video_file(&self, code: &Code, relative: &str) -> Result<VideoFile> {
         offload::check_blocking_allowed("video_file");
-        container::probe(&self.stored_video_path(code)?, || {
+        container::probe(&self.recorded_video_path(code, relative)?, || {
             format!("video of {code}")
         })
     }
@@ -207,19 +209,15 @@ impl MediaStore {
         paths::video(&self.root, code)
     }
 
-    /// The stored video's path: `{CODE}.mp4`, or `{CODE}.ts` when only that exists; the
-    /// `.mp4` path when neither does (blocking: it looks).
-    pub(crate) fn stored_video_path(&self, code: &Code) -> Result<PathBuf> {
-        offload::check_blocking_allowed("stored_video_path");
-        let [mp4, ts] = paths::video_names(&self.root, code)?;
-        Ok(if !mp4.exists() && ts.is_file() {
-            ts
-        } else {
-            mp4
-        })
+    /// The path of the video file recorded for `code` (`relative`, as the record has it:
+    /// `resource/video/{CODE}.mp4` or `{CODE}.ts`); [`MediaError::OutsideRoot`] when the
+    /// record names another file. It may not exist.
+    pub(crate) fn recorded_video_path(&self, code: &Code, relative: &str) -> Result<PathBuf> {
+        paths::recorded_video(&self.root, code, relative)
     }
 
-    /// Every name the video of `code` can have (see [`MediaStore::stored_video_path`]).
+    /// Every name the video of `code` can have: `{CODE}.mp4`, then `{CODE}.ts` (a stream
+    /// kept as MPEG-TS).
     pub(crate) fn video_names(&self, code: &Code) -> Result<[PathBuf; 2]> {
         paths::video_names(&self.root, code)
     }
@@ -408,19 +406,33 @@ mod tests {
         assert!(!store.delete_video(&code).unwrap());
         std::fs::write(&path, b"video").unwrap();
         assert!(store.delete_video(&code).unwrap());
-        // A stream kept as MPEG-TS is `{CODE}.ts`: found, and deleted, under that name.
+        // A stream kept as MPEG-TS is `{CODE}.ts`: read where its record says, and
+        // deleted with the other name.
         let ts = store.root().join("resource/video/ABC-123.ts");
         std::fs::write(&ts, b"ts").unwrap();
-        assert_eq!(store.stored_video_path(&code).unwrap(), ts);
         std::fs::write(&path, b"mp4").unwrap();
-        assert_eq!(
-            store.stored_video_path(&code).unwrap(),
-            path,
-            "the MP4 first"
-        );
+        let file = store
+            .video_file(&code, "resource/video/ABC-123.ts")
+            .unwrap();
+        assert_eq!(file.size, 2);
         assert!(store.delete_video(&code).unwrap());
         assert!(!ts.exists() && !path.exists());
-        assert_eq!(store.stored_video_path(&code).unwrap(), path);
+        // A record naming any other file is refused, not followed.
+        for other in [
+            "resource/video/ABC-124.ts",
+            "resource/video/../ABC-123.ts",
+            "resource/cover/ABC-123.mp4",
+            "ABC-123.mp4",
+            "resource/video/ABC-123.en.ts",
+        ] {
+            assert!(
+                matches!(
+                    store.recorded_video_path(&code, other),
+                    Err(MediaError::OutsideRoot { .. })
+                ),
+                "{other}"
+            );
+        }
         assert!(!path.exists());
     }
 }

@@ -116,11 +116,13 @@ async fn download_lane_runs_one_while_general_tasks_go_on() {
     );
     assert!(
         cancelled.progress.is_none(),
-        "progress is cleared when the task ends"
+        "progress is cleared when a task is cancelled"
     );
     let short = finished(&server, short_id).await;
     assert_eq!(short.status, kura::store::TaskStatus::Completed);
     assert_eq!(short.result.as_ref().expect("result")["mock"], true);
+    // A completed task keeps the progress it last reported, for the history to show.
+    assert!(short.progress.is_some(), "{short:?}");
 
     // A finished task is removed by a second DELETE.
     let response = server

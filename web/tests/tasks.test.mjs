@@ -153,12 +153,3 @@ test('a completed task shows its last progress made whole', () => {
   assert.equal(completedProgress(null), null);
   assert.equal(last.percent, 95, 'the task itself is left as it was');
 });
-
-test('a completed task keeps the progress it last reported', () => {
-  let state = run([
-    { id: 1, type: 'task_started', data: task(1, { status: 'running' }) },
-    { id: 2, type: 'progress_update', data: { task_id: 1, progress: { segments_done: 3, segments_total: 4 } } },
-  ]);
-  state = applyEvent(state, { id: 3, type: 'task_completed', data: task(1, { status: 'completed', progress: null }) });
-  assert.deepEqual(state.tasks[1].progress, { segments_done: 3, segments_total: 4 });
-});

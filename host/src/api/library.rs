@@ -170,13 +170,14 @@ pub(super) struct Subtitles {
 async fn video_on_disk(
     state: &AppState,
     code: &crate::code::Code,
+    recorded: &str,
     tracks: &[crate::store::VideoTrack],
 ) -> Result<Option<Video>, ApiError> {
-    let probe = code.clone();
+    let (probe, recorded) = (code.clone(), recorded.to_owned());
     let found = state
         .library
         .media()
-        .blocking(move |media| media.video_file(&probe))
+        .blocking(move |media| media.video_file(&probe, &recorded))
         .await;
     match found {
         Ok(file) => Ok(Some(Video {
@@ -263,8 +264,8 @@ pub(super) async fn metadata(
     let detail = stored_resource(&state, &code).await?;
     let r = &detail.resource;
     // Only a resource recorded with a video has a file worth looking for.
-    let video = match r.video_file {
-        Some(_) => video_on_disk(&state, &code, &r.video_tracks).await?,
+    let video = match &r.video_file {
+        Some(recorded) => video_on_disk(&state, &code, recorded, &r.video_tracks).await?,
         None => None,
     };
     let body = Metadata {

@@ -79,12 +79,12 @@ pub(super) async fn abspath(
     let q = params(&query, &["code"])?;
     let code = code(q.get("code").ok_or_else(|| bad("`code` is required"))?)?;
     let detail = stored_resource(&state, &code).await?;
-    let probe_code = code.clone();
-    let path = library
-        .media()
-        .blocking(move |media| media.stored_video_path(&probe_code))
-        .await
-        .map_err(|e| bad(e.to_string()))?;
+    // The file recorded, else where a download would write it.
+    let path = match &detail.resource.video_file {
+        Some(recorded) => library.media().recorded_video_path(&code, recorded),
+        None => library.media().video_path(&code),
+    }
+    .map_err(|e| bad(e.to_string()))?;
     // Absolute even when the data directory was given as a relative path.
     let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
     let prefix = state.file_path_prefix.trim_end_matches(['/', '\\']);

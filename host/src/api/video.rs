@@ -41,14 +41,20 @@ pub(super) async fn video(
         }
     };
     let code = code(&raw)?;
-    stored_resource(&state, &code).await?;
+    let recorded = stored_resource(&state, &code).await?.resource.video_file;
+    let Some(recorded) = recorded else {
+        return Err(ApiError::new(
+            ErrorCode::NoVideo,
+            format!("{code} has no video"),
+        ));
+    };
     let probe_code = code.clone();
     let (path, file) = state
         .library
         .media()
         .blocking(move |media| {
-            let file = media.video_file(&probe_code)?;
-            Ok((media.stored_video_path(&probe_code)?, file))
+            let file = media.video_file(&probe_code, &recorded)?;
+            Ok((media.recorded_video_path(&probe_code, &recorded)?, file))
         })
         .await
         .map_err(|e| media_error(e, ErrorCode::NoVideo))?;

@@ -53,19 +53,13 @@ impl Maintenance {
             let mut bytes = 0;
             for (index, (row, code)) in recorded.iter().enumerate() {
                 super::check_cancelled(&scan_cancel)?;
-                // The file there, else the name the record gives (a `.ts` kept as such).
-                let names = media.video_names(code)?;
-                let recorded = row.video_file.as_deref();
-                let path = names
-                    .iter()
-                    .find(|path| path.is_file())
-                    .or_else(|| {
-                        names
-                            .iter()
-                            .find(|path| media.relative(path).as_deref() == recorded)
-                    })
-                    .unwrap_or(&names[0])
-                    .clone();
+                // The file the record names; a record naming another file is read as
+                // the `.mp4` (and found missing).
+                let path = row
+                    .video_file
+                    .as_deref()
+                    .and_then(|recorded| media.recorded_video_path(code, recorded).ok())
+                    .map_or_else(|| media.video_path(code), Ok)?;
                 let relative = media.relative(&path).unwrap_or_default();
                 let issue = |kind: &str, detail: String| {
                     Issue::new(kind, detail)

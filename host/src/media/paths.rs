@@ -46,6 +46,19 @@ pub(super) fn video_names(root: &Path, code: &Code) -> Result<[PathBuf; 2]> {
     ])
 }
 
+/// The video file a record names (`resource/video/{CODE}.mp4` or `{CODE}.ts`), as stored
+/// relative to the root: refused unless it is one of the video's names.
+pub(super) fn recorded_video(root: &Path, code: &Code, relative: &str) -> Result<PathBuf> {
+    let named = root.join(relative);
+    match video_names(root, code)?
+        .into_iter()
+        .find(|path| *path == named)
+    {
+        Some(path) => Ok(path),
+        None => Err(MediaError::OutsideRoot { path: named }),
+    }
+}
+
 /// `resource/video/{CODE}.mp4.part`
 pub(super) fn video_part(root: &Path, code: &Code) -> Result<PathBuf> {
     confined(root, VIDEO_DIR, &format!("{}.mp4.part", code.as_str()))

@@ -74,9 +74,11 @@ impl Store {
             // kept for the connection's life).
             Backend::Postgres => sqlx::query(BULK_POSTGRES).execute(&mut *connection).await?,
         };
+        // Its large cache must not go back to the pool.
+        connection.close_on_drop();
         Ok(BulkImport {
             store: self.clone(),
-            connection: Some(connection),
+            connection,
             written: 0,
             next_analyze: FIRST_ANALYZE,
         })
@@ -100,13 +102,12 @@ const FIRST_ANALYZE: u64 = 1_000;
 const ANALYZE_GROWTH: u64 = 4;
 
 /// Writes batches of imported resources on one connection (see [`Store::bulk_import`]),
-/// each batch one transaction. The connection is closed when the writer is dropped, so
-/// its large cache never goes back to the pool.
+/// each batch one transaction. The connection is closed when the writer is dropped.
 pub(crate) struct BulkImport {
     store: Store,
-    connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
-    /// Resources written so far, and the count at which PostgreSQL's statistics are
-    /// refreshed next.
+    connection: sqlx::pool::PoolConnection<sqlx::Any>,
+    /// Resources written so far, and the count at which the statistics are refreshed
+    /// next.
     written: u64,
     next_analyze: u64,
 }
@@ -118,10 +119,7 @@ impl BulkImport {
         &mut self,
         rows: &[(ResourceWrite, ImportedState)],
     ) -> Result<Vec<i64>> {
-        let connection = self
-            .connection
-            .as_mut()
-            .ok_or_else(|| StoreError::Corrupt("the import's connection is gone".to_owned()))?;
+        let connection = &mut self.connection;
         let backend = self.store.backend();
         let mut tx = match backend {
             Backend::Sqlite => {
@@ -138,15 +136,6 @@ impl BulkImport {
             self.next_analyze = self.written.saturating_mul(ANALYZE_GROWTH);
         }
         Ok(ids)
-    }
-}
-
-impl Drop for BulkImport {
-    fn drop(&mut self) {
-        if let Some(connection) = self.connection.take() {
-            // Dropping the detached connection closes it.
-            drop(connection.detach());
-        }
     }
 }
 

@@ -103,12 +103,8 @@ export function applyEvent(state, event) {
       if (task.status !== 'running') return withTask(state, task);
       return toRunning(state, task);
     }
-    case 'task_completed': {
-      const task = normalizeTask({ ...data, status: 'completed' }, previous);
-      // The last progress it reported stays with it (the event carries none).
-      if (task.progress == null && previous?.progress) task.progress = previous.progress;
-      return toFinished(state, task);
-    }
+    case 'task_completed':
+      return toFinished(state, normalizeTask({ ...data, status: 'completed' }, previous));
     case 'task_cancelled':
       return toFinished(state, normalizeTask({ ...data, status: 'cancelled' }, previous));
     case 'task_retrying':
@@ -184,11 +180,6 @@ function number(value) {
 }
 
 /**
- * What a progress report says, whatever the kind: a download's
- * `{segments_done, segments_total, bytes, bytes_per_second, eta_seconds}`, a counted
- * job's `{done, total}`, or a `percent`.
- */
-/**
  * The progress of a task that completed: its last report made whole (100%, every
  * segment), since the final report may have gone out a moment before the end.
  */
@@ -200,6 +191,11 @@ export function completedProgress(progress) {
   return whole;
 }
 
+/**
+ * What a progress report says, whatever the kind: a download's
+ * `{segments_done, segments_total, bytes, bytes_per_second, eta_seconds}`, a counted
+ * job's `{done, total}`, or a `percent`.
+ */
 export function progressInfo(progress) {
   if (!progress || typeof progress !== 'object') return null;
   const done = number(progress.segments_done) ?? number(progress.done);
