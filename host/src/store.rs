@@ -14,6 +14,7 @@ mod resource_list;
 mod resource_write;
 mod resources;
 mod schedules;
+mod search_trigrams;
 mod settings;
 mod statistics;
 mod task_types;
@@ -105,6 +106,9 @@ pub struct Store {
     generation: std::sync::Arc<generation::LibraryGeneration>,
     /// The PostgreSQL URL, for the listener that follows other hosts' writes.
     url: Option<std::sync::Arc<str>>,
+    /// How many resources each search trigram is in, lately (SQLite's search reads the
+    /// rarest).
+    trigram_counts: std::sync::Arc<search_trigrams::TrigramCounts>,
 }
 
 impl Store {
@@ -197,6 +201,7 @@ impl Store {
             backend,
             generation: std::sync::Arc::default(),
             url: (backend == Backend::Postgres).then(|| std::sync::Arc::from(url.as_str())),
+            trigram_counts: std::sync::Arc::default(),
         })
     }
 

@@ -8,6 +8,7 @@
 use sqlx::Row;
 
 use super::bind::{Sql, Value, contains_pattern};
+use super::search_trigrams::{SEARCHED, all_of, fts_string, push_contains_trigram};
 use super::{
     Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary,
     Result, SortKey, Store, StoreError, SummaryJson,
@@ -125,25 +126,40 @@ impl Store {
         ))
     }
 
-    /// Where the query's search finds its matches. Counts always take the trigram
-    /// index's candidates (they stream from it, and a capped count stops early). A page
-    /// takes them only when at most [`SEARCH_CANDIDATES_PER_PAGE`] resources match the
-    /// search: it must sort all of them, while rows filtered along the sort's index
-    /// yield a page after about `page size × library size / matches` rows, which is few
-    /// for a common term. The candidates are counted (up to that limit) unless the
-    /// filter's own matches, which the search's include, already exceed it.
+    /// Where the query's search finds its matches. When one of the term's trigrams is
+    /// in at most [`SEARCH_CANDIDATES_PER_PAGE`] resources, the rarest two find the
+    /// candidates (`store::search_trigrams`), for counts and pages alike: there are
+    /// few. Otherwise counts take the phrase of all the trigrams (the candidates stream
+    /// from it, and a capped count stops early), and a page takes it only when at most
+    /// that many resources match: it must sort all of them, while rows filtered along
+    /// the sort's index yield a page after about `page size × library size / matches`
+    /// rows, which is few for a common term. The phrase's candidates are counted (up to
+    /// that limit) unless the filter's own matches, which the search's include, already
+    /// exceed it.
     async fn search_source(&self, query: &ResourceQuery, read: Read) -> Result<SearchSource> {
-        let phrase = match query.search.as_deref().and_then(trigram_phrase) {
-            Some(phrase) if self.backend == Backend::Sqlite && !Plan::link_driven(query) => phrase,
+        let term = match query.search.as_deref().map(str::trim) {
+            Some(term) if !Plan::link_driven(query) => term,
             _ => return Ok(SearchSource::Rows),
         };
+        let Some(phrase) = trigram_phrase(term) else {
+            return Ok(SearchSource::Rows);
+        };
         let limit = SEARCH_CANDIDATES_PER_PAGE;
-        match read {
-            Read::Count => return Ok(SearchSource::Index(phrase)),
-            Read::Page { matches_at_least } if matches_at_least > limit => {
-                return Ok(SearchSource::Rows);
-            }
-            Read::Page { .. } => {}
+        if let Read::Page { matches_at_least } = read
+            && matches_at_least > limit
+        {
+            return Ok(SearchSource::Rows);
+        }
+        let rare = self.rare_trigrams(term, limit).await?;
+        match (self.backend, rare) {
+            (Backend::Sqlite, Some(rare)) => return Ok(SearchSource::Index(all_of(&rare))),
+            (Backend::Postgres, Some(rare)) => return Ok(SearchSource::Trigrams(rare)),
+            // PostgreSQL's planner picks its indexes for the rest.
+            (Backend::Postgres, None) => return Ok(SearchSource::Rows),
+            (Backend::Sqlite, None) => {}
+        }
+        if let Read::Count = read {
+            return Ok(SearchSource::Index(phrase));
         }
         let mut sql = Sql::new(
             "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
@@ -287,16 +303,19 @@ enum SearchSource {
     /// planner may take the trigram indexes instead).
     Rows,
     /// SQLite's trigram index (`resource_search`) hands over the candidates for this
-    /// FTS5 phrase, and each is checked with `LIKE` as well, so both sources give the
-    /// same rows.
+    /// FTS5 expression (the term's phrase, or its rarest trigrams), and each is checked
+    /// with `LIKE` as well, so both sources give the same rows.
     Index(String),
+    /// PostgreSQL reads the candidates that have these trigrams (the term's rarest)
+    /// from its trigram indexes, fenced off so that the planner reads the term's more
+    /// common trigrams from no index; each is checked with `LIKE` as well.
+    Trigrams(Vec<String>),
 }
 
-/// The FTS5 phrase that finds the rows containing `search` through the trigram index,
+/// The FTS5 phrase that finds the rows containing `term` through the trigram index,
 /// or None when the term is too short to have a trigram.
-fn trigram_phrase(search: &str) -> Option<String> {
-    let term = search.trim();
-    (term.chars().count() >= 3).then(|| format!("\"{}\"", term.replace('"', "\"\"")))
+fn trigram_phrase(term: &str) -> Option<String> {
+    (term.chars().count() >= 3).then(|| fts_string(term))
 }
 
 /// Which index range a query reads, and the WHERE clause over it.
@@ -330,6 +349,19 @@ impl Plan {
                     .bind(Value::Text(phrase));
                 true
             }
+            SearchSource::Trigrams(trigrams) if !Self::link_driven(query) => {
+                // OFFSET 0 keeps the subquery whole: the planner neither merges it
+                // with the LIKE below nor walks a sort index to probe it.
+                filter.push(" AND r.id IN (SELECT c.id FROM resources c WHERE ");
+                for (n, trigram) in trigrams.iter().enumerate() {
+                    if n > 0 {
+                        filter.push(" AND ");
+                    }
+                    push_contains_trigram(&mut filter, "c", trigram);
+                }
+                filter.push(" OFFSET 0)");
+                false
+            }
             _ => false,
         };
         let mut reads_resource = false;
@@ -357,13 +389,17 @@ impl Plan {
         if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
             reads_resource = true;
             let pattern = contains_pattern(search);
-            filter.push(" AND (lower(r.code) LIKE ");
-            filter.bind(Value::Text(pattern.clone()));
-            for column in ["title_source", "title_original", "title_translated"] {
-                filter.push(&format!(" ESCAPE '\\' OR lower(r.{column}) LIKE "));
-                filter.bind(Value::Text(pattern.clone()));
+            filter.push(" AND (");
+            for (n, column) in SEARCHED.iter().enumerate() {
+                if n > 0 {
+                    filter.push(" OR ");
+                }
+                filter.push(&format!("lower(r.{column}) LIKE "));
+                filter
+                    .bind(Value::Text(pattern.clone()))
+                    .push(" ESCAPE '\\'");
             }
-            filter.push(" ESCAPE '\\')");
+            filter.push(")");
         }
         match query.downloaded {
             Some(true) if linked => {

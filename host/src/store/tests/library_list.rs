@@ -504,6 +504,18 @@ async fn a_search_reads_the_trigram_index() {
             .expect("seed");
         let failures = search_plan_failures(store).await;
         assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        // Every code has `see` and `eed`: a code fragment's candidates come from its two
+        // rarest trigrams, which are in its digits; a common word has none rare.
+        let rare = store.rare_trigrams("SEED-00123", 5000).await.expect("rare");
+        let rare = rare.expect("a rare trigram");
+        assert_eq!(rare.len(), 2, "{rare:?}");
+        assert!(rare.contains(&"123".to_owned()), "{rare:?}");
+        assert!(
+            rare.iter().all(|t| t.chars().all(|c| c.is_ascii_digit())),
+            "{rare:?}"
+        );
+        let common = store.rare_trigrams("summer", 50).await.expect("common");
+        assert_eq!(common, None);
         if store.backend() == Backend::Sqlite {
             // The seed gathered statistics: the planner knows the library's size.
             let rows: i64 = sqlx::query_scalar(
@@ -582,8 +594,10 @@ async fn search_plan_failures(store: &Store) -> Vec<String> {
                 // With the video-time sort only downloaded resources count, and their
                 // partial index is the smaller read here.
                 Backend::Postgres if sort != ResourceSort::VideoTime => {
-                    if !count.contains("resources_search_") {
-                        failures.push(format!("count not from trigrams: {context}"));
+                    for (what, text) in [("page", &plan), ("count", &count)] {
+                        if !text.contains("resources_search_") {
+                            failures.push(format!("{what} not from trigrams: {context}"));
+                        }
                     }
                 }
                 Backend::Postgres => {}

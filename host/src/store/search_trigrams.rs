@@ -1,0 +1,201 @@
+//! Which of a search term's trigrams find its candidates fastest in SQLite's trigram
+//! index: the rarest, by the number of resources each is in, kept in memory for a while.
+//! A phrase of all the term's trigrams reads every trigram's postings with their
+//! positions: a code fragment such as `SEED-0123` read those of `see` and `eed`, which
+//! every code of the library has. The two rarest trigrams find the same matches and a
+//! few more candidates, which the `LIKE` check every candidate passes through drops.
+
+use std::time::{Duration, Instant};
+
+use quick_cache::sync::Cache;
+
+use super::bind::{Sql, Value};
+use super::{Backend, Result, Store};
+
+/// How long a trigram's count is trusted. A library that grows makes it stale, which
+/// costs speed, never rows: every candidate is checked with `LIKE`.
+const COUNT_FOR: Duration = Duration::from_secs(60);
+/// Trigrams whose counts are kept (a few dozen bytes each).
+const KEPT: usize = 16_384;
+/// How many of a term's rarest trigrams find its candidates: one more than a single
+/// rare trigram costs little and drops most of its stray candidates.
+const ASKED: usize = 2;
+/// A long term's trigrams counted at most (its first ones): the rarest among them is
+/// rare enough, and a first search must not count dozens.
+const CONSIDERED: usize = 12;
+
+/// The resources each trigram was found in lately, counted up to a cap.
+pub(crate) struct TrigramCounts {
+    counts: Cache<String, Counted>,
+}
+
+/// A trigram's count: `count` resources, or more when it is past `cap`.
+#[derive(Clone, Copy)]
+struct Counted {
+    count: u64,
+    cap: u64,
+    at: Instant,
+}
+
+impl Default for TrigramCounts {
+    fn default() -> Self {
+        Self {
+            counts: Cache::new(KEPT),
+        }
+    }
+}
+
+impl TrigramCounts {
+    /// The count of `trigram` up to `cap + 1`, when counted lately with a cap at least
+    /// as high (a count capped lower says too little).
+    fn get(&self, trigram: &str, cap: u64) -> Option<u64> {
+        let counted = self.counts.get(trigram)?;
+        let known = counted.count <= counted.cap || counted.cap >= cap;
+        (known && counted.at.elapsed() < COUNT_FOR).then_some(counted.count.min(cap + 1))
+    }
+
+    fn insert(&self, trigram: String, count: u64, cap: u64) {
+        let at = Instant::now();
+        self.counts.insert(trigram, Counted { count, cap, at });
+    }
+}
+
+/// The term's distinct trigrams (runs of three characters, spaces included, as FTS5's
+/// trigram tokenizer cuts them), case-folded as the index folds them, in order.
+pub(super) fn trigrams(term: &str) -> Vec<String> {
+    let folded: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
+    let mut found: Vec<String> = Vec::new();
+    for window in folded.windows(3) {
+        let trigram: String = window.iter().collect();
+        if !found.contains(&trigram) {
+            found.push(trigram);
+        }
+    }
+    found
+}
+
+/// `text` as an FTS5 string: in double quotes, its own doubled.
+pub(super) fn fts_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+impl Store {
+    /// The term's rarest trigrams (two at most), when the rarest is in at most `cap`
+    /// resources: the resources that have them all are then at most `cap`, and include
+    /// every match. None when every trigram is more common, or the term has none the
+    /// backend's index can look up on its own.
+    pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
+        let mut counted = Vec::new();
+        let usable = trigrams(term)
+            .into_iter()
+            .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram));
+        for trigram in usable.take(CONSIDERED) {
+            let count = match self.trigram_counts.get(&trigram, cap) {
+                Some(count) => count,
+                None => {
+                    let count = self.count_trigram(&trigram, cap).await?;
+                    self.trigram_counts.insert(trigram.clone(), count, cap);
+                    count
+                }
+            };
+            counted.push((count, trigram));
+        }
+        counted.sort();
+        if counted.first().is_none_or(|(count, _)| *count > cap) {
+            return Ok(None);
+        }
+        Ok(Some(
+            counted
+                .into_iter()
+                .take(ASKED)
+                .map(|(_, trigram)| trigram)
+                .collect(),
+        ))
+    }
+
+    /// How many resources `trigram` is in, counting at most `cap + 1`.
+    async fn count_trigram(&self, trigram: &str, cap: u64) -> Result<u64> {
+        let mut sql = match self.backend {
+            Backend::Sqlite => {
+                let mut sql = Sql::new(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search \
+                     WHERE resource_search MATCH ",
+                );
+                sql.bind(Value::Text(fts_string(trigram)));
+                sql
+            }
+            Backend::Postgres => {
+                let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM resources r WHERE ");
+                push_contains_trigram(&mut sql, "r", trigram);
+                sql
+            }
+        };
+        sql.limit(cap.saturating_add(1)).push(") AS candidates");
+        Ok(sql.fetch_count(self.reader()).await?.max(0) as u64)
+    }
+}
+
+/// Whether every character of `trigram` is an ASCII letter or digit: PostgreSQL's
+/// trigram indexes (`pg_trgm`) cut words at any other character, so only such a run
+/// of three is looked up as the one trigram it is.
+fn alphanumeric(trigram: &str) -> bool {
+    trigram.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Appends, for PostgreSQL, "one of the resource `alias`'s code and titles contains
+/// `trigram`" (a condition its trigram indexes answer).
+pub(super) fn push_contains_trigram(sql: &mut Sql, alias: &str, trigram: &str) {
+    sql.push("(");
+    for (n, column) in SEARCHED.iter().enumerate() {
+        if n > 0 {
+            sql.push(" OR ");
+        }
+        sql.push(&format!("lower({alias}.{column}) LIKE "))
+            .bind(Value::Text(format!("%{trigram}%")));
+    }
+    sql.push(")");
+}
+
+/// The columns a search looks in.
+pub(super) const SEARCHED: [&str; 4] =
+    ["code", "title_source", "title_original", "title_translated"];
+
+/// An FTS5 expression of rows that have every one of `trigrams`.
+pub(super) fn all_of(trigrams: &[String]) -> String {
+    trigrams
+        .iter()
+        .map(|trigram| fts_string(trigram))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_term_is_cut_into_its_distinct_folded_trigrams() {
+        assert_eq!(
+            trigrams("SEED-0123"),
+            ["see", "eed", "ed-", "d-0", "-01", "012", "123"]
+        );
+        assert_eq!(trigrams("aaaa"), ["aaa"]);
+        assert_eq!(trigrams("ab"), Vec::<String>::new());
+        assert_eq!(trigrams("夏の島 X"), ["夏の島", "の島 ", "島 x"]);
+    }
+
+    #[test]
+    fn trigrams_are_quoted_for_fts5() {
+        assert_eq!(fts_string("a\"b"), "\"a\"\"b\"");
+        assert_eq!(
+            all_of(&["012".into(), "a\"b".into()]),
+            "\"012\" AND \"a\"\"b\""
+        );
+    }
+
+    #[test]
+    fn postgres_looks_up_runs_of_letters_and_digits_alone() {
+        assert!(alphanumeric("d12"));
+        assert!(!alphanumeric("d-0") && !alphanumeric("g 1") && !alphanumeric("夏の島"));
+    }
+}
