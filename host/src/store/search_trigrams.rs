@@ -24,39 +24,29 @@ const ASKED: usize = 2;
 /// rare enough, and a first search must not count dozens.
 const CONSIDERED: usize = 12;
 
-/// The resources each trigram was found in lately, counted up to a cap.
+/// The resources each trigram was found in lately, counted up to a cap: keyed by the
+/// trigram, the cap and the minute of the count (since the first), so a count older
+/// than [`COUNT_FOR`] is never read. Concurrent searches that miss one key wait for a
+/// single count (`quick_cache`'s guards): a burst of new terms sharing a common trigram
+/// counts it once.
 pub(crate) struct TrigramCounts {
-    counts: Cache<String, Counted>,
-}
-
-/// A trigram's count: `count` resources, or more when it is past `cap`.
-#[derive(Clone, Copy)]
-struct Counted {
-    count: u64,
-    cap: u64,
-    at: Instant,
+    counts: Cache<(String, u64, u64), u64>,
+    since: Instant,
 }
 
 impl Default for TrigramCounts {
     fn default() -> Self {
         Self {
             counts: Cache::new(KEPT),
+            since: Instant::now(),
         }
     }
 }
 
 impl TrigramCounts {
-    /// The count of `trigram` up to `cap + 1`, when counted lately with a cap at least
-    /// as high (a count capped lower says too little).
-    fn get(&self, trigram: &str, cap: u64) -> Option<u64> {
-        let counted = self.counts.get(trigram)?;
-        let known = counted.count <= counted.cap || counted.cap >= cap;
-        (known && counted.at.elapsed() < COUNT_FOR).then_some(counted.count.min(cap + 1))
-    }
-
-    fn insert(&self, trigram: String, count: u64, cap: u64) {
-        let at = Instant::now();
-        self.counts.insert(trigram, Counted { count, cap, at });
+    fn key(&self, trigram: &str, cap: u64) -> (String, u64, u64) {
+        let period = self.since.elapsed().as_secs() / COUNT_FOR.as_secs();
+        (trigram.to_owned(), cap, period)
     }
 }
 
@@ -90,11 +80,17 @@ impl Store {
             .into_iter()
             .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram));
         for trigram in usable.take(CONSIDERED) {
-            let count = match self.trigram_counts.get(&trigram, cap) {
-                Some(count) => count,
-                None => {
+            let key = self.trigram_counts.key(&trigram, cap);
+            let count = match self
+                .trigram_counts
+                .counts
+                .get_value_or_guard_async(&key)
+                .await
+            {
+                Ok(count) => count,
+                Err(guard) => {
                     let count = self.count_trigram(&trigram, cap).await?;
-                    self.trigram_counts.insert(trigram.clone(), count, cap);
+                    let _ = guard.insert(count);
                     count
                 }
             };
