@@ -127,7 +127,22 @@ impl Store {
             }
         };
         sql.limit(cap.saturating_add(1)).push(") AS candidates");
-        Ok(sql.fetch_count(self.reader()).await?.max(0) as u64)
+        let count = match self.backend {
+            Backend::Sqlite => sql.fetch_count(self.reader()).await?,
+            // Freshly gathered statistics make a sequential scan (with workers) look
+            // cheaper than the trigram indexes for a count that stops at the cap; it
+            // reads the whole table, four LIKEs a row.
+            Backend::Postgres => {
+                let mut tx = self.reader().begin().await?;
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let (count,): (i64,) = sql.query_as().fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                count
+            }
+        };
+        Ok(count.max(0) as u64)
     }
 }
 
