@@ -81,7 +81,7 @@ pub(crate) async fn seed(
     }
     drop(import);
     // A library that grew this much would be planned with the statistics of a smaller one.
-    store.refresh_statistics(true).await?;
+    store.settle_bulk_write().await?;
     Ok(SeedReport {
         resources: count,
         with_video,
