@@ -1,9 +1,10 @@
-//! Which of a search term's trigrams find its candidates fastest in SQLite's trigram
-//! index: the rarest, by the number of resources each is in, kept in memory for a while.
-//! A phrase of all the term's trigrams reads every trigram's postings with their
-//! positions: a code fragment such as `SEED-0123` read those of `see` and `eed`, which
-//! every code of the library has. The two rarest trigrams find the same matches and a
-//! few more candidates, which the `LIKE` check every candidate passes through drops.
+//! Which of a search term's trigrams find its candidates fastest in the trigram indexes
+//! (SQLite's FTS5 index, PostgreSQL's pg_trgm indexes): the rarest, by the number of
+//! resources each is in, kept in memory for a while. All the term's trigrams read every
+//! trigram's postings: a code fragment such as `SEED-0123` read those of `see` and `eed`,
+//! which every code of the library has. The two rarest trigrams find the same matches
+//! and a few more candidates, which the `LIKE` check every candidate passes through
+//! drops.
 
 use std::time::{Duration, Instant};
 
