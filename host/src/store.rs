@@ -8,6 +8,7 @@
 
 mod bind;
 mod generation;
+mod list_rows;
 mod maintenance;
 mod people;
 mod resource_list;

@@ -8,6 +8,7 @@
 use sqlx::Row;
 
 use super::bind::{Sql, Value, contains_pattern};
+use super::list_rows::page_row;
 use super::search_trigrams::{SEARCHED, all_of, fts_string, push_contains_trigram};
 use super::{
     Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary,
@@ -91,13 +92,26 @@ impl Store {
         let source = self
             .search_source(query, Read::Page { matches_at_least })
             .await?;
-        let sql = Plan::new(query, source).page_json_sql(query, self.backend)?;
-        let text: Option<String> = sql
-            .query_on(self.backend)
-            .fetch_one(self.reader())
-            .await?
-            .try_get(0)?;
-        page_of(query, text.as_deref())
+        let plan = Plan::new(query, source);
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                let sql = plan.page_json_sql(query)?;
+                let text: Option<String> = sql
+                    .query_on(self.backend)
+                    .fetch_one(self.reader())
+                    .await?
+                    .try_get(0)?;
+                json_rows(text.as_deref())?
+            }
+            Backend::Postgres => {
+                let sql = plan.page_sql(query, self.backend)?;
+                let rows = sql.query_on(self.backend).fetch_all(self.reader()).await?;
+                rows.iter()
+                    .map(|row| page_row(row, query.sort))
+                    .collect::<Result<_>>()?
+            }
+        };
+        Ok(page_of(query, rows))
     }
 
     /// The filter's matches counted up to `cap` (None when more match), and the query's
@@ -111,19 +125,42 @@ impl Store {
         cap: u64,
     ) -> Result<(Option<u64>, ResourcePage)> {
         let plan = Plan::new(query, SearchSource::Rows);
-        let mut sql = Sql::new("SELECT (");
-        sql.append(&plan.count_sql(Some(cap)))
-            .push(") AS counted, (")
-            .append(&plan.page_json_sql(query, self.backend)?)
-            .push(") AS page");
-        let row = sql.query_on(self.backend).fetch_one(self.reader()).await?;
-        let counted: i64 = row.try_get(0)?;
-        let text: Option<String> = row.try_get(1)?;
+        let (counted, rows) = match self.backend {
+            Backend::Sqlite => {
+                let mut sql = Sql::new("SELECT (");
+                sql.append(&plan.count_sql(Some(cap)))
+                    .push(") AS counted, (")
+                    .append(&plan.page_json_sql(query)?)
+                    .push(") AS page");
+                let row = sql.query_on(self.backend).fetch_one(self.reader()).await?;
+                let counted: i64 = row.try_get(0)?;
+                let text: Option<String> = row.try_get(1)?;
+                (counted, json_rows(text.as_deref())?)
+            }
+            // The page's rows, each beside the count; one row with no page when none
+            // matches.
+            Backend::Postgres => {
+                let mut sql = Sql::new("SELECT counted.n AS counted, page_rows.* FROM (");
+                sql.append(&plan.count_sql(Some(cap)))
+                    .push(") AS counted(n) LEFT JOIN (")
+                    .append(&plan.page_sql(query, self.backend)?)
+                    .push(") AS page_rows ON true");
+                let rows = sql.query_on(self.backend).fetch_all(self.reader()).await?;
+                let counted = match rows.first() {
+                    Some(row) => row.try_get::<i64, _>("counted")?,
+                    None => 0,
+                };
+                let mut page = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    if row.try_get::<Option<i64>, _>("id")?.is_some() {
+                        page.push(page_row(row, query.sort)?);
+                    }
+                }
+                (counted, page)
+            }
+        };
         let count = counted.max(0) as u64;
-        Ok((
-            (count <= cap).then_some(count),
-            page_of(query, text.as_deref())?,
-        ))
+        Ok(((count <= cap).then_some(count), page_of(query, rows)))
     }
 
     /// Where the query's search finds its matches. When one of the term's trigrams is
@@ -189,7 +226,11 @@ impl Store {
         let source = self
             .search_source(query, Read::Page { matches_at_least })
             .await?;
-        let page = Plan::new(query, source).page_json_sql(query, self.backend)?;
+        let plan = Plan::new(query, source);
+        let page = match self.backend {
+            Backend::Sqlite => plan.page_json_sql(query)?,
+            Backend::Postgres => plan.page_sql(query, self.backend)?,
+        };
         let source = self.search_source(query, Read::Count).await?;
         let count = Plan::new(query, source).count_sql(Some(10_000));
         let mut tx = self.pool().begin().await?;
@@ -226,14 +267,19 @@ impl Store {
     }
 }
 
-/// The page in the JSON the page query made: its rows in the query's order, at most a
-/// page of them, and the cursor of the next page when another row followed.
-fn page_of(query: &ResourceQuery, text: Option<&str>) -> Result<ResourcePage> {
-    let mut rows: Vec<(SummaryJson, SortKey, i64)> = match text {
-        None | Some("") => Vec::new(),
+/// The rows of the JSON page query: `[summary, sort key, id]` each, in no order.
+fn json_rows(text: Option<&str>) -> Result<Vec<(SummaryJson, SortKey, i64)>> {
+    match text {
+        None | Some("") => Ok(Vec::new()),
         Some(text) => serde_json::from_str(text)
-            .map_err(|error| StoreError::Corrupt(format!("a list page: {error}")))?,
-    };
+            .map_err(|error| StoreError::Corrupt(format!("a list page: {error}"))),
+    }
+}
+
+/// The page of `rows` (a page and one more at most, in any order): in the query's
+/// order, at most a page of them, and the cursor of the next page when another row
+/// followed.
+fn page_of(query: &ResourceQuery, mut rows: Vec<(SummaryJson, SortKey, i64)>) -> ResourcePage {
     // The rows come in any order (an aggregate ordering them would sort them again
     // in the database); the keys order them as the query did.
     rows.sort_unstable_by(|(_, a_key, a_id), (_, b_key, b_id)| {
@@ -253,28 +299,21 @@ fn page_of(query: &ResourceQuery, text: Option<&str>) -> Result<ResourcePage> {
         }
         items.push(item);
     }
-    Ok(ResourcePage { items, next })
+    ResourcePage { items, next }
 }
 
-/// The summary as JSON object arguments (`'name', column, ...`), from the columns of
-/// [`SUMMARY_COLUMNS`], the flags written as JSON booleans in the backend's way: the
-/// object is the answer's as it stands (`SummaryJson`).
-fn summary_json(backend: Backend) -> String {
-    let flag = |column: &str| match backend {
-        Backend::Sqlite => format!("json(CASE WHEN {column} = 1 THEN 'true' ELSE 'false' END)"),
-        Backend::Postgres => format!("{column} = 1"),
-    };
-    format!(
-        "'id', id, 'code', code, 'title_source', title_source, \
-         'title_original', title_original, 'title_translated', title_translated, \
-         'translation_status', translation_status, 'source_plugin', source_plugin, \
-         'release_date', release_date, 'duration_seconds', duration_seconds, \
-         'has_cover', {}, 'has_video', {}, 'video_size', video_size, \
-         'video_saved_at', video_saved_at, 'created_at', created_at, 'updated_at', updated_at",
-        flag("has_cover"),
-        flag("has_video")
-    )
-}
+/// The summary as SQLite's JSON object arguments (`'name', column, ...`), from the
+/// columns of [`SUMMARY_COLUMNS`], the flags written as JSON booleans: the object is the
+/// answer's as it stands (`SummaryJson`). PostgreSQL's rows are written in Rust
+/// (`list_rows`).
+const SQLITE_SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title_source, \
+     'title_original', title_original, 'title_translated', title_translated, \
+     'translation_status', translation_status, 'source_plugin', source_plugin, \
+     'release_date', release_date, 'duration_seconds', duration_seconds, \
+     'has_cover', json(CASE WHEN has_cover = 1 THEN 'true' ELSE 'false' END), \
+     'has_video', json(CASE WHEN has_video = 1 THEN 'true' ELSE 'false' END), \
+     'video_size', video_size, 'video_saved_at', video_saved_at, \
+     'created_at', created_at, 'updated_at', updated_at";
 
 /// Whether the filters contradict each other: the video-time sort lists downloaded
 /// resources only, so with `downloaded=false` nothing matches (and a query would read
@@ -457,23 +496,15 @@ impl Plan {
         }
     }
 
-    /// [`Plan::page_sql`] folded into one JSON array of `[summary, sort key, id]`, in no
-    /// particular order.
-    fn page_json_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
-        let rows = self.page_sql(query, backend)?;
-        let summary = summary_json(backend);
-        let text = match backend {
-            Backend::Sqlite => format!(
-                "SELECT json_group_array(json_array(json_object({summary}), sort_key, id)) \
-                 FROM ({}) AS page_rows",
-                rows.text
-            ),
-            Backend::Postgres => format!(
-                "SELECT CAST(json_agg(json_build_array(json_build_object({summary}), \
-                 sort_key, id)) AS TEXT) FROM ({}) AS page_rows",
-                rows.text
-            ),
-        };
+    /// [`Plan::page_sql`] folded by SQLite into one JSON array of `[summary, sort key, id]`,
+    /// in no particular order.
+    fn page_json_sql(&self, query: &ResourceQuery) -> Result<Sql> {
+        let rows = self.page_sql(query, Backend::Sqlite)?;
+        let text = format!(
+            "SELECT json_group_array(json_array(json_object({SQLITE_SUMMARY_JSON}), sort_key, id)) \
+             FROM ({}) AS page_rows",
+            rows.text
+        );
         Ok(rows.with_text(text))
     }
 

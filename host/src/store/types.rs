@@ -374,6 +374,13 @@ impl<'de> Deserialize<'de> for SortKey {
 pub(crate) struct SummaryJson(Box<serde_json::value::RawValue>);
 
 impl SummaryJson {
+    /// `summary` written as its JSON object (PostgreSQL's pages are read as rows).
+    pub(crate) fn of(summary: &ResourceSummary) -> Result<Self, StoreError> {
+        serde_json::value::to_raw_value(summary)
+            .map(Self)
+            .map_err(|error| StoreError::Corrupt(format!("a list row: {error}")))
+    }
+
     /// The JSON object's text.
     pub(crate) fn json(&self) -> &str {
         self.0.get()
