@@ -107,8 +107,8 @@ pub struct Store {
     generation: std::sync::Arc<generation::LibraryGeneration>,
     /// The PostgreSQL URL, for the listener that follows other hosts' writes.
     url: Option<std::sync::Arc<str>>,
-    /// How many resources each search trigram is in, lately (SQLite's search reads the
-    /// rarest).
+    /// How many resources each search trigram is in, lately: a search reads its rarest
+    /// (`search_trigrams`).
     trigram_counts: std::sync::Arc<search_trigrams::TrigramCounts>,
 }
 

@@ -79,9 +79,8 @@ pub(crate) async fn seed(
             None => break,
         }
     }
-    drop(import);
     // A library that grew this much would be planned with the statistics of a smaller one.
-    store.settle_bulk_write().await?;
+    import.finish().await?;
     Ok(SeedReport {
         resources: count,
         with_video,

@@ -198,13 +198,7 @@ impl Store {
         if let Read::Count = read {
             return Ok(SearchSource::Index(phrase));
         }
-        let mut sql = Sql::new(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
-        );
-        sql.bind(Value::Text(phrase.clone()))
-            .limit(limit.saturating_add(1))
-            .push(") AS candidates");
-        let candidates = sql.fetch_count(self.reader()).await?.max(0) as u64;
+        let candidates = self.count_fts_candidates(phrase.clone(), limit).await?;
         Ok(if candidates <= limit {
             SearchSource::Index(phrase)
         } else {

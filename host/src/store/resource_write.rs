@@ -137,6 +137,14 @@ impl BulkImport {
         }
         Ok(ids)
     }
+
+    /// Ends the import: its connection closes, and the library is left as the planner
+    /// should see it after a bulk write ([`Store::settle_bulk_write`]).
+    pub(crate) async fn finish(self) -> Result<()> {
+        let store = self.store.clone();
+        drop(self);
+        store.settle_bulk_write().await
+    }
 }
 
 /// A resource's video and translation as an import brings them.

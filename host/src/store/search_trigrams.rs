@@ -112,38 +112,36 @@ impl Store {
 
     /// How many resources `trigram` is in, counting at most `cap + 1`.
     async fn count_trigram(&self, trigram: &str, cap: u64) -> Result<u64> {
-        let mut sql = match self.backend {
-            Backend::Sqlite => {
-                let mut sql = Sql::new(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search \
-                     WHERE resource_search MATCH ",
-                );
-                sql.bind(Value::Text(fts_string(trigram)));
-                sql
-            }
-            Backend::Postgres => {
-                let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM resources r WHERE ");
-                push_contains_trigram(&mut sql, "r", trigram);
-                sql
-            }
-        };
-        sql.limit(cap.saturating_add(1)).push(") AS candidates");
-        let count = match self.backend {
-            Backend::Sqlite => sql.fetch_count(self.reader()).await?,
+        match self.backend {
+            Backend::Sqlite => self.count_fts_candidates(fts_string(trigram), cap).await,
             // Freshly gathered statistics make a sequential scan (with workers) look
             // cheaper than the trigram indexes for a count that stops at the cap; it
             // reads the whole table, four LIKEs a row.
             Backend::Postgres => {
+                let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM resources r WHERE ");
+                push_contains_trigram(&mut sql, "r", trigram);
+                sql.limit(cap.saturating_add(1)).push(") AS candidates");
                 let mut tx = self.reader().begin().await?;
                 sqlx::query("SET LOCAL enable_seqscan = off")
                     .execute(&mut *tx)
                     .await?;
                 let (count,): (i64,) = sql.query_as().fetch_one(&mut *tx).await?;
                 tx.commit().await?;
-                count
+                Ok(count.max(0) as u64)
             }
-        };
-        Ok(count.max(0) as u64)
+        }
+    }
+
+    /// How many resources SQLite's trigram index finds for the FTS5 `expression`,
+    /// counting at most `cap + 1`.
+    pub(super) async fn count_fts_candidates(&self, expression: String, cap: u64) -> Result<u64> {
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
+        );
+        sql.bind(Value::Text(expression))
+            .limit(cap.saturating_add(1))
+            .push(") AS candidates");
+        Ok(sql.fetch_count(self.reader()).await?.max(0) as u64)
     }
 }
 

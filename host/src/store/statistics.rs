@@ -75,7 +75,7 @@ impl Store {
     /// alone. The planner costs a trigram index (GIN) by figures of its own that only
     /// `VACUUM` updates: until autovacuum got to them, a search planned a sequential
     /// scan of every resource, four `LIKE`s a row, over a lookup of a few postings.
-    pub(crate) async fn settle_bulk_write(&self) -> Result<()> {
+    pub(super) async fn settle_bulk_write(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => self.refresh_statistics(true).await,
             Backend::Postgres => {
