@@ -124,6 +124,13 @@ impl Store {
         query: &ResourceQuery,
         cap: u64,
     ) -> Result<(Option<u64>, ResourcePage)> {
+        if matches_nothing(query) {
+            let page = ResourcePage {
+                items: Vec::new(),
+                next: None,
+            };
+            return Ok((Some(0), page));
+        }
         let plan = Plan::new(query, SearchSource::Rows);
         let (counted, rows) = match self.backend {
             Backend::Sqlite => {
@@ -374,7 +381,14 @@ impl Plan {
     }
 
     fn new(query: &ResourceQuery, source: SearchSource) -> Self {
-        let mut filter = Sql::new(" WHERE 1 = 1");
+        // A contradiction is answered before any statement; should one run all the
+        // same, the constant false ends it before its first row, where the columns'
+        // conditions alone would walk every downloaded resource's row.
+        let mut filter = Sql::new(if matches_nothing(query) {
+            " WHERE 1 = 0"
+        } else {
+            " WHERE 1 = 1"
+        });
         let search_index = match source {
             SearchSource::Index(phrase) if !Self::link_driven(query) => {
                 filter
@@ -651,5 +665,42 @@ impl ResourceCursor {
                 ResourceSort::AddedAt | ResourceSort::VideoTime
             )
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement of a contradictory query is constant false: SQLite would
+    /// otherwise walk every downloaded resource's row to find that none matches (seconds
+    /// at a million resources).
+    #[test]
+    fn a_contradiction_is_false_in_every_statement() {
+        for downloaded in [None, Some(false), Some(true)] {
+            for sort in [ResourceSort::VideoTime, ResourceSort::Code] {
+                let query = ResourceQuery {
+                    downloaded,
+                    sort,
+                    ..ResourceQuery::default()
+                };
+                let plan = Plan::new(&query, SearchSource::Rows);
+                let texts = [
+                    plan.count_sql(None).text,
+                    plan.count_sql(Some(10)).text,
+                    plan.page_sql(&query, Backend::Postgres).expect("page").text,
+                    plan.page_json_sql(&query).expect("page").text,
+                ];
+                let contradicts = matches_nothing(&query);
+                assert_eq!(
+                    contradicts,
+                    sort == ResourceSort::VideoTime && downloaded == Some(false)
+                );
+                for text in texts {
+                    assert_eq!(text.contains(" WHERE 1 = 0"), contradicts, "{text}");
+                    assert_eq!(text.contains(" WHERE 1 = 1"), !contradicts, "{text}");
+                }
+            }
+        }
     }
 }
