@@ -50,10 +50,11 @@ impl Store {
         if matches_nothing(query) {
             return Ok(0);
         }
-        let count = Plan::new(query, self.search_source(query, Read::Count).await?)
-            .count_sql(None)
-            .fetch_count(self.reader())
-            .await?;
+        let sql = match undownloaded_by_difference(self.backend, query) {
+            Some(sql) => sql,
+            None => Plan::new(query, self.search_source(query, Read::Count).await?).count_sql(None),
+        };
+        let count = sql.fetch_count(self.reader()).await?;
         Ok(count.max(0) as u64)
     }
 
@@ -321,6 +322,35 @@ const SQLITE_SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title
 /// every downloaded resource to find that out).
 fn matches_nothing(query: &ResourceQuery) -> bool {
     query.sort == ResourceSort::VideoTime && query.downloaded == Some(false)
+}
+
+/// On SQLite, the count of undownloaded matches as all matches less the downloaded ones,
+/// in one statement (one snapshot), or None for another query. No index holds the
+/// undownloaded resources (the planner would take one for pages and sort every match),
+/// so they are counted row by row: 1.2 s for 800,000 of a million, where both terms of
+/// the difference are index counts (40 ms). A search or a person's or tag's links read
+/// their rows either way.
+fn undownloaded_by_difference(backend: Backend, query: &ResourceQuery) -> Option<Sql> {
+    let counted = backend == Backend::Sqlite
+        && query.downloaded == Some(false)
+        && query.search.is_none()
+        && !Plan::link_driven(query);
+    if !counted {
+        return None;
+    }
+    let with = |downloaded| {
+        let query = ResourceQuery {
+            downloaded,
+            ..query.clone()
+        };
+        Plan::new(&query, SearchSource::Rows).count_sql(None)
+    };
+    let mut sql = Sql::new("SELECT (");
+    sql.append(&with(None))
+        .push(") - (")
+        .append(&with(Some(true)))
+        .push(")");
+    Some(sql)
 }
 
 /// The most resources a search may match for a page to be read from the trigram index's
