@@ -159,31 +159,9 @@ impl ListCache {
         }
     }
 
-    /// The number of matches of `filter` at `generation`: exact from the cache, or
-    /// from `count` (which counts up to [`COUNT_CAP`] and answers None past it); or, for
-    /// a large total counted less than the estimate window ago at an earlier generation,
-    /// that count marked estimated.
-    pub(crate) async fn total<E, F>(
-        &self,
-        generation: u64,
-        filter: &ResourceQuery,
-        count: F,
-    ) -> Result<Total, E>
-    where
-        F: Future<Output = Result<Option<u64>, E>>,
-    {
-        if let Some(known) = self.known_total(generation, filter) {
-            return Ok(known);
-        }
-        let key = (generation, filter.clone());
-        let counted = self.exact.get_or_insert_async(&key, count).await?;
-        if let Some(count) = counted {
-            self.remember(generation, filter, count);
-        }
-        Ok(Self::answer(counted))
-    }
-
-    /// The total [`ListCache::total`] would answer without counting, if there is one.
+    /// The total of `filter` at `generation` known without counting: exact from the
+    /// cache, or, for a large total counted less than the estimate window ago at an
+    /// earlier generation, that count marked estimated.
     pub(crate) fn known_total(&self, generation: u64, filter: &ResourceQuery) -> Option<Total> {
         if let Some(known) = self.exact.get(&(generation, filter.clone())) {
             return Some(Self::answer(known));
@@ -203,7 +181,7 @@ impl ListCache {
     }
 
     /// Keeps a count the caller made of `filter` at `generation` (up to [`COUNT_CAP`],
-    /// None past it), as [`ListCache::total`] keeps its own; returns the total it
+    /// None past it), when [`ListCache::known_total`] knew none; returns the total it
     /// answers.
     pub(crate) fn record_count(
         &self,
@@ -374,6 +352,19 @@ mod tests {
         }
     }
 
+    /// A request's total, as the list handler gets it: known, or counted and kept.
+    async fn total(
+        cache: &ListCache,
+        generation: u64,
+        filter: &ResourceQuery,
+        count: impl Future<Output = Result<Option<u64>, ()>>,
+    ) -> Result<Total, ()> {
+        if let Some(known) = cache.known_total(generation, filter) {
+            return Ok(known);
+        }
+        Ok(cache.record_count(generation, filter, count.await?))
+    }
+
     fn exact(count: u64) -> Result<Total, ()> {
         Ok(Total {
             count,
@@ -389,13 +380,13 @@ mod tests {
         let all = query(None);
         let large = ESTIMATE_FROM;
         assert_eq!(
-            cache.total(1, &all, async { Ok(Some(large)) }).await,
+            total(&cache, 1, &all, async { Ok(Some(large)) }).await,
             exact(large)
         );
-        let kept = cache.total(1, &all, async { Ok(Some(99)) }).await;
+        let kept = total(&cache, 1, &all, async { Ok(Some(99)) }).await;
         assert_eq!(kept, exact(large), "kept");
         // Right after a write: the last large count, marked estimated, without counting.
-        let estimated = cache.total(2, &all, async { Err(()) }).await;
+        let estimated = total(&cache, 2, &all, async { Err(()) }).await;
         assert_eq!(
             estimated,
             Ok(Total {
@@ -406,9 +397,15 @@ mod tests {
         );
         // Another filter has no earlier count: counted.
         let done = query(Some(TranslationStatus::Completed));
-        assert_eq!(cache.total(2, &done, async { Ok(Some(3)) }).await, exact(3));
+        assert_eq!(
+            total(&cache, 2, &done, async { Ok(Some(3)) }).await,
+            exact(3)
+        );
         // A small total is counted again after a write: always exact.
-        assert_eq!(cache.total(3, &done, async { Ok(Some(2)) }).await, exact(2));
+        assert_eq!(
+            total(&cache, 3, &done, async { Ok(Some(2)) }).await,
+            exact(2)
+        );
     }
 
     #[tokio::test]
@@ -417,10 +414,10 @@ mod tests {
         let all = query(None);
         let large = ESTIMATE_FROM;
         assert_eq!(
-            cache.total(1, &all, async { Ok(Some(large)) }).await,
+            total(&cache, 1, &all, async { Ok(Some(large)) }).await,
             exact(large)
         );
-        let again = cache.total(2, &all, async { Ok(Some(large + 1)) }).await;
+        let again = total(&cache, 2, &all, async { Ok(Some(large + 1)) }).await;
         assert_eq!(again, exact(large + 1));
     }
 
@@ -428,7 +425,7 @@ mod tests {
     async fn a_total_past_the_cap_is_answered_capped_until_the_exact_count_is_recorded() {
         let cache = ListCache::new(0);
         let all = query(None);
-        let capped = cache.total(1, &all, async { Ok::<_, ()>(None) }).await;
+        let capped = total(&cache, 1, &all, async { Ok(None) }).await;
         assert_eq!(
             capped,
             Ok(Total {
@@ -443,12 +440,12 @@ mod tests {
         );
         assert!(!cache.start_exact_count(1, &all), "once");
         // Not counted again while the exact count runs.
-        let again = cache.total(1, &all, async { Err(()) }).await;
+        let again = total(&cache, 1, &all, async { Err(()) }).await;
         assert_eq!(again.map(|t| t.capped), Ok(true));
         cache.record_exact(1, &all, 123_456);
         cache.exact_count_ended(1, &all);
         assert_eq!(
-            cache.total(1, &all, async { Err(()) }).await,
+            total(&cache, 1, &all, async { Err(()) }).await,
             exact(123_456)
         );
         assert!(

@@ -98,16 +98,10 @@ async fn make_page(
     let filter = query.filter_only();
     let (total, page) = match state.list_cache.known_total(generation, &filter) {
         Some(total) => (total, store.resource_page(query, total.count).await?),
-        // Without a search the page does not depend on the count: both in one round.
-        None if query.search.is_none() => {
+        None => {
             let (counted, page) = store.count_and_page(query, COUNT_CAP).await?;
             let total = state.list_cache.record_count(generation, &filter, counted);
             (total, page)
-        }
-        None => {
-            let count = store.count_resources_up_to(&filter, COUNT_CAP);
-            let total = state.list_cache.total(generation, &filter, count).await?;
-            (total, store.resource_page(query, total.count).await?)
         }
     };
     if total.capped && state.list_cache.start_exact_count(generation, &filter) {

@@ -116,10 +116,10 @@ impl Store {
     }
 
     /// The filter's matches counted up to `cap` (None when more match), and the query's
-    /// page, in one statement: one round to the database where a count and then a page
-    /// would take two. Meant for a query without a search: a search's page is read here
-    /// along the sort's index, where [`Store::resource_page`] would pick its source by
-    /// the count.
+    /// page: in one statement, one round to the database where a count and then a page
+    /// would take two, unless the query searches a term none of whose trigrams is rare.
+    /// Such a term's count reads the trigram index while its page is read along the
+    /// sort's index when the count is large, so those are a count and then a page.
     pub(crate) async fn count_and_page(
         &self,
         query: &ResourceQuery,
@@ -132,7 +132,18 @@ impl Store {
             };
             return Ok((Some(0), page));
         }
-        let plan = Plan::new(query, SearchSource::Rows);
+        let source = match self.searched_term(query) {
+            None => SearchSource::Rows,
+            Some(term) => match self.rare_source(term).await? {
+                Some(source) => source,
+                None => {
+                    let counted = self.count_resources_up_to(query, cap).await?;
+                    let page = self.resource_page(query, counted.unwrap_or(cap)).await?;
+                    return Ok((counted, page));
+                }
+            },
+        };
+        let plan = Plan::new(query, source);
         let (counted, rows) = match self.backend {
             Backend::Sqlite => {
                 let mut sql = Sql::new("SELECT (");
@@ -182,9 +193,8 @@ impl Store {
     /// that limit) unless the filter's own matches, which the search's include, already
     /// exceed it.
     async fn search_source(&self, query: &ResourceQuery, read: Read) -> Result<SearchSource> {
-        let term = match query.search.as_deref().map(str::trim) {
-            Some(term) if !Plan::link_driven(query) => term,
-            _ => return Ok(SearchSource::Rows),
+        let Some(term) = self.searched_term(query) else {
+            return Ok(SearchSource::Rows);
         };
         let Some(phrase) = trigram_phrase(term) else {
             return Ok(SearchSource::Rows);
@@ -195,13 +205,12 @@ impl Store {
         {
             return Ok(SearchSource::Rows);
         }
-        let rare = self.rare_trigrams(term, limit).await?;
-        match (self.backend, rare) {
-            (Backend::Sqlite, Some(rare)) => return Ok(SearchSource::Index(all_of(&rare))),
-            (Backend::Postgres, Some(rare)) => return Ok(SearchSource::Trigrams(rare)),
-            // PostgreSQL's planner picks its indexes for the rest.
-            (Backend::Postgres, None) => return Ok(SearchSource::Rows),
-            (Backend::Sqlite, None) => {}
+        if let Some(source) = self.rare_source(term).await? {
+            return Ok(source);
+        }
+        // PostgreSQL's planner picks its indexes for the rest.
+        if self.backend == Backend::Postgres {
+            return Ok(SearchSource::Rows);
         }
         if let Read::Count = read {
             return Ok(SearchSource::Index(phrase));
@@ -212,6 +221,24 @@ impl Store {
         } else {
             SearchSource::Rows
         })
+    }
+
+    /// The term a search reads the trigram index for: None without a search, and for
+    /// a search beside a person or a tag, whose links drive the read.
+    fn searched_term<'q>(&self, query: &'q ResourceQuery) -> Option<&'q str> {
+        let term = query.search.as_deref().map(str::trim)?;
+        (!Plan::link_driven(query) && trigram_phrase(term).is_some()).then_some(term)
+    }
+
+    /// The candidates of `term` by its two rarest trigrams, when one of them is in at
+    /// most [`SEARCH_CANDIDATES_PER_PAGE`] resources: a source for its count and its
+    /// pages alike.
+    async fn rare_source(&self, term: &str) -> Result<Option<SearchSource>> {
+        let rare = self.rare_trigrams(term, SEARCH_CANDIDATES_PER_PAGE).await?;
+        Ok(rare.map(|rare| match self.backend {
+            Backend::Sqlite => SearchSource::Index(all_of(&rare)),
+            Backend::Postgres => SearchSource::Trigrams(rare),
+        }))
     }
 
     /// The query plans of a list page and its count, as the backend prints them
@@ -320,7 +347,7 @@ const SQLITE_SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title
 /// Whether the filters contradict each other: the video-time sort lists downloaded
 /// resources only, so with `downloaded=false` nothing matches (and a query would read
 /// every downloaded resource to find that out).
-fn matches_nothing(query: &ResourceQuery) -> bool {
+pub(super) fn matches_nothing(query: &ResourceQuery) -> bool {
     query.sort == ResourceSort::VideoTime && query.downloaded == Some(false)
 }
 

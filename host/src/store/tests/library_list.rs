@@ -8,6 +8,7 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::*;
+use crate::store::resource_list::matches_nothing;
 
 /// A resource as the oracle sees it, read straight from the tables.
 #[derive(Debug, Clone)]
@@ -418,6 +419,11 @@ async fn every_filter_and_sort_reads_one_index_range() {
                     if query.search.is_some() {
                         // A substring search filters rows along the sort's index; a rare
                         // term reads the whole index (see ARCHITECTURE.md).
+                        continue;
+                    }
+                    if matches_nothing(&query) {
+                        // Answered before any statement; PostgreSQL plans a sort of
+                        // its constant false's no rows.
                         continue;
                     }
                     let first = query.clone();
