@@ -143,10 +143,17 @@ impl Store {
                 }
             },
         };
-        let plan = Plan::new(query, source);
+        // A search's candidates are checked once, for the count and the page alike.
+        let (mut sql, plan) = match source {
+            SearchSource::Rows => (Sql::new(""), Plan::new(query, source)),
+            SearchSource::Index(_) | SearchSource::Trigrams(_) => {
+                let matched = Plan::new(query, source).matched_cte();
+                (matched, Plan::over_matched(query))
+            }
+        };
         let (counted, rows) = match self.backend {
             Backend::Sqlite => {
-                let mut sql = Sql::new("SELECT (");
+                sql.push("SELECT (");
                 sql.append(&plan.count_sql(Some(cap)))
                     .push(") AS counted, (")
                     .append(&plan.page_json_sql(query)?)
@@ -159,8 +166,8 @@ impl Store {
             // The page's rows, each beside the count; one row with no page when none
             // matches.
             Backend::Postgres => {
-                let mut sql = Sql::new("SELECT counted.n AS counted, page_rows.* FROM (");
-                sql.append(&plan.count_sql(Some(cap)))
+                sql.push("SELECT counted.n AS counted, page_rows.* FROM (")
+                    .append(&plan.count_sql(Some(cap)))
                     .push(") AS counted(n) LEFT JOIN (")
                     .append(&plan.page_sql(query, self.backend)?)
                     .push(") AS page_rows ON true");
@@ -430,7 +437,16 @@ struct Plan {
     filter: Sql,
     key: &'static str,
     id: &'static str,
+    /// Whether the rows are those of a `matched` CTE ([`Plan::matched_cte`]), which
+    /// passed every filter.
+    matched: bool,
 }
+
+/// The resource columns the summary and the sort keys read: what a `matched` CTE holds.
+const MATCHED_COLUMNS: &str = "r.id, r.code, r.title_source, r.title_original, \
+     r.title_translated, r.translation_status, r.source_plugin, r.release_date, \
+     r.duration_seconds, r.cover_file, r.video_file, r.video_size, r.video_saved_at, \
+     r.created_at, r.updated_at";
 
 impl Plan {
     /// Whether a person's or a tag's links drive the read.
@@ -542,16 +558,7 @@ impl Plan {
                 .push(" AND r.source_plugin = ")
                 .bind(Value::Text(source.clone()));
         }
-        let (key, id) = match (linked, query.sort) {
-            (false, ResourceSort::Code) => ("r.code", "r.id"),
-            (false, ResourceSort::ReleaseDate) => ("COALESCE(r.release_date, '')", "r.id"),
-            (false, ResourceSort::AddedAt) => ("r.created_at", "r.id"),
-            (false, ResourceSort::VideoTime) => ("r.video_saved_at", "r.id"),
-            (true, ResourceSort::Code) => ("l.code", "l.resource_id"),
-            (true, ResourceSort::ReleaseDate) => ("l.release_key", "l.resource_id"),
-            (true, ResourceSort::AddedAt) => ("l.created_at", "l.resource_id"),
-            (true, ResourceSort::VideoTime) => ("l.video_saved_at", "l.resource_id"),
-        };
+        let (key, id) = sort_columns(linked, query.sort);
         Self {
             link,
             search_index,
@@ -559,6 +566,31 @@ impl Plan {
             filter,
             key,
             id,
+            matched: false,
+        }
+    }
+
+    /// `WITH matched AS MATERIALIZED (…)`: the plan's rows, for a statement that reads
+    /// them more than once.
+    fn matched_cte(&self) -> Sql {
+        self.filter.with_text(format!(
+            "WITH matched AS MATERIALIZED (SELECT {MATCHED_COLUMNS} FROM {}{}) ",
+            self.from(),
+            self.filter.text
+        ))
+    }
+
+    /// The plan over the rows of [`Plan::matched_cte`] (as `r`), in the query's order.
+    fn over_matched(query: &ResourceQuery) -> Self {
+        let (key, id) = sort_columns(false, query.sort);
+        Self {
+            link: None,
+            search_index: false,
+            reads_resource: false,
+            filter: Sql::new(" WHERE 1 = 1"),
+            key,
+            id,
+            matched: true,
         }
     }
 
@@ -576,6 +608,9 @@ impl Plan {
 
     /// The FROM clause of a page.
     fn from(&self) -> String {
+        if self.matched {
+            return "matched r".to_owned();
+        }
         match self.link {
             Some(link) => format!("{link} l JOIN resources r ON r.id = l.resource_id"),
             // CROSS JOIN keeps the candidates in the outer loop, streaming in rowid
@@ -696,6 +731,21 @@ impl Plan {
             .append(&later)
             .push(") AS page_rows_later");
         sql
+    }
+}
+
+/// The sort key and the id a page is ordered by: the resource's columns, or the copies
+/// on a person's or tag's links (`linked`).
+fn sort_columns(linked: bool, sort: ResourceSort) -> (&'static str, &'static str) {
+    match (linked, sort) {
+        (false, ResourceSort::Code) => ("r.code", "r.id"),
+        (false, ResourceSort::ReleaseDate) => ("COALESCE(r.release_date, '')", "r.id"),
+        (false, ResourceSort::AddedAt) => ("r.created_at", "r.id"),
+        (false, ResourceSort::VideoTime) => ("r.video_saved_at", "r.id"),
+        (true, ResourceSort::Code) => ("l.code", "l.resource_id"),
+        (true, ResourceSort::ReleaseDate) => ("l.release_key", "l.resource_id"),
+        (true, ResourceSort::AddedAt) => ("l.created_at", "l.resource_id"),
+        (true, ResourceSort::VideoTime) => ("l.video_saved_at", "l.resource_id"),
     }
 }
 

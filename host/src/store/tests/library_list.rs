@@ -368,6 +368,24 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
                         "{backend:?} page with count: {query:?}"
                     );
                     assert_eq!(first.next.is_some(), expected.len() > 7, "{query:?}");
+                    // And the page after the first one's cursor.
+                    if let Some(next) = first.next {
+                        let after = ResourceQuery {
+                            after: Some(next),
+                            ..query.clone()
+                        };
+                        let (counted, second) = store
+                            .count_and_page(&after, 5)
+                            .await
+                            .expect("count and a page after a cursor");
+                        assert_eq!(counted, within, "{backend:?} count after: {query:?}");
+                        let end = expected.len().min(14);
+                        assert_eq!(
+                            codes_of(&second),
+                            expected[7..end],
+                            "{backend:?} page after a cursor with count: {query:?}"
+                        );
+                    }
                     checked += usize::from(!expected.is_empty());
                 }
             }
