@@ -8,6 +8,7 @@
 
 mod bind;
 mod generation;
+mod list_plan;
 mod list_rows;
 mod maintenance;
 mod people;

@@ -13,7 +13,9 @@
 //! - ETags: computed from the process epoch, the generation and the query alone, so a
 //!   conditional request is answered 304 without a query and without the cache.
 //!
-//! Concurrent misses of one key wait for a single computation (`quick_cache`'s guards).
+//! Concurrent misses of one page wait for a single computation (`quick_cache`'s
+//! guards); concurrent misses of one total each count (up to [`COUNT_CAP`]), since the
+//! count comes with the page in one statement.
 
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -189,7 +191,15 @@ impl ListCache {
         filter: &ResourceQuery,
         counted: Option<u64>,
     ) -> Total {
-        self.exact.insert((generation, filter.clone()), counted);
+        let key = (generation, filter.clone());
+        // A capped count that ends after the background's exact count was recorded
+        // leaves the exact one in place (else that count would run again).
+        if counted.is_none()
+            && let Some(Some(known)) = self.exact.get(&key)
+        {
+            return Self::answer(Some(known));
+        }
+        self.exact.insert(key, counted);
         if let Some(count) = counted {
             self.remember(generation, filter, count);
         }
@@ -448,6 +458,9 @@ mod tests {
             total(&cache, 1, &all, async { Err(()) }).await,
             exact(123_456)
         );
+        // A capped count that ends after the exact one leaves it in place.
+        assert_eq!(cache.record_count(1, &all, None), exact(123_456).unwrap());
+        assert_eq!(cache.known_total(1, &all), Some(exact(123_456).unwrap()));
         assert!(
             cache.start_exact_count(2, &all),
             "another generation counts again"

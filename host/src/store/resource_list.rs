@@ -7,23 +7,16 @@
 
 use sqlx::Row;
 
-use super::bind::{Sql, Value, contains_pattern};
-use super::list_rows::page_row;
-use super::search_trigrams::{SEARCHED, all_of, fts_string, push_contains_trigram};
-use super::{
-    Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSort, ResourceSummary,
-    Result, SortKey, Store, StoreError, SummaryJson,
+use super::bind::Sql;
+use super::list_plan::{
+    Plan, SearchSource, matches_nothing, searched_term, undownloaded_by_difference,
 };
-
-/// The summary columns, read from the resource row `r`.
-const SUMMARY_COLUMNS: &str = "r.id AS id, r.code AS code, r.title_source AS title_source, \
-     r.title_original AS title_original, r.title_translated AS title_translated, \
-     r.translation_status AS translation_status, r.source_plugin AS source_plugin, \
-     r.release_date AS release_date, r.duration_seconds AS duration_seconds, \
-     CASE WHEN r.cover_file IS NULL THEN 0 ELSE 1 END AS has_cover, \
-     CASE WHEN r.video_file IS NULL THEN 0 ELSE 1 END AS has_video, \
-     r.video_size AS video_size, r.video_saved_at AS video_saved_at, \
-     r.created_at AS created_at, r.updated_at AS updated_at";
+use super::list_rows::page_row;
+use super::search_trigrams::{all_of, fts_string};
+use super::{
+    Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSummary, Result, SortKey,
+    Store, StoreError, SummaryJson,
+};
 
 impl Store {
     /// A page of resources with the number of matches (N-H1).
@@ -117,9 +110,10 @@ impl Store {
 
     /// The filter's matches counted up to `cap` (None when more match), and the query's
     /// page: in one statement, one round to the database where a count and then a page
-    /// would take two, unless the query searches a term none of whose trigrams is rare.
-    /// Such a term's count reads the trigram index while its page is read along the
-    /// sort's index when the count is large, so those are a count and then a page.
+    /// would take two, unless SQLite searches a term none of whose trigrams is rare.
+    /// That term's count reads the trigram index while its page is read along the
+    /// sort's index when the count is large, so those are a count and then a page
+    /// (PostgreSQL's planner picks its indexes for both in one statement).
     pub(crate) async fn count_and_page(
         &self,
         query: &ResourceQuery,
@@ -132,13 +126,15 @@ impl Store {
             };
             return Ok((Some(0), page));
         }
-        let source = match self.searched_term(query) {
+        let source = match searched_term(query) {
             None => SearchSource::Rows,
             Some(term) => match self.rare_source(term).await? {
                 Some(source) => source,
+                None if self.backend == Backend::Postgres => SearchSource::Rows,
                 None => {
                     let counted = self.count_resources_up_to(query, cap).await?;
-                    let page = self.resource_page(query, counted.unwrap_or(cap)).await?;
+                    let more = counted.unwrap_or(cap.saturating_add(1));
+                    let page = self.resource_page(query, more).await?;
                     return Ok((counted, page));
                 }
             },
@@ -200,12 +196,10 @@ impl Store {
     /// that limit) unless the filter's own matches, which the search's include, already
     /// exceed it.
     async fn search_source(&self, query: &ResourceQuery, read: Read) -> Result<SearchSource> {
-        let Some(term) = self.searched_term(query) else {
+        let Some(term) = searched_term(query) else {
             return Ok(SearchSource::Rows);
         };
-        let Some(phrase) = trigram_phrase(term) else {
-            return Ok(SearchSource::Rows);
-        };
+        let phrase = fts_string(term);
         let limit = SEARCH_CANDIDATES_PER_PAGE;
         if let Read::Page { matches_at_least } = read
             && matches_at_least > limit
@@ -228,13 +222,6 @@ impl Store {
         } else {
             SearchSource::Rows
         })
-    }
-
-    /// The term a search reads the trigram index for: None without a search, and for
-    /// a search beside a person or a tag, whose links drive the read.
-    fn searched_term<'q>(&self, query: &'q ResourceQuery) -> Option<&'q str> {
-        let term = query.search.as_deref().map(str::trim)?;
-        (!Plan::link_driven(query) && trigram_phrase(term).is_some()).then_some(term)
     }
 
     /// The candidates of `term` by its two rarest trigrams, when one of them is in at
@@ -338,56 +325,6 @@ fn page_of(query: &ResourceQuery, mut rows: Vec<(SummaryJson, SortKey, i64)>) ->
     ResourcePage { items, next }
 }
 
-/// The summary as SQLite's JSON object arguments (`'name', column, ...`), from the
-/// columns of [`SUMMARY_COLUMNS`], the flags written as JSON booleans: the object is the
-/// answer's as it stands (`SummaryJson`). PostgreSQL's rows are written in Rust
-/// (`list_rows`).
-const SQLITE_SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title_source, \
-     'title_original', title_original, 'title_translated', title_translated, \
-     'translation_status', translation_status, 'source_plugin', source_plugin, \
-     'release_date', release_date, 'duration_seconds', duration_seconds, \
-     'has_cover', json(CASE WHEN has_cover = 1 THEN 'true' ELSE 'false' END), \
-     'has_video', json(CASE WHEN has_video = 1 THEN 'true' ELSE 'false' END), \
-     'video_size', video_size, 'video_saved_at', video_saved_at, \
-     'created_at', created_at, 'updated_at', updated_at";
-
-/// Whether the filters contradict each other: the video-time sort lists downloaded
-/// resources only, so with `downloaded=false` nothing matches (and a query would read
-/// every downloaded resource to find that out).
-pub(super) fn matches_nothing(query: &ResourceQuery) -> bool {
-    query.sort == ResourceSort::VideoTime && query.downloaded == Some(false)
-}
-
-/// On SQLite, the count of undownloaded matches as all matches less the downloaded ones,
-/// in one statement (one snapshot), or None for another query. No index holds the
-/// undownloaded resources (the planner would take one for pages and sort every match),
-/// so they are counted row by row: for 800,000 of a million, 185 ms alone and 3.8 s
-/// beside a load of list requests (1.2 s alone with a status), where both terms of the
-/// difference are index counts (42 ms; 32 ms with a status). A search or a person's or tag's links read
-/// their rows either way.
-fn undownloaded_by_difference(backend: Backend, query: &ResourceQuery) -> Option<Sql> {
-    let counted = backend == Backend::Sqlite
-        && query.downloaded == Some(false)
-        && query.search.is_none()
-        && !Plan::link_driven(query);
-    if !counted {
-        return None;
-    }
-    let with = |downloaded| {
-        let query = ResourceQuery {
-            downloaded,
-            ..query.clone()
-        };
-        Plan::new(&query, SearchSource::Rows).count_sql(None)
-    };
-    let mut sql = Sql::new("SELECT (");
-    sql.append(&with(None))
-        .push(") - (")
-        .append(&with(Some(true)))
-        .push(")");
-    Some(sql)
-}
-
 /// The most resources a search may match for a page to be read from the trigram index's
 /// candidates (and sorted); past it, rows are filtered along the sort's index. At the
 /// switch either way reads a few thousand rows, at a million resources.
@@ -400,415 +337,4 @@ enum Read {
     Page {
         matches_at_least: u64,
     },
-}
-
-/// Where a search's matches come from.
-enum SearchSource {
-    /// Each row read along the sort's index is checked with `LIKE` (on PostgreSQL, its
-    /// planner may take the trigram indexes instead).
-    Rows,
-    /// SQLite's trigram index (`resource_search`) hands over the candidates for this
-    /// FTS5 expression (the term's phrase, or its rarest trigrams), and each is checked
-    /// with `LIKE` as well, so both sources give the same rows.
-    Index(String),
-    /// PostgreSQL reads the candidates that have these trigrams (the term's rarest)
-    /// from its trigram indexes, fenced off so that the planner reads the term's more
-    /// common trigrams from no index; each is checked with `LIKE` as well.
-    Trigrams(Vec<String>),
-}
-
-/// The FTS5 phrase that finds the rows containing `term` through the trigram index,
-/// or None when the term is too short to have a trigram.
-fn trigram_phrase(term: &str) -> Option<String> {
-    (term.chars().count() >= 3).then(|| fts_string(term))
-}
-
-/// Which index range a query reads, and the WHERE clause over it.
-struct Plan {
-    /// A link table driving the read (`resource_people` or `resource_tags` as `l`), or
-    /// None for the resources' own indexes.
-    link: Option<&'static str>,
-    /// Whether the search's candidates come from the trigram index, which then drives
-    /// the read (`resource_search` as `s`).
-    search_index: bool,
-    /// Whether the WHERE clause reads the resource row (a link-driven count needs no
-    /// join otherwise).
-    reads_resource: bool,
-    filter: Sql,
-    key: &'static str,
-    id: &'static str,
-    /// Whether the rows are those of a `matched` CTE ([`Plan::matched_cte`]), which
-    /// passed every filter.
-    matched: bool,
-}
-
-/// The resource columns the summary and the sort keys read: what a `matched` CTE holds.
-const MATCHED_COLUMNS: &str = "r.id, r.code, r.title_source, r.title_original, \
-     r.title_translated, r.translation_status, r.source_plugin, r.release_date, \
-     r.duration_seconds, r.cover_file, r.video_file, r.video_size, r.video_saved_at, \
-     r.created_at, r.updated_at";
-
-impl Plan {
-    /// Whether a person's or a tag's links drive the read.
-    fn link_driven(query: &ResourceQuery) -> bool {
-        query.person_id.is_some() || query.tag_id.is_some()
-    }
-
-    fn new(query: &ResourceQuery, source: SearchSource) -> Self {
-        // A contradiction is answered before any statement; should one run all the
-        // same, the constant false ends it before its first row, where the columns'
-        // conditions alone would walk every downloaded resource's row.
-        let mut filter = Sql::new(if matches_nothing(query) {
-            " WHERE 1 = 0"
-        } else {
-            " WHERE 1 = 1"
-        });
-        let search_index = match source {
-            SearchSource::Index(phrase) if !Self::link_driven(query) => {
-                filter
-                    .push(" AND s.resource_search MATCH ")
-                    .bind(Value::Text(phrase));
-                true
-            }
-            SearchSource::Trigrams(trigrams) if !Self::link_driven(query) => {
-                // OFFSET 0 keeps the subquery whole: the planner neither merges it
-                // with the LIKE below nor walks a sort index to probe it.
-                filter.push(" AND r.id IN (SELECT c.id FROM resources c WHERE ");
-                for (n, trigram) in trigrams.iter().enumerate() {
-                    if n > 0 {
-                        filter.push(" AND ");
-                    }
-                    push_contains_trigram(&mut filter, "c", trigram);
-                }
-                filter.push(" OFFSET 0)");
-                false
-            }
-            _ => false,
-        };
-        let mut reads_resource = false;
-        // A person has fewer works than a tag has: the person's links drive when both
-        // are given, and the tag is checked per row through the link's primary key.
-        let link = if let Some(person) = query.person_id {
-            filter.push(" AND l.person_id = ").bind(Value::Int(person));
-            if let Some(tag) = query.tag_id {
-                filter
-                    .push(
-                        " AND EXISTS (SELECT 1 FROM resource_tags t \
-                         WHERE t.resource_id = l.resource_id AND t.tag_id = ",
-                    )
-                    .bind(Value::Int(tag))
-                    .push(")");
-            }
-            Some("resource_people")
-        } else if let Some(tag) = query.tag_id {
-            filter.push(" AND l.tag_id = ").bind(Value::Int(tag));
-            Some("resource_tags")
-        } else {
-            None
-        };
-        let linked = link.is_some();
-        if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
-            reads_resource = true;
-            let pattern = contains_pattern(search);
-            filter.push(" AND (");
-            for (n, column) in SEARCHED.iter().enumerate() {
-                if n > 0 {
-                    filter.push(" OR ");
-                }
-                filter.push(&format!("lower(r.{column}) LIKE "));
-                filter
-                    .bind(Value::Text(pattern.clone()))
-                    .push(" ESCAPE '\\'");
-            }
-            filter.push(")");
-        }
-        match query.downloaded {
-            Some(true) if linked => {
-                filter.push(" AND l.video_saved_at IS NOT NULL");
-            }
-            Some(true) => {
-                filter.push(" AND r.video_file IS NOT NULL");
-            }
-            Some(false) if linked => {
-                filter.push(" AND l.video_saved_at IS NULL");
-            }
-            Some(false) => {
-                filter.push(" AND r.video_file IS NULL");
-            }
-            None => {}
-        }
-        // The video sort lists downloaded resources only; the condition is spelled as
-        // the partial indexes' predicate so the planner can use them.
-        if query.sort == ResourceSort::VideoTime && query.downloaded != Some(true) {
-            filter.push(if linked {
-                " AND l.video_saved_at IS NOT NULL"
-            } else {
-                " AND r.video_file IS NOT NULL"
-            });
-        }
-        if let Some(status) = query.translation_status {
-            reads_resource |= linked;
-            filter
-                .push(" AND r.translation_status = ")
-                .bind(Value::Text(status.as_str().to_owned()));
-        }
-        if let Some(source) = &query.source {
-            reads_resource |= linked;
-            filter
-                .push(" AND r.source_plugin = ")
-                .bind(Value::Text(source.clone()));
-        }
-        let (key, id) = sort_columns(linked, query.sort);
-        Self {
-            link,
-            search_index,
-            reads_resource,
-            filter,
-            key,
-            id,
-            matched: false,
-        }
-    }
-
-    /// `WITH matched AS MATERIALIZED (…)`: the plan's rows, for a statement that reads
-    /// them more than once.
-    fn matched_cte(&self) -> Sql {
-        self.filter.with_text(format!(
-            "WITH matched AS MATERIALIZED (SELECT {MATCHED_COLUMNS} FROM {}{}) ",
-            self.from(),
-            self.filter.text
-        ))
-    }
-
-    /// The plan over the rows of [`Plan::matched_cte`] (as `r`), in the query's order.
-    fn over_matched(query: &ResourceQuery) -> Self {
-        let (key, id) = sort_columns(false, query.sort);
-        Self {
-            link: None,
-            search_index: false,
-            reads_resource: false,
-            filter: Sql::new(" WHERE 1 = 1"),
-            key,
-            id,
-            matched: true,
-        }
-    }
-
-    /// [`Plan::page_sql`] folded by SQLite into one JSON array of `[summary, sort key, id]`,
-    /// in no particular order.
-    fn page_json_sql(&self, query: &ResourceQuery) -> Result<Sql> {
-        let rows = self.page_sql(query, Backend::Sqlite)?;
-        let text = format!(
-            "SELECT json_group_array(json_array(json_object({SQLITE_SUMMARY_JSON}), sort_key, id)) \
-             FROM ({}) AS page_rows",
-            rows.text
-        );
-        Ok(rows.with_text(text))
-    }
-
-    /// The FROM clause of a page.
-    fn from(&self) -> String {
-        if self.matched {
-            return "matched r".to_owned();
-        }
-        match self.link {
-            Some(link) => format!("{link} l JOIN resources r ON r.id = l.resource_id"),
-            // CROSS JOIN keeps the candidates in the outer loop, streaming in rowid
-            // order: a capped count stops after its cap. NOT INDEXED leaves each
-            // candidate's row to its rowid: the planner would otherwise walk a partial
-            // index (the downloaded resources') for every candidate.
-            None if self.search_index => {
-                "resource_search s CROSS JOIN resources r NOT INDEXED ON r.id = s.rowid".to_owned()
-            }
-            None => "resources r".to_owned(),
-        }
-    }
-
-    /// The count of the filter's matches; with `cap`, counting stops past it (the answer
-    /// is then `cap + 1`).
-    fn count_sql(&self, cap: Option<u64>) -> Sql {
-        let Some(cap) = cap else {
-            return self
-                .filter
-                .with_head(&format!("SELECT COUNT(*) FROM {}", self.count_from()));
-        };
-        let mut sql = self.filter.with_head(&format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {}",
-            self.count_from()
-        ));
-        sql.limit(cap.saturating_add(1)).push(") AS capped");
-        sql
-    }
-
-    /// The FROM clause of a count: the link table alone when no filter reads the row.
-    fn count_from(&self) -> String {
-        match self.link {
-            Some(link) if !self.reads_resource => format!("{link} l"),
-            _ => self.from(),
-        }
-    }
-
-    /// The filter's rows with their summary columns and sort key, unordered.
-    fn rows_sql(&self) -> Sql {
-        self.filter.with_text(format!(
-            "SELECT {SUMMARY_COLUMNS}, {} AS sort_key FROM {}{}",
-            self.key,
-            self.from(),
-            self.filter.text
-        ))
-    }
-
-    /// The SELECT of one page: keyset after the cursor, else offset by page number; one
-    /// row more than the page, to know whether another follows.
-    fn page_sql(&self, query: &ResourceQuery, backend: Backend) -> Result<Sql> {
-        let mut sql = self.rows_sql();
-        let after = if query.descending { "<" } else { ">" };
-        if let Some(cursor) = &query.after {
-            if !cursor.fits(query.sort) {
-                return Err(StoreError::Conflict(
-                    "the cursor belongs to another sort".to_owned(),
-                ));
-            }
-            let key = match &cursor.key {
-                SortKey::Text(text) => Value::Text(text.clone()),
-                SortKey::Int(int) => Value::Int(*int),
-            };
-            if query.sort != ResourceSort::Code && backend == Backend::Sqlite {
-                return Ok(self.page_after_sql(query, key, cursor.id));
-            }
-            // Codes are unique, so the code alone orders; the other keys are paired with
-            // the id as a row value, which PostgreSQL reads as one index range.
-            if query.sort == ResourceSort::Code {
-                sql.push(&format!(" AND {} {after} ", self.key)).bind(key);
-            } else {
-                sql.push(&format!(" AND ({}, {}) {after} (", self.key, self.id))
-                    .bind(key)
-                    .push(", ")
-                    .bind(Value::Int(cursor.id))
-                    .push(")");
-            }
-        }
-        sql.push(&format!(" ORDER BY {}", order_by(query, self.key, self.id)));
-        sql.limit(u64::from(query.page_size) + 1);
-        if query.after.is_none() && query.page > 1 {
-            sql.push(" OFFSET ").bind(Value::Int(
-                i64::from(query.page - 1) * i64::from(query.page_size),
-            ));
-        }
-        Ok(sql)
-    }
-
-    /// A page after a cursor `(key, id)` on SQLite, read as two index ranges: the rows
-    /// tied on the cursor's key after its id, then the rows after its key. SQLite reads a
-    /// row value `(key, id) < (?, ?)` as a range on the key alone (on an expression such
-    /// as the release key, not even that), so a page deep among many equal keys (an
-    /// import writes thousands with one `created_at`) would step over every tie before
-    /// it. Each range gives at most a page and one more row; the caller orders the union
-    /// and keeps what the page needs.
-    fn page_after_sql(&self, query: &ResourceQuery, key: Value, id: i64) -> Sql {
-        let (after, direction) = if query.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
-        let rows = u64::from(query.page_size) + 1;
-        let mut tied = self.rows_sql();
-        tied.push(&format!(" AND {} = ", self.key))
-            .bind(key.clone())
-            .push(&format!(" AND {} {after} ", self.id))
-            .bind(Value::Int(id))
-            .push(&format!(" ORDER BY {} {direction}", self.id))
-            .limit(rows);
-        let mut later = self.rows_sql();
-        later
-            .push(&format!(" AND {} {after} ", self.key))
-            .bind(key)
-            .push(&format!(" ORDER BY {}", order_by(query, self.key, self.id)))
-            .limit(rows);
-        let mut sql = Sql::new("SELECT * FROM (");
-        sql.append(&tied)
-            .push(") AS page_rows_tied UNION ALL SELECT * FROM (")
-            .append(&later)
-            .push(") AS page_rows_later");
-        sql
-    }
-}
-
-/// The sort key and the id a page is ordered by: the resource's columns, or the copies
-/// on a person's or tag's links (`linked`).
-fn sort_columns(linked: bool, sort: ResourceSort) -> (&'static str, &'static str) {
-    match (linked, sort) {
-        (false, ResourceSort::Code) => ("r.code", "r.id"),
-        (false, ResourceSort::ReleaseDate) => ("COALESCE(r.release_date, '')", "r.id"),
-        (false, ResourceSort::AddedAt) => ("r.created_at", "r.id"),
-        (false, ResourceSort::VideoTime) => ("r.video_saved_at", "r.id"),
-        (true, ResourceSort::Code) => ("l.code", "l.resource_id"),
-        (true, ResourceSort::ReleaseDate) => ("l.release_key", "l.resource_id"),
-        (true, ResourceSort::AddedAt) => ("l.created_at", "l.resource_id"),
-        (true, ResourceSort::VideoTime) => ("l.video_saved_at", "l.resource_id"),
-    }
-}
-
-/// The query's order over `key` and `id`: codes are unique, so the code alone orders;
-/// other keys are tied by the id, in the same direction.
-fn order_by(query: &ResourceQuery, key: &str, id: &str) -> String {
-    let direction = if query.descending { "DESC" } else { "ASC" };
-    if query.sort == ResourceSort::Code {
-        format!("{key} {direction}")
-    } else {
-        format!("{key} {direction}, {id} {direction}")
-    }
-}
-
-impl ResourceCursor {
-    /// Whether the cursor's key is of the sort's kind (text for code and release date).
-    pub(crate) fn fits(&self, sort: ResourceSort) -> bool {
-        matches!(
-            (&self.key, sort),
-            (
-                SortKey::Text(_),
-                ResourceSort::Code | ResourceSort::ReleaseDate
-            ) | (
-                SortKey::Int(_),
-                ResourceSort::AddedAt | ResourceSort::VideoTime
-            )
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every statement of a contradictory query is constant false: SQLite would
-    /// otherwise walk every downloaded resource's row to find that none matches (seconds
-    /// at a million resources).
-    #[test]
-    fn a_contradiction_is_false_in_every_statement() {
-        for downloaded in [None, Some(false), Some(true)] {
-            for sort in [ResourceSort::VideoTime, ResourceSort::Code] {
-                let query = ResourceQuery {
-                    downloaded,
-                    sort,
-                    ..ResourceQuery::default()
-                };
-                let plan = Plan::new(&query, SearchSource::Rows);
-                let texts = [
-                    plan.count_sql(None).text,
-                    plan.count_sql(Some(10)).text,
-                    plan.page_sql(&query, Backend::Postgres).expect("page").text,
-                    plan.page_json_sql(&query).expect("page").text,
-                ];
-                let contradicts = matches_nothing(&query);
-                assert_eq!(
-                    contradicts,
-                    sort == ResourceSort::VideoTime && downloaded == Some(false)
-                );
-                for text in texts {
-                    assert_eq!(text.contains(" WHERE 1 = 0"), contradicts, "{text}");
-                    assert_eq!(text.contains(" WHERE 1 = 1"), !contradicts, "{text}");
-                }
-            }
-        }
-    }
 }

@@ -14,13 +14,18 @@ use super::{Backend, Result, Store};
 /// about their size).
 const REFRESH_EVERY: Duration = Duration::from_secs(600);
 
-/// Rows SQLite samples per index when it analyzes on its own (`PRAGMA analysis_limit`),
-/// milliseconds at a million rows. A sample is the index's first rows: past a bulk
-/// write, which can afford reading every index (5 s at a million resources), there is no
-/// limit, since a sample puts 2,000 resources under each translation status where a
-/// million have four, and the planner then takes a full index over a partial one (a
-/// status's downloaded count read 571,000 rows for 114,000 downloaded: 1.1 s, not 6 ms).
-const SQLITE_ANALYSIS_LIMIT: u32 = 2000;
+/// SQLite reads every row of an index when it analyzes (`PRAGMA analysis_limit = 0`,
+/// 5 s at a million resources), not a sample, which is an index's first rows: 2,000 of
+/// them put 2,000 resources under each translation status where a million have four,
+/// and the planner then took the full status index over the partial one of downloaded
+/// resources (a status's downloaded count read 571,000 rows for 114,000: 1.1 s, not
+/// 6 ms).
+const SQLITE_ANALYSIS: &str = "PRAGMA analysis_limit = 0;";
+
+/// `PRAGMA optimize` with mask 0x10002: analyze the tables whose statistics look stale,
+/// checking every table (not only those this connection's statements read), and
+/// without the temporary sample limit the default mask (0x12) sets.
+const SQLITE_OPTIMIZE: &str = "PRAGMA optimize(65538);";
 
 /// The tables the library list reads.
 const LIBRARY_TABLES: [&str; 5] = [
@@ -39,7 +44,7 @@ const SQLITE_FORGET_EMPTY: &str = "DELETE FROM sqlite_stat1 WHERE CAST(stat AS I
 impl Store {
     /// Gathers statistics again for the tables whose size changed much since they were
     /// last gathered: SQLite's `PRAGMA optimize`, or after a bulk write (`bulk`)
-    /// `ANALYZE` of the library tables, both sampling (see [`SQLITE_ANALYSIS_LIMIT`]),
+    /// `ANALYZE` of the library tables, both reading every row (see [`SQLITE_ANALYSIS`]),
     /// and statistics of empty tables are dropped. PostgreSQL's autovacuum does the same
     /// by itself; after a bulk write the library tables are analyzed at once rather than
     /// when autovacuum gets to them.
@@ -47,11 +52,18 @@ impl Store {
         match self.backend {
             Backend::Sqlite => {
                 let gather = if bulk {
-                    sqlite_analyze_library()
+                    LIBRARY_TABLES
+                        .map(|table| format!("ANALYZE {table};"))
+                        .concat()
                 } else {
-                    "PRAGMA optimize;".to_owned()
+                    SQLITE_OPTIMIZE.to_owned()
                 };
-                self.sqlite_gather(SQLITE_ANALYSIS_LIMIT, &gather).await?;
+                let mut connection = self.pool().acquire().await?;
+                connection
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "{SQLITE_ANALYSIS} {gather} {SQLITE_FORGET_EMPTY};"
+                    )))
+                    .await?;
             }
             Backend::Postgres if bulk => {
                 self.pool()
@@ -66,15 +78,14 @@ impl Store {
         Ok(())
     }
 
-    /// After a bulk write is done: SQLite's `ANALYZE` of the library tables reading
-    /// every row of their indexes (not a sample, see [`SQLITE_ANALYSIS_LIMIT`]), and on
-    /// PostgreSQL `VACUUM (ANALYZE)` of the library tables rather than `ANALYZE`
+    /// After a bulk write is done: the statistics of [`Store::refresh_statistics`], and
+    /// on PostgreSQL `VACUUM (ANALYZE)` of the library tables rather than `ANALYZE`
     /// alone. The planner costs a trigram index (GIN) by figures of its own that only
     /// `VACUUM` updates: until autovacuum got to them, a search planned a sequential
     /// scan of every resource, four `LIKE`s a row, over a lookup of a few postings.
     pub(super) async fn settle_bulk_write(&self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => self.sqlite_gather(0, &sqlite_analyze_library()).await,
+            Backend::Sqlite => self.refresh_statistics(true).await,
             Backend::Postgres => {
                 self.pool()
                     .execute(sqlx::AssertSqlSafe(format!(
@@ -85,18 +96,6 @@ impl Store {
                 Ok(())
             }
         }
-    }
-
-    /// Runs SQLite's `gather` sampling at most `limit` rows per index (0: all of them),
-    /// then drops the statistics of empty tables.
-    async fn sqlite_gather(&self, limit: u32, gather: &str) -> Result<()> {
-        let mut connection = self.pool().acquire().await?;
-        connection
-            .execute(sqlx::AssertSqlSafe(format!(
-                "PRAGMA analysis_limit = {limit}; {gather} {SQLITE_FORGET_EMPTY};"
-            )))
-            .await?;
-        Ok(())
     }
 
     /// Refreshes the statistics now and every [`REFRESH_EVERY`] until `cancel`; a failure
@@ -112,11 +111,4 @@ impl Store {
             }
         }
     }
-}
-
-/// SQLite's `ANALYZE` of each library table.
-fn sqlite_analyze_library() -> String {
-    LIBRARY_TABLES
-        .map(|table| format!("ANALYZE {table};"))
-        .concat()
 }

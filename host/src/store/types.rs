@@ -327,6 +327,22 @@ pub(crate) struct ResourceCursor {
     pub(crate) id: i64,
 }
 
+impl ResourceCursor {
+    /// Whether the cursor's key is of the sort's kind (text for code and release date).
+    pub(crate) fn fits(&self, sort: ResourceSort) -> bool {
+        matches!(
+            (&self.key, sort),
+            (
+                SortKey::Text(_),
+                ResourceSort::Code | ResourceSort::ReleaseDate
+            ) | (
+                SortKey::Int(_),
+                ResourceSort::AddedAt | ResourceSort::VideoTime
+            )
+        )
+    }
+}
+
 /// A row's value in the sort column: text for code and release date (a missing date is
 /// the empty string), a number for the times.
 /// Keys of one sort compare as both backends order them: text by its bytes (SQLite's

@@ -113,6 +113,8 @@ export default {
   'library.total.other': '{n} resources',
   'library.total_estimated': 'About {n} resources (estimated)',
   'library.total_estimated_hint': 'The exact count is still being made; it will be exact shortly.',
+  'library.total_at_least': 'More than {n} resources',
+  'library.total_at_least_hint': 'A search is counted up to this many matches; narrow it to see the exact count.',
   'library.select_all': 'Select all on page',
   'library.select_none': 'Select none',
   'library.select_one': 'Select {code}',

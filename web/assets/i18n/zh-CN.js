@@ -112,6 +112,8 @@ export default {
   'library.total.other': '共 {n} 个资源',
   'library.total_estimated': '约 {n} 个资源（估算）',
   'library.total_estimated_hint': '精确数目仍在统计中，稍后即会精确。',
+  'library.total_at_least': '超过 {n} 个资源',
+  'library.total_at_least_hint': '搜索最多统计这么多个匹配；缩小搜索范围即可看到精确数目。',
   'library.select_all': '全选本页',
   'library.select_none': '取消选择',
   'library.select_one': '选择 {code}',

@@ -25,9 +25,13 @@ let kept = null;
 function Total({ list }) {
   if (!list) return null;
   const count = formatNumber(list.total, getLanguage());
-  const text = list.total_exact ? t('library.total', { count: list.total, n: count }) : t('library.total_estimated', { n: count });
+  const [text, hint] = list.total_exact
+    ? [t('library.total', { count: list.total, n: count }), '']
+    : list.total_at_least
+      ? [t('library.total_at_least', { n: count }), t('library.total_at_least_hint')]
+      : [t('library.total_estimated', { n: count }), t('library.total_estimated_hint')];
   return html`<span class="total" data-testid="total" data-exact=${String(list.total_exact)}
-    title=${list.total_exact ? '' : t('library.total_estimated_hint')}>${text}</span>`;
+    title=${hint}>${text}</span>`;
 }
 
 export function LibraryPage({ params }) {
@@ -103,7 +107,7 @@ export function LibraryPage({ params }) {
     setMore(true);
     try {
       const page = await api(`/api/resources?${libraryApiQuery(view, list.next_cursor)}`);
-      setList({ ...list, items: [...list.items, ...page.items], next_cursor: page.next_cursor, total: page.total, total_exact: page.total_exact });
+      setList({ ...list, items: [...list.items, ...page.items], next_cursor: page.next_cursor, total: page.total, total_exact: page.total_exact, total_at_least: page.total_at_least });
     } catch (error) {
       toastError(error);
     } finally {

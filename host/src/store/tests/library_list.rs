@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::*;
-use crate::store::resource_list::matches_nothing;
+use crate::store::list_plan::matches_nothing;
 
 /// A resource as the oracle sees it, read straight from the tables.
 #[derive(Debug, Clone)]
@@ -239,6 +239,17 @@ fn queries(person: i64, tag: i64, sort: ResourceSort, descending: bool) -> Vec<R
         },
         ResourceQuery {
             downloaded: Some(false),
+            ..base.clone()
+        },
+        // Counted on SQLite as all matches less the downloaded ones.
+        ResourceQuery {
+            downloaded: Some(false),
+            translation_status: Some(TranslationStatus::Completed),
+            ..base.clone()
+        },
+        ResourceQuery {
+            downloaded: Some(false),
+            source: Some("fixture-beta".into()),
             ..base.clone()
         },
         ResourceQuery {
