@@ -24,6 +24,11 @@ const ASKED: usize = 2;
 /// A long term's trigrams counted at most (its first ones): the rarest among them is
 /// rare enough, and a first search must not count dozens.
 const CONSIDERED: usize = 12;
+/// How many times more resources than the cap the rarest trigram may be in and still be
+/// asked with the next rarest, when the two are in at most the cap together: at a
+/// million resources `012` and `123` are each in thousands of codes and titles, both
+/// in a few hundred. Each trigram is counted up to this many times the cap, to rank them.
+const PAIRED_UP_TO: u64 = 10;
 
 /// The resources each trigram was found in lately, counted up to a cap: keyed by the
 /// trigram, the cap and the minute of the count (since the first), so a count older
@@ -71,55 +76,77 @@ pub(super) fn fts_string(text: &str) -> String {
 }
 
 impl Store {
-    /// The term's rarest trigrams (two at most), when the rarest is in at most `cap`
-    /// resources: the resources that have them all are then at most `cap`, and include
-    /// every match. None when every trigram is more common, or the term has none the
-    /// backend's index can look up on its own.
+    /// The term's rarest trigrams (two at most), when the resources that have them all
+    /// are at most `cap`: the rarest alone is in at most `cap`, or the two rarest,
+    /// each in at most [`PAIRED_UP_TO`] times `cap`, are in at most `cap` together. Those
+    /// resources include every match. None when the trigrams are more common, or the
+    /// term has none the backend's index can look up on its own.
     pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
+        let ranked_up_to = cap.saturating_mul(PAIRED_UP_TO);
         let mut counted = Vec::new();
         let usable = trigrams(term)
             .into_iter()
             .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram));
         for trigram in usable.take(CONSIDERED) {
-            let key = self.trigram_counts.key(&trigram, cap);
-            let count = match self
-                .trigram_counts
-                .counts
-                .get_value_or_guard_async(&key)
-                .await
-            {
-                Ok(count) => count,
-                Err(guard) => {
-                    let count = self.count_trigram(&trigram, cap).await?;
-                    let _ = guard.insert(count);
-                    count
-                }
-            };
+            let count = self
+                .resources_having(std::slice::from_ref(&trigram), ranked_up_to)
+                .await?;
             counted.push((count, trigram));
         }
         counted.sort();
-        if counted.first().is_none_or(|(count, _)| *count > cap) {
+        let rarest_count = match counted.first() {
+            Some((count, _)) => *count,
+            None => return Ok(None),
+        };
+        let rarest: Vec<String> = counted
+            .into_iter()
+            .take(ASKED)
+            .map(|(_, trigram)| trigram)
+            .collect();
+        if rarest_count <= cap {
+            return Ok(Some(rarest));
+        }
+        if rarest_count > ranked_up_to || rarest.len() < ASKED {
             return Ok(None);
         }
-        Ok(Some(
-            counted
-                .into_iter()
-                .take(ASKED)
-                .map(|(_, trigram)| trigram)
-                .collect(),
-        ))
+        let together = self.resources_having(&rarest, cap).await?;
+        Ok((together <= cap).then_some(rarest))
     }
 
-    /// How many resources `trigram` is in, counting at most `cap + 1`.
-    async fn count_trigram(&self, trigram: &str, cap: u64) -> Result<u64> {
+    /// How many resources have every one of `trigrams`, counting at most `cap + 1`: kept
+    /// for [`COUNT_FOR`], and counted once for concurrent searches that ask together.
+    async fn resources_having(&self, trigrams: &[String], cap: u64) -> Result<u64> {
+        let key = self.trigram_counts.key(&trigrams.join("\u{0}"), cap);
+        match self
+            .trigram_counts
+            .counts
+            .get_value_or_guard_async(&key)
+            .await
+        {
+            Ok(count) => Ok(count),
+            Err(guard) => {
+                let count = self.count_having(trigrams, cap).await?;
+                let _ = guard.insert(count);
+                Ok(count)
+            }
+        }
+    }
+
+    /// How many resources have every one of `trigrams`, counting at most `cap + 1`.
+    async fn count_having(&self, trigrams: &[String], cap: u64) -> Result<u64> {
         match self.backend {
-            Backend::Sqlite => self.count_fts_candidates(fts_string(trigram), cap).await,
+            Backend::Sqlite => self.count_fts_candidates(all_of(trigrams), cap).await,
             // Freshly gathered statistics make a sequential scan (with workers) look
             // cheaper than the trigram indexes for a count that stops at the cap; it
             // reads the whole table, four LIKEs a row.
             Backend::Postgres => {
                 let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM resources r WHERE ");
-                push_contains_trigram(&mut sql, "r", trigram);
+                for (n, trigram) in trigrams.iter().enumerate() {
+                    if n > 0 {
+                        sql.push(" AND ");
+                    }
+                    push_contains_trigram(&mut sql, "r", trigram);
+                }
                 sql.limit(cap.saturating_add(1)).push(") AS candidates");
                 let mut tx = self.reader().begin().await?;
                 sqlx::query("SET LOCAL enable_seqscan = off")

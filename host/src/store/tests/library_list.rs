@@ -582,6 +582,20 @@ async fn a_search_reads_the_trigram_index() {
         );
         let common = store.rare_trigrams("summer", 50).await.expect("common");
         assert_eq!(common, None);
+        // Past the cap, the two rarest are asked together when the resources having
+        // both are within it (and each is within ten times the cap).
+        let term = "SEED-0012";
+        let (counted, together) = trigram_oracle(store, term).await;
+        let cap = together;
+        assert!(
+            counted[0].0 > cap && counted[1].0 <= cap * 10,
+            "a term each of whose trigrams is past the cap: {counted:?}, {together} together"
+        );
+        let expected: Vec<String> = counted.iter().take(2).map(|(_, t)| t.clone()).collect();
+        let paired = store.rare_trigrams(term, cap).await.expect("paired");
+        assert_eq!(paired, Some(expected), "{:?}", store.backend());
+        let unpaired = store.rare_trigrams(term, cap - 1).await.expect("unpaired");
+        assert_eq!(unpaired, None, "{:?}", store.backend());
         if store.backend() == Backend::Sqlite {
             // The seed gathered statistics: the planner knows the library's size.
             let rows: i64 = sqlx::query_scalar(
@@ -605,6 +619,52 @@ async fn a_search_reads_the_trigram_index() {
 }
 
 /// A second store on the same SQLite file whose planner has no statistics.
+/// What the trigram indexes should say of `term`, counted from the rows: the resources
+/// having each of its trigrams the backend looks up, rarest first, and those having the
+/// two rarest.
+async fn trigram_oracle(store: &Store, term: &str) -> (Vec<(u64, String)>, u64) {
+    // The searched columns, lowercased, an empty string for a missing title.
+    let rows = sqlx::query(
+        "SELECT lower(code), lower(COALESCE(title_source, '')), \
+         lower(COALESCE(title_original, '')), lower(COALESCE(title_translated, '')) \
+         FROM resources",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("rows");
+    let texts: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            (0..4)
+                .map(|n| row.try_get::<String, _>(n).expect("text"))
+                .collect()
+        })
+        .collect();
+    let having = |trigram: &str| {
+        texts
+            .iter()
+            .filter(|columns| columns.iter().any(|text| text.contains(trigram)))
+            .count() as u64
+    };
+    let mut counted: Vec<(u64, String)> = crate::store::search_trigrams::trigrams(term)
+        .into_iter()
+        .filter(|trigram| {
+            store.backend() == Backend::Sqlite || trigram.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+        .map(|trigram| (having(&trigram), trigram))
+        .collect();
+    counted.sort();
+    let together = texts
+        .iter()
+        .filter(|columns| {
+            [&counted[0].1, &counted[1].1]
+                .iter()
+                .all(|trigram| columns.iter().any(|text| text.contains(trigram.as_str())))
+        })
+        .count() as u64;
+    (counted, together)
+}
+
 async fn without_statistics(store: &Store, url: &str) -> Store {
     sqlx::query("DELETE FROM sqlite_stat1")
         .execute(store.pool())
