@@ -88,7 +88,7 @@ pub(super) async fn resources(
 }
 
 /// Reads a page and its total and writes the JSON body; it is worth keeping only with
-/// an exact total.
+/// a final total: exact, or a search's "more than 10,000", which no count changes.
 async fn make_page(
     state: &AppState,
     generation: u64,
@@ -126,7 +126,7 @@ async fn make_page(
         CachedBody {
             body: Bytes::from(body),
         },
-        total.exact,
+        total.exact || at_least,
     ))
 }
 
