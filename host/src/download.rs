@@ -18,6 +18,7 @@ mod decrypt;
 mod error;
 mod flusher;
 mod gate;
+mod held;
 mod join;
 mod journal;
 mod keys;
@@ -379,6 +380,7 @@ pub(crate) async fn download(
     // Every track stops when one fails for good (or the caller cancels), and each still
     // finishes its own disk thread before `download` returns.
     let stop = cancel.child_token();
+    let held = held::HeldBudget::default();
     let schedule = |pick, work_dir, preloaded, source, track| schedule::Schedule {
         client,
         jar,
@@ -393,6 +395,8 @@ pub(crate) async fn download(
         work_dir,
         preloaded,
         refreshes_without_progress: 0,
+        held: &held,
+        round_trip: None,
     };
     let mut main = schedule(
         Pick::Variant(request.variant),

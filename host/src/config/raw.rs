@@ -326,7 +326,8 @@ pub(crate) struct RawDownload {
     pub(crate) concurrency: u32,
     /// Segment requests sent ahead of their turn, on top of `concurrency`, so the site's
     /// latency passes while other bodies arrive; more (up to 24 requests in all) when the
-    /// latency is long next to a segment's transfer time (0: none, ever).
+    /// latency is long next to a segment's transfer time, and from the start when the
+    /// media playlist took 5 ms or more to arrive (0: none, ever).
     pub(crate) request_ahead: u32,
     /// Retries of one segment (or playlist, or key) after its first try.
     pub(crate) retries: u32,

@@ -64,12 +64,19 @@ impl Ticket {
     pub(crate) async fn wait_turn(&self) {
         self.gate.wait_turn(self.part).await;
     }
+
+    /// The part's body is read: its place goes to the next part while the disk thread
+    /// saves it (which may wait for the parts before it).
+    pub(crate) fn leave(&self) {
+        if self.gate.lock().remove(&self.part) {
+            self.gate.changed.notify_waiters();
+        }
+    }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.gate.lock().remove(&self.part);
-        self.gate.changed.notify_waiters();
+        self.leave();
     }
 }
 

@@ -2,12 +2,17 @@
 //! fetch and joins the stream while the download runs.
 //!
 //! The part whose turn it is (every part before it in assembly order is joined) is
-//! written straight into `joined` in the work directory; a part that arrives ahead of
-//! its turn goes to its own file (`NAME.part`, renamed to `NAME` when whole) and is
-//! appended when its turn comes (the kernel copies: `copy_file_range` on Linux), then
-//! deleted. Each joined part is a line in the journal. So the stream is whole the
-//! moment the last part lands, an in-order download writes each byte once, and the
-//! work directory holds at most the parts that arrived early.
+//! written straight into `joined` in the work directory. A part that arrives ahead of
+//! its turn waits in memory while the early parts held there stay within
+//! [`super::held::HELD_BYTES`], and is written into `joined` when its turn comes: its fetch is told
+//! the part is saved only then, so it keeps its place among the requests in flight
+//! (a process killed meanwhile loses no more than the parts in flight). Past that
+//! budget, or when the part at the turn failed a try (it may wait long, for a retry or
+//! a fresh URL) or the fetching stops, early parts go to their own files (`NAME.part`,
+//! renamed to `NAME` when whole), appended when their turn comes (the kernel copies:
+//! `copy_file_range` on Linux), then deleted. Each joined part is a line in the
+//! journal. So the stream is whole the moment the last part lands, and most bytes are
+//! written once, even when the parts read at once finish in any order.
 //!
 //! When `joined` itself becomes the published file, a second thread fsyncs it every
 //! [`CHECKPOINT_BYTES`] while the download goes on, so the disk writes overlap the
@@ -28,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 use super::DownloadError;
 use super::error::io_error;
 use super::flusher::Flusher;
+use super::held::{Held, HeldBudget, Waiting, write_chunks};
 use super::journal::{JOINED, JournalWriter};
 use super::workdir::part_paths;
 
@@ -55,6 +61,8 @@ pub(crate) struct Plan {
     pub(crate) on_disk: Vec<bool>,
     /// Fsync `joined` in the background as it grows (it will be published as it is).
     pub(crate) checkpoints: bool,
+    /// The memory early parts may take, shared with the download's other tracks.
+    pub(crate) held: HeldBudget,
 }
 
 /// Each part's last assembly position (`None`: never needed), for `parts` parts joined
@@ -186,6 +194,8 @@ enum Target {
     /// Straight into `joined`, after `end`: it is the part whose turn it is. Holds the
     /// bytes written so far.
     Joined(u64),
+    /// In memory, ahead of its turn.
+    Held(Held),
 }
 
 /// The disk thread's state.
@@ -200,6 +210,16 @@ struct State {
     joined_path: PathBuf,
     journal: JournalWriter,
     writing: HashMap<usize, Target>,
+    /// Whole parts held in memory until their turn.
+    waiting: HashMap<usize, Waiting>,
+    /// Parts with one use in the stream (only those are held: one needed again later,
+    /// an init section, keeps its own file).
+    single_use: Vec<bool>,
+    /// Early parts may wait in memory: until a try of any part fails. Then the part at
+    /// the turn may be held up for long (a retry's backoff, or a fresh URL, which is
+    /// asked for only once no fetch is running), and a fetch waiting for it would keep
+    /// its place in flight all that time, or for ever.
+    holding: bool,
     flusher: Option<Flusher>,
     /// `end` when the last checkpoint was asked for.
     checkpointed: u64,
@@ -220,6 +240,10 @@ impl State {
             .seek(SeekFrom::Start(plan.end))
             .map_err(|error| io_error(&joined_path, error))?;
         let last_use = last_uses(&plan.order, plan.names.len());
+        let mut uses = vec![0usize; plan.names.len()];
+        for &index in &plan.order {
+            uses[index] += 1;
+        }
         // Files of parts joined for the last time (the process died before deleting).
         for (index, name) in plan.names.iter().enumerate() {
             if plan.on_disk[index] && last_use[index].is_none_or(|last| last < plan.committed) {
@@ -241,6 +265,9 @@ impl State {
             joined,
             joined_path,
             writing: HashMap::new(),
+            waiting: HashMap::new(),
+            single_use: uses.iter().map(|&n| n == 1).collect(),
+            holding: true,
             flusher,
             plan,
         })
@@ -250,9 +277,12 @@ impl State {
         let result = self.serve(&mut receiver);
         // Parts still being written when the fetching stopped: never complete.
         for part in self.writing.keys().copied().collect::<Vec<_>>() {
-            let _ = self.abort(part);
+            let _ = self.drop_try(part);
         }
+        // Whole parts in memory are kept in their files for a resume.
+        let spilled = self.spill_waiting();
         result?;
+        spilled?;
         if let Some(flusher) = self.flusher.take() {
             let synced = flusher.stop();
             self.mark_synced(synced)?;
@@ -272,12 +302,9 @@ impl State {
         while let Some(message) = receiver.blocking_recv() {
             match message {
                 Message::Begin(part) => self.begin(part)?,
-                Message::Data(part, bytes) => self.write(part, &bytes)?,
+                Message::Data(part, bytes) => self.write(part, bytes)?,
                 Message::Abort(part) => self.abort(part)?,
-                Message::Finish(part, saved) => {
-                    self.finish(part)?;
-                    let _ = saved.send(());
-                }
+                Message::Finish(part, saved) => self.finish(part, saved)?,
             }
         }
         Ok(())
@@ -290,28 +317,39 @@ impl State {
     }
 
     fn begin(&mut self, part: usize) -> Result<(), DownloadError> {
-        self.abort(part)?;
+        self.drop_try(part)?;
         let target = if self.is_turn_of(part) {
             Target::Joined(0)
+        } else if self.holding && self.single_use[part] && self.plan.held.has_room() {
+            Target::Held(Held::default())
         } else {
-            let (_, path) = part_paths(&self.plan.dir, &self.plan.names[part]);
-            Target::File(File::create(&path).map_err(|error| io_error(&path, error))?)
+            Target::File(self.create_part_file(part)?)
         };
         self.writing.insert(part, target);
         Ok(())
     }
 
-    fn write(&mut self, part: usize, bytes: &[u8]) -> Result<(), DownloadError> {
+    fn write(&mut self, part: usize, bytes: Bytes) -> Result<(), DownloadError> {
+        let length = bytes.len() as u64;
+        if matches!(self.writing.get(&part), Some(Target::Held(_))) && !self.plan.held.take(length)
+        {
+            self.spill_writing(part)?;
+        }
         match self.writing.get_mut(&part) {
-            Some(Target::File(file)) => file.write_all(bytes).map_err(|error| {
+            Some(Target::File(file)) => file.write_all(&bytes).map_err(|error| {
                 let (_, path) = part_paths(&self.plan.dir, &self.plan.names[part]);
                 io_error(&path, error)
             }),
             Some(Target::Joined(written)) => {
-                *written += bytes.len() as u64;
+                *written += length;
                 self.joined
-                    .write_all(bytes)
+                    .write_all(&bytes)
                     .map_err(|error| io_error(&self.joined_path, error))
+            }
+            Some(Target::Held(held)) => {
+                held.bytes += length;
+                held.chunks.push(bytes);
+                Ok(())
             }
             None => Err(DownloadError::Internal(format!(
                 "bytes for {} before its start",
@@ -320,8 +358,18 @@ impl State {
         }
     }
 
-    /// Drops what a try of `part` wrote.
+    /// A try of `part` failed (perhaps before it wrote anything): what it wrote is
+    /// dropped. A failed try means trouble at the site: from now on early parts go to
+    /// their files, the whole ones in memory first, so that their fetches end and free
+    /// their places (see `holding`).
     fn abort(&mut self, part: usize) -> Result<(), DownloadError> {
+        self.drop_try(part)?;
+        self.holding = false;
+        self.spill_waiting()
+    }
+
+    /// Drops what the last try of `part` wrote.
+    fn drop_try(&mut self, part: usize) -> Result<(), DownloadError> {
         match self.writing.remove(&part) {
             Some(Target::File(file)) => {
                 drop(file);
@@ -330,8 +378,53 @@ impl State {
                 Ok(())
             }
             Some(Target::Joined(_)) => self.rewind(),
+            Some(Target::Held(held)) => {
+                self.plan.held.give_back(held.bytes);
+                Ok(())
+            }
             None => Ok(()),
         }
+    }
+
+    fn create_part_file(&self, part: usize) -> Result<File, DownloadError> {
+        let (_, path) = part_paths(&self.plan.dir, &self.plan.names[part]);
+        File::create(&path).map_err(|error| io_error(&path, error))
+    }
+
+    /// Moves the bytes of `part`, being written in memory, to its own file to go on there.
+    fn spill_writing(&mut self, part: usize) -> Result<(), DownloadError> {
+        let Some(Target::Held(held)) = self.writing.remove(&part) else {
+            return Ok(());
+        };
+        self.plan.held.give_back(held.bytes);
+        let mut file = self.create_part_file(part)?;
+        write_chunks(&mut file, &held.chunks).map_err(|error| {
+            let (_, path) = part_paths(&self.plan.dir, &self.plan.names[part]);
+            io_error(&path, error)
+        })?;
+        self.writing.insert(part, Target::File(file));
+        Ok(())
+    }
+
+    /// Saves every whole part held in memory in its own file, and tells its fetch.
+    fn spill_waiting(&mut self) -> Result<(), DownloadError> {
+        let mut parts: Vec<usize> = self.waiting.keys().copied().collect();
+        parts.sort_unstable();
+        for part in parts {
+            let Some(waiting) = self.waiting.remove(&part) else {
+                continue;
+            };
+            self.plan.held.give_back(waiting.held.bytes);
+            let (path, partial) = part_paths(&self.plan.dir, &self.plan.names[part]);
+            let mut file = self.create_part_file(part)?;
+            write_chunks(&mut file, &waiting.held.chunks)
+                .map_err(|error| io_error(&partial, error))?;
+            drop(file);
+            std::fs::rename(&partial, &path).map_err(|error| io_error(&path, error))?;
+            self.plan.on_disk[part] = true;
+            let _ = waiting.saved.send(());
+        }
+        Ok(())
     }
 
     /// Cuts `joined` back to its last joined part.
@@ -342,7 +435,8 @@ impl State {
             .map_err(|error| io_error(&self.joined_path, error))
     }
 
-    fn finish(&mut self, part: usize) -> Result<(), DownloadError> {
+    /// The part is whole: `saved` is answered once it is joined or in its own file.
+    fn finish(&mut self, part: usize, saved: oneshot::Sender<()>) -> Result<(), DownloadError> {
         let name = &self.plan.names[part];
         match self.writing.remove(&part) {
             Some(Target::File(file)) => {
@@ -350,13 +444,29 @@ impl State {
                 let (path, partial) = part_paths(&self.plan.dir, name);
                 std::fs::rename(&partial, &path).map_err(|error| io_error(&path, error))?;
                 self.plan.on_disk[part] = true;
+                let _ = saved.send(());
             }
             Some(Target::Joined(0)) | None => {
                 return Err(DownloadError::Incomplete {
                     missing: name.clone(),
                 });
             }
-            Some(Target::Joined(written)) => self.commit(part, written)?,
+            Some(Target::Held(held)) if held.bytes == 0 => {
+                return Err(DownloadError::Incomplete {
+                    missing: name.clone(),
+                });
+            }
+            Some(Target::Joined(written)) => {
+                self.commit(part, written)?;
+                let _ = saved.send(());
+            }
+            Some(Target::Held(held)) => {
+                self.waiting.insert(part, Waiting { held, saved });
+                if !self.holding {
+                    // Begun before a try failed; its turn may be far now.
+                    self.spill_waiting()?;
+                }
+            }
         }
         self.advance()
     }
@@ -373,6 +483,14 @@ impl State {
     /// is is being fetched into its own file, moves it into `joined` to go on there.
     fn advance(&mut self) -> Result<(), DownloadError> {
         while let Some(&part) = self.plan.order.get(self.cursor) {
+            if let Some(waiting) = self.waiting.remove(&part) {
+                self.plan.held.give_back(waiting.held.bytes);
+                write_chunks(&mut self.joined, &waiting.held.chunks)
+                    .map_err(|error| io_error(&self.joined_path, error))?;
+                self.commit(part, waiting.held.bytes)?;
+                let _ = waiting.saved.send(());
+                continue;
+            }
             if !self.plan.on_disk[part] {
                 break;
             }
@@ -391,11 +509,27 @@ impl State {
         let Some(&part) = self.plan.order.get(self.cursor) else {
             return Ok(());
         };
-        if self.is_turn_of(part) && matches!(self.writing.get(&part), Some(Target::File(_))) {
-            let (_, partial) = part_paths(&self.plan.dir, &self.plan.names[part]);
-            let written = self.append(&partial)?;
-            remove_quietly(&partial);
-            self.writing.insert(part, Target::Joined(written));
+        if !self.is_turn_of(part) {
+            return Ok(());
+        }
+        match self.writing.remove(&part) {
+            Some(Target::File(file)) => {
+                drop(file);
+                let (_, partial) = part_paths(&self.plan.dir, &self.plan.names[part]);
+                let written = self.append(&partial)?;
+                remove_quietly(&partial);
+                self.writing.insert(part, Target::Joined(written));
+            }
+            Some(Target::Held(held)) => {
+                self.plan.held.give_back(held.bytes);
+                write_chunks(&mut self.joined, &held.chunks)
+                    .map_err(|error| io_error(&self.joined_path, error))?;
+                self.writing.insert(part, Target::Joined(held.bytes));
+            }
+            Some(other) => {
+                self.writing.insert(part, other);
+            }
+            None => {}
         }
         Ok(())
     }
@@ -446,98 +580,4 @@ fn remove_quietly(path: &Path) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::journal::{JOURNAL, joined_parts};
-    use super::*;
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("dir")
-            .flatten()
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    async fn part(sink: &PartSink, index: usize, tries: &[&'static [u8]]) {
-        for (n, bytes) in tries.iter().enumerate() {
-            sink.begin(index).await.expect("begin");
-            sink.write(index, Bytes::from_static(bytes))
-                .await
-                .expect("write");
-            if n + 1 < tries.len() {
-                sink.abort(index).await.expect("abort");
-            }
-        }
-        sink.finish(index).await.expect("finish");
-    }
-
-    #[tokio::test]
-    async fn parts_in_any_order_and_retries_join_into_the_stream() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // init-0 is needed again before seg-2, as when a stream's map changes back.
-        let joiner = Joiner::start(Plan {
-            dir: dir.path().to_owned(),
-            names: ["init-0", "seg-0", "seg-1", "seg-2"]
-                .map(String::from)
-                .into(),
-            order: vec![0, 1, 2, 0, 3],
-            committed: 0,
-            end: 0,
-            on_disk: vec![false; 4],
-            checkpoints: true,
-        })
-        .expect("started");
-        let sink = joiner.sink();
-        // Early: waits in its own file.
-        part(&sink, 2, &[b"bb"]).await;
-        assert!(dir.path().join("seg-1").exists());
-        // Joined, and kept for its second use.
-        part(&sink, 0, &[b"I"]).await;
-        assert!(dir.path().join("init-0").exists());
-        // Its turn: straight into the stream; the failed try is cut away. Then seg-1
-        // and init-0 follow at once.
-        part(&sink, 1, &[b"xxxx", b"aa"]).await;
-        part(&sink, 3, &[b"cc"]).await;
-        drop(sink);
-        let Progress::Whole(joined) = joiner.finish().await.expect("joined") else {
-            panic!("not whole");
-        };
-        assert_eq!(std::fs::read(&joined.path).expect("joined"), b"IaabbIcc");
-        assert_eq!(
-            joined_parts(dir.path()),
-            ["init-0", "seg-0", "seg-1", "init-0", "seg-2"]
-        );
-        assert_eq!(names(dir.path()), [JOINED, JOURNAL], "no part file left");
-    }
-
-    #[tokio::test]
-    async fn a_part_that_never_came_leaves_the_stream_waiting_for_it() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let joiner = Joiner::start(Plan {
-            dir: dir.path().to_owned(),
-            names: ["seg-0", "seg-1"].map(String::from).into(),
-            order: vec![0, 1],
-            committed: 0,
-            end: 0,
-            on_disk: vec![false; 2],
-            checkpoints: false,
-        })
-        .expect("started");
-        let sink = joiner.sink();
-        part(&sink, 1, &[b"bb"]).await;
-        // seg-0 was being fetched when the download stopped.
-        sink.begin(0).await.expect("begin");
-        sink.write(0, Bytes::from_static(b"a"))
-            .await
-            .expect("write");
-        drop(sink);
-        match joiner.finish().await.expect("stopped cleanly") {
-            Progress::Waiting { next } => assert_eq!(next, "seg-0"),
-            Progress::Whole(_) => panic!("whole without seg-0"),
-        }
-        assert_eq!(std::fs::read(dir.path().join(JOINED)).expect("joined"), b"");
-        assert_eq!(names(dir.path()), [JOINED, JOURNAL, "seg-1"]);
-    }
-}
+mod tests;

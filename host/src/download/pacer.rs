@@ -3,8 +3,11 @@
 //! next to the time a reader spends on a part's body, the readers would wait for headers
 //! between parts, so more requests go out ahead, enough to cover the latency (the
 //! bandwidth-delay product in parts), up to [`MAX_IN_FLIGHT`]. On a slow link the bodies
-//! take long, so nothing more is sent ahead of them. `request_ahead: 0` means none ahead,
-//! ever: one request per reader.
+//! take long, so nothing more is sent ahead of them. Before any part is timed, the media
+//! playlist's round trip stands for the latency: when it is long ([`FAR`]), the first
+//! requests go out up to the cap at once, since waiting for a first body to time would
+//! cost a whole round trip more (the count comes down once bodies prove slow).
+//! `request_ahead: 0` means none ahead, ever: one request per reader.
 
 use std::time::Duration;
 
@@ -14,6 +17,10 @@ pub const MAX_IN_FLIGHT: usize = 24;
 
 /// Weight of a new measurement in the running estimates.
 const WEIGHT: f64 = 0.3;
+
+/// A playlist round trip this long or longer: the site is far enough that parts asked
+/// for one batch after another would leave the readers waiting for headers.
+pub(crate) const FAR: Duration = Duration::from_millis(5);
 
 /// How one part's successful try went.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +53,13 @@ impl Pacer {
         }
     }
 
+    /// Takes the media playlist's round trip as the latency until a part is timed.
+    pub(crate) fn seed(&mut self, round_trip: Duration) {
+        if self.latency.is_none() {
+            self.latency = Some(round_trip.as_secs_f64());
+        }
+    }
+
     /// Takes a finished part's timing into the estimates.
     pub(crate) fn record(&mut self, timing: PartTiming) {
         let blend =
@@ -56,10 +70,14 @@ impl Pacer {
 
     /// Requests to keep out now.
     pub(crate) fn in_flight(&self) -> usize {
-        let (Some(latency), Some(body), true) =
-            (self.latency, self.body, self.floor > self.readers)
-        else {
+        if self.floor <= self.readers {
             return self.floor;
+        }
+        let (Some(latency), Some(body)) = (self.latency, self.body) else {
+            return match self.latency {
+                Some(latency) if latency >= FAR.as_secs_f64() => MAX_IN_FLIGHT.max(self.floor),
+                _ => self.floor,
+            };
         };
         // While `readers` bodies take `body` each, a request sent now has its headers
         // after `latency`: this many must already be waiting to keep every reader busy.
@@ -92,6 +110,25 @@ mod tests {
         // A distant site with a fast link: capped.
         pacer.record(timing(2000, 1));
         assert_eq!(pacer.in_flight(), MAX_IN_FLIGHT);
+    }
+
+    #[test]
+    fn a_far_playlist_sends_the_first_parts_up_to_the_cap() {
+        let mut far = Pacer::new(8, 8);
+        far.seed(Duration::from_millis(20));
+        assert_eq!(far.in_flight(), MAX_IN_FLIGHT, "no body timed yet");
+        // The first bodies prove slow: back to the configured count.
+        far.record(timing(20, 2000));
+        assert_eq!(far.in_flight(), 16);
+        // A seed never overrides a timed part.
+        far.seed(Duration::from_millis(500));
+        assert_eq!(far.in_flight(), 16);
+        let mut near = Pacer::new(8, 8);
+        near.seed(FAR / 2);
+        assert_eq!(near.in_flight(), 16, "a near site: the configured count");
+        let mut none_ahead = Pacer::new(8, 0);
+        none_ahead.seed(Duration::from_millis(200));
+        assert_eq!(none_ahead.in_flight(), 8, "none ahead asked for: none");
     }
 
     #[test]

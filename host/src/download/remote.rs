@@ -1,7 +1,7 @@
 //! The small requests of a download, read whole through the shared client: the master
 //! and media playlists and the AES-128 keys, each retried like segments are.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use url::Url;
 
@@ -42,6 +42,9 @@ pub(crate) struct Loaded {
     pub(crate) stream: Stream,
     /// The master playlist and the variant chosen in it, when there was one.
     pub(crate) master: Option<(Master, Variant)>,
+    /// How long the media playlist's request took: the site's latency, as seen before
+    /// any part is asked for.
+    pub(crate) round_trip: Duration,
 }
 
 /// The media playlist behind `url` that `pick` names (through the master playlist when
@@ -68,19 +71,22 @@ fn playlist_error(url: &str, reason: String) -> DownloadError {
     }
 }
 
-/// Fetches and parses one playlist.
+/// Fetches and parses one playlist; with how long its request took.
 async fn fetch_playlist(
     remote: &Remote<'_>,
     url: &str,
     rewrite: Option<&dyn PlaylistRewrite>,
     applied: &mut Vec<String>,
-) -> Result<Playlist, DownloadError> {
+) -> Result<(Playlist, Duration), DownloadError> {
+    let sent = Instant::now();
     let response = get(remote, url, |reason| playlist_error(url, reason)).await?;
+    let round_trip = sent.elapsed();
     let base =
         Url::parse(&response.final_url).map_err(|error| playlist_error(url, error.to_string()))?;
-    parse_rewritten(&response.body, &base, rewrite, applied)
+    let playlist = parse_rewritten(&response.body, &base, rewrite, applied)
         .await
-        .map_err(|reason| playlist_error(url, reason))
+        .map_err(|reason| playlist_error(url, reason))?;
+    Ok((playlist, round_trip))
 }
 
 async fn load_media(
@@ -94,12 +100,13 @@ async fn load_media(
     let master = match master {
         Some(master) => master,
         None => match fetch_playlist(remote, url, rewrite, applied).await? {
-            Playlist::Master(master) => master,
-            Playlist::Media(stream) => {
+            (Playlist::Master(master), _) => master,
+            (Playlist::Media(stream), round_trip) => {
                 return match pick {
                     Pick::Variant(_) => Ok(Loaded {
                         stream,
                         master: None,
+                        round_trip,
                     }),
                     Pick::Rendition { .. } => Err(playlist_error(
                         url,
@@ -131,11 +138,12 @@ async fn load_media(
     };
     let media_url = media_url.to_string();
     match fetch_playlist(remote, &media_url, rewrite, applied).await? {
-        Playlist::Media(stream) => Ok(Loaded {
+        (Playlist::Media(stream), round_trip) => Ok(Loaded {
             stream,
             master: variant.map(|variant| (master, variant)),
+            round_trip,
         }),
-        Playlist::Master(_) => Err(playlist_error(
+        (Playlist::Master(_), _) => Err(playlist_error(
             &media_url,
             "a variant is itself a master playlist".to_owned(),
         )),

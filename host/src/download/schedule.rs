@@ -10,12 +10,13 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::gate::ReadGate;
+use super::held::HeldBudget;
 use super::join::{self, Joined, Joiner};
 use super::keys::Keys;
 use super::pacer::Pacer;
@@ -50,6 +51,10 @@ pub(crate) struct Schedule<'a, P> {
     pub(crate) preloaded: Option<Master>,
     /// Refreshes in a row without a part completing.
     pub(crate) refreshes_without_progress: u32,
+    /// The memory early parts may wait in, shared by the download's tracks.
+    pub(crate) held: &'a HeldBudget,
+    /// How long the last media playlist's request took (the pacer's first latency).
+    pub(crate) round_trip: Option<Duration>,
 }
 
 /// What the fetching phase leaves for assembly.
@@ -69,7 +74,11 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             let master = preloaded.take();
             match self.cancellable(self.load_stream(master)).await {
                 Err(error @ DownloadError::Expired { .. }) => self.refresh_source(error).await?,
-                other => return other,
+                Ok(loaded) => {
+                    self.round_trip = Some(loaded.round_trip);
+                    return Ok(loaded);
+                }
+                Err(error) => return Err(error),
             }
         }
     }
@@ -129,6 +138,7 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
             end: resume.joined.end(),
             on_disk,
             checkpoints,
+            held: self.held.clone(),
         })?;
         let fetched = self
             .fetch_missing(stream, &done, reused_bytes, &joiner)
@@ -177,6 +187,9 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let concurrency = self.request.concurrency.max(1);
         let mut pacer = Pacer::new(concurrency, self.request.request_ahead);
+        if let Some(round_trip) = self.round_trip {
+            pacer.seed(round_trip);
+        }
         let gate = ReadGate::new(concurrency);
         loop {
             if tasks.is_empty() {

@@ -266,6 +266,7 @@ async fn try_once(
     if *counted == 0 {
         return Err(retry("empty body".to_owned()));
     }
+    ticket.leave();
     sink.finish(index).await.map_err(write_error)?;
     Ok(PartDone {
         bytes: *counted,

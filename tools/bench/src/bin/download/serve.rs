@@ -147,9 +147,12 @@ async fn measure(pid: u32, port: u16, stream: Stream, data: &Path) -> Result<Str
     let cpu = cpu_time(pid)?.saturating_sub(cpu_before);
     let peak_rss = peak_rss_bytes(pid)?;
     let bytes = result["bytes"].as_u64().unwrap_or(0);
-    let file = data
-        .join("resource/video")
-        .join(format!("{}.mp4", stream.code));
+    // The file the task published (`{CODE}.ts` for a stream kept as MPEG-TS).
+    let file = data.join(
+        result["file"]
+            .as_str()
+            .context("the task result names no file")?,
+    );
     anyhow::ensure!(
         std::fs::metadata(&file)?.len() == bytes && bytes > 0,
         "the video file is not the reported {bytes} bytes"
