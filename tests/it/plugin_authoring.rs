@@ -156,8 +156,8 @@ async fn author_path(lang: &str) {
         .merge(settings)
         .merge(json!({ "plugin_index": { "sources": [index_source(&index, &publisher, 3600)] } }));
     let follower = TestServer::start(&config, &[]).await;
-    let installed = install_approved(&follower, &name).await;
-    assert_eq!(installed["outcome"], "installed", "{installed}");
+    let outcome = install_approved(&follower, &name).await;
+    assert_eq!(outcome, "installed");
     wait_serving(&follower, &name).await;
     scrapes_demo_001(&follower, &name).await;
     follower.stop().await;

@@ -157,19 +157,44 @@ async fn history(server: &TestServer, name: &str) -> (Vec<String>, Value) {
     (events, body)
 }
 
-/// Installs `name` and approves exactly the difference the server shows.
-pub(crate) async fn install_approved(server: &TestServer, name: &str) -> Value {
+/// Installs `name` and approves exactly the difference the server shows; the outcome
+/// (`installed`...). An answer that came before the install ended (`installing`: a
+/// large component compiling on a busy machine) is followed by the plugin's history.
+pub(crate) async fn install_approved(server: &TestServer, name: &str) -> String {
+    let approval = approval_asked(server, name).await;
+    let (status, body) = server
+        .post_json(&format!("/api/plugins/{name}/approve"), approval.clone())
+        .await;
+    if body["outcome"] != "installing" {
+        assert_eq!(status, 200, "{body}");
+        return body["outcome"].as_str().unwrap_or_default().to_owned();
+    }
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["version"], approval["version"], "{body}");
+    let mut outcome = String::new();
+    wait_for("the approved install, in the history", async || {
+        let (events, _) = history(server, name).await;
+        let ended = events
+            .iter()
+            .rev()
+            .find(|event| ["installed", "updated", "refused"].contains(&event.as_str()));
+        outcome = ended.cloned().unwrap_or_default();
+        ended.is_some()
+    })
+    .await;
+    outcome
+}
+
+/// Asks to install `name` and answers with the approval of exactly the difference the
+/// server shows.
+async fn approval_asked(server: &TestServer, name: &str) -> Value {
     let (status, body) = server
         .post_json("/api/plugins/install", json!({"name": name}))
         .await;
     assert_eq!(status, 202, "{body}");
+    assert_eq!(body["outcome"], "approval_required", "{body}");
     let pending = &body["pending"];
-    let approval = json!({"version": pending["version"], "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]});
-    let (status, body) = server
-        .post_json(&format!("/api/plugins/{name}/approve"), approval)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    json!({"version": pending["version"], "hosts_added": pending["hosts_added"], "author_keys": pending["author_keys_new"]})
 }
 
 pub(crate) async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
@@ -182,6 +207,59 @@ pub(crate) async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{what}: still waiting");
+}
+
+/// An approval whose install outlasts the request (here the index's server answers
+/// each request after a second, the request timeout is a second) is answered
+/// `installing` in time, and the install goes on to serve the release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_that_outlasts_the_request_is_answered_installing_and_goes_on() {
+    let publisher = Publisher::new();
+    publisher.publish("test-swap-v1");
+    let fixture = fixture_site::FixtureSite::start(fixture_site::FixtureConfig {
+        files: Some(publisher.dir().to_owned()),
+        latency_ms: 1000,
+        ..fixture_site::FixtureConfig::default()
+    })
+    .await
+    .expect("fixture");
+    let config = support::config(&fixture.base_url()).merge(json!({
+        "plugin_index": { "sources": [index_source(&fixture, &publisher, 3600)] },
+        "server": { "request_timeout_ms": 1000 },
+    }));
+    let server = TestServer::start(&config, &[]).await;
+    // The first poll, which reads several files of the slow index.
+    wait_for("the index read", async || {
+        let (_, body) = server.get_json("/api/index").await;
+        body["indexes"][0]["plugins"]
+            .as_array()
+            .is_some_and(|plugins| plugins.iter().any(|p| p["name"] == "test-swap"))
+    })
+    .await;
+    let approval = approval_asked(&server, "test-swap").await;
+    // Downloading the release alone takes a second.
+    let (status, body) = server
+        .post_json("/api/plugins/test-swap/approve", approval)
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["outcome"], "installing", "{body}");
+    assert_eq!(body["version"], "1.0.0", "{body}");
+    assert!(server.plugins().registry().current("test-swap").is_none());
+    wait_for("the release serving", async || {
+        server
+            .plugins()
+            .registry()
+            .current("test-swap")
+            .is_some_and(|current| current.version() == "1.0.0")
+    })
+    .await;
+    let (events, body) = history(&server, "test-swap").await;
+    assert_eq!(
+        events,
+        ["approval_required", "approved", "installed"],
+        "{body}"
+    );
+    server.stop().await;
 }
 
 fn plugin_of<'a>(index: &'a Value, name: &str) -> &'a Value {

@@ -1,6 +1,8 @@
 //! Plugin-index routes: what the followed indexes offer, install by name, approve,
 //! pin, a plugin's history, poll now.
 
+use std::future::Future;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -57,21 +59,46 @@ pub(super) struct InstallRequest {
 }
 
 /// `POST /api/plugins/install`
-#[utoipa::path(post, path = "/api/plugins/install", tag = "plugins", request_body = InstallRequest, responses((status = 200, description = "Installed or already serving", body = InstallResult), (status = 202, description = "Waiting for approval: POST /api/plugins/{name}/approve with the pending difference", body = InstallResult), (status = 404, body = super::error::ErrorBody), (status = 502, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/install", tag = "plugins", request_body = InstallRequest, responses((status = 200, description = "Installed or already serving", body = InstallResult), (status = 202, description = "Waiting for approval: POST /api/plugins/{name}/approve with the pending difference; or still installing when the answer was due (outcome `installing`: the result follows as an event and in the plugin's history)", body = InstallResult), (status = 404, body = super::error::ErrorBody), (status = 502, body = super::error::ErrorBody)))]
 pub(super) async fn install(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<InstallRequest>,
 ) -> Result<(StatusCode, Json<InstallResult>), ApiError> {
-    let follower = state.indexes.get(request.index.as_deref())?;
-    let result = follower
-        .install(&request.name, request.version.as_deref())
-        .await?;
+    let follower = state.indexes.get(request.index.as_deref())?.clone();
+    let version = request.version.clone();
+    let work = async move {
+        follower
+            .install(&request.name, request.version.as_deref())
+            .await
+    };
+    answer_within(&state, version, work).await
+}
+
+/// Runs an install apart from the request, so that the request's end (its timeout, a
+/// client that went away) never stops it half-way, and answers with its result, or,
+/// when it is not done short of the request timeout, with `installing`.
+async fn answer_within(
+    state: &AppState,
+    version: Option<String>,
+    work: impl Future<Output = Result<InstallResult, IndexError>> + Send + 'static,
+) -> Result<(StatusCode, Json<InstallResult>), ApiError> {
+    let mut running = tokio::spawn(work);
+    let result = match tokio::time::timeout(state.max_wait, &mut running).await {
+        Ok(Ok(result)) => result?,
+        Ok(Err(error)) => return Err(ApiError::internal(format!("install task: {error}"))),
+        Err(_) => {
+            tracing::info!("install still running when the answer was due: answering `installing`");
+            InstallResult::Installing { version }
+        }
+    };
     Ok(answer(result))
 }
 
 fn answer(result: InstallResult) -> (StatusCode, Json<InstallResult>) {
     let status = match result {
-        InstallResult::ApprovalRequired { .. } => StatusCode::ACCEPTED,
+        InstallResult::ApprovalRequired { .. } | InstallResult::Installing { .. } => {
+            StatusCode::ACCEPTED
+        }
         _ => StatusCode::OK,
     };
     (status, Json(result))
@@ -88,14 +115,16 @@ pub(super) struct ApproveRequest {
 }
 
 /// `POST /api/plugins/{name}/approve`
-#[utoipa::path(post, path = "/api/plugins/{name}/approve", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body = ApproveRequest, responses((status = 200, description = "Approved and installed", body = InstallResult), (status = 409, description = "The approval does not match what is pending", body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/plugins/{name}/approve", tag = "plugins", params(("name" = String, Path, description = "Plugin name")), request_body = ApproveRequest, responses((status = 200, description = "Approved and installed", body = InstallResult), (status = 202, description = "Approved, still installing when the answer was due (outcome `installing`: the result follows as an event and in the plugin's history)", body = InstallResult), (status = 409, description = "The approval does not match what is pending", body = super::error::ErrorBody)))]
 pub(super) async fn approve(
     State(state): State<AppState>,
     Path(name): Path<String>,
     ApiJson(request): ApiJson<ApproveRequest>,
 ) -> Result<(StatusCode, Json<InstallResult>), ApiError> {
-    let follower = state.indexes.get(request.index.as_deref())?;
-    Ok(answer(follower.approve(&name, &request.approval).await?))
+    let follower = state.indexes.get(request.index.as_deref())?.clone();
+    let version = Some(request.approval.version.clone());
+    let work = async move { follower.approve(&name, &request.approval).await };
+    answer_within(&state, version, work).await
 }
 
 /// `POST /api/plugins/{name}/pin`, `DELETE` the same: the answer.

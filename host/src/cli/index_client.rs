@@ -180,6 +180,10 @@ fn report(name: &str, body: &Value) -> ExitCode {
             "{name} {} already serves",
             body["version"].as_str().unwrap_or("?")
         ),
+        Some("installing") => println!(
+            "{name} is still being installed (a large plugin compiles for a while); \
+             `kura plugin list` shows it once it serves, and its history says how it went"
+        ),
         _ => println!("{name}: {body}"),
     }
     ExitCode::SUCCESS

@@ -46,6 +46,14 @@ pub(crate) enum InstallResult {
     Unchanged { version: String },
     /// The operator must approve first (`POST /api/plugins/{name}/approve` with this).
     ApprovalRequired { pending: Pending },
+    /// Still being installed when the answer was due (a JavaScript or Python component
+    /// compiles for long on a small machine); the install goes on, and its outcome
+    /// follows as a `plugin_update_installed` event and a line of the plugin's history
+    /// (`installed`, or `refused` with the reason).
+    Installing {
+        /// The version asked for, when one was.
+        version: Option<String>,
+    },
 }
 
 /// The operator's approval: it must echo what is pending, exactly.

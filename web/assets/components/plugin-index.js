@@ -21,6 +21,7 @@ async function perform(work, onChanged) {
 
 function installed(result, name) {
   if (result.outcome === 'approval_required') toast(t('index.needs_approval', { name, version: result.pending.version }), 'info');
+  else if (result.outcome === 'installing') toast(t('index.installing', { name }), 'info');
   else toast(t('index.installed', { name, version: result.version }), 'success');
 }
 

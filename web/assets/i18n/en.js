@@ -371,6 +371,7 @@ export default {
   'index.update_to': 'Update to {version}',
   'index.installed': '{name} {version} installed',
   'index.needs_approval': '{name} {version} needs your approval',
+  'index.installing': '{name} is being installed: it appears here once it serves',
   'index.pending': '{name} {version} waits for approval',
   'index.hosts_added': 'New hosts: {hosts}.',
   'index.hosts_removed': 'Hosts no longer used: {hosts}.',

@@ -370,6 +370,7 @@ export default {
   'index.update_to': '更新到 {version}',
   'index.installed': '{name} {version} 已安装',
   'index.needs_approval': '{name} {version} 需要你的批准',
+  'index.installing': '{name} 正在安装：可用后会显示在这里',
   'index.pending': '{name} {version} 等待批准',
   'index.hosts_added': '新增主机：{hosts}。',
   'index.hosts_removed': '不再使用的主机：{hosts}。',
