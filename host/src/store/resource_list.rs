@@ -139,34 +139,15 @@ impl Store {
                 }
             },
         };
-        // A search's candidates are checked once, for the count and the page alike.
-        let (mut sql, plan) = match source {
-            SearchSource::Rows => (Sql::new(""), Plan::new(query, source)),
-            SearchSource::Index(_) | SearchSource::Trigrams(_) => {
-                let matched = Plan::new(query, source).matched_cte();
-                (matched, Plan::over_matched(query))
-            }
-        };
+        let sql = self.count_and_page_sql(query, source, cap)?;
         let (counted, rows) = match self.backend {
             Backend::Sqlite => {
-                sql.push("SELECT (");
-                sql.append(&plan.count_sql(Some(cap)))
-                    .push(") AS counted, (")
-                    .append(&plan.page_json_sql(query)?)
-                    .push(") AS page");
                 let row = sql.query_on(self.backend).fetch_one(self.reader()).await?;
                 let counted: i64 = row.try_get(0)?;
                 let text: Option<String> = row.try_get(1)?;
                 (counted, json_rows(text.as_deref())?)
             }
-            // The page's rows, each beside the count; one row with no page when none
-            // matches.
             Backend::Postgres => {
-                sql.push("SELECT counted.n AS counted, page_rows.* FROM (")
-                    .append(&plan.count_sql(Some(cap)))
-                    .push(") AS counted(n) LEFT JOIN (")
-                    .append(&plan.page_sql(query, self.backend)?)
-                    .push(") AS page_rows ON true");
                 let rows = sql.query_on(self.backend).fetch_all(self.reader()).await?;
                 let counted = match rows.first() {
                     Some(row) => row.try_get::<i64, _>("counted")?,
@@ -183,6 +164,42 @@ impl Store {
         };
         let count = counted.max(0) as u64;
         Ok(((count <= cap).then_some(count), page_of(query, rows)))
+    }
+
+    /// The one statement of [`Self::count_and_page`]: on SQLite a row of the count and
+    /// the page as JSON; on PostgreSQL the page's rows, each beside the count (one row
+    /// with no page when none matches).
+    fn count_and_page_sql(
+        &self,
+        query: &ResourceQuery,
+        source: SearchSource,
+        cap: u64,
+    ) -> Result<Sql> {
+        // A search's candidates are checked once, for the count and the page alike.
+        let (mut sql, plan) = match source {
+            SearchSource::Rows => (Sql::new(""), Plan::new(query, source)),
+            SearchSource::Index(_) | SearchSource::Trigrams(_) => {
+                let matched = Plan::new(query, source).matched_cte();
+                (matched, Plan::over_matched(query))
+            }
+        };
+        match self.backend {
+            Backend::Sqlite => {
+                sql.push("SELECT (");
+                sql.append(&plan.count_sql(Some(cap)))
+                    .push(") AS counted, (")
+                    .append(&plan.page_json_sql(query)?)
+                    .push(") AS page");
+            }
+            Backend::Postgres => {
+                sql.push("SELECT counted.n AS counted, page_rows.* FROM (")
+                    .append(&plan.count_sql(Some(cap)))
+                    .push(") AS counted(n) LEFT JOIN (")
+                    .append(&plan.page_sql(query, self.backend)?)
+                    .push(") AS page_rows ON true");
+            }
+        }
+        Ok(sql)
     }
 
     /// Where the query's search finds its matches. When one of the term's trigrams is
@@ -236,7 +253,9 @@ impl Store {
     }
 
     /// The query plans of a list page and its count, as the backend prints them
-    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL): for the plan tests.
+    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), and of the statement
+    /// that counts and pages a search from its rarest trigrams at once, when the query's
+    /// term has them: for the plan tests.
     /// PostgreSQL plans with sequential scans and sorts switched off, so its plan
     /// answers "does an index serve this filter in this order" rather than "is a sort of
     /// a handful of rows cheaper here" (it rightly is, for a person with eight works).
@@ -245,7 +264,14 @@ impl Store {
         &self,
         query: &ResourceQuery,
         matches_at_least: u64,
-    ) -> Result<(String, String)> {
+    ) -> Result<(String, String, Option<String>)> {
+        let combined = match searched_term(query) {
+            Some(term) => match self.rare_source(term).await? {
+                Some(source) => Some(self.count_and_page_sql(query, source, 10_000)?),
+                None => None,
+            },
+            None => None,
+        };
         let source = self
             .search_source(query, Read::Page { matches_at_least })
             .await?;
@@ -269,8 +295,9 @@ impl Store {
                 "EXPLAIN "
             }
         };
+        let explained_combined = combined.is_some();
         let mut texts = Vec::new();
-        for sql in [page, count] {
+        for sql in [page, count].into_iter().chain(combined) {
             let rows = sql
                 .with_text(format!("{explain}{}", sql.text))
                 .query()
@@ -286,7 +313,8 @@ impl Store {
             texts.push(lines.join("\n"));
         }
         tx.rollback().await?;
-        Ok((texts.remove(0), texts.remove(0)))
+        let combined = explained_combined.then(|| texts.remove(2));
+        Ok((texts.remove(0), texts.remove(0), combined))
     }
 }
 
