@@ -281,6 +281,10 @@ impl State {
         }
         // Whole parts in memory are kept in their files for a resume.
         let spilled = self.spill_waiting();
+        // What a failed spill left in memory goes back to the download's budget.
+        for (_, waiting) in self.waiting.drain() {
+            self.plan.held.give_back(waiting.held.bytes);
+        }
         result?;
         spilled?;
         if let Some(flusher) = self.flusher.take() {

@@ -4,9 +4,11 @@
 //! between parts, so more requests go out ahead, enough to cover the latency (the
 //! bandwidth-delay product in parts), up to [`MAX_IN_FLIGHT`]. On a slow link the bodies
 //! take long, so nothing more is sent ahead of them. Before any part is timed, the media
-//! playlist's round trip stands for the latency: when it is long ([`FAR`]), the first
-//! requests go out up to the cap at once, since waiting for a first body to time would
-//! cost a whole round trip more (the count comes down once bodies prove slow).
+//! playlist's round trip stands for the latency: when it is long ([`FAR`]), twice the
+//! configured count go out at once (up to the cap), since waiting for a first body to
+//! time would cost a whole round trip more; the first part timed replaces that guess
+//! (the round trip may include retries or a connection's setup), and the count comes
+//! down when bodies prove slow.
 //! `request_ahead: 0` means none ahead, ever: one request per reader.
 
 use std::time::Duration;
@@ -64,7 +66,12 @@ impl Pacer {
     pub(crate) fn record(&mut self, timing: PartTiming) {
         let blend =
             |old: Option<f64>, new: f64| Some(old.map_or(new, |old| old + WEIGHT * (new - old)));
-        self.latency = blend(self.latency, timing.latency.as_secs_f64());
+        // The first part timed replaces the playlist's round trip.
+        let seeded = self.body.is_none();
+        self.latency = blend(
+            self.latency.filter(|_| !seeded),
+            timing.latency.as_secs_f64(),
+        );
         self.body = blend(self.body, timing.body.as_secs_f64());
     }
 
@@ -75,7 +82,9 @@ impl Pacer {
         }
         let (Some(latency), Some(body)) = (self.latency, self.body) else {
             return match self.latency {
-                Some(latency) if latency >= FAR.as_secs_f64() => MAX_IN_FLIGHT.max(self.floor),
+                Some(latency) if latency >= FAR.as_secs_f64() => {
+                    (2 * self.floor).min(MAX_IN_FLIGHT).max(self.floor)
+                }
                 _ => self.floor,
             };
         };
@@ -129,6 +138,18 @@ mod tests {
         let mut none_ahead = Pacer::new(8, 0);
         none_ahead.seed(Duration::from_millis(200));
         assert_eq!(none_ahead.in_flight(), 8, "none ahead asked for: none");
+        let mut few = Pacer::new(1, 1);
+        few.seed(Duration::from_millis(200));
+        assert_eq!(
+            few.in_flight(),
+            4,
+            "twice the configured count, not the cap"
+        );
+        // A round trip inflated by a retry is replaced by the first part's latency.
+        let mut retried = Pacer::new(8, 8);
+        retried.seed(Duration::from_secs(1));
+        retried.record(timing(1, 10));
+        assert_eq!(retried.in_flight(), 16);
     }
 
     #[test]

@@ -266,13 +266,16 @@ async fn try_once(
     if *counted == 0 {
         return Err(retry("empty body".to_owned()));
     }
+    // Timed before the disk thread saves it: a part held in memory waits there for
+    // the parts before it, which is not the site's doing.
+    let body = turn.elapsed();
+    // A range cut from a whole resource leaves its connection mid-body: closed now,
+    // not held while the part waits for its turn.
+    drop(response);
     ticket.leave();
     sink.finish(index).await.map_err(write_error)?;
     Ok(PartDone {
         bytes: *counted,
-        timing: PartTiming {
-            latency,
-            body: turn.elapsed(),
-        },
+        timing: PartTiming { latency, body },
     })
 }
