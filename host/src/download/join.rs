@@ -4,15 +4,15 @@
 //! The part whose turn it is (every part before it in assembly order is joined) is
 //! written straight into `joined` in the work directory. A part that arrives ahead of
 //! its turn waits in memory while the early parts held there stay within
-//! [`super::held::HELD_BYTES`], and is written into `joined` when its turn comes: its fetch is told
-//! the part is saved only then, so it keeps its place among the requests in flight
-//! (a process killed meanwhile loses no more than the parts in flight). Past that
-//! budget, or when the part at the turn failed a try (it may wait long, for a retry or
-//! a fresh URL) or the fetching stops, early parts go to their own files (`NAME.part`,
-//! renamed to `NAME` when whole), appended when their turn comes (the kernel copies:
-//! `copy_file_range` on Linux), then deleted. Each joined part is a line in the
-//! journal. So the stream is whole the moment the last part lands, and most bytes are
-//! written once, even when the parts read at once finish in any order.
+//! [`super::held::HELD_BYTES`], and is written into `joined` when its turn comes: its
+//! fetch is told the part is saved only then, so it keeps its place among the requests
+//! in flight (a process killed meanwhile loses no more than the parts in flight). Past
+//! that budget, once a try of any part failed (the part at the turn may then wait long,
+//! for a retry or a fresh URL) or when the fetching stops, early parts go to their own
+//! files (`NAME.part`, renamed to `NAME` when whole), appended when their turn comes
+//! (the kernel copies: `copy_file_range` on Linux), then deleted. Each joined part is a
+//! line in the journal. So the stream is whole the moment the last part lands, and most
+//! bytes are written once, even when the parts read at once finish in any order.
 //!
 //! When `joined` itself becomes the published file, a second thread fsyncs it every
 //! [`CHECKPOINT_BYTES`] while the download goes on, so the disk writes overlap the
@@ -395,17 +395,31 @@ impl State {
         File::create(&path).map_err(|error| io_error(&path, error))
     }
 
+    /// Gives `held`'s memory back and writes its bytes to `part`'s own file (`.part`),
+    /// which is returned open at its end.
+    fn held_to_file(&mut self, part: usize, held: &Held) -> Result<File, DownloadError> {
+        self.plan.held.give_back(held.bytes);
+        let mut file = self.create_part_file(part)?;
+        write_chunks(&mut file, &held.chunks).map_err(|error| {
+            let (_, partial) = part_paths(&self.plan.dir, &self.plan.names[part]);
+            io_error(&partial, error)
+        })?;
+        Ok(file)
+    }
+
+    /// Gives `held`'s memory back and appends its bytes to `joined`.
+    fn held_to_joined(&mut self, held: &Held) -> Result<(), DownloadError> {
+        self.plan.held.give_back(held.bytes);
+        write_chunks(&mut self.joined, &held.chunks)
+            .map_err(|error| io_error(&self.joined_path, error))
+    }
+
     /// Moves the bytes of `part`, being written in memory, to its own file to go on there.
     fn spill_writing(&mut self, part: usize) -> Result<(), DownloadError> {
         let Some(Target::Held(held)) = self.writing.remove(&part) else {
             return Ok(());
         };
-        self.plan.held.give_back(held.bytes);
-        let mut file = self.create_part_file(part)?;
-        write_chunks(&mut file, &held.chunks).map_err(|error| {
-            let (_, path) = part_paths(&self.plan.dir, &self.plan.names[part]);
-            io_error(&path, error)
-        })?;
+        let file = self.held_to_file(part, &held)?;
         self.writing.insert(part, Target::File(file));
         Ok(())
     }
@@ -418,12 +432,8 @@ impl State {
             let Some(waiting) = self.waiting.remove(&part) else {
                 continue;
             };
-            self.plan.held.give_back(waiting.held.bytes);
+            drop(self.held_to_file(part, &waiting.held)?);
             let (path, partial) = part_paths(&self.plan.dir, &self.plan.names[part]);
-            let mut file = self.create_part_file(part)?;
-            write_chunks(&mut file, &waiting.held.chunks)
-                .map_err(|error| io_error(&partial, error))?;
-            drop(file);
             std::fs::rename(&partial, &path).map_err(|error| io_error(&path, error))?;
             self.plan.on_disk[part] = true;
             let _ = waiting.saved.send(());
@@ -488,9 +498,7 @@ impl State {
     fn advance(&mut self) -> Result<(), DownloadError> {
         while let Some(&part) = self.plan.order.get(self.cursor) {
             if let Some(waiting) = self.waiting.remove(&part) {
-                self.plan.held.give_back(waiting.held.bytes);
-                write_chunks(&mut self.joined, &waiting.held.chunks)
-                    .map_err(|error| io_error(&self.joined_path, error))?;
+                self.held_to_joined(&waiting.held)?;
                 self.commit(part, waiting.held.bytes)?;
                 let _ = waiting.saved.send(());
                 continue;
@@ -525,9 +533,7 @@ impl State {
                 self.writing.insert(part, Target::Joined(written));
             }
             Some(Target::Held(held)) => {
-                self.plan.held.give_back(held.bytes);
-                write_chunks(&mut self.joined, &held.chunks)
-                    .map_err(|error| io_error(&self.joined_path, error))?;
+                self.held_to_joined(&held)?;
                 self.writing.insert(part, Target::Joined(held.bytes));
             }
             Some(other) => {
