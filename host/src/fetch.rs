@@ -10,6 +10,7 @@ mod allowlist;
 mod cookies;
 mod headers;
 mod resolver;
+mod trust;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +49,12 @@ impl FetchRequest {
             follow_redirects: true,
         }
     }
+}
+
+/// TLS settings for another client of this process (the CLI's client of the API): the
+/// outbound client's versions, and the system's roots read at the first certificate.
+pub(crate) fn tls_settings() -> Result<rustls::ClientConfig, String> {
+    trust::client_config(Arc::new(trust::SystemRoots::new(Vec::new())))
 }
 
 /// A complete answer (any status).
@@ -98,18 +105,40 @@ struct Inner {
     client: reqwest::Client,
     rules: Arc<AddressRules>,
     config: FetchConfig,
+    /// The verifier's roots, to tell whether they were read.
+    #[cfg(test)]
+    roots: Arc<trust::SystemRoots>,
 }
 
 impl FetchClient {
     /// Builds the client from config: proxy, timeouts, the checked resolver.
     pub fn new(config: &FetchConfig) -> Result<Self, FetchError> {
+        Self::build(config, Vec::new())
+    }
+
+    /// Like [`Self::new`], trusting `extra` roots beside the system's (a test's own CA).
+    #[cfg(test)]
+    pub(crate) fn trusting(
+        config: &FetchConfig,
+        extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+    ) -> Result<Self, FetchError> {
+        Self::build(config, extra)
+    }
+
+    fn build(
+        config: &FetchConfig,
+        extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+    ) -> Result<Self, FetchError> {
         let mut allow_private = config.allow_private_hosts.clone();
         if let Some(proxy) = &config.proxy {
             // The operator's proxy may live on a private address.
             allow_private.extend(crate::config::PrivateHost::for_url(proxy));
         }
         let rules = Arc::new(AddressRules::new(allow_private, config.resolve.clone()));
+        let roots = Arc::new(trust::SystemRoots::new(extra));
+        let tls = trust::client_config(roots.clone()).map_err(FetchError::Network)?;
         let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .dns_resolver(Arc::new(CheckedResolver::new(rules.clone())))
@@ -127,8 +156,17 @@ impl FetchClient {
                 client,
                 rules,
                 config: config.clone(),
+                #[cfg(test)]
+                roots,
             }),
         })
+    }
+
+    /// Whether the system's trust roots have been read: not before the first HTTPS
+    /// answer's certificate.
+    #[cfg(test)]
+    pub(crate) fn trust_roots_loaded(&self) -> bool {
+        self.inner.roots.loaded()
     }
 
     /// The config this client was built from.

@@ -273,6 +273,9 @@ impl Api {
         });
         Ok(Self {
             client: reqwest::Client::builder()
+                .tls_backend_preconfigured(
+                    crate::fetch::tls_settings().map_err(|error| anyhow::anyhow!(error))?,
+                )
                 .timeout(std::time::Duration::from_secs(600))
                 .build()?,
             base,

@@ -5,7 +5,8 @@
 //! decrypted on its own with that block as its IV. The last block is held back until the
 //! end: it carries the PKCS#7 padding to strip.
 
-use aes::cipher::block_padding::{NoPadding, Pkcs7};
+use aes::cipher::array::Array;
+use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
 
 type Decryptor = cbc::Decryptor<aes::Aes128>;
@@ -18,60 +19,74 @@ const BLOCK: usize = 16;
 #[error("cannot decrypt the segment (wrong key or damaged data)")]
 pub(crate) struct DecryptError;
 
-/// Decrypts one segment fed in chunks of any size.
+/// Decrypts one segment fed in chunks of any size. The cipher keeps the chain's last
+/// ciphertext block between chunks, and each chunk is decrypted straight from the
+/// received bytes into the plaintext buffer: no copy of the ciphertext is made.
 pub(crate) struct StreamDecryptor {
-    key: [u8; 16],
-    iv: [u8; 16],
-    /// Ciphertext not yet decrypted: always less than a block, or the held-back last one.
-    pending: Vec<u8>,
+    cipher: Decryptor,
+    /// Ciphertext not yet decrypted: fewer than a block's bytes, or the held-back last
+    /// block.
+    pending: [u8; BLOCK],
+    pending_len: usize,
 }
 
 impl StreamDecryptor {
     pub(crate) fn new(key: [u8; 16], iv: [u8; 16]) -> Self {
         Self {
-            key,
-            iv,
-            pending: Vec::with_capacity(BLOCK * 2),
+            cipher: Decryptor::new(&key.into(), &iv.into()),
+            pending: [0; BLOCK],
+            pending_len: 0,
         }
     }
 
     /// Decrypts what `chunk` completes; returns plaintext (possibly empty).
     pub(crate) fn update(&mut self, chunk: &[u8]) -> Result<Vec<u8>, DecryptError> {
-        self.pending.extend_from_slice(chunk);
+        let total = self.pending_len + chunk.len();
         // Keep at least one whole block back: it may be the last, with the padding.
-        let ready = match self.pending.len() {
+        let ready = match total {
             0..=BLOCK => 0,
-            len if len % BLOCK == 0 => len - BLOCK,
-            len => len - len % BLOCK,
+            total if total % BLOCK == 0 => total - BLOCK,
+            total => total - total % BLOCK,
         };
         if ready == 0 {
+            self.pending[self.pending_len..total].copy_from_slice(chunk);
+            self.pending_len = total;
             return Ok(Vec::new());
         }
-        let rest = self.pending.split_off(ready);
-        let mut blocks = std::mem::replace(&mut self.pending, rest);
-        let next_iv = last_block(&blocks);
-        Decryptor::new(&self.key.into(), &self.iv.into())
-            .decrypt_padded::<NoPadding>(&mut blocks)
+        let mut plain = vec![0; ready];
+        let mut rest = chunk;
+        let mut done = 0;
+        if self.pending_len > 0 {
+            // The pending bytes and the chunk's first ones make one block (`ready` is at
+            // least a block past them, so the chunk has them).
+            let (head, tail) = rest.split_at(BLOCK - self.pending_len);
+            self.pending[self.pending_len..].copy_from_slice(head);
+            let out = Array::slice_as_chunks_mut(&mut plain[..BLOCK]).0;
+            self.cipher
+                .decrypt_block_b2b(&Array(self.pending), &mut out[0]);
+            rest = tail;
+            done = BLOCK;
+        }
+        let (body, left) = rest.split_at(ready - done);
+        let (in_blocks, _) = Array::slice_as_chunks(body);
+        let (out_blocks, _) = Array::slice_as_chunks_mut(&mut plain[done..]);
+        self.cipher
+            .decrypt_blocks_b2b(in_blocks, out_blocks)
             .map_err(|_| DecryptError)?;
-        self.iv = next_iv;
-        Ok(blocks)
+        self.pending[..left.len()].copy_from_slice(left);
+        self.pending_len = left.len();
+        Ok(plain)
     }
 
     /// Decrypts the held-back block and strips the padding.
     pub(crate) fn finish(self) -> Result<Vec<u8>, DecryptError> {
-        if self.pending.len() != BLOCK {
+        if self.pending_len != BLOCK {
             return Err(DecryptError);
         }
-        Decryptor::new(&self.key.into(), &self.iv.into())
+        self.cipher
             .decrypt_padded_vec::<Pkcs7>(&self.pending)
             .map_err(|_| DecryptError)
     }
-}
-
-fn last_block(blocks: &[u8]) -> [u8; 16] {
-    let mut iv = [0; 16];
-    iv.copy_from_slice(&blocks[blocks.len() - BLOCK..]);
-    iv
 }
 
 #[cfg(test)]
@@ -102,6 +117,29 @@ mod tests {
                 assert_eq!(out, plaintext, "len {len}, chunk {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn chunks_of_changing_sizes_give_the_plaintext() {
+        let (key, iv) = ([9; 16], [4; 16]);
+        let plaintext: Vec<u8> = (0..5000).map(|i| (i * 13 % 256) as u8).collect();
+        let ciphertext = encrypt(&key, &iv, &plaintext);
+        // Sizes that end a chunk mid-block, on a block, and one byte into the next.
+        let sizes = [3, 29, 16, 1, 47, 32, 15, 17, 200];
+        let mut decryptor = StreamDecryptor::new(key, iv);
+        let (mut out, mut at) = (Vec::new(), 0);
+        for size in sizes.iter().cycle() {
+            if at == ciphertext.len() {
+                break;
+            }
+            let end = (at + size).min(ciphertext.len());
+            let plain = decryptor.update(&ciphertext[at..end]).expect("whole blocks");
+            assert_eq!(plain.len() % 16, 0, "whole blocks only");
+            out.extend(plain);
+            at = end;
+        }
+        out.extend(decryptor.finish().expect("valid padding"));
+        assert_eq!(out, plaintext);
     }
 
     #[test]
