@@ -25,12 +25,14 @@ mod keys;
 mod pacer;
 mod playlist;
 mod progress;
+mod refresh;
 mod remote;
 mod renditions;
 mod retry;
 mod rewrite;
 mod schedule;
 mod segments;
+mod ts_start;
 mod webvtt;
 mod workdir;
 
@@ -181,7 +183,8 @@ pub(crate) struct DownloadOutcome {
     pub(crate) remux_error: Option<String>,
     /// Segments found complete in the work directory and not fetched again.
     pub(crate) reused_segments: usize,
-    /// Times the stream URL was refreshed through the caller, by every track.
+    /// Fresh stream URLs the caller gave (one serves every track that found the URL
+    /// expired).
     pub(crate) refreshed_urls: u32,
     /// The playlist filters that changed what was downloaded, in the order they ran.
     pub(crate) playlist_filters: Vec<String>,
@@ -288,13 +291,15 @@ enum SubtitleError {
     Fatal(DownloadError),
 }
 
-/// Merges a subtitle track's joined segments into one WebVTT file at `target`; its size.
-async fn save_subtitles(joined: &Path, target: &Path) -> Result<u64, SubtitleError> {
-    let (joined, target) = (joined.to_owned(), target.to_owned());
+/// Merges a subtitle track's joined segments into one WebVTT file at `target`, its cues
+/// timed from the start of the joined `video`; its size.
+async fn save_subtitles(joined: &Path, video: &Path, target: &Path) -> Result<u64, SubtitleError> {
+    let (joined, video, target) = (joined.to_owned(), video.to_owned(), target.to_owned());
     tokio::task::spawn_blocking(move || {
         let bytes = std::fs::read(&joined)
             .map_err(|error| SubtitleError::Fatal(error::io_error(&joined, error)))?;
-        let merged = webvtt::merge(&bytes).map_err(SubtitleError::Skipped)?;
+        let merged =
+            webvtt::merge(&bytes, ts_start::first_pts(&video)).map_err(SubtitleError::Skipped)?;
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|error| SubtitleError::Fatal(error::io_error(parent, error)))?;
@@ -381,16 +386,17 @@ pub(crate) async fn download(
     // finishes its own disk thread before `download` returns.
     let stop = cancel.child_token();
     let held = held::HeldBudget::default();
-    let schedule = |pick, work_dir, preloaded, source, track| schedule::Schedule {
+    let shared_refresh = refresh.map(refresh::SharedRefresh::new);
+    let schedule = |pick, work_dir, preloaded, (source, generation), track| schedule::Schedule {
         client,
         jar,
         policy: &policy,
         request: &request,
-        refresh,
+        refresh: shared_refresh.as_ref(),
         cancel: &stop,
         progress: reporter(&combined, track),
         source,
-        refreshed: 0,
+        generation,
         pick,
         work_dir,
         preloaded,
@@ -402,7 +408,7 @@ pub(crate) async fn download(
         Pick::Variant(request.variant),
         request.work_dir.clone(),
         None,
-        source,
+        (source, 0),
         0,
     );
     let loaded = main.load().await?;
@@ -427,7 +433,7 @@ pub(crate) async fn download(
                 pick,
                 request.work_dir.join(&track.dir_name),
                 master.clone(),
-                main.source.clone(),
+                (main.source.clone(), main.generation),
                 index,
             );
             (track, side)
@@ -536,7 +542,7 @@ pub(crate) async fn download(
                     }),
                     RenditionKind::Subtitles => {
                         let target = assemble::sidecar_path(&request.output, &track.tag, "vtt");
-                        match save_subtitles(&side_joined.path, &target).await {
+                        match save_subtitles(&side_joined.path, &joined.path, &target).await {
                             Ok(bytes) => {
                                 outcome.file = Some(target);
                                 outcome.bytes = bytes;
@@ -566,16 +572,18 @@ pub(crate) async fn download(
         &cancel,
     )
     .await?;
-    let mut sizes = assembled.audio_bytes.iter();
-    for (track, input) in tracks
+    let mut refused = Vec::new();
+    for ((track, input), kept) in tracks
         .iter_mut()
         .filter(|track| track.kind == RenditionKind::Audio)
         .zip(&audio)
+        .zip(&assembled.audio_kept)
     {
-        track.muxed = assembled.remuxed;
-        if !assembled.remuxed {
+        track.muxed = kept.is_none();
+        if let Some(bytes) = kept {
             track.file = Some(input.sidecar.clone());
-            track.bytes = sizes.next().copied().unwrap_or(0);
+            track.bytes = *bytes;
+            refused.push(format!("`{}`", input.name));
         }
     }
     if !audio.is_empty() && !assembled.remuxed {
@@ -587,6 +595,11 @@ pub(crate) async fn download(
         warnings.push(format!(
             "the video has no audio of its own here: its {} audio track(s) are kept in files beside it because {why}",
             audio.len()
+        ));
+    } else if let Some(reason) = &assembled.audio_refused {
+        warnings.push(format!(
+            "ffmpeg refused the audio track(s) {} ({reason}): the video was remuxed without them, and they are kept in files beside it",
+            refused.join(", ")
         ));
     }
     workdir::remove(&request.work_dir).await;
@@ -609,7 +622,10 @@ pub(crate) async fn download(
         remuxed: assembled.remuxed,
         remux_error: assembled.remux_error,
         reused_segments: fetched.reused_segments,
-        refreshed_urls: main.refreshed + sides.iter().map(|(_, side)| side.refreshed).sum::<u32>(),
+        refreshed_urls: match &shared_refresh {
+            Some(shared) => shared.given().await,
+            None => 0,
+        },
         playlist_filters: stream.filtered_by.clone(),
         tracks,
         warnings,

@@ -1,9 +1,11 @@
 //! Publishing: the joined stream and the audio renditions fetched beside it are remuxed
 //! by `ffmpeg -c copy` into `<output>.part` (MP4, each audio track with its language and
 //! name) or taken as they are, fsynced and renamed onto the output path, so the output
-//! either is complete or does not exist. When ffmpeg fails (a stream it cannot parse) or
-//! is not installed, the joined stream is published as it is and each audio track as its
-//! own file beside it (published first: once the output exists, so do they), and the
+//! either is complete or does not exist. When ffmpeg refuses an audio track and names
+//! it, the remux is made once more without it, and that track is kept in its own file
+//! beside the video. When ffmpeg fails otherwise (a video it cannot parse) or is not
+//! installed, the joined stream is published as it is and each audio track as its own
+//! file beside it (published first: once the output exists, so do they), and the
 //! outcome says why. A file is named after its real container: an MPEG-TS stream kept
 //! as it is becomes `<stem>.ts` beside the `.mp4` asked for (fMP4 is MP4 and keeps the
 //! name), and a file of the other name left by an earlier download is removed once the
@@ -31,8 +33,11 @@ pub(crate) struct Assembled {
     pub(crate) remuxed: bool,
     /// Why ffmpeg failed, when it did.
     pub(crate) remux_error: Option<String>,
-    /// Each audio track's own file size, when kept beside the output.
-    pub(crate) audio_bytes: Vec<u64>,
+    /// Per audio track: `None` when muxed into the output, else the size of its own
+    /// file beside it.
+    pub(crate) audio_kept: Vec<Option<u64>>,
+    /// Why ffmpeg refused the audio tracks left out of a remux that was made.
+    pub(crate) audio_refused: Option<String>,
 }
 
 /// An audio rendition fetched beside the video.
@@ -55,8 +60,9 @@ pub(crate) fn sidecar_path(output: &Path, tag: &str, extension: &str) -> PathBuf
 
 /// Why a remux did not produce the file.
 enum RemuxError {
-    /// ffmpeg could not do it: fall back to joining.
-    Failed(String),
+    /// ffmpeg could not do it: the reason for the outcome, and all it printed (which
+    /// names an input it could not read).
+    Failed { reason: String, messages: String },
     /// Cancelled, disk full or local I/O: stop.
     Fatal(DownloadError),
 }
@@ -84,32 +90,26 @@ pub(crate) async fn assemble(
             .map_err(|error| io_error(parent, error))?;
     }
     let part = part_path(output);
-    let mut remux_error = None;
+    let (mut remux_error, mut audio_refused) = (None, None);
+    let mut muxed = vec![false; audio.len()];
     if let Some(ffmpeg) = ffmpeg {
-        match remux(ffmpeg, &remux_args(joined, audio, &part), &part, cancel).await {
-            Ok(()) => {}
-            Err(failure) => {
-                let _ = tokio::fs::remove_file(&part).await;
-                match failure {
-                    RemuxError::Fatal(error) => return Err(error),
-                    RemuxError::Failed(reason) => {
-                        tracing::warn!(%reason, "remux failed: keeping the stream's container");
-                        remux_error = Some(reason);
-                    }
-                }
-            }
+        match remux_tracks(ffmpeg, joined, audio, &part, cancel).await? {
+            Ok(Muxed { tracks, refused }) => (muxed, audio_refused) = (tracks, refused),
+            Err(reason) => remux_error = Some(reason),
         }
     }
     let remuxed = ffmpeg.is_some() && remux_error.is_none();
-    let mut audio_bytes = Vec::new();
-    if !remuxed {
-        for track in audio {
-            let (source, target) = (track.joined.clone(), track.sidecar.clone());
-            let bytes = tokio::task::spawn_blocking(move || publish(&source, &target))
-                .await
-                .map_err(|error| DownloadError::Internal(format!("publish task: {error}")))??;
-            audio_bytes.push(bytes);
+    let mut audio_kept = Vec::new();
+    for (track, muxed) in audio.iter().zip(&muxed) {
+        if *muxed {
+            audio_kept.push(None);
+            continue;
         }
+        let (source, target) = (track.joined.clone(), track.sidecar.clone());
+        let bytes = tokio::task::spawn_blocking(move || publish(&source, &target))
+            .await
+            .map_err(|error| DownloadError::Internal(format!("publish task: {error}")))??;
+        audio_kept.push(Some(bytes));
     }
     let source = if remuxed { part } else { joined.to_owned() };
     let container = match (remuxed, stream.container) {
@@ -134,8 +134,62 @@ pub(crate) async fn assemble(
         container,
         remuxed,
         remux_error,
-        audio_bytes,
+        audio_kept,
+        audio_refused,
     })
+}
+
+/// Which audio tracks a remux that was made holds, and why ffmpeg refused the others.
+struct Muxed {
+    tracks: Vec<bool>,
+    refused: Option<String>,
+}
+
+/// Remuxes the video with the audio tracks into `part`. When ffmpeg fails naming audio
+/// inputs it could not read, tries once more without them. What was muxed, or why no
+/// remux was made (`part` removed).
+async fn remux_tracks(
+    ffmpeg: &Path,
+    joined: &Path,
+    audio: &[AudioInput],
+    part: &Path,
+    cancel: &CancellationToken,
+) -> Result<Result<Muxed, String>, DownloadError> {
+    let mut chosen: Vec<usize> = (0..audio.len()).collect();
+    let mut refusal = None;
+    loop {
+        let inputs: Vec<&AudioInput> = chosen.iter().map(|&index| &audio[index]).collect();
+        let failure = match remux(ffmpeg, &remux_args(joined, &inputs, part), part, cancel).await {
+            Ok(()) => {
+                let mut tracks = vec![false; audio.len()];
+                for index in chosen {
+                    tracks[index] = true;
+                }
+                return Ok(Ok(Muxed {
+                    tracks,
+                    refused: refusal,
+                }));
+            }
+            Err(failure) => failure,
+        };
+        let _ = tokio::fs::remove_file(part).await;
+        let (reason, messages) = match failure {
+            RemuxError::Fatal(error) => return Err(error),
+            RemuxError::Failed { reason, messages } => (reason, messages),
+        };
+        let refused: Vec<usize> = chosen
+            .iter()
+            .copied()
+            .filter(|&index| messages.contains(&*audio[index].joined.to_string_lossy()))
+            .collect();
+        if refused.is_empty() || refusal.is_some() {
+            tracing::warn!(%reason, "remux failed: keeping the stream's container");
+            return Ok(Err(reason));
+        }
+        tracing::warn!(%reason, "ffmpeg refused an audio track: remuxing without it");
+        refusal = Some(reason);
+        chosen.retain(|index| !refused.contains(index));
+    }
 }
 
 /// Where a file of `container` asked for at `output` is published, and the other name
@@ -169,7 +223,7 @@ fn remove_stale(path: &Path) -> Result<(), DownloadError> {
 /// ffmpeg's arguments: the video stream first, each audio rendition as an input of its
 /// own mapped into the output with its language, name and default flag, then any audio
 /// the video stream carries itself, all copied as they are into MP4 at `target`.
-fn remux_args(joined: &Path, audio: &[AudioInput], target: &Path) -> Vec<std::ffi::OsString> {
+fn remux_args(joined: &Path, audio: &[&AudioInput], target: &Path) -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> =
         ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
             .into_iter()
@@ -237,13 +291,11 @@ async fn remux(
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|error| {
-            RemuxError::Failed(format!("cannot start {}: {error}", ffmpeg.display()))
-        })?;
+        .map_err(|error| failed(format!("cannot start {}: {error}", ffmpeg.display())))?;
     let mut stderr = child
         .stderr
         .take()
-        .ok_or_else(|| RemuxError::Failed("no stderr pipe".to_owned()))?;
+        .ok_or_else(|| failed("no stderr pipe".to_owned()))?;
     let messages = async move {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text).await;
@@ -255,8 +307,7 @@ async fn remux(
         () = cancel.cancelled() => return Err(RemuxError::Fatal(DownloadError::Cancelled)),
         done = work => done,
     };
-    let status =
-        status.map_err(|error| RemuxError::Failed(format!("waiting for ffmpeg: {error}")))?;
+    let status = status.map_err(|error| failed(format!("waiting for ffmpeg: {error}")))?;
     if !status.success() {
         if messages.contains("No space left on device") {
             return Err(RemuxError::Fatal(DownloadError::DiskFull {
@@ -271,11 +322,20 @@ async fn remux(
             .take(4)
             .collect();
         let reason = tail.into_iter().rev().collect::<Vec<_>>().join(" / ");
-        return Err(RemuxError::Failed(format!(
-            "ffmpeg exited with {status}: {reason}"
-        )));
+        return Err(RemuxError::Failed {
+            reason: format!("ffmpeg exited with {status}: {reason}"),
+            messages,
+        });
     }
     Ok(())
+}
+
+/// A failure to run ffmpeg at all: it printed nothing.
+fn failed(reason: String) -> RemuxError {
+    RemuxError::Failed {
+        reason,
+        messages: String::new(),
+    }
 }
 
 /// Fsyncs `source`, renames it onto `output` and fsyncs the directory; returns the
@@ -358,7 +418,7 @@ mod tests {
         };
         let args = remux_args(
             Path::new("/w/joined"),
-            &[track("0", Some("en"), false), track("1", None, true)],
+            &[&track("0", Some("en"), false), &track("1", None, true)],
             Path::new("/v/a.mp4.part"),
         );
         let args: Vec<String> = args

@@ -133,7 +133,9 @@ mod tests {
                 break;
             }
             let end = (at + size).min(ciphertext.len());
-            let plain = decryptor.update(&ciphertext[at..end]).expect("whole blocks");
+            let plain = decryptor
+                .update(&ciphertext[at..end])
+                .expect("whole blocks");
             assert_eq!(plain.len() % 16, 0, "whole blocks only");
             out.extend(plain);
             at = end;

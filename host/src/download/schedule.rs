@@ -22,9 +22,10 @@ use super::keys::Keys;
 use super::pacer::Pacer;
 use super::playlist::{Master, Stream};
 use super::progress::{self, Meter, Progress, Snapshot};
+use super::refresh::SharedRefresh;
 use super::remote::{self, Loaded, Pick, Remote};
 use super::segments::{self, PartDone, PartFetcher};
-use super::{DownloadError, DownloadRequest, FreshStream, StreamRefresh, workdir};
+use super::{DownloadError, DownloadRequest, FreshStream, workdir};
 use crate::fetch::{CookieJar, EgressPolicy, FetchClient};
 
 /// Refreshes in a row that may go without a part completing before giving up: a source
@@ -37,12 +38,14 @@ pub(crate) struct Schedule<'a, P> {
     pub(crate) jar: &'a CookieJar,
     pub(crate) policy: &'a EgressPolicy,
     pub(crate) request: &'a DownloadRequest,
-    pub(crate) refresh: Option<&'a dyn StreamRefresh>,
+    /// Fresh URLs, shared by the download's tracks.
+    pub(crate) refresh: Option<&'a SharedRefresh<'a>>,
     pub(crate) cancel: &'a CancellationToken,
     pub(crate) progress: P,
     /// The stream URL and headers in use (changed by refreshes).
     pub(crate) source: FreshStream,
-    pub(crate) refreshed: u32,
+    /// Which of the shared refresh's URLs `source` is (0: the request's own).
+    pub(crate) generation: u32,
     /// Which media playlist of the master this schedule fetches.
     pub(crate) pick: Pick,
     /// Its work directory (the video's, or a rendition's sub-directory of it).
@@ -323,12 +326,18 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         if self.refreshes_without_progress >= MAX_REFRESHES_WITHOUT_PROGRESS {
             return Err(error);
         }
-        let fresh = self
-            .cancellable(async { refresh.refresh().await.map_err(DownloadError::Refresh) })
+        let seen = self.generation;
+        let (generation, fresh) = self
+            .cancellable(async {
+                refresh
+                    .fresh_since(seen)
+                    .await
+                    .map_err(DownloadError::Refresh)
+            })
             .await?;
-        tracing::info!("stream URL refreshed");
+        tracing::info!(generation, "stream URL refreshed");
         self.source = fresh;
-        self.refreshed += 1;
+        self.generation = generation;
         self.refreshes_without_progress += 1;
         Ok(())
     }

@@ -175,6 +175,7 @@ pub fn build(dir: &Path, files_url: &str) -> io::Result<Vec<CorpusStream>> {
         Expect::muxed(),
     ));
 
+    corpus.push(subtitle_map(dir)?);
     corpus.push(discontinuity(dir)?);
     corpus.push(key_rotation(dir)?);
     corpus.push(gap(dir)?);
@@ -296,6 +297,113 @@ fn segments(playlist: &str) -> Vec<(String, String)> {
 /// A media playlist's first lines, with its protocol `version`.
 fn media_header(version: u8) -> String {
     format!("#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n")
+}
+
+/// How far `subtitle_map`'s cue times are written past the video's start: its `X-TIMESTAMP-MAP` says so.
+const MAPPED_LOCAL_SECONDS: u64 = 10;
+
+/// `ts-demuxed` with its subtitle segments written the way Apple's segmenter writes them: each header maps a cue
+/// time (`LOCAL`, here 10 s) onto the video's first timestamp (`MPEGTS`), and the cues are timed from that local
+/// time; a player shows them as early in the video as `ts-demuxed`'s.
+fn subtitle_map(dir: &Path) -> io::Result<CorpusStream> {
+    let source = dir.join("ts-demuxed");
+    let out_dir = dir.join("subtitle-map");
+    std::fs::create_dir_all(&out_dir)?;
+    let video_start = start_ticks(&source.join("video/seg0.ts"))?;
+    // The video and audio playlists are ts-demuxed's; the subtitles' are this stream's own.
+    let master = std::fs::read_to_string(source.join("master.m3u8"))?
+        .replace("URI=\"", "URI=\"../ts-demuxed/")
+        .replace(
+            "URI=\"../ts-demuxed/video/index_vtt.m3u8\"",
+            "URI=\"vtt.m3u8\"",
+        )
+        .replace("\nvideo/index.m3u8", "\n../ts-demuxed/video/index.m3u8");
+    std::fs::write(out_dir.join("master.m3u8"), master)?;
+    let playlist = std::fs::read_to_string(source.join("video/index_vtt.m3u8"))?;
+    for (_, uri) in segments(&playlist) {
+        let cues = std::fs::read_to_string(source.join("video").join(&uri))?;
+        let mapped = format!(
+            "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:{video_start},LOCAL:00:00:{MAPPED_LOCAL_SECONDS:02}.000\n{}",
+            later_cues(
+                cues.trim_start_matches("WEBVTT"),
+                MAPPED_LOCAL_SECONDS * 1000
+            )
+        );
+        std::fs::write(out_dir.join(&uri), mapped)?;
+    }
+    std::fs::write(out_dir.join("vtt.m3u8"), playlist)?;
+    Ok(stream(
+        "subtitle-map",
+        "subtitle-map/master.m3u8",
+        "ts-demuxed with WebVTT segments timed by X-TIMESTAMP-MAP (cue times from 10 s, mapped onto the video's \
+         first timestamp)",
+        Expect {
+            audio: vec![Some("eng"), Some("jpn")],
+            audio_renditions: 2,
+            subtitles: 1,
+            ..Expect::muxed()
+        },
+    ))
+}
+
+/// The first timestamp of an MPEG-TS file in the 90 kHz clock, from ffprobe.
+fn start_ticks(path: &Path) -> io::Result<u64> {
+    let probed = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=start_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()?;
+    let text = String::from_utf8_lossy(&probed.stdout);
+    let seconds: f64 = text.trim().parse().map_err(|_| {
+        io::Error::other(format!(
+            "ffprobe gave no start time for {}: {text}",
+            path.display()
+        ))
+    })?;
+    Ok((seconds * 90_000.0).round() as u64)
+}
+
+/// WebVTT cues with every timing line `ms` later.
+fn later_cues(cues: &str, ms: u64) -> String {
+    cues.lines()
+        .map(|line| match line.split_once(" --> ") {
+            Some((start, end)) => match (cue_ms(start), cue_ms(end)) {
+                (Some(start), Some(end)) => {
+                    format!("{} --> {}", cue_time(start + ms), cue_time(end + ms))
+                }
+                _ => line.to_owned(),
+            },
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Milliseconds of `mm:ss.ttt` or `hh:mm:ss.ttt`.
+fn cue_ms(time: &str) -> Option<u64> {
+    let (clock, millis) = time.trim().split_once('.')?;
+    let seconds = clock.split(':').try_fold(0u64, |total, part| {
+        Some(total * 60 + part.parse::<u64>().ok()?)
+    })?;
+    Some(seconds * 1000 + millis.parse::<u64>().ok()?)
+}
+
+fn cue_time(ms: u64) -> String {
+    let seconds = ms / 1000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        ms % 1000
+    )
 }
 
 /// Two encodings (another size and frame rate, timestamps starting over) joined by `#EXT-X-DISCONTINUITY`, as an

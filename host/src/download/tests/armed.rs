@@ -148,6 +148,78 @@ async fn an_expired_segment_is_refreshed_and_the_stream_completes() {
     assert_eq!(std::fs::read(&output).expect("output"), full(&site, 14, 2));
 }
 
+/// A stream whose audio is a rendition of its own, the video's and the audio's URLs
+/// both expired: the tracks share one fresh URL, asked of the caller once.
+#[tokio::test]
+async fn tracks_that_find_the_url_expired_share_one_refresh() {
+    let files = tempfile::tempdir().expect("files dir");
+    std::fs::write(
+        files.path().join("demuxed.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:4\n\
+         #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,URI=\"../stream/DEMO-005/0/index.m3u8\"\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=2500000,CODECS=\"avc1.42c028,mp4a.40.2\",AUDIO=\"aud\"\n\
+         ../stream/DEMO-001/2/index.m3u8\n",
+    )
+    .expect("master");
+    let site = FixtureSite::start(FixtureConfig {
+        files: Some(files.path().to_owned()),
+        ..FixtureConfig::default()
+    })
+    .await
+    .expect("fixture site");
+    let (video, audio) = ("/stream/DEMO-001/2/seg3.ts", "/stream/DEMO-005/0/seg2.ts");
+    site.arm_fault(video, Fault::Status(410), 1);
+    site.arm_fault(audio, Fault::Status(403), 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("{}/files/demuxed.m3u8", site.base_url());
+    let mut request = request(&url, dir.path());
+    request.idle_timeout = IDLE;
+    let calls = Arc::new(AtomicU32::new(0));
+    let refresh = {
+        let calls = calls.clone();
+        move || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let url = url.clone();
+            async move {
+                Ok(FreshStream {
+                    playlist_url: url,
+                    headers: Vec::new(),
+                })
+            }
+        }
+    };
+    let outcome = run_with(
+        &client(),
+        &CookieJar::default(),
+        request,
+        Some(&refresh),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("downloaded");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one refresh for both tracks"
+    );
+    assert_eq!(outcome.refreshed_urls, 1);
+    assert_eq!((site.hits(video), site.hits(audio)), (2, 2));
+    assert_eq!(outcome.tracks.len(), 1, "{:?}", outcome.tracks);
+    let audio_file = outcome.tracks[0]
+        .file
+        .as_ref()
+        .expect("audio beside the video");
+    assert_eq!(
+        std::fs::read(audio_file).expect("audio"),
+        full(&site, 5, 0),
+        "the audio track whole after its refresh"
+    );
+    assert_eq!(
+        std::fs::read(&outcome.output).expect("video"),
+        full(&site, 1, 2)
+    );
+}
+
 #[tokio::test]
 async fn unrecoverable_faults_fail_naming_the_part_and_publish_nothing() {
     let site = fixture().await;

@@ -13,6 +13,26 @@ use serde_json::Value;
 use super::*;
 use crate::types::{AudioRule, SubtitleRule};
 
+/// Seconds at which the cue holding `text` starts.
+fn first_cue_start(vtt: &str, text: &str) -> f64 {
+    let lines: Vec<&str> = vtt.lines().collect();
+    let at = lines
+        .iter()
+        .position(|line| line.contains(text))
+        .expect("the cue's text");
+    let timing = lines[..at]
+        .iter()
+        .rev()
+        .find(|line| line.contains("-->"))
+        .expect("a timing line before the cue's text");
+    let start = timing.split("-->").next().unwrap_or_default().trim();
+    let (clock, millis) = start.split_once('.').expect("hh:mm:ss.ttt");
+    let seconds = clock.split(':').fold(0.0, |total, part| {
+        total * 60.0 + part.parse::<f64>().expect("a number")
+    });
+    seconds + millis.parse::<f64>().expect("milliseconds") / 1000.0
+}
+
 /// What ffprobe finds in a file.
 #[derive(Debug, Default)]
 struct Probed {
@@ -168,6 +188,14 @@ async fn check(site: &FixtureSite, stream: &CorpusStream, dir: &Path, remux: boo
         assert_eq!(text.matches("WEBVTT").count(), 1, "one header: {text}");
         assert_eq!(text.matches("第一句").count(), 1, "{text}");
         assert_eq!(text.matches("第二句").count(), 1, "{text}");
+        // The first cue is 0.5 s into the source: a player must show it there, whatever
+        // clock the segments' cue times were written on.
+        let start = first_cue_start(&text, "第一句");
+        assert!(
+            (0.4..0.7).contains(&start),
+            "{} ({mode}): the first cue starts {start:.3} s into the video, expected 0.5 s: {text}",
+            stream.name
+        );
     }
     for duration in &durations {
         assert!(
@@ -363,5 +391,77 @@ async fn every_track_resumes_from_its_own_work_directory() {
         site.hits("/files/ts-demuxed/en/seg0.ts"),
         1,
         "not fetched again"
+    );
+}
+
+/// A demuxed stream whose second audio rendition ffmpeg cannot read (its segments are
+/// not audio): the video is remuxed with the English track, and the refused one is
+/// kept in its own file beside it, the outcome saying so.
+#[tokio::test]
+async fn an_audio_track_ffmpeg_refuses_is_kept_beside_the_remuxed_video() {
+    let Some((files, site, _)) = corpus_site().await else {
+        return;
+    };
+    let dir = files.path().join("refused-audio");
+    std::fs::create_dir_all(&dir).expect("stream dir");
+    std::fs::write(
+        dir.join("master.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:3\n\
+         #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,URI=\"../ts-demuxed/en/index.m3u8\"\n\
+         #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"Noise\",LANGUAGE=\"ja\",DEFAULT=NO,URI=\"noise.m3u8\"\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=70400,CODECS=\"avc1.42c00c,mp4a.40.2\",AUDIO=\"aud\"\n\
+         ../ts-demuxed/video/index.m3u8\n",
+    )
+    .expect("master");
+    std::fs::write(
+        dir.join("noise.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n\
+         #EXTINF:3.0,\nnoise0.aac\n#EXTINF:3.0,\nnoise1.aac\n#EXT-X-ENDLIST\n",
+    )
+    .expect("noise playlist");
+    for index in 0..2 {
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|byte| (byte.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x01)
+            .collect();
+        std::fs::write(dir.join(format!("noise{index}.aac")), noise).expect("noise");
+    }
+    let out = tempfile::tempdir().expect("out dir");
+    let output = out.path().join("v.mp4");
+    let url = format!("{}/files/refused-audio/master.m3u8", site.base_url());
+    let mut request = DownloadRequest::new(
+        &url,
+        &output,
+        work_dir_beside(&output),
+        &config(true).download,
+    );
+    request.audio = AudioRule::All;
+    request.subtitles = SubtitleRule::None;
+    let (outcome, _) = run_reporting(request).await;
+    assert!(outcome.remuxed, "{outcome:?}");
+    let placed: Vec<(Option<&str>, bool, bool)> = outcome
+        .tracks
+        .iter()
+        .map(|track| {
+            (
+                track.language.as_deref(),
+                track.muxed,
+                track.file.as_ref().is_some_and(|file| file.is_file()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        [(Some("en"), true, false), (Some("ja"), false, true)],
+        "English muxed, the refused track in its own file: {outcome:?}"
+    );
+    let probed = probe(&output);
+    assert_eq!((probed.video, probed.audio.len()), (1, 1), "{probed:?}");
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|warning| warning.contains("refused") && warning.contains("Noise")),
+        "{:?}",
+        outcome.warnings
     );
 }

@@ -125,7 +125,9 @@ async fn the_system_roots_are_read_at_the_first_certificate_and_refuse_an_unknow
     let secure = serve(Some(acceptor(&certificates))).await;
     let client = FetchClient::new(&loopback_config().fetch).expect("client");
     assert!(!client.trust_roots_loaded(), "nothing read at start-up");
-    let body = get(&client, format!("http://{plain}/")).await.expect("plain");
+    let body = get(&client, format!("http://{plain}/"))
+        .await
+        .expect("plain");
     assert_eq!(body, "hello");
     assert!(
         !client.trust_roots_loaded(),
