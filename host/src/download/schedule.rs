@@ -19,7 +19,7 @@ use super::gate::ReadGate;
 use super::held::HeldBudget;
 use super::join::{self, Joined, Joiner};
 use super::keys::Keys;
-use super::pacer::Pacer;
+use super::pacer::{self, Pacer};
 use super::playlist::{Master, Stream};
 use super::progress::{self, Meter, Progress, Snapshot};
 use super::refresh::SharedRefresh;
@@ -188,7 +188,8 @@ impl<P: FnMut(&Progress) + Send> Schedule<'_, P> {
         let mut tasks: JoinSet<(usize, Result<PartDone, DownloadError>)> = JoinSet::new();
         let mut ticker = tokio::time::interval(progress::INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let concurrency = self.request.concurrency.max(1);
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let concurrency = pacer::readers(self.request.concurrency, self.round_trip, cores);
         let mut pacer = Pacer::new(concurrency, self.request.request_ahead);
         if let Some(round_trip) = self.round_trip {
             pacer.seed(round_trip);
