@@ -75,6 +75,32 @@ async fn run_with(
     .expect("download finished in time")
 }
 
+/// Runs `request` to the end with a refresh that answers `url` each time it is asked;
+/// the outcome and how many times it was asked.
+async fn run_refreshing(request: DownloadRequest, url: &str) -> (DownloadOutcome, u32) {
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    let refresh = || {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let url = url.to_owned();
+        async move {
+            Ok(FreshStream {
+                playlist_url: url,
+                headers: Vec::new(),
+            })
+        }
+    };
+    let outcome = run_with(
+        &client(),
+        &CookieJar::default(),
+        request,
+        Some(&refresh),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("downloaded");
+    (outcome, calls.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 /// Runs `request` to the end; its outcome and every progress report it made.
 async fn run_reporting(request: DownloadRequest) -> (DownloadOutcome, Vec<Progress>) {
     let mut reports: Vec<Progress> = Vec::new();

@@ -3,9 +3,6 @@
 //! file byte for byte the stream; a stall (mid-body or before the headers) costs about one
 //! `idle_timeout`; what no retry fixes fails, naming the part, and publishes nothing.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use fixture_site::{FOREVER, Fault};
 
 use super::*;
@@ -117,31 +114,9 @@ async fn an_expired_segment_is_refreshed_and_the_stream_completes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let request = quick_request(&site, 14, dir.path());
     let output = request.output.clone();
-    let calls = Arc::new(AtomicU32::new(0));
-    let refresh = {
-        let (url, calls) = (stream_url(&site, 14), calls.clone());
-        move || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            let url = url.clone();
-            async move {
-                Ok(FreshStream {
-                    playlist_url: url,
-                    headers: Vec::new(),
-                })
-            }
-        }
-    };
-    let outcome = run_with(
-        &client(),
-        &CookieJar::default(),
-        request,
-        Some(&refresh),
-        CancellationToken::new(),
-    )
-    .await
-    .expect("downloaded");
+    let (outcome, calls) = run_refreshing(request, &stream_url(&site, 14)).await;
     assert_eq!(outcome.refreshed_urls, 1);
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(calls, 1);
     assert_eq!(site.hits(path), 2);
     // The playlist was read again from the fresh URL.
     assert_eq!(site.hits("/stream/DEMO-014/2/index.m3u8"), 2);
@@ -174,34 +149,8 @@ async fn tracks_that_find_the_url_expired_share_one_refresh() {
     let url = format!("{}/files/demuxed.m3u8", site.base_url());
     let mut request = request(&url, dir.path());
     request.idle_timeout = IDLE;
-    let calls = Arc::new(AtomicU32::new(0));
-    let refresh = {
-        let calls = calls.clone();
-        move || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            let url = url.clone();
-            async move {
-                Ok(FreshStream {
-                    playlist_url: url,
-                    headers: Vec::new(),
-                })
-            }
-        }
-    };
-    let outcome = run_with(
-        &client(),
-        &CookieJar::default(),
-        request,
-        Some(&refresh),
-        CancellationToken::new(),
-    )
-    .await
-    .expect("downloaded");
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        1,
-        "one refresh for both tracks"
-    );
+    let (outcome, calls) = run_refreshing(request, &url).await;
+    assert_eq!(calls, 1, "one refresh for both tracks");
     assert_eq!(outcome.refreshed_urls, 1);
     assert_eq!((site.hits(video), site.hits(audio)), (2, 2));
     assert_eq!(outcome.tracks.len(), 1, "{:?}", outcome.tracks);

@@ -2,9 +2,6 @@
 //! cover: cancellation and resume, expired URLs, missing and truncated segments,
 //! redirects, byte ranges with and without server support, unremuxable streams.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use fixture_site::{FOREVER, Fault};
 use tokio_util::sync::CancellationToken;
 
@@ -75,32 +72,10 @@ async fn an_expired_url_is_refreshed_and_the_download_goes_on() {
     let dir = tempfile::tempdir().expect("temp dir");
     let request = request(&stream_url(&site, 4), dir.path());
     let output = request.output.clone();
-    let calls = Arc::new(AtomicU32::new(0));
-    let refresh = {
-        let (url, calls) = (stream_url(&site, 4), calls.clone());
-        move || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            let url = url.clone();
-            async move {
-                Ok(FreshStream {
-                    playlist_url: url,
-                    headers: Vec::new(),
-                })
-            }
-        }
-    };
-    let outcome = run_with(
-        &client(),
-        &CookieJar::default(),
-        request,
-        Some(&refresh),
-        CancellationToken::new(),
-    )
-    .await
-    .expect("downloaded");
+    let (outcome, calls) = run_refreshing(request, &stream_url(&site, 4)).await;
     assert_eq!(std::fs::read(&output).expect("output"), full(&site, 4, 2));
     assert_eq!(outcome.refreshed_urls, 1);
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(calls, 1);
     // Without a refresh the expiry is the error.
     site.arm_fault(&segment_path(6, 2), Fault::Status(403), FOREVER);
     let dir = tempfile::tempdir().expect("temp dir");
