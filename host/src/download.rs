@@ -309,9 +309,7 @@ async fn save_subtitles(joined: &Path, video: &Path, target: &Path) -> Result<u6
         Ok(merged.len() as u64)
     })
     .await
-    .map_err(|error| {
-        SubtitleError::Fatal(DownloadError::Internal(format!("subtitle task: {error}")))
-    })?
+    .map_err(|error| SubtitleError::Skipped(format!("the subtitle merge failed: {error}")))?
 }
 
 /// A URL for logs: signed stream URLs carry their tokens in the query.

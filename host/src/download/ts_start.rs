@@ -35,13 +35,25 @@ fn first_pts_in(bytes: &[u8]) -> Option<u64> {
         if !unit_start || seen_pids.contains(&pid) {
             continue;
         }
+        // A stream starts at its first PES: one whose time cannot be read here does not
+        // pass its start on to a later one.
+        seen_pids.push(pid);
         let Some(pts) = payload(packet).and_then(pes_pts) else {
             continue;
         };
-        seen_pids.push(pid);
-        earliest = Some(earliest.map_or(pts, |earliest| earliest.min(pts)));
+        earliest = Some(earliest.map_or(pts, |earliest| earlier(earliest, pts)));
     }
     earliest
+}
+
+/// The earlier of two timestamps, taken the short way round the 33-bit wrap.
+fn earlier(a: u64, b: u64) -> u64 {
+    const WRAP: u64 = 1 << 33;
+    if b.wrapping_sub(a) % WRAP > WRAP / 2 {
+        b
+    } else {
+        a
+    }
 }
 
 /// The packet's payload, past its adaptation field.
@@ -55,9 +67,11 @@ fn payload(packet: &[u8]) -> Option<&[u8]> {
     packet.get(start..)
 }
 
-/// The PTS of a PES header of an audio (0xC0-0xDF) or video (0xE0-0xEF) stream.
+/// The PTS of a PES header of an audio (0xC0-0xDF) or video (0xE0-0xEF) stream, or
+/// of private stream 1 (0xBD), which carries AC-3 and E-AC-3 audio.
 fn pes_pts(pes: &[u8]) -> Option<u64> {
-    if pes.len() < 14 || pes[..3] != [0, 0, 1] || !(0xC0..=0xEF).contains(&pes[3]) {
+    let media = (0xC0..=0xEF).contains(&pes.get(3).copied().unwrap_or(0));
+    if pes.len() < 14 || pes[..3] != [0, 0, 1] || !(media || pes[3] == 0xBD) {
         return None;
     }
     if pes[7] & 0x80 == 0 {
@@ -102,6 +116,16 @@ mod tests {
         // 33 bits are read whole.
         let high = (1 << 33) - 90_000;
         assert_eq!(first_pts_in(&packet(0x100, 0xE0, high)), Some(high));
+        // Audio just past the wrap is later than video just before it.
+        let mut wrapping = packet(0x100, 0xE0, high);
+        wrapping.extend(packet(0x101, 0xC0, 1_000));
+        assert_eq!(first_pts_in(&wrapping), Some(high));
+        // A stream's first PES without a readable time: its later ones do not count.
+        let mut unreadable = packet(0x100, 0xE0, 500);
+        unreadable[6] = 0; // not a PES start code
+        unreadable.extend(packet(0x100, 0xE0, 100));
+        unreadable.extend(packet(0x101, 0xC0, 300));
+        assert_eq!(first_pts_in(&unreadable), Some(300));
     }
 
     #[test]
@@ -111,7 +135,9 @@ mod tests {
             None
         );
         assert_eq!(first_pts_in(&[0; PACKET * 2]), None);
-        // A stream that is not audio or video (a private one) is not counted.
-        assert_eq!(first_pts_in(&packet(0x102, 0xBD, 5)), None);
+        // A stream that is not audio or video (a padding one) is not counted; AC-3
+        // audio in private stream 1 is.
+        assert_eq!(first_pts_in(&packet(0x102, 0xBE, 5)), None);
+        assert_eq!(first_pts_in(&packet(0x102, 0xBD, 5)), Some(5));
     }
 }

@@ -12,9 +12,17 @@
 //! ffmpeg writes them relative to the stream's start.
 
 /// Ticks of the 90 kHz clock in a millisecond.
-const TICKS_PER_MS: i64 = 90;
+const TICKS_PER_MS: i128 = 90;
 /// PTS values wrap at 33 bits.
-const PTS_WRAP: i64 = 1 << 33;
+const PTS_WRAP: i128 = 1 << 33;
+
+/// A segment's `X-TIMESTAMP-MAP`: its cue time `local_ms` falls on tick `ticks` of the
+/// video's clock. Times are `i128`: no value read from the text can overflow them.
+#[derive(Debug, Clone, Copy)]
+struct Map {
+    ticks: i128,
+    local_ms: i128,
+}
 
 /// The merged document, or why the text is not WebVTT (an fMP4 or TTML subtitle track).
 /// `video_start` is the video's first timestamp in 90 kHz ticks, when known.
@@ -32,42 +40,48 @@ pub(crate) fn merge(joined: &[u8], video_start: Option<u64>) -> Result<String, S
     // segment may end without a blank line, so its successor's header can follow the
     // last cue's text directly: a `WEBVTT` line always starts a header, which runs to
     // the next blank line and is dropped (its map kept for the segment's cues).
-    let mut blocks: Vec<(Vec<&str>, Option<i64>)> = Vec::new();
+    let mut blocks: Vec<(Vec<&str>, Option<Map>)> = Vec::new();
     let mut current: Vec<&str> = Vec::new();
     let mut in_header = false;
-    let mut origin: Option<i64> = None;
+    let mut map: Option<Map> = None;
     for line in text.lines() {
         let bare = line.trim_start_matches('\u{feff}');
         let is_header =
             bare == "WEBVTT" || bare.starts_with("WEBVTT ") || bare.starts_with("WEBVTT\t");
         if is_header || bare.trim().is_empty() {
             if !current.is_empty() {
-                blocks.push((std::mem::take(&mut current), origin));
+                blocks.push((std::mem::take(&mut current), map));
             }
             if is_header {
-                origin = None;
+                map = None;
             }
             in_header = is_header;
             continue;
         }
         if in_header {
-            if let Some(map) = bare.trim().strip_prefix("X-TIMESTAMP-MAP=") {
-                origin = map_origin(map);
+            if let Some((name, value)) = bare.split_once('=')
+                && name.trim() == "X-TIMESTAMP-MAP"
+            {
+                map = parse_map(value);
             }
         } else {
             current.push(line);
         }
     }
     if !current.is_empty() {
-        blocks.push((current, origin));
+        blocks.push((current, map));
     }
-    let reference = video_start
-        .and_then(|start| i64::try_from(start).ok())
-        .or_else(|| blocks.iter().find_map(|(_, origin)| *origin));
+    let reference = match video_start {
+        Some(start) => Some(Map {
+            ticks: i128::from(start),
+            local_ms: 0,
+        }),
+        None => blocks.iter().find_map(|(_, map)| *map),
+    };
     let mut out = String::from("WEBVTT\n");
     let mut seen_cue = false;
     let mut cues = std::collections::HashSet::new();
-    for (block, origin) in blocks {
+    for (block, map) in blocks {
         let first = block[0];
         let is_cue = block.iter().take(2).any(|line| line.contains("-->"));
         let text = if !is_cue {
@@ -78,14 +92,14 @@ pub(crate) fn merge(joined: &[u8], video_start: Option<u64>) -> Result<String, S
             block.join("\n")
         } else {
             seen_cue = true;
-            let shift = match (origin, reference) {
-                (Some(origin), Some(reference)) => wrapped(origin - reference) / TICKS_PER_MS,
+            let shift = match (map, reference) {
+                (Some(map), Some(reference)) => shift_ms(map, reference),
                 _ => 0,
             };
-            let Some(text) = shifted(&block, shift) else {
+            let Some((text, key)) = cue(&block, shift) else {
                 continue;
             };
-            if !cues.insert(text.clone()) {
+            if !cues.insert(key) {
                 continue;
             }
             text
@@ -97,72 +111,87 @@ pub(crate) fn merge(joined: &[u8], video_start: Option<u64>) -> Result<String, S
     Ok(out)
 }
 
-/// The 90 kHz tick at which the segment's cue time 0 falls: `MPEGTS - LOCAL`, from
-/// `MPEGTS:900000,LOCAL:00:00:00.000` (either order).
-fn map_origin(map: &str) -> Option<i64> {
-    let (mut ticks, mut local) = (None, None);
-    for field in map.split(',') {
+/// `MPEGTS:900000,LOCAL:00:00:00.000` (either order, spaces allowed).
+fn parse_map(value: &str) -> Option<Map> {
+    let (mut ticks, mut local_ms) = (None, None);
+    for field in value.split(',') {
         let (name, value) = field.split_once(':')?;
         match name.trim() {
-            "MPEGTS" => ticks = value.trim().parse::<i64>().ok(),
-            "LOCAL" => local = parse_time(value.trim()),
+            "MPEGTS" => ticks = value.trim().parse::<u64>().ok().map(i128::from),
+            "LOCAL" => local_ms = parse_time(value.trim()),
             _ => {}
         }
     }
-    Some(ticks? - local? * TICKS_PER_MS)
+    Some(Map {
+        ticks: ticks?,
+        local_ms: local_ms?,
+    })
 }
 
-/// A difference of PTS values taken the short way round their 33-bit wrap.
-fn wrapped(ticks: i64) -> i64 {
-    let ticks = ticks.rem_euclid(PTS_WRAP);
-    if ticks > PTS_WRAP / 2 {
+/// How far a segment mapped by `map` moves its cues to be timed like `reference`: the
+/// ticks between the two (the short way round the clock's wrap, which cue times do not
+/// have), less the cue times between them.
+fn shift_ms(map: Map, reference: Map) -> i128 {
+    let ticks = (map.ticks - reference.ticks).rem_euclid(PTS_WRAP);
+    let ticks = if ticks > PTS_WRAP / 2 {
         ticks - PTS_WRAP
     } else {
         ticks
-    }
+    };
+    ticks.div_euclid(TICKS_PER_MS) - (map.local_ms - reference.local_ms)
 }
 
-/// The cue with its timing line moved by `shift_ms`; `None` when it ends before 0.
-fn shifted(block: &[&str], shift_ms: i64) -> Option<String> {
-    if shift_ms == 0 {
-        return Some(block.join("\n"));
-    }
-    let mut lines = Vec::with_capacity(block.len());
+/// A cue block as it is written out, moved by `shift_ms`, and the key it is told apart
+/// by (its times parsed, so `00:01.000` and `00:00:01.000` are one time). `None` when it
+/// is moved to end before the video starts, or its timing cannot be read to be moved.
+fn cue(block: &[&str], shift_ms: i128) -> Option<(String, String)> {
+    let (mut text, mut key) = (
+        Vec::with_capacity(block.len()),
+        Vec::with_capacity(block.len()),
+    );
     for line in block {
-        let Some((start, rest)) = line.split_once("-->") else {
-            lines.push((*line).to_owned());
-            continue;
-        };
-        let rest = rest.trim_start();
-        let (end, settings) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        let (Some(start), Some(end)) = (parse_time(start.trim()), parse_time(end)) else {
-            lines.push((*line).to_owned());
+        let timing = line.split_once("-->").and_then(|(start, rest)| {
+            let rest = rest.trim_start();
+            let (end, settings) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            Some((parse_time(start.trim())?, parse_time(end)?, settings.trim()))
+        });
+        let Some((start, end, settings)) = timing else {
+            if shift_ms != 0 && line.contains("-->") {
+                return None;
+            }
+            text.push((*line).to_owned());
+            key.push((*line).to_owned());
             continue;
         };
         let (start, end) = ((start + shift_ms).max(0), end + shift_ms);
-        if end <= 0 {
+        if shift_ms != 0 && end <= 0 {
             return None;
         }
         let mut timing = format!("{} --> {}", format_time(start), format_time(end));
-        if !settings.trim().is_empty() {
+        if !settings.is_empty() {
             timing.push(' ');
-            timing.push_str(settings.trim());
+            timing.push_str(settings);
         }
-        lines.push(timing);
+        text.push(if shift_ms == 0 {
+            (*line).to_owned()
+        } else {
+            timing.clone()
+        });
+        key.push(timing);
     }
-    Some(lines.join("\n"))
+    Some((text.join("\n"), key.join("\n")))
 }
 
 /// Milliseconds of a WebVTT timestamp, `mm:ss.ttt` or `hh:mm:ss.ttt`.
-fn parse_time(text: &str) -> Option<i64> {
+fn parse_time(text: &str) -> Option<i128> {
     let (clock, millis) = text.split_once('.')?;
     if millis.len() != 3 {
         return None;
     }
-    let millis: i64 = millis.parse().ok()?;
-    let parts: Vec<i64> = clock
+    let millis = i128::from(millis.parse::<u16>().ok()?);
+    let parts: Vec<i128> = clock
         .split(':')
-        .map(|part| part.parse().ok())
+        .map(|part| part.parse::<u64>().ok().map(i128::from))
         .collect::<Option<_>>()?;
     let seconds = match parts[..] {
         [minutes, seconds] => minutes * 60 + seconds,
@@ -172,7 +201,7 @@ fn parse_time(text: &str) -> Option<i64> {
     Some(seconds * 1000 + millis)
 }
 
-fn format_time(millis: i64) -> String {
+fn format_time(millis: i128) -> String {
     let (seconds, millis) = (millis / 1000, millis % 1000);
     format!(
         "{:02}:{:02}:{:02}.{millis:03}",
@@ -289,6 +318,47 @@ mod tests {
             merge(joined.as_bytes(), Some(start)).expect("merged"),
             "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nx\n"
         );
+    }
+
+    #[test]
+    fn a_time_of_day_as_local_time_and_a_cue_repeated_in_another_format() {
+        // Live packagers write LOCAL as the time of day: the map's cue time is the video's
+        // first tick, whatever its size.
+        let joined = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000, LOCAL:15:00:00.000\n\n\
+            15:00:01.000 --> 15:00:02.500 align:start\nday\n\n\
+            WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:990000,LOCAL:15:00:01.000\n\n\
+            15:00:01.000 --> 15:00:02.500 align:start\nday\n";
+        // The second segment maps a second later onto a cue time a second later: the
+        // cue it repeats is the same one, and is kept once.
+        assert_eq!(
+            merge(joined.as_bytes(), Some(900_000)).expect("merged"),
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.500 align:start\nday\n"
+        );
+        // A cue the merge keeps as written and its repeat moved onto the same times
+        // (written with hours) are one cue.
+        let repeated = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n\
+            00:01.000 --> 00:02.000\nonce\n\n\
+            WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:810000,LOCAL:00:00:00.000\n\n\
+            00:00:02.000 --> 00:00:03.000\nonce\n";
+        assert_eq!(
+            merge(repeated.as_bytes(), None).expect("merged"),
+            "WEBVTT\n\n00:01.000 --> 00:02.000\nonce\n"
+        );
+    }
+
+    #[test]
+    fn times_past_any_clock_do_not_overflow_and_an_unreadable_moved_cue_is_dropped() {
+        let huge = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:18446744073709551615,LOCAL:18446744073709551615:59:59.999\n\n\
+            18446744073709551615:00:00.000 --> 18446744073709551615:00:01.000\nfar\n\n\
+            WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n\n\
+            00:00:01.000 --> 00:00:02.000\nnear\n\n\
+            00:00:0x.000 --> 00:00:02.000\nunreadable\n";
+        let merged = merge(huge.as_bytes(), Some(90_000)).expect("merged");
+        assert!(
+            merged.contains("00:00:00.000 --> 00:00:01.000\nnear"),
+            "{merged}"
+        );
+        assert!(!merged.contains("unreadable"), "{merged}");
     }
 
     #[test]

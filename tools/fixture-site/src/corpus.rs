@@ -373,12 +373,17 @@ fn start_ticks(path: &Path) -> io::Result<u64> {
 fn later_cues(cues: &str, ms: u64) -> String {
     cues.lines()
         .map(|line| match line.split_once(" --> ") {
-            Some((start, end)) => match (cue_ms(start), cue_ms(end)) {
-                (Some(start), Some(end)) => {
-                    format!("{} --> {}", cue_time(start + ms), cue_time(end + ms))
+            Some((start, rest)) => {
+                // The end time, then any cue settings (`line:90%`), kept as they are.
+                let (end, settings) = rest.split_once(' ').unwrap_or((rest, ""));
+                match (cue_ms(start), cue_ms(end)) {
+                    (Some(start), Some(end)) => {
+                        let timing = format!("{} --> {}", cue_time(start + ms), cue_time(end + ms));
+                        [timing.as_str(), settings].join(" ").trim_end().to_owned()
+                    }
+                    _ => line.to_owned(),
                 }
-                _ => line.to_owned(),
-            },
+            }
             None => line.to_owned(),
         })
         .collect::<Vec<_>>()
