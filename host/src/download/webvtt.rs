@@ -236,6 +236,11 @@ fn unglue_headers(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The merge of `joined` with the video starting at `video_start`.
+    fn merged(joined: &str, video_start: Option<u64>) -> String {
+        merge(joined.as_bytes(), video_start).expect("merged")
+    }
+
     #[test]
     fn segments_merge_into_one_document() {
         let joined = "\u{feff}WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n\
@@ -246,7 +251,7 @@ mod tests {
             cue-7\n00:00:06.000 --> 00:00:07.000 line:90%\n<i>two</i>\nlines\n\n\
             STYLE\n::cue { color: red }\n";
         assert_eq!(
-            merge(joined.as_bytes(), None).expect("merged"),
+            merged(joined, None),
             "WEBVTT\n\nSTYLE\n::cue { color: yellow }\n\n\
              00:00:01.000 --> 00:00:05.500\n你好\n\n\
              cue-7\n00:00:06.000 --> 00:00:07.000 line:90%\n<i>two</i>\nlines\n"
@@ -257,7 +262,7 @@ mod tests {
     fn a_segment_without_a_final_line_break_still_ends_before_the_next() {
         let joined = "WEBVTT\n\n00:01.000 --> 00:02.000\none\u{2192}WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00.000\n\n00:03.000 --> 00:04.000\ntwo";
         assert_eq!(
-            merge(joined.as_bytes(), None).expect("merged"),
+            merged(joined, None),
             "WEBVTT\n\n00:01.000 --> 00:02.000\none\u{2192}\n\n00:03.000 --> 00:04.000\ntwo\n"
         );
     }
@@ -272,13 +277,13 @@ mod tests {
         // The video starts a second after the map's origin: every cue a second earlier;
         // one that began before the video starts with it, one that ended before is gone.
         assert_eq!(
-            merge(joined.as_bytes(), Some(990_000)).expect("merged"),
+            merged(joined, Some(990_000)),
             "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\none\n\n\
              00:00:02.000 --> 00:00:03.000 line:90%\ntwo\n"
         );
         // The video starts at the map's origin: the times as written.
         assert_eq!(
-            merge(joined.as_bytes(), Some(900_000)).expect("merged"),
+            merged(joined, Some(900_000)),
             "WEBVTT\n\n00:00:00.500 --> 00:00:02.000\none\n\n\
              00:03.000 --> 00:04.000 line:90%\ntwo\n\n00:00:00.100 --> 00:00:00.900\ngone\n"
         );
@@ -290,7 +295,7 @@ mod tests {
         let local = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:10.000\n\n\
             00:00:10.500 --> 00:00:11.000\nin\n";
         assert_eq!(
-            merge(local.as_bytes(), Some(900_000)).expect("merged"),
+            merged(local, Some(900_000)),
             "WEBVTT\n\n00:00:00.500 --> 00:00:01.000\nin\n"
         );
         // The video's start unknown: the first segment's map is the reference, and a
@@ -302,7 +307,7 @@ mod tests {
             00:00:00.500 --> 00:00:01.000\nb\n\n\
             WEBVTT\n\n00:00:05.000 --> 00:00:06.000\nc\n";
         assert_eq!(
-            merge(changing.as_bytes(), None).expect("merged"),
+            merged(changing, None),
             "WEBVTT\n\n00:00:00.500 --> 00:00:01.000\na\n\n\
              00:00:02.500 --> 00:00:03.000\nb\n\n00:00:05.000 --> 00:00:06.000\nc\n"
         );
@@ -315,7 +320,7 @@ mod tests {
             00:00:00.000 --> 00:00:01.000\nx\n";
         let start = (1u64 << 33) - 89_900;
         assert_eq!(
-            merge(joined.as_bytes(), Some(start)).expect("merged"),
+            merged(joined, Some(start)),
             "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nx\n"
         );
     }
@@ -331,7 +336,7 @@ mod tests {
         // The second segment maps a second later onto a cue time a second later: the
         // cue it repeats is the same one, and is kept once.
         assert_eq!(
-            merge(joined.as_bytes(), Some(900_000)).expect("merged"),
+            merged(joined, Some(900_000)),
             "WEBVTT\n\n00:00:01.000 --> 00:00:02.500 align:start\nday\n"
         );
         // A cue the merge keeps as written and its repeat moved onto the same times
@@ -341,7 +346,7 @@ mod tests {
             WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:810000,LOCAL:00:00:00.000\n\n\
             00:00:02.000 --> 00:00:03.000\nonce\n";
         assert_eq!(
-            merge(repeated.as_bytes(), None).expect("merged"),
+            merged(repeated, None),
             "WEBVTT\n\n00:01.000 --> 00:02.000\nonce\n"
         );
     }
@@ -353,12 +358,12 @@ mod tests {
             WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n\n\
             00:00:01.000 --> 00:00:02.000\nnear\n\n\
             00:00:0x.000 --> 00:00:02.000\nunreadable\n";
-        let merged = merge(huge.as_bytes(), Some(90_000)).expect("merged");
+        let text = merged(huge, Some(90_000));
         assert!(
-            merged.contains("00:00:00.000 --> 00:00:01.000\nnear"),
-            "{merged}"
+            text.contains("00:00:00.000 --> 00:00:01.000\nnear"),
+            "{text}"
         );
-        assert!(!merged.contains("unreadable"), "{merged}");
+        assert!(!text.contains("unreadable"), "{text}");
     }
 
     #[test]

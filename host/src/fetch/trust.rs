@@ -34,9 +34,10 @@ pub(super) struct SystemRoots {
     provider: Arc<CryptoProvider>,
     /// Roots trusted beside the system's.
     extra: Vec<CertificateDer<'static>>,
-    /// The platform verifier, once built; or why it could not be (no roots readable),
-    /// which every TLS connection then fails with.
-    verifier: OnceLock<Result<Verifier, rustls::Error>>,
+    /// The platform verifier, once built. A failure to build it (no roots readable) is
+    /// not kept: that handshake fails, and the next one reads the roots again, so
+    /// certificates installed meanwhile count without a restart.
+    verifier: OnceLock<Verifier>,
 }
 
 impl SystemRoots {
@@ -55,12 +56,13 @@ impl SystemRoots {
     }
 
     fn verifier(&self) -> Result<&Verifier, rustls::Error> {
-        self.verifier
-            .get_or_init(|| {
-                Verifier::new_with_extra_roots(self.extra.iter().cloned(), self.provider.clone())
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+        if let Some(verifier) = self.verifier.get() {
+            return Ok(verifier);
+        }
+        // Two first handshakes at once may both read the roots; one verifier is kept.
+        let built =
+            Verifier::new_with_extra_roots(self.extra.iter().cloned(), self.provider.clone())?;
+        Ok(self.verifier.get_or_init(|| built))
     }
 }
 
