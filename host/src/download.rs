@@ -292,14 +292,17 @@ enum SubtitleError {
 }
 
 /// Merges a subtitle track's joined segments into one WebVTT file at `target`, its cues
-/// timed from the start of the joined `video`; its size.
-async fn save_subtitles(joined: &Path, video: &Path, target: &Path) -> Result<u64, SubtitleError> {
-    let (joined, video, target) = (joined.to_owned(), video.to_owned(), target.to_owned());
+/// timed from `video_start` (the video's first timestamp, when known); its size.
+async fn save_subtitles(
+    joined: &Path,
+    video_start: Option<u64>,
+    target: &Path,
+) -> Result<u64, SubtitleError> {
+    let (joined, target) = (joined.to_owned(), target.to_owned());
     tokio::task::spawn_blocking(move || {
         let bytes = std::fs::read(&joined)
             .map_err(|error| SubtitleError::Fatal(error::io_error(&joined, error)))?;
-        let merged =
-            webvtt::merge(&bytes, ts_start::first_pts(&video)).map_err(SubtitleError::Skipped)?;
+        let merged = webvtt::merge(&bytes, video_start).map_err(SubtitleError::Skipped)?;
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|error| SubtitleError::Fatal(error::io_error(parent, error)))?;
@@ -500,6 +503,19 @@ pub(crate) async fn download(
         ));
     }
     let mut tracks = Vec::new();
+    // The video's first timestamp, read once for every subtitle track that times its
+    // cues from it.
+    let video_start = if sides
+        .iter()
+        .any(|(track, _)| track.rendition.kind == RenditionKind::Subtitles)
+    {
+        let video = joined.path.clone();
+        tokio::task::spawn_blocking(move || ts_start::first_pts(&video))
+            .await
+            .unwrap_or(None)
+    } else {
+        None
+    };
     let mut audio = Vec::new();
     let mut finals = vec![(0, fetched.meter, fetched.last)];
     let mut downloaded_bytes = fetched.downloaded_bytes;
@@ -540,7 +556,7 @@ pub(crate) async fn download(
                     }),
                     RenditionKind::Subtitles => {
                         let target = assemble::sidecar_path(&request.output, &track.tag, "vtt");
-                        match save_subtitles(&side_joined.path, &joined.path, &target).await {
+                        match save_subtitles(&side_joined.path, video_start, &target).await {
                             Ok(bytes) => {
                                 outcome.file = Some(target);
                                 outcome.bytes = bytes;

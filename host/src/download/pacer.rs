@@ -29,10 +29,11 @@ pub(crate) const FAR: Duration = Duration::from_millis(5);
 pub(crate) const NEAR: Duration = Duration::from_millis(2);
 
 /// Bodies of one track read at once: the configured count, but from a near site
-/// ([`NEAR`]) no more than the machine's cores (at least two). There the CPU, not the link, is what bodies
-/// wait for, and more readers only take turns on it (a 20 MB stream on loopback, two
-/// cores: 60 ms with 8 readers, 49 to 57 ms with 2, and a lower peak RSS). A site
-/// farther away keeps the configured count: each connection's window limits its speed.
+/// ([`NEAR`]) no more than the machine's cores (at least two). There the CPU, not the
+/// link, is what bodies wait for, and more readers only take turns on it (a 20 MB
+/// stream on loopback, two cores: 60 ms with 8 readers, 49 to 57 ms with 2, and a lower
+/// peak RSS). A site farther away keeps the configured count: each connection's window
+/// limits its speed.
 pub(crate) fn readers(configured: usize, round_trip: Option<Duration>, cores: usize) -> usize {
     let configured = configured.max(1);
     match round_trip {

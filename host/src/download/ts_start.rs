@@ -70,11 +70,11 @@ fn payload(packet: &[u8]) -> Option<&[u8]> {
 /// The PTS of a PES header of an audio (0xC0-0xDF) or video (0xE0-0xEF) stream, or
 /// of private stream 1 (0xBD), which carries AC-3 and E-AC-3 audio.
 fn pes_pts(pes: &[u8]) -> Option<u64> {
-    let media = (0xC0..=0xEF).contains(&pes.get(3).copied().unwrap_or(0));
-    if pes.len() < 14 || pes[..3] != [0, 0, 1] || !(media || pes[3] == 0xBD) {
-        return None;
-    }
-    if pes[7] & 0x80 == 0 {
+    let timed_media = pes.len() >= 14
+        && pes[..3] == [0, 0, 1]
+        && matches!(pes[3], 0xBD | 0xC0..=0xEF)
+        && pes[7] & 0x80 != 0;
+    if !timed_media {
         return None;
     }
     let field = &pes[9..14];

@@ -96,10 +96,10 @@ pub(crate) fn merge(joined: &[u8], video_start: Option<u64>) -> Result<String, S
                 (Some(map), Some(reference)) => shift_ms(map, reference),
                 _ => 0,
             };
-            let Some((text, key)) = cue(&block, shift) else {
+            let Some(text) = cue(&block, shift) else {
                 continue;
             };
-            if !cues.insert(key) {
+            if !cues.insert(text.clone()) {
                 continue;
             }
             text
@@ -141,14 +141,12 @@ fn shift_ms(map: Map, reference: Map) -> i128 {
     ticks.div_euclid(TICKS_PER_MS) - (map.local_ms - reference.local_ms)
 }
 
-/// A cue block as it is written out, moved by `shift_ms`, and the key it is told apart
-/// by (its times parsed, so `00:01.000` and `00:00:01.000` are one time). `None` when it
-/// is moved to end before the video starts, or its timing cannot be read to be moved.
-fn cue(block: &[&str], shift_ms: i128) -> Option<(String, String)> {
-    let (mut text, mut key) = (
-        Vec::with_capacity(block.len()),
-        Vec::with_capacity(block.len()),
-    );
+/// A cue block as it is written out, moved by `shift_ms`, its timing written in full
+/// (`hh:mm:ss.ttt`), so a cue repeated by the next segment in another form is still the
+/// same text. `None` when it is moved to end before the video starts, or its timing
+/// cannot be read to be moved.
+fn cue(block: &[&str], shift_ms: i128) -> Option<String> {
+    let mut text = Vec::with_capacity(block.len());
     for line in block {
         let timing = line.split_once("-->").and_then(|(start, rest)| {
             let rest = rest.trim_start();
@@ -160,7 +158,6 @@ fn cue(block: &[&str], shift_ms: i128) -> Option<(String, String)> {
                 return None;
             }
             text.push((*line).to_owned());
-            key.push((*line).to_owned());
             continue;
         };
         let (start, end) = ((start + shift_ms).max(0), end + shift_ms);
@@ -172,18 +169,13 @@ fn cue(block: &[&str], shift_ms: i128) -> Option<(String, String)> {
             timing.push(' ');
             timing.push_str(settings);
         }
-        text.push(if shift_ms == 0 {
-            (*line).to_owned()
-        } else {
-            timing.clone()
-        });
-        key.push(timing);
+        text.push(timing);
     }
-    Some((text.join("\n"), key.join("\n")))
+    Some(text.join("\n"))
 }
 
 /// Milliseconds of a WebVTT timestamp, `mm:ss.ttt` or `hh:mm:ss.ttt`.
-fn parse_time(text: &str) -> Option<i128> {
+pub(super) fn parse_time(text: &str) -> Option<i128> {
     let (clock, millis) = text.split_once('.')?;
     if millis.len() != 3 {
         return None;
@@ -263,7 +255,7 @@ mod tests {
         let joined = "WEBVTT\n\n00:01.000 --> 00:02.000\none\u{2192}WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00.000\n\n00:03.000 --> 00:04.000\ntwo";
         assert_eq!(
             merged(joined, None),
-            "WEBVTT\n\n00:01.000 --> 00:02.000\none\u{2192}\n\n00:03.000 --> 00:04.000\ntwo\n"
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\none\u{2192}\n\n00:00:03.000 --> 00:00:04.000\ntwo\n"
         );
     }
 
@@ -285,7 +277,7 @@ mod tests {
         assert_eq!(
             merged(joined, Some(900_000)),
             "WEBVTT\n\n00:00:00.500 --> 00:00:02.000\none\n\n\
-             00:03.000 --> 00:04.000 line:90%\ntwo\n\n00:00:00.100 --> 00:00:00.900\ngone\n"
+             00:00:03.000 --> 00:00:04.000 line:90%\ntwo\n\n00:00:00.100 --> 00:00:00.900\ngone\n"
         );
     }
 
@@ -339,15 +331,15 @@ mod tests {
             merged(joined, Some(900_000)),
             "WEBVTT\n\n00:00:01.000 --> 00:00:02.500 align:start\nday\n"
         );
-        // A cue the merge keeps as written and its repeat moved onto the same times
-        // (written with hours) are one cue.
+        // A cue and its repeat moved onto the same times, written with and without
+        // hours, are one cue.
         let repeated = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n\
             00:01.000 --> 00:02.000\nonce\n\n\
             WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:810000,LOCAL:00:00:00.000\n\n\
             00:00:02.000 --> 00:00:03.000\nonce\n";
         assert_eq!(
             merged(repeated, None),
-            "WEBVTT\n\n00:01.000 --> 00:02.000\nonce\n"
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nonce\n"
         );
     }
 

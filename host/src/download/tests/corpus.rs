@@ -26,11 +26,8 @@ fn first_cue_start(vtt: &str, text: &str) -> f64 {
         .find(|line| line.contains("-->"))
         .expect("a timing line before the cue's text");
     let start = timing.split("-->").next().unwrap_or_default().trim();
-    let (clock, millis) = start.split_once('.').expect("hh:mm:ss.ttt");
-    let seconds = clock.split(':').fold(0.0, |total, part| {
-        total * 60.0 + part.parse::<f64>().expect("a number")
-    });
-    seconds + millis.parse::<f64>().expect("milliseconds") / 1000.0
+    let millis = super::super::webvtt::parse_time(start).expect("a WebVTT time");
+    millis as f64 / 1000.0
 }
 
 /// What ffprobe finds in a file.

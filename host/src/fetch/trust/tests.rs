@@ -82,20 +82,45 @@ async fn answer(mut stream: impl AsyncRead + AsyncWrite + Unpin) {
     let _ = stream.shutdown().await;
 }
 
-fn acceptor(certificates: &Certificates) -> TlsAcceptor {
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![certificates.server.clone()],
-        certificates.server_key.clone_key(),
-    )
-    .expect("server config");
+/// A TLS server's settings that present `certificate` and sign the handshake with `key`
+/// (checked against nothing: a test may pair a certificate with another key).
+fn acceptor(certificate: &CertificateDer<'static>, key: PrivateKeyDer<'static>) -> TlsAcceptor {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .expect("signing key");
+    let presented = CertifiedKey::new(vec![certificate.clone()], signing);
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Presenting(Arc::new(presented))));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     TlsAcceptor::from(Arc::new(config))
+}
+
+/// Always answers with its certificate and key.
+#[derive(Debug)]
+struct Presenting(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Presenting {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// The trusted server of most tests: the CA's certificate and its own key.
+fn genuine(certificates: &Certificates) -> TlsAcceptor {
+    acceptor(&certificates.server, certificates.server_key.clone_key())
+}
+
+/// Why the client refused a fetch (panics when it did not).
+fn refusal(result: Result<String, FetchError>, what: &str) -> String {
+    match result {
+        Err(FetchError::Network(reason)) => reason,
+        other => panic!("{what} must be refused: {other:?}"),
+    }
 }
 
 fn loopback_config() -> Config {
@@ -125,7 +150,7 @@ async fn get(client: &FetchClient, url: String) -> Result<String, FetchError> {
 async fn the_system_roots_are_read_at_the_first_certificate_and_refuse_an_unknown_issuer() {
     let certificates = certificates();
     let plain = serve(None).await;
-    let secure = serve(Some(acceptor(&certificates))).await;
+    let secure = serve(Some(genuine(&certificates))).await;
     let client = FetchClient::new(&loopback_config().fetch).expect("client");
     assert!(!client.trust_roots_loaded(), "nothing read at start-up");
     let body = get(&client, format!("http://{plain}/"))
@@ -136,10 +161,10 @@ async fn the_system_roots_are_read_at_the_first_certificate_and_refuse_an_unknow
         !client.trust_roots_loaded(),
         "a plain-HTTP request reads no roots"
     );
-    let refused = get(&client, format!("https://localhost:{}/", secure.port())).await;
-    let Err(FetchError::Network(reason)) = refused else {
-        panic!("a certificate from an unknown CA must be refused: {refused:?}");
-    };
+    let reason = refusal(
+        get(&client, format!("https://localhost:{}/", secure.port())).await,
+        "a certificate from an unknown CA",
+    );
     assert!(
         reason.contains("invalid peer certificate: UnknownIssuer"),
         "the reason names the certificate's issuer: {reason}"
@@ -150,7 +175,7 @@ async fn the_system_roots_are_read_at_the_first_certificate_and_refuse_an_unknow
 #[tokio::test]
 async fn a_certificate_from_a_trusted_root_is_accepted() {
     let certificates = certificates();
-    let secure = serve(Some(acceptor(&certificates))).await;
+    let secure = serve(Some(genuine(&certificates))).await;
     let client = FetchClient::trusting(&loopback_config().fetch, vec![certificates.ca.clone()])
         .expect("client");
     let body = get(&client, format!("https://localhost:{}/", secure.port()))
@@ -159,24 +184,14 @@ async fn a_certificate_from_a_trusted_root_is_accepted() {
     assert_eq!(body, "hello");
     // The name checked is the one asked for: the same server under a name its
     // certificate does not carry is refused.
-    let other = get(&client, format!("https://other.test:{}/", secure.port())).await;
-    let Err(FetchError::Network(reason)) = other else {
-        panic!("a name the certificate does not carry must be refused: {other:?}");
-    };
+    let reason = refusal(
+        get(&client, format!("https://other.test:{}/", secure.port())).await,
+        "a name the certificate does not carry",
+    );
     assert!(
         reason.contains("invalid peer certificate: certificate not valid for name \"other.test\""),
         "the reason names the certificate's names: {reason}"
     );
-}
-
-/// Always answers with `key`: a certificate and a private key that need not match.
-#[derive(Debug)]
-struct Presenting(Arc<CertifiedKey>);
-
-impl ResolvesServerCert for Presenting {
-    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.clone())
-    }
 }
 
 #[tokio::test]
@@ -184,26 +199,14 @@ async fn a_server_without_the_certificates_key_is_refused() {
     // The handshake signature proves the server holds the certificate's key: one made
     // with another key must fail, though the certificate itself is trusted.
     let certificates = certificates();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let other_key = PrivatePkcs8KeyDer::from(KeyPair::generate().expect("key").serialize_der());
-    let signing = provider
-        .key_provider
-        .load_private_key(other_key.into())
-        .expect("signing key");
-    let impostor = CertifiedKey::new(vec![certificates.server.clone()], signing);
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(Presenting(Arc::new(impostor))));
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let secure = serve(Some(TlsAcceptor::from(Arc::new(config)))).await;
+    let secure = serve(Some(acceptor(&certificates.server, other_key.into()))).await;
     let client = FetchClient::trusting(&loopback_config().fetch, vec![certificates.ca.clone()])
         .expect("client");
-    let refused = get(&client, format!("https://localhost:{}/", secure.port())).await;
-    let Err(FetchError::Network(reason)) = refused else {
-        panic!("a server that cannot sign with the certificate's key must be refused: {refused:?}");
-    };
+    let reason = refusal(
+        get(&client, format!("https://localhost:{}/", secure.port())).await,
+        "a server that cannot sign with the certificate's key",
+    );
     assert!(reason.contains("BadSignature"), "{reason}");
 }
 
