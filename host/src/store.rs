@@ -7,6 +7,7 @@
 //! out. Each backend has its own migrations directory with the same schema.
 
 mod bind;
+mod bulk_import;
 mod generation;
 mod list_plan;
 mod list_rows;

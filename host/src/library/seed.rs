@@ -54,7 +54,8 @@ pub(crate) struct SeedReport {
 }
 
 /// Writes `count` synthetic resources numbered from `from` (replacing earlier seeded
-/// ones of the same codes), calling `progress(done, count)` after every batch.
+/// ones of the same codes), calling `progress(written, count)` as batches are handed to
+/// the writer and when it is done.
 pub(crate) async fn seed(
     store: &Store,
     from: u64,
@@ -72,15 +73,15 @@ pub(crate) async fn seed(
         let rows: Vec<(ResourceWrite, ImportedState)> =
             (n..=end).map(|n| (synthetic(n), state(n, now))).collect();
         with_video += rows.iter().filter(|(_, s)| s.video.is_some()).count() as u64;
-        import.write(&rows).await?;
-        progress(end - from + 1, count);
+        let written = import.write(rows).await?;
+        progress(written, count);
         match end.checked_add(1) {
             Some(next) => n = next,
             None => break,
         }
     }
-    // A library that grew this much would be planned with the statistics of a smaller one.
-    import.finish().await?;
+    let written = import.finish().await?;
+    progress(written, count);
     Ok(SeedReport {
         resources: count,
         with_video,

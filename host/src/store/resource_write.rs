@@ -2,7 +2,7 @@
 //! multi-row statements per chunk, inside one transaction. Seeding, imports and the
 //! single metadata write all go through here, so there is one way a resource is written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::Row;
 
@@ -12,12 +12,14 @@ use super::{
     to_json,
 };
 
-/// Resources per INSERT (up to 22 values each), well below the backends' limits (SQLite
-/// 32,766 values, PostgreSQL 65,535): a longer statement saves little once a round trip
-/// is shared by a hundred rows.
-const RESOURCE_CHUNK: usize = 100;
-/// Links, names or ids per statement (at most 7 values each).
-const ROW_CHUNK: usize = 250;
+/// Resources per INSERT (up to 22 values each, 22,000 in all), below the backends'
+/// limits (SQLite 32,766 values, PostgreSQL 65,535). SQLite keeps every page a
+/// statement changes in a statement journal, once per statement, so fewer statements
+/// copy fewer pages: `kura seed` of 100,000 took 9.0 s rather than 9.7 s with a hundred
+/// resources per INSERT, and 15.6 s rather than 16.7 s on PostgreSQL.
+const RESOURCE_CHUNK: usize = 1_000;
+/// Links, names or ids per statement (at most 7 values each, 28,000 in all).
+const ROW_CHUNK: usize = 4_000;
 
 impl Store {
     /// Writes a resource's metadata, people and tags in one transaction: the row is
@@ -59,92 +61,16 @@ impl Store {
         self.library_changed();
         Ok(ids)
     }
-
-    /// A writer for many batches of imported resources on one connection of its own
-    /// (`kura seed`); [`Store::import_resources`] is for a few.
-    pub(crate) async fn bulk_import(&self) -> Result<BulkImport> {
-        let mut connection = self.pool().acquire().await?;
-        match self.backend() {
-            // SQLite drops a connection's page cache whenever another connection wrote,
-            // so batches on one connection find the indexes they grow still cached, and
-            // a batch dirties more pages than the default 2 MiB cache holds.
-            Backend::Sqlite => sqlx::query(BULK_SQLITE).execute(&mut *connection).await?,
-            // Every statement of an import reads by index; a plan made while a table
-            // was small must not scan it when it is large (a foreign-key check's plan is
-            // kept for the connection's life).
-            Backend::Postgres => sqlx::query(BULK_POSTGRES).execute(&mut *connection).await?,
-        };
-        // Its large cache must not go back to the pool.
-        connection.close_on_drop();
-        Ok(BulkImport {
-            store: self.clone(),
-            connection,
-            written: 0,
-            next_analyze: FIRST_ANALYZE,
-        })
-    }
 }
 
-/// A bulk import's connection on SQLite, which leaves with it: a 64 MiB page cache, and
-/// statement journals in memory. Every multi-row statement keeps the pages it changes in
-/// a statement journal (to undo that statement alone); past 64 KiB SQLite spills it to a
-/// temporary file, which was 1 GB of writes for 30,000 resources.
-const BULK_SQLITE: &str = "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY";
-/// A bulk import's connection on PostgreSQL, closed with it.
-const BULK_POSTGRES: &str = "SET enable_seqscan = off";
-/// A database keeps a connection's plans (PostgreSQL's foreign-key checks among them) for
-/// as long as the table statistics stay as they were: planned while the library was
-/// empty, every check on PostgreSQL is a sequential scan, and an import slows down as the
-/// library grows. So an import refreshes the statistics after the first 1,000 resources
-/// it writes, and again each time it has written four times as many; each refresh makes
-/// the plans anew.
-const FIRST_ANALYZE: u64 = 1_000;
-const ANALYZE_GROWTH: u64 = 4;
-
-/// Writes batches of imported resources on one connection (see [`Store::bulk_import`]),
-/// each batch one transaction. The connection is closed when the writer is dropped.
-pub(crate) struct BulkImport {
-    store: Store,
-    connection: sqlx::pool::PoolConnection<sqlx::Any>,
-    /// Resources written so far, and the count at which the statistics are refreshed
-    /// next.
-    written: u64,
-    next_analyze: u64,
-}
-
-impl BulkImport {
-    /// Writes `rows` in one transaction, all or nothing; an existing code gets the given
-    /// state too. Returns the ids in the order of `rows`.
-    pub(crate) async fn write(
-        &mut self,
-        rows: &[(ResourceWrite, ImportedState)],
-    ) -> Result<Vec<i64>> {
-        let connection = &mut self.connection;
-        let backend = self.store.backend();
-        let mut tx = match backend {
-            Backend::Sqlite => {
-                sqlx::Connection::begin_with(&mut **connection, "BEGIN IMMEDIATE").await?
-            }
-            Backend::Postgres => sqlx::Connection::begin(&mut **connection).await?,
-        };
-        let ids = write_many(&mut tx, backend, &imported(rows), now_ms()).await?;
-        tx.commit().await?;
-        self.store.library_changed();
-        self.written += rows.len() as u64;
-        if self.written >= self.next_analyze {
-            self.store.refresh_statistics(true).await?;
-            self.next_analyze = self.written.saturating_mul(ANALYZE_GROWTH);
-        }
-        Ok(ids)
-    }
-
-    /// Ends the import: its connection closes, and the library is left as the planner
-    /// should see it after a bulk write ([`Store::settle_bulk_write`]).
-    pub(crate) async fn finish(self) -> Result<()> {
-        let store = self.store.clone();
-        drop(self);
-        store.settle_bulk_write().await
-    }
+/// Writes imported rows inside `tx` (see [`Store::import_resources`]); returns the ids in
+/// the order of `rows`.
+pub(super) async fn write_imported(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    rows: &[(ResourceWrite, ImportedState)],
+) -> Result<Vec<i64>> {
+    write_many(tx, backend, &imported(rows), now_ms()).await
 }
 
 /// A resource's video and translation as an import brings them.
@@ -360,52 +286,42 @@ async fn insert_resources(
 /// Finds or creates every person the writes name; given fields overwrite stored ones,
 /// and within the batch a later write's fields overwrite an earlier one's. Returns the
 /// ids by name.
+///
+/// People already stored as the writes give them are only read: an upsert would lock
+/// every row it names until the transaction ends, and imports running side by side (see
+/// `bulk_import.rs`) name the same people. New or changed people are written in the
+/// order of their names, so two transactions that wait for each other's new rows wait
+/// in one order and never for each other at once.
 async fn upsert_people<'w>(
     tx: &mut Tx<'_>,
     backend: Backend,
     writes: &[&'w ResourceWrite],
     now: i64,
 ) -> Result<HashMap<&'w str, i64>> {
-    let mut merged: Vec<PersonWrite> = Vec::new();
-    let mut at: HashMap<&'w str, usize> = HashMap::new();
-    for person in writes.iter().flat_map(|write| &write.people) {
-        let name = person.name.trim();
-        if name.is_empty() {
-            continue;
-        }
-        match at.get(name) {
-            Some(&n) => {
-                let known = &mut merged[n];
-                for (field, given) in [
-                    (&mut known.alias, &person.alias),
-                    (&mut known.page_url, &person.page_url),
-                    (&mut known.avatar_url, &person.avatar_url),
-                ] {
-                    if given.is_some() {
-                        field.clone_from(given);
-                    }
-                }
+    let merged = merged_people(writes);
+    let mut ids: HashMap<&'w str, i64> = HashMap::with_capacity(merged.len());
+    let names: Vec<&'w str> = merged.iter().map(|(name, _)| *name).collect();
+    let stored = stored_people(tx, backend, &names).await?;
+    let changed: Vec<&(&'w str, PersonWrite)> = merged
+        .iter()
+        .filter(|(name, given)| match stored.get(*name) {
+            Some(known) if !known.changed_by(given) => {
+                ids.insert(*name, known.id);
+                false
             }
-            None => {
-                at.insert(name, merged.len());
-                merged.push(PersonWrite {
-                    name: name.to_owned(),
-                    ..person.clone()
-                });
-            }
-        }
-    }
-    let mut ids = HashMap::with_capacity(merged.len());
-    for chunk in merged.chunks(ROW_CHUNK) {
+            _ => true,
+        })
+        .collect();
+    for chunk in changed.chunks(ROW_CHUNK) {
         let mut sql = Sql::new(
             "INSERT INTO people (name, alias, page_url, avatar_url, created_at, updated_at) VALUES ",
         );
-        for (n, person) in chunk.iter().enumerate() {
+        for (n, (name, person)) in chunk.iter().enumerate() {
             if n > 0 {
                 sql.push(", ");
             }
             sql.row([
-                Value::Text(person.name.clone()),
+                Value::Text((*name).to_owned()),
                 Value::OptText(person.alias.clone()),
                 Value::OptText(person.page_url.clone()),
                 Value::OptText(person.avatar_url.clone()),
@@ -423,31 +339,124 @@ async fn upsert_people<'w>(
         );
         for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
             let name: String = row.try_get("name")?;
-            let Some((&key, _)) = at.get_key_value(name.as_str()) else {
+            let Ok(at) = names.binary_search(&name.as_str()) else {
                 return Err(StoreError::Corrupt(format!("unexpected person {name}")));
             };
-            ids.insert(key, row.try_get("id")?);
+            ids.insert(names[at], row.try_get("id")?);
         }
     }
     Ok(ids)
 }
 
-/// Finds or creates every tag the writes name; returns the ids by name.
+/// The people the writes name, each once under its trimmed name, the fields later
+/// writes give over earlier ones', sorted by name.
+fn merged_people<'w>(writes: &[&'w ResourceWrite]) -> Vec<(&'w str, PersonWrite)> {
+    let mut merged: BTreeMap<&'w str, PersonWrite> = BTreeMap::new();
+    for person in writes.iter().flat_map(|write| &write.people) {
+        let name = person.name.trim();
+        if name.is_empty() {
+            continue;
+        }
+        let known = merged.entry(name).or_default();
+        for (field, given) in [
+            (&mut known.alias, &person.alias),
+            (&mut known.page_url, &person.page_url),
+            (&mut known.avatar_url, &person.avatar_url),
+        ] {
+            if given.is_some() {
+                field.clone_from(given);
+            }
+        }
+    }
+    merged.into_iter().collect()
+}
+
+/// A person as stored: the id and the fields a write may change.
+struct StoredPerson {
+    id: i64,
+    alias: Option<String>,
+    page_url: Option<String>,
+    avatar_url: Option<String>,
+}
+
+impl StoredPerson {
+    /// Whether writing `given` would change a field (a field it leaves out keeps its
+    /// stored value).
+    fn changed_by(&self, given: &PersonWrite) -> bool {
+        [
+            (&self.alias, &given.alias),
+            (&self.page_url, &given.page_url),
+            (&self.avatar_url, &given.avatar_url),
+        ]
+        .into_iter()
+        .any(|(stored, given)| given.is_some() && given != stored)
+    }
+}
+
+/// The stored people among `names`, by name.
+async fn stored_people(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    names: &[&str],
+) -> Result<HashMap<String, StoredPerson>> {
+    let mut stored = HashMap::with_capacity(names.len());
+    for chunk in names.chunks(ROW_CHUNK) {
+        let mut sql =
+            Sql::new("SELECT id, name, alias, page_url, avatar_url FROM people WHERE name IN ");
+        sql.row(chunk.iter().map(|name| Value::Text((*name).to_owned())));
+        for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
+            stored.insert(
+                row.try_get("name")?,
+                StoredPerson {
+                    id: row.try_get("id")?,
+                    alias: row.try_get("alias")?,
+                    page_url: row.try_get("page_url")?,
+                    avatar_url: row.try_get("avatar_url")?,
+                },
+            );
+        }
+    }
+    Ok(stored)
+}
+
+/// Finds or creates every tag the writes name; returns the ids by name. Stored tags are
+/// only read and new ones written in the order of their names, as people are (see
+/// [`upsert_people`]).
 async fn upsert_tags<'w>(
     tx: &mut Tx<'_>,
     backend: Backend,
     writes: &[&'w ResourceWrite],
 ) -> Result<HashMap<&'w str, i64>> {
-    let names: Vec<&str> = distinct(
+    let mut names: Vec<&'w str> = distinct(
         writes
             .iter()
             .flat_map(|w| w.tags.iter().map(String::as_str)),
     )
     .map(|(_, name)| name)
     .collect();
+    names.sort_unstable();
     let mut ids = HashMap::with_capacity(names.len());
-    let asked: HashSet<&'w str> = names.iter().copied().collect();
+    let record = |row: &sqlx::any::AnyRow, ids: &mut HashMap<&'w str, i64>| -> Result<()> {
+        let name: String = row.try_get("name")?;
+        let Ok(at) = names.binary_search(&name.as_str()) else {
+            return Err(StoreError::Corrupt(format!("unexpected tag {name}")));
+        };
+        ids.insert(names[at], row.try_get("id")?);
+        Ok(())
+    };
     for chunk in names.chunks(ROW_CHUNK) {
+        let mut sql = Sql::new("SELECT id, name FROM tags WHERE name IN ");
+        sql.row(chunk.iter().map(|name| Value::Text((*name).to_owned())));
+        for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
+            record(&row, &mut ids)?;
+        }
+    }
+    let new: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !ids.contains_key(name))
+        .collect();
+    for chunk in new.chunks(ROW_CHUNK) {
         let mut sql = Sql::new("INSERT INTO tags (name) VALUES ");
         for (n, name) in chunk.iter().enumerate() {
             if n > 0 {
@@ -455,14 +464,11 @@ async fn upsert_tags<'w>(
             }
             sql.row([Value::Text((*name).to_owned())]);
         }
-        // DO UPDATE (a no-op) rather than DO NOTHING, so RETURNING gives every id.
+        // DO UPDATE (a no-op) rather than DO NOTHING, so RETURNING gives the id of a tag
+        // another transaction created meanwhile.
         sql.push(" ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, name");
         for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
-            let name: String = row.try_get("name")?;
-            let Some(&key) = asked.get(name.as_str()) else {
-                return Err(StoreError::Corrupt(format!("unexpected tag {name}")));
-            };
-            ids.insert(key, row.try_get("id")?);
+            record(&row, &mut ids)?;
         }
     }
     Ok(ids)

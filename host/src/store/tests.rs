@@ -8,6 +8,7 @@ use test_database::ScratchDatabase;
 
 use super::*;
 
+mod bulk_import;
 mod library_list;
 mod queue;
 mod translations;
