@@ -706,7 +706,9 @@ fn print_sizes(rows: &[Row], counts: &[u64]) {
 }
 
 fn print_writes(writes: &[Writes]) {
-    println!("\n## Writes (kura seed: batches of 10,000, one transaction each)\n");
+    println!(
+        "\n## Writes (kura seed: batches of 10,000, one transaction each, two at once on PostgreSQL)\n"
+    );
     println!(
         "| backend | resources | seeding, resources/s | importing beside the server, resources/s |"
     );
