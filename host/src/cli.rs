@@ -92,6 +92,11 @@ pub(crate) enum Command {
         /// The number of the first resource (SEED-<FROM>): adds to a seeded library.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         from: u64,
+        /// Batches written at once on PostgreSQL, each by a database process of its own
+        /// (SQLite writes one at a time). Default: one fewer than this machine's cores, at
+        /// least one, so a server on the same machine keeps a core for its requests.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16))]
+        jobs: Option<u64>,
     },
     /// Download an HLS stream (master or media playlist URL) to a file with the native
     /// engine, as the server does; resumes from FILE.parts/ when run again.
@@ -273,7 +278,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::FixCodes { execute, .. } => library::fix_codes(&config, execute).await,
         Command::Thumbnails { force } => library::thumbnails(&config, force).await,
-        Command::Seed { count, from } => library::seed(&config, from, count).await,
+        Command::Seed { count, from, jobs } => library::seed(&config, from, count, jobs).await,
         Command::Download(args) => download::run(&config, args, cli.global.silent).await,
         Command::Translate(args) => translate::run(&config, args).await,
         Command::Tasks(command) => tasks::run(&config, command).await,

@@ -54,12 +54,14 @@ pub(crate) struct SeedReport {
 }
 
 /// Writes `count` synthetic resources numbered from `from` (replacing earlier seeded
-/// ones of the same codes), calling `progress(written, count)` as batches are handed to
+/// ones of the same codes), up to `jobs` batches at once where the database can (see
+/// [`Store::bulk_import`]), calling `progress(written, count)` as batches are handed to
 /// the writer and when it is done.
 pub(crate) async fn seed(
     store: &Store,
     from: u64,
     count: u64,
+    jobs: usize,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<SeedReport, LibraryError> {
     let started = std::time::Instant::now();
@@ -67,7 +69,7 @@ pub(crate) async fn seed(
     let mut with_video = 0;
     let last = from.saturating_add(count).saturating_sub(1);
     let mut n = from;
-    let mut import = store.bulk_import().await?;
+    let mut import = store.bulk_import(jobs).await?;
     while count > 0 && n <= last {
         let end = n.saturating_add(BATCH as u64 - 1).min(last);
         let rows: Vec<(ResourceWrite, ImportedState)> =

@@ -62,7 +62,7 @@ async fn batches_naming_the_same_new_people_are_written_at_once() {
     let fixture = stores().await;
     for store in &fixture.stores {
         let backend = store.backend();
-        let mut import = store.bulk_import().await.expect("import");
+        let mut import = store.bulk_import(2).await.expect("import");
         for first in [1, 1501, 3001] {
             import
                 .write(batch("BULK", first, 1500))
@@ -95,7 +95,7 @@ async fn a_batch_rewriting_a_running_one_is_written_after_it() {
     let fixture = stores().await;
     for store in &fixture.stores {
         let backend = store.backend();
-        let mut import = store.bulk_import().await.expect("import");
+        let mut import = store.bulk_import(2).await.expect("import");
         let mut long = batch("LONG", 1, 2000);
         long.push(imported(
             "LAST-0001",

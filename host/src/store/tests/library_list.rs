@@ -289,7 +289,7 @@ async fn keyset_and_offset_pages_list_what_the_rows_say_for_every_filter_and_sor
     let stores = stores().await;
     for store in &stores.stores {
         let backend = store.backend();
-        crate::library::seed(store, 1, 400, |_, _| {})
+        crate::library::seed(store, 1, 400, 2, |_, _| {})
             .await
             .expect("seed");
         // Writes that move sort keys after the links were written: the links follow.
@@ -433,7 +433,7 @@ async fn every_filter_and_sort_reads_one_index_range() {
     let stores = stores().await;
     for store in &stores.stores {
         let backend = store.backend();
-        crate::library::seed(store, 1, 3000, |_, _| {})
+        crate::library::seed(store, 1, 3000, 2, |_, _| {})
             .await
             .expect("seed");
         sqlx::query("ANALYZE")
@@ -535,7 +535,7 @@ async fn a_search_reads_the_trigram_index() {
             .expect("statistics");
             assert_eq!(empty, 0, "statistics of empty tables");
         }
-        crate::library::seed(store, 1, 3000, |_, _| {})
+        crate::library::seed(store, 1, 3000, 2, |_, _| {})
             .await
             .expect("seed");
         if store.backend() == Backend::Sqlite {
@@ -830,7 +830,7 @@ async fn wait_for_generation(store: &Store, at_least: u64) -> u64 {
 #[tokio::test]
 async fn writes_succeed_after_another_connection_changes_the_schema() {
     let stores = stores().await;
-    crate::library::seed(&stores.stores[0], 1, 30, |_, _| {})
+    crate::library::seed(&stores.stores[0], 1, 30, 2, |_, _| {})
         .await
         .expect("seed");
     // A server's store, opened on the library, and another process's.

@@ -506,7 +506,7 @@ async fn measure_import(
     let import = context.options.import;
     let list = format!("{}{LIST_QUERY}", server.base);
     let started = Instant::now();
-    let seeding = tokio::spawn(instance.seed_command(context.count + 1, import));
+    let seeding = tokio::spawn(instance.seed_command(context.count + 1, import, None));
     let slice = Load {
         duration: IMPORT_SLICE,
         ..context.options.load
@@ -707,7 +707,7 @@ fn print_sizes(rows: &[Row], counts: &[u64]) {
 
 fn print_writes(writes: &[Writes]) {
     println!(
-        "\n## Writes (kura seed: batches of 10,000, one transaction each, two at once on PostgreSQL)\n"
+        "\n## Writes (kura seed: batches of 10,000, one transaction each; on PostgreSQL as many at once as there are cores, beside the server one fewer)\n"
     );
     println!(
         "| backend | resources | seeding, resources/s | importing beside the server, resources/s |"

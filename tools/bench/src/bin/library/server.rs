@@ -120,16 +120,20 @@ impl Instance {
         command
     }
 
-    /// Runs `kura seed --from F --count N`; the wall time and what it printed.
+    /// Runs `kura seed --from F --count N` with no server beside it, so with as many
+    /// jobs as there are cores; the wall time and what it printed.
     pub async fn seed(&self, from: u64, count: u64) -> Result<(Duration, String)> {
-        self.seed_command(from, count).await
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.seed_command(from, count, Some(cores)).await
     }
 
-    /// [`Instance::seed`] as a future that borrows nothing (to run beside a load).
+    /// `kura seed` as a future that borrows nothing (to run beside a load, with the
+    /// default jobs when `jobs` is None).
     pub fn seed_command(
         &self,
         from: u64,
         count: u64,
+        jobs: Option<usize>,
     ) -> impl std::future::Future<Output = Result<(Duration, String)>> + Send + 'static {
         let mut command = self.command();
         command.args([
@@ -139,6 +143,9 @@ impl Instance {
             "--count",
             &count.to_string(),
         ]);
+        if let Some(jobs) = jobs {
+            command.args(["--jobs", &jobs.to_string()]);
+        }
         run_seed(command)
     }
 
