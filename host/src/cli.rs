@@ -93,9 +93,10 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         from: u64,
         /// Batches written at once on PostgreSQL, each by a database process of its own
-        /// (SQLite writes one at a time). Default: one fewer than this machine's cores, at
-        /// least one, so a server on the same machine keeps a core for its requests.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16))]
+        /// (SQLite writes one at a time), 1 to 8. Default: one fewer than this machine's
+        /// cores, at least one, so a server on the same machine keeps a core for its
+        /// requests.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=crate::store::MOST_LANES as u64))]
         jobs: Option<u64>,
     },
     /// Download an HLS stream (master or media playlist URL) to a file with the native

@@ -31,6 +31,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub(crate) use bulk_import::MOST_LANES;
 pub(crate) use maintenance::{ResourceFiles, SchemaStatus, inspect_sqlite_file};
 pub(crate) use resource_write::{ImportedState, ImportedVideo};
 pub(crate) use resources::RenamedFiles;

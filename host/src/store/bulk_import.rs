@@ -20,13 +20,17 @@ const BULK_POSTGRES: &str = "SET enable_seqscan = off";
 /// A database keeps a connection's plans (PostgreSQL's foreign-key checks among them) for
 /// as long as the table statistics stay as they were: planned while the library was
 /// empty, every check on PostgreSQL is a sequential scan, and an import slows down as the
-/// library grows. So an import refreshes the statistics once the library holds 1,000
-/// resources or twice what it held at the start, and again each time it has grown four
-/// times; each refresh makes the plans anew. Not more often: a refresh reads every row
+/// library grows. So an import refreshes the statistics once the library holds twice
+/// what it held at the start, or 1,000 resources if that is more, and again each time
+/// it has grown four times; each refresh makes the plans anew. Not more often: a refresh reads every row
 /// on SQLite (2.7 s at a million resources), and an import of a few thousand into a
 /// large library changes no plan.
 const FIRST_ANALYZE: u64 = 1_000;
 const ANALYZE_GROWTH: u64 = 4;
+
+/// The most batches written at once: the pool's other connections (16 on PostgreSQL)
+/// stay for the import's own counts and statistics.
+pub(crate) const MOST_LANES: usize = 8;
 
 /// A batch of imported resources with the state each brings.
 pub(crate) type ImportBatch = Vec<(ResourceWrite, ImportedState)>;
@@ -34,14 +38,14 @@ pub(crate) type ImportBatch = Vec<(ResourceWrite, ImportedState)>;
 impl Store {
     /// A writer for many batches of imported resources on connections of its own
     /// (`kura seed`); [`Store::import_resources`] is for a few. On PostgreSQL up to
-    /// `lanes` batches are written at once, each by a backend of its own on a core of
+    /// `lanes` (at most [`MOST_LANES`]) batches are written at once, each by a backend of its own on a core of
     /// its own (one backend wrote 100,000 resources in 23 s, two in 16 s on two cores);
     /// SQLite writes one at a time, since a second connection would wait for the first's
     /// lock.
     pub(crate) async fn bulk_import(&self, lanes: usize) -> Result<BulkImport> {
         let lanes = match self.backend() {
             Backend::Sqlite => 1,
-            Backend::Postgres => lanes.max(1),
+            Backend::Postgres => lanes.clamp(1, MOST_LANES),
         };
         let mut idle = Vec::with_capacity(lanes);
         for _ in 0..lanes {
@@ -126,6 +130,10 @@ impl BulkImport {
     /// has written so far, or the failure of a batch written meanwhile (the batches
     /// still running are then left to finish or be rolled back with the writer).
     pub(crate) async fn write(&mut self, rows: ImportBatch) -> Result<u64> {
+        // A batch that failed meanwhile stops the import before another starts.
+        while let Some(joined) = self.running.try_join_next() {
+            self.settle(joined).await?;
+        }
         let ordered = ordered_by(&rows);
         if ordered.iter().any(|key| self.in_flight.contains(key)) {
             while !self.running.is_empty() {
@@ -133,6 +141,12 @@ impl BulkImport {
             }
         }
         while self.idle.is_empty() {
+            if self.running.is_empty() {
+                // Only a batch whose task panicked keeps its connection.
+                return Err(StoreError::Corrupt(
+                    "a bulk import lost its connections".into(),
+                ));
+            }
             self.join_one().await?;
         }
         let mut connection = self
@@ -166,12 +180,21 @@ impl BulkImport {
         Ok(written)
     }
 
-    /// Waits for one running batch to end, takes its connection back, and refreshes the
-    /// statistics when the library has grown enough since they were last gathered.
+    /// Waits for one running batch to end and settles it ([`BulkImport::settle`]).
     async fn join_one(&mut self) -> Result<()> {
-        let Some(joined) = self.running.join_next().await else {
-            return Ok(());
-        };
+        match self.running.join_next().await {
+            Some(joined) => self.settle(joined).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Takes an ended batch's connection back, and refreshes the statistics when the
+    /// library has grown enough since they were last gathered; the batch's failure, if
+    /// it failed.
+    async fn settle(
+        &mut self,
+        joined: std::result::Result<Done, tokio::task::JoinError>,
+    ) -> Result<()> {
         let done = joined
             .map_err(|error| StoreError::Corrupt(format!("a bulk import batch failed: {error}")))?;
         for key in &done.ordered {

@@ -56,7 +56,7 @@ impl Store {
         rows: &[(ResourceWrite, ImportedState)],
     ) -> Result<Vec<i64>> {
         let mut tx = self.begin_write().await?;
-        let ids = write_many(&mut tx, self.backend(), &imported(rows), now_ms()).await?;
+        let ids = write_imported(&mut tx, self.backend(), rows).await?;
         tx.commit().await?;
         self.library_changed();
         Ok(ids)
@@ -128,12 +128,19 @@ async fn write_many(
     // a multi-row upsert that touches one row twice.
     let mut position: HashMap<&str, usize> = HashMap::new();
     let mut unique: Vec<&Entry<'_>> = Vec::new();
-    for entry in entries {
+    // Where each kept write stands among the entries, for people's fields to be merged
+    // in the order they were written.
+    let mut written_at: Vec<usize> = Vec::new();
+    for (at_entry, entry) in entries.iter().enumerate() {
         match position.get(entry.write.code.as_str()) {
-            Some(&at) => unique[at] = entry,
+            Some(&at) => {
+                unique[at] = entry;
+                written_at[at] = at_entry;
+            }
             None => {
                 position.insert(&entry.write.code, unique.len());
                 unique.push(entry);
+                written_at.push(at_entry);
             }
         }
     }
@@ -163,7 +170,17 @@ async fn write_many(
     }
 
     let writes: Vec<&ResourceWrite> = unique.iter().map(|entry| entry.write).collect();
-    let people = upsert_people(tx, backend, &writes, now).await?;
+    let mut in_written_order: Vec<(usize, &ResourceWrite)> = written_at
+        .iter()
+        .copied()
+        .zip(writes.iter().copied())
+        .collect();
+    in_written_order.sort_unstable_by_key(|(at, _)| *at);
+    let in_written_order: Vec<&ResourceWrite> = in_written_order
+        .into_iter()
+        .map(|(_, write)| write)
+        .collect();
+    let people = upsert_people(tx, backend, &in_written_order, now).await?;
     let tags = upsert_tags(tx, backend, &writes).await?;
 
     let mut people_links = Vec::new();
@@ -290,8 +307,9 @@ async fn insert_resources(
 /// People already stored as the writes give them are only read: an upsert would lock
 /// every row it names until the transaction ends, and imports running side by side (see
 /// `bulk_import.rs`) name the same people. New or changed people are written in the
-/// order of their names, so two transactions that wait for each other's new rows wait
-/// in one order and never for each other at once.
+/// order of their names, so two transactions creating the same people wait for each
+/// other's new rows in one order. (The update of a changed person leaves its name, the
+/// key the links' foreign-key checks lock, alone.)
 async fn upsert_people<'w>(
     tx: &mut Tx<'_>,
     backend: Backend,
@@ -436,26 +454,8 @@ async fn upsert_tags<'w>(
     .collect();
     names.sort_unstable();
     let mut ids = HashMap::with_capacity(names.len());
-    let record = |row: &sqlx::any::AnyRow, ids: &mut HashMap<&'w str, i64>| -> Result<()> {
-        let name: String = row.try_get("name")?;
-        let Ok(at) = names.binary_search(&name.as_str()) else {
-            return Err(StoreError::Corrupt(format!("unexpected tag {name}")));
-        };
-        ids.insert(names[at], row.try_get("id")?);
-        Ok(())
-    };
-    for chunk in names.chunks(ROW_CHUNK) {
-        let mut sql = Sql::new("SELECT id, name FROM tags WHERE name IN ");
-        sql.row(chunk.iter().map(|name| Value::Text((*name).to_owned())));
-        for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
-            record(&row, &mut ids)?;
-        }
-    }
-    let new: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|name| !ids.contains_key(name))
-        .collect();
+    read_tag_ids(tx, backend, &names, &names, &mut ids).await?;
+    let new: Vec<&str> = missing(&names, &ids);
     for chunk in new.chunks(ROW_CHUNK) {
         let mut sql = Sql::new("INSERT INTO tags (name) VALUES ");
         for (n, name) in chunk.iter().enumerate() {
@@ -464,14 +464,61 @@ async fn upsert_tags<'w>(
             }
             sql.row([Value::Text((*name).to_owned())]);
         }
-        // DO UPDATE (a no-op) rather than DO NOTHING, so RETURNING gives the id of a tag
-        // another transaction created meanwhile.
-        sql.push(" ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, name");
+        // DO NOTHING: an update, even to the same name, would lock the row against the
+        // foreign-key checks of every other transaction linking the tag until this one
+        // ends.
+        sql.push(" ON CONFLICT (name) DO NOTHING RETURNING id, name");
         for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
-            record(&row, &mut ids)?;
+            record_tag(&row, &names, &mut ids)?;
         }
     }
+    // Tags another transaction created meanwhile: the insert waited for it to commit,
+    // and a new statement sees them.
+    let created_elsewhere = missing(&names, &ids);
+    read_tag_ids(tx, backend, &created_elsewhere, &names, &mut ids).await?;
     Ok(ids)
+}
+
+/// The names of `names` without an id yet.
+fn missing<'w>(names: &[&'w str], ids: &HashMap<&'w str, i64>) -> Vec<&'w str> {
+    names
+        .iter()
+        .copied()
+        .filter(|name| !ids.contains_key(name))
+        .collect()
+}
+
+/// Reads the ids of the stored tags among `asked` into `ids`, keyed by their entries in
+/// `names` (sorted).
+async fn read_tag_ids<'w>(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    asked: &[&str],
+    names: &[&'w str],
+    ids: &mut HashMap<&'w str, i64>,
+) -> Result<()> {
+    for chunk in asked.chunks(ROW_CHUNK) {
+        let mut sql = Sql::new("SELECT id, name FROM tags WHERE name IN ");
+        sql.row(chunk.iter().map(|name| Value::Text((*name).to_owned())));
+        for row in sql.query_on(backend).fetch_all(&mut **tx).await? {
+            record_tag(&row, names, ids)?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps a tag row's id under its entry in `names` (sorted).
+fn record_tag<'w>(
+    row: &sqlx::any::AnyRow,
+    names: &[&'w str],
+    ids: &mut HashMap<&'w str, i64>,
+) -> Result<()> {
+    let name: String = row.try_get("name")?;
+    let Ok(at) = names.binary_search(&name.as_str()) else {
+        return Err(StoreError::Corrupt(format!("unexpected tag {name}")));
+    };
+    ids.insert(names[at], row.try_get("id")?);
+    Ok(())
 }
 
 fn id_by_name(ids: &HashMap<&str, i64>, name: &str) -> Result<i64> {

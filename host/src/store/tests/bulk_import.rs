@@ -75,13 +75,38 @@ async fn batches_naming_the_same_new_people_are_written_at_once() {
         assert_eq!(count(store, "tags").await, 10, "{backend:?}");
         assert_eq!(count(store, "resource_people").await, 9000, "{backend:?}");
         assert_eq!(count(store, "resource_tags").await, 9000, "{backend:?}");
-        let one = store
-            .get_resource("BULK-2999")
+        // Every link names the person and tag its write gave, in its place.
+        let mut people = Vec::new();
+        let mut tags = Vec::new();
+        for first in [1, 1501, 3001] {
+            for (write, _) in batch("BULK", first, 1500) {
+                people.extend(
+                    write
+                        .people
+                        .iter()
+                        .map(|p| (write.code.clone(), p.name.clone())),
+                );
+                tags.extend(write.tags.iter().map(|t| (write.code.clone(), t.clone())));
+            }
+        }
+        for (table, other, expected) in [
+            ("resource_people", "people", people),
+            ("resource_tags", "tags", tags),
+        ] {
+            let column = if other == "people" {
+                "person_id"
+            } else {
+                "tag_id"
+            };
+            let stored: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT r.code, o.name FROM {table} l JOIN resources r ON r.id = l.resource_id \
+                 JOIN {other} o ON o.id = l.{column} ORDER BY r.code, l.position"
+            )))
+            .fetch_all(store.pool())
             .await
-            .expect("get")
-            .expect("exists");
-        let people: Vec<&str> = one.people.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(people, ["Person 33", "Person 06"], "{backend:?}");
+            .expect("links");
+            assert!(stored == expected, "{backend:?} {table} differ");
+        }
         assert_eq!(store.integrity_check().await.expect("check"), "ok");
     }
     fixture.finish().await;
@@ -89,12 +114,20 @@ async fn batches_naming_the_same_new_people_are_written_at_once() {
 
 /// A batch that rewrites a code or a person's fields a running batch writes waits for
 /// it: the later write wins, as it would one batch after the other. Here a short batch
-/// between them frees a connection while the long one still runs.
+/// between them frees a connection while the long one still runs, and a stored person
+/// is given fields by two batches of different codes.
 #[tokio::test]
 async fn a_batch_rewriting_a_running_one_is_written_after_it() {
     let fixture = stores().await;
     for store in &fixture.stores {
         let backend = store.backend();
+        let mut earlier = store.bulk_import(2).await.expect("import");
+        let bea = |code: &str, alias: &str| imported(code, code, &[("Bea", Some(alias))], &[]);
+        earlier
+            .write(vec![bea("BEA-0001", "B0")])
+            .await
+            .expect("Bea");
+        earlier.finish().await.expect("finish");
         let mut import = store.bulk_import(2).await.expect("import");
         let mut long = batch("LONG", 1, 2000);
         long.push(imported(
@@ -103,11 +136,16 @@ async fn a_batch_rewriting_a_running_one_is_written_after_it() {
             &[("Ann", Some("Annie"))],
             &["Tag 1"],
         ));
+        long.push(bea("LAST-0002", "B1"));
         import.write(long).await.expect("long batch");
         import
             .write(batch("SHORT", 1, 3))
             .await
             .expect("short batch");
+        import
+            .write(vec![bea("BEA-0002", "B2")])
+            .await
+            .expect("another of Bea");
         import
             .write(vec![imported(
                 "LAST-0001",
@@ -117,9 +155,15 @@ async fn a_batch_rewriting_a_running_one_is_written_after_it() {
             )])
             .await
             .expect("later batch");
-        assert_eq!(import.finish().await.expect("finish"), 2005, "{backend:?}");
+        assert_eq!(import.finish().await.expect("finish"), 2007, "{backend:?}");
 
-        assert_eq!(count(store, "resources").await, 2004, "{backend:?}");
+        assert_eq!(count(store, "resources").await, 2007, "{backend:?}");
+        let bea = store
+            .get_resource("BEA-0002")
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(bea.people[0].alias.as_deref(), Some("B2"), "{backend:?}");
         let last = store
             .get_resource("LAST-0001")
             .await
@@ -161,6 +205,11 @@ async fn a_person_keeps_the_fields_a_write_leaves_out() {
         };
         resource.people = vec![person(Some("Annie"), Some("http://x/ann"))];
         store.upsert_resource(&resource).await.expect("first");
+        // A time no write in this test makes, so a write that touched the row shows.
+        sqlx::query("UPDATE people SET updated_at = 0")
+            .execute(store.pool())
+            .await
+            .expect("updated_at");
         let first = ann().await;
         assert_eq!(first.alias.as_deref(), Some("Annie"), "{backend:?}");
 
@@ -177,6 +226,25 @@ async fn a_person_keeps_the_fields_a_write_leaves_out() {
         store.upsert_resource(&resource).await.expect("new alias");
         let changed = ann().await;
         assert_eq!(changed.alias.as_deref(), Some("Anna"), "{backend:?}");
+        assert_ne!(changed.updated_at, 0, "{backend:?}");
+
+        // Within one transaction the last write of a person's fields wins, also when
+        // the code it came with was written before.
+        let mut other = write("ABC-002", "Two", &[], &[]);
+        other.people = vec![person(Some("from ABC-002"), None)];
+        let mut again = resource.clone();
+        again.people = vec![person(Some("from ABC-001 again"), None)];
+        resource.people = vec![person(Some("from ABC-001"), None)];
+        store
+            .upsert_resources(&[resource.clone(), other, again])
+            .await
+            .expect("three writes");
+        let last = ann().await;
+        assert_eq!(
+            last.alias.as_deref(),
+            Some("from ABC-001 again"),
+            "{backend:?}"
+        );
         assert_eq!(
             changed.page_url.as_deref(),
             Some("http://x/ann"),

@@ -123,7 +123,8 @@ impl Instance {
     /// Runs `kura seed --from F --count N` with no server beside it, so with as many
     /// jobs as there are cores; the wall time and what it printed.
     pub async fn seed(&self, from: u64, count: u64) -> Result<(Duration, String)> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // `kura seed --jobs` takes 1 to 8.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         self.seed_command(from, count, Some(cores)).await
     }
 
