@@ -22,9 +22,9 @@ const BULK_POSTGRES: &str = "SET enable_seqscan = off";
 /// empty, every check on PostgreSQL is a sequential scan, and an import slows down as the
 /// library grows. So an import refreshes the statistics once the library holds twice
 /// what it held at the start, or 1,000 resources if that is more, and again each time
-/// it has grown four times; each refresh makes the plans anew. Not more often: a refresh reads every row
-/// on SQLite (2.7 s at a million resources), and an import of a few thousand into a
-/// large library changes no plan.
+/// it has grown four times; each refresh makes the plans anew. Not more often: a
+/// refresh reads every row on SQLite (2.7 s at a million resources), and an import of a
+/// few thousand into a large library changes no plan.
 const FIRST_ANALYZE: u64 = 1_000;
 const ANALYZE_GROWTH: u64 = 4;
 
@@ -38,10 +38,10 @@ pub(crate) type ImportBatch = Vec<(ResourceWrite, ImportedState)>;
 impl Store {
     /// A writer for many batches of imported resources on connections of its own
     /// (`kura seed`); [`Store::import_resources`] is for a few. On PostgreSQL up to
-    /// `lanes` (at most [`MOST_LANES`]) batches are written at once, each by a backend of its own on a core of
-    /// its own (one backend wrote 100,000 resources in 23 s, two in 16 s on two cores);
-    /// SQLite writes one at a time, since a second connection would wait for the first's
-    /// lock.
+    /// `lanes` (at most [`MOST_LANES`]) batches are written at once, each by a backend of
+    /// its own on a core of its own (one backend wrote 100,000 resources in 23 s, two in
+    /// 16 s on two cores); SQLite writes one at a time, since a second connection would
+    /// wait for the first's lock.
     pub(crate) async fn bulk_import(&self, lanes: usize) -> Result<BulkImport> {
         let lanes = match self.backend() {
             Backend::Sqlite => 1,
@@ -140,7 +140,10 @@ impl BulkImport {
                 self.join_one().await?;
             }
         }
-        while self.idle.is_empty() {
+        let mut connection = loop {
+            if let Some(connection) = self.idle.pop() {
+                break connection;
+            }
             if self.running.is_empty() {
                 // Only a batch whose task panicked keeps its connection.
                 return Err(StoreError::Corrupt(
@@ -148,11 +151,7 @@ impl BulkImport {
                 ));
             }
             self.join_one().await?;
-        }
-        let mut connection = self
-            .idle
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("a bulk import lost its connection".into()))?;
+        };
         self.in_flight.extend(ordered.iter().cloned());
         let backend = self.store.backend();
         self.running.spawn(async move {
@@ -218,7 +217,7 @@ fn ordered_by(rows: &ImportBatch) -> Vec<Ordered> {
     for (write, _) in rows {
         keys.push(Ordered::Code(write.code.clone()));
         for person in &write.people {
-            if person.alias.is_some() || person.page_url.is_some() || person.avatar_url.is_some() {
+            if person.fields().iter().any(|field| field.is_some()) {
                 keys.push(Ordered::Person(person.name.trim().to_owned()));
             }
         }

@@ -124,26 +124,16 @@ async fn write_many(
     entries: &[Entry<'_>],
     now: i64,
 ) -> Result<Vec<i64>> {
-    // One write per code (the last), in the order codes first appear: PostgreSQL refuses
-    // a multi-row upsert that touches one row twice.
-    let mut position: HashMap<&str, usize> = HashMap::new();
-    let mut unique: Vec<&Entry<'_>> = Vec::new();
-    // Where each kept write stands among the entries, for people's fields to be merged
-    // in the order they were written.
-    let mut written_at: Vec<usize> = Vec::new();
-    for (at_entry, entry) in entries.iter().enumerate() {
-        match position.get(entry.write.code.as_str()) {
-            Some(&at) => {
-                unique[at] = entry;
-                written_at[at] = at_entry;
-            }
-            None => {
-                position.insert(&entry.write.code, unique.len());
-                unique.push(entry);
-                written_at.push(at_entry);
-            }
-        }
-    }
+    // One write per code (the last), in the order of those last writes, so people's
+    // fields merge in the order they were written: PostgreSQL refuses a multi-row upsert
+    // that touches one row twice.
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut unique: Vec<&Entry<'_>> = entries
+        .iter()
+        .rev()
+        .filter(|entry| seen.insert(entry.write.code.as_str()))
+        .collect();
+    unique.reverse();
 
     let mut written: HashMap<String, Written> = HashMap::with_capacity(unique.len());
     for chunk in unique.chunks(RESOURCE_CHUNK) {
@@ -170,17 +160,7 @@ async fn write_many(
     }
 
     let writes: Vec<&ResourceWrite> = unique.iter().map(|entry| entry.write).collect();
-    let mut in_written_order: Vec<(usize, &ResourceWrite)> = written_at
-        .iter()
-        .copied()
-        .zip(writes.iter().copied())
-        .collect();
-    in_written_order.sort_unstable_by_key(|(at, _)| *at);
-    let in_written_order: Vec<&ResourceWrite> = in_written_order
-        .into_iter()
-        .map(|(_, write)| write)
-        .collect();
-    let people = upsert_people(tx, backend, &in_written_order, now).await?;
+    let people = upsert_people(tx, backend, &writes, now).await?;
     let tags = upsert_tags(tx, backend, &writes).await?;
 
     let mut people_links = Vec::new();
@@ -376,11 +356,7 @@ fn merged_people<'w>(writes: &[&'w ResourceWrite]) -> Vec<(&'w str, PersonWrite)
             continue;
         }
         let known = merged.entry(name).or_default();
-        for (field, given) in [
-            (&mut known.alias, &person.alias),
-            (&mut known.page_url, &person.page_url),
-            (&mut known.avatar_url, &person.avatar_url),
-        ] {
+        for (field, given) in known.fields_mut().into_iter().zip(person.fields()) {
             if given.is_some() {
                 field.clone_from(given);
             }
@@ -392,22 +368,18 @@ fn merged_people<'w>(writes: &[&'w ResourceWrite]) -> Vec<(&'w str, PersonWrite)
 /// A person as stored: the id and the fields a write may change.
 struct StoredPerson {
     id: i64,
-    alias: Option<String>,
-    page_url: Option<String>,
-    avatar_url: Option<String>,
+    fields: PersonWrite,
 }
 
 impl StoredPerson {
     /// Whether writing `given` would change a field (a field it leaves out keeps its
     /// stored value).
     fn changed_by(&self, given: &PersonWrite) -> bool {
-        [
-            (&self.alias, &given.alias),
-            (&self.page_url, &given.page_url),
-            (&self.avatar_url, &given.avatar_url),
-        ]
-        .into_iter()
-        .any(|(stored, given)| given.is_some() && given != stored)
+        self.fields
+            .fields()
+            .into_iter()
+            .zip(given.fields())
+            .any(|(stored, given)| given.is_some() && given != stored)
     }
 }
 
@@ -427,9 +399,12 @@ async fn stored_people(
                 row.try_get("name")?,
                 StoredPerson {
                     id: row.try_get("id")?,
-                    alias: row.try_get("alias")?,
-                    page_url: row.try_get("page_url")?,
-                    avatar_url: row.try_get("avatar_url")?,
+                    fields: PersonWrite {
+                        name: row.try_get("name")?,
+                        alias: row.try_get("alias")?,
+                        page_url: row.try_get("page_url")?,
+                        avatar_url: row.try_get("avatar_url")?,
+                    },
                 },
             );
         }

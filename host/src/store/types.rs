@@ -107,6 +107,19 @@ pub struct PersonWrite {
     pub(crate) avatar_url: Option<String>,
 }
 
+impl PersonWrite {
+    /// The fields a write may give, besides the name (a new field belongs here, so
+    /// merging, comparing and ordering writes all see it).
+    pub(crate) fn fields(&self) -> [&Option<String>; 3] {
+        [&self.alias, &self.page_url, &self.avatar_url]
+    }
+
+    /// [`PersonWrite::fields`], to change.
+    pub(crate) fn fields_mut(&mut self) -> [&mut Option<String>; 3] {
+        [&mut self.alias, &mut self.page_url, &mut self.avatar_url]
+    }
+}
+
 /// A stored resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub(crate) struct ResourceRow {

@@ -47,6 +47,15 @@ fn batch(prefix: &str, first: u32, count: u32) -> ImportBatch {
         .collect()
 }
 
+/// The stored resource `code` with its people and tags.
+async fn detail(store: &Store, code: &str) -> ResourceDetail {
+    store
+        .get_resource(code)
+        .await
+        .expect("get")
+        .expect("exists")
+}
+
 async fn count(store: &Store, table: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
         .fetch_one(store.pool())
@@ -158,17 +167,9 @@ async fn a_batch_rewriting_a_running_one_is_written_after_it() {
         assert_eq!(import.finish().await.expect("finish"), 2007, "{backend:?}");
 
         assert_eq!(count(store, "resources").await, 2007, "{backend:?}");
-        let bea = store
-            .get_resource("BEA-0002")
-            .await
-            .expect("get")
-            .expect("exists");
+        let bea = detail(store, "BEA-0002").await;
         assert_eq!(bea.people[0].alias.as_deref(), Some("B2"), "{backend:?}");
-        let last = store
-            .get_resource("LAST-0001")
-            .await
-            .expect("get")
-            .expect("exists");
+        let last = detail(store, "LAST-0001").await;
         assert_eq!(
             last.resource.title_source.as_deref(),
             Some("later"),
@@ -196,11 +197,7 @@ async fn a_person_keeps_the_fields_a_write_leaves_out() {
         };
         let mut resource = write("ABC-001", "One", &[], &[]);
         let ann = || async move {
-            let detail = store
-                .get_resource("ABC-001")
-                .await
-                .expect("get")
-                .expect("exists");
+            let detail = detail(store, "ABC-001").await;
             detail.people[0].clone()
         };
         resource.people = vec![person(Some("Annie"), Some("http://x/ann"))];
