@@ -17,6 +17,7 @@ mod resource_list;
 mod resource_write;
 mod resources;
 mod schedules;
+mod search_sample;
 mod search_trigrams;
 mod settings;
 mod statistics;

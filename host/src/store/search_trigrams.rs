@@ -1,42 +1,50 @@
 //! Which of a search term's trigrams find its candidates fastest in the trigram indexes
-//! (SQLite's FTS5 index, PostgreSQL's pg_trgm indexes): the rarest, by the number of
-//! resources each is in, kept in memory for a while. All the term's trigrams read every
-//! trigram's postings: a code fragment such as `SEED-0123` read those of `see` and `eed`,
-//! which every code of the library has. The two rarest trigrams find the same matches
-//! and a few more candidates, which the `LIKE` check every candidate passes through
-//! drops.
+//! (SQLite's FTS5 index, PostgreSQL's pg_trgm indexes): the rarest, ranked by a sample
+//! of the library (`search_sample`) and counted in the index only when the sample cannot
+//! rule them out, the answer kept in memory for a while. All the term's trigrams read
+//! every trigram's postings: a code fragment such as `SEED-0123` read those of `see` and
+//! `eed`, which every code of the library has. The two rarest trigrams find the same
+//! matches and a few more candidates, which the `LIKE` check every candidate passes
+//! through drops.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
 
 use super::bind::{Sql, Value};
+use super::search_sample::{KeptSample, SearchSample, hits};
 use super::{Backend, Result, Store};
 
-/// How long a trigram's count is trusted. A library that grows makes it stale, which
-/// costs speed, never rows: every candidate is checked with `LIKE`.
+/// How long a sample, a count and a term's rarest trigrams are trusted. A library that
+/// grows makes them stale, which costs speed, never rows: every candidate is checked
+/// with `LIKE`.
 const COUNT_FOR: Duration = Duration::from_secs(60);
-/// Trigrams whose counts are kept (a few dozen bytes each).
+/// Counts and terms kept (a few dozen bytes each).
 const KEPT: usize = 16_384;
 /// How many of a term's rarest trigrams find its candidates: one more than a single
 /// rare trigram costs little and drops most of its stray candidates.
 const ASKED: usize = 2;
-/// A long term's trigrams counted at most (its first ones): the rarest among them is
-/// rare enough, and a first search must not count dozens.
+/// A long term's trigrams considered at most (its first ones): the rarest among them is
+/// rare enough.
 const CONSIDERED: usize = 12;
-/// How many times more resources than the cap the rarest trigram may be in and still be
-/// asked with the next rarest, when the two are in at most the cap together: at a
-/// million resources `012` and `123` are each in thousands of codes and titles, both
-/// in a few hundred. Each trigram is counted up to this many times the cap, to rank them.
+/// How many times more resources than the cap each of the two rarest trigrams may be in
+/// and still be counted together, when the rarest alone is past the cap: at a million
+/// resources `012` and `123` are each in thousands of codes and titles, both in a few
+/// hundred.
 const PAIRED_UP_TO: u64 = 10;
 
-/// The resources each trigram was found in lately, counted up to a cap: keyed by the
-/// trigram, the cap and the minute of the count (since the first), so a count older
-/// than [`COUNT_FOR`] is never read. Concurrent searches that miss one key wait for a
-/// single count (`quick_cache`'s guards): a burst of new terms sharing a common trigram
-/// counts it once.
+/// A term's rarest trigrams found lately, and the resources some trigrams were found in,
+/// counted up to a cap: keyed by the term or trigrams, the cap and the minute of the
+/// answer (since the first), so one older than [`COUNT_FOR`] is never read. Concurrent
+/// searches that miss one key wait for a single answer (`quick_cache`'s guards): a burst
+/// of requests for a new term finds its trigrams once.
 pub(crate) struct TrigramCounts {
     counts: Cache<(String, u64, u64), u64>,
+    rarest: Cache<(String, u64, u64), Option<Vec<String>>>,
+    pub(super) sample: KeptSample,
+    /// How many counts the trigram indexes were asked for (read by tests).
+    index_counts: AtomicU64,
     since: Instant,
 }
 
@@ -44,15 +52,18 @@ impl Default for TrigramCounts {
     fn default() -> Self {
         Self {
             counts: Cache::new(KEPT),
+            rarest: Cache::new(KEPT),
+            sample: KeptSample::default(),
+            index_counts: AtomicU64::new(0),
             since: Instant::now(),
         }
     }
 }
 
 impl TrigramCounts {
-    fn key(&self, trigram: &str, cap: u64) -> (String, u64, u64) {
+    fn key(&self, text: &str, cap: u64) -> (String, u64, u64) {
         let period = self.since.elapsed().as_secs() / COUNT_FOR.as_secs();
-        (trigram.to_owned(), cap, period)
+        (text.to_owned(), cap, period)
     }
 }
 
@@ -80,33 +91,62 @@ impl Store {
     /// are at most `cap`: the rarest alone is in at most `cap`, or the two rarest,
     /// each in at most [`PAIRED_UP_TO`] times `cap`, are in at most `cap` together. Those
     /// resources include every match. None when the trigrams are more common, or the
-    /// term has none the backend's index can look up on its own.
+    /// term has none the backend's index can look up on its own. Kept for
+    /// [`COUNT_FOR`], and found once for concurrent searches of one term.
     pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
-        let ranked_up_to = cap.saturating_mul(PAIRED_UP_TO);
-        let mut counted = Vec::new();
-        let usable = trigrams(term)
-            .into_iter()
-            .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram));
-        for trigram in usable.take(CONSIDERED) {
-            let count = self
-                .resources_having(std::slice::from_ref(&trigram), ranked_up_to)
-                .await?;
-            counted.push((count, trigram));
+        let key = self.trigram_counts.key(term, cap);
+        match self
+            .trigram_counts
+            .rarest
+            .get_value_or_guard_async(&key)
+            .await
+        {
+            Ok(rarest) => Ok(rarest),
+            Err(guard) => {
+                let rarest = self.find_rare_trigrams(term, cap).await?;
+                let _ = guard.insert(rarest.clone());
+                Ok(rarest)
+            }
         }
-        counted.sort();
-        let rarest_count = match counted.first() {
-            Some((count, _)) => *count,
-            None => return Ok(None),
-        };
-        let rarest: Vec<String> = counted
+    }
+
+    /// [`Store::rare_trigrams`], found: the sample ranks the term's trigrams and rules
+    /// out what is surely common; the index counts the rest, up to the cap.
+    async fn find_rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
+        let usable: Vec<String> = trigrams(term)
             .into_iter()
-            .take(ASKED)
-            .map(|(_, trigram)| trigram)
+            .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram))
+            .take(CONSIDERED)
             .collect();
-        if rarest_count <= cap {
+        if usable.is_empty() {
+            return Ok(None);
+        }
+        let sample = self.search_sample(COUNT_FOR).await?;
+        let having = sample.having(&usable);
+        let ranked = rarest_first(&usable, &having);
+        let rarest: Vec<String> = ranked
+            .iter()
+            .take(ASKED)
+            .map(|&n| usable[n].clone())
+            .collect();
+        // The rarest two are in at most as many resources as the rarest alone: when the
+        // sample finds them surely within the cap, they are taken without a count (at a
+        // million resources, an index count of a digit trigram in 4,000 codes rechecks
+        // as many rows, 100 ms).
+        let first_two = ranked
+            .iter()
+            .take(ASKED)
+            .fold(0, |mask, &n| mask | 1u64 << n);
+        if sample.surely_at_most(&having, first_two, cap) {
             return Ok(Some(rarest));
         }
-        if rarest_count > ranked_up_to || rarest.len() < ASKED {
+        let single = 1u64 << ranked[0];
+        if !sample.surely_more_than(&having, single, cap)
+            && self.resources_having(&rarest[..1], cap).await? <= cap
+        {
+            return Ok(Some(rarest));
+        }
+        if rarest.len() < ASKED || !pairable(&sample, &having, &ranked, cap) {
             return Ok(None);
         }
         let together = self.resources_having(&rarest, cap).await?;
@@ -134,6 +174,9 @@ impl Store {
 
     /// How many resources have every one of `trigrams`, counting at most `cap + 1`.
     async fn count_having(&self, trigrams: &[String], cap: u64) -> Result<u64> {
+        self.trigram_counts
+            .index_counts
+            .fetch_add(1, Ordering::Relaxed);
         match self.backend {
             Backend::Sqlite => self.count_fts_candidates(all_of(trigrams), cap).await,
             // Freshly gathered statistics make a sequential scan (with workers) look
@@ -159,6 +202,12 @@ impl Store {
         }
     }
 
+    /// How many counts the trigram indexes were asked for by searches so far.
+    #[cfg(test)]
+    pub(crate) fn trigram_index_counts(&self) -> u64 {
+        self.trigram_counts.index_counts.load(Ordering::Relaxed)
+    }
+
     /// How many resources SQLite's trigram index finds for the FTS5 `expression`,
     /// counting at most `cap + 1`.
     pub(super) async fn count_fts_candidates(&self, expression: String, cap: u64) -> Result<u64> {
@@ -177,6 +226,25 @@ impl Store {
 /// of three is looked up as the one trigram it is.
 fn alphanumeric(trigram: &str) -> bool {
     trigram.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The positions of `trigrams` from the rarest in the sample (`having`, as
+/// [`SearchSample::having`] gives it) to the most common; equally rare ones in
+/// alphabetical order.
+fn rarest_first(trigrams: &[String], having: &[u64]) -> Vec<usize> {
+    let mut ranked: Vec<usize> = (0..trigrams.len()).collect();
+    ranked.sort_by_key(|&n| (hits(having, 1 << n), &trigrams[n]));
+    ranked
+}
+
+/// Whether the two rarest trigrams (the first two of `ranked`) may be counted together:
+/// the sample rules out neither being in more than [`PAIRED_UP_TO`] times `cap`
+/// resources (a count reads each one's postings), nor both being in more than `cap`.
+fn pairable(sample: &SearchSample, having: &[u64], ranked: &[usize], cap: u64) -> bool {
+    let [first, second] = [1u64 << ranked[0], 1u64 << ranked[1]];
+    let past = |mask, bound| sample.surely_more_than(having, mask, bound);
+    let each_bound = cap.saturating_mul(PAIRED_UP_TO);
+    !past(first, each_bound) && !past(second, each_bound) && !past(first | second, cap)
 }
 
 /// Appends, for PostgreSQL, "one of the resource `alias`'s code and titles contains
