@@ -131,6 +131,15 @@ impl Plan {
         } else {
             " WHERE 1 = 1"
         });
+        // With candidates from the rarest trigrams, the term's own check is written so
+        // that no index matches it (`|| ''`): the planner also read it from the trigram
+        // indexes, through the postings of the term's common trigrams (`see` of
+        // `SEED-`: 12 ms of a 16 ms statement at a million resources), and joined the two.
+        let unindexed = if matches!(source, SearchSource::Trigrams(_)) {
+            " || ''"
+        } else {
+            ""
+        };
         let search_index = match source {
             SearchSource::Index(phrase) if !Self::link_driven(query) => {
                 filter
@@ -183,7 +192,7 @@ impl Plan {
                 if n > 0 {
                     filter.push(" OR ");
                 }
-                filter.push(&format!("lower(r.{column}) LIKE "));
+                filter.push(&format!("(lower(r.{column}){unindexed}) LIKE "));
                 filter
                     .bind(Value::Text(pattern.clone()))
                     .push(" ESCAPE '\\'");

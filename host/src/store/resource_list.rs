@@ -265,6 +265,17 @@ impl Store {
         query: &ResourceQuery,
         matches_at_least: u64,
     ) -> Result<(String, String, Option<String>)> {
+        self.explain_list_with(query, matches_at_least, &[]).await
+    }
+
+    /// [`Store::explain_list`] with more planner settings (`SET LOCAL ...`, PostgreSQL).
+    #[cfg(test)]
+    pub(crate) async fn explain_list_with(
+        &self,
+        query: &ResourceQuery,
+        matches_at_least: u64,
+        settings: &[&str],
+    ) -> Result<(String, String, Option<String>)> {
         let combined = match searched_term(query) {
             Some(term) => match self.rare_source(term).await? {
                 Some(source) => Some(self.count_and_page_sql(query, source, 10_000)?),
@@ -286,11 +297,14 @@ impl Store {
         let explain = match self.backend {
             super::Backend::Sqlite => "EXPLAIN QUERY PLAN ",
             super::Backend::Postgres => {
-                for setting in [
+                let defaults = [
                     "SET LOCAL enable_seqscan = off",
                     "SET LOCAL enable_sort = off",
-                ] {
-                    sqlx::query(setting).execute(&mut *tx).await?;
+                ];
+                for setting in defaults.iter().chain(settings) {
+                    sqlx::query(sqlx::AssertSqlSafe(*setting))
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 "EXPLAIN "
             }

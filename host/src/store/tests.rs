@@ -11,6 +11,7 @@ use super::*;
 mod bulk_import;
 mod library_list;
 mod queue;
+mod search_sample;
 mod translations;
 
 /// Stores under test, and what to remove afterwards.
