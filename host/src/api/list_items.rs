@@ -38,9 +38,10 @@ pub(super) struct ResourceList {
     /// False when `total` is not exact: a count of 10,000 or more from up to a second
     /// before the library's last change (while writes go on, a large total is recounted
     /// at most once a second), or 10,000 when more match (without a search, their exact
-    /// count is then running in the background). Smaller totals are always exact.
+    /// count is then running in the background; with one, 1,000). Smaller totals are
+    /// always exact.
     pub(crate) total_exact: bool,
-    /// True when more than `total` (10,000) match a search: a search is not counted
+    /// True when more than `total` (1,000) match a search: a search is not counted
     /// further, since a search box asks on every keystroke and counting every match of
     /// a common word reads each of its candidates.
     pub(crate) total_at_least: bool,

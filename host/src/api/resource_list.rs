@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
-use super::list_cache::{COUNT_CAP, CachedBody};
+use super::list_cache::{CachedBody, count_cap};
 use super::list_items::{ResourceList, list_body};
 use super::params::*;
 use crate::store::{ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus};
@@ -88,7 +88,7 @@ pub(super) async fn resources(
 }
 
 /// Reads a page and its total and writes the JSON body; it is worth keeping only with
-/// a final total: exact, or a search's "more than 10,000", which no count changes.
+/// a final total: exact, or a search's "more than 1,000", which no count changes.
 async fn make_page(
     state: &AppState,
     generation: u64,
@@ -99,7 +99,7 @@ async fn make_page(
     let (total, page) = match state.list_cache.known_total(generation, &filter) {
         Some(total) => (total, store.resource_page(query, total.count).await?),
         None => {
-            let (counted, page) = store.count_and_page(query, COUNT_CAP).await?;
+            let (counted, page) = store.count_and_page(query, count_cap(query)).await?;
             let total = state.list_cache.record_count(generation, &filter, counted);
             (total, page)
         }
@@ -130,10 +130,10 @@ async fn make_page(
     ))
 }
 
-/// Whether the query's matches are counted past [`COUNT_CAP`] (in the background): not
-/// a search's. A search box asks on every keystroke, and counting every match of a
+/// Whether the query's matches are counted past its cap (in the background): not a
+/// search's. A search box asks on every keystroke, and counting every match of a
 /// common word reads each of its candidates (a second at a million resources, on a
-/// core a queue of such counts kept busy); its answer says "more than 10,000".
+/// core a queue of such counts kept busy); its answer says "more than 1,000".
 fn counted_past_cap(query: &ResourceQuery) -> bool {
     query.search.is_none()
 }
