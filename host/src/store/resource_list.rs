@@ -233,7 +233,7 @@ impl Store {
         if let Read::Count = read {
             return Ok(SearchSource::Index(phrase));
         }
-        let candidates = self.count_fts_candidates(phrase.clone(), limit).await?;
+        let candidates = self.phrase_candidates(phrase.clone(), limit).await?;
         Ok(if candidates <= limit {
             SearchSource::Index(phrase)
         } else {

@@ -41,6 +41,8 @@ const PAIRED_UP_TO: u64 = 10;
 /// of requests for a new term finds its trigrams once.
 pub(crate) struct TrigramCounts {
     counts: Cache<(String, u64, u64), u64>,
+    /// SQLite's candidates of a term's whole phrase, counted up to a cap.
+    phrases: Cache<(String, u64, u64), u64>,
     rarest: Cache<(String, u64, u64), Option<Vec<String>>>,
     pub(super) sample: KeptSample,
     /// How many counts the trigram indexes were asked for (read by tests).
@@ -52,6 +54,7 @@ impl Default for TrigramCounts {
     fn default() -> Self {
         Self {
             counts: Cache::new(KEPT),
+            phrases: Cache::new(KEPT),
             rarest: Cache::new(KEPT),
             sample: KeptSample::default(),
             index_counts: AtomicU64::new(0),
@@ -208,9 +211,30 @@ impl Store {
         self.trigram_counts.index_counts.load(Ordering::Relaxed)
     }
 
+    /// How many resources SQLite's trigram index finds for the FTS5 phrase `phrase`,
+    /// counting at most `cap + 1`: kept for [`COUNT_FOR`] (a common term's pages, read
+    /// along the sort's index, ask it each time), and counted once for concurrent
+    /// searches that ask together.
+    pub(super) async fn phrase_candidates(&self, phrase: String, cap: u64) -> Result<u64> {
+        let key = self.trigram_counts.key(&phrase, cap);
+        match self
+            .trigram_counts
+            .phrases
+            .get_value_or_guard_async(&key)
+            .await
+        {
+            Ok(count) => Ok(count),
+            Err(guard) => {
+                let count = self.count_fts_candidates(phrase, cap).await?;
+                let _ = guard.insert(count);
+                Ok(count)
+            }
+        }
+    }
+
     /// How many resources SQLite's trigram index finds for the FTS5 `expression`,
     /// counting at most `cap + 1`.
-    pub(super) async fn count_fts_candidates(&self, expression: String, cap: u64) -> Result<u64> {
+    async fn count_fts_candidates(&self, expression: String, cap: u64) -> Result<u64> {
         let mut sql = Sql::new(
             "SELECT COUNT(*) FROM (SELECT 1 FROM resource_search WHERE resource_search MATCH ",
         );
