@@ -211,17 +211,22 @@ impl Store {
     /// the sort's index yield a page after about `page size × library size / matches`
     /// rows, which is few for a common term. The phrase's candidates are counted (up to
     /// that limit) unless the filter's own matches, which the search's include, already
-    /// exceed it.
+    /// exceed it. A page of a small library is read along the sort's index as soon as
+    /// that reads fewer rows than there are matches to sort ([`rows_read_fewer`]).
     async fn search_source(&self, query: &ResourceQuery, read: Read) -> Result<SearchSource> {
         let Some(term) = searched_term(query) else {
             return Ok(SearchSource::Rows);
         };
         let phrase = fts_string(term);
         let limit = SEARCH_CANDIDATES_PER_PAGE;
-        if let Read::Page { matches_at_least } = read
-            && matches_at_least > limit
-        {
-            return Ok(SearchSource::Rows);
+        if let Read::Page { matches_at_least } = read {
+            if matches_at_least > limit {
+                return Ok(SearchSource::Rows);
+            }
+            let library = self.sampled_library_size().await?;
+            if rows_read_fewer(matches_at_least, rows_wanted(query), library) {
+                return Ok(SearchSource::Rows);
+            }
         }
         if let Some(source) = self.rare_source(term).await? {
             return Ok(source);
@@ -367,6 +372,26 @@ fn page_of(query: &ResourceQuery, mut rows: Vec<(SummaryJson, SortKey, i64)>) ->
     ResourcePage { items, next }
 }
 
+/// The rows a page needs from the start of its order: those before it and one more
+/// than the page (a page after a cursor counts as a first page).
+fn rows_wanted(query: &ResourceQuery) -> u64 {
+    let pages_before = if query.after.is_some() {
+        0
+    } else {
+        u64::from(query.page.saturating_sub(1))
+    };
+    (pages_before + 1) * u64::from(query.page_size) + 1
+}
+
+/// Whether rows read along the sort's index, about `wanted × library / matches` of them
+/// when the matches are spread, are fewer than the `matches` the candidates' way sorts.
+/// It holds only in a small library (about 20,000 resources for a page of 50 among
+/// 1,000 matches), so that matches bunched at the far end of the order, as a code
+/// fragment's neighbouring codes are, cost at most a read of that small library.
+fn rows_read_fewer(matches: u64, wanted: u64, library: u64) -> bool {
+    matches > 0 && wanted.saturating_mul(library) < matches.saturating_mul(matches)
+}
+
 /// The most resources a search may match for a page to be read from the trigram index's
 /// candidates (and sorted); past it, rows are filtered along the sort's index. At the
 /// switch either way reads a few thousand rows, at a million resources.
@@ -379,4 +404,38 @@ enum Read {
     Page {
         matches_at_least: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_read_along_the_order_only_when_fewer_than_the_matches() {
+        // 10,000 resources, 1,700 matches: a page reads about 300 rows, not 1,700.
+        assert!(rows_read_fewer(1_700, 51, 10_000));
+        // 100,000: about 3,000 rows against 1,700 matches.
+        assert!(!rows_read_fewer(1_700, 51, 100_000));
+        // A deep page reads more rows before it.
+        assert!(!rows_read_fewer(1_700, 20 * 50 + 1, 10_000));
+        // Nothing known of the matches: the candidates' way.
+        assert!(!rows_read_fewer(0, 51, 10));
+    }
+
+    #[test]
+    fn a_page_wants_the_rows_before_it_and_one_more() {
+        let query = |page, after| ResourceQuery {
+            page,
+            page_size: 50,
+            after,
+            ..ResourceQuery::default()
+        };
+        assert_eq!(rows_wanted(&query(1, None)), 51);
+        assert_eq!(rows_wanted(&query(3, None)), 151);
+        let cursor = ResourceCursor {
+            key: SortKey::Int(1),
+            id: 1,
+        };
+        assert_eq!(rows_wanted(&query(3, Some(cursor))), 51);
+    }
 }

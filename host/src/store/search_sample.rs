@@ -55,6 +55,11 @@ impl SearchSample {
         }
     }
 
+    /// How many resources the library holds, by the sample: one per sampled id step.
+    pub(super) fn resources(&self) -> u64 {
+        (self.texts.len() as u64).saturating_mul(self.weight)
+    }
+
     /// How many resources it holds.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {

@@ -156,6 +156,11 @@ impl Store {
         Ok((together <= cap).then_some(rarest))
     }
 
+    /// The library's size as its search sample estimates it (up to a minute old).
+    pub(super) async fn sampled_library_size(&self) -> Result<u64> {
+        Ok(self.search_sample(COUNT_FOR).await?.resources())
+    }
+
     /// How many resources have every one of `trigrams`, counting at most `cap + 1`: kept
     /// for [`COUNT_FOR`], and counted once for concurrent searches that ask together.
     async fn resources_having(&self, trigrams: &[String], cap: u64) -> Result<u64> {
