@@ -68,8 +68,8 @@ pub(crate) struct CachedBody {
 pub(crate) struct Total {
     pub(crate) count: u64,
     pub(crate) exact: bool,
-    /// More than the filter's [`count_cap`] match and no exact count is known yet: the caller starts
-    /// one ([`ListCache::start_exact_count`]).
+    /// More than the filter's [`count_cap`] match and no exact count is known yet: the
+    /// caller starts one ([`ListCache::start_exact_count`]), unless the filter searches.
     pub(crate) capped: bool,
 }
 
@@ -198,8 +198,8 @@ impl ListCache {
     }
 
     /// Keeps a count the caller made of `filter` at `generation` (up to its
-    /// [`count_cap`], None past it), when [`ListCache::known_total`] knew none; returns the total it
-    /// answers.
+    /// [`count_cap`], None past it), when [`ListCache::known_total`] knew none; returns
+    /// the total it answers.
     pub(crate) fn record_count(
         &self,
         generation: u64,

@@ -33,7 +33,8 @@ struct ItemFacts<'a> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ResourceList {
     pub(crate) items: Vec<ResourceItem>,
-    /// Resources matching the filters, over all pages.
+    /// Resources matching the filters, over all pages (at least this many when
+    /// `total_at_least`).
     pub(crate) total: u64,
     /// False when `total` is not exact: a count of 10,000 or more from up to a second
     /// before the library's last change (while writes go on, a large total is recounted

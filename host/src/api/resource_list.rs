@@ -19,7 +19,9 @@ use super::extract::ApiQuery;
 use super::list_cache::{CachedBody, count_cap};
 use super::list_items::{ResourceList, list_body};
 use super::params::*;
-use crate::store::{ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus};
+use crate::store::{
+    ResourceCursor, ResourceQuery, ResourceSort, SortKey, TranslationStatus, search_term_problem,
+};
 
 /// The query parameters the list takes.
 const PARAMETERS: [&str; 11] = [
@@ -186,8 +188,12 @@ fn parse(q: &HashMap<String, String>) -> Result<ResourceQuery, ApiError> {
         }
         Some(text) => Some(decode_cursor(text, sort, descending)?),
     };
+    let search = q.get("search").filter(|s| !s.trim().is_empty()).cloned();
+    if let Some(problem) = search.as_deref().and_then(search_term_problem) {
+        return Err(bad(problem));
+    }
     Ok(ResourceQuery {
-        search: q.get("search").filter(|s| !s.trim().is_empty()).cloned(),
+        search,
         downloaded: parse_bool(q, "downloaded")?,
         translation_status,
         person_id: parse_num(q, "person")?,
@@ -288,6 +294,20 @@ mod tests {
             ..filter
         };
         assert!(!counted_past_cap(&search));
+    }
+
+    #[test]
+    fn a_search_term_too_long_or_with_a_control_character_is_refused() {
+        let with = |term: &str| parse(&HashMap::from([("search".to_owned(), term.to_owned())]));
+        let longest = "x".repeat(crate::store::MAX_SEARCH_CHARS);
+        for term in ["summer", "夏の島", longest.as_str()] {
+            assert!(with(term).is_ok(), "{term}");
+        }
+        let too_long = "x".repeat(crate::store::MAX_SEARCH_CHARS + 1);
+        for term in ["a\0b", "tab\there", too_long.as_str()] {
+            let error = with(term).expect_err(term);
+            assert_eq!(error.code, ErrorCode::BadRequest, "{term}");
+        }
     }
 
     #[test]

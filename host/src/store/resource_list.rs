@@ -223,9 +223,11 @@ impl Store {
             if matches_at_least > limit {
                 return Ok(SearchSource::Rows);
             }
-            let library = self.sampled_library_size().await?;
-            if rows_read_fewer(matches_at_least, rows_wanted(query), library) {
-                return Ok(SearchSource::Rows);
+            if matches_at_least > 0 {
+                let library = self.sampled_library_size().await?;
+                if rows_read_fewer(matches_at_least, rows_wanted(query), library) {
+                    return Ok(SearchSource::Rows);
+                }
             }
         }
         if let Some(source) = self.rare_source(term).await? {
@@ -384,13 +386,19 @@ fn rows_wanted(query: &ResourceQuery) -> u64 {
 }
 
 /// Whether rows read along the sort's index, about `wanted × library / matches` of them
-/// when the matches are spread, are fewer than the `matches` the candidates' way sorts.
-/// It holds only in a small library (about 20,000 resources for a page of 50 among
-/// 1,000 matches), so that matches bunched at the far end of the order, as a code
-/// fragment's neighbouring codes are, cost at most a read of that small library.
+/// when the matches are spread, are fewer than the `matches` the candidates' way sorts,
+/// in a library of at most [`SMALL_LIBRARY`] resources: matches bunched at the far end
+/// of the order, as a code fragment's neighbouring codes are, then cost at most a read
+/// of that small library.
 fn rows_read_fewer(matches: u64, wanted: u64, library: u64) -> bool {
-    matches > 0 && wanted.saturating_mul(library) < matches.saturating_mul(matches)
+    matches > 0
+        && library <= SMALL_LIBRARY
+        && wanted.saturating_mul(library) < matches.saturating_mul(matches)
 }
+
+/// The largest library whose search pages may be read along the sort's index for their
+/// matches' number alone (20,000 rows checked with `LIKE` take a few milliseconds).
+const SMALL_LIBRARY: u64 = 20_000;
 
 /// The most resources a search may match for a page to be read from the trigram index's
 /// candidates (and sorted); past it, rows are filtered along the sort's index. At the
@@ -420,6 +428,9 @@ mod tests {
         assert!(!rows_read_fewer(1_700, 20 * 50 + 1, 10_000));
         // Nothing known of the matches: the candidates' way.
         assert!(!rows_read_fewer(0, 51, 10));
+        // Never past a small library, however many the matches.
+        assert!(rows_read_fewer(4_000, 51, SMALL_LIBRARY));
+        assert!(!rows_read_fewer(4_000, 51, SMALL_LIBRARY + 1));
     }
 
     #[test]

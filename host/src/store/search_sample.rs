@@ -8,7 +8,8 @@
 //! from: every candidate is checked against the term all the same.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Mutex;
 
@@ -24,6 +25,9 @@ const TRUSTED_HITS: u64 = 16;
 /// How far past a bound the sample must put a count to rule it out: room for the
 /// sample's error and for resources written since it was taken.
 const MARGIN: u64 = 2;
+/// How long a sample serves after the library changed before a new one is taken: an
+/// import renews it every few seconds, in the background, one at a time.
+const RENEW_AFTER: Duration = Duration::from_secs(5);
 
 /// The searched text of every `weight`-th resource by id, case-folded as a search term's
 /// trigrams are (`search_trigrams::trigrams`).
@@ -36,11 +40,20 @@ pub(super) struct SearchSample {
     weight: u64,
     /// When it was taken.
     taken: Instant,
+    /// The library generation it was taken at (read before its rows).
+    generation: u64,
+    /// Which sample of this process it is (answers found with it are kept under it).
+    pub(super) serial: u64,
 }
 
 impl SearchSample {
     /// A sample of `texts` (each resource's searched columns), one per `weight` resources.
+    #[cfg(test)]
     pub(super) fn new(texts: Vec<[String; 4]>, weight: u64) -> Self {
+        Self::taken_at(texts, weight, 0, 0)
+    }
+
+    fn taken_at(texts: Vec<[String; 4]>, weight: u64, generation: u64, serial: u64) -> Self {
         let texts = texts
             .into_iter()
             .map(|columns| {
@@ -52,6 +65,8 @@ impl SearchSample {
             texts,
             weight: weight.max(1),
             taken: Instant::now(),
+            generation,
+            serial,
         }
     }
 
@@ -94,6 +109,10 @@ impl SearchSample {
     /// puts under its hits about one time in twenty at most), times what each hit
     /// stands for, are within it.
     pub(super) fn surely_at_most(&self, having: &[u64], mask: u64, bound: u64) -> bool {
+        // A sample of an empty library says nothing of the resources written since.
+        if self.texts.is_empty() {
+            return false;
+        }
         let hits = hits(having, mask);
         let high = hits + 2 * hits.isqrt() + 3;
         high.saturating_mul(self.weight) <= bound
@@ -105,9 +124,20 @@ pub(super) fn hits(having: &[u64], mask: u64) -> u64 {
     having.iter().filter(|bits| *bits & mask == mask).count() as u64
 }
 
-/// `text` case-folded as a search term is.
+/// `text` case-folded as the trigram index folds it, for a search term and the sample
+/// alike: each character to its lower case where that is one character; one whose lower
+/// case is two (`İ`, whose is `i` and a combining dot) stays as it is, as SQLite's
+/// index keeps it.
 pub(super) fn fold(text: &str) -> String {
-    text.chars().flat_map(char::to_lowercase).collect()
+    text.chars()
+        .map(|c| {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(single), None) => single,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// The sample in use, and the right to take a new one, held by one caller at a time.
@@ -115,9 +145,12 @@ pub(super) fn fold(text: &str) -> String {
 pub(super) struct KeptSample {
     current: std::sync::Mutex<Option<Arc<SearchSample>>>,
     taking: Arc<Mutex<()>>,
+    /// Samples taken so far.
+    taken: AtomicU64,
 }
 
 impl KeptSample {
+    /// The sample in use, if one was taken.
     fn current(&self) -> Option<Arc<SearchSample>> {
         self.current
             .lock()
@@ -131,6 +164,7 @@ impl KeptSample {
         self.taking.clone()
     }
 
+    /// Puts `sample` in use.
     fn replace(&self, sample: Arc<SearchSample>) {
         *self
             .current
@@ -141,17 +175,25 @@ impl KeptSample {
 
 impl Store {
     /// The library's search sample. The first is taken while the caller waits (other
-    /// callers wait for it too); one older than `fresh_for` is still answered while a
-    /// new one is taken in the background, since a sample costs thousands of row reads
-    /// (60 ms at a million resources on PostgreSQL, 0.7 s with a cold disk cache) that
-    /// no search should wait for.
-    pub(super) async fn search_sample(
+    /// callers wait for it too). Once the library has changed since a sample was taken,
+    /// and [`RENEW_AFTER`] has passed, it is still answered while a new one is taken in
+    /// the background, since a sample costs thousands of row reads (60 ms at a million
+    /// resources on PostgreSQL, 0.7 s with a cold disk cache) that no search should wait
+    /// for. A library that does not change keeps its sample.
+    pub(super) async fn search_sample(&self) -> Result<Arc<SearchSample>> {
+        self.search_sample_renewed_after(RENEW_AFTER).await
+    }
+
+    /// [`Store::search_sample`], renewed `renew_after` a change.
+    pub(super) async fn search_sample_renewed_after(
         &self,
-        fresh_for: std::time::Duration,
+        renew_after: Duration,
     ) -> Result<Arc<SearchSample>> {
         let kept = &self.trigram_counts.sample;
         if let Some(sample) = kept.current() {
-            if sample.taken.elapsed() >= fresh_for
+            let changed = self.library_generation() != sample.generation;
+            if changed
+                && sample.taken.elapsed() >= renew_after
                 && let Ok(taking) = kept.taking.clone().try_lock_owned()
             {
                 let store = self.clone();
@@ -176,23 +218,31 @@ impl Store {
         Ok(sample)
     }
 
-    /// Reads every `step`-th id from the lowest, `step` chosen so at most [`SAMPLED`] ids
-    /// are asked: one index lookup each. Ids are given in the order resources are added,
-    /// so the sample spreads over the library's history; gaps left by deletions only
-    /// make it smaller.
+    /// Reads every `step`-th id, `step` chosen so at most [`SAMPLED`] ids are asked: one
+    /// index lookup each. Ids are given in the order resources are added, so the sample
+    /// spreads over the library's history; gaps left by deletions only make it smaller.
+    /// The first id is anywhere in the first step, a different one each time, so a
+    /// pattern in the ids that lines up with the step misleads one sample, not each.
     async fn take_search_sample(&self) -> Result<SearchSample> {
+        let kept = &self.trigram_counts.sample;
+        let serial = kept.taken.fetch_add(1, Ordering::Relaxed) + 1;
+        let generation = self.library_generation();
         let (lowest, highest): (Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT CAST(MIN(id) AS BIGINT), CAST(MAX(id) AS BIGINT) FROM resources",
         )
         .fetch_one(self.reader())
         .await?;
         let (Some(lowest), Some(highest)) = (lowest, highest) else {
-            return Ok(SearchSample::new(Vec::new(), 1));
+            return Ok(SearchSample::taken_at(Vec::new(), 1, generation, serial));
         };
         let span = highest.saturating_sub(lowest).saturating_add(1).max(1);
-        let step = (span + SAMPLED - 1) / SAMPLED;
+        let step = (span - 1) / SAMPLED + 1;
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| i64::from(since.subsec_nanos()));
+        let first = lowest.saturating_add(nanos % step);
         let mut sql = Sql::new("WITH RECURSIVE picked(id) AS (SELECT CAST(");
-        sql.bind(Value::Int(lowest))
+        sql.bind(Value::Int(first))
             .push(" AS BIGINT) UNION ALL SELECT id + ")
             .bind(Value::Int(step))
             .push(" FROM picked WHERE id <= ")
@@ -207,7 +257,12 @@ impl Store {
             .into_iter()
             .map(|(code, source, original, translated)| [code, source, original, translated])
             .collect();
-        Ok(SearchSample::new(texts, step as u64))
+        Ok(SearchSample::taken_at(
+            texts,
+            step as u64,
+            generation,
+            serial,
+        ))
     }
 }
 

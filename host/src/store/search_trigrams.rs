@@ -1,7 +1,8 @@
 //! Which of a search term's trigrams find its candidates fastest in the trigram indexes
 //! (SQLite's FTS5 index, PostgreSQL's pg_trgm indexes): the rarest, ranked by a sample
-//! of the library (`search_sample`) and counted in the index only when the sample cannot
-//! rule them out, the answer kept in memory for a while. All the term's trigrams read
+//! of the library (`search_sample`) and counted in the index only when the sample can
+//! tell them neither from common ones nor from rare ones, the answer kept with the
+//! sample it was found by. All the term's trigrams read
 //! every trigram's postings: a code fragment such as `SEED-0123` read those of `see` and
 //! `eed`, which every code of the library has. The two rarest trigrams find the same
 //! matches and a few more candidates, which the `LIKE` check every candidate passes
@@ -13,12 +14,11 @@ use std::time::{Duration, Instant};
 use quick_cache::sync::Cache;
 
 use super::bind::{Sql, Value};
-use super::search_sample::{KeptSample, SearchSample, hits};
+use super::search_sample::{KeptSample, SearchSample, fold, hits};
 use super::{Backend, Result, Store};
 
-/// How long a sample, a count and a term's rarest trigrams are trusted. A library that
-/// grows makes them stale, which costs speed, never rows: every candidate is checked
-/// with `LIKE`.
+/// How long an index count is trusted. A library that grows makes it stale, which costs
+/// speed, never rows: every candidate is checked with `LIKE`.
 const COUNT_FOR: Duration = Duration::from_secs(60);
 /// Counts and terms kept (a few dozen bytes each).
 const KEPT: usize = 16_384;
@@ -28,17 +28,20 @@ const ASKED: usize = 2;
 /// A long term's trigrams considered at most (its first ones): the rarest among them is
 /// rare enough.
 const CONSIDERED: usize = 12;
+// The sample marks the trigrams a resource has in the bits of a `u64`.
+const _: () = assert!(CONSIDERED <= 64);
 /// How many times more resources than the cap each of the two rarest trigrams may be in
 /// and still be counted together, when the rarest alone is past the cap: at a million
 /// resources `012` and `123` are each in thousands of codes and titles, both in a few
 /// hundred.
 const PAIRED_UP_TO: u64 = 10;
 
-/// A term's rarest trigrams found lately, and the resources some trigrams were found in,
-/// counted up to a cap: keyed by the term or trigrams, the cap and the minute of the
-/// answer (since the first), so one older than [`COUNT_FOR`] is never read. Concurrent
-/// searches that miss one key wait for a single answer (`quick_cache`'s guards): a burst
-/// of requests for a new term finds its trigrams once.
+/// A term's rarest trigrams, keyed by the term, the cap and the sample they were found
+/// by; and the resources some trigrams, or a phrase, were found in by the index, counted
+/// up to a cap, keyed by the trigrams, the cap and the minute of the count (since the
+/// first), so one older than [`COUNT_FOR`] is never read. Concurrent searches that miss
+/// one key wait for a single answer (`quick_cache`'s guards): a burst of requests for a
+/// new term finds its trigrams once.
 pub(crate) struct TrigramCounts {
     counts: Cache<(String, u64, u64), u64>,
     /// SQLite's candidates of a term's whole phrase, counted up to a cap.
@@ -73,7 +76,7 @@ impl TrigramCounts {
 /// The term's distinct trigrams (runs of three characters, spaces included, as FTS5's
 /// trigram tokenizer cuts them), case-folded as the index folds them, in order.
 pub(super) fn trigrams(term: &str) -> Vec<String> {
-    let folded: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
+    let folded: Vec<char> = fold(term).chars().collect();
     let mut found: Vec<String> = Vec::new();
     for window in folded.windows(3) {
         let trigram: String = window.iter().collect();
@@ -94,10 +97,12 @@ impl Store {
     /// are at most `cap`: the rarest alone is in at most `cap`, or the two rarest,
     /// each in at most [`PAIRED_UP_TO`] times `cap`, are in at most `cap` together. Those
     /// resources include every match. None when the trigrams are more common, or the
-    /// term has none the backend's index can look up on its own. Kept for
-    /// [`COUNT_FOR`], and found once for concurrent searches of one term.
+    /// term has none the backend's index can look up on its own. The counts are the
+    /// sample's estimates where it is sure of them, else the index's. Kept while the
+    /// sample serves, and found once for concurrent searches of one term.
     pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
-        let key = self.trigram_counts.key(term, cap);
+        let sample = self.search_sample().await?;
+        let key = (term.to_owned(), cap, sample.serial);
         match self
             .trigram_counts
             .rarest
@@ -106,16 +111,22 @@ impl Store {
         {
             Ok(rarest) => Ok(rarest),
             Err(guard) => {
-                let rarest = self.find_rare_trigrams(term, cap).await?;
+                let rarest = self.find_rare_trigrams(term, cap, &sample).await?;
                 let _ = guard.insert(rarest.clone());
                 Ok(rarest)
             }
         }
     }
 
-    /// [`Store::rare_trigrams`], found: the sample ranks the term's trigrams and rules
-    /// out what is surely common; the index counts the rest, up to the cap.
-    async fn find_rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
+    /// [`Store::rare_trigrams`], found: the sample ranks the term's trigrams, takes the
+    /// rarest two when they are surely within the cap and rules out what is surely
+    /// common; the index counts the rest, up to the cap.
+    async fn find_rare_trigrams(
+        &self,
+        term: &str,
+        cap: u64,
+        sample: &SearchSample,
+    ) -> Result<Option<Vec<String>>> {
         let usable: Vec<String> = trigrams(term)
             .into_iter()
             .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram))
@@ -124,7 +135,6 @@ impl Store {
         if usable.is_empty() {
             return Ok(None);
         }
-        let sample = self.search_sample(COUNT_FOR).await?;
         let having = sample.having(&usable);
         let ranked = rarest_first(&usable, &having);
         let rarest: Vec<String> = ranked
@@ -149,16 +159,16 @@ impl Store {
         {
             return Ok(Some(rarest));
         }
-        if rarest.len() < ASKED || !pairable(&sample, &having, &ranked, cap) {
+        if rarest.len() < ASKED || !pairable(sample, &having, &ranked, cap) {
             return Ok(None);
         }
         let together = self.resources_having(&rarest, cap).await?;
         Ok((together <= cap).then_some(rarest))
     }
 
-    /// The library's size as its search sample estimates it (up to a minute old).
+    /// The library's size as its search sample estimates it.
     pub(super) async fn sampled_library_size(&self) -> Result<u64> {
-        Ok(self.search_sample(COUNT_FOR).await?.resources())
+        Ok(self.search_sample().await?.resources())
     }
 
     /// How many resources have every one of `trigrams`, counting at most `cap + 1`: kept
@@ -316,6 +326,9 @@ mod tests {
         assert_eq!(trigrams("aaaa"), ["aaa"]);
         assert_eq!(trigrams("ab"), Vec::<String>::new());
         assert_eq!(trigrams("夏の島 X"), ["夏の島", "の島 ", "島 x"]);
+        // A letter whose lower case is two characters stays itself, as the index keeps
+        // it: `i̇s` (i and a combining dot) would find nothing.
+        assert_eq!(trigrams("İSTa"), ["İst", "sta"]);
     }
 
     #[test]

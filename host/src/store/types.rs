@@ -281,6 +281,25 @@ pub struct Page<T> {
 /// The largest page a list returns.
 pub(crate) const MAX_PAGE_SIZE: u32 = 1000;
 
+/// The longest search term a list takes, in characters (a code or a title is shorter).
+pub(crate) const MAX_SEARCH_CHARS: usize = 200;
+
+/// Why a list cannot search for `term`, or None when it can: a term longer than
+/// [`MAX_SEARCH_CHARS`] (each one is cut into trigrams and kept as a cache key), or one
+/// with a control character, which no code or title has and which neither backend takes
+/// in a search (SQLite's trigram index ends a string at NUL; PostgreSQL refuses NUL in
+/// text).
+pub(crate) fn search_term_problem(term: &str) -> Option<String> {
+    if term.chars().count() > MAX_SEARCH_CHARS {
+        return Some(format!(
+            "a search term has at most {MAX_SEARCH_CHARS} characters"
+        ));
+    }
+    term.chars()
+        .any(char::is_control)
+        .then(|| "a search term has no control characters".to_owned())
+}
+
 /// How the resource list is ordered; ties are broken by id in the same direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

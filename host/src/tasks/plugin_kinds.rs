@@ -15,7 +15,7 @@ use super::{Priority, WeakTaskQueue};
 use crate::error_code::ErrorCode;
 use crate::library::Library;
 use crate::plugins::{CallError, LibraryItem, LibraryQuery, PluginError, PluginHost, TaskLink};
-use crate::store::ResourceQuery;
+use crate::store::{ResourceQuery, search_term_problem};
 
 /// The kinds a task plugin may queue: library work. Maintenance (backups, checks that
 /// delete files, database upgrades) stays the operator's, and a plugin never queues its
@@ -261,6 +261,9 @@ impl TaskLink for QueueLink {
         page_size: u32,
     ) -> BoxFuture<'_, Result<Vec<LibraryItem>, String>> {
         Box::pin(async move {
+            if let Some(problem) = query.search.as_deref().and_then(search_term_problem) {
+                return Err(problem);
+            }
             let query = ResourceQuery {
                 search: query.search,
                 downloaded: query.downloaded,

@@ -810,7 +810,9 @@ async fn search_plan_failures(store: &Store) -> Vec<String> {
                             .lines()
                             .any(|line| line.contains("Index Cond") && line.contains("seed-00123"));
                         if whole_term_looked_up {
-                            failures.push(format!("{what} looks the whole term up: {context}"));
+                            failures.push(format!(
+                                "{what} looks the whole term up: {backend:?} {rare:?}\n{text}"
+                            ));
                         }
                     }
                 }
