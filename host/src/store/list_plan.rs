@@ -131,15 +131,8 @@ impl Plan {
         } else {
             " WHERE 1 = 1"
         });
-        // With candidates from the rarest trigrams, the term's own check is written so
-        // that no index matches it (`|| ''`): the planner also read it from the trigram
-        // indexes, through the postings of the term's common trigrams (`see` of
-        // `SEED-`: 12 ms of a 16 ms statement at a million resources), and joined the two.
-        let unindexed = if matches!(source, SearchSource::Trigrams(_)) {
-            " || ''"
-        } else {
-            ""
-        };
+        let search = query.search.as_deref().filter(|s| !s.trim().is_empty());
+        let mut term_checked = false;
         let search_index = match source {
             SearchSource::Index(phrase) if !Self::link_driven(query) => {
                 filter
@@ -156,6 +149,19 @@ impl Plan {
                         filter.push(" AND ");
                     }
                     push_contains_trigram(&mut filter, "c", trigram);
+                }
+                // Each candidate is checked against the whole term in the subquery, so
+                // the planner estimates few and reads the resources by id after it;
+                // the check is written so that no index matches it (`|| ''`): the
+                // planner looked the term up in the trigram indexes too, through the
+                // postings of its common trigrams (`see` of `SEED-`: 12 ms of a 16 ms
+                // statement at a million resources). Checked on the resource row, its
+                // estimate of one row made the planner run the subquery again for
+                // each downloaded resource (8 s at 10,000 resources).
+                if let Some(search) = search {
+                    filter.push(" AND ");
+                    push_term_check(&mut filter, "c", search, " || ''");
+                    term_checked = true;
                 }
                 filter.push(" OFFSET 0)");
                 false
@@ -184,20 +190,12 @@ impl Plan {
             None
         };
         let linked = link.is_some();
-        if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        if let Some(search) = search {
             reads_resource = true;
-            let pattern = contains_pattern(search);
-            filter.push(" AND (");
-            for (n, column) in SEARCHED.iter().enumerate() {
-                if n > 0 {
-                    filter.push(" OR ");
-                }
-                filter.push(&format!("(lower(r.{column}){unindexed}) LIKE "));
-                filter
-                    .bind(Value::Text(pattern.clone()))
-                    .push(" ESCAPE '\\'");
+            if !term_checked {
+                filter.push(" AND ");
+                push_term_check(&mut filter, "r", search, "");
             }
-            filter.push(")");
         }
         match query.downloaded {
             Some(true) if linked => {
@@ -409,6 +407,24 @@ impl Plan {
             .push(") AS page_rows_later");
         sql
     }
+}
+
+/// Appends "one of the code and titles of the resource `alias` contains `search`", each
+/// column lower-cased with `suffix` appended (`|| ''` keeps the trigram indexes, which
+/// are on the plain lower-cased columns, from matching it).
+fn push_term_check(filter: &mut Sql, alias: &str, search: &str, suffix: &str) {
+    let pattern = contains_pattern(search);
+    filter.push("(");
+    for (n, column) in SEARCHED.iter().enumerate() {
+        if n > 0 {
+            filter.push(" OR ");
+        }
+        filter.push(&format!("(lower({alias}.{column}){suffix}) LIKE "));
+        filter
+            .bind(Value::Text(pattern.clone()))
+            .push(" ESCAPE '\\'");
+    }
+    filter.push(")");
 }
 
 /// The sort key and the id a page is ordered by: the resource's columns, or the copies
