@@ -245,12 +245,25 @@ async fn an_install_that_outlasts_the_request_is_answered_installing_and_goes_on
     assert_eq!(body["outcome"], "installing", "{body}");
     assert_eq!(body["version"], "1.0.0", "{body}");
     assert!(server.plugins().registry().current("test-swap").is_none());
+    // While it installs, its history reads from the index.
+    let (events, body) = history(&server, "test-swap").await;
+    assert!(
+        events.starts_with(&["approval_required".to_owned(), "approved".to_owned()]),
+        "{body}"
+    );
+    assert_eq!(body["index"], "demo", "{body}");
     wait_for("the release serving", async || {
         server
             .plugins()
             .registry()
             .current("test-swap")
             .is_some_and(|current| current.version() == "1.0.0")
+    })
+    .await;
+    // The install is recorded once the new version serves.
+    wait_for("the install recorded", async || {
+        let (events, _) = history(&server, "test-swap").await;
+        events.len() >= 3
     })
     .await;
     let (events, body) = history(&server, "test-swap").await;

@@ -343,13 +343,15 @@ impl IndexFollower {
         })
     }
 
-    /// Whether `name` was installed from this index.
+    /// Whether `name` was installed from this index, is being installed from it, or
+    /// waits for the operator's approval. An install in progress counts: the plugin
+    /// may already serve before the state says it is installed, and its history must
+    /// not vanish meanwhile.
     pub(crate) fn follows(&self, name: &str) -> bool {
         self.file.read(|state| {
-            state
-                .plugins
-                .get(name)
-                .is_some_and(|f| f.installed.is_some() || f.pending.is_some())
+            state.plugins.get(name).is_some_and(|f| {
+                f.installed.is_some() || f.pending.is_some() || f.installing.is_some()
+            })
         })
     }
 
