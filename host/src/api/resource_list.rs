@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::extract::ApiQuery;
-use super::list_cache::{CachedBody, count_cap};
+use super::list_cache::{CachedBody, count_cap, counted_past_cap};
 use super::list_items::{ResourceList, list_body};
 use super::params::*;
 use crate::store::{
@@ -130,14 +130,6 @@ async fn make_page(
         },
         total.exact || at_least,
     ))
-}
-
-/// Whether the query's matches are counted past its cap (in the background): not a
-/// search's. A search box asks on every keystroke, and counting every match of a
-/// common word reads each of its candidates (a second at a million resources, on a
-/// core a queue of such counts kept busy); its answer says "more than 1,000".
-fn counted_past_cap(query: &ResourceQuery) -> bool {
-    query.search.is_none()
 }
 
 /// Counts every match of `filter` off the request, once, one such count at a time, and

@@ -8,6 +8,7 @@
 //! matches and a few more candidates, which the `LIKE` check every candidate passes
 //! through drops.
 
+#[cfg(test)]
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,7 @@ pub(crate) struct TrigramCounts {
     rarest: Cache<(String, u64, u64), Option<Vec<String>>>,
     pub(super) sample: KeptSample,
     /// How many counts the trigram indexes were asked for (read by tests).
+    #[cfg(test)]
     index_counts: AtomicU64,
     since: Instant,
 }
@@ -60,6 +62,7 @@ impl Default for TrigramCounts {
             phrases: Cache::new(KEPT),
             rarest: Cache::new(KEPT),
             sample: KeptSample::default(),
+            #[cfg(test)]
             index_counts: AtomicU64::new(0),
             since: Instant::now(),
         }
@@ -103,19 +106,12 @@ impl Store {
     pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
         let sample = self.search_sample().await?;
         let key = (term.to_owned(), cap, sample.serial);
-        match self
-            .trigram_counts
-            .rarest
-            .get_value_or_guard_async(&key)
-            .await
-        {
-            Ok(rarest) => Ok(rarest),
-            Err(guard) => {
-                let rarest = self.find_rare_trigrams(term, cap, &sample).await?;
-                let _ = guard.insert(rarest.clone());
-                Ok(rarest)
-            }
-        }
+        kept(
+            &self.trigram_counts.rarest,
+            key,
+            self.find_rare_trigrams(term, cap, &sample),
+        )
+        .await
     }
 
     /// [`Store::rare_trigrams`], found: the sample ranks the term's trigrams, takes the
@@ -175,23 +171,17 @@ impl Store {
     /// for [`COUNT_FOR`], and counted once for concurrent searches that ask together.
     async fn resources_having(&self, trigrams: &[String], cap: u64) -> Result<u64> {
         let key = self.trigram_counts.key(&trigrams.join("\u{0}"), cap);
-        match self
-            .trigram_counts
-            .counts
-            .get_value_or_guard_async(&key)
-            .await
-        {
-            Ok(count) => Ok(count),
-            Err(guard) => {
-                let count = self.count_having(trigrams, cap).await?;
-                let _ = guard.insert(count);
-                Ok(count)
-            }
-        }
+        kept(
+            &self.trigram_counts.counts,
+            key,
+            self.count_having(trigrams, cap),
+        )
+        .await
     }
 
     /// How many resources have every one of `trigrams`, counting at most `cap + 1`.
     async fn count_having(&self, trigrams: &[String], cap: u64) -> Result<u64> {
+        #[cfg(test)]
         self.trigram_counts
             .index_counts
             .fetch_add(1, Ordering::Relaxed);
@@ -232,19 +222,12 @@ impl Store {
     /// searches that ask together.
     pub(super) async fn phrase_candidates(&self, phrase: String, cap: u64) -> Result<u64> {
         let key = self.trigram_counts.key(&phrase, cap);
-        match self
-            .trigram_counts
-            .phrases
-            .get_value_or_guard_async(&key)
-            .await
-        {
-            Ok(count) => Ok(count),
-            Err(guard) => {
-                let count = self.count_fts_candidates(phrase, cap).await?;
-                let _ = guard.insert(count);
-                Ok(count)
-            }
-        }
+        kept(
+            &self.trigram_counts.phrases,
+            key,
+            self.count_fts_candidates(phrase, cap),
+        )
+        .await
     }
 
     /// How many resources SQLite's trigram index finds for the FTS5 `expression`,
@@ -257,6 +240,23 @@ impl Store {
             .limit(cap.saturating_add(1))
             .push(") AS candidates");
         Ok(sql.fetch_count(self.reader()).await?.max(0) as u64)
+    }
+}
+
+/// The answer `cache` keeps under `key`, else `find`'s, then kept: concurrent callers
+/// that miss one key wait for a single `find` (`quick_cache`'s guards).
+async fn kept<V: Clone>(
+    cache: &Cache<(String, u64, u64), V>,
+    key: (String, u64, u64),
+    find: impl std::future::Future<Output = Result<V>>,
+) -> Result<V> {
+    match cache.get_value_or_guard_async(&key).await {
+        Ok(found) => Ok(found),
+        Err(guard) => {
+            let found = find.await?;
+            let _ = guard.insert(found.clone());
+            Ok(found)
+        }
     }
 }
 
