@@ -9,8 +9,12 @@
 mod bind;
 mod bulk_import;
 mod generation;
+#[cfg(test)]
+mod list_explain;
+mod list_filter;
 mod list_plan;
 mod list_rows;
+mod list_search;
 mod maintenance;
 mod people;
 mod resource_list;

@@ -1,9 +1,9 @@
-//! The SQL of a list query: which index range it reads (`Plan`), its WHERE clause,
-//! counts and pages over it, and the summary columns a page reads. `resource_list`
-//! decides which plan a request takes and runs it.
+//! The SQL of a list query: which index range it reads (`Plan`), counts and pages over
+//! it (its WHERE clause is `list_filter`'s), and the summary columns a page reads.
+//! `resource_list` decides which plan a request takes and runs it.
 
-use super::bind::{Sql, Value, contains_pattern};
-use super::search_trigrams::{SEARCHED, push_contains_trigram};
+use super::bind::{Sql, Value};
+use super::list_filter::{Filter, SearchSource, link_driven};
 use super::{Backend, ResourceQuery, ResourceSort, Result, SortKey, StoreError};
 
 /// The summary columns, read from the resource row `r`.
@@ -29,13 +29,6 @@ const SQLITE_SUMMARY_JSON: &str = "'id', id, 'code', code, 'title_source', title
      'video_size', video_size, 'video_saved_at', video_saved_at, \
      'created_at', created_at, 'updated_at', updated_at";
 
-/// Whether the filters contradict each other: the video-time sort lists downloaded
-/// resources only, so with `downloaded=false` nothing matches (and a query would read
-/// every downloaded resource to find that out).
-pub(super) fn matches_nothing(query: &ResourceQuery) -> bool {
-    query.sort == ResourceSort::VideoTime && query.downloaded == Some(false)
-}
-
 /// On SQLite, the count of undownloaded matches as all matches less the downloaded ones,
 /// in one statement (one snapshot), or None for another query. No index holds the
 /// undownloaded resources (the planner would take one for pages and sort every match),
@@ -47,7 +40,7 @@ pub(super) fn undownloaded_by_difference(backend: Backend, query: &ResourceQuery
     let counted = backend == Backend::Sqlite
         && query.downloaded == Some(false)
         && query.search.is_none()
-        && !Plan::link_driven(query);
+        && !link_driven(query);
     if !counted {
         return None;
     }
@@ -64,29 +57,6 @@ pub(super) fn undownloaded_by_difference(backend: Backend, query: &ResourceQuery
         .append(&with(Some(true)))
         .push(")");
     Some(sql)
-}
-
-/// Where a search's matches come from.
-pub(super) enum SearchSource {
-    /// Each row read along the sort's index is checked with `LIKE` (on PostgreSQL, its
-    /// planner may take the trigram indexes instead).
-    Rows,
-    /// SQLite's trigram index (`resource_search`) hands over the candidates for this
-    /// FTS5 expression (the term's phrase, or its rarest trigrams), and each is checked
-    /// with `LIKE` as well, so both sources give the same rows.
-    Index(String),
-    /// PostgreSQL reads the candidates that have these trigrams (the term's rarest)
-    /// from its trigram indexes, fenced off so that the planner reads the term's more
-    /// common trigrams from no index; each is checked with `LIKE` as well.
-    Trigrams(Vec<String>),
-}
-
-/// The term a search reads the trigram index for: None without a search, for a term
-/// too short to have a trigram, and for a search beside a person or a tag, whose links
-/// drive the read.
-pub(super) fn searched_term(query: &ResourceQuery) -> Option<&str> {
-    let term = query.search.as_deref().map(str::trim)?;
-    (!Plan::link_driven(query) && term.chars().count() >= 3).then_some(term)
 }
 
 /// Which index range a query reads, and the WHERE clause over it.
@@ -117,123 +87,15 @@ const MATCHED_COLUMNS: &str = "r.id, r.code, r.title_source, r.title_original, \
      r.created_at, r.updated_at";
 
 impl Plan {
-    /// Whether a person's or a tag's links drive the read.
-    pub(super) fn link_driven(query: &ResourceQuery) -> bool {
-        query.person_id.is_some() || query.tag_id.is_some()
-    }
-
+    /// The plan of `query`, its search's matches taken from `source`.
     pub(super) fn new(query: &ResourceQuery, source: SearchSource) -> Self {
-        // A contradiction is answered before any statement; should one run all the
-        // same, the constant false ends it before its first row, where the columns'
-        // conditions alone would walk every downloaded resource's row.
-        let mut filter = Sql::new(if matches_nothing(query) {
-            " WHERE 1 = 0"
-        } else {
-            " WHERE 1 = 1"
-        });
-        let search = query.search.as_deref().filter(|s| !s.trim().is_empty());
-        let mut term_checked = false;
-        let search_index = match source {
-            SearchSource::Index(phrase) if !Self::link_driven(query) => {
-                filter
-                    .push(" AND s.resource_search MATCH ")
-                    .bind(Value::Text(phrase));
-                true
-            }
-            SearchSource::Trigrams(trigrams) if !Self::link_driven(query) => {
-                // OFFSET 0 keeps the subquery whole: the planner neither merges it
-                // with the LIKE below nor walks a sort index to probe it.
-                filter.push(" AND r.id IN (SELECT c.id FROM resources c WHERE ");
-                for (n, trigram) in trigrams.iter().enumerate() {
-                    if n > 0 {
-                        filter.push(" AND ");
-                    }
-                    push_contains_trigram(&mut filter, "c", trigram);
-                }
-                // Each candidate is checked against the whole term in the subquery, so
-                // the planner estimates few and reads the resources by id after it;
-                // the check is written so that no index matches it (`|| ''`): the
-                // planner looked the term up in the trigram indexes too, through the
-                // postings of its common trigrams (`see` of `SEED-`: 12 ms of a 16 ms
-                // statement at a million resources). Checked on the resource row, its
-                // estimate of one row made the planner run the subquery again for
-                // each downloaded resource (8 s at 10,000 resources).
-                if let Some(search) = search {
-                    filter.push(" AND ");
-                    push_term_check(&mut filter, "c", search, " || ''");
-                    term_checked = true;
-                }
-                filter.push(" OFFSET 0)");
-                false
-            }
-            _ => false,
-        };
-        let mut reads_resource = false;
-        // A person has fewer works than a tag has: the person's links drive when both
-        // are given, and the tag is checked per row through the link's primary key.
-        let link = if let Some(person) = query.person_id {
-            filter.push(" AND l.person_id = ").bind(Value::Int(person));
-            if let Some(tag) = query.tag_id {
-                filter
-                    .push(
-                        " AND EXISTS (SELECT 1 FROM resource_tags t \
-                         WHERE t.resource_id = l.resource_id AND t.tag_id = ",
-                    )
-                    .bind(Value::Int(tag))
-                    .push(")");
-            }
-            Some("resource_people")
-        } else if let Some(tag) = query.tag_id {
-            filter.push(" AND l.tag_id = ").bind(Value::Int(tag));
-            Some("resource_tags")
-        } else {
-            None
-        };
-        let linked = link.is_some();
-        if let Some(search) = search {
-            reads_resource = true;
-            if !term_checked {
-                filter.push(" AND ");
-                push_term_check(&mut filter, "r", search, "");
-            }
-        }
-        match query.downloaded {
-            Some(true) if linked => {
-                filter.push(" AND l.video_saved_at IS NOT NULL");
-            }
-            Some(true) => {
-                filter.push(" AND r.video_file IS NOT NULL");
-            }
-            Some(false) if linked => {
-                filter.push(" AND l.video_saved_at IS NULL");
-            }
-            Some(false) => {
-                filter.push(" AND r.video_file IS NULL");
-            }
-            None => {}
-        }
-        // The video sort lists downloaded resources only; the condition is spelled as
-        // the partial indexes' predicate so the planner can use them.
-        if query.sort == ResourceSort::VideoTime && query.downloaded != Some(true) {
-            filter.push(if linked {
-                " AND l.video_saved_at IS NOT NULL"
-            } else {
-                " AND r.video_file IS NOT NULL"
-            });
-        }
-        if let Some(status) = query.translation_status {
-            reads_resource |= linked;
-            filter
-                .push(" AND r.translation_status = ")
-                .bind(Value::Text(status.as_str().to_owned()));
-        }
-        if let Some(source) = &query.source {
-            reads_resource |= linked;
-            filter
-                .push(" AND r.source_plugin = ")
-                .bind(Value::Text(source.clone()));
-        }
-        let (key, id) = sort_columns(linked, query.sort);
+        let Filter {
+            sql: filter,
+            link,
+            search_index,
+            reads_resource,
+        } = Filter::new(query, source);
+        let (key, id) = sort_columns(link.is_some(), query.sort);
         Self {
             link,
             search_index,
@@ -407,24 +269,6 @@ impl Plan {
             .push(") AS page_rows_later");
         sql
     }
-}
-
-/// Appends "one of the code and titles of the resource `alias` contains `search`", each
-/// column lower-cased with `suffix` appended (`|| ''` keeps the trigram indexes, which
-/// are on the plain lower-cased columns, from matching it).
-fn push_term_check(filter: &mut Sql, alias: &str, search: &str, suffix: &str) {
-    let pattern = contains_pattern(search);
-    filter.push("(");
-    for (n, column) in SEARCHED.iter().enumerate() {
-        if n > 0 {
-            filter.push(" OR ");
-        }
-        filter.push(&format!("(lower({alias}.{column}){suffix}) LIKE "));
-        filter
-            .bind(Value::Text(pattern.clone()))
-            .push(" ESCAPE '\\'");
-    }
-    filter.push(")");
 }
 
 /// The sort key and the id a page is ordered by: the resource's columns, or the copies

@@ -3,16 +3,17 @@
 //! with a person or tag filter, the link table's, which carries the sort keys (migration
 //! 0006). A search reads the trigram index's candidates when they are few, and filters
 //! rows along the sort's index when they are many (migration 0007). `EXPLAIN` tests keep
-//! it that way on both backends (`store/tests/library_list.rs`).
+//! it that way on both backends (`store/tests/library_list.rs`). Which source a search
+//! takes is `list_search`'s; the statements are `list_plan`'s, over `list_filter`'s WHERE
+//! clause.
 
 use sqlx::Row;
 
 use super::bind::Sql;
-use super::list_plan::{
-    Plan, SearchSource, matches_nothing, searched_term, undownloaded_by_difference,
-};
+use super::list_filter::{SearchSource, matches_nothing, searched_term};
+use super::list_plan::{Plan, undownloaded_by_difference};
 use super::list_rows::page_row;
-use super::search_trigrams::{all_of, fts_string};
+use super::list_search::Read;
 use super::{
     Backend, Page, ResourceCursor, ResourcePage, ResourceQuery, ResourceSummary, Result, SortKey,
     Store, StoreError, SummaryJson,
@@ -169,7 +170,7 @@ impl Store {
     /// The one statement of [`Self::count_and_page`]: on SQLite a row of the count and
     /// the page as JSON; on PostgreSQL the page's rows, each beside the count (one row
     /// with no page when none matches).
-    fn count_and_page_sql(
+    pub(super) fn count_and_page_sql(
         &self,
         query: &ResourceQuery,
         source: SearchSource,
@@ -200,142 +201,6 @@ impl Store {
             }
         }
         Ok(sql)
-    }
-
-    /// Where the query's search finds its matches. When one of the term's trigrams is
-    /// in at most [`SEARCH_CANDIDATES_PER_PAGE`] resources, the rarest two find the
-    /// candidates (`store::search_trigrams`), for counts and pages alike: there are
-    /// few. Otherwise counts take the phrase of all the trigrams (the candidates stream
-    /// from it, and a capped count stops early), and a page takes it only when at most
-    /// that many resources match: it must sort all of them, while rows filtered along
-    /// the sort's index yield a page after about `page size × library size / matches`
-    /// rows, which is few for a common term. The phrase's candidates are counted (up to
-    /// that limit) unless the filter's own matches, which the search's include, already
-    /// exceed it. A page of a small library is read along the sort's index as soon as
-    /// that reads fewer rows than there are matches to sort ([`rows_read_fewer`]).
-    async fn search_source(&self, query: &ResourceQuery, read: Read) -> Result<SearchSource> {
-        let Some(term) = searched_term(query) else {
-            return Ok(SearchSource::Rows);
-        };
-        let phrase = fts_string(term);
-        let limit = SEARCH_CANDIDATES_PER_PAGE;
-        if let Read::Page { matches_at_least } = read {
-            if matches_at_least > limit {
-                return Ok(SearchSource::Rows);
-            }
-            if matches_at_least > 0 {
-                let library = self.sampled_library_size().await?;
-                if rows_read_fewer(matches_at_least, rows_wanted(query), library) {
-                    return Ok(SearchSource::Rows);
-                }
-            }
-        }
-        if let Some(source) = self.rare_source(term).await? {
-            return Ok(source);
-        }
-        // PostgreSQL's planner picks its indexes for the rest.
-        if self.backend == Backend::Postgres {
-            return Ok(SearchSource::Rows);
-        }
-        if let Read::Count = read {
-            return Ok(SearchSource::Index(phrase));
-        }
-        let candidates = self.phrase_candidates(phrase.clone(), limit).await?;
-        Ok(if candidates <= limit {
-            SearchSource::Index(phrase)
-        } else {
-            SearchSource::Rows
-        })
-    }
-
-    /// The candidates of `term` by its two rarest trigrams, when one of them is in at
-    /// most [`SEARCH_CANDIDATES_PER_PAGE`] resources: a source for its count and its
-    /// pages alike.
-    async fn rare_source(&self, term: &str) -> Result<Option<SearchSource>> {
-        let rare = self.rare_trigrams(term, SEARCH_CANDIDATES_PER_PAGE).await?;
-        Ok(rare.map(|rare| match self.backend {
-            Backend::Sqlite => SearchSource::Index(all_of(&rare)),
-            Backend::Postgres => SearchSource::Trigrams(rare),
-        }))
-    }
-
-    /// The query plans of a list page and its count, as the backend prints them
-    /// (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), and of the statement
-    /// that counts and pages a search from its rarest trigrams at once, when the query's
-    /// term has them: for the plan tests.
-    /// PostgreSQL plans with sequential scans and sorts switched off, so its plan
-    /// answers "does an index serve this filter in this order" rather than "is a sort of
-    /// a handful of rows cheaper here" (it rightly is, for a person with eight works).
-    #[cfg(test)]
-    pub(crate) async fn explain_list(
-        &self,
-        query: &ResourceQuery,
-        matches_at_least: u64,
-    ) -> Result<(String, String, Option<String>)> {
-        self.explain_list_with(query, matches_at_least, &[]).await
-    }
-
-    /// [`Store::explain_list`] with more planner settings (`SET LOCAL ...`, PostgreSQL).
-    #[cfg(test)]
-    pub(crate) async fn explain_list_with(
-        &self,
-        query: &ResourceQuery,
-        matches_at_least: u64,
-        settings: &[&str],
-    ) -> Result<(String, String, Option<String>)> {
-        let combined = match searched_term(query) {
-            Some(term) => match self.rare_source(term).await? {
-                Some(source) => Some(self.count_and_page_sql(query, source, 10_000)?),
-                None => None,
-            },
-            None => None,
-        };
-        let source = self
-            .search_source(query, Read::Page { matches_at_least })
-            .await?;
-        let plan = Plan::new(query, source);
-        let page = match self.backend {
-            Backend::Sqlite => plan.page_json_sql(query)?,
-            Backend::Postgres => plan.page_sql(query, self.backend)?,
-        };
-        let source = self.search_source(query, Read::Count).await?;
-        let count = Plan::new(query, source).count_sql(Some(10_000));
-        let mut tx = self.pool().begin().await?;
-        let explain = match self.backend {
-            super::Backend::Sqlite => "EXPLAIN QUERY PLAN ",
-            super::Backend::Postgres => {
-                let defaults = [
-                    "SET LOCAL enable_seqscan = off",
-                    "SET LOCAL enable_sort = off",
-                ];
-                for setting in defaults.iter().chain(settings) {
-                    sqlx::query(sqlx::AssertSqlSafe(*setting))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                "EXPLAIN "
-            }
-        };
-        let explained_combined = combined.is_some();
-        let mut texts = Vec::new();
-        for sql in [page, count].into_iter().chain(combined) {
-            let rows = sql
-                .with_text(format!("{explain}{}", sql.text))
-                .query()
-                .fetch_all(&mut *tx)
-                .await?;
-            let lines = rows
-                .iter()
-                .map(|row| match self.backend {
-                    super::Backend::Sqlite => row.try_get::<String, _>("detail"),
-                    super::Backend::Postgres => row.try_get::<String, _>(0),
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            texts.push(lines.join("\n"));
-        }
-        tx.rollback().await?;
-        let combined = explained_combined.then(|| texts.remove(2));
-        Ok((texts.remove(0), texts.remove(0), combined))
     }
 }
 
@@ -372,81 +237,4 @@ fn page_of(query: &ResourceQuery, mut rows: Vec<(SummaryJson, SortKey, i64)>) ->
         items.push(item);
     }
     ResourcePage { items, next }
-}
-
-/// The rows a page needs from the start of its order: those before it and one more
-/// than the page (a page after a cursor counts as a first page).
-fn rows_wanted(query: &ResourceQuery) -> u64 {
-    let pages_before = if query.after.is_some() {
-        0
-    } else {
-        u64::from(query.page.saturating_sub(1))
-    };
-    (pages_before + 1) * u64::from(query.page_size) + 1
-}
-
-/// Whether rows read along the sort's index, about `wanted × library / matches` of them
-/// when the matches are spread, are fewer than the `matches` the candidates' way sorts,
-/// in a library of at most [`SMALL_LIBRARY`] resources: matches bunched at the far end
-/// of the order, as a code fragment's neighbouring codes are, then cost at most a read
-/// of that small library.
-fn rows_read_fewer(matches: u64, wanted: u64, library: u64) -> bool {
-    matches > 0
-        && library <= SMALL_LIBRARY
-        && wanted.saturating_mul(library) < matches.saturating_mul(matches)
-}
-
-/// The largest library whose search pages may be read along the sort's index for their
-/// matches' number alone (20,000 rows checked with `LIKE` take a few milliseconds).
-const SMALL_LIBRARY: u64 = 20_000;
-
-/// The most resources a search may match for a page to be read from the trigram index's
-/// candidates (and sorted); past it, rows are filtered along the sort's index. At the
-/// switch either way reads a few thousand rows, at a million resources.
-const SEARCH_CANDIDATES_PER_PAGE: u64 = 5_000;
-
-/// What a search's source is chosen for.
-enum Read {
-    Count,
-    /// A page of a filter known to have at least this many matches.
-    Page {
-        matches_at_least: u64,
-    },
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_read_along_the_order_only_when_fewer_than_the_matches() {
-        // 10,000 resources, 1,700 matches: a page reads about 300 rows, not 1,700.
-        assert!(rows_read_fewer(1_700, 51, 10_000));
-        // 100,000: about 3,000 rows against 1,700 matches.
-        assert!(!rows_read_fewer(1_700, 51, 100_000));
-        // A deep page reads more rows before it.
-        assert!(!rows_read_fewer(1_700, 20 * 50 + 1, 10_000));
-        // Nothing known of the matches: the candidates' way.
-        assert!(!rows_read_fewer(0, 51, 10));
-        // Never past a small library, however many the matches.
-        assert!(rows_read_fewer(4_000, 51, SMALL_LIBRARY));
-        assert!(!rows_read_fewer(4_000, 51, SMALL_LIBRARY + 1));
-    }
-
-    #[test]
-    fn a_page_wants_the_rows_before_it_and_one_more() {
-        let query = |page, after| ResourceQuery {
-            page,
-            page_size: 50,
-            after,
-            ..ResourceQuery::default()
-        };
-        assert_eq!(rows_wanted(&query(1, None)), 51);
-        assert_eq!(rows_wanted(&query(3, None)), 151);
-        let cursor = ResourceCursor {
-            key: SortKey::Int(1),
-            id: 1,
-        };
-        assert_eq!(rows_wanted(&query(3, Some(cursor))), 51);
-    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::*;
-use crate::store::list_plan::matches_nothing;
+use crate::store::list_filter::matches_nothing;
 
 /// A resource as the oracle sees it, read straight from the tables.
 #[derive(Debug, Clone)]
