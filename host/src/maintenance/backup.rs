@@ -178,7 +178,10 @@ impl Maintenance {
         let temp = files::temp_file(dir)?;
         tools.dump(&self.database_url, temp.path()).await?;
         let entries = tools.list(temp.path()).await?;
-        if entries == 0 {
+        // A database no migration has reached yet may hold nothing at all, and its dump
+        // then rightly lists nothing (a new database's first `kura db upgrade`); one
+        // with Kura's schema always lists its tables.
+        if entries == 0 && schema_version > 0 {
             return Err(MaintenanceError::BadBackup {
                 file: temp.path().to_owned(),
                 detail: "the archive lists no entries".to_owned(),

@@ -268,6 +268,34 @@ async fn a_failed_postgres_migration_leaves_the_database_exactly_as_before() {
     database.drop_database().await;
 }
 
+/// A new, empty PostgreSQL database: its dump lists nothing, which is all it holds, and
+/// the upgrade goes on to the whole schema (it was refused as a bad backup).
+#[tokio::test]
+async fn db_upgrade_of_a_new_postgres_database_gives_it_the_whole_schema() {
+    let Some(admin) = std::env::var("KURA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        eprintln!("KURA_TEST_DATABASE_URL is not set: the PostgreSQL upgrade test is skipped");
+        return;
+    };
+    let database = TestDatabase::fresh_postgres(&admin).await;
+    let data = tempfile::tempdir().expect("temp dir");
+    TestConfig::empty()
+        .merge(database.config.clone())
+        .write(&data.path().join("config.yaml"));
+    let upgraded = kura(data.path(), &["db", "upgrade"]);
+    expect_exit(&upgraded, 0, "db upgrade of a new database");
+    expect_exit(&kura(data.path(), &["db", "status"]), 0, "status after");
+    expect_exit(
+        &kura(data.path(), &["seed", "--count", "3"]),
+        0,
+        "a seed after",
+    );
+    drop(data);
+    database.drop_database().await;
+}
+
 #[tokio::test]
 async fn db_upgrade_brings_an_older_schema_up_to_date_with_a_backup_first() {
     // A database made by a kura that knew only the first migration.
