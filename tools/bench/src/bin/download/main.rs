@@ -19,7 +19,9 @@
 //!
 //! Builds nothing itself and drives the release binaries beside it, over 127.0.0.1 only;
 //! segments are generated once and then served from memory (`--cache-segments`), after
-//! an untimed warm-up of each tool, so the figures are the clients', not the generator's:
+//! an untimed warm-up of each tool, so the figures are the clients', not the generator's;
+//! each run starts after an untimed `sync`, so no tool waits for the disk to take the
+//! files an earlier run left unwritten:
 //!
 //! ```sh
 //! cargo build --release -p kura -p fixture-site
@@ -44,6 +46,10 @@ use measure::{Tool, Usage};
 const GOAL_RATIO: f64 = 1.25;
 /// The goal: kura's peak RSS under this.
 const GOAL_RSS_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The flags, for `--help` and an unknown argument.
+const USAGE: &str = "flags: --runs N, --sizes SEGMENTS:BYTES[,..], --latencies MS[,MS..], \
+     --concurrency N[,N..], --request-ahead N[,N..], --no-remux";
 
 /// A stream size: the fixture's `--stream-segments` and `--segment-bytes` (variant 2
 /// segments are 4/3 of it).
@@ -115,11 +121,11 @@ impl Options {
                 "--concurrency" => options.concurrency = numbers(&value()?)?,
                 "--request-ahead" => options.request_ahead = numbers(&value()?)?,
                 "--no-remux" => options.remux = false,
-                _ => anyhow::bail!(
-                    "unknown argument `{flag}`; flags: --runs N, --sizes SEGMENTS:BYTES[,..], \
-                     --latencies MS[,MS..], --concurrency N[,N..], --request-ahead N[,N..], \
-                     --no-remux"
-                ),
+                "--help" | "-h" => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                _ => anyhow::bail!("unknown argument `{flag}`; {USAGE}"),
             }
         }
         anyhow::ensure!((1..=20).contains(&options.runs), "--runs is 1 to 20");
