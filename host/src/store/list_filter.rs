@@ -3,7 +3,7 @@
 //! `list_plan` puts it over an index range and builds the statements.
 
 use super::bind::{Sql, Value, contains_pattern};
-use super::search_trigrams::{SEARCHED, push_contains_trigram};
+use super::search_trigrams::{SEARCHED_SEPARATOR, push_contains_trigram, searched_text};
 use super::{ResourceQuery, ResourceSort};
 
 /// Whether the filters contradict each other: the video-time sort lists downloaded
@@ -178,20 +178,16 @@ impl Filter {
     }
 }
 
-/// Appends "one of the code and titles of the resource `alias` contains `search`", each
-/// column lower-cased with `suffix` appended (`|| ''` keeps the trigram indexes, which
-/// are on the plain lower-cased columns, from matching it).
+/// Appends "the code or one of the titles of the resource `alias` contains `search`"
+/// (`suffix`: see [`searched_text`]). A term holding the columns' separator matches
+/// nothing, as it would if they were checked one by one.
 fn push_term_check(filter: &mut Sql, alias: &str, search: &str, suffix: &str) {
-    let pattern = contains_pattern(search);
-    filter.push("(");
-    for (n, column) in SEARCHED.iter().enumerate() {
-        if n > 0 {
-            filter.push(" OR ");
-        }
-        filter.push(&format!("(lower({alias}.{column}){suffix}) LIKE "));
-        filter
-            .bind(Value::Text(pattern.clone()))
-            .push(" ESCAPE '\\'");
+    if search.trim().contains(SEARCHED_SEPARATOR) {
+        filter.push("1 = 0");
+        return;
     }
-    filter.push(")");
+    filter
+        .push(&format!("{} LIKE ", searched_text(alias, suffix)))
+        .bind(Value::Text(contains_pattern(search)))
+        .push(" ESCAPE '\\'");
 }

@@ -286,23 +286,31 @@ fn pairable(sample: &SearchSample, having: &[u64], ranked: &[usize], cap: u64) -
     !past(first, each_bound) && !past(second, each_bound) && !past(first | second, cap)
 }
 
-/// Appends, for PostgreSQL, "one of the resource `alias`'s code and titles contains
-/// `trigram`" (a condition its trigram indexes answer).
+/// Appends, for PostgreSQL, "the resource `alias`'s code or one of its titles contains
+/// `trigram`" (a condition its trigram index answers).
 pub(super) fn push_contains_trigram(sql: &mut Sql, alias: &str, trigram: &str) {
-    sql.push("(");
-    for (n, column) in SEARCHED.iter().enumerate() {
-        if n > 0 {
-            sql.push(" OR ");
-        }
-        sql.push(&format!("lower({alias}.{column}) LIKE "))
-            .bind(Value::Text(format!("%{trigram}%")));
-    }
-    sql.push(")");
+    sql.push(&format!("{} LIKE ", searched_text(alias, "")))
+        .bind(Value::Text(format!("%{trigram}%")));
 }
 
-/// The columns a search looks in.
-pub(super) const SEARCHED: [&str; 4] =
-    ["code", "title_source", "title_original", "title_translated"];
+/// What a search looks in: the resource `alias`'s code and three titles, lower-cased,
+/// joined by [`SEARCHED_SEPARATOR`], with `suffix` appended to the whole (`|| ''` keeps
+/// an index from matching it). On PostgreSQL one trigram index is on exactly this
+/// expression (migration 0009): each trigram of a term is read from one index, where
+/// four (one per column) were read and joined, and a term's condition is planned as one
+/// `LIKE`, not four.
+pub(super) fn searched_text(alias: &str, suffix: &str) -> String {
+    format!(
+        "(lower({alias}.code || '{SEARCHED_SEPARATOR}' || COALESCE({alias}.title_source, '') \
+         || '{SEARCHED_SEPARATOR}' || COALESCE({alias}.title_original, '') \
+         || '{SEARCHED_SEPARATOR}' || COALESCE({alias}.title_translated, '')){suffix})"
+    )
+}
+
+/// Joins the searched columns: a line feed, which no search term holds (a term with a
+/// control character is refused, `search_term_problem`, and matches nothing in the
+/// store), so a term never matches across two columns.
+pub(super) const SEARCHED_SEPARATOR: char = '\n';
 
 /// An FTS5 expression of rows that have every one of `trigrams`.
 pub(super) fn all_of(trigrams: &[String]) -> String {

@@ -82,7 +82,7 @@ impl Store {
     /// on PostgreSQL `VACUUM (ANALYZE)` of the library tables rather than `ANALYZE`
     /// alone. The planner costs a trigram index (GIN) by figures of its own that only
     /// `VACUUM` updates: until autovacuum got to them, a search planned a sequential
-    /// scan of every resource, four `LIKE`s a row, over a lookup of a few postings.
+    /// scan of every resource, a `LIKE` a row, over a lookup of a few postings.
     pub(super) async fn settle_bulk_write(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => self.refresh_statistics(true).await,

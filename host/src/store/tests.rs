@@ -183,6 +183,11 @@ async fn lists_filter_sort_and_count() {
             ("_", vec!["AB-100"]),
             ("海辺", vec!["Z-300"]),
             ("abcd", vec!["ABCD-200"]),
+            // The code and titles are searched as one text joined by line feeds: a term
+            // never matches across two of them, with the separator or without.
+            ("100\nsummer", vec![]),
+            ("100 summer", vec![]),
+            ("100summer", vec![]),
         ] {
             let page = store
                 .list_resources(&ResourceQuery {
