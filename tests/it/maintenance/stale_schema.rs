@@ -35,7 +35,7 @@ async fn library_commands_refuse_an_older_schema_and_leave_it_unchanged() {
         expect_exit(&output, 1, &args.join(" "));
         assert!(
             text(&output).contains(
-                "the database schema is at version 1 with migrations [2, 3, 4, 5, 6, 7, 8] pending: run `kura db upgrade` first"
+                "the database schema is at version 1 with migrations [2, 3, 4, 5, 6, 7, 8, 9] pending: run `kura db upgrade` first"
             ),
             "{}",
             text(&output)
