@@ -33,7 +33,7 @@ impl Store {
         settings: &[&str],
     ) -> Result<(String, String, Option<String>)> {
         let combined = match searched_term(query) {
-            Some(term) => match self.rare_source(term).await? {
+            Some(term) => match self.counted_source(query, term, 10_000).await? {
                 Some(source) => Some(self.count_and_page_sql(query, source, 10_000)?),
                 None => None,
             },

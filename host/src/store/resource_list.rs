@@ -111,10 +111,12 @@ impl Store {
 
     /// The filter's matches counted up to `cap` (None when more match), and the query's
     /// page: in one statement, one round to the database where a count and then a page
-    /// would take two, unless SQLite searches a term none of whose trigrams is rare.
-    /// That term's count reads the trigram index while its page is read along the
-    /// sort's index when the count is large, so those are a count and then a page
-    /// (PostgreSQL's planner picks its indexes for both in one statement).
+    /// would take two, unless SQLite searches a term whose candidates are not read
+    /// whole ([`Store::counted_source`]: none of its trigrams is rare, or a common
+    /// word's in a small library). That term's count reads the trigram index while its
+    /// page is read along the sort's index when the count is large, so those are a
+    /// count and then a page (PostgreSQL's planner picks its indexes for both in one
+    /// statement).
     pub(crate) async fn count_and_page(
         &self,
         query: &ResourceQuery,
@@ -129,7 +131,7 @@ impl Store {
         }
         let source = match searched_term(query) {
             None => SearchSource::Rows,
-            Some(term) => match self.rare_source(term).await? {
+            Some(term) => match self.counted_source(query, term, cap).await? {
                 Some(source) => source,
                 None if self.backend == Backend::Postgres => SearchSource::Rows,
                 None => {

@@ -97,6 +97,12 @@ impl SearchSample {
             .collect()
     }
 
+    /// About how many resources of the library have every trigram of `mask`: the
+    /// sampled ones that do, times what each stands for.
+    pub(super) fn estimate(&self, having: &[u64], mask: u64) -> u64 {
+        hits(having, mask).saturating_mul(self.weight)
+    }
+
     /// Whether, by the sample, surely more than `bound` resources have every trigram of
     /// `mask` (bits of [`SearchSample::having`]'s answer `having`).
     pub(super) fn surely_more_than(&self, having: &[u64], mask: u64, bound: u64) -> bool {

@@ -47,7 +47,7 @@ pub(crate) struct TrigramCounts {
     counts: Cache<(String, u64, u64), u64>,
     /// SQLite's candidates of a term's whole phrase, counted up to a cap.
     phrases: Cache<(String, u64, u64), u64>,
-    rarest: Cache<(String, u64, u64), Option<Vec<String>>>,
+    rarest: Cache<(String, u64, u64), Option<RareTrigrams>>,
     pub(super) sample: KeptSample,
     /// How many counts the trigram indexes were asked for (read by tests).
     #[cfg(test)]
@@ -90,6 +90,15 @@ pub(super) fn trigrams(term: &str) -> Vec<String> {
     found
 }
 
+/// A term's rarest trigrams, and about how many resources have them all: the
+/// candidates a search by them reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RareTrigrams {
+    pub(crate) trigrams: Vec<String>,
+    /// The index's count when one was made, else the sample's estimate.
+    pub(crate) candidates: u64,
+}
+
 /// `text` as an FTS5 string: in double quotes, its own doubled.
 pub(super) fn fts_string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
@@ -103,7 +112,7 @@ impl Store {
     /// term has none the backend's index can look up on its own. The counts are the
     /// sample's estimates where it is sure of them, else the index's. Kept while the
     /// sample serves, and found once for concurrent searches of one term.
-    pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<Vec<String>>> {
+    pub(super) async fn rare_trigrams(&self, term: &str, cap: u64) -> Result<Option<RareTrigrams>> {
         let sample = self.search_sample().await?;
         let key = (term.to_owned(), cap, sample.serial);
         kept(
@@ -122,7 +131,7 @@ impl Store {
         term: &str,
         cap: u64,
         sample: &SearchSample,
-    ) -> Result<Option<Vec<String>>> {
+    ) -> Result<Option<RareTrigrams>> {
         let usable: Vec<String> = trigrams(term)
             .into_iter()
             .filter(|trigram| self.backend == Backend::Sqlite || alphanumeric(trigram))
@@ -146,20 +155,32 @@ impl Store {
             .iter()
             .take(ASKED)
             .fold(0, |mask, &n| mask | 1u64 << n);
+        let found = |candidates| {
+            Some(RareTrigrams {
+                trigrams: rarest.clone(),
+                candidates,
+            })
+        };
         if sample.surely_at_most(&having, first_two, cap) {
-            return Ok(Some(rarest));
+            return Ok(found(sample.estimate(&having, first_two)));
         }
         let single = 1u64 << ranked[0];
-        if !sample.surely_more_than(&having, single, cap)
-            && self.resources_having(&rarest[..1], cap).await? <= cap
-        {
-            return Ok(Some(rarest));
+        if !sample.surely_more_than(&having, single, cap) {
+            let alone = self.resources_having(&rarest[..1], cap).await?;
+            if alone <= cap {
+                // The two have fewer than the rarest alone.
+                return Ok(found(alone.min(sample.estimate(&having, first_two))));
+            }
         }
         if rarest.len() < ASKED || !pairable(sample, &having, &ranked, cap) {
             return Ok(None);
         }
         let together = self.resources_having(&rarest, cap).await?;
-        Ok((together <= cap).then_some(rarest))
+        Ok(if together <= cap {
+            found(together)
+        } else {
+            None
+        })
     }
 
     /// The library's size as its search sample estimates it.

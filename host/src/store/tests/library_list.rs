@@ -574,7 +574,7 @@ async fn a_search_reads_the_trigram_index() {
         // Every code has `see` and `eed`: a code fragment's candidates come from its two
         // rarest trigrams, which are in its digits; a common word has none rare.
         let rare = store.rare_trigrams("SEED-00123", 5000).await.expect("rare");
-        let rare = rare.expect("a rare trigram");
+        let rare = rare.expect("a rare trigram").trigrams;
         assert_eq!(rare.len(), 2, "{rare:?}");
         assert!(rare.contains(&"123".to_owned()), "{rare:?}");
         assert!(
@@ -588,7 +588,7 @@ async fn a_search_reads_the_trigram_index() {
             .rare_trigrams("SEED-00234", 5000)
             .await
             .expect("fresh");
-        assert!(fresh.is_some_and(|fresh| fresh.contains(&"234".to_owned())));
+        assert!(fresh.is_some_and(|fresh| fresh.trigrams.contains(&"234".to_owned())));
         assert_eq!(
             store.trigram_index_counts(),
             counts,
@@ -621,7 +621,10 @@ async fn a_search_reads_the_trigram_index() {
         let counts = store.trigram_index_counts();
         for _ in 0..2 {
             let paired = store.rare_trigrams(term, cap).await.expect("paired");
-            assert_eq!(paired, Some(expected.clone()), "{:?}", store.backend());
+            let paired = paired.expect("paired");
+            assert_eq!(paired.trigrams, expected, "{:?}", store.backend());
+            // The index counted them: that count is the candidates.
+            assert_eq!(paired.candidates, together, "{:?}", store.backend());
         }
         let counted = store.trigram_index_counts() - counts;
         assert!((1..=2).contains(&counted), "{counted} counts");
