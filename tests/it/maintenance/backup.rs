@@ -242,11 +242,7 @@ async fn retention_keeps_recent_backups_and_always_the_newest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_backups_restore_with_pg_restore() {
-    let Some(admin) = std::env::var("KURA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        eprintln!("KURA_TEST_DATABASE_URL is not set: the PostgreSQL backup test is skipped");
+    let Some(admin) = test_database::admin_url("the PostgreSQL backup test") else {
         return;
     };
     let source = TestDatabase::fresh_postgres(&admin).await;

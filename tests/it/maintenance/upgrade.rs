@@ -230,11 +230,7 @@ async fn a_failed_sqlite_migration_leaves_the_database_exactly_as_before() {
 
 #[tokio::test]
 async fn a_failed_postgres_migration_leaves_the_database_exactly_as_before() {
-    let Some(admin) = std::env::var("KURA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        eprintln!("KURA_TEST_DATABASE_URL is not set: the PostgreSQL upgrade test is skipped");
+    let Some(admin) = test_database::admin_url("the PostgreSQL upgrade test") else {
         return;
     };
     let database = TestDatabase::fresh_postgres(&admin).await;
@@ -272,11 +268,7 @@ async fn a_failed_postgres_migration_leaves_the_database_exactly_as_before() {
 /// the upgrade goes on to the whole schema (it was refused as a bad backup).
 #[tokio::test]
 async fn db_upgrade_of_a_new_postgres_database_gives_it_the_whole_schema() {
-    let Some(admin) = std::env::var("KURA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        eprintln!("KURA_TEST_DATABASE_URL is not set: the PostgreSQL upgrade test is skipped");
+    let Some(admin) = test_database::admin_url("the PostgreSQL upgrade test") else {
         return;
     };
     let database = TestDatabase::fresh_postgres(&admin).await;
