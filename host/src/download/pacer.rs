@@ -1,5 +1,5 @@
 //! How many part requests a download keeps out. It starts at `concurrency +
-//! request_ahead`; when the site's latency (a request's wait for its headers) is long
+//! request_ahead` (from a near site, at `concurrency`); when the site's latency (a request's wait for its headers) is long
 //! next to the time a reader spends on a part's body, the readers would wait for headers
 //! between parts, so more requests go out ahead, enough to cover the latency (the
 //! bandwidth-delay product in parts), up to [`MAX_IN_FLIGHT`]. On a slow link the bodies
@@ -8,8 +8,9 @@
 //! configured count go out at once (up to the cap), since waiting for a first body to
 //! time would cost a whole round trip more; the first part timed replaces that guess
 //! (the round trip may include retries or a connection's setup), and the count comes
-//! down when bodies prove slow. When it is short ([`NEAR`]), none go out ahead until
-//! the parts' own timings ask for some.
+//! down when bodies prove slow. When it is short ([`NEAR`]), none go out ahead until a
+//! part is timed, and from then on as many as the timings ask for (one or two for a
+//! site that near) rather than the configured count.
 //! `request_ahead: 0` means none ahead, ever: one request per reader.
 
 use std::time::Duration;
@@ -64,12 +65,14 @@ pub(crate) struct Pacer {
 }
 
 impl Pacer {
-    /// `readers` parts read at once; at least `readers + request_ahead` requests are out.
+    /// `readers` parts read at once; at least `readers + request_ahead` requests are out
+    /// (`readers` from a near site, [`Pacer::seed`]).
     pub(crate) fn new(readers: usize, request_ahead: usize) -> Self {
         let readers = readers.max(1);
         Self {
             readers,
-            // What the config asks for is always kept out, even above the pacer's cap.
+            // What the config asks for is kept out, even above the pacer's cap (but for a
+            // near site, see `seed`).
             floor: readers + request_ahead,
             adapts: request_ahead > 0,
             latency: None,
@@ -208,15 +211,19 @@ mod tests {
         // Bodies far faster than the headers come back: the latency is covered again.
         near.record(timing(20, 10));
         assert_eq!(near.in_flight(), 6);
-        // Headers back at once: none ahead.
+        // Headers back at once: none ahead; a millisecond's wait for them: one.
         let mut local = Pacer::new(2, 8);
         local.seed(NEAR / 2);
         local.record(timing(0, 5));
         assert_eq!(local.in_flight(), 2);
-        // A site past NEAR keeps the configured count from the start.
         let mut lan = Pacer::new(2, 8);
-        lan.seed(NEAR);
-        assert_eq!(lan.in_flight(), 10);
+        lan.seed(NEAR / 2);
+        lan.record(timing(1, 5));
+        assert_eq!(lan.in_flight(), 3);
+        // A site past NEAR keeps the configured count from the start.
+        let mut farther = Pacer::new(2, 8);
+        farther.seed(NEAR);
+        assert_eq!(farther.in_flight(), 10);
     }
 
     #[test]

@@ -60,19 +60,33 @@ pub(crate) struct CodesBackup {
     pub(crate) removed: Vec<String>,
 }
 
+/// Whether a backup of a database that holds nothing (a PostgreSQL dump listing no
+/// entries, no migration applied) is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EmptyDatabase {
+    /// It is: the backup before a new database's first upgrade.
+    Allowed,
+    /// It is refused: a backup for its own sake.
+    Refused,
+}
+
 impl Maintenance {
     /// `kura backup-db [--days N]`: one checked backup, then retention (`days`, default
     /// `maintenance.backup_days`).
     pub(crate) async fn backup_db(&self, days: Option<u32>) -> Result<DbBackup> {
         let days = self.backup_days(days)?;
-        let mut backup = self.snapshot_db(None).await?;
+        let mut backup = self.snapshot_db(None, EmptyDatabase::Refused).await?;
         let dir = self.db_backup_dir();
         backup.removed = blocking(move || files::prune(&dir, "kura-", days, now_ms())).await?;
         Ok(backup)
     }
 
     /// Writes one checked backup `kura-{stamp}[-{label}]` with its info file.
-    pub(super) async fn snapshot_db(&self, label: Option<&str>) -> Result<DbBackup> {
+    pub(super) async fn snapshot_db(
+        &self,
+        label: Option<&str>,
+        empty: EmptyDatabase,
+    ) -> Result<DbBackup> {
         let started = now_ms();
         let dir = self.db_backup_dir();
         let setup_dir = dir.clone();
@@ -87,7 +101,7 @@ impl Maintenance {
         };
         let (file, integrity, schema_version, rows) = match self.store.backend() {
             Backend::Sqlite => self.sqlite_snapshot(&dir, &base).await?,
-            Backend::Postgres => self.postgres_snapshot(&dir, &base).await?,
+            Backend::Postgres => self.postgres_snapshot(&dir, &base, empty).await?,
         };
         let bytes = std::fs::metadata(&file)
             .map_err(files::io_error(&file))?
@@ -168,6 +182,7 @@ impl Maintenance {
         &self,
         dir: &Path,
         base: &str,
+        empty: EmptyDatabase,
     ) -> Result<(PathBuf, String, i64, BTreeMap<String, i64>)> {
         let tools = self.pg_tools();
         let schema_version = self
@@ -179,9 +194,11 @@ impl Maintenance {
         tools.dump(&self.database_url, temp.path()).await?;
         let entries = tools.list(temp.path()).await?;
         // A database no migration has reached yet may hold nothing at all, and its dump
-        // then rightly lists nothing (a new database's first `kura db upgrade`); one
-        // with Kura's schema always lists its tables.
-        if entries == 0 && schema_version > 0 {
+        // then rightly lists nothing: a new database's first `kura db upgrade` goes on.
+        // A backup of its own refuses it, since a wrong `database.url` would otherwise
+        // keep writing empty backups while retention ages the real ones out.
+        let empty_allowed = empty == EmptyDatabase::Allowed && schema_version == 0;
+        if entries == 0 && !empty_allowed {
             return Err(MaintenanceError::BadBackup {
                 file: temp.path().to_owned(),
                 detail: "the archive lists no entries".to_owned(),

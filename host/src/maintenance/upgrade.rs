@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::migrate::Migrator;
 
+use super::backup::EmptyDatabase;
 use super::report::{Issue, Report};
 use super::{Maintenance, MaintenanceError, Result};
 use crate::store::{Backend, SchemaStatus, StoreError};
@@ -159,7 +160,7 @@ impl Maintenance {
         };
         let started = Instant::now();
         let label = format!("pre-upgrade-v{}", upgrade.from_version);
-        let backup = self.snapshot_db(Some(&label)).await;
+        let backup = self.snapshot_db(Some(&label), EmptyDatabase::Allowed).await;
         let backup = backup.map(|backup| (backup.file.display().to_string(), backup.file));
         // Nothing changed yet when the backup fails: no restore needed.
         let Some(backup) = record(&mut upgrade.steps, "backup", started, backup) else {

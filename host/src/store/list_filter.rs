@@ -21,14 +21,14 @@ pub(super) fn link_driven(query: &ResourceQuery) -> bool {
 /// Where a search's matches come from.
 pub(super) enum SearchSource {
     /// Each row read along the sort's index is checked with `LIKE` (on PostgreSQL, its
-    /// planner may take the trigram indexes instead).
+    /// planner may take the trigram index instead).
     Rows,
     /// SQLite's trigram index (`resource_search`) hands over the candidates for this
     /// FTS5 expression (the term's phrase, or its rarest trigrams), and each is checked
     /// with `LIKE` as well, so both sources give the same rows.
     Index(String),
     /// PostgreSQL reads the candidates that have these trigrams (the term's rarest)
-    /// from its trigram indexes, fenced off so that the planner reads the term's more
+    /// from its trigram index, fenced off so that the planner reads the term's more
     /// common trigrams from no index; each is checked with `LIKE` as well.
     Trigrams(Vec<String>),
 }

@@ -4,7 +4,7 @@
 
 use super::list_filter::{SearchSource, searched_term};
 use super::search_trigrams::{RareTrigrams, all_of, fts_string};
-use super::{Backend, ResourceQuery, Result, Store};
+use super::{Backend, ResourceQuery, ResourceSort, Result, Store};
 
 impl Store {
     /// Where the query's search finds its matches. When one of the term's trigrams is
@@ -71,7 +71,9 @@ impl Store {
     /// reading the page along the sort's index read fewer rows than those candidates
     /// ([`rows_count_fewer`]): a common word's candidates are all checked and held for
     /// the count and the page (2,800 of 10,000 resources for a title word, 130 ms a
-    /// statement under load on PostgreSQL).
+    /// statement under load on PostgreSQL). Only for a search with no other filter: with
+    /// one, fewer than the cap may match, and the count then reads every candidate
+    /// anyway, once for both in the one statement.
     pub(super) async fn counted_source(
         &self,
         query: &ResourceQuery,
@@ -81,8 +83,12 @@ impl Store {
         let Some(rare) = self.rare_trigrams(term, SEARCH_CANDIDATES_PER_PAGE).await? else {
             return Ok(None);
         };
+        let only_the_search = query.downloaded.is_none()
+            && query.translation_status.is_none()
+            && query.source.is_none()
+            && query.sort != ResourceSort::VideoTime;
         let library = self.sampled_library_size().await?;
-        if rows_count_fewer(rare.candidates, cap, rows_wanted(query), library) {
+        if only_the_search && rows_count_fewer(rare.candidates, cap, rows_wanted(query), library) {
             return Ok(None);
         }
         Ok(Some(self.trigrams_source(rare)))
@@ -125,7 +131,8 @@ fn rows_read_fewer(matches: u64, candidates: u64, wanted: u64, library: u64) -> 
 
 /// Whether a count of at most `cap + 1` matches and a page read along the sort's index
 /// (about `wanted × library / candidates` rows, the candidates standing for the
-/// matches) read fewer rows than the `candidates` of a term's rarest trigrams, in a
+/// matches, as they do for a search with no other filter) read fewer rows than the
+/// `candidates` of a term's rarest trigrams, in a
 /// library of at most [`SMALL_LIBRARY`] resources (see [`rows_read_fewer`]).
 fn rows_count_fewer(candidates: u64, cap: u64, wanted: u64, library: u64) -> bool {
     let along = wanted.saturating_mul(library) / candidates.max(1);

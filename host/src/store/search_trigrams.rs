@@ -1,5 +1,5 @@
 //! Which of a search term's trigrams find its candidates fastest in the trigram indexes
-//! (SQLite's FTS5 index, PostgreSQL's pg_trgm indexes): the rarest, ranked by a sample
+//! (SQLite's FTS5 index, PostgreSQL's pg_trgm index): the rarest, ranked by a sample
 //! of the library (`search_sample`) and counted in the index only when the sample can
 //! tell them neither from common ones nor from rare ones, the answer kept with the
 //! sample it was found by. All the term's trigrams read
@@ -209,8 +209,8 @@ impl Store {
         match self.backend {
             Backend::Sqlite => self.count_fts_candidates(all_of(trigrams), cap).await,
             // Freshly gathered statistics make a sequential scan (with workers) look
-            // cheaper than the trigram indexes for a count that stops at the cap; it
-            // reads the whole table, four LIKEs a row.
+            // cheaper than the trigram index for a count that stops at the cap; it
+            // reads the whole table, a LIKE on the joined text a row.
             Backend::Postgres => {
                 let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM resources r WHERE ");
                 for (n, trigram) in trigrams.iter().enumerate() {

@@ -782,7 +782,7 @@ async fn search_plan_failures(store: &Store) -> Vec<String> {
                         ("count", &count),
                         ("count and page", &combined),
                     ] {
-                        if !text.contains("resources_search_") {
+                        if !text.contains("resources_search_text") {
                             failures.push(format!("{what} not from trigrams: {context}"));
                         }
                     }
