@@ -1,16 +1,17 @@
 //! How many part requests a download keeps out. It starts at `concurrency +
-//! request_ahead` (from a near site, at `concurrency`); when the site's latency (a request's wait for its headers) is long
-//! next to the time a reader spends on a part's body, the readers would wait for headers
-//! between parts, so more requests go out ahead, enough to cover the latency (the
-//! bandwidth-delay product in parts), up to [`MAX_IN_FLIGHT`]. On a slow link the bodies
-//! take long, so nothing more is sent ahead of them. Before any part is timed, the media
-//! playlist's round trip stands for the latency: when it is long ([`FAR`]), twice the
-//! configured count go out at once (up to the cap), since waiting for a first body to
-//! time would cost a whole round trip more; the first part timed replaces that guess
-//! (the round trip may include retries or a connection's setup), and the count comes
-//! down when bodies prove slow. When it is short ([`NEAR`]), none go out ahead until a
-//! part is timed, and from then on as many as the timings ask for (one or two for a
-//! site that near) rather than the configured count.
+//! request_ahead` (from a near site, at `concurrency`); when the site's latency (a
+//! request's wait for its headers) is long next to the time a reader spends on a part's
+//! body, the readers would wait for headers between parts, so more requests go out
+//! ahead, enough to cover the latency (the bandwidth-delay product in parts), up to
+//! [`MAX_IN_FLIGHT`]. On a slow link the bodies take long, so nothing more is sent ahead
+//! of them. Before any part is timed, the media playlist's round trip stands for the
+//! latency: when it is long ([`FAR`]), twice the configured count go out at once (up to
+//! the cap), since waiting for a first body to time would cost a whole round trip more;
+//! the first part timed replaces that guess (the round trip may include retries or a
+//! connection's setup), and the count comes down when bodies prove slow. When it is
+//! short ([`NEAR`]), none go out ahead until a part is timed, and from then on as many
+//! as the timings ask for (one or two for a site that near) rather than the configured
+//! count.
 //! `request_ahead: 0` means none ahead, ever: one request per reader.
 
 use std::time::Duration;

@@ -4,7 +4,7 @@
 
 use super::list_filter::{SearchSource, searched_term};
 use super::search_trigrams::{RareTrigrams, all_of, fts_string};
-use super::{Backend, ResourceQuery, ResourceSort, Result, Store};
+use super::{Backend, ResourceQuery, Result, Store};
 
 impl Store {
     /// Where the query's search finds its matches. When one of the term's trigrams is
@@ -83,12 +83,10 @@ impl Store {
         let Some(rare) = self.rare_trigrams(term, SEARCH_CANDIDATES_PER_PAGE).await? else {
             return Ok(None);
         };
-        let only_the_search = query.downloaded.is_none()
-            && query.translation_status.is_none()
-            && query.source.is_none()
-            && query.sort != ResourceSort::VideoTime;
         let library = self.sampled_library_size().await?;
-        if only_the_search && rows_count_fewer(rare.candidates, cap, rows_wanted(query), library) {
+        if searches_alone(query)
+            && rows_count_fewer(rare.candidates, cap, rows_wanted(query), library)
+        {
             return Ok(None);
         }
         Ok(Some(self.trigrams_source(rare)))
@@ -101,6 +99,16 @@ impl Store {
             Backend::Postgres => SearchSource::Trigrams(rare.trigrams),
         }
     }
+}
+
+/// Whether the query's filter is its search and nothing else (the video-time order,
+/// which lists downloaded resources only, filters too).
+fn searches_alone(query: &ResourceQuery) -> bool {
+    let alone = ResourceQuery {
+        search: query.search.clone(),
+        ..ResourceQuery::default()
+    };
+    query.filter_only() == alone.filter_only()
 }
 
 /// The rows a page needs from the start of its order: those before it and one more
@@ -160,7 +168,7 @@ pub(super) enum Read {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ResourceCursor, SortKey};
+    use super::super::{ResourceCursor, ResourceSort, SortKey};
     use super::*;
 
     #[test]
@@ -195,6 +203,37 @@ mod tests {
         assert!(!rows_count_fewer(0, 1_000, 51, 10_000));
         // A large library: the candidates, whatever their number.
         assert!(!rows_count_fewer(4_000, 1_000, 51, SMALL_LIBRARY + 1));
+    }
+
+    #[test]
+    fn a_search_is_alone_without_other_filters_or_the_video_order() {
+        let search = |query: ResourceQuery| ResourceQuery {
+            search: Some("summer".into()),
+            ..query
+        };
+        let default = ResourceQuery::default;
+        assert!(searches_alone(&search(ResourceQuery {
+            sort: ResourceSort::ReleaseDate,
+            descending: true,
+            page: 3,
+            ..default()
+        })));
+        for other in [
+            ResourceQuery {
+                downloaded: Some(true),
+                ..default()
+            },
+            ResourceQuery {
+                source: Some("fixture-alpha".into()),
+                ..default()
+            },
+            ResourceQuery {
+                sort: ResourceSort::VideoTime,
+                ..default()
+            },
+        ] {
+            assert!(!searches_alone(&search(other.clone())), "{other:?}");
+        }
     }
 
     #[test]

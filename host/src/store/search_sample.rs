@@ -62,11 +62,8 @@ impl SearchSample {
         let mut postings: HashMap<[char; 3], Vec<u32>> = HashMap::new();
         for (place, columns) in (0u32..).zip(&texts) {
             for column in columns {
-                let folded: Vec<char> = fold(column).chars().collect();
-                for window in folded.windows(3) {
-                    let places = postings
-                        .entry([window[0], window[1], window[2]])
-                        .or_default();
+                for trigram in folded_trigrams(column) {
+                    let places = postings.entry(trigram).or_default();
                     if places.last() != Some(&place) {
                         places.push(place);
                     }
@@ -158,6 +155,17 @@ pub(super) fn fold(text: &str) -> String {
                 _ => c,
             }
         })
+        .collect()
+}
+
+/// The trigrams of `text` as the trigram index cuts them (runs of three characters,
+/// spaces included), case-folded as it folds them ([`fold`]), in order, repeats kept:
+/// the sample's and a search term's alike.
+pub(super) fn folded_trigrams(text: &str) -> Vec<[char; 3]> {
+    let folded: Vec<char> = fold(text).chars().collect();
+    folded
+        .windows(3)
+        .map(|window| [window[0], window[1], window[2]])
         .collect()
 }
 

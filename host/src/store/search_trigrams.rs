@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use quick_cache::sync::Cache;
 
 use super::bind::{Sql, Value};
-use super::search_sample::{KeptSample, SearchSample, fold, hits};
+use super::search_sample::{KeptSample, SearchSample, folded_trigrams, hits};
 use super::{Backend, Result, Store};
 
 /// How long an index count is trusted. A library that grows makes it stale, which costs
@@ -79,9 +79,8 @@ impl TrigramCounts {
 /// The term's distinct trigrams (runs of three characters, spaces included, as FTS5's
 /// trigram tokenizer cuts them), case-folded as the index folds them, in order.
 pub(super) fn trigrams(term: &str) -> Vec<String> {
-    let folded: Vec<char> = fold(term).chars().collect();
     let mut found: Vec<String> = Vec::new();
-    for window in folded.windows(3) {
+    for window in folded_trigrams(term) {
         let trigram: String = window.iter().collect();
         if !found.contains(&trigram) {
             found.push(trigram);
